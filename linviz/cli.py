@@ -1,0 +1,157 @@
+"""The headless commands: ``python main.py info|features|train|predict|bench``.
+
+Every command prints human-readable text, or one JSON document with ``--json``. Bad input
+(a :class:`~linviz.errors.LinvizError`, or bad arguments) exits with code 2 and exactly one
+line on stderr; no traceback for a user mistake. Progress bars go to stderr so that
+stdout stays clean for ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Optional, Sequence, TextIO
+
+from linviz.errors import Cancelled, LinvizError
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(LinvizError):
+    """Bad command-line arguments."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing the usage block, so errors stay one line."""
+
+    def error(self, message: str):  # noqa: D401 (argparse API)
+        raise UsageError(f"{self.prog}: {message}")
+
+
+class ProgressBar:
+    """A throttled one-line progress bar on stderr: ``label [#####.....]  45%  12.3 s``.
+
+    Usable directly as a ``progress(done, total)`` callback.
+    """
+
+    def __init__(self, label: str, stream: TextIO = sys.stderr, min_interval: float = 0.1):
+        self.label = label
+        self.stream = stream
+        self.min_interval = min_interval
+        self._start = time.perf_counter()
+        self._last = 0.0
+        self._drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - self._last < self.min_interval and done < total:
+            return
+        self._last = now
+        elapsed = now - self._start
+        if total > 0:
+            fraction = min(max(done / total, 0.0), 1.0)
+            filled = int(round(30 * fraction))
+            text = f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] {fraction:5.0%} {elapsed:6.1f} s"
+        else:
+            text = f"{self.label} {done:,} {elapsed:6.1f} s"
+        self.stream.write("\r" + text)
+        self.stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False
+
+
+def print_json(obj) -> None:
+    json.dump(obj, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """Print classes, split counts, per-class counts, image shape, skipped files, load time."""
+    raise UsageError("info: not implemented yet")
+
+
+def cmd_features(args: argparse.Namespace) -> int:
+    raise UsageError("features: not implemented yet")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    raise UsageError("train: not implemented yet")
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    raise UsageError("predict: not implemented yet")
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from linviz import bench
+
+    return bench.run(args)
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="linviz", description="Linear image classifiers, visualized.")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    info = commands.add_parser("info", help="describe a dataset source")
+    info.add_argument("source", help='CIFAR-10 folder or tarball, image folder/.zip/.tar[.gz], or "demo"')
+    info.add_argument("--image-size", type=int, default=32)
+    info.add_argument("--json", action="store_true", help="print one JSON object")
+    info.set_defaults(func=cmd_info)
+
+    features = commands.add_parser("features", help="extract features and report timing")
+    features.set_defaults(func=cmd_features)
+
+    train = commands.add_parser("train", help="train a linear classifier and save it")
+    train.set_defaults(func=cmd_train)
+
+    predict = commands.add_parser("predict", help="classify image files with a saved model")
+    predict.set_defaults(func=cmd_predict)
+
+    bench = commands.add_parser("bench", help="side-by-side benchmarks against reference tools")
+    bench.add_argument("--data", default=None, help="the shared CIFAR-10 JPEG archive (found automatically)")
+    bench.add_argument("--only", default=None, help="comma-separated: load,features,sgd,gui")
+    bench.add_argument("--quick", action="store_true", help="fewer images and repeats")
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of ``python main.py CMD``; with no command, starts the desktop app."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("--data") or argv[0] in ("gui",):
+        from linviz.gui.app import run_app
+
+        return run_app(argv[1:] if argv and argv[0] == "gui" else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        if getattr(args, "func", None) is None:
+            raise UsageError("linviz: give a command: info, features, train, predict or bench")
+        return args.func(args)
+    except LinvizError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Cancelled:
+        print("cancelled", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Numba configuration, applied once before any kernel is compiled.
+
+Every module that defines kernels imports ``njit``/``prange`` from here rather than from
+numba, so the settings below are always in force first:
+
+* the thread-safe threading layer (OpenMP or TBB): Numba's default "workqueue" layer
+  aborts the process when two threads enter a ``parallel=True`` kernel at once, which a
+  GUI worker and a start-up warm-up can do. When no thread-safe layer loads, parallel
+  kernels fall back to serial ones (``PARALLEL`` is False) instead of crashing.
+* ``kernel`` = ``njit(nogil=True, cache=True)``: without ``nogil`` a kernel freezes the
+  GUI thread for its whole call even from a worker thread.
+"""
+
+from __future__ import annotations
+
+import numba
+from numba import njit, prange  # noqa: F401  (re-exported)
+
+numba.config.THREADING_LAYER = "threadsafe"
+
+
+def _threadsafe_layer_available() -> bool:
+    """True when OpenMP or TBB can back parallel kernels (checked without compiling)."""
+    for module in ("numba.np.ufunc.omppool", "numba.np.ufunc.tbbpool"):
+        try:
+            __import__(module)
+        except (ImportError, OSError):
+            continue
+        return True
+    return False
+
+
+PARALLEL: bool = _threadsafe_layer_available()
+
+
+def kernel(*args, parallel: bool = False, **kwargs):
+    """``njit`` with linviz's conventions: nogil, on-disk cache, optional parallel.
+
+    Use as ``@kernel`` or ``@kernel(parallel=True)`` (parallel only for whole-dataset
+    kernels, called from one thread at a time).
+    """
+    options = dict(nogil=True, cache=True, parallel=parallel and PARALLEL, fastmath=False)
+    options.update(kwargs)
+    if args and callable(args[0]):
+        return njit(**options)(args[0])
+    return njit(*args, **options)
