@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
-SECTIONS = ("load", "features", "sgd", "gui")
+SECTIONS = ("load", "features", "study", "sgd", "gui")
 
 
 def find_shared_archive(explicit: Optional[str] = None) -> Optional[Path]:
@@ -63,6 +63,10 @@ def bench_features(archive: Optional[Path], quick: bool) -> dict:
     return {"skipped": "not implemented yet"}
 
 
+def bench_study(archive: Optional[Path], quick: bool) -> dict:
+    return {"skipped": "not implemented yet"}
+
+
 def bench_sgd(archive: Optional[Path], quick: bool) -> dict:
     return {"skipped": "not implemented yet"}
 
@@ -77,14 +81,20 @@ def bench_gui(archive: Optional[Path], quick: bool) -> dict:
 def run(args) -> int:
     from linviz.cli import UsageError
 
-    only = args.only.split(",") if args.only else list(SECTIONS)
+    only = args.only.split(",") if args.only else [s for s in SECTIONS if s != "study"]
     unknown = [s for s in only if s not in SECTIONS]
     if unknown:
         raise UsageError(f"bench: unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     archive = find_shared_archive(args.data)
     if archive is not None and not archive.is_file():
         raise UsageError(f"bench: {archive}: no such file")
-    sections = {"load": bench_load, "features": bench_features, "sgd": bench_sgd, "gui": bench_gui}
+    sections = {
+        "load": bench_load,
+        "features": bench_features,
+        "study": bench_study,
+        "sgd": bench_sgd,
+        "gui": bench_gui,
+    }
     results = {"machine": machine_line(), "archive": str(archive) if archive else None}
     if not args.json:
         _say(f"linviz bench on {results['machine']}")
