@@ -1,1 +1,26 @@
-"""linviz.features"""
+"""linviz.features: Numba kernels turning images into feature matrices, and the pipeline.
+
+No Qt here (the GUI draws what these functions return). See docs/interfaces.md.
+"""
+
+from linviz.features.color import (
+    color_layout,
+    hue_histogram,
+    saturation_histogram,
+    value_histogram,
+)
+from linviz.features.hog import BLOCK_NORMS, LUMA_WEIGHTS, hog, hog_length, rgb_to_gray
+from linviz.features.raw import raw_pixels
+
+__all__ = [
+    "BLOCK_NORMS",
+    "LUMA_WEIGHTS",
+    "color_layout",
+    "hog",
+    "hog_length",
+    "hue_histogram",
+    "raw_pixels",
+    "rgb_to_gray",
+    "saturation_histogram",
+    "value_histogram",
+]
