@@ -10,10 +10,19 @@ from linviz.features.color import (
     value_histogram,
 )
 from linviz.features.hog import BLOCK_NORMS, LUMA_WEIGHTS, hog, hog_length, rgb_to_gray
+from linviz.features.pipeline import FEATURE_CACHE, FeatureBlock, FeaturePipeline
 from linviz.features.raw import raw_pixels
+from linviz.features.spec import PRESETS, FeatureItem, FeatureSpec, parse_feature_spec
 
 __all__ = [
     "BLOCK_NORMS",
+    "FEATURE_CACHE",
+    "FeatureBlock",
+    "FeatureItem",
+    "FeaturePipeline",
+    "FeatureSpec",
+    "PRESETS",
+    "parse_feature_spec",
     "LUMA_WEIGHTS",
     "color_layout",
     "hog",

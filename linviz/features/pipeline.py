@@ -1,0 +1,355 @@
+"""The feature pipeline: a spec -> one float32 matrix, standardized on the training split.
+
+``FeaturePipeline(spec)``
+    ``extract(images)`` computes every feature of the spec into one preallocated float32
+    ``(N, D)`` matrix, in chunks of images (progress is reported and ``cancel`` checked
+    between chunks, so a GUI can show a bar and stop it); ``fit(train_features)`` learns
+    the standardization; ``transform_features`` applies it and appends the bias column (=1)
+    *last*; ``transform(images)`` does both for new images, including a single image.
+
+Standardization. Every column gets its training mean subtracted. The scale is one number
+per *block* (a feature of the spec): the root mean square of that block's column standard
+deviations, so each block has unit average variance. Why per block and not per column:
+
+* templates stay readable: within a block, weights keep their relative sizes, so a raw
+  template still looks like the picture it prefers and a HOG template shows which
+  orientations matter (per-column scaling would inflate rare, near-constant columns --
+  border pixels, rare orientations -- into noise);
+* blocks of very different sizes or units (HOG in [0, 0.2], a hue histogram summing to
+  1, pixels in [0, 1]) are still put on an equal footing, which is what the linear model
+  needs; the accuracy study measured both choices (see ``bench_study``).
+
+``scaling="column"`` is available for comparison. Constant columns get scale 1.
+
+Caching: ``extract(..., cache_key=...)`` keeps results in memory, keyed by
+``(cache_key, canonical spec, image shape)`` (callers pass e.g. ``f"{dataset.key}/train"``),
+in a least-recently-used cache bounded by ``$LINVIZ_FEATURE_CACHE_MB`` (default 1024 MB).
+Cached matrices are returned read-only. Nothing goes to disk: re-extracting CIFAR-10 takes
+well under a second, less than reading it back would.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from linviz.errors import LinvizError, ModelFileError
+from linviz.features._images import as_rgb_batch
+from linviz.features.color import color_layout, hue_histogram, saturation_histogram, value_histogram
+from linviz.features.hog import hog, hog_grid
+from linviz.features.raw import raw_pixels
+from linviz.features.spec import FeatureItem, FeatureSpec, parse_feature_spec
+from linviz.progress import check_cancelled, report
+
+STATE_VERSION = 1
+CHUNK_IMAGES = 4096
+SCALINGS = ("block", "column")
+
+
+@dataclass(frozen=True)
+class FeatureBlock:
+    """Where one feature of the spec lives in the matrix, and how to draw its weights.
+
+    ``kind`` / ``shape`` (of ``columns[start:stop]`` reshaped, C order):
+
+    * ``raw``    -- ``(H, W, 3)`` or ``(H, W)`` (after optional downscaling), values in [0, 1]
+    * ``hog``    -- ``(block_rows, block_cols, cells_per_block, cells_per_block, orientations)``;
+      ``params`` also has ``cells`` = (cell rows, cell cols), ``cell`` (pixels),
+      ``block``, ``orient``, ``norm``, ``color``, ``sqrt``, ``image_shape``
+    * ``hist``   -- ``(bins,)``; ``params["channel"]`` is ``hue``, ``sat`` or ``val``
+    * ``layout`` -- ``(grid, grid, 3)``
+    """
+
+    name: str
+    kind: str
+    params: dict
+    start: int
+    stop: int
+    shape: tuple
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+
+def _item_block(item: FeatureItem, image_shape: tuple, start: int) -> FeatureBlock:
+    h, w = int(image_shape[0]), int(image_shape[1])
+    p = dict(item.params)
+    if item.name == "raw":
+        size = p["size"]
+        if size and (size > h or size > w):
+            raise LinvizError(f"feature spec: raw:size={size} is larger than the {h}x{w} images")
+        hh, ww = (size, size) if size else (h, w)
+        shape = (hh, ww) if p["gray"] else (hh, ww, 3)
+        kind = "raw"
+    elif item.name == "hog":
+        ncr, ncc, nbr, nbc = hog_grid((h, w), p["cell"], p["block"])
+        shape = (nbr, nbc, p["block"], p["block"], p["orient"])
+        p.update(cells=(ncr, ncc), image_shape=(h, w))
+        kind = "hog"
+    elif item.name in ("hue", "sat", "val"):
+        shape = (p["bins"],)
+        p["channel"] = item.name
+        kind = "hist"
+    elif item.name == "layout":
+        g = p["grid"]
+        if g > h or g > w:
+            raise LinvizError(f"feature spec: layout:grid={g} is larger than the {h}x{w} images")
+        shape = (g, g, 3)
+        kind = "layout"
+    else:  # pragma: no cover - the parser only makes known names
+        raise LinvizError(f"unknown feature {item.name!r}")
+    size = int(np.prod(shape))
+    return FeatureBlock(str(item), kind, p, start, start + size, tuple(shape))
+
+
+def _extract_item(item: FeatureItem, images: np.ndarray) -> np.ndarray:
+    p = dict(item.params)
+    if item.name == "raw":
+        out = raw_pixels(images, grayscale=bool(p["gray"]), size=p["size"] or None)
+    elif item.name == "hog":
+        out = hog(images, p["orient"], p["cell"], p["block"], p["norm"], channel_max=p["color"] == "max")
+    elif item.name == "hue":
+        out = hue_histogram(images, p["bins"])
+    elif item.name == "sat":
+        out = saturation_histogram(images, p["bins"])
+    elif item.name == "val":
+        out = value_histogram(images, p["bins"])
+    elif item.name == "layout":
+        out = color_layout(images, p["grid"])
+    else:  # pragma: no cover
+        raise LinvizError(f"unknown feature {item.name!r}")
+    if p.get("sqrt"):
+        np.sqrt(out, out=out)  # every feature with a sqrt option is >= 0
+    return out
+
+
+# --------------------------------------------------------------------------- cache
+
+
+class _FeatureCache:
+    """A thread-safe, byte-bounded LRU of extracted (read-only) feature matrices."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._items: "OrderedDict[tuple, np.ndarray]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value: np.ndarray) -> None:
+        if value.nbytes > self.max_bytes:
+            return
+        value.flags.writeable = False
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while sum(v.nbytes for v in self._items.values()) > self.max_bytes:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+FEATURE_CACHE = _FeatureCache(int(float(os.environ.get("LINVIZ_FEATURE_CACHE_MB", "1024")) * 2**20))
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+class FeaturePipeline:
+    """Spec -> float32 feature matrix; standardization fitted on training features only."""
+
+    def __init__(self, spec, scaling: str = "block"):
+        self.spec: FeatureSpec = parse_feature_spec(spec)
+        if scaling not in SCALINGS:
+            raise LinvizError(f"feature pipeline: scaling must be one of {', '.join(SCALINGS)}, got {scaling!r}")
+        self.scaling = scaling
+        self.image_shape: Optional[tuple] = None
+        self.mean_: Optional[np.ndarray] = None
+        self.scale_: Optional[np.ndarray] = None
+        self._blocks: Optional[list[FeatureBlock]] = None
+
+    def __repr__(self) -> str:
+        fitted = "fitted" if self.is_fitted else "not fitted"
+        return f"FeaturePipeline({str(self.spec)!r}, scaling={self.scaling!r}, {fitted})"
+
+    # -- layout
+
+    def blocks_for(self, image_shape) -> list[FeatureBlock]:
+        """The column blocks for images of ``image_shape`` (H, W[, 3])."""
+        blocks, start = [], 0
+        for item in self.spec.items:
+            block = _item_block(item, tuple(image_shape[:2]), start)
+            blocks.append(block)
+            start = block.stop
+        return blocks
+
+    @property
+    def blocks(self) -> list[FeatureBlock]:
+        """Column ranges of each feature (known once images were seen or the state loaded)."""
+        if self._blocks is None:
+            raise LinvizError("feature pipeline: blocks are known after the first extract() or fit()")
+        return self._blocks
+
+    @property
+    def dim(self) -> int:
+        """Number of feature columns, without the bias."""
+        return self.blocks[-1].stop
+
+    @property
+    def is_fitted(self) -> bool:
+        return self.mean_ is not None
+
+    def _set_image_shape(self, shape) -> None:
+        shape = (int(shape[0]), int(shape[1]))
+        if self.image_shape is None:
+            self._blocks = self.blocks_for(shape)
+            self.image_shape = shape
+        elif shape != self.image_shape:
+            raise LinvizError(
+                f"feature pipeline: images are {shape[0]}x{shape[1]} but this pipeline was set up for "
+                f"{self.image_shape[0]}x{self.image_shape[1]} images"
+            )
+
+    # -- extraction
+
+    def extract(self, images, progress=None, cancel=None, *, cache_key: Optional[str] = None) -> np.ndarray:
+        """Unstandardized features, float32 ``(N, D)``, no bias column.
+
+        ``images``: uint8 ``(N, H, W, 3)`` or one ``(H, W, 3)``. ``progress(done, total)`` is
+        called after each chunk of images, ``cancel`` checked before each (raises
+        :class:`linviz.errors.Cancelled`). With ``cache_key`` the result is cached in memory
+        (see module docstring) and may come back read-only.
+        """
+        arr = as_rgb_batch(images, "features")
+        self._set_image_shape(arr.shape[1:3])
+        key = None
+        if cache_key is not None:
+            key = (str(cache_key), str(self.spec), arr.shape)
+            cached = FEATURE_CACHE.get(key)
+            if cached is not None:
+                report(progress, len(arr), len(arr))
+                return cached
+        n = arr.shape[0]
+        out = np.empty((n, self.dim), dtype=np.float32)
+        report(progress, 0, n)
+        for start in range(0, n, CHUNK_IMAGES):
+            check_cancelled(cancel)
+            stop = min(n, start + CHUNK_IMAGES)
+            chunk = arr[start:stop]
+            for item, block in zip(self.spec.items, self.blocks):
+                out[start:stop, block.start : block.stop] = _extract_item(item, chunk)
+            report(progress, stop, n)
+        if key is not None:
+            FEATURE_CACHE.put(key, out)
+        return out
+
+    # -- standardization
+
+    def fit(self, features) -> "FeaturePipeline":
+        """Learn per-column means and the scales from *training* features (``extract`` output)."""
+        X = np.asarray(features, dtype=np.float32)
+        if self._blocks is None:
+            raise LinvizError("feature pipeline: call extract() on images before fit()")
+        if X.ndim != 2 or X.shape[1] != self.dim or X.shape[0] == 0:
+            raise LinvizError(f"feature pipeline: fit expects a non-empty (N, {self.dim}) matrix, got {X.shape}")
+        # float64 sums: 50,000 rows of float32 would lose digits
+        mean = X.mean(axis=0, dtype=np.float64)
+        var = np.zeros(X.shape[1])
+        for s in range(0, X.shape[0], 8192):
+            d = X[s : s + 8192].astype(np.float64) - mean
+            var += np.einsum("ij,ij->j", d, d)
+        var /= X.shape[0]
+        std = np.sqrt(var)
+        if self.scaling == "column":
+            scale = std
+        else:
+            scale = np.empty_like(std)
+            for block in self.blocks:
+                scale[block.start : block.stop] = np.sqrt(np.mean(var[block.start : block.stop]))
+        scale = np.where(scale > 1e-8, scale, 1.0)
+        self.mean_ = mean.astype(np.float32)
+        self.scale_ = scale.astype(np.float32)
+        return self
+
+    def transform_features(self, features) -> np.ndarray:
+        """Standardized features with the bias column (=1) last, float32 ``(N, D + 1)``."""
+        if not self.is_fitted:
+            raise LinvizError("feature pipeline: not fitted (call fit on the training features first)")
+        X = np.asarray(features, dtype=np.float32)
+        if X.ndim == 1:
+            X = X[None]
+        if X.ndim != 2 or X.shape[1] != self.dim:
+            raise LinvizError(f"feature pipeline: expected (N, {self.dim}) features, got {X.shape}")
+        out = np.empty((X.shape[0], self.dim + 1), dtype=np.float32)
+        inv = (np.float32(1.0) / self.scale_).astype(np.float32)
+        for s in range(0, X.shape[0], 8192):
+            block = out[s : s + 8192, : self.dim]
+            np.subtract(X[s : s + 8192], self.mean_, out=block)
+            block *= inv
+        out[:, self.dim] = 1.0
+        return out
+
+    def fit_transform(self, images, progress=None, cancel=None, *, cache_key: Optional[str] = None) -> np.ndarray:
+        """Extract the training images, fit on them, return their standardized matrix."""
+        features = self.extract(images, progress, cancel, cache_key=cache_key)
+        return self.fit(features).transform_features(features)
+
+    def transform(self, images, progress=None, cancel=None, *, cache_key: Optional[str] = None) -> np.ndarray:
+        """Extract + standardize any images (another split, or one new image)."""
+        if not self.is_fitted:
+            raise LinvizError("feature pipeline: not fitted (call fit on the training features first)")
+        return self.transform_features(self.extract(images, progress, cancel, cache_key=cache_key))
+
+    # -- persistence
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Everything needed to rebuild the fitted pipeline, as numpy arrays (npz-friendly)."""
+        if not self.is_fitted:
+            raise LinvizError("feature pipeline: not fitted, nothing to save")
+        return {
+            "feature_spec": np.array(str(self.spec)),
+            "feature_scaling": np.array(self.scaling),
+            "feature_image_shape": np.array(self.image_shape, dtype=np.int64),
+            "feature_mean": self.mean_.copy(),
+            "feature_scale": self.scale_.copy(),
+            "feature_state_version": np.array(STATE_VERSION, dtype=np.int64),
+        }
+
+    @classmethod
+    def from_state(cls, state) -> "FeaturePipeline":
+        """Rebuild a fitted pipeline from :meth:`state` (ModelFileError if inconsistent)."""
+        try:
+            version = int(np.asarray(state["feature_state_version"]))
+            if version > STATE_VERSION:
+                raise ModelFileError(f"feature pipeline state version {version} is newer than this linviz ({STATE_VERSION})")
+            pipeline = cls(str(np.asarray(state["feature_spec"])), scaling=str(np.asarray(state["feature_scaling"])))
+            shape = tuple(int(v) for v in np.asarray(state["feature_image_shape"]).ravel())
+            pipeline._set_image_shape(shape)
+            mean = np.asarray(state["feature_mean"], dtype=np.float32)
+            scale = np.asarray(state["feature_scale"], dtype=np.float32)
+        except KeyError as exc:
+            raise ModelFileError(f"feature pipeline state: missing {exc.args[0]!r}") from None
+        except ModelFileError:
+            raise
+        except LinvizError as exc:
+            raise ModelFileError(f"feature pipeline state: {exc}") from None
+        if mean.shape != (pipeline.dim,) or scale.shape != (pipeline.dim,) or not np.all(scale > 0):
+            raise ModelFileError(
+                f"feature pipeline state: mean/scale of shape {mean.shape}/{scale.shape} do not fit "
+                f"{pipeline.dim} features of {pipeline.spec}"
+            )
+        pipeline.mean_, pipeline.scale_ = mean, scale
+        return pipeline
