@@ -78,7 +78,39 @@ def print_json(obj) -> None:
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Print classes, split counts, per-class counts, image shape, skipped files, load time."""
-    raise UsageError("info: not implemented yet")
+    from linviz.data import load_dataset
+
+    bar = ProgressBar("loading")
+    start = time.perf_counter()
+    try:
+        dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - start
+    summary = dataset.summary()
+    summary["seconds"] = round(seconds, 3)
+    if args.json:
+        print_json(summary)
+        return EXIT_OK
+    splits = summary["splits"]
+    width = max(len(name) for name in dataset.class_names)
+    print(f"source:      {dataset.source}")
+    print(f"classes:     {len(dataset.class_names)} ({', '.join(dataset.class_names)})")
+    print("splits:      " + ", ".join(f"{name} {count:,}" for name, count in splits.items()))
+    print(f"image shape: {' x '.join(str(n) for n in summary['image_shape'])}")
+    print(f"load time:   {seconds:.2f} s")
+    print()
+    print(f"{'class':<{width}}  " + "  ".join(f"{name:>8}" for name in splits))
+    for cls in dataset.class_names:
+        print(f"{cls:<{width}}  " + "  ".join(f"{summary['per_class'][name][cls]:>8,}" for name in splits))
+    skipped = summary["skipped"]
+    print()
+    print(f"skipped:     {len(skipped)} file(s)")
+    for item in skipped[:50]:
+        print(f"  {item['path']}: {item['reason']}")
+    if len(skipped) > 50:
+        print(f"  ... and {len(skipped) - 50} more (use --json for the full list)")
+    return EXIT_OK
 
 
 def cmd_features(args: argparse.Namespace) -> int:

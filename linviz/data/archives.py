@@ -64,6 +64,10 @@ class ImageSource:
     def progress_done(self) -> int:
         raise NotImplementedError
 
+    def estimated_count(self) -> int:
+        """How many files to expect (an upper estimate; used to preallocate the output)."""
+        return self.total
+
     def read(self, payload) -> bytes:
         raise NotImplementedError
 
@@ -230,7 +234,12 @@ class TarSource(ImageSource):
         self._counter = _CountingFile(self._raw)
         head = self._raw.read(6)
         self._raw.seek(0)
+        self._gzip_size = 0
         if head[:2] == b"\x1f\x8b":
+            if self.total >= 18:
+                self._raw.seek(-4, os.SEEK_END)
+                self._gzip_size = int.from_bytes(self._raw.read(4), "little")
+                self._raw.seek(0)
             self._stream = gzip.GzipFile(fileobj=self._counter, mode="rb")
         elif head[:3] == b"BZh":
             self._stream = bz2.BZ2File(self._counter, "rb")
@@ -242,6 +251,16 @@ class TarSource(ImageSource):
 
     def progress_done(self) -> int:
         return self._counter.count
+
+    def estimated_count(self) -> int:
+        # Every member takes at least 1024 bytes of tar (512 header + 512 data), so the
+        # uncompressed size bounds the count; gzip stores it (mod 4 GB) in its last 4 bytes.
+        uncompressed = self.total
+        if self._stream is not self._counter:
+            uncompressed = self.total * 8
+            if self._gzip_size and self._gzip_size >= self.total // 2:
+                uncompressed = self._gzip_size
+        return uncompressed // 1024 + 16
 
     def read(self, payload) -> bytes:
         if isinstance(payload, OSError):

@@ -34,6 +34,8 @@ from linviz.errors import DatasetError
 from linviz.progress import CancelCheck, ProgressCallback, check_cancelled, report
 
 CHUNK_SIZE = 512
+#: Up-front allocation limit for the decoded images (grown by doubling past it).
+_MAX_PREALLOCATED_BYTES = 512 * 1024 * 1024
 TRAIN_NAMES = ("train", "training")
 TEST_NAMES = ("test", "testing", "val", "validation", "valid")
 
@@ -43,10 +45,32 @@ def decode_workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
-def _decode_chunk(items: list, read, image_size: int):
-    out = np.empty((len(items), image_size, image_size, 3), np.uint8)
-    reasons = decode_images_into([payload for _, payload in items], read, out, image_size)
-    return [path for path, _ in items], out, reasons
+def _decode_chunk(payloads: list, read, out: np.ndarray, image_size: int) -> list:
+    """Decode one chunk into its slice of the shared output array (runs in a worker)."""
+    return decode_images_into(payloads, read, out, image_size)
+
+
+class _GrowableImages:
+    """The output array, preallocated from the source's size estimate, grown by doubling.
+
+    Workers write straight into their slice, so the decoded images are never concatenated.
+    Growing copies the array, so it first waits for the chunks still being written.
+    """
+
+    def __init__(self, capacity: int, image_size: int):
+        self.image_size = image_size
+        self.array = np.empty((max(capacity, 1), image_size, image_size, 3), np.uint8)
+        self.used = 0
+
+    def reserve(self, n: int, wait_for_pending) -> np.ndarray:
+        if self.used + n > len(self.array):
+            wait_for_pending()
+            bigger = np.empty((max(2 * len(self.array), self.used + n),) + self.array.shape[1:], np.uint8)
+            bigger[: self.used] = self.array[: self.used]
+            self.array = bigger
+        view = self.array[self.used : self.used + n]
+        self.used += n
+        return view
 
 
 def _member_label(source: ImageSource, relative: str) -> str:
@@ -123,33 +147,45 @@ def load_image_folder(
     """Decode every image under ``path`` (folder, zip or tar) into a :class:`Dataset`."""
     extensions = image_extensions()
     skipped: list[tuple[str, str]] = []
-    results = []
+    paths: list[str] = []
+    reasons: list = []
     workers = decode_workers()
     with open_image_source(path) as source:
         report(progress, 0, source.total)
+        output = _GrowableImages(min(source.estimated_count(), _MAX_PREALLOCATED_BYTES // (3 * image_size**2)), image_size)
         pending: deque = deque()
+
+        def collect_one():
+            reasons.extend(pending.popleft().result())
+
+        def collect_all():
+            while pending:
+                collect_one()
+
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="linviz-decode") as pool:
             try:
                 for chunk in source.chunks(CHUNK_SIZE):
                     check_cancelled(cancel)
-                    wanted = []
+                    payloads = []
                     for relative, payload in chunk:
-                        extension = os.path.splitext(relative)[1].lower()
-                        if extension in extensions:
-                            wanted.append((relative, payload))
+                        extension = relative[relative.rfind("."):].lower() if "." in relative else ""
+                        if extension in extensions and "/" not in extension:
+                            paths.append(relative)
+                            payloads.append(payload)
                         else:
                             skipped.append(
                                 (_member_label(source, relative), f"not an image file (extension {extension or 'none'})")
                             )
-                    if wanted:
-                        pending.append(pool.submit(_decode_chunk, wanted, source.read, image_size))
+                    if payloads:
+                        out = output.reserve(len(payloads), collect_all)
+                        pending.append(pool.submit(_decode_chunk, payloads, source.read, out, image_size))
                     # Bounded look-ahead: memory stays at a few chunks whatever the archive size.
                     while len(pending) > 2 * workers:
-                        results.append(pending.popleft().result())
+                        collect_one()
                     report(progress, source.progress_done(), source.total)
                 while pending:
                     check_cancelled(cancel)
-                    results.append(pending.popleft().result())
+                    collect_one()
             except BaseException:
                 for future in pending:
                     future.cancel()
@@ -159,19 +195,15 @@ def load_image_folder(
         report(progress, source.total, source.total)
         label = source.label
 
-    paths: list[str] = []
-    good_images = []
-    for chunk_paths, images, reasons in results:
-        ok = np.array([reason is None for reason in reasons], bool)
-        for relative, reason in zip(chunk_paths, reasons):
-            if reason is not None:
-                skipped.append((f"{label}/{relative}", reason))
-        if ok.all():
-            good_images.append(images)
-            paths.extend(chunk_paths)
-        elif ok.any():
-            good_images.append(images[ok])
-            paths.extend(p for p, keep in zip(chunk_paths, ok) if keep)
+    all_images = output.array[: output.used]
+    failed = [i for i, reason in enumerate(reasons) if reason is not None]
+    if failed:
+        for i in failed:
+            skipped.append((f"{label}/{paths[i]}", reasons[i]))
+        keep = np.ones(len(paths), bool)
+        keep[failed] = False
+        all_images = all_images[keep]
+        paths = [p for p, k in zip(paths, keep) if k]
     if not paths:
         detail = f" ({len(skipped)} file(s) skipped, e.g. {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise DatasetError(f"{path}: no readable images found{detail}")
@@ -182,7 +214,6 @@ def load_image_folder(
             skipped.append((f"{label}/{relative}", problem))
     if not class_names:
         raise DatasetError(f"{path}: no class folders (put the images of each class in a sub-folder named after it)")
-    all_images = good_images[0] if len(good_images) == 1 else np.concatenate(good_images)
     class_index = {name: i for i, name in enumerate(class_names)}
 
     splits = {}
