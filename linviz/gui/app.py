@@ -1,0 +1,59 @@
+"""``python main.py [--data SOURCE]``: create the QApplication and the main window, run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+ORGANIZATION = "linviz"
+APPLICATION = "linviz"
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="linviz", description="The linviz desktop app")
+    parser.add_argument("--data", default=None,
+                        help='start on SOURCE: "demo", "cifar10", a CIFAR-10 folder or tarball, an image folder or archive')
+    parser.add_argument("--size", default=None, help="initial window size WxH (e.g. 1400x900)")
+    return parser.parse_args(list(argv))
+
+
+def configure_application(app) -> None:
+    """Names first (QSettings and QStandardPaths paths derive from them), then look and feel."""
+    from PySide6.QtGui import QIcon
+
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("linviz")
+    resources = Path(__file__).resolve().parents[2] / "resources"
+    style = resources / "style.qss"
+    if style.is_file():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    icon = resources / "icons" / "linviz.svg"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+
+
+def run_app(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    from PySide6.QtCore import QCoreApplication  # PySide6 before pyqtgraph (pitfall 2)
+    from PySide6.QtWidgets import QApplication
+
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "linviz"])
+    configure_application(app)
+
+    from linviz.gui.main_window import MainWindow
+
+    window = MainWindow(source=args.data)
+    if args.size:
+        try:
+            w, h = (int(v) for v in args.size.lower().split("x"))
+            window.resize(w, h)
+        except ValueError:
+            print(f"error: --size {args.size}: expected WxH", file=sys.stderr)
+            return 2
+    window.show()
+    return int(app.exec())

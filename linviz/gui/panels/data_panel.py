@@ -1,0 +1,115 @@
+"""Data: the source, split sizes, class list with counts, load progress."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+                               QProgressBar, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
+
+
+class DataPanel(QWidget):
+    openRequested = Signal()
+    demoRequested = Signal()
+    downloadRequested = Signal()
+    splitsChanged = Signal()  # "Apply" pressed with new split settings
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.source_label = QLabel("No dataset")
+        self.source_label.setWordWrap(True)
+        self.source_label.setObjectName("sourceLabel")
+        self.open_button = QPushButton("Open folder or archive...")
+        self.demo_button = QPushButton("Demo set")
+        self.download_button = QPushButton("Download CIFAR-10")
+        sources = QHBoxLayout()
+        sources.addWidget(self.demo_button)
+        sources.addWidget(self.download_button)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.skipped_label = QLabel("")
+        self.skipped_label.setWordWrap(True)
+        self.skipped_label.setVisible(False)
+        source_box = QGroupBox("Source")
+        source_layout = QVBoxLayout(source_box)
+        source_layout.addWidget(self.source_label)
+        source_layout.addWidget(self.open_button)
+        source_layout.addLayout(sources)
+        source_layout.addWidget(self.progress)
+        source_layout.addWidget(self.skipped_label)
+
+        self.val_spin = QSpinBox(minimum=0, maximum=100_000, value=1000, singleStep=500)
+        self.val_spin.setToolTip("Images held out of the training split to validate on (stratified)")
+        self.per_class_spin = QSpinBox(minimum=0, maximum=100_000, value=0, singleStep=100)
+        self.per_class_spin.setSpecialValueText("all")
+        self.per_class_spin.setToolTip("Train on at most this many images per class, for quick runs")
+        self.apply_button = QPushButton("Apply")
+        self.sizes_label = QLabel(" ")
+        self.sizes_label.setWordWrap(True)
+        split_form = QFormLayout()
+        split_form.addRow("Validation images", self.val_spin)
+        split_form.addRow("Train per class", self.per_class_spin)
+        split_box = QGroupBox("Splits")
+        split_layout = QVBoxLayout(split_box)
+        split_layout.addLayout(split_form)
+        split_layout.addWidget(self.apply_button)
+        split_layout.addWidget(self.sizes_label)
+
+        self.class_table = QTableWidget(0, 4)
+        self.class_table.setHorizontalHeaderLabels(["class", "train", "val", "test"])
+        self.class_table.verticalHeader().setVisible(False)
+        self.class_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.class_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        header = self.class_table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(source_box)
+        layout.addWidget(split_box)
+        layout.addWidget(QLabel("Classes"))
+        layout.addWidget(self.class_table, 1)
+
+        self.open_button.clicked.connect(self.openRequested)
+        self.demo_button.clicked.connect(self.demoRequested)
+        self.download_button.clicked.connect(self.downloadRequested)
+        self.apply_button.clicked.connect(self.splitsChanged)
+
+    def split_values(self) -> tuple[int, int]:
+        return int(self.val_spin.value()), int(self.per_class_spin.value())
+
+    def set_split_values(self, val_size: int, per_class: int) -> None:
+        self.val_spin.setValue(int(val_size))
+        self.per_class_spin.setValue(int(per_class))
+
+    def show_data(self, source: str, class_names: list[str], train_labels: np.ndarray, val_labels: np.ndarray,
+                  test_labels: np.ndarray | None, skipped: list) -> None:
+        n = len(class_names)
+        counts = [np.bincount(labels, minlength=n) if labels is not None else None
+                  for labels in (train_labels, val_labels, test_labels)]
+        self.source_label.setText(source)
+        self.source_label.setToolTip(source)
+        test_text = f"{len(test_labels):,}" if test_labels is not None else "none"
+        self.sizes_label.setText(f"train {len(train_labels):,} · validation {len(val_labels):,} · test {test_text}")
+        self.class_table.setRowCount(n)
+        for i, name in enumerate(class_names):
+            self.class_table.setItem(i, 0, QTableWidgetItem(name))
+            for col, c in enumerate(counts, start=1):
+                self.class_table.setItem(i, col, QTableWidgetItem(f"{c[i]:,}" if c is not None else "-"))
+        if skipped:
+            first = "; ".join(f"{p}: {r}" for p, r in skipped[:3])
+            self.skipped_label.setText(f"Skipped {len(skipped)} unreadable file(s): {first}")
+            self.skipped_label.setVisible(True)
+        else:
+            self.skipped_label.setVisible(False)
+
+    def show_progress(self, done: int, total: int) -> None:
+        self.progress.setVisible(True)
+        self.progress.setMaximum(max(total, 0) if total > 0 else 0)
+        if total > 0:
+            self.progress.setValue(min(done, total))
+
+    def hide_progress(self) -> None:
+        self.progress.setVisible(False)

@@ -1,0 +1,237 @@
+"""Features: which blocks (raw pixels, hue histogram, HOG, colour layout), their parameters,
+the presets, Extract with progress and timing; the selected image's HOG glyphs and hue
+histogram."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from linviz.gui.pictures import hue_colors
+
+
+class FeaturesPanel(QWidget):
+    extractRequested = Signal()
+    specChanged = Signal(str)
+
+    def __init__(self, presets: dict[str, str] | None = None, parent=None):
+        super().__init__(parent)
+        self.preset_box = QComboBox()
+        self.preset_box.addItem("custom", "")
+        for name, text in (presets or {}).items():
+            self.preset_box.addItem(name, text)
+        self.preset_box.setToolTip("Feature sets from the course and beyond; 'best' is the most accurate")
+
+        self.raw_box = QCheckBox("Raw pixels")
+        self.raw_gray = QCheckBox("gray")
+        self.hue_box = QCheckBox("Hue histogram")
+        self.hue_bins = QSpinBox(minimum=2, maximum=64, value=10)
+        self.hog_box = QCheckBox("HOG")
+        self.hog_orientations = QSpinBox(minimum=2, maximum=36, value=9)
+        self.hog_cell = QSpinBox(minimum=2, maximum=32, value=8)
+        self.hog_block = QSpinBox(minimum=1, maximum=4, value=1)
+        self.layout_box = QCheckBox("Color layout")
+        self.layout_grid = QSpinBox(minimum=1, maximum=16, value=4)
+        grid = QGridLayout()
+        grid.addWidget(self.raw_box, 0, 0)
+        grid.addWidget(self.raw_gray, 0, 1)
+        grid.addWidget(self.hue_box, 1, 0)
+        grid.addWidget(self._labelled("bins", self.hue_bins), 1, 1)
+        grid.addWidget(self.hog_box, 2, 0)
+        grid.addWidget(self._labelled("orient.", self.hog_orientations), 2, 1)
+        grid.addWidget(self._labelled("cell", self.hog_cell), 3, 0)
+        grid.addWidget(self._labelled("block", self.hog_block), 3, 1)
+        grid.addWidget(self.layout_box, 4, 0)
+        grid.addWidget(self._labelled("grid", self.layout_grid), 4, 1)
+
+        self.spec_edit = QLineEdit()
+        self.spec_edit.setToolTip("The feature spec (a preset name or e.g. hog:cell=8,hue:bins=10); editable")
+        self.spec_error = QLabel("")
+        self.spec_error.setWordWrap(True)
+        self.spec_error.setStyleSheet("color: #b03020;")
+        self.spec_error.setVisible(False)
+        self.extract_button = QPushButton("Extract")
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.timing_label = QLabel("Not extracted yet")
+        self.timing_label.setWordWrap(True)
+
+        choose = QGroupBox("Feature set")
+        form = QFormLayout()
+        form.addRow("Preset", self.preset_box)
+        choose_layout = QVBoxLayout(choose)
+        choose_layout.addLayout(form)
+        choose_layout.addLayout(grid)
+        choose_layout.addWidget(QLabel("Spec"))
+        choose_layout.addWidget(self.spec_edit)
+        choose_layout.addWidget(self.spec_error)
+        choose_layout.addWidget(self.extract_button)
+        choose_layout.addWidget(self.progress)
+        choose_layout.addWidget(self.timing_label)
+
+        # The selected image, seen through the features: HOG glyphs and hue histogram.
+        self.image_caption = QLabel("Select an image to see its HOG glyphs and hue histogram")
+        self.image_caption.setWordWrap(True)
+        self.glyph_view = pg.GraphicsLayoutWidget()
+        self.glyph_view.setMinimumHeight(110)
+        self.glyph_box = self.glyph_view.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.glyph_box.setMouseEnabled(x=False, y=False)
+        self.image_item = pg.ImageItem()
+        self.glyph_item = pg.ImageItem()
+        self.glyph_box.addItem(self.image_item)
+        self.glyph_box.addItem(self.glyph_item)
+        self.hist_plot = pg.PlotWidget()
+        self.hist_plot.setMinimumHeight(110)
+        self.hist_plot.getPlotItem().hideButtons()
+        self.hist_plot.getPlotItem().setMouseEnabled(x=False, y=False)
+        self.hist_plot.getPlotItem().setLabel("bottom", "hue bin")
+        self.hist_bars = pg.BarGraphItem(x=[], height=[], width=0.8, brushes=[])
+        self.hist_plot.addItem(self.hist_bars)
+        selected = QGroupBox("Selected image")
+        pictures = QHBoxLayout()
+        pictures.addWidget(self.glyph_view, 3)
+        pictures.addWidget(self.hist_plot, 2)
+        selected_layout = QVBoxLayout(selected)
+        selected_layout.addWidget(self.image_caption)
+        selected_layout.addLayout(pictures)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(choose)
+        layout.addWidget(selected, 1)
+
+        for box in (self.raw_box, self.raw_gray, self.hue_box, self.hog_box, self.layout_box):
+            box.toggled.connect(self._on_controls_changed)
+        for spin in (self.hue_bins, self.hog_orientations, self.hog_cell, self.hog_block, self.layout_grid):
+            spin.valueChanged.connect(self._on_controls_changed)
+        self.preset_box.currentIndexChanged.connect(self._on_preset_chosen)
+        self.spec_edit.editingFinished.connect(self._on_spec_edited)
+        self.extract_button.clicked.connect(self.extractRequested)
+
+    @staticmethod
+    def _labelled(text: str, widget: QWidget) -> QWidget:
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel(text))
+        row.addWidget(widget, 1)
+        return holder
+
+    # ------------------------------------------------------------------ the spec
+    def spec_text(self) -> str:
+        return self.spec_edit.text().strip()
+
+    def set_spec_text(self, text: str) -> None:
+        """Show ``text`` (a preset name selects that preset) and sync the check boxes."""
+        i = self.preset_box.findText(text)
+        if i > 0:
+            self.preset_box.setCurrentIndex(i)
+            return
+        self.spec_edit.setText(text)
+        self._sync_controls(text)
+        self.specChanged.emit(text)
+
+    def controls_spec(self) -> str:
+        parts = []
+        if self.raw_box.isChecked():
+            parts.append("raw:gray=1" if self.raw_gray.isChecked() else "raw")
+        if self.hog_box.isChecked():
+            parts.append(f"hog:orient={self.hog_orientations.value()}:cell={self.hog_cell.value()}"
+                         f":block={self.hog_block.value()}")
+        if self.hue_box.isChecked():
+            parts.append(f"hue:bins={self.hue_bins.value()}")
+        if self.layout_box.isChecked():
+            parts.append(f"layout:grid={self.layout_grid.value()}")
+        return ",".join(parts)
+
+    def _sync_controls(self, text: str) -> None:
+        """Tick the boxes that a spec text mentions (best effort: the text stays the truth)."""
+        widgets = [self.raw_box, self.raw_gray, self.hue_box, self.hog_box, self.layout_box, self.hue_bins,
+                   self.hog_orientations, self.hog_cell, self.hog_block, self.layout_grid]
+        for w in widgets:
+            w.blockSignals(True)
+        kinds = {}
+        for part in text.split(","):
+            name, *params = part.strip().split(":")
+            kinds[name] = dict(p.split("=", 1) for p in params if "=" in p)
+        self.raw_box.setChecked("raw" in kinds)
+        self.raw_gray.setChecked(kinds.get("raw", {}).get("gray", "0") not in ("0", "false"))
+        self.hue_box.setChecked("hue" in kinds)
+        self.hog_box.setChecked("hog" in kinds)
+        self.layout_box.setChecked("layout" in kinds)
+        for kind, key, spin in (("hue", "bins", self.hue_bins), ("hog", "orient", self.hog_orientations),
+                                ("hog", "cell", self.hog_cell), ("hog", "block", self.hog_block),
+                                ("layout", "grid", self.layout_grid)):
+            try:
+                spin.setValue(int(kinds.get(kind, {}).get(key, spin.value())))
+            except ValueError:
+                pass
+        for w in widgets:
+            w.blockSignals(False)
+
+    def show_spec_error(self, message: str) -> None:
+        self.spec_error.setText(message)
+        self.spec_error.setVisible(bool(message))
+
+    @Slot()
+    def _on_controls_changed(self, *_):
+        self.preset_box.blockSignals(True)
+        self.preset_box.setCurrentIndex(0)
+        self.preset_box.blockSignals(False)
+        text = self.controls_spec()
+        self.spec_edit.setText(text)
+        self.specChanged.emit(text)
+
+    @Slot()
+    def _on_preset_chosen(self, *_):
+        text = self.preset_box.currentData()
+        if text:
+            self.spec_edit.setText(text)
+            self._sync_controls(text)
+            self.specChanged.emit(text)
+
+    @Slot()
+    def _on_spec_edited(self):
+        self.preset_box.blockSignals(True)
+        self.preset_box.setCurrentIndex(max(0, self.preset_box.findData(self.spec_text())))
+        self.preset_box.blockSignals(False)
+        self._sync_controls(self.spec_text())
+        self.specChanged.emit(self.spec_text())
+
+    # ------------------------------------------------------------------ progress
+    def show_progress(self, done: int, total: int) -> None:
+        self.progress.setVisible(True)
+        self.progress.setMaximum(total if total > 0 else 0)
+        if total > 0:
+            self.progress.setValue(min(done, total))
+
+    def show_timing(self, text: str) -> None:
+        self.progress.setVisible(False)
+        self.timing_label.setText(text)
+
+    # ------------------------------------------------------------------ selected image
+    def show_image_features(self, caption: str, image: np.ndarray, glyphs: np.ndarray | None,
+                            hue_hist: np.ndarray | None) -> None:
+        """The image, its HOG glyph picture beside it, and its hue histogram."""
+        self.image_caption.setText(caption)
+        h, w = image.shape[:2]
+        self.image_item.setImage(np.ascontiguousarray(image), levels=(0, 255), autoLevels=False)
+        self.image_item.setRect(0, 0, w, h)
+        if glyphs is not None:
+            g = np.asarray(glyphs, dtype=np.float32)
+            top = float(g.max()) if g.size and g.max() > 0 else 1.0
+            # White strokes on black, the usual way HOG glyphs are shown.
+            self.glyph_item.setImage(np.ascontiguousarray(g), levels=(0, top), autoLevels=False)
+            self.glyph_item.setRect(w + 2, 0, w, h)
+        else:
+            self.glyph_item.clear()
+        self.glyph_box.autoRange(padding=0.02)
+        if hue_hist is not None:
+            n = len(hue_hist)
+            colors = hue_colors(n)
+            self.hist_bars.setOpts(x=np.arange(n), height=np.asarray(hue_hist, dtype=np.float32), width=0.8,
+                                   brushes=[pg.mkBrush(*c) for c in colors])
+            self.hist_plot.getPlotItem().setXRange(-0.6, n - 0.4, padding=0)
+            self.hist_plot.getPlotItem().setYRange(0, max(0.05, float(np.max(hue_hist)) * 1.1), padding=0)

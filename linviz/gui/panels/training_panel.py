@@ -1,0 +1,168 @@
+"""Model and training: loss, regularization, optimizer, Train / Pause / Stop / Reset, rates."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from linviz.gui.log_slider import LogSlider
+
+LOSSES = [("Softmax (cross-entropy)", "softmax"), ("Multiclass SVM (hinge)", "svm")]
+REG_TYPES = [("L2", "l2"), ("L1", "l1"), ("Elastic net", "elastic")]
+OPTIMIZERS = [("SGD", "sgd"), ("Momentum", "momentum"), ("Nesterov", "nesterov"), ("Adam", "adam"), ("Full-batch GD", "gd")]
+
+
+def _combo(items) -> QComboBox:
+    box = QComboBox()
+    for text, data in items:
+        box.addItem(text, data)
+    return box
+
+
+class TrainingPanel(QWidget):
+    trainRequested = Signal()
+    pauseToggled = Signal(bool)  # True = pause
+    stopRequested = Signal()
+    resetRequested = Signal()
+    saveRequested = Signal()
+    loadRequested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.loss_box = _combo(LOSSES)
+        self.delta_spin = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=100.0, singleStep=0.5, value=1.0)
+        self.delta_spin.setToolTip("SVM margin: the correct score must beat the others by delta")
+        self.reg_type_box = _combo(REG_TYPES)
+        self.reg_slider = LogSlider(1e-6, 10.0, 1e-3, allow_zero=True)
+        self.reg_slider.setToolTip("Regularization strength (log scale; far left = none)")
+        self.optimizer_box = _combo(OPTIMIZERS)
+        self.lr_slider = LogSlider(1e-5, 1.0, 1e-2)
+        self.lr_slider.setToolTip("Learning rate (log scale)")
+        self.batch_spin = QSpinBox(minimum=1, maximum=8192, value=200, singleStep=50)
+        self.epochs_spin = QSpinBox(minimum=1, maximum=1000, value=10)
+
+        form = QFormLayout()
+        form.addRow("Loss", self.loss_box)
+        form.addRow("Delta", self.delta_spin)
+        form.addRow("Regularization", self.reg_type_box)
+        form.addRow("Strength", self.reg_slider)
+        form.addRow("Optimizer", self.optimizer_box)
+        form.addRow("Learning rate", self.lr_slider)
+        form.addRow("Batch size", self.batch_spin)
+        form.addRow("Epochs", self.epochs_spin)
+        model_box = QGroupBox("Model")
+        model_box.setLayout(form)
+
+        self.train_button = QPushButton("Train")
+        self.train_button.setObjectName("trainButton")
+        self.train_button.setToolTip("Extracts the features first when needed, then trains")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setObjectName("pauseButton")
+        self.pause_button.setCheckable(True)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stopButton")
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("Forget the trained weights and the curves")
+        buttons = QGridLayout()
+        buttons.addWidget(self.train_button, 0, 0)
+        buttons.addWidget(self.pause_button, 0, 1)
+        buttons.addWidget(self.stop_button, 1, 0)
+        buttons.addWidget(self.reset_button, 1, 1)
+
+        self.sanity_label = QLabel("Sanity check: shown when training starts")
+        self.sanity_label.setWordWrap(True)
+        self.rate_label = QLabel(" ")
+        self.rate_label.setWordWrap(True)
+        self.result_label = QLabel(" ")
+        self.result_label.setWordWrap(True)
+        self.save_button = QPushButton("Save model...")
+        self.load_button = QPushButton("Load model...")
+        files = QHBoxLayout()
+        files.addWidget(self.save_button)
+        files.addWidget(self.load_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(model_box)
+        layout.addLayout(buttons)
+        layout.addWidget(self.sanity_label)
+        layout.addWidget(self.rate_label)
+        layout.addWidget(self.result_label)
+        layout.addLayout(files)
+        layout.addStretch(1)
+
+        self.loss_box.currentIndexChanged.connect(self._on_loss_changed)
+        self.train_button.clicked.connect(self.trainRequested)
+        self.pause_button.toggled.connect(self._on_pause_toggled)
+        self.stop_button.clicked.connect(self.stopRequested)
+        self.reset_button.clicked.connect(self.resetRequested)
+        self.save_button.clicked.connect(self.saveRequested)
+        self.load_button.clicked.connect(self.loadRequested)
+        self._on_loss_changed()
+        self.set_running(False)
+
+    def settings(self) -> dict:
+        """The panel's choices under TrainingConfig's field names."""
+        return {
+            "loss": self.loss_box.currentData(),
+            "delta": float(self.delta_spin.value()),
+            "reg_type": self.reg_type_box.currentData(),
+            "reg": self.reg_slider.value(),
+            "optimizer": self.optimizer_box.currentData(),
+            "learning_rate": self.lr_slider.value(),
+            "batch_size": int(self.batch_spin.value()),
+            "epochs": int(self.epochs_spin.value()),
+        }
+
+    def apply_settings(self, values: dict) -> None:
+        def pick(box: QComboBox, data):
+            i = box.findData(data)
+            if i >= 0:
+                box.setCurrentIndex(i)
+
+        pick(self.loss_box, values.get("loss"))
+        pick(self.reg_type_box, values.get("reg_type"))
+        pick(self.optimizer_box, values.get("optimizer"))
+        for key, setter in (("delta", self.delta_spin.setValue), ("reg", self.reg_slider.setValue),
+                            ("learning_rate", self.lr_slider.setValue), ("batch_size", self.batch_spin.setValue),
+                            ("epochs", self.epochs_spin.setValue)):
+            if key in values:
+                try:
+                    setter(type(values[key])(values[key]) if key not in ("batch_size", "epochs") else int(values[key]))
+                except (TypeError, ValueError):
+                    pass
+
+    def set_running(self, running: bool, paused: bool = False) -> None:
+        self.train_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.reset_button.setEnabled(not running)
+        self.load_button.setEnabled(not running)
+        self.pause_button.blockSignals(True)
+        self.pause_button.setChecked(running and paused)
+        self.pause_button.setText("Resume" if running and paused else "Pause")
+        self.pause_button.blockSignals(False)
+
+    def show_sanity(self, initial: float | None, expected: float | None, loss: str) -> None:
+        if initial is None or expected is None:
+            self.sanity_label.setText("Sanity check: not available")
+            return
+        what = "C - 1" if loss == "svm" else "ln C"
+        ok = abs(initial - expected) <= max(0.15 * expected, 0.1)
+        verdict = "looks right" if ok else "unexpected: check the weight scale and the data"
+        self.sanity_label.setText(f"Sanity check: initial loss {initial:.3f}, expected {what} = {expected:.3f} ({verdict})")
+        self.sanity_label.setStyleSheet("" if ok else "color: #b03020;")
+
+    def show_rates(self, iterations_per_s: float, samples_per_s: float, iteration: int, epoch: float) -> None:
+        self.rate_label.setText(
+            f"Iteration {iteration:,} (epoch {epoch:.1f}): {iterations_per_s:,.0f} iterations/s, {samples_per_s:,.0f} samples/s"
+        )
+
+    @Slot(bool)
+    def _on_pause_toggled(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pauseToggled.emit(paused)
+
+    @Slot()
+    def _on_loss_changed(self, *_):
+        self.delta_spin.setEnabled(self.loss_box.currentData() == "svm")

@@ -1,0 +1,44 @@
+"""Training and validation accuracy, one point per finished epoch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+
+class AccuracyView(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("accuracyPlot")
+        self.plot = pg.PlotWidget()
+        item = self.plot.getPlotItem()
+        item.setTitle("Accuracy per epoch")
+        item.setLabel("bottom", "epoch")
+        item.setLabel("left", "accuracy")
+        item.showGrid(x=True, y=True, alpha=0.2)
+        item.setYRange(0.0, 1.0, padding=0.02)
+        item.addLegend(offset=(-10, -10))  # bottom right, where the curves rarely are
+        self.train_curve = item.plot([], [], pen=pg.mkPen((40, 100, 200), width=2), symbol="o", symbolSize=6,
+                                     symbolBrush=(40, 100, 200), name="train")
+        self.val_curve = item.plot([], [], pen=pg.mkPen((220, 120, 0), width=2), symbol="s", symbolSize=6,
+                                   symbolBrush=(220, 120, 0), name="validation")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+        self._n = (0, 0)
+
+    def set_accuracies(self, train: list[float], val: list[float]) -> None:
+        if (len(train), len(val)) == self._n:
+            return
+        self._n = (len(train), len(val))
+        self.train_curve.setData(np.arange(1, len(train) + 1), np.asarray(train, dtype=np.float32))
+        self.val_curve.setData(np.arange(1, len(val) + 1), np.asarray(val, dtype=np.float32))
+
+    def clear(self) -> None:
+        self._n = (-1, -1)
+        self.set_accuracies([], [])
+
+    @property
+    def point_count(self) -> int:
+        return max(self._n)

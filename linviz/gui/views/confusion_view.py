@@ -1,0 +1,93 @@
+"""Confusion matrix on the validation split; clicking a cell asks to show its images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from linviz.gui.pictures import SEQUENTIAL_LUT
+
+
+class ConfusionView(QWidget):
+    cellClicked = Signal(int, int)  # true class, predicted class
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("confusionView")
+        self.caption = QLabel("Confusion matrix (validation): rows true, columns predicted; click a cell")
+        self.caption.setWordWrap(True)
+        self.caption.setObjectName("viewCaption")
+        self.plot = pg.PlotWidget()
+        item = self.plot.getPlotItem()
+        item.getViewBox().invertY(True)
+        item.getViewBox().setAspectLocked(True)
+        item.getViewBox().setMouseEnabled(x=False, y=False)
+        item.hideButtons()
+        item.setLabel("bottom", "predicted")
+        item.setLabel("left", "true")
+        self.image = pg.ImageItem()
+        item.addItem(self.image)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.plot, 1)
+        self._texts: list[pg.TextItem] = []
+        self._class_names: list[str] = []
+        self.counts: np.ndarray | None = None
+        self.plot.scene().sigMouseClicked.connect(self._on_clicked)
+
+    def _set_classes(self, class_names: list[str]) -> None:
+        if class_names == self._class_names:
+            return
+        self._class_names = list(class_names)
+        n = len(class_names)
+        item = self.plot.getPlotItem()
+        item.getAxis("left").setTicks([[(i + 0.5, f"{name} {i}") for i, name in enumerate(class_names)]])
+        item.getAxis("bottom").setTicks([[(i + 0.5, str(i)) for i in range(n)]])
+        while len(self._texts) < n * n:
+            text = pg.TextItem(anchor=(0.5, 0.5))
+            item.addItem(text)
+            self._texts.append(text)
+        for k, text in enumerate(self._texts):
+            text.setVisible(k < n * n)
+            if k < n * n:
+                text.setPos(k % n + 0.5, k // n + 0.5)
+        item.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
+
+    def set_counts(self, counts: np.ndarray, class_names: list[str], caption: str = "") -> None:
+        counts = np.asarray(counts, dtype=np.int64)
+        self._set_classes(class_names)
+        self.counts = counts
+        n = counts.shape[0]
+        # Colour by row fraction (recall), so small and large classes read the same.
+        row_sums = np.maximum(counts.sum(axis=1, keepdims=True), 1)
+        fractions = counts / row_sums
+        rgb = SEQUENTIAL_LUT[np.clip(np.round(fractions * 255), 0, 255).astype(np.intp)]
+        self.image.setImage(np.ascontiguousarray(rgb), levels=(0, 255), autoLevels=False)
+        self.image.setRect(0, 0, n, n)
+        for k in range(n * n):
+            i, j = divmod(k, n)
+            text = self._texts[k]
+            text.setText(str(int(counts[i, j])) if counts[i, j] else "")
+            text.setColor((255, 255, 255) if fractions[i, j] > 0.55 else (30, 30, 30))
+        accuracy = np.trace(counts) / max(1, counts.sum())
+        self.caption.setText(caption or f"Confusion matrix (validation, accuracy {accuracy:.1%}): rows true, columns predicted; click a cell")
+
+    def clear(self) -> None:
+        self.counts = None
+        self.image.clear()
+        for text in self._texts:
+            text.setText("")
+
+    @Slot(object)
+    def _on_clicked(self, event) -> None:
+        if self.counts is None or event.button() != Qt.MouseButton.LeftButton:
+            return
+        point = self.plot.getPlotItem().getViewBox().mapSceneToView(event.scenePos())
+        n = self.counts.shape[0]
+        j, i = int(np.floor(point.x())), int(np.floor(point.y()))
+        if 0 <= i < n and 0 <= j < n:
+            self.cellClicked.emit(i, j)

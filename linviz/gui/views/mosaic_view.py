@@ -1,0 +1,92 @@
+"""A zoomable view of ONE mosaic image (the base of the templates view and the gallery)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QRectF, Signal, Slot
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsRectItem
+
+from linviz.gui.pictures import MosaicLayout
+
+
+class MosaicView(pg.GraphicsLayoutWidget):
+    """One ImageItem in a locked-aspect ViewBox; emits the (row, col) of a clicked tile."""
+
+    tileClicked = Signal(int, int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setBackground("w")
+        self.viewbox = self.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.viewbox.setMouseEnabled(x=False, y=False)  # a picture, not a plot: no accidental pans
+        self.image = pg.ImageItem()
+        self.viewbox.addItem(self.image)
+        self.layout_info: MosaicLayout | None = None
+        self._shape: tuple[int, ...] | None = None
+        self._labels: list[pg.TextItem] = []
+        self.highlight = QGraphicsRectItem()
+        pen = QPen(QColor(230, 120, 0))
+        pen.setWidthF(2.0)
+        pen.setCosmetic(True)
+        self.highlight.setPen(pen)
+        self.highlight.setZValue(10)
+        self.highlight.setVisible(False)
+        self.viewbox.addItem(self.highlight)
+        self.scene().sigMouseClicked.connect(self._on_clicked)
+        self.draw_count = 0
+
+    def set_mosaic(self, picture: np.ndarray, layout: MosaicLayout, margin_top: float = 0.0,
+                   margin_left: float = 0.0) -> None:
+        """Replace the picture (uint8 RGB, fixed levels: no auto-levelling per frame)."""
+        picture = np.ascontiguousarray(picture)
+        self.image.setImage(picture, levels=(0, 255), autoLevels=False)
+        self.layout_info = layout
+        if picture.shape != self._shape:
+            self._shape = picture.shape
+            h, w = picture.shape[:2]
+            self.viewbox.setRange(QRectF(-margin_left, -margin_top, w + margin_left, h + margin_top), padding=0.01)
+        self.draw_count += 1
+
+    def set_labels(self, texts: list[tuple[str, float, float, str]], color=(30, 30, 30)) -> None:
+        """Text items at picture coordinates: (text, x, y, anchor) with anchor 'top'/'left'.
+
+        Items are reused: created only when more are needed, so a redraw only sets text.
+        """
+        while len(self._labels) < len(texts):
+            item = pg.TextItem(color=color)
+            self.viewbox.addItem(item, ignoreBounds=True)
+            self._labels.append(item)
+        for item, (text, x, y, anchor) in zip(self._labels, texts):
+            item.setAnchor((0.5, 1.0) if anchor == "top" else (1.0, 0.5))
+            if item.toPlainText() != text:
+                item.setText(text)
+            item.setPos(x, y)
+            item.setVisible(True)
+        for item in self._labels[len(texts):]:
+            item.setVisible(False)
+
+    def highlight_tile(self, row: int | None, col: int | None = None) -> None:
+        if row is None or self.layout_info is None:
+            self.highlight.setVisible(False)
+            return
+        y, x = self.layout_info.origin(row, col)
+        self.highlight.setRect(QRectF(x - 1, y - 1, self.layout_info.tile_w + 2, self.layout_info.tile_h + 2))
+        self.highlight.setVisible(True)
+
+    def clear_picture(self) -> None:
+        self.image.clear()
+        self.layout_info = None
+        self._shape = None
+        self.set_labels([])
+        self.highlight.setVisible(False)
+
+    @Slot(object)
+    def _on_clicked(self, event) -> None:
+        if self.layout_info is None or event.button() != Qt.MouseButton.LeftButton:
+            return
+        point = self.viewbox.mapSceneToView(event.scenePos())
+        cell = self.layout_info.cell_at(point.y(), point.x())
+        if cell is not None:
+            self.tileClicked.emit(*cell)

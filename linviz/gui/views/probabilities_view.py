@@ -1,0 +1,93 @@
+"""Per-class bars for one image: softmax probabilities, or SVM scores labelled as scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+TRUE_BRUSH = pg.mkBrush(40, 160, 70)
+TOP_BRUSH = pg.mkBrush(220, 120, 0)
+OTHER_BRUSH = pg.mkBrush(120, 150, 200)
+
+
+class ProbabilitiesView(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("probabilitiesView")
+        self.caption = QLabel("Select an image (gallery or your images) to see how the model scores it")
+        self.caption.setWordWrap(True)
+        self.caption.setObjectName("viewCaption")
+        self.plot = pg.PlotWidget()
+        item = self.plot.getPlotItem()
+        item.getViewBox().invertY(True)  # first class on top, like a table
+        item.getViewBox().setMouseEnabled(x=False, y=False)
+        item.showGrid(x=True, alpha=0.2)
+        item.hideButtons()
+        self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brushes=[])
+        item.addItem(self.bars)
+        self.zero_line = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen((90, 90, 90)))
+        item.addItem(self.zero_line)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.plot, 1)
+        self._value_labels: list[pg.TextItem] = []
+        self._class_names: list[str] = []
+        self.values = np.zeros(0, dtype=np.float32)
+        self.kind = ""
+
+    def _set_classes(self, class_names: list[str]) -> None:
+        if class_names == self._class_names:
+            return
+        self._class_names = list(class_names)
+        item = self.plot.getPlotItem()
+        item.getAxis("left").setTicks([[(i, name) for i, name in enumerate(class_names)]])
+        while len(self._value_labels) < len(class_names):
+            label = pg.TextItem(color=(40, 40, 40), anchor=(0, 0.5))
+            item.addItem(label, ignoreBounds=True)
+            self._value_labels.append(label)
+        for i, label in enumerate(self._value_labels):
+            label.setVisible(i < len(class_names))
+        item.setYRange(-0.6, len(class_names) - 0.4, padding=0)
+
+    def set_values(self, values: np.ndarray, class_names: list[str], kind: str, true_class: int | None = None,
+                   title: str = "") -> None:
+        """``kind``: "probabilities" (in [0, 1], sum 1) or "scores" (any sign)."""
+        values = np.asarray(values, dtype=np.float32)
+        self._set_classes(class_names)
+        self.values = values
+        self.kind = kind
+        top = int(np.argmax(values)) if len(values) else -1
+        brushes = [TRUE_BRUSH if i == true_class else TOP_BRUSH if i == top else OTHER_BRUSH for i in range(len(values))]
+        x0 = np.minimum(values, 0.0)
+        self.bars.setOpts(x0=x0, y=np.arange(len(values)), width=np.abs(values), height=0.7, brushes=brushes)
+        item = self.plot.getPlotItem()
+        if kind == "probabilities":
+            item.setXRange(0.0, 1.18, padding=0)
+            item.setLabel("bottom", "softmax probability")
+            fmt = "{:.0%}"
+        else:
+            span = float(np.max(np.abs(values))) if len(values) else 1.0
+            lo = min(0.0, float(values.min())) if len(values) else 0.0
+            item.setXRange(lo - 0.05 * span, max(0.0, float(values.max())) + 0.3 * span, padding=0)
+            item.setLabel("bottom", "SVM score (not a probability)")
+            fmt = "{:+.2f}"
+        for i, (label, v) in enumerate(zip(self._value_labels, values)):
+            label.setText(fmt.format(v))
+            label.setPos(max(float(v), 0.0), i)
+        parts = [title] if title else []
+        if true_class is not None and 0 <= true_class < len(class_names):
+            parts.append(f"true class: {class_names[true_class]} (green)")
+        if top >= 0:
+            parts.append(f"top: {class_names[top]}")
+        self.caption.setText("  ·  ".join(parts))
+
+    def clear(self, message: str = "") -> None:
+        self.values = np.zeros(0, dtype=np.float32)
+        self.bars.setOpts(x0=[], y=[], width=[], brushes=[])
+        for label in self._value_labels:
+            label.setText("")
+        if message:
+            self.caption.setText(message)

@@ -1,0 +1,51 @@
+"""Weight templates: one tile per class (columns) and per feature block (rows), ONE image."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from linviz.gui.pictures import grid_mosaic
+from linviz.gui.views.mosaic_view import MosaicView
+
+
+class TemplatesView(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("templatesView")
+        self.caption = QLabel("Weight templates: train a model to see what each class looks for")
+        self.caption.setWordWrap(True)
+        self.caption.setObjectName("viewCaption")
+        self.mosaic = MosaicView()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.mosaic, 1)
+        self.tile_count = 0
+
+    def set_templates(self, rows: list[tuple[str, list[np.ndarray]]], class_names: list[str], caption: str = "") -> None:
+        """``rows``: (feature block name, one (s, s, 3) uint8 tile per class) per block."""
+        if not rows:
+            return
+        picture, layout = grid_mosaic([tiles for _, tiles in rows], gap=max(2, rows[0][1][0].shape[0] // 12))
+        margin_top = 0.35 * layout.tile_h
+        margin_left = 0.0 if len(rows) == 1 else 0.9 * layout.tile_w
+        self.mosaic.set_mosaic(picture, layout, margin_top=margin_top, margin_left=margin_left)
+        labels = []
+        for c, name in enumerate(class_names[: layout.cols]):
+            y, x = layout.origin(0, c)
+            labels.append((name, x + layout.tile_w / 2, y - 1, "top"))
+        if len(rows) > 1:
+            for r, (row_name, _) in enumerate(rows):
+                y, x = layout.origin(r, 0)
+                labels.append((row_name, x - 3, y + layout.tile_h / 2, "left"))
+        self.mosaic.set_labels(labels)
+        self.tile_count = sum(len(t) for _, t in rows)
+        if caption:
+            self.caption.setText(caption)
+
+    def clear(self) -> None:
+        self.mosaic.clear_picture()
+        self.tile_count = 0
+        self.caption.setText("Weight templates: train a model to see what each class looks for")

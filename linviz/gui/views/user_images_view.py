@@ -1,0 +1,84 @@
+"""The "Your images" strip: thumbnails of dropped-in images with their top classes."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QImage, QPixmap, QIcon
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QPushButton,
+                               QVBoxLayout, QWidget)
+
+THUMB = 64
+
+
+def rgb_pixmap(image: np.ndarray, size: int = THUMB) -> QPixmap:
+    """uint8 (H, W, 3) -> a QPixmap scaled to ``size`` (the QImage copies, so no dangling buffer)."""
+    image = np.ascontiguousarray(image, dtype=np.uint8)
+    h, w = image.shape[:2]
+    qimage = QImage(image.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    return QPixmap.fromImage(qimage).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
+                                            Qt.TransformationMode.FastTransformation)
+
+
+class UserImagesView(QWidget):
+    imageSelected = Signal(int)
+    openRequested = Signal()
+    clearRequested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("dropZone")
+        self.hint = QLabel("Drop image files or folders anywhere on the window, or use Open images...")
+        self.hint.setWordWrap(True)
+        self.hint.setObjectName("viewCaption")
+        self.open_button = QPushButton("Open images...")
+        self.clear_button = QPushButton("Clear")
+        self.list = QListWidget()
+        self.list.setViewMode(QListView.ViewMode.IconMode)
+        self.list.setIconSize(QSize(THUMB, THUMB))
+        self.list.setGridSize(QSize(THUMB + 70, THUMB + 44))
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setMovement(QListView.Movement.Static)
+        self.list.setWordWrap(True)
+        top = QHBoxLayout()
+        top.setContentsMargins(2, 0, 2, 0)
+        top.addWidget(self.hint, 1)
+        top.addWidget(self.open_button)
+        top.addWidget(self.clear_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.list, 1)
+        self.list.currentRowChanged.connect(self._on_row_changed)
+        self.open_button.clicked.connect(self.openRequested)
+        self.clear_button.clicked.connect(self.clearRequested)
+
+    def add_image(self, name: str, image: np.ndarray) -> int:
+        item = QListWidgetItem(QIcon(rgb_pixmap(image)), name)
+        item.setToolTip(name)
+        item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.list.addItem(item)
+        return self.list.count() - 1
+
+    def set_caption(self, row: int, name: str, top_classes: str) -> None:
+        item = self.list.item(row)
+        if item is not None:
+            short = name if len(name) <= 16 else name[:13] + "..."
+            text = f"{short}\n{top_classes}" if top_classes else short
+            if item.text() != text:
+                item.setText(text)
+
+    def count(self) -> int:
+        return self.list.count()
+
+    def clear_images(self) -> None:
+        self.list.clear()
+
+    def select(self, row: int) -> None:
+        self.list.setCurrentRow(row)
+
+    @Slot(int)
+    def _on_row_changed(self, row: int) -> None:
+        if row >= 0:
+            self.imageSelected.emit(row)
