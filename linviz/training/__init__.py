@@ -1,1 +1,25 @@
-"""linviz.training"""
+"""linviz.training: optimizers, the training loop as a generator of snapshots, gradient check.
+
+Nothing here imports Qt: the GUI runs :func:`train` in a worker thread.
+"""
+
+from linviz.training.gradient_check import GradientCheckResult, gradient_check
+from linviz.training.loop import Snapshot, TrainingConfig, TrainingControl, accuracy, run_to_end, train
+from linviz.training.optimizers import (
+    OPTIMIZERS,
+    SGD,
+    Adam,
+    Momentum,
+    Nesterov,
+    RandomLocalSearch,
+    RandomSearch,
+    make_optimizer,
+    random_local_search,
+    random_search,
+)
+
+__all__ = [
+    "Adam", "GradientCheckResult", "Momentum", "Nesterov", "OPTIMIZERS", "RandomLocalSearch",
+    "RandomSearch", "SGD", "Snapshot", "TrainingConfig", "TrainingControl", "accuracy",
+    "gradient_check", "make_optimizer", "random_local_search", "random_search", "run_to_end", "train",
+]

@@ -1,0 +1,351 @@
+"""The training loop: a plain generator of immutable snapshots, stoppable from another thread.
+
+``train(X, y, X_val, y_val, config)`` runs minibatch optimization of a linear classifier on a
+feature matrix and yields a :class:`Snapshot` every ``config.snapshot_every`` iterations and
+at every epoch end; the last one has ``done=True`` and says why it stopped. It knows nothing
+about Qt: the GUI runs it in a worker thread, keeps the newest snapshot, and redraws from a
+timer at its own pace.
+
+Cheap snapshots. The per-iteration losses live in one preallocated array that the loop only
+ever appends to, so a snapshot carries a read-only view of the part written so far (never
+written again: as good as a copy, at no cost). The weights are copied at most every
+``weights_interval`` seconds (and at epoch ends and the end), W is None in between; a copy
+of 3073 x 10 floats takes ~10 us.
+
+Control. :class:`TrainingControl` is checked between compiled calls; each compiled call
+is one minibatch (well under a millisecond to a few ms), so pause and stop act at once.
+
+Safety. A NaN or infinite loss, or one ``divergence_factor`` times the initial loss, stops
+training with a reason ("diverged ..."). ``best_W`` on the final snapshot is never lost:
+the weights with the best validation accuracy seen at an epoch end, or without validation
+data (or before the first epoch end) the newest weights whose smoothed loss was no worse than
+the initial loss.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Iterator, Optional
+
+import numpy as np
+
+from linviz.models.losses import LOSSES, LossFunction, check_inputs
+from linviz.models.regularizers import check_reg_type
+from linviz.training.optimizers import OPTIMIZERS, make_optimizer
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything that defines a training run (with the data and W0, it fixes the result)."""
+
+    loss: str = "softmax"                 # "svm" | "softmax"
+    delta: float = 1.0                    # SVM margin
+    squared_hinge: bool = False
+    reg: float = 1e-3                     # regularization strength (features are standardized)
+    reg_type: str = "l2"                  # "l2" | "l1" | "elastic"
+    elastic_beta: float = 1.0             # elastic net: R = sum(beta W^2 + |W|)
+    optimizer: str = "sgd"                # see linviz.training.optimizers.OPTIMIZERS
+    learning_rate: float = 1e-2
+    lr_decay: float = 0.95                # learning rate multiplied by this after every epoch
+    momentum: float = 0.9                 # momentum and nesterov
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    search_step: float = 1e-2             # random (local) search: proposal scale
+    batch_size: int = 200                 # ignored by "gd" (full batch)
+    epochs: int = 10
+    seed: int = 0
+    init_scale: float = 1e-3              # W0 = init_scale * N(0, 1): losses start at C-1 / ln C
+    snapshot_every: int = 10              # iterations between snapshots
+    weights_interval: float = 0.1         # seconds between copies of W in snapshots
+    early_stopping: Optional[int] = None  # stop after this many epochs without a better val accuracy
+    unregularized_bias: bool = True       # last row of W (the bias column of X) not regularized
+    divergence_factor: float = 100.0      # loss above this times the initial loss = diverged
+    accuracy_sample: int = 10000          # training rows used for the per-epoch train accuracy
+    smoothing: float = 0.95               # exponential moving average of the batch losses
+
+    def __post_init__(self):
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
+        check_reg_type(self.reg_type)
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+        for name in ("reg", "learning_rate", "delta", "init_scale", "search_step", "elastic_beta"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+        if not (0 < self.lr_decay <= 1):
+            raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
+        for name in ("batch_size", "epochs", "snapshot_every", "accuracy_sample"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.early_stopping is not None and self.early_stopping < 1:
+            raise ValueError(f"early_stopping must be None or >= 1, got {self.early_stopping}")
+
+    def loss_function(self, n_features: int) -> LossFunction:
+        return LossFunction(self.loss, self.reg, self.reg_type, self.elastic_beta, self.delta,
+                            self.squared_hinge, n_features - 1 if self.unregularized_bias else None)
+
+
+class TrainingControl:
+    """Pause, resume and stop a running :func:`train` from any thread.
+
+    The loop calls :meth:`checkpoint` between minibatches: it returns at once while running,
+    blocks while paused, and returns False once stopped.
+    """
+
+    def __init__(self):
+        self._running = threading.Event()
+        self._running.set()
+        self._stopped = threading.Event()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._running.set()  # wake a paused loop so that it can see the stop
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set() and not self._stopped.is_set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    def checkpoint(self) -> bool:
+        """Wait while paused; True to go on, False when stopped."""
+        if not self._running.is_set():
+            self._running.wait()
+        return not self._stopped.is_set()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state of a training run at one moment. Arrays in it are never written again."""
+
+    iteration: int                        # minibatch updates done
+    epoch: float                          # iteration / iterations per epoch
+    batch_loss: float                     # loss of the newest minibatch (before its update)
+    smoothed_loss: float
+    losses: np.ndarray                    # float32, one per iteration so far (read-only)
+    smoothed_losses: np.ndarray
+    epochs_done: int
+    train_accuracies: tuple               # one per finished epoch
+    val_accuracies: tuple                 # one per finished epoch (empty without validation data)
+    W: Optional[np.ndarray]               # (D, C) copy, or None when throttled
+    learning_rate: float
+    initial_loss: float                   # loss of the first minibatch at W0
+    expected_initial_loss: float          # C - 1 (SVM, delta 1) or ln C (softmax)
+    sanity_check: str                     # one line comparing the two
+    samples_per_second: float
+    iterations_per_second: float
+    elapsed: float                        # seconds of training, pauses excluded
+    done: bool = False
+    stop_reason: Optional[str] = None     # on the final snapshot
+    best_W: Optional[np.ndarray] = None   # on the final snapshot
+    best_val_accuracy: Optional[float] = None
+    best_epoch: Optional[int] = None
+    n_classes: int = 0
+    n_features: int = 0
+
+
+def accuracy(X: np.ndarray, y: np.ndarray, W: np.ndarray) -> float:
+    """Fraction of rows whose highest score X @ W is the true class (BLAS, releases the GIL)."""
+    if X.shape[0] == 0:
+        return float("nan")
+    return float(np.mean(np.argmax(X @ W, axis=1) == y))
+
+
+def _sanity_message(loss_name: str, initial: float, expected: float, n_classes: int) -> str:
+    what = f"ln {n_classes}" if loss_name == "softmax" else f"C - 1 = {n_classes - 1}"
+    ok = abs(initial - expected) <= 0.1 * max(expected, 1e-12) + 0.05
+    verdict = "as expected for small random weights" if ok else (
+        "far from it: check the initial weights, the regularization and the data scale")
+    return f"initial loss {initial:.4f} vs {what} ({expected:.4f}): {verdict}"
+
+
+def _as_float32(X: np.ndarray, name: str) -> np.ndarray:
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (N, D), got shape {X.shape}")
+    return np.ascontiguousarray(X, dtype=np.float32)
+
+
+def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
+          y_val: Optional[np.ndarray] = None, config: TrainingConfig = TrainingConfig(),
+          control: Optional[TrainingControl] = None, W0: Optional[np.ndarray] = None,
+          n_classes: Optional[int] = None) -> Iterator[Snapshot]:
+    """Train a linear classifier on features X (N, D) with labels y in 0..C-1; yield snapshots.
+
+    X carries the bias column last when ``config.unregularized_bias`` (the feature pipeline
+    appends it). ``n_classes`` defaults to ``y.max() + 1``; ``W0`` (D, C) to small random weights.
+    """
+    X = _as_float32(X, "X")
+    y = np.ascontiguousarray(y, dtype=np.int64)
+    N, D = X.shape
+    C = int(n_classes) if n_classes is not None else int(y.max()) + 1 if y.size else 0
+    if C < 2:
+        raise ValueError(f"training needs at least 2 classes, got {C}")
+    has_val = X_val is not None and y_val is not None and len(y_val) > 0
+    if has_val:
+        X_val = _as_float32(X_val, "X_val")
+        y_val = np.ascontiguousarray(y_val, dtype=np.int64)
+        check_inputs(np.empty((D, C), np.float32), X_val, y_val)
+    rng = np.random.default_rng(config.seed)
+    if W0 is None:
+        Wt = (config.init_scale * rng.standard_normal((C, D))).astype(np.float32)
+    else:
+        W0 = np.asarray(W0)
+        if W0.shape != (D, C):
+            raise ValueError(f"W0 must have shape {(D, C)}, got {W0.shape}")
+        Wt = np.ascontiguousarray(W0.T, dtype=np.float32)
+    check_inputs(Wt.T, X, y)
+
+    loss_fn = config.loss_function(D)
+    optimizer = make_optimizer(config.optimizer, learning_rate=config.learning_rate,
+                               momentum=config.momentum, beta1=config.adam_beta1,
+                               beta2=config.adam_beta2, search_step=config.search_step, seed=rng)
+    gradient_free = optimizer.gradient_free
+    batch = N if config.optimizer == "gd" else min(int(config.batch_size), N)
+    per_epoch = -(-N // batch)
+    total = per_epoch * int(config.epochs)
+    losses = np.full(total, np.nan, np.float32)
+    smoothed = np.full(total, np.nan, np.float32)
+    dWt = None if gradient_free else np.empty_like(Wt)
+    expected = loss_fn.expected_initial_loss(C)
+    acc_rows = (rng.choice(N, config.accuracy_sample, replace=False) if N > config.accuracy_sample
+                else np.arange(N))
+    X_acc, y_acc = X[np.sort(acc_rows)], y[np.sort(acc_rows)]
+
+    train_accs: list[float] = []
+    val_accs: list[float] = []
+    best_val, best_epoch = -1.0, None
+    best_W = None            # best validation weights, (D, C)
+    healthy_W = Wt.T.copy()  # newest weights whose smoothed loss <= the initial loss
+    epochs_since_best = 0
+    initial_loss = float("nan")
+    sanity = ""
+    ema = 0.0
+    it = 0
+    active = 0.0             # seconds of training, pauses and snapshot consumers excluded
+    last_weights = -math.inf
+    stop_reason: Optional[str] = None
+
+    def snapshot(batch_loss, *, with_W=False, final=False):
+        nonlocal last_weights
+        now = time.perf_counter()
+        W_copy = None
+        if with_W or final or now - last_weights >= config.weights_interval:
+            W_copy = Wt.T.copy()
+            last_weights = now
+        loss_view = losses[:it]
+        loss_view.flags.writeable = False
+        smooth_view = smoothed[:it]
+        smooth_view.flags.writeable = False
+        rate = it / active if active > 0 else 0.0
+        if final:
+            chosen = best_W if best_W is not None else healthy_W
+            extra = dict(done=True, stop_reason=stop_reason, best_W=chosen,
+                         best_val_accuracy=best_val if best_W is not None else None,
+                         best_epoch=best_epoch)
+        else:
+            extra = {}
+        return Snapshot(
+            iteration=it, epoch=it / per_epoch, batch_loss=float(batch_loss),
+            smoothed_loss=float(smoothed[it - 1]) if it else float("nan"),
+            losses=loss_view, smoothed_losses=smooth_view, epochs_done=len(train_accs),
+            train_accuracies=tuple(train_accs), val_accuracies=tuple(val_accs), W=W_copy,
+            learning_rate=optimizer.learning_rate, initial_loss=initial_loss,
+            expected_initial_loss=expected, sanity_check=sanity,
+            samples_per_second=rate * batch, iterations_per_second=rate, elapsed=active,
+            n_classes=C, n_features=D, **extra)
+
+    batch_loss = float("nan")
+    for epoch in range(int(config.epochs)):
+        order = np.arange(N, dtype=np.int64) if batch == N else rng.permutation(N).astype(np.int64)
+        for b in range(per_epoch):
+            if control is not None and not control.checkpoint():
+                stop_reason = f"stopped by the user at iteration {it}"
+                break
+            start = time.perf_counter()
+            idx = order[b * batch:(b + 1) * batch]
+            if gradient_free:
+                batch_loss = loss_fn.transposed(Wt, X, y, idx, None)
+                candidate = optimizer.propose(Wt)
+                candidate_loss = loss_fn.transposed(candidate, X, y, idx, None)
+                if candidate_loss < batch_loss:
+                    Wt[...] = candidate
+                    batch_loss = candidate_loss
+            else:
+                batch_loss = loss_fn.transposed(Wt, X, y, idx, dWt)
+            if it == 0:
+                initial_loss = float(batch_loss)
+                sanity = _sanity_message(config.loss, initial_loss, expected, C)
+            if not math.isfinite(batch_loss):
+                stop_reason = (f"diverged at iteration {it + 1}: the loss became "
+                               f"{'NaN' if math.isnan(batch_loss) else 'infinite'}; "
+                               f"try a smaller learning rate (now {optimizer.learning_rate:g})")
+                break
+            limit = config.divergence_factor * max(initial_loss, expected, 1e-12)
+            if batch_loss > limit:
+                stop_reason = (f"diverged at iteration {it + 1}: loss {batch_loss:.4g} is over "
+                               f"{config.divergence_factor:g} times the initial {initial_loss:.4g}; "
+                               f"try a smaller learning rate (now {optimizer.learning_rate:g})")
+                break
+            if not gradient_free:
+                optimizer.step(Wt, dWt)
+            losses[it] = batch_loss
+            a = config.smoothing
+            ema = a * ema + (1 - a) * batch_loss
+            smoothed[it] = ema / (1 - a ** (it + 1))  # bias-corrected: no ramp up from 0
+            it += 1
+            active += time.perf_counter() - start
+            if it == 1 or it % config.snapshot_every == 0:
+                snap = snapshot(batch_loss)
+                if snap.W is not None and smoothed[it - 1] <= initial_loss:
+                    healthy_W = snap.W
+                yield snap
+        if stop_reason is not None:
+            break
+        # Epoch end: accuracies, best weights, early stopping, learning-rate decay.
+        start = time.perf_counter()
+        W_now = Wt.T.copy()
+        train_accs.append(accuracy(X_acc, y_acc, W_now))
+        if smoothed[it - 1] <= initial_loss:
+            healthy_W = W_now
+        if has_val:
+            val_acc = accuracy(X_val, y_val, W_now)
+            val_accs.append(val_acc)
+            if val_acc > best_val:
+                best_val, best_epoch, best_W = val_acc, epoch + 1, W_now
+                epochs_since_best = 0
+            else:
+                epochs_since_best += 1
+        optimizer.learning_rate *= config.lr_decay
+        active += time.perf_counter() - start
+        if config.early_stopping is not None and has_val and epochs_since_best >= config.early_stopping:
+            stop_reason = (f"early stopping after epoch {epoch + 1}: no better validation accuracy "
+                           f"for {config.early_stopping} epoch(s); best {best_val:.4f} at epoch {best_epoch}")
+        yield snapshot(batch_loss, with_W=True)
+        if stop_reason is not None:
+            break
+    if stop_reason is None:
+        stop_reason = f"finished {config.epochs} epoch(s)"
+    if not has_val and stop_reason.startswith("finished"):
+        healthy_W = Wt.T.copy()  # without validation data the final weights are the result
+    yield snapshot(batch_loss, final=True)
+
+
+def run_to_end(iterator: Iterator[Snapshot]) -> Snapshot:
+    """Exhaust a training generator and return its final snapshot."""
+    last = None
+    for last in iterator:
+        pass
+    return last

@@ -1,0 +1,157 @@
+"""The SVM and softmax losses: textbook numbers, fused kernels == NumPy references, gradients."""
+
+import numpy as np
+import pytest
+
+from linviz.models import softmax_loss, svm_loss
+from linviz.models import reference_losses as ref
+from linviz.models.regularizers import regularization
+from linviz.training import gradient_check
+
+# CS231n's example: one row per image (true classes cat, car, frog), one column per class.
+TEXTBOOK_SCORES = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
+TEXTBOOK_LABELS = np.array([0, 1, 2])
+REG_CASES = [("l2", 1.0), ("l1", 1.0), ("elastic", 0.5)]
+
+
+def problem(n=37, d=29, c=10, dtype=np.float64, seed=0, scale=0.1):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)).astype(dtype)
+    y = rng.integers(0, c, n)
+    W = (scale * rng.standard_normal((d, c))).astype(dtype)
+    return W, X, y
+
+
+def test_textbook_svm_table():
+    # With W = I the scores are X itself: per-image losses 2.9, 0, 12.9.
+    W = np.eye(3)
+    per_image = [svm_loss(W, TEXTBOOK_SCORES[i:i + 1], TEXTBOOK_LABELS[i:i + 1], 0.0)[0] for i in range(3)]
+    np.testing.assert_allclose(per_image, [2.9, 0.0, 12.9], atol=1e-12)
+    loss, _ = svm_loss(W, TEXTBOOK_SCORES, TEXTBOOK_LABELS, 0.0)
+    assert loss == pytest.approx(15.8 / 3) and round(loss, 2) == 5.27
+
+
+@pytest.mark.parametrize("c", [3, 10])
+def test_small_weights_give_c_minus_1_and_ln_c(c):
+    W, X, y = problem(n=500, d=50, c=c, scale=1e-6)
+    assert svm_loss(W, X, y, 0.0)[0] == pytest.approx(c - 1, rel=1e-3)
+    assert softmax_loss(W, X, y, 0.0)[0] == pytest.approx(np.log(c), rel=1e-3)
+
+
+def test_softmax_is_stable_for_huge_scores():
+    W = np.eye(3, dtype=np.float32)
+    X = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4 - 1.0]], dtype=np.float32)
+    with np.errstate(all="raise"):
+        loss, dW = softmax_loss(W, X, np.array([0, 2]), 0.0)
+    # image 0 is certain and right (loss 0); image 1: -ln(e^-1 / (1 + e^-1)) = ln(1 + e).
+    assert loss == pytest.approx(np.log1p(np.e) / 2, rel=1e-6)
+    assert np.isfinite(dW).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reg_type,beta", REG_CASES)
+@pytest.mark.parametrize("squared", [False, True])
+@pytest.mark.parametrize("c", [10, 3])
+def test_svm_kernel_matches_references(dtype, reg_type, beta, squared, c):
+    W, X, y = problem(c=c, dtype=dtype)
+    kwargs = dict(squared=squared, reg_type=reg_type, elastic_beta=beta)
+    loss, dW = svm_loss(W, X, y, 0.3, **kwargs)
+    naive = ref.svm_loss_naive(W, X, y, 0.3, **kwargs)
+    vec = ref.svm_loss_vectorized(W, X, y, 0.3, **kwargs)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    assert dW.dtype == dtype and dW.shape == W.shape
+    assert loss == pytest.approx(naive[0], rel=tol, abs=tol)
+    assert vec[0] == pytest.approx(naive[0], rel=tol, abs=tol)
+    np.testing.assert_allclose(dW, naive[1], rtol=0, atol=tol * 10)
+    np.testing.assert_allclose(vec[1], naive[1], rtol=0, atol=tol * 10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reg_type,beta", REG_CASES)
+@pytest.mark.parametrize("c", [10, 3])
+def test_softmax_kernel_matches_references(dtype, reg_type, beta, c):
+    W, X, y = problem(c=c, dtype=dtype, seed=1)
+    kwargs = dict(reg_type=reg_type, elastic_beta=beta)
+    loss, dW = softmax_loss(W, X, y, 0.3, **kwargs)
+    naive = ref.softmax_loss_naive(W, X, y, 0.3, **kwargs)
+    vec = ref.softmax_loss_vectorized(W, X, y, 0.3, **kwargs)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    assert loss == pytest.approx(naive[0], rel=tol, abs=tol)
+    assert vec[0] == pytest.approx(naive[0], rel=tol, abs=tol)
+    np.testing.assert_allclose(dW, naive[1], rtol=0, atol=tol * 10)
+    np.testing.assert_allclose(vec[1], naive[1], rtol=0, atol=tol * 10)
+
+
+def test_float32_kernel_on_raw_pixel_sized_batch_matches_float64():
+    W, X, y = problem(n=203, d=3073, c=10, dtype=np.float32, seed=2, scale=0.01)
+    for fn in (svm_loss, softmax_loss):
+        l32, g32 = fn(W, X, y, 1e-3)
+        l64, g64 = fn(W.astype(np.float64), X.astype(np.float64), y, 1e-3)
+        assert l32 == pytest.approx(l64, rel=1e-5)
+        np.testing.assert_allclose(g32, g64, atol=1e-5)
+
+
+def test_unregularized_rows():
+    W, X, y = problem(c=4, seed=3)
+    full = svm_loss(W, X, y, 0.5)
+    free_bias = svm_loss(W, X, y, 0.5, n_reg_rows=W.shape[0] - 1)
+    assert full[0] - free_bias[0] == pytest.approx(0.5 * np.sum(W[-1] ** 2))
+    np.testing.assert_allclose(full[1][-1] - free_bias[1][-1], 2 * 0.5 * W[-1])
+    np.testing.assert_allclose(full[1][:-1], free_bias[1][:-1])
+
+
+def test_regularizer_definitions():
+    W = np.array([[1.0, -2.0], [0.0, 3.0]])
+    assert regularization(W, 2.0, "l2")[0] == pytest.approx(2 * 14)
+    assert regularization(W, 2.0, "l1")[0] == pytest.approx(2 * 6)
+    assert regularization(W, 2.0, "elastic", 0.5)[0] == pytest.approx(2 * (0.5 * 14 + 6))
+    np.testing.assert_allclose(regularization(W, 1.0, "l1")[1], np.sign(W))
+    with pytest.raises(ValueError, match="reg_type"):
+        svm_loss(W, np.ones((1, 2)), np.array([0]), 1.0, reg_type="l3")
+
+
+@pytest.mark.parametrize("reg_type,beta", REG_CASES)
+def test_gradient_check_softmax(reg_type, beta):
+    W, X, y = problem(n=50, d=20, c=5, seed=4)
+    result = gradient_check(lambda w: softmax_loss(w, X, y, 0.1, reg_type=reg_type, elastic_beta=beta),
+                            W, num_checks=40)
+    # L1's kink at w = 0 is never hit by random weights: every coordinate is smooth here.
+    assert result.n_kinks == 0
+    assert result.max_rel_error < 1e-7, result.summary()
+
+
+@pytest.mark.parametrize("reg_type,beta", REG_CASES)
+@pytest.mark.parametrize("squared", [False, True])
+def test_gradient_check_svm(reg_type, beta, squared):
+    W, X, y = problem(n=50, d=20, c=5, seed=5)
+    result = gradient_check(lambda w: svm_loss(w, X, y, 0.1, squared=squared, reg_type=reg_type,
+                                               elastic_beta=beta), W, num_checks=40)
+    assert result.max_rel_error_smooth < 1e-7, result.summary()
+
+
+def test_gradient_check_reports_hinge_kinks():
+    # A few images and a large step: some steps move a margin across zero. Those coordinates
+    # are flagged, and every unflagged one still matches.
+    W, X, y = problem(n=10, d=20, c=5, seed=1, scale=0.3)
+    result = gradient_check(lambda w: svm_loss(w, X, y, 0.0), W, num_checks=100, h=0.05)
+    assert result.n_kinks > 0
+    assert result.max_rel_error > 1e-3          # the kinks do spoil the plain comparison...
+    assert result.max_rel_error_smooth < 1e-7   # ...and only there
+    assert "crossed a kink" in result.summary()
+
+
+def test_gradient_check_catches_a_wrong_gradient():
+    W, X, y = problem(n=30, d=10, c=4, seed=6)
+
+    def wrong(w):
+        loss, dW = softmax_loss(w, X, y, 0.1)
+        return loss, dW * 1.01
+    assert gradient_check(wrong, W).max_rel_error > 1e-3
+
+
+def test_bad_inputs_are_refused():
+    W, X, y = problem(c=3)
+    with pytest.raises(ValueError, match="labels"):
+        svm_loss(W, X, np.full_like(y, 3), 0.0)
+    with pytest.raises(ValueError, match="columns"):
+        softmax_loss(W[:-1], X, y, 0.0)
