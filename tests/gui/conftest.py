@@ -1,0 +1,81 @@
+"""GUI test set-up: offscreen Qt (tests/conftest.py), test-mode paths, a window fixture that
+always stops its worker thread."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QCoreApplication, QStandardPaths  # noqa: E402  (PySide6 before pyqtgraph)
+
+QStandardPaths.setTestModeEnabled(True)  # QSettings and caches go to ~/.qttest, not the user's
+QCoreApplication.setOrganizationName("linviz-tests")
+QCoreApplication.setApplicationName("linviz-tests")
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """A private settings file per test, so tests never see each other's layouts."""
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "linviz.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, settings):
+    """Build MainWindow(source) with fast demo-friendly defaults; shut every one down after."""
+    from linviz.gui import MainWindow
+
+    windows = []
+
+    def make(source="demo", **kwargs):
+        window = MainWindow(source, settings=kwargs.pop("settings", settings))
+        window._warmup_state = "done"  # tests compile what they use; no background warm-up
+        qtbot.addWidget(window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.shutdown()
+        assert not window.runner._thread.isRunning(), "the compute thread outlived its window"
+
+
+@pytest.fixture
+def wait_idle(qtbot):
+    """wait_idle(window): process events until the compute worker has finished its job."""
+    return lambda window, timeout_s=120.0: _wait_idle(qtbot, window, timeout_s)
+
+
+@pytest.fixture
+def drop_paths():
+    """drop_paths(window, paths): drag-enter and drop file URLs on the window."""
+    return _drop_paths
+
+
+def _wait_idle(qtbot, window, timeout_s: float) -> None:
+    deadline = time.perf_counter() + timeout_s
+    while window.runner.busy:
+        assert time.perf_counter() < deadline, f"job {window.runner.job_name} still running after {timeout_s} s"
+        qtbot.wait(20)
+
+
+def _drop_paths(window, paths) -> None:
+    """A real drag-enter + drop of file URLs (mouse moves cannot drive a drag; pitfall 14)."""
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted(), "the window refused a drag of file URLs"
+    drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)

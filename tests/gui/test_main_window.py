@@ -1,0 +1,137 @@
+"""The window end to end on the demo set: extract, train, live views, drops, stop and close."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton, QWidget
+
+OBJECT_NAMES = ["trainButton", "pauseButton", "stopButton", "lossPlot", "accuracyPlot", "templatesView",
+                "probabilitiesView", "confusionView", "galleryView", "dropZone"]
+
+
+def quick_training(window, epochs: int) -> None:
+    panel = window.training_panel
+    panel.epochs_spin.setValue(epochs)
+    panel.batch_spin.setValue(100)
+    panel.lr_slider.setValue(1e-2)
+
+
+def test_key_widgets_have_object_names(make_window):
+    window = make_window("demo")
+    for name in OBJECT_NAMES:
+        assert window.findChild(QWidget, name) is not None, name
+    assert window.acceptDrops()
+    assert window.bench.data is not None and window.banner.isVisibleTo(window)
+
+
+def test_extract_train_and_live_views(qtbot, make_window, wait_idle, drop_paths, tmp_path):
+    window = make_window("demo")
+    window.extract_features()
+    wait_idle(window)
+    features = window.bench.features
+    assert features is not None and features.X_train.shape[0] == len(window.bench.data.train.labels)
+    assert "images in" in window.features_panel.timing_label.text()
+
+    quick_training(window, epochs=16)  # 1,600 training images / 100 per batch = 256 iterations
+    qtbot.mouseClick(window.findChild(QPushButton, "trainButton"), Qt.MouseButton.LeftButton)
+    assert window.runner.busy
+    wait_idle(window)
+    assert not window.error_messages, window.error_messages
+
+    assert window.loss_view.point_count >= 200
+    x, y = window.loss_view.raw_curve.getData()
+    assert len(y) == window.loss_view.point_count and np.all(np.isfinite(y))
+    assert window.accuracy_view.point_count == 16
+    assert window.templates_view.tile_count >= len(window.bench.class_names)
+    assert window.templates_view.mosaic.image.image is not None
+    probabilities = window.probabilities_view.values
+    assert window.probabilities_view.kind == "probabilities"
+    assert probabilities.shape == (len(window.bench.class_names),)
+    assert probabilities.sum() == pytest.approx(1.0, abs=1e-4)
+    counts = window.confusion_view.counts
+    assert counts is not None and counts.sum() == len(window.bench.data.val.labels)
+    assert "ln C" in window.training_panel.sanity_label.text()
+    assert "iterations/s" in window.training_panel.rate_label.text()
+
+    # Clicking a confusion cell filters the gallery to those validation images.
+    true_class, predicted = np.unravel_index(np.argmax(counts - np.diag(np.diag(counts))), counts.shape)
+    window.confusion_view.cellClicked.emit(int(true_class), int(predicted))
+    shown = window.gallery_view.shown_indices
+    assert len(shown) == min(96, counts[true_class, predicted])
+    assert np.all(window.bench.data.val.labels[shown] == true_class)
+
+    # A dropped image gets probabilities that sum to 1.
+    path = tmp_path / "my photo.png"
+    Image.fromarray(window.bench.data.val.images[0]).resize((64, 48)).save(path)
+    drop_paths(window, [path])
+    assert window.user_images_view.count() == 1
+    assert window.probabilities_view.values.sum() == pytest.approx(1.0, abs=1e-4)
+    assert "my photo.png" in window.probabilities_view.caption.text()
+    assert "%" in window.user_images_view.list.item(0).text()
+
+
+def test_train_in_one_click_with_svm_scores(make_window, wait_idle):
+    window = make_window("demo")
+    window.training_panel.loss_box.setCurrentIndex(window.training_panel.loss_box.findData("svm"))
+    quick_training(window, epochs=2)
+    window.train()  # no features yet: the job extracts them first
+    wait_idle(window)
+    assert window.bench.features is not None
+    assert window.loss_view.point_count > 0
+    assert window.probabilities_view.kind == "scores"
+    assert "C - 1" in window.training_panel.sanity_label.text()
+
+
+def test_bad_drop_is_reported_not_fatal(make_window, drop_paths, tmp_path):
+    window = make_window("demo")
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text("not an image")
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    good = tmp_path / "good.png"
+    Image.fromarray(np.full((20, 20, 3), 200, np.uint8)).save(good)
+    drop_paths(window, [text_file, broken, good])
+    assert window.user_images_view.count() == 1
+    message = window.message_label.text()
+    assert "skipped 2" in message and "broken.png" in message
+    assert window.error_messages
+
+
+def test_stop_mid_training_then_close_without_warnings(qtbot, make_window, wait_idle, qtlog):
+    window = make_window("demo")
+    quick_training(window, epochs=1000)
+    window.train()
+    qtbot.waitUntil(lambda: window.loss_view.point_count >= 30, timeout=60_000)
+    window.training_panel.pause_button.click()
+    assert window._control.paused
+    qtbot.mouseClick(window.findChild(QPushButton, "stopButton"), Qt.MouseButton.LeftButton)
+    wait_idle(window, timeout_s=20)
+    assert window.training_panel.train_button.isEnabled()
+    assert window.bench.W is not None  # stopping keeps the weights
+    window.close()
+    assert not window.runner._thread.isRunning()
+    noisy = [r for r in qtlog.records if r.type.name in ("QtWarningMsg", "QtCriticalMsg", "QtFatalMsg")
+             and "propagateSizeHints" not in r.message]
+    assert not noisy, [r.message for r in noisy]
+
+
+def test_close_while_training_stops_the_worker(qtbot, make_window):
+    window = make_window("demo")
+    quick_training(window, epochs=1000)
+    window.train()
+    qtbot.waitUntil(lambda: window.loss_view.point_count >= 10, timeout=60_000)
+    window.close()
+    assert not window.runner._thread.isRunning()
+
+
+def test_settings_persist(make_window, settings):
+    first = make_window("demo")
+    first.training_panel.epochs_spin.setValue(7)
+    first.features_panel.set_spec_text("hue:bins=12")
+    first.shutdown()
+    second = make_window("demo")
+    assert second.training_panel.epochs_spin.value() == 7
+    assert second.features_panel.spec_text() == "hue:bins=12"
