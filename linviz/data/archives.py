@@ -274,11 +274,26 @@ class TarSource(ImageSource):
             self._raw.close()
 
     def _read_block(self) -> bytes:
+        """Up to BLOCK decompressed bytes; b"" at the end.
+
+        ``read1`` in a loop rather than one ``read(BLOCK)``: on a truncated stream ``read``
+        raises and drops everything it had decompressed, ``read1`` keeps all but the tail.
+        """
+        if self.truncated is not None:
+            return b""
+        read = getattr(self._stream, "read1", self._stream.read)
+        parts = []
+        got = 0
         try:
-            return self._stream.read(self.BLOCK)
+            while got < self.BLOCK:
+                part = read(self.BLOCK - got)
+                if not part:
+                    break
+                parts.append(part)
+                got += len(part)
         except (EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
             self.truncated = f"archive is truncated or corrupt ({exc})"
-            return b""
+        return b"".join(parts)
 
     def members(self) -> Iterator[tuple[str, bytes]]:
         """(path, bytes) of every regular file, in archive order."""

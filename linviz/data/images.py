@@ -152,8 +152,11 @@ def _open_checked(data: Union[bytes, memoryview]) -> Image.Image:
         raise ImageDecodeError("not an image (no known image format)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageDecodeError(f"too many pixels, refused as a decompression bomb ({exc})") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageDecodeError(f"unreadable image ({exc})") from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        message = str(exc) or type(exc).__name__
+        if "truncated" in message.lower() or isinstance(exc, (EOFError, struct.error)):
+            raise ImageDecodeError(f"truncated image ({message})") from None
+        raise ImageDecodeError(f"unreadable image ({message})") from None
     width, height = image.size
     if width * height > MAX_IMAGE_PIXELS:
         raise ImageDecodeError(
@@ -187,7 +190,7 @@ def decode_image(data: Union[bytes, memoryview], image_size: int = 32) -> np.nda
         raise ImageDecodeError(f"too many pixels, refused as a decompression bomb ({exc})") from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as exc:
         message = str(exc) or type(exc).__name__
-        if "truncated" in message or isinstance(exc, EOFError):
+        if "truncated" in message.lower() or isinstance(exc, EOFError):
             raise ImageDecodeError(f"truncated image ({message})") from None
         raise ImageDecodeError(f"unreadable image ({message})") from None
     except MemoryError:

@@ -12,7 +12,7 @@ from linviz.data.dataset import Dataset
 from linviz.data.demo import make_demo_dataset
 from linviz.data.folders import load_image_folder
 from linviz.errors import DatasetError
-from linviz.progress import CancelCheck, ProgressCallback
+from linviz.progress import CancelCheck, ProgressCallback, check_cancelled
 
 MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 4, 512
 
@@ -39,6 +39,7 @@ def load_dataset(
         raise DatasetError(f"image size must be a whole number, got {image_size!r}") from None
     if not MIN_IMAGE_SIZE <= image_size <= MAX_IMAGE_SIZE:
         raise DatasetError(f"image size must be between {MIN_IMAGE_SIZE} and {MAX_IMAGE_SIZE}, got {image_size}")
+    check_cancelled(cancel)
     if isinstance(source, str) and source == "demo":
         return make_demo_dataset(image_size=image_size)
     if isinstance(source, str) and source.lower() in ("cifar10", "cifar-10"):
