@@ -9,6 +9,7 @@ from linviz.features.color import (
     saturation_histogram,
     value_histogram,
 )
+from linviz.features.glyphs import hog_cells, hog_glyphs
 from linviz.features.hog import BLOCK_NORMS, LUMA_WEIGHTS, hog, hog_length, rgb_to_gray
 from linviz.features.pipeline import FEATURE_CACHE, FeatureBlock, FeaturePipeline
 from linviz.features.raw import raw_pixels
@@ -26,6 +27,8 @@ __all__ = [
     "LUMA_WEIGHTS",
     "color_layout",
     "hog",
+    "hog_cells",
+    "hog_glyphs",
     "hog_length",
     "hue_histogram",
     "raw_pixels",

@@ -1,0 +1,126 @@
+"""linviz.features.hog against scikit-image, the GIL, and input handling."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from linviz.errors import LinvizError
+from linviz.features import BLOCK_NORMS, hog, hog_length, rgb_to_gray
+
+skfeature = pytest.importorskip("skimage.feature")
+
+TOL = 1e-4
+# (orientations, pixels_per_cell, cells_per_block): several of each, incl. orientation
+# counts whose bin edges fall on the exact 45/90 degree ties (4, 8, 12) and odd cells
+GRID = [(9, 8, 1), (9, 8, 2), (9, 4, 2), (8, 5, 2), (4, 6, 3), (12, 3, 1), (7, 4, 3), (6, 7, 2)]
+
+
+def _skimage(images, o, c, b, norm, **kw):
+    return np.stack([skfeature.hog(img, o, (c, c), (b, b), norm, feature_vector=True, **kw) for img in images])
+
+
+@pytest.mark.parametrize("norm", BLOCK_NORMS)
+@pytest.mark.parametrize("o,c,b", GRID)
+def test_gray_float32_equals_skimage(real_images, norm, o, c, b):
+    gray = rgb_to_gray(real_images[:12])
+    ours = hog(gray, o, c, b, norm)
+    ref = _skimage(gray, o, c, b, norm)
+    assert ours.dtype == np.float32 and ours.shape == ref.shape
+    np.testing.assert_allclose(ours, ref, atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize("norm", BLOCK_NORMS)
+def test_gray_float64_in_unit_range_equals_skimage(real_images, norm):
+    gray = rgb_to_gray(real_images[:8]).astype(np.float64) / 255.0
+    for o, c, b in [(9, 8, 2), (8, 4, 2), (4, 5, 1)]:
+        np.testing.assert_allclose(hog(gray, o, c, b, norm), _skimage(gray, o, c, b, norm), atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize("norm", BLOCK_NORMS)
+def test_sizes_not_divisible_by_the_cell(odd_sized_images, norm):
+    for (h, w), images in odd_sized_images.items():
+        gray = rgb_to_gray(images)
+        for o, c, b in [(9, 8, 1), (9, 4, 2), (8, 5, 2), (6, 6, 3)]:
+            if h // c < b or w // c < b:
+                continue
+            ours = hog(gray, o, c, b, norm)
+            assert ours.shape[1] == hog_length((h, w), o, c, b)
+            np.testing.assert_allclose(ours, _skimage(gray, o, c, b, norm), atol=TOL, rtol=0, err_msg=f"{h}x{w} {o},{c},{b}")
+
+
+@pytest.mark.parametrize("norm", BLOCK_NORMS)
+def test_rgb_is_luma_then_hog(real_images, norm):
+    rgb = real_images[:10]
+    np.testing.assert_allclose(
+        hog(rgb, 9, 8, 2, norm), _skimage(rgb_to_gray(rgb), 9, 8, 2, norm), atol=TOL, rtol=0
+    )
+
+
+def test_luma_weights_are_bt601_not_the_course_typo():
+    px = np.array([[[[10, 20, 30]]]], dtype=np.uint8)
+    assert rgb_to_gray(px)[0, 0, 0] == pytest.approx(0.299 * 10 + 0.587 * 20 + 0.114 * 30, rel=1e-6)
+
+
+@pytest.mark.parametrize("norm", BLOCK_NORMS)
+def test_channel_max_equals_skimage_channel_axis(real_images, odd_sized_images, norm):
+    for images in (real_images[:10], odd_sized_images[(37, 29)]):
+        for o, c, b in [(9, 8, 1), (9, 4, 2), (8, 5, 2)]:
+            ours = hog(images, o, c, b, norm, channel_max=True)
+            ref = _skimage(images, o, c, b, norm, channel_axis=-1)
+            np.testing.assert_allclose(ours, ref, atol=TOL, rtol=0)
+
+
+def test_serial_and_parallel_paths_agree(real_images):
+    many = np.concatenate([real_images] * 12)  # > one parallel task
+    np.testing.assert_array_equal(hog(many, parallel=True), hog(many, parallel=False))
+    np.testing.assert_array_equal(hog(many[5]), hog(many)[5:6])
+
+
+def test_exact_ties_and_flat_images():
+    # flat image: all gradients 0 -> all zeros (no NaN); pure 45/90/135-degree ramps
+    flat = np.full((2, 16, 16), 0.5, dtype=np.float32)
+    assert np.all(hog(flat, 8, 4, 2, "L2-Hys") == 0)
+    yy, xx = np.mgrid[0:16, 0:16].astype(np.float32)
+    for img in (xx + yy, xx - yy, yy, xx, -xx, -(xx + yy)):
+        img = img[None].astype(np.float32)
+        for o in (4, 8, 9):
+            np.testing.assert_allclose(hog(img, o, 4, 1, "L1"), _skimage(img, o, 4, 1, "L1"), atol=TOL, rtol=0)
+
+
+def test_bad_input_is_a_clear_error():
+    with pytest.raises(LinvizError, match="too small"):
+        hog(np.zeros((1, 10, 10), np.float32), pixels_per_cell=8, cells_per_block=2)
+    with pytest.raises(LinvizError, match="block_norm"):
+        hog(np.zeros((1, 16, 16), np.float32), block_norm="L3")
+    with pytest.raises(LinvizError, match="shape"):
+        hog(np.zeros((2, 3, 4, 5, 6), np.uint8))
+
+
+def test_kernel_does_not_hold_the_gil(real_images):
+    """A whole-dataset HOG in a worker thread must leave the main thread running."""
+    big = np.ascontiguousarray(np.tile(real_images, (200, 1, 1, 1)))  # 4,800 images
+    hog(big[:70], channel_max=True)  # compile / load from cache first
+    done = threading.Event()
+    elapsed = []
+
+    def work():
+        start = time.perf_counter()
+        for _ in range(3):
+            hog(big, 9, 4, 2, channel_max=True)
+        elapsed.append(time.perf_counter() - start)
+        done.set()
+
+    thread = threading.Thread(target=work)
+    ticks = 0
+    thread.start()
+    while not done.is_set():
+        ticks += 1
+        time.sleep(0.001)
+    thread.join()
+    # with the GIL held the main thread would get no tick at all until the end; a free
+    # main thread ticks about once per millisecond (the bound is loose on purpose)
+    assert ticks >= max(3, int(elapsed[0] * 1000 * 0.1)), (ticks, elapsed)

@@ -1,0 +1,146 @@
+"""FeaturePipeline: extraction, blocks, standardization on train only, state, cancel, cache."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from linviz.errors import Cancelled, LinvizError, ModelFileError
+from linviz.features import FEATURE_CACHE, FeaturePipeline, hog, hue_histogram
+from linviz.features import pipeline as pipeline_module
+
+
+@pytest.fixture()
+def images(real_images):
+    return np.ascontiguousarray(np.concatenate([real_images, real_images[:, :, ::-1]]))  # 48
+
+
+def test_extract_concatenates_the_blocks(images):
+    p = FeaturePipeline("hog+hue")
+    X = p.extract(images)
+    assert X.dtype == np.float32 and X.shape == (len(images), 154)
+    np.testing.assert_array_equal(X[:, :144], hog(images, 9, 8, 1, "L2-Hys"))
+    np.testing.assert_array_equal(X[:, 144:], hue_histogram(images, 10))
+    hog_block, hue_block = p.blocks
+    assert (hog_block.kind, hog_block.start, hog_block.stop, hog_block.shape) == ("hog", 0, 144, (4, 4, 1, 1, 9))
+    assert hog_block.params["cells"] == (4, 4) and hog_block.params["orient"] == 9
+    assert (hue_block.kind, hue_block.shape, hue_block.params["channel"]) == ("hist", (10,), "hue")
+
+
+def test_block_shapes_for_every_kind():
+    p = FeaturePipeline("raw,raw:gray=1:size=8,hog:cell=4:block=2,sat:bins=5,layout:grid=2")
+    shapes = [(b.kind, b.shape) for b in p.blocks_for((32, 32))]
+    assert shapes == [
+        ("raw", (32, 32, 3)),
+        ("raw", (8, 8)),
+        ("hog", (7, 7, 2, 2, 9)),
+        ("hist", (5,)),
+        ("layout", (2, 2, 3)),
+    ]
+    blocks = p.blocks_for((32, 32))
+    assert all(b.stop - b.start == int(np.prod(b.shape)) for b in blocks)
+    assert all(a.stop == b.start for a, b in zip(blocks, blocks[1:]))
+
+
+def test_standardization_is_fitted_on_train_only(images):
+    p = FeaturePipeline("best")
+    train, test = images[:30], images[30:]
+    Ftr = p.extract(train)
+    Z = p.fit(Ftr).transform_features(Ftr)
+    assert Z.shape == (30, p.dim + 1)
+    np.testing.assert_array_equal(Z[:, -1], 1.0)  # bias last
+    np.testing.assert_allclose(Z[:, :-1].mean(axis=0), 0.0, atol=1e-4)
+    mean_before = p.mean_.copy()
+    p.transform(test)  # transforming another split changes nothing
+    np.testing.assert_array_equal(p.mean_, mean_before)
+    np.testing.assert_allclose(p.mean_, Ftr.mean(axis=0), atol=1e-5)
+    # one scale per block: each block has unit average variance on train
+    for block in p.blocks:
+        cols = Z[:, block.start : block.stop]
+        assert np.ptp(p.scale_[block.start : block.stop]) == 0
+        if cols.std() > 0:
+            assert np.mean(cols.var(axis=0)) == pytest.approx(1.0, rel=1e-3)
+
+
+def test_column_scaling_option(images):
+    p = FeaturePipeline("hog+hue", scaling="column")
+    Z = p.fit_transform(images)
+    std = Z[:, :-1].std(axis=0)
+    assert np.allclose(std[std > 0], 1.0, atol=1e-3)
+
+
+def test_single_image_equals_its_batch_row(images):
+    p = FeaturePipeline("best")
+    p.fit(p.extract(images))
+    batch = p.transform(images)
+    np.testing.assert_allclose(p.transform(images[7]), batch[7:8], atol=1e-6)
+
+
+def test_state_round_trip(images, tmp_path):
+    p = FeaturePipeline("hog:cell=4:block=2,hue,layout")
+    Z = p.fit_transform(images)
+    path = tmp_path / "state.npz"
+    np.savez(path, **p.state())
+    with np.load(path, allow_pickle=False) as f:
+        q = FeaturePipeline.from_state(dict(f))
+    assert str(q.spec) == str(p.spec) and q.scaling == p.scaling and q.image_shape == (32, 32)
+    np.testing.assert_array_equal(q.transform(images), Z)
+    state = p.state()
+    state["feature_mean"] = state["feature_mean"][:-1]
+    with pytest.raises(ModelFileError):
+        FeaturePipeline.from_state(state)
+    del state["feature_spec"]
+    with pytest.raises(ModelFileError):
+        FeaturePipeline.from_state(state)
+
+
+def test_progress_and_cancel(images, monkeypatch):
+    monkeypatch.setattr(pipeline_module, "CHUNK_IMAGES", 10)
+    calls = []
+    FeaturePipeline("hog").extract(images, progress=lambda d, t: calls.append((d, t)))
+    assert calls[0] == (0, 48) and calls[-1] == (48, 48) and len(calls) == 6
+    stop = threading.Event()
+
+    def progress(done, total):
+        if done >= 20:
+            stop.set()
+
+    with pytest.raises(Cancelled):
+        FeaturePipeline("hog").extract(images, progress=progress, cancel=stop)
+    with pytest.raises(Cancelled):
+        FeaturePipeline("hog").extract(images, cancel=lambda: True)
+
+
+def test_cache_by_key_and_spec(images):
+    FEATURE_CACHE.clear()
+    a = FeaturePipeline("hog").extract(images, cache_key="ds/train")
+    b = FeaturePipeline("hog").extract(images, cache_key="ds/train")
+    assert b is a and not a.flags.writeable
+    c = FeaturePipeline("hog:cell=4").extract(images, cache_key="ds/train")
+    assert c.shape != a.shape
+    d = FeaturePipeline("hog").extract(images, cache_key="ds/test")
+    assert d is not a
+
+
+def test_errors(images):
+    p = FeaturePipeline("hog")
+    with pytest.raises(LinvizError, match="blocks"):
+        p.blocks
+    with pytest.raises(LinvizError, match="not fitted"):
+        p.transform(images)
+    p.fit(p.extract(images))
+    with pytest.raises(LinvizError, match="16x16"):
+        p.transform(np.zeros((1, 16, 16, 3), np.uint8))
+    with pytest.raises(LinvizError, match="scaling"):
+        FeaturePipeline("hog", scaling="minmax")
+
+
+def test_no_qt_in_features():
+    from pathlib import Path
+
+    import linviz.features
+
+    root = Path(linviz.features.__file__).parent
+    for path in root.glob("*.py"):
+        text = path.read_text()
+        assert "PySide" not in text and "pyqtgraph" not in text and "PyQt" not in text, path
