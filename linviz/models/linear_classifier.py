@@ -17,8 +17,6 @@ from typing import Optional
 
 import numpy as np
 
-from linviz.training.loop import TrainingConfig, run_to_end, train
-
 
 def softmax(scores: np.ndarray) -> np.ndarray:
     """Row-wise softmax, shifted by the row maximum so that no exp() overflows."""
@@ -71,7 +69,10 @@ class LinearClassifier:
             setattr(self, name, value)
         return self
 
-    def training_config(self, epochs: Optional[int] = None) -> TrainingConfig:
+    def training_config(self, epochs: Optional[int] = None):
+        # imported here: linviz.training imports linviz.models (the losses), not the reverse
+        from linviz.training.loop import TrainingConfig
+
         return TrainingConfig(
             loss=self.loss, delta=self.delta, squared_hinge=self.squared_hinge, reg=self.reg,
             reg_type=self.reg_type, elastic_beta=self.elastic_beta, optimizer=self.optimizer,
@@ -90,6 +91,8 @@ class LinearClassifier:
         return positions.astype(np.int64)
 
     def _run(self, X, y, X_val, y_val, W0, epochs=None):
+        from linviz.training.loop import run_to_end, train
+
         y_idx = self._encode(y)
         val_idx = self._encode(y_val) if y_val is not None else None
         final = run_to_end(train(X, y_idx, X_val, val_idx, self.training_config(epochs), W0=W0,
