@@ -1,0 +1,75 @@
+"""``python main.py info SOURCE [--json]``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from linviz.cli import main
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = tmp_path / "pics"
+    for split, n in (("train", 3), ("test", 2)):
+        for cls in ("cat", "dog"):
+            (root / split / cls).mkdir(parents=True)
+            for i in range(n):
+                Image.fromarray(np.full((10, 14, 3), 40 * i, np.uint8)).save(root / split / cls / f"{i}.png")
+    (root / "train" / "cat" / "broken.jpg").write_bytes(b"no")
+    return root
+
+
+def test_info_json(folder, capsys):
+    assert main(["info", str(folder), "--json"]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(out)
+    assert report["classes"] == ["cat", "dog"]
+    assert report["splits"] == {"train": 6, "test": 4}
+    assert report["per_class"] == {"train": {"cat": 3, "dog": 3}, "test": {"cat": 2, "dog": 2}}
+    assert report["image_shape"] == [32, 32, 3]
+    assert report["skipped"] == [{"path": f"{folder}/train/cat/broken.jpg", "reason": "not an image (no known image format)"}]
+    assert isinstance(report["seconds"], float)
+
+
+def test_info_text(folder, capsys):
+    assert main(["info", str(folder), "--image-size", "16"]) == 0
+    out = capsys.readouterr().out
+    assert "cat, dog" in out and "train 6, test 4" in out and "16 x 16 x 3" in out
+    assert "broken.jpg: not an image" in out
+
+
+def test_info_demo(capsys):
+    assert main(["info", "demo", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["classes"]) >= 6
+
+
+@pytest.mark.parametrize("source", ["/no/such/place", "__NOT_A_DATASET__"])
+def test_bad_source_exits_2_with_one_line(tmp_path, source):
+    if source == "__NOT_A_DATASET__":
+        source = str(tmp_path / "notes.txt")
+        Path(source).write_text("hello")
+    result = subprocess.run(
+        [sys.executable, "main.py", "info", source, "--json"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and source in lines[0]
+
+
+@pytest.mark.shared_data
+def test_info_on_the_shared_archive(shared_cifar10, shared_cifar10_archive, capsys):
+    # shared_cifar10 loaded (and cached) the archive already: this run reads the cache.
+    assert main(["info", str(shared_cifar10_archive), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["splits"] == {"train": 50_000, "test": 10_000}
+    assert len(report["classes"]) == 10 and report["skipped"] == []
