@@ -39,7 +39,11 @@ from linviz.gui.views.user_images_view import UserImagesView
 from linviz.gui.worker import ComputeRunner, JobOutcome
 
 DISPLAY_HZ = 25
-TEMPLATE_INTERVAL_S = 0.2  # templates are the costliest redraw; 5 per second is plenty to watch
+# The costliest redraws are throttled: nobody reads a confusion matrix 25 times a second,
+# and every millisecond the GUI thread holds the GIL is taken from the training loop.
+TEMPLATE_INTERVAL_S = 0.2
+CONFUSION_INTERVAL_S = 0.25
+ACCURACY_INTERVAL_S = 0.1
 MAX_DROPPED_FILES = 500
 DEFAULT_SPEC = "hog+hue"
 SETTINGS_VERSION = 1
@@ -65,7 +69,8 @@ class MainWindow(QMainWindow):
         self._pending: Optional[Callable[[], None]] = None  # runs when the worker is free
         self._warmup_state = "waiting"  # waiting -> running -> done
         self._selected: Optional[tuple[str, int]] = None
-        self._drawn = {"W": None, "confusion": None, "predictions": None, "templates_at": 0.0, "selection": None}
+        self._drawn = {"W": None, "confusion": None, "predictions": None, "templates_at": 0.0, "confusion_at": 0.0,
+                       "accuracy_at": 0.0, "selection": None}
         self._sanity_shown = False
         self.redraw_count = 0
         self.error_messages: list[str] = []
@@ -350,6 +355,7 @@ class MainWindow(QMainWindow):
         self.gallery_view.set_data({"train": (prepared.train.images, prepared.train.labels),
                                     "validation": (prepared.val.images, prepared.val.labels)}, names)
         self.features_panel.show_timing("Not extracted yet (Train extracts them when needed)")
+        self.confusion_view.set_classes(names)  # its text items exist before training starts
         self._selected = None
         if len(prepared.train.labels):
             self.gallery_view.select("train", 0)
@@ -571,7 +577,8 @@ class MainWindow(QMainWindow):
         self.bench.W = None
         self.bench.frame = None
         self._sanity_shown = False
-        self._drawn.update(W=None, confusion=None, predictions=None, templates_at=0.0, selection=None)
+        self._drawn.update(W=None, confusion=None, predictions=None, templates_at=0.0, confusion_at=0.0,
+                           accuracy_at=0.0, selection=None)
         self.loss_view.clear()
         self.accuracy_view.clear()
         self.templates_view.clear()
@@ -603,14 +610,16 @@ class MainWindow(QMainWindow):
             self.bench.loss = frame.loss
         names = self.bench.class_names
         self.loss_view.set_losses(snap.losses, getattr(snap, "smoothed_losses", None))
-        self.accuracy_view.set_accuracies(list(snap.train_accuracies or []), list(snap.val_accuracies or []))
+        now = time.perf_counter()
+        if final or now - self._drawn["accuracy_at"] >= ACCURACY_INTERVAL_S:
+            self._drawn["accuracy_at"] = now
+            self.accuracy_view.set_accuracies(list(snap.train_accuracies or []), list(snap.val_accuracies or []))
         if not self._sanity_shown and getattr(snap, "initial_loss", None) is not None:
             self._sanity_shown = True
             self.training_panel.show_sanity(snap.initial_loss, getattr(snap, "expected_initial_loss", None), frame.loss)
             self.loss_view.set_expected_initial_loss(getattr(snap, "expected_initial_loss", None))
         self.training_panel.show_rates(float(snap.iterations_per_second or 0), float(snap.samples_per_second or 0),
                                        int(snap.iteration), float(snap.epoch))
-        now = time.perf_counter()
         if frame.W is not None and frame.W is not self._drawn["W"] and self.bench.features is not None and (
                 final or now - self._drawn["templates_at"] >= TEMPLATE_INTERVAL_S):
             self._drawn["W"] = frame.W
@@ -618,8 +627,10 @@ class MainWindow(QMainWindow):
             self._draw_templates(frame.W)
             self._draw_selection()
             self._refresh_user_images()
-        if frame.confusion is not None and frame.confusion is not self._drawn["confusion"]:
+        if frame.confusion is not None and frame.confusion is not self._drawn["confusion"] and (
+                final or now - self._drawn["confusion_at"] >= CONFUSION_INTERVAL_S):
             self._drawn["confusion"] = frame.confusion
+            self._drawn["confusion_at"] = now
             self.confusion_view.set_counts(frame.confusion, names)
         if frame.val_predictions is not None and frame.val_predictions is not self._drawn["predictions"]:
             self._drawn["predictions"] = frame.val_predictions

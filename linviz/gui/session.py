@@ -18,6 +18,10 @@ import numpy as np
 from linviz.errors import Cancelled, LinvizError
 
 
+# How often a training job steps aside for the GUI thread, and for how long (see train_job).
+GIL_YIELD_EVERY_S = 0.02
+GIL_YIELD_S = 0.001
+
 # --------------------------------------------------------------------------- results
 
 
@@ -196,6 +200,7 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
         confusion = None
         val_predictions = None
         frame = None
+        last_yield = time.perf_counter()
         W_start = W0 if (W0 is not None and W0.shape[0] == feats.X_train.shape[1]) else None
         for snapshot in train(feats.X_train, y_train, feats.X_val, y_val, config, control=control, W0=W_start,
                               n_classes=n_classes):
@@ -209,6 +214,14 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
                 confusion = confusion_matrix(y_val, val_predictions, n_classes)
             frame = TrainingFrame(snapshot, last_W, loss, confusion, val_predictions, extracted_now)
             ctx.publish(frame)
+            now = time.perf_counter()
+            if now - last_yield >= GIL_YIELD_EVERY_S:
+                # Let the GUI thread in. A loop of short nogil kernels releases and retakes the
+                # GIL thousands of times a second; CPython's GIL then never forces a switch
+                # (each hand-over resets the waiter's 5 ms timeout) and the GUI thread can wait
+                # 100+ ms. A short real sleep guarantees it a turn, for ~5% of the throughput.
+                time.sleep(GIL_YIELD_S)
+                last_yield = time.perf_counter()
         if frame is None:
             raise Cancelled("stopped before the first snapshot")
         best_W = getattr(frame.snapshot, "best_W", None)

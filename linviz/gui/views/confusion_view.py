@@ -39,7 +39,7 @@ class ConfusionView(QWidget):
         self.counts: np.ndarray | None = None
         self.plot.scene().sigMouseClicked.connect(self._on_clicked)
 
-    def _set_classes(self, class_names: list[str]) -> None:
+    def set_classes(self, class_names: list[str]) -> None:
         if class_names == self._class_names:
             return
         self._class_names = list(class_names)
@@ -59,7 +59,7 @@ class ConfusionView(QWidget):
 
     def set_counts(self, counts: np.ndarray, class_names: list[str], caption: str = "") -> None:
         counts = np.asarray(counts, dtype=np.int64)
-        self._set_classes(class_names)
+        self.set_classes(class_names)
         self.counts = counts
         n = counts.shape[0]
         # Colour by row fraction (recall), so small and large classes read the same.
@@ -71,8 +71,13 @@ class ConfusionView(QWidget):
         for k in range(n * n):
             i, j = divmod(k, n)
             text = self._texts[k]
-            text.setText(str(int(counts[i, j])) if counts[i, j] else "")
-            text.setColor((255, 255, 255) if fractions[i, j] > 0.55 else (30, 30, 30))
+            label = str(int(counts[i, j])) if counts[i, j] else ""
+            if text.toPlainText() != label:  # setText relayouts the item: only when it changed
+                text.setText(label)
+            dark = bool(fractions[i, j] > 0.55)
+            if getattr(text, "_on_dark", None) != dark:
+                text._on_dark = dark
+                text.setColor((255, 255, 255) if dark else (30, 30, 30))
         accuracy = np.trace(counts) / max(1, counts.sum())
         self.caption.setText(caption or f"Confusion matrix (validation, accuracy {accuracy:.1%}): rows true, columns predicted; click a cell")
 

@@ -1,0 +1,184 @@
+"""The GUI benchmark: does training keep its speed inside the window, does the GUI stay live?
+
+Three figures, measured side by side in one process (offscreen is fine):
+- training throughput (samples/s) headless vs the same run started from the window's
+  Train button at full speed, with every live view redrawing;
+- the GUI thread's longest stall: a 10 ms QTimer records the largest gap between ticks;
+- redraws per second of the live views (frames drawn by the display timer).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from typing import Optional
+
+import numpy as np
+
+TRAINING_SETTINGS = {"loss": "softmax", "reg": 1e-3, "reg_type": "l2", "optimizer": "sgd",
+                     "learning_rate": 1e-2, "batch_size": 200}
+
+
+def _headless(features, prepared, settings: dict) -> float:
+    from linviz.gui.session import make_training_config
+    from linviz.training import train
+
+    config = make_training_config(settings)
+    last = None
+    for last in train(features.X_train, prepared.train.labels, features.X_val, prepared.val.labels, config,
+                      n_classes=len(prepared.class_names)):
+        pass
+    return float(last.samples_per_second)
+
+
+class _StallProbe:
+    """A 10 ms timer on the GUI thread; the largest gap between its ticks is the worst stall."""
+
+    def __init__(self):
+        from PySide6.QtCore import QTimer
+
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+        self.gaps: list[float] = []
+        self._last: Optional[float] = None
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self._last is not None:
+            self.gaps.append(now - self._last)
+        self._last = now
+
+    def start(self) -> None:
+        self._last = None
+        self.gaps.clear()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+
+def _in_window(window, features, prepared, settings: dict, app) -> dict:
+    """Train from the window (views live) and measure; the window is already shown."""
+    from PySide6.QtCore import QEventLoop
+
+    panel = window.training_panel
+    panel.apply_settings(settings)
+    window._set_data(prepared)
+    window._set_features(features)
+    window.gallery_view.select("validation", 0)
+    probe = _StallProbe()
+    app.processEvents()
+    draws_before = window.redraw_count
+    probe.start()
+    start = time.perf_counter()
+    # Wait in a real event loop (a processEvents() busy loop would itself steal the GIL).
+    loop = QEventLoop()
+    window.runner.finished.connect(loop.quit)
+    window.train()
+    if window.runner.busy:
+        loop.exec()
+    window.runner.finished.disconnect(loop.quit)
+    wall = time.perf_counter() - start
+    probe.stop()
+    frame = window.bench.frame
+    if frame is None or window.error_messages:
+        raise RuntimeError(f"training in the window failed: {window.error_messages}")
+    gaps = probe.gaps or [0.0]
+    return {
+        "samples_per_second": float(frame.snapshot.samples_per_second),
+        "max_stall_ms": 1000 * max(gaps),
+        "p99_gap_ms": 1000 * float(np.percentile(gaps, 99)),
+        "redraws_per_second": (window.redraw_count - draws_before) / wall,
+        "seconds": wall,
+    }
+
+
+def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, say=print) -> dict:
+    """Headless and in-window runs alternated ``repeats`` times; medians and ratio."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
+    from PySide6.QtWidgets import QApplication
+
+    QStandardPaths.setTestModeEnabled(True)  # never touch the user's settings
+    QCoreApplication.setOrganizationName("linviz-bench")
+    QCoreApplication.setApplicationName("linviz-bench")
+    app = QApplication.instance() or QApplication(["linviz-bench"])
+
+    from linviz.gui.main_window import MainWindow
+
+    # Calibrate: enough epochs for ``seconds`` of training (compiles the kernels too).
+    iterations_per_epoch = max(1, len(prepared.train.labels) // TRAINING_SETTINGS["batch_size"])
+    rate = _headless(features, prepared, {**TRAINING_SETTINGS, "epochs": 2})
+    samples_per_epoch = iterations_per_epoch * TRAINING_SETTINGS["batch_size"]
+    epochs = int(max(2, min(500, round(seconds * rate / samples_per_epoch))))
+    settings = {**TRAINING_SETTINGS, "epochs": epochs}
+    say(f"training: {len(prepared.train.labels):,} images x {features.X_train.shape[1]:,} features, "
+        f"batch {settings['batch_size']}, {epochs} epochs ({epochs * iterations_per_epoch:,} iterations) per run")
+
+    settings_file = QSettings(os.path.join(os.environ.get("TMPDIR", "/tmp"), "linviz-bench.ini"),
+                              QSettings.Format.IniFormat)
+    window = MainWindow("demo", settings=settings_file)
+    window._warmup_state = "done"
+    window.resize(1400, 900)
+    window.show()
+    app.processEvents()
+    headless, gui = [], []
+    try:
+        for k in range(repeats):
+            headless.append(_headless(features, prepared, settings))
+            gui.append(_in_window(window, features, prepared, settings, app))
+            say(f"  run {k + 1}: headless {headless[-1]:,.0f} samples/s, in the window "
+                f"{gui[-1]['samples_per_second']:,.0f} samples/s, max stall {gui[-1]['max_stall_ms']:.0f} ms, "
+                f"{gui[-1]['redraws_per_second']:.1f} redraws/s")
+    finally:
+        window.shutdown()
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+    headless_rate = statistics.median(headless)
+    gui_rate = statistics.median(g["samples_per_second"] for g in gui)
+    return {
+        "images": len(prepared.train.labels),
+        "features": int(features.X_train.shape[1]),
+        "epochs": epochs,
+        "headless_samples_per_second": headless_rate,
+        "gui_samples_per_second": gui_rate,
+        "throughput_ratio": gui_rate / headless_rate if headless_rate else None,
+        "max_stall_ms": max(g["max_stall_ms"] for g in gui),
+        "median_max_stall_ms": statistics.median(g["max_stall_ms"] for g in gui),
+        "p99_gap_ms": statistics.median(g["p99_gap_ms"] for g in gui),
+        "redraws_per_second": statistics.median(g["redraws_per_second"] for g in gui),
+        "targets": {"throughput_ratio": 0.85, "max_stall_ms": 50, "redraws_per_second": 20},
+    }
+
+
+class _QuietContext:
+    """The job context of linviz.gui.worker, minus Qt: for running jobs synchronously."""
+
+    cancel = None
+
+    def progress(self, done, total):
+        pass
+
+    def message(self, text):
+        pass
+
+    def publish(self, value):
+        pass
+
+    def cancelled(self):
+        return False
+
+
+def prepare_bench_data(archive, quick: bool, spec: str = "hog+hue"):
+    """CIFAR-10 from the shared archive when given (else the demo set), split and featurized."""
+    from linviz.data import load_dataset
+    from linviz.gui.session import SplitSettings, extract_features, prepare_splits
+
+    dataset = load_dataset(str(archive) if archive is not None else "demo")
+    per_class = 300 if quick else 1000
+    prepared = prepare_splits(dataset, SplitSettings(val_size=1000, per_class=per_class))
+    features = extract_features(prepared, spec, _QuietContext())
+    return prepared, features
