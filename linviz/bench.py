@@ -140,12 +140,232 @@ def bench_load(archive: Optional[Path], quick: bool) -> dict:
     return result
 
 
+def _peak_rss_reset() -> bool:
+    """Reset the kernel's peak-RSS counter (Linux ``clear_refs``); False where unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _proc_status_kb(field: str) -> Optional[int]:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _load_shared(archive: Optional[Path]):
+    from linviz.data import load_dataset
+
+    if archive is None:
+        return None
+    return load_dataset(archive)
+
+
 def bench_features(archive: Optional[Path], quick: bool) -> dict:
-    return {"skipped": "not implemented yet"}
+    """HOG (9, 8x8, 1x1 blocks, L2-Hys) + 10-bin hue on all images: linviz vs skimage vs OpenCV."""
+    import numpy as np
+
+    from linviz.features import FeaturePipeline
+
+    dataset = _load_shared(archive)
+    if dataset is None:
+        _say("skipped: the shared CIFAR-10 archive was not found (pass --data)")
+        return {"skipped": "no archive"}
+    splits = [dataset.train.images] + ([dataset.test.images] if dataset.test is not None else [])
+    n_images = sum(len(s) for s in splits)
+    input_bytes = sum(s.nbytes for s in splits)
+    pipeline = FeaturePipeline("hog+hue")
+    pipeline.extract(splits[0][:200])  # compile or load the kernels
+
+    def run_linviz():
+        return [pipeline.extract(s) for s in splits]
+
+    repeats = 2 if quick else 5
+    linviz_s = median_time(run_linviz, repeats)
+    # memory: NumPy allocations traced by tracemalloc, and the process's peak RSS (reset first)
+    import tracemalloc
+
+    rss_before = _proc_status_kb("VmRSS")
+    rss_reset = _peak_rss_reset()
+    tracemalloc.start()
+    outputs = run_linviz()
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    hwm = _proc_status_kb("VmHWM")
+    output_bytes = sum(o.nbytes for o in outputs)
+    del outputs
+    rss_peak_extra = (hwm - rss_before) * 1024 if (rss_reset and hwm and rss_before) else None
+    per_image_us = linviz_s / n_images * 1e6
+    result = {
+        "images": n_images,
+        "spec": str(pipeline.spec),
+        "linviz_seconds": linviz_s,
+        "linviz_images_per_second": n_images / linviz_s,
+        "linviz_us_per_image": per_image_us,
+        "input_bytes": input_bytes,
+        "output_bytes": output_bytes,
+        "traced_peak_bytes": traced_peak,
+        "rss_peak_above_start_bytes": rss_peak_extra,
+    }
+    _say(f"linviz HOG + hue, {n_images:,} images: {linviz_s:.3f} s = {n_images / linviz_s:,.0f} images/s "
+         f"({per_image_us:.2f} us/image, median of {repeats})")
+    extra = max(traced_peak, rss_peak_extra or 0) - output_bytes
+    _say(f"memory: input {input_bytes / 2**20:.0f} MB (already loaded), output {output_bytes / 2**20:.1f} MB, "
+         f"peak during extraction +{traced_peak / 2**20:.1f} MB traced (tracemalloc)"
+         + (f", +{rss_peak_extra / 2**20:.1f} MB peak RSS (VmHWM after clear_refs)" if rss_peak_extra is not None else "")
+         + f" -> {extra / 2**20:.1f} MB beyond the output (target < 100 MB: {'ok' if extra < 100 * 2**20 else 'MISSED'})")
+
+    sample = np.ascontiguousarray(dataset.train.images[:: max(1, len(dataset.train.images) // (1000 if quick else 3000))])
+    try:
+        from skimage.color import rgb2gray, rgb2hsv
+        from skimage.feature import hog as sk_hog
+    except ImportError:
+        _say("skipped scikit-image: not installed (pip install -e '.[bench]')")
+        result["skimage"] = "not installed"
+    else:
+        def run_skimage():
+            for img in sample:
+                sk_hog(rgb2gray(img), 9, (8, 8), (1, 1), "L2-Hys", feature_vector=True)
+                hsv = rgb2hsv(img)
+                np.histogram(hsv[..., 0], bins=10, range=(0, 1), weights=hsv[..., 1] * hsv[..., 2])
+
+        run_skimage()
+        sk_us = median_time(run_skimage, 1 if quick else 2) / len(sample) * 1e6
+        result.update(skimage_us_per_image=sk_us, speedup_vs_skimage=sk_us / per_image_us)
+        _say(f"scikit-image per image (rgb2gray + hog, rgb2hsv + histogram), {len(sample):,} images: "
+             f"{sk_us:.1f} us/image = {1e6 / sk_us:,.0f} images/s -> linviz is {sk_us / per_image_us:.1f}x faster "
+             f"(target >= 60x: {'ok' if sk_us / per_image_us >= 60 else 'MISSED'})")
+    try:
+        import cv2
+    except ImportError:
+        cv2 = None
+        _say("skipped OpenCV: not installed (pip install -e '.[bench]')")
+        result["opencv"] = "not installed"
+    if cv2 is not None and not hasattr(cv2, "HOGDescriptor"):
+        # OpenCV 5 moved HOGDescriptor out of the main modules
+        _say(f"skipped OpenCV: this build ({cv2.__version__}) has no cv2.HOGDescriptor "
+             f"(OpenCV 5 moved it out of the main package; pip install 'opencv-python-headless<5')")
+        result["opencv"] = f"no HOGDescriptor in OpenCV {cv2.__version__}"
+    elif cv2 is not None:
+        cv2.setNumThreads(1)
+        descriptor = cv2.HOGDescriptor((32, 32), (8, 8), (8, 8), (8, 8), 9)
+        gray = [cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) for img in sample]
+
+        def run_cv_hog():
+            for g in gray:
+                descriptor.compute(g)
+
+        def run_cv_hog_hue():
+            for img in sample:
+                descriptor.compute(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY))
+                hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
+                cv2.calcHist([hsv], [0], None, [10], [0, 180])
+
+        run_cv_hog()
+        cv_us = median_time(run_cv_hog, 3) / len(sample) * 1e6
+        cv_full_us = median_time(run_cv_hog_hue, 3) / len(sample) * 1e6
+        result.update(
+            opencv_hog_us_per_image=cv_us,
+            opencv_hog_hue_us_per_image=cv_full_us,
+            speedup_vs_opencv_hog=cv_us / per_image_us,
+            speedup_vs_opencv_hog_hue=cv_full_us / per_image_us,
+        )
+        _say(f"OpenCV HOGDescriptor.compute per image (HOG alone, gray given): {cv_us:.1f} us/image = "
+             f"{1e6 / cv_us:,.0f} images/s -> linviz HOG + hue is {cv_us / per_image_us:.1f}x faster "
+             f"(target >= 3x: {'ok' if cv_us / per_image_us >= 3 else 'MISSED'})")
+        _say(f"OpenCV HOG + hue per image (cvtColor gray + compute, cvtColor HSV + calcHist): {cv_full_us:.1f} us/image "
+             f"-> linviz is {cv_full_us / per_image_us:.1f}x faster")
+    return result
+
+
+# (name, spec) of the accuracy study, in the order printed; the winner is PRESETS["best"]
+STUDY_SETS = [
+    ("raw pixels", "raw"),
+    ("course: HOG 9/8x8 + hue 10", "hog+hue"),
+    ("HOG 8x8, 2x2 blocks", "hog:cell=8:block=2"),
+    ("color: hue/sat/val + layout 4", "color"),
+    ("HOG 4+8, 2x2, L2-Hys, sqrt", "hog:cell=4:block=2:sqrt=1,hog:cell=8:block=2:sqrt=1"),
+    ("+ channel max + colors (L2-Hys)", "hog:cell=4:block=2:color=max:sqrt=1,hog:cell=8:block=2:color=max:sqrt=1,"
+     "hue:bins=12:sqrt=1,sat:bins=8:sqrt=1,val:bins=8:sqrt=1,layout:grid=4"),
+    ("best (L1-sqrt, cells 4+8+16, layout 8)", "best"),
+]
+
+
+def _softmax_sgd(X, y, *, classes: int, epochs: int, reg: float, seed: int = 0):
+    """Plain NumPy softmax regression, momentum SGD with a cosine learning-rate schedule."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n, d = X.shape
+    W = np.zeros((d, classes), np.float32)
+    V = np.zeros_like(W)
+    lr = 0.01 if d > 1000 else 0.05
+    batch = 256
+    for epoch in range(epochs):
+        order = rng.permutation(n)
+        step = np.float32(lr * 0.5 * (1 + np.cos(np.pi * epoch / epochs)))
+        for s in range(0, n, batch):
+            idx = order[s : s + batch]
+            xb = X[idx]
+            z = xb @ W
+            z -= z.max(axis=1, keepdims=True)
+            p = np.exp(z)
+            p /= p.sum(axis=1, keepdims=True)
+            p[np.arange(len(idx)), y[idx]] -= 1
+            grad = xb.T @ p / np.float32(len(idx)) + np.float32(reg) * W
+            V *= np.float32(0.9)
+            V -= step * grad
+            W += V
+    return W
 
 
 def bench_study(archive: Optional[Path], quick: bool) -> dict:
-    return {"skipped": "not implemented yet"}
+    """Which feature set gives the best linear (softmax) test accuracy on the shared CIFAR-10."""
+    import numpy as np
+
+    from linviz.features import FeaturePipeline
+
+    dataset = _load_shared(archive)
+    if dataset is None or dataset.test is None:
+        _say("skipped: the shared CIFAR-10 archive was not found (pass --data)")
+        return {"skipped": "no archive"}
+    train_x, train_y = dataset.train.images, dataset.train.labels
+    if quick:
+        train_x, train_y = train_x[::5], train_y[::5]
+    epochs = 8 if quick else 20
+    _say(f"softmax regression (NumPy, momentum SGD, {epochs} epochs, L2 3e-4) on standardized features; "
+         f"{len(train_x):,} train / {len(dataset.test):,} test images")
+    _say(f"{'feature set':42s} {'dims':>6s} {'extract s':>10s} {'train acc':>10s} {'test acc':>9s}")
+    rows = []
+    for label, spec in STUDY_SETS:
+        pipeline = FeaturePipeline(spec)
+        pipeline.extract(train_x[:2])
+        start = time.perf_counter()
+        f_train = pipeline.extract(train_x)
+        f_test = pipeline.extract(dataset.test.images)
+        seconds = time.perf_counter() - start
+        pipeline.fit(f_train)
+        X_train = pipeline.transform_features(f_train)
+        X_test = pipeline.transform_features(f_test)
+        del f_train, f_test
+        W = _softmax_sgd(X_train, train_y, classes=len(dataset.class_names), epochs=epochs, reg=3e-4)
+        train_acc = float(((X_train @ W).argmax(axis=1) == train_y).mean())
+        test_acc = float(((X_test @ W).argmax(axis=1) == dataset.test.labels).mean())
+        rows.append({"set": label, "spec": str(pipeline.spec), "dims": pipeline.dim, "extract_seconds": seconds,
+                     "train_accuracy": train_acc, "test_accuracy": test_acc})
+        _say(f"{label:42s} {pipeline.dim:6d} {seconds:10.2f} {train_acc:10.3f} {test_acc:9.3f}")
+    best = max(rows, key=lambda r: r["test_accuracy"])
+    _say(f"best: {best['set']} ({best['test_accuracy']:.3f}; target >= 0.60: "
+         f"{'ok' if best['test_accuracy'] >= 0.60 else 'MISSED'})")
+    return {"rows": rows, "best": best}
 
 
 def bench_sgd(archive: Optional[Path], quick: bool) -> dict:
