@@ -373,7 +373,24 @@ def bench_sgd(archive: Optional[Path], quick: bool) -> dict:
 
 
 def bench_gui(archive: Optional[Path], quick: bool) -> dict:
-    return {"skipped": "not implemented yet"}
+    """Training inside the window (offscreen, every view live) vs headless; GUI-thread stalls."""
+    try:
+        from linviz.gui.gui_bench import prepare_bench_data, run_gui_bench  # Qt only in here
+    except ImportError as exc:
+        _say(f"skipped: the GUI needs PySide6 and pyqtgraph ({exc})")
+        return {"skipped": str(exc)}
+    prepared, features = prepare_bench_data(archive, quick)
+    result = run_gui_bench(prepared, features, seconds=2.0 if quick else 5.0, repeats=3, say=_say)
+    ok = lambda good: "ok" if good else "MISSED"  # noqa: E731
+    _say(f"throughput in the window: {result['gui_samples_per_second']:,.0f} samples/s vs headless "
+         f"{result['headless_samples_per_second']:,.0f} = {result['throughput_ratio']:.0%} "
+         f"(target >= 85%: {ok(result['throughput_ratio'] >= 0.85)})")
+    _say(f"GUI thread: longest stall {result['max_stall_ms']:.0f} ms (median over runs "
+         f"{result['median_max_stall_ms']:.0f} ms, 99th percentile gap {result['p99_gap_ms']:.0f} ms; "
+         f"target <= 50 ms: {ok(result['max_stall_ms'] <= 50)})")
+    _say(f"redraws: {result['redraws_per_second']:.1f} per second (target >= 20: "
+         f"{ok(result['redraws_per_second'] >= 20)})")
+    return result
 
 
 # --------------------------------------------------------------------------- driver
