@@ -317,7 +317,7 @@ class TarSource(ImageSource):
             return len(buf) - pos >= n
 
         while True:
-            if not need(512):
+            if len(buf) - pos < 512 and not need(512):  # (inline test: the common case is cheap)
                 if len(buf) - pos > 0 or not first:
                     if self.truncated is None and len(buf) - pos > 0:
                         self.truncated = "archive ends in the middle of a header (truncated)"
@@ -359,7 +359,7 @@ class TarSource(ImageSource):
                         remaining -= step
                     yield name, OSError(f"member too large ({size:,} bytes)")
                     continue
-                if not need(size):
+                if len(buf) - pos < size and not need(size):
                     self.truncated = self.truncated or "archive ends in the middle of a member (truncated)"
                     return
                 data = buf[pos : pos + size]

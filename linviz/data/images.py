@@ -50,6 +50,10 @@ def image_extensions() -> frozenset[str]:
 
 def is_hidden(relative_path: str) -> bool:
     """Hidden files/folders (``.name``), macOS resource forks and ``__MACOSX`` are not data."""
+    if "." not in relative_path[:1] and "/." not in relative_path and "\\." not in relative_path and (
+        "__MACOSX" not in relative_path and "Thumbs.db" not in relative_path and "desktop.ini" not in relative_path
+    ):
+        return False  # the common case, decided without splitting the path
     for part in relative_path.replace("\\", "/").split("/"):
         if part.startswith(".") and part not in (".", "..") or part == "__MACOSX":
             return True
@@ -98,7 +102,7 @@ def _decode_plain_jpeg_into(data, rgbx: np.ndarray, offset: int, size: int) -> b
     decoder = core.jpeg_decoder("RGB", "RGB", "")
     try:
         decoder.setimage(target, (0, 0, size, size))
-        consumed, status = decoder.decode(bytes(data) if not isinstance(data, bytes) else data)
+        consumed, status = decoder.decode(data)
     finally:
         decoder.cleanup()
     # consumed < 0 means the decoder finished the image; status < 0 is an error.
