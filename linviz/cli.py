@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Optional, Sequence, TextIO
 
 from linviz.errors import Cancelled, LinvizError
@@ -177,12 +178,160 @@ def cmd_features(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _validation_size(text: str):
+    """``--val``: a count (1000) or a fraction of the training split (0.1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a count or a fraction, got {text!r}") from None
+    if 0 < value < 1:
+        return value
+    if value < 0 or value != int(value):
+        raise argparse.ArgumentTypeError(f"expected a count >= 0 or a fraction in (0, 1), got {text!r}")
+    return int(value)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    raise UsageError("train: not implemented yet")
+    """Load, split, extract features, train with live progress, save the model, report accuracies."""
+    import numpy as np
+
+    from linviz.data import load_dataset, split_validation
+    from linviz.features import FeaturePipeline
+    from linviz.models.model_file import save_model
+    from linviz.training import TrainingConfig, accuracy, train
+
+    out = Path(args.out)
+    if out.is_dir():
+        raise UsageError(f"train: --out {out} is a folder; give a file name such as model.npz")
+    pipeline = FeaturePipeline(args.features)  # bad spec -> LinvizError, exit 2
+    try:
+        config = TrainingConfig(
+            loss=args.model, reg=args.reg, reg_type=args.reg_type, elastic_beta=args.elastic_beta,
+            delta=args.delta, optimizer=args.optimizer, learning_rate=args.lr, lr_decay=args.lr_decay,
+            momentum=args.momentum, batch_size=args.batch, epochs=args.epochs, seed=args.seed,
+            early_stopping=args.early_stopping)
+    except ValueError as exc:
+        raise UsageError(f"train: {exc}") from None
+    start = time.perf_counter()
+    # stream given explicitly: ProgressBar's default is the sys.stderr of import time
+    bar = ProgressBar("loading ", stream=sys.stderr)
+    try:
+        dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
+    finally:
+        bar.close()
+    n_train = len(dataset.train)
+    val_size = args.val if args.val is not None else min(1000, n_train // 10)
+    if val_size:
+        train_split, val_split = split_validation(dataset.train, val_size, seed=args.seed)
+    else:
+        train_split, val_split = dataset.train, None
+    splits = [("train", train_split), ("val", val_split), ("test", dataset.test)]
+    matrices = {}
+    bar = ProgressBar("features", stream=sys.stderr)
+    total = sum(len(split) for _, split in splits if split is not None)
+    done = 0
+    try:
+        for name, split in splits:
+            if split is None or len(split) == 0:
+                continue
+            def progress(d, t, base=done):
+                bar(base + d, total)
+            if name == "train":
+                matrices[name] = pipeline.fit_transform(split.images, progress=progress)
+            else:
+                matrices[name] = pipeline.transform(split.images, progress=progress)
+            done += len(split)
+    finally:
+        bar.close()
+    X, y = matrices["train"], train_split.labels
+    X_val = matrices.get("val")
+    y_val = val_split.labels if X_val is not None else None
+    n_classes = len(dataset.class_names)
+    bar = ProgressBar("training", stream=sys.stderr)
+    final = None
+    try:
+        for snap in train(X, y, X_val, y_val, config, n_classes=n_classes):
+            final = snap
+            bar(snap.iteration, snap.iteration / snap.epoch * config.epochs if snap.epoch else 0)
+    finally:
+        bar.close()
+    W = final.best_W
+    accuracies = {
+        "train_accuracy": accuracy(X, y, W),
+        "val_accuracy": accuracy(X_val, y_val, W) if X_val is not None else None,
+        "test_accuracy": accuracy(matrices["test"], dataset.test.labels, W) if "test" in matrices else None,
+    }
+    hyper = {k: getattr(config, k) for k in (
+        "loss", "reg", "reg_type", "elastic_beta", "delta", "optimizer", "learning_rate", "lr_decay",
+        "momentum", "batch_size", "epochs", "seed", "early_stopping")}
+    save_model(out, W=W, class_names=dataset.class_names, pipeline=pipeline, loss=config.loss,
+               hyperparameters=hyper, accuracies=accuracies,
+               metadata={"source": dataset.source, "stop_reason": final.stop_reason,
+                         "best_epoch": final.best_epoch, "n_train": len(y),
+                         "n_val": 0 if y_val is None else len(y_val)})
+    seconds = time.perf_counter() - start
+    report = {
+        **accuracies,
+        "seconds": round(seconds, 3),
+        "training_seconds": round(final.elapsed, 3),
+        "model": str(out),
+        "features": str(pipeline.spec),
+        "n_features": int(X.shape[1] - 1),
+        "classes": list(dataset.class_names),
+        "n_train": len(y), "n_val": 0 if y_val is None else len(y_val),
+        "n_test": len(dataset.test) if dataset.test is not None else 0,
+        "iterations": final.iteration, "epochs_done": final.epochs_done,
+        "initial_loss": final.initial_loss, "expected_initial_loss": final.expected_initial_loss,
+        "final_loss": final.smoothed_loss, "samples_per_second": round(final.samples_per_second),
+        "stop_reason": final.stop_reason, "best_epoch": final.best_epoch,
+    }
+    if final.stop_reason.startswith("diverged"):
+        print(f"warning: {final.stop_reason}; saved the best weights before that", file=sys.stderr)
+    if args.json:
+        print_json({k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in report.items()})
+        return EXIT_OK
+
+    def pct(v):
+        return "-" if v is None else f"{v:.4f}"
+    print(f"features:   {report['features']} ({report['n_features']} columns + bias)")
+    print(f"data:       {report['n_train']:,} train, {report['n_val']:,} val, {report['n_test']:,} test images, "
+          f"{n_classes} classes")
+    print(f"sanity:     {final.sanity_check}")
+    print(f"training:   {final.iteration:,} iterations, {final.epochs_done} epoch(s), {final.elapsed:.1f} s, "
+          f"{final.samples_per_second:,.0f} samples/s; {final.stop_reason}")
+    print(f"loss:       {final.initial_loss:.4f} -> {final.smoothed_loss:.4f} (smoothed)")
+    print(f"accuracy:   train {pct(accuracies['train_accuracy'])}, val {pct(accuracies['val_accuracy'])}, "
+          f"test {pct(accuracies['test_accuracy'])}")
+    print(f"saved:      {out}  ({seconds:.1f} s in all)")
+    return EXIT_OK
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    raise UsageError("predict: not implemented yet")
+    """Classify image files (or folders of them) with a saved model; unreadable files are reported."""
+    from linviz.data import image_files_in
+    from linviz.models.model_file import ImagePrediction, load_model
+
+    if args.top is not None and args.top < 1:
+        raise UsageError("predict: --top must be at least 1")
+    model = load_model(args.model)  # ModelFileError -> exit 2
+    files, skipped = image_files_in(args.images)
+    results = model.predict_images(files, top=args.top)
+    results += [ImagePrediction(path, error=f"{path}: {reason}") for path, reason in skipped]
+    n_ok = sum(r.error is None for r in results)
+    if args.json:
+        print_json([r.as_json() for r in results])
+    else:
+        what = "probability" if model.loss == "softmax" else "score (SVM, not a probability)"
+        print(f"model: {args.model} ({model.loss}, {len(model.class_names)} classes); values: {what}")
+        for r in results:
+            if r.error is not None:
+                print(f"{r.path}: unreadable: {r.error}")
+                continue
+            shown = ", ".join(f"{name} {value:.3f}" for name, value in r.classes)
+            print(f"{r.path}: {shown}")
+    if n_ok == 0:
+        raise UsageError(f"predict: none of the {len(results)} image(s) could be read")
+    return EXIT_OK
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -215,9 +364,38 @@ def build_parser() -> argparse.ArgumentParser:
     features.set_defaults(func=cmd_features)
 
     train = commands.add_parser("train", help="train a linear classifier and save it")
+    train.add_argument("source", help='CIFAR-10 folder or tarball, image folder/.zip/.tar[.gz], or "demo"')
+    train.add_argument("--features", default="hog+hue",
+                       help='a preset (raw, hog, hog+hue, color, best) or a spec such as "hog:cell=8,hue:bins=10" '
+                            "(default: hog+hue)")
+    train.add_argument("--model", choices=("svm", "softmax"), default="softmax")
+    train.add_argument("--reg-type", choices=("l2", "l1", "elastic"), default="l2")
+    train.add_argument("--reg", type=float, default=1e-3, help="regularization strength (default 1e-3)")
+    train.add_argument("--elastic-beta", type=float, default=1.0, help="elastic net: R = sum(beta W^2 + |W|)")
+    train.add_argument("--delta", type=float, default=1.0, help="SVM margin (default 1)")
+    train.add_argument("--lr", type=float, default=3e-2, help="learning rate (default 0.03)")
+    train.add_argument("--lr-decay", type=float, default=0.95, help="learning rate factor per epoch")
+    train.add_argument("--momentum", type=float, default=0.9)
+    train.add_argument("--batch", type=int, default=200, help="minibatch size (default 200)")
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--optimizer", default="sgd",
+                       choices=("sgd", "momentum", "nesterov", "adam", "gd", "random_search", "random_local_search"))
+    train.add_argument("--early-stopping", type=int, default=None, metavar="EPOCHS",
+                       help="stop after this many epochs without a better validation accuracy")
+    train.add_argument("--val", type=_validation_size, default=None,
+                       help="validation images held out of the training split: a count or a fraction "
+                            "(default: 1000, at most a tenth)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--image-size", type=int, default=32)
+    train.add_argument("--out", required=True, help="the model file to write (.npz)")
+    train.add_argument("--json", action="store_true", help="print one JSON object")
     train.set_defaults(func=cmd_train)
 
     predict = commands.add_parser("predict", help="classify image files with a saved model")
+    predict.add_argument("model", help="a model file written by train")
+    predict.add_argument("images", nargs="+", help="image files or folders")
+    predict.add_argument("--top", type=int, default=None, metavar="K", help="show the K best classes (default all)")
+    predict.add_argument("--json", action="store_true", help="print a JSON list, one object per image")
     predict.set_defaults(func=cmd_predict)
 
     bench = commands.add_parser("bench", help="side-by-side benchmarks against reference tools")

@@ -35,7 +35,7 @@ class LinearClassifier:
     """
 
     def __init__(self, loss="softmax", reg=1e-3, reg_type="l2", elastic_beta=1.0, delta=1.0,
-                 squared_hinge=False, optimizer="sgd", learning_rate=1e-2, lr_decay=0.95,
+                 squared_hinge=False, optimizer="sgd", learning_rate=3e-2, lr_decay=0.95,
                  momentum=0.9, batch_size=200, epochs=10, seed=0, early_stopping=None,
                  unregularized_bias=True, keep_best=True):
         self.loss = loss

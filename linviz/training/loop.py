@@ -48,7 +48,7 @@ class TrainingConfig:
     reg_type: str = "l2"                  # "l2" | "l1" | "elastic"
     elastic_beta: float = 1.0             # elastic net: R = sum(beta W^2 + |W|)
     optimizer: str = "sgd"                # see linviz.training.optimizers.OPTIMIZERS
-    learning_rate: float = 1e-2
+    learning_rate: float = 3e-2
     lr_decay: float = 0.95                # learning rate multiplied by this after every epoch
     momentum: float = 0.9                 # momentum and nesterov
     adam_beta1: float = 0.9

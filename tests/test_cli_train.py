@@ -1,0 +1,68 @@
+"""``python main.py train``: demo set and a small generated image folder; bad arguments exit 2."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from linviz.cli import main
+from linviz.models import load_model
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_demo_json(tmp_path, capsys):
+    out_file = tmp_path / "model.npz"
+    code, out, err = run(capsys, "train", "demo", "--features", "hog,hue", "--model", "softmax",
+                         "--epochs", "3", "--val", "300", "--seed", "1", "--out", str(out_file), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    for key in ("train_accuracy", "val_accuracy", "test_accuracy", "seconds"):
+        assert isinstance(report[key], float)
+    assert report["test_accuracy"] > 0.4  # 6 demo classes: chance is 0.17
+    assert report["n_val"] == 300 and "training" in err  # progress bar on stderr
+    model = load_model(out_file)
+    assert model.loss == "softmax" and len(model.class_names) == 6
+    assert model.hyperparameters["epochs"] == 3
+    assert model.accuracies["test_accuracy"] == pytest.approx(report["test_accuracy"])
+
+
+def test_train_svm_text_output_on_an_image_folder(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    for name, channel in (("red", 0), ("green", 1), ("blue", 2)):
+        folder = tmp_path / "images" / name
+        folder.mkdir(parents=True)
+        for i in range(20):
+            img = rng.integers(0, 80, (32, 32, 3)).astype(np.uint8)
+            img[..., channel] = 200
+            Image.fromarray(img).save(folder / f"{i}.png")
+    out_file = tmp_path / "svm.npz"
+    code, out, err = run(capsys, "train", str(tmp_path / "images"), "--features", "hue:bins=12,layout:grid=2",
+                         "--model", "svm", "--reg-type", "elastic", "--optimizer", "momentum", "--epochs", "5",
+                         "--batch", "16", "--val", "0.2", "--out", str(out_file))
+    assert code == 0, err
+    assert "accuracy:" in out and "saved:" in out and "C - 1 = 2" in out
+    assert load_model(out_file).loss == "svm"
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "demo"], "--out"),
+    (["train", "demo", "--out", "m.npz", "--model", "knn"], "--model"),
+    (["train", "demo", "--out", "m.npz", "--features", "nonsense"], "nonsense"),
+    (["train", "demo", "--out", "m.npz", "--lr", "-1"], "learning_rate"),
+    (["train", "demo", "--out", "m.npz", "--epochs", "0"], "epochs"),
+    (["train", "demo", "--out", "m.npz", "--val", "abc"], "--val"),
+    (["train", "/no/such/folder", "--out", "m.npz"], "/no/such/folder"),
+])
+def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    lines = [line for line in err.replace("\r", "\n").splitlines() if line.strip() and "[" not in line]
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0]
+    assert not (tmp_path / "m.npz").exists()
