@@ -20,6 +20,7 @@ import json
 import os
 import struct
 import tempfile
+import threading
 import weakref
 from pathlib import Path
 from typing import Optional
@@ -37,6 +38,8 @@ _ALIGN = 64
 _SAMPLES = 512
 
 _hits: "weakref.WeakSet[Dataset]" = weakref.WeakSet()
+_writers: list[threading.Thread] = []
+_writers_lock = threading.Lock()
 
 
 def was_cache_hit(dataset: Dataset) -> bool:
@@ -137,6 +140,35 @@ def store(dataset: Dataset, path: Path, fingerprint: dict, image_size: int) -> O
         return None
 
 
+def store_in_background(dataset: Dataset, path: Path, fingerprint: dict, image_size: int) -> threading.Thread:
+    """:func:`store` in a (non-daemon) thread, so the first load returns without waiting.
+
+    Writing 180 MB costs a few tenths of a second that the caller need not wait for; the
+    split arrays are read-only, so they cannot change while being written. Python waits
+    for the thread at exit, so the entry is complete even when the CLI ends right away.
+    """
+    def write():
+        try:
+            store(dataset, path, fingerprint, image_size)
+        except Exception:  # noqa: BLE001 - a failed cache write only costs speed next time
+            pass
+
+    thread = threading.Thread(target=write, name="linviz-cache-write", daemon=False)
+    with _writers_lock:
+        _writers[:] = [t for t in _writers if t.is_alive()]
+        _writers.append(thread)
+    thread.start()
+    return thread
+
+
+def wait_for_pending_writes(timeout: Optional[float] = None) -> None:
+    """Block until background cache writes have finished (tests, the benchmark, loads)."""
+    with _writers_lock:
+        writers = list(_writers)
+    for thread in writers:
+        thread.join(timeout)
+
+
 def _read_entry(entry: Path, fingerprint: dict, image_size: int) -> Dataset:
     """Read and check one entry; ValueError (or OSError) when it must not be trusted."""
     with open(entry, "rb") as f:
@@ -181,8 +213,12 @@ def _read_entry(entry: Path, fingerprint: dict, image_size: int) -> Dataset:
 
 def load(path: Path, fingerprint: dict, image_size: int) -> Optional[Dataset]:
     """The cached dataset of ``path``, or None (absent, stale or corrupt: then deleted)."""
-    entry = entry_path(path, image_size)
-    if not entry.is_file():
+    wait_for_pending_writes()  # a load right after the first one reads the finished entry
+    try:
+        entry = entry_path(path, image_size)
+        if not entry.is_file():
+            return None
+    except OSError:  # no usable cache folder: load without the cache
         return None
     try:
         dataset = _read_entry(entry, fingerprint, image_size)

@@ -59,5 +59,5 @@ def load_dataset(
         dataset = load_cifar10_batches(path, image_size=image_size, progress=progress, cancel=cancel)
     else:
         dataset = load_image_folder(path, image_size=image_size, progress=progress, cancel=cancel)
-    cache.store(dataset, path, fingerprint, image_size)
+    cache.store_in_background(dataset, path, fingerprint, image_size)
     return dataset

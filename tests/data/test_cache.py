@@ -34,6 +34,7 @@ def entry_of(folder, size=32):
 
 def test_second_load_is_a_hit_with_identical_content(private_cache, folder):
     first = load_dataset(folder)
+    cache.wait_for_pending_writes()
     assert not cache.was_cache_hit(first) and entry_of(folder).is_file()
     second = load_dataset(folder)
     assert cache.was_cache_hit(second)
@@ -78,6 +79,7 @@ def test_touched_archive_is_stale(private_cache, folder, tmp_path):
 @pytest.mark.parametrize("damage", ["truncate", "flip_pixels", "garbage_header", "empty"])
 def test_corrupt_entry_is_rebuilt_never_trusted(private_cache, folder, damage):
     original = load_dataset(folder)
+    cache.wait_for_pending_writes()
     entry = entry_of(folder)
     data = bytearray(entry.read_bytes())
     if damage == "truncate":
