@@ -143,8 +143,8 @@ def store(dataset: Dataset, path: Path, fingerprint: dict, image_size: int) -> O
 def store_in_background(dataset: Dataset, path: Path, fingerprint: dict, image_size: int) -> threading.Thread:
     """:func:`store` in a (non-daemon) thread, so the first load returns without waiting.
 
-    Writing 180 MB costs a few tenths of a second that the caller need not wait for; the
-    split arrays are read-only, so they cannot change while being written. Python waits
+    Writing 180 MB costs a few tenths of a second that the caller need not wait for
+    (splits are never modified in place, see :class:`Split`). Python waits
     for the thread at exit, so the entry is complete even when the CLI ends right away.
     """
     def write():

@@ -19,7 +19,11 @@ from linviz.errors import DatasetError
 
 @dataclass(frozen=True, eq=False)
 class Split:
-    """One split of a dataset: ``images`` uint8 (N, H, W, 3) and ``labels`` int64 (N,), read-only."""
+    """One split of a dataset: ``images`` uint8 (N, H, W, 3) and ``labels`` int64 (N,).
+
+    Treat the arrays as read-only (copy before changing pixels): splits share memory with
+    each other and with the dataset cache writer.
+    """
 
     images: np.ndarray
     labels: np.ndarray
@@ -31,12 +35,10 @@ class Split:
             raise ValueError(f"Split images must be (N, H, W, 3), got {images.shape}")
         if len(images) != len(labels):
             raise ValueError(f"Split has {len(images)} images but {len(labels)} labels")
-        # Read-only views: a dataset is shared (feature caches key on its content, the
-        # cache writer may still be saving it), so in-place edits must fail loudly. The
-        # caller's own arrays stay writable.
-        images, labels = images.view(), labels.view()
-        images.flags.writeable = False
-        labels.flags.writeable = False
+        # Treat both arrays as read-only: datasets are shared (feature caches key on their
+        # content, the cache writer may still be saving them). The flag is not set because
+        # Numba compiles a separate specialization for read-only arrays, which would
+        # bypass the feature kernels' warm-up.
         object.__setattr__(self, "images", images)
         object.__setattr__(self, "labels", labels)
 

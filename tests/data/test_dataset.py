@@ -26,11 +26,6 @@ def test_split_checks_and_converts():
     split = Split(np.zeros((2, 3, 3, 3), np.uint8), [0, 1])
     assert len(split) == 2 and split.labels.dtype == np.int64
     with pytest.raises(ValueError):
-        split.images[0, 0, 0, 0] = 1  # read-only: datasets are shared
-    mine = np.zeros((1, 2, 2, 3), np.uint8)
-    Split(mine, [0])
-    mine[0, 0, 0, 0] = 7  # ...but the caller's own array stays writable
-    with pytest.raises(ValueError):
         Split(np.zeros((2, 3, 3), np.uint8), [0, 1])
     with pytest.raises(ValueError):
         Split(np.zeros((2, 3, 3, 3), np.uint8), [0])
