@@ -18,7 +18,7 @@ from typing import Callable, Optional
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea,
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from linviz.errors import LinvizError
@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.redraw_count = 0
         self.error_messages: list[str] = []
         self._closing = False
+        self._planned_epochs = 0
 
         self._build_views()
         self._build_panels()
@@ -87,6 +88,10 @@ class MainWindow(QMainWindow):
         self.display_timer.setInterval(int(1000 / DISPLAY_HZ))
         self.display_timer.timeout.connect(self._on_display_tick)
         self.display_timer.start()
+
+        app = QApplication.instance()
+        if app is not None:  # however the app ends, the worker thread is stopped first
+            app.aboutToQuit.connect(self._on_about_to_quit)
 
         self._start_on(source)
 
@@ -356,6 +361,7 @@ class MainWindow(QMainWindow):
                                     "validation": (prepared.val.images, prepared.val.labels)}, names)
         self.features_panel.show_timing("Not extracted yet (Train extracts them when needed)")
         self.confusion_view.set_classes(names)  # its text items exist before training starts
+        self.probabilities_view.set_classes(names)
         self._selected = None
         if len(prepared.train.labels):
             self.gallery_view.select("train", 0)
@@ -518,8 +524,8 @@ class MainWindow(QMainWindow):
     def _set_features(self, features) -> None:
         changed = self.bench.features is not features
         self.bench.features = features
-        self.features_panel.show_timing(f"{features.spec_text}: {features.timing_text()}, "
-                                        f"{features.X_train.shape[1] - 1:,} features per image")
+        self.features_panel.show_timing(f"{features.timing_text()} · {features.X_train.shape[1] - 1:,} "
+                                        "features per image")
         if changed and not self.bench.model_matches_features():
             self.bench.W = None
         self._refresh_user_images()
@@ -547,6 +553,7 @@ class MainWindow(QMainWindow):
 
         self.reset_model()
         self.bench.loss = settings["loss"]
+        self._planned_epochs = int(settings.get("epochs", 0))
         if self._run_job("train", job, "Training", on_cancel=stop):
             self._control = control
             self.training_panel.set_running(True)
@@ -618,6 +625,8 @@ class MainWindow(QMainWindow):
             self._sanity_shown = True
             self.training_panel.show_sanity(snap.initial_loss, getattr(snap, "expected_initial_loss", None), frame.loss)
             self.loss_view.set_expected_initial_loss(getattr(snap, "expected_initial_loss", None))
+        if not final and not getattr(snap, "done", False) and self._planned_epochs:
+            self.job_status.set_progress(int(1000 * float(snap.epoch)), 1000 * self._planned_epochs)
         self.training_panel.show_rates(float(snap.iterations_per_second or 0), float(snap.samples_per_second or 0),
                                        int(snap.iteration), float(snap.epoch))
         if frame.W is not None and frame.W is not self._drawn["W"] and self.bench.features is not None and (
@@ -639,14 +648,14 @@ class MainWindow(QMainWindow):
             val = list(snap.val_accuracies or [])
             best = getattr(snap, "best_val_accuracy", None)
             reason = getattr(snap, "stop_reason", None)
-            parts = [f"Finished after {int(snap.iteration):,} iterations in {float(snap.elapsed):.1f} s"]
+            text = f"Finished after {int(snap.iteration):,} iterations in {float(snap.elapsed):.1f} s"
             if reason:
-                parts.append(f"({reason})")
+                text += f" ({reason})"
             if val:
-                parts.append(f"; validation accuracy {val[-1]:.1%}")
+                text += f"; validation accuracy {val[-1]:.1%}"
             if best is not None:
-                parts.append(f", best {best:.1%} (kept)")
-            self.training_panel.result_label.setText(" ".join(parts))
+                text += f", best {best:.1%} (these weights are kept)"
+            self.training_panel.result_label.setText(text)
 
     def _draw_templates(self, W: np.ndarray) -> None:
         from linviz.gui.template_pictures import template_rows
@@ -866,7 +875,7 @@ class MainWindow(QMainWindow):
         try:
             save_model(path, W=self.bench.W, class_names=self.bench.class_names, pipeline=self.bench.features.pipeline,
                        loss=self.bench.loss, hyperparameters=self.training_panel.settings(), accuracies=accuracies)
-        except (LinvizError, OSError) as exc:
+        except (LinvizError, OSError, ValueError) as exc:
             self.show_error("Save model", str(exc))
             return
         self.show_message(f"Saved the model to {path}")
@@ -888,6 +897,8 @@ class MainWindow(QMainWindow):
             from linviz.models import load_model
 
             model = load_model(path)
+            if model.pipeline is None:
+                raise LinvizError(f"{path}: this model has no feature pipeline, so it cannot read images")
             names = list(model.class_names)
             if names != prepared.class_names:
                 raise LinvizError(f"{path}: the model's classes ({', '.join(names)}) are not this dataset's")
@@ -926,6 +937,10 @@ class MainWindow(QMainWindow):
         if self._warmup_state == "waiting":
             # After the first paint: the window must appear before any compiling starts.
             QTimer.singleShot(300, self.start_warmup)
+
+    @Slot()
+    def _on_about_to_quit(self) -> None:
+        self.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

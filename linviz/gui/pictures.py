@@ -12,12 +12,14 @@ import numpy as np
 
 
 def _diverging_lut() -> np.ndarray:
-    """Blue (negative) - white (zero) - red (positive), 256 RGB entries, like RdBu reversed."""
+    """Blue (negative) - white (zero) - red (positive), like RdBu reversed.
+
+    255 entries (odd), so that zero falls exactly on the white middle entry."""
     anchors = np.array(
         [[0.02, 0.19, 0.38], [0.26, 0.58, 0.76], [0.97, 0.97, 0.97], [0.84, 0.38, 0.30], [0.40, 0.0, 0.12]]
     )
     positions = np.linspace(0.0, 1.0, len(anchors))
-    t = np.linspace(0.0, 1.0, 256)
+    t = np.linspace(0.0, 1.0, 255)
     lut = np.stack([np.interp(t, positions, anchors[:, k]) for k in range(3)], axis=1)
     return np.round(lut * 255).astype(np.uint8)
 
@@ -35,7 +37,7 @@ def diverging_rgb(values: np.ndarray, scale: float | None = None) -> np.ndarray:
     if scale is None:
         scale = float(np.max(np.abs(values))) if values.size else 1.0
     scale = scale if scale > 0 else 1.0
-    index = np.clip(np.round((values / scale * 0.5 + 0.5) * 255), 0, 255).astype(np.intp)
+    index = np.clip(np.round((values / scale * 0.5 + 0.5) * 254), 0, 254).astype(np.intp)
     return DIVERGING_LUT[index]
 
 
@@ -99,18 +101,24 @@ class MosaicLayout:
     tile_h: int
     tile_w: int
     gap: int
+    row_gap: int = -1  # vertical gap (room for labels); -1 = same as ``gap``
+
+    @property
+    def _row_gap(self) -> int:
+        return self.gap if self.row_gap < 0 else self.row_gap
 
     @property
     def shape(self) -> tuple[int, int]:
-        return (self.rows * (self.tile_h + self.gap) + self.gap, self.cols * (self.tile_w + self.gap) + self.gap)
+        return (self.rows * (self.tile_h + self._row_gap) - self._row_gap + 2 * self.gap,
+                self.cols * (self.tile_w + self.gap) + self.gap)
 
     def origin(self, row: int, col: int) -> tuple[int, int]:
         """(y, x) of the tile's top-left pixel."""
-        return (self.gap + row * (self.tile_h + self.gap), self.gap + col * (self.tile_w + self.gap))
+        return (self.gap + row * (self.tile_h + self._row_gap), self.gap + col * (self.tile_w + self.gap))
 
     def cell_at(self, y: float, x: float) -> tuple[int, int] | None:
         """(row, col) of the tile under image pixel (y, x), or None on a gap or outside."""
-        pitch_y, pitch_x = self.tile_h + self.gap, self.tile_w + self.gap
+        pitch_y, pitch_x = self.tile_h + self._row_gap, self.tile_w + self.gap
         row, col = int((y - self.gap) // pitch_y), int((x - self.gap) // pitch_x)
         if not (0 <= row < self.rows and 0 <= col < self.cols) or y < self.gap or x < self.gap:
             return None
@@ -134,12 +142,13 @@ def mosaic(tiles: np.ndarray, cols: int, gap: int = 2, background: int = 255,
     return out, layout
 
 
-def grid_mosaic(grid: list[list[np.ndarray]], gap: int = 4, background: int = 255) -> tuple[np.ndarray, MosaicLayout]:
+def grid_mosaic(grid: list[list[np.ndarray]], gap: int = 4, background: int = 255,
+                row_gap: int = -1) -> tuple[np.ndarray, MosaicLayout]:
     """A list of rows of equally sized (h, w, 3) tiles -> one mosaic."""
     rows = len(grid)
     cols = max(len(r) for r in grid)
     h, w = grid[0][0].shape[:2]
-    layout = MosaicLayout(rows, cols, h, w, gap)
+    layout = MosaicLayout(rows, cols, h, w, gap, row_gap)
     out = np.full(layout.shape + (3,), background, dtype=np.uint8)
     for r, row in enumerate(grid):
         for c, tile in enumerate(row):

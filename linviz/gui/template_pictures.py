@@ -70,7 +70,8 @@ def hog_tiles(weights: np.ndarray, block, image_shape: tuple[int, int]) -> list[
         positive = hog_glyphs(np.maximum(w, 0), **kwargs)
         negative = hog_glyphs(np.maximum(-w, 0), **kwargs)
         pictures.append(np.asarray(positive, dtype=np.float32) - np.asarray(negative, dtype=np.float32))
-    scale = max(float(np.max(np.abs(p))) for p in pictures) or 1.0  # one scale: classes compare
+    # One scale for all classes so they compare; 60% of the peak so typical strokes show.
+    scale = 0.6 * max(float(np.max(np.abs(p))) for p in pictures) or 1.0
     return [upscale(diverging_rgb(p, scale), TILE) for p in pictures]
 
 

@@ -135,3 +135,47 @@ def test_settings_persist(make_window, settings):
     second = make_window("demo")
     assert second.training_panel.epochs_spin.value() == 7
     assert second.features_panel.spec_text() == "hue:bins=12"
+
+
+def test_save_and_load_model_round_trip(make_window, wait_idle, tmp_path):
+    window = make_window("demo")
+    quick_training(window, epochs=2)
+    window.train()
+    wait_idle(window)
+    W = window.bench.W.copy()
+    path = tmp_path / "demo-model.npz"
+    window.save_model(str(path))
+    assert path.is_file(), window.error_messages
+    window.reset_model()
+    assert window.bench.W is None and window.confusion_view.counts is None
+    window.load_model(str(path))
+    wait_idle(window)
+    assert not window.error_messages, window.error_messages
+    np.testing.assert_allclose(window.bench.W, W, rtol=1e-6)
+    assert window.confusion_view.counts.sum() == len(window.bench.data.val.labels)
+    assert window.probabilities_view.values.sum() == pytest.approx(1.0, abs=1e-4)
+
+
+def test_a_failed_download_offers_a_retry(make_window, wait_idle, monkeypatch):
+    import linviz.data
+    from linviz.errors import DatasetError
+
+    def failing_download(**kwargs):
+        kwargs["progress"](1_000_000, 170_498_071)
+        raise DatasetError("www.cs.toronto.edu: connection refused")
+
+    monkeypatch.setattr(linviz.data, "download_cifar10", failing_download)
+    window = make_window("demo")
+    window.banner.download_button.click()
+    wait_idle(window)
+    assert "connection refused" in window.banner.text.text()
+    assert window.banner.download_button.isVisibleTo(window) and "Retry" in window.banner.download_button.text()
+    assert window.bench.data is not None  # still on the demo set, still usable
+    assert any("connection refused" in m for m in window.error_messages)
+
+
+def test_a_bad_source_is_reported_and_the_demo_set_stays(make_window, wait_idle, tmp_path):
+    window = make_window(str(tmp_path / "no-such-folder"))
+    wait_idle(window)
+    assert window.error_messages and "no-such-folder" in window.error_messages[-1]
+    assert window.bench.data is not None

@@ -76,7 +76,7 @@ class FeaturesPanel(QWidget):
         self.image_caption = QLabel("Select an image to see its HOG glyphs and hue histogram")
         self.image_caption.setWordWrap(True)
         self.glyph_view = pg.GraphicsLayoutWidget()
-        self.glyph_view.setMinimumHeight(110)
+        self.glyph_view.setFixedHeight(130)
         self.glyph_box = self.glyph_view.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.glyph_box.setMouseEnabled(x=False, y=False)
         self.image_item = pg.ImageItem()
@@ -84,7 +84,7 @@ class FeaturesPanel(QWidget):
         self.glyph_box.addItem(self.image_item)
         self.glyph_box.addItem(self.glyph_item)
         self.hist_plot = pg.PlotWidget()
-        self.hist_plot.setMinimumHeight(110)
+        self.hist_plot.setFixedHeight(130)
         self.hist_plot.getPlotItem().hideButtons()
         self.hist_plot.getPlotItem().setMouseEnabled(x=False, y=False)
         self.hist_plot.getPlotItem().setLabel("bottom", "hue bin")
@@ -100,7 +100,8 @@ class FeaturesPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(choose)
-        layout.addWidget(selected, 1)
+        layout.addWidget(selected)
+        layout.addStretch(1)
 
         for box in (self.raw_box, self.raw_gray, self.hue_box, self.hog_box, self.layout_box):
             box.toggled.connect(self._on_controls_changed)

@@ -18,7 +18,7 @@ class AccuracyView(QWidget):
         item.setLabel("left", "accuracy")
         item.showGrid(x=True, y=True, alpha=0.2)
         item.setYRange(0.0, 1.0, padding=0.02)
-        item.addLegend(offset=(-10, -10))  # bottom right, where the curves rarely are
+        item.addLegend(offset=(-10, -10))  # bottom right: accuracies rarely sit that low late on
         self.train_curve = item.plot([], [], pen=pg.mkPen((40, 100, 200), width=2), symbol="o", symbolSize=6,
                                      symbolBrush=(40, 100, 200), name="train")
         self.val_curve = item.plot([], [], pen=pg.mkPen((220, 120, 0), width=2), symbol="s", symbolSize=6,
@@ -32,6 +32,10 @@ class AccuracyView(QWidget):
         if (len(train), len(val)) == self._n:
             return
         self._n = (len(train), len(val))
+        # Markers help for a few epochs and turn into a smear for hundreds.
+        symbols = max(self._n) <= 60
+        self.train_curve.setSymbol("o" if symbols else None)
+        self.val_curve.setSymbol("s" if symbols else None)
         self.train_curve.setData(np.arange(1, len(train) + 1), np.asarray(train, dtype=np.float32))
         self.val_curve.setData(np.arange(1, len(val) + 1), np.asarray(val, dtype=np.float32))
 

@@ -27,6 +27,7 @@ class GalleryView(QWidget):
         self.split_box.setToolTip("Which split to browse")
         self.class_box = QComboBox()
         self.class_box.setToolTip("Show one class only")
+        self.class_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.wrong_box = QCheckBox("misclassified")
         self.wrong_box.setToolTip("Validation images the current model gets wrong")
         self.wrong_box.setEnabled(False)

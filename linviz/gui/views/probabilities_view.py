@@ -38,7 +38,7 @@ class ProbabilitiesView(QWidget):
         self.values = np.zeros(0, dtype=np.float32)
         self.kind = ""
 
-    def _set_classes(self, class_names: list[str]) -> None:
+    def set_classes(self, class_names: list[str]) -> None:
         if class_names == self._class_names:
             return
         self._class_names = list(class_names)
@@ -51,12 +51,13 @@ class ProbabilitiesView(QWidget):
         for i, label in enumerate(self._value_labels):
             label.setVisible(i < len(class_names))
         item.setYRange(-0.6, len(class_names) - 0.4, padding=0)
+        item.setXRange(0.0, 1.18, padding=0)
 
     def set_values(self, values: np.ndarray, class_names: list[str], kind: str, true_class: int | None = None,
                    title: str = "") -> None:
         """``kind``: "probabilities" (in [0, 1], sum 1) or "scores" (any sign)."""
         values = np.asarray(values, dtype=np.float32)
-        self._set_classes(class_names)
+        self.set_classes(class_names)
         self.values = values
         self.kind = kind
         top = int(np.argmax(values)) if len(values) else -1

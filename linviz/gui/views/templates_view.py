@@ -28,14 +28,36 @@ class TemplatesView(QWidget):
         """``rows``: (feature block name, one (s, s, 3) uint8 tile per class) per block."""
         if not rows:
             return
-        picture, layout = grid_mosaic([tiles for _, tiles in rows], gap=max(2, rows[0][1][0].shape[0] // 12))
-        margin_top = 0.35 * layout.tile_h
-        margin_left = 0.0 if len(rows) == 1 else 0.9 * layout.tile_w
-        self.mosaic.set_mosaic(picture, layout, margin_top=margin_top, margin_left=margin_left)
+        tile = rows[0][1][0].shape[0]
+        gap = max(2, tile // 12)
         labels = []
+        if len(rows) == 1 and len(rows[0][1]) > 6:
+            # One feature block: wrap the classes into two rows, so each tile is twice as big,
+            # with a name above every tile.
+            tiles = rows[0][1]
+            cols = -(-len(tiles) // 2)
+            grid = [tiles[:cols], tiles[cols:]]
+            picture, layout = grid_mosaic(grid, gap=gap, row_gap=int(0.3 * tile))
+            for k, name in enumerate(class_names[: len(tiles)]):
+                y, x = layout.origin(k // cols, k % cols)
+                labels.append((name, x + layout.tile_w / 2, y - 1, "top"))
+            self.mosaic.set_mosaic(picture, layout, margin_top=0.3 * tile)
+            self.mosaic.set_labels(labels)
+            self.tile_count = len(tiles)
+            if caption:
+                self.caption.setText(caption)
+            return
+        picture, layout = grid_mosaic([tiles for _, tiles in rows], gap=gap)
+        # Long class names ("automobile") are wider than a tile: alternate two label lines.
+        longest = max((len(n) for n in class_names), default=0)
+        stagger = longest > 6 and len(class_names) > 4
+        margin_top = (0.55 if stagger else 0.3) * layout.tile_h
+        margin_left = 0.0 if len(rows) == 1 else 1.3 * layout.tile_w
+        self.mosaic.set_mosaic(picture, layout, margin_top=margin_top, margin_left=margin_left)
         for c, name in enumerate(class_names[: layout.cols]):
             y, x = layout.origin(0, c)
-            labels.append((name, x + layout.tile_w / 2, y - 1, "top"))
+            lift = 0.25 * layout.tile_h if stagger and c % 2 else 0.0
+            labels.append((name, x + layout.tile_w / 2, y - 1 - lift, "top"))
         if len(rows) > 1:
             for r, (row_name, _) in enumerate(rows):
                 y, x = layout.origin(r, 0)

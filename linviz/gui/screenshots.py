@@ -1,0 +1,81 @@
+"""Take the README screenshots: ``python -m linviz.gui.screenshots [--data SOURCE] OUT.png``.
+
+Starts the window (offscreen unless a display is set), loads the source, starts training
+and grabs the window mid-training, after ``--seconds`` of it. Used for docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("--data", default="demo")
+    parser.add_argument("--features", default="hog+hue")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--seconds", type=float, default=6.0, help="grab this long after training starts")
+    parser.add_argument("--size", default="1400x900")
+    parser.add_argument("--drop", nargs="*", default=[], help="image files to drop before grabbing")
+    parser.add_argument("--tab", default=None, help="raise this dock: data, features, training")
+    args = parser.parse_args(argv)
+    if not os.environ.get("DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
+    from PySide6.QtWidgets import QApplication
+
+    QStandardPaths.setTestModeEnabled(True)  # the user's settings stay untouched
+    QCoreApplication.setOrganizationName("linviz-screenshots")
+    QCoreApplication.setApplicationName("linviz-screenshots")
+    app = QApplication(sys.argv[:1])
+    from linviz.gui.app import configure_application
+
+    configure_application(app)
+    from linviz.gui.main_window import MainWindow
+
+    settings = QSettings(os.path.join(os.environ.get("TMPDIR", "/tmp"), "linviz-screenshots.ini"),
+                         QSettings.Format.IniFormat)
+    settings.clear()
+    window = MainWindow(args.data, settings=settings)
+    w, h = (int(v) for v in args.size.split("x"))
+    window.resize(w, h)
+    window.show()
+
+    def pump(seconds: float) -> None:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            app.processEvents()
+            time.sleep(0.01)
+
+    while window.runner.busy:  # loading (and the warm-up)
+        pump(0.1)
+    window.features_panel.set_spec_text(args.features)
+    window.training_panel.epochs_spin.setValue(args.epochs)
+    if args.drop:
+        window.add_user_images(args.drop)
+    window.train()
+    pump(args.seconds)
+    if args.tab:
+        window.docks[args.tab].raise_()
+        pump(0.3)
+    if window.bench.data is not None and window.bench.data.val is not None:
+        window.gallery_view.select("validation", 3)
+    if args.drop:
+        window.lower_tabs.setCurrentWidget(window.user_images_view)
+        window.user_images_view.select(0)
+    pump(0.5)
+    window.grab().save(args.out)
+    print(f"saved {args.out}; training {'running' if window.runner.busy else 'finished'}; "
+          f"messages: {window.error_messages}")
+    window.shutdown()
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
