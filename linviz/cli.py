@@ -79,8 +79,14 @@ def print_json(obj) -> None:
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Print classes, split counts, per-class counts, image shape, skipped files, load time."""
-    from linviz.data import load_dataset
+    from linviz.data import download_cifar10, find_cifar10, load_dataset
 
+    if args.download and args.source.lower() in ("cifar10", "cifar-10") and find_cifar10() is None:
+        download_bar = ProgressBar("downloading CIFAR-10")
+        try:
+            download_cifar10(progress=download_bar)
+        finally:
+            download_bar.close()
     bar = ProgressBar("loading")
     start = time.perf_counter()
     try:
@@ -348,8 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     info = commands.add_parser("info", help="describe a dataset source")
-    info.add_argument("source", help='CIFAR-10 folder or tarball, image folder/.zip/.tar[.gz], or "demo"')
-    info.add_argument("--image-size", type=int, default=32)
+    info.add_argument("source", help='"demo", "cifar10" (an existing copy), a CIFAR-10 folder or tarball, or an image folder/.zip/.tar[.gz]')
+    info.add_argument("--image-size", type=int, default=32, help="side of the square images (default 32)")
+    info.add_argument("--download", action="store_true", help='with "cifar10": download it (170 MB) when no copy is found')
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(func=cmd_info)
 

@@ -73,3 +73,32 @@ def test_info_on_the_shared_archive(shared_cifar10, shared_cifar10_archive, caps
     report = json.loads(capsys.readouterr().out)
     assert report["splits"] == {"train": 50_000, "test": 10_000}
     assert len(report["classes"]) == 10 and report["skipped"] == []
+
+
+def test_info_cifar10_download_flag(tmp_path, monkeypatch, capsys):
+    """--download fetches CIFAR-10 when no copy is found (the fetch itself is faked here;
+    tests/data/test_download.py covers the real one against a local server)."""
+    import sys as _sys
+
+    _sys.path.insert(0, str(REPO_ROOT / "tests" / "data"))
+    from test_cifar10 import write_tarball
+
+    import linviz.data
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("LINVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("LINVIZ_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["info", "cifar10"]) == 2  # not found, no --download
+    fetched = []
+
+    def fake_download(progress=None, **kwargs):
+        fetched.append(True)
+        (tmp_path / "cache").mkdir(exist_ok=True)
+        path = write_tarball(tmp_path / "cache" / "cifar-10-python.tar.gz")
+        progress(1, 1)
+        return path
+
+    monkeypatch.setattr(linviz.data, "download_cifar10", fake_download)
+    assert main(["info", "cifar10", "--download", "--json"]) == 0
+    assert fetched and json.loads(capsys.readouterr().out)["splits"] == {"train": 60, "test": 12}
