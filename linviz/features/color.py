@@ -33,49 +33,73 @@ _TASK_IMAGES = 64
 HUE, SATURATION, VALUE = 0, 1, 2
 
 
-@kernel
-def _hsv_histogram_one(img, row, bins, which, h_buf, w_buf):
-    """Histogram of one image into ``row``; ``h_buf`` (float32) / ``w_buf`` scratch of H*W."""
+@kernel(error_model="numpy")
+def _hsv_histogram_one(img, row, bins, which, h_buf, w_buf, k_buf):
+    """Histogram of one image into ``row``; ``h_buf``, ``w_buf`` (float32), ``k_buf`` (int32)
+    are scratch of H*W.
+
+    The per-pixel loops use selects only and one loop per mode, so that LLVM vectorizes them;
+    the scatter into ``row`` is a separate scalar loop.
+    """
     flat = img.reshape(-1)
     n = h_buf.shape[0]
     fbins = np.float32(bins)
-    # first loop: selects only, vectorizable
-    for p in range(n):
-        r = np.float32(flat[3 * p])
-        g = np.float32(flat[3 * p + 1])
-        b = np.float32(flat[3 * p + 2])
-        mx = r if r > g else g
-        mx = mx if mx > b else b
-        mn = r if r < g else g
-        mn = mn if mn < b else b
-        d = mx - mn
-        if which == HUE:
-            dd = d if d > 0 else np.float32(1.0)
-            h_r = (g - b) / dd
-            h_r = h_r + np.float32(6.0) if h_r < 0 else h_r
-            h_g = (b - r) / dd + np.float32(2.0)
-            h_b = (r - g) / dd + np.float32(4.0)
-            h = h_r if mx == r else (h_g if mx == g else h_b)
-            pos = h * (fbins / np.float32(6.0))
+    one = np.float32(1.0)
+    zero = np.float32(0.0)
+    if which == HUE:
+        to_bins = fbins / np.float32(6.0)
+        for p in range(n):
+            r = np.float32(flat[3 * p])
+            g = np.float32(flat[3 * p + 1])
+            b = np.float32(flat[3 * p + 2])
+            mx = max(r, max(g, b))
+            mn = min(r, min(g, b))
+            d = mx - mn
+            dd = d if d > zero else one
+            # numerator and offset of the hexcone sector, chosen without branches
+            num = r - g
+            off = np.float32(4.0)
+            num = b - r if mx == g else num
+            off = np.float32(2.0) if mx == g else off
+            num = g - b if mx == r else num
+            off = zero if mx == r else off
+            h = num / dd + off
+            h = h + np.float32(6.0) if h < zero else h
+            h_buf[p] = h * to_bins
             w_buf[p] = d
-        elif which == SATURATION:
-            pos = (d / mx if mx > 0 else np.float32(0.0)) * fbins
-            w_buf[p] = np.float32(1.0)
-        else:
-            pos = mx * (fbins / np.float32(255.0))
-            w_buf[p] = np.float32(1.0)
-        h_buf[p] = pos
-    row[:] = 0
-    total = 0.0
+    elif which == SATURATION:
+        for p in range(n):
+            r = np.float32(flat[3 * p])
+            g = np.float32(flat[3 * p + 1])
+            b = np.float32(flat[3 * p + 2])
+            mx = max(r, max(g, b))
+            mn = min(r, min(g, b))
+            safe = mx if mx > zero else one
+            h_buf[p] = ((mx - mn) / safe) * fbins
+            w_buf[p] = one
+    else:
+        to_bins = fbins / np.float32(255.0)
+        for p in range(n):
+            r = np.float32(flat[3 * p])
+            g = np.float32(flat[3 * p + 1])
+            b = np.float32(flat[3 * p + 2])
+            h_buf[p] = max(r, max(g, b)) * to_bins
+            w_buf[p] = one
+    # weights are whole numbers (chroma 0-255, or 1): integer sums are exact and, unlike
+    # float sums, may be reordered, so these loops vectorize
+    last = np.int32(bins - 1)
+    total = 0
     for p in range(n):
-        w = w_buf[p]
-        if w == 0:
-            continue
-        k = np.int64(h_buf[p])
-        if k >= bins:
-            k = bins - 1
-        row[k] += w
-        total += w
+        k_buf[p] = min(np.int32(h_buf[p]), last)
+        total += np.int32(w_buf[p])
+    # one-hot sums per bin rather than a scatter, whose repeated bins (a smooth image hits
+    # the same bin run after run) wait on each other's stores
+    for k in range(bins):
+        kk = np.int32(k)
+        acc = 0
+        for p in range(n):
+            acc += np.int32(w_buf[p]) if k_buf[p] == kk else np.int32(0)
+        row[k] = np.float32(acc)
     if total > 0:
         inv = 1.0 / total
         for k in range(bins):
@@ -89,8 +113,9 @@ def _hsv_histogram_range(images, out, start, stop, bins, which):
     n = images.shape[1] * images.shape[2]
     h_buf = np.empty(n, dtype=np.float32)
     w_buf = np.empty(n, dtype=np.float32)
+    k_buf = np.empty(n, dtype=np.int32)
     for i in range(start, stop):
-        _hsv_histogram_one(images[i], out[i], bins, which, h_buf, w_buf)
+        _hsv_histogram_one(images[i], out[i], bins, which, h_buf, w_buf, k_buf)
 
 
 @kernel(parallel=True)

@@ -107,32 +107,30 @@ def _exact_bin(gr, gc, n_orient):
     return -1
 
 
-@kernel
-def _slow_bin(gr, gc, n_orient, special):
-    """Bin of a pixel the fast path flagged: exact ties first, then the float64 formula."""
-    if gr == 0:
-        return 0  # 0 or 180 degrees: both land in bin 0 after "% 180"
-    if gc == 0:
-        return special[0]  # 90 degrees
-    if abs(gr) == abs(gc):
-        return special[1] if (gr > 0) == (gc > 0) else special[2]  # 45 or 135 degrees
-    return _exact_bin(gr, gc, n_orient)
+@kernel(error_model="numpy")
+def _accumulate_row(gr, gc, mag, pos, acc, n_orient, scale, special):
+    """Vote the gradients of one image row (arrays over x) into ``acc[o, x]``.
 
+    Every loop here is over x and free of branches (selects only), so LLVM vectorizes it:
 
-@kernel
-def _accumulate_row(gr, gc, mag, pos, acc, hist, cy, cell, n_orient, scale, special):
-    """Vote the gradients of one image row (arrays over x) into the cell histograms.
+    1. magnitude and orientation bin from a polynomial arctangent; the exact ties real
+       images are full of (a zero gradient component, equal magnitudes) get their bins from
+       ``special`` by selects, and the pixels whose angle lies within 1e-4 of a bin width
+       of a bin edge are flagged with -1 (about 1e-4 of the pixels);
+    2. only when a row has flagged pixels, a scalar pass gives them the exact float64 bin;
+    3. ``acc[o, x] += mag[x] where bin == o``, for each orientation: a one-hot
+       accumulation per pixel column instead of a scatter, whose store-to-load chains on
+       repeated bins cost more than the 9 compares. The caller sums ``acc`` over each
+       cell's columns once per band of ``cell`` rows.
 
-    The first loop has no branches (selects only) so that LLVM vectorizes it: magnitude and
-    orientation bin from a polynomial arctangent, with bin -1 for pixels near a bin edge
-    (about 1e-4 of them, plus the exact ties of 0/45/90/135 degrees). The second, scalar
-    loop scatters into the histograms, alternating between two partial histograms so that
-    runs of pixels in the same bin do not wait on each other's stores, and sends the
-    flagged pixels to :func:`_slow_bin`. ``pos`` is an int32 scratch row, ``acc`` a float32
-    (2, n_orient) scratch.
+    ``pos`` is an int32 scratch row; ``acc`` is float32 ``(n_orient, len(row))``.
     """
     n = gr.shape[0]
     edge_hi = np.float32(n_orient) - _EDGE_MARGIN
+    s90 = np.int32(special[0])
+    s45 = np.int32(special[1])
+    s135 = np.int32(special[2])
+    flagged = 0
     for x in range(n):
         g_r = gr[x]
         g_c = gc[x]
@@ -154,19 +152,35 @@ def _accumulate_row(gr, gc, mag, pos, acc, hist, cy, cell, n_orient, scale, spec
         b = np.int32(u)
         f = u - np.float32(b)
         near = (f < _EDGE_MARGIN) | (f > _ONE - _EDGE_MARGIN) | (u >= edge_hi)
-        pos[x] = np.int32(-1) if (near & (m != _ZERO)) else b
-    for cx in range(n // cell):
-        acc[:] = 0
-        for x in range(cx * cell, cx * cell + cell):
-            b = pos[x]
-            if b < 0:
-                b = _slow_bin(gr[x], gc[x], n_orient, special)
-                if b < 0:
-                    continue
-            acc[x & 1, b] += mag[x]
-        cell_hist = hist[cy, cx]
+        b = np.int32(-1) if near else b
+        b = (s45 if xx > _ZERO else s135) if ax == yy else b
+        b = s90 if g_c == _ZERO else b
+        b = np.int32(0) if g_r == _ZERO else b  # also covers zero gradients (magnitude 0)
+        flagged += np.int32(1) if b < 0 else np.int32(0)
+        pos[x] = b
+    if flagged:
+        for x in range(n):
+            if pos[x] < 0:
+                pos[x] = _exact_bin(gr[x], gc[x], n_orient)  # -1 when no bin holds it
+    for o in range(n_orient):
+        row = acc[o]
+        oo = np.int32(o)
+        for x in range(n):
+            row[x] += mag[x] if pos[x] == oo else _ZERO
+
+
+@kernel
+def _cells_from_columns(acc, hist, cy, cell):
+    """Sum the per-column accumulators of one band of rows into the cells of row ``cy``."""
+    n_orient = acc.shape[0]
+    ncc = hist.shape[1]
+    for cx in range(ncc):
         for o in range(n_orient):
-            cell_hist[o] += acc[0, o] + acc[1, o]
+            s = _ZERO
+            for x in range(cx * cell, cx * cell + cell):
+                s += acc[o, x]
+            hist[cy, cx, o] = s
+    acc[:] = 0
 
 
 @kernel
@@ -191,7 +205,9 @@ def _plane_cell_histograms(plane, hist, cell, n_orient, scale, special, gr, gc, 
         gc[0] = 0
         if width == W:
             gc[W - 1] = 0
-        _accumulate_row(gr, gc, mag, pos, acc, hist, y // cell, cell, n_orient, scale, special)
+        _accumulate_row(gr, gc, mag, pos, acc, n_orient, scale, special)
+        if y % cell == cell - 1:
+            _cells_from_columns(acc, hist, y // cell, cell)
 
 
 @kernel
@@ -235,7 +251,9 @@ def _rgb_max_cell_histograms(img, hist, cell, n_orient, scale, special, gr, gc, 
                 bc = c2
             gr[x] = br
             gc[x] = bc
-        _accumulate_row(gr, gc, mag, pos, acc, hist, y // cell, cell, n_orient, scale, special)
+        _accumulate_row(gr, gc, mag, pos, acc, n_orient, scale, special)
+        if y % cell == cell - 1:
+            _cells_from_columns(acc, hist, y // cell, cell)
 
 
 @kernel
@@ -247,52 +265,53 @@ def _luma_plane(img, plane):
         out[p] = (_W_R * np.float32(flat[3 * p]) + _W_G * np.float32(flat[3 * p + 1])) + _W_B * np.float32(flat[3 * p + 2])
 
 
-@kernel
+@kernel(error_model="numpy")
 def _normalize_blocks(hist, cell, block, norm, out):
-    """Average the cell sums, then normalize overlapping blocks into ``out`` (1-D)."""
+    """Average the cell sums, then normalize overlapping blocks into ``out`` (1-D).
+
+    In C order a block's cells form ``block`` contiguous runs of ``block * n_orient``
+    values of ``hist`` (one per cell row), which is also the output order.
+    """
     ncr, ncc, n_orient = hist.shape
+    flat = hist.reshape(-1)
     inv_area = np.float32(1.0) / np.float32(cell * cell)
-    for r in range(ncr):
-        for c in range(ncc):
-            for o in range(n_orient):
-                hist[r, c, o] *= inv_area
+    for j in range(flat.shape[0]):
+        flat[j] *= inv_area
     nbr = ncr - block + 1
     nbc = ncc - block + 1
+    run = block * n_orient
+    eps = np.float32(1e-5)
+    clip = np.float32(0.2)
     k = 0
-    eps = 1e-5
     for br in range(nbr):
         for bc in range(nbc):
-            start = k
-            s = 0.0
-            for r in range(br, br + block):
-                for c in range(bc, bc + block):
-                    for o in range(n_orient):
-                        v = np.float64(hist[r, c, o])
-                        if norm <= 1:
-                            s += abs(v)
-                        else:
-                            s += v * v
+            s = np.float32(0.0)
+            for r in range(block):
+                base = ((br + r) * ncc + bc) * n_orient
+                for j in range(base, base + run):
+                    v = flat[j]
+                    s += v if norm <= 1 else v * v
             if norm <= 1:
-                inv = 1.0 / (s + eps)
+                inv = np.float32(1.0) / (s + eps)
             else:
-                inv = 1.0 / math.sqrt(s + eps * eps)
-            for r in range(br, br + block):
-                for c in range(bc, bc + block):
-                    for o in range(n_orient):
-                        v = np.float64(hist[r, c, o]) * inv
-                        if norm == 1:
-                            v = math.sqrt(v)
-                        elif norm == 3:
-                            v = min(v, 0.2)
-                        out[k] = np.float32(v)
-                        k += 1
+                inv = np.float32(1.0) / np.float32(math.sqrt(s + eps * eps))
+            start = k
+            s2 = np.float32(0.0)
+            for r in range(block):
+                base = ((br + r) * ncc + bc) * n_orient
+                for j in range(base, base + run):
+                    v = flat[j] * inv
+                    if norm == 1:
+                        v = np.float32(math.sqrt(v))
+                    elif norm == 3:
+                        v = v if v < clip else clip
+                        s2 += v * v
+                    out[k] = v
+                    k += 1
             if norm == 3:  # L2-Hys: renormalize after clipping
-                s2 = 0.0
+                inv2 = np.float32(1.0) / np.float32(math.sqrt(s2 + eps * eps))
                 for j in range(start, k):
-                    s2 += np.float64(out[j]) * np.float64(out[j])
-                inv2 = 1.0 / math.sqrt(s2 + eps * eps)
-                for j in range(start, k):
-                    out[j] = np.float32(np.float64(out[j]) * inv2)
+                    out[j] *= inv2
 
 
 @kernel
@@ -305,7 +324,7 @@ def _hog_rgb_range(images, out, start, stop, cell, block, n_orient, norm, channe
     gc = np.empty(width, dtype=np.float32)
     mag = np.empty(width, dtype=np.float32)
     pos = np.empty(width, dtype=np.int32)
-    acc = np.empty((2, n_orient), dtype=np.float32)
+    acc = np.zeros((n_orient, width), dtype=np.float32)
     scale = np.float32(n_orient / math.pi)
     for i in range(start, stop):
         if channel_max:
@@ -325,7 +344,7 @@ def _hog_gray_range(planes, out, start, stop, cell, block, n_orient, norm, speci
     gc = np.empty(width, dtype=planes.dtype)
     mag = np.empty(width, dtype=np.float32)
     pos = np.empty(width, dtype=np.int32)
-    acc = np.empty((2, n_orient), dtype=np.float32)
+    acc = np.zeros((n_orient, width), dtype=np.float32)
     scale = np.float32(n_orient / math.pi)
     for i in range(start, stop):
         _plane_cell_histograms(planes[i], hist, cell, n_orient, scale, special, gr, gc, mag, pos, acc)
