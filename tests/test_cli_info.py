@@ -81,7 +81,7 @@ def test_info_cifar10_download_flag(tmp_path, monkeypatch, capsys):
     import sys as _sys
 
     _sys.path.insert(0, str(REPO_ROOT / "tests" / "data"))
-    from test_cifar10 import write_tarball
+    from data_testfiles import write_tarball
 
     import linviz.data
 

@@ -14,69 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from data_testfiles import BATCH_NAMES, batch_bytes, meta_bytes, official_pickle, write_batches, write_tarball  # noqa: F401
 from linviz.data import CIFAR10_CLASSES, find_cifar10, load_dataset
 from linviz.data.cifar10 import unpickle_batch
 from linviz.errors import DatasetError
-
-BATCH_NAMES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-
-
-class Python2StylePickler(pickle._Pickler):
-    """Writes bytes as Python 2 ``str`` (BINSTRING), as the official batches were written."""
-
-    dispatch = dict(pickle._Pickler.dispatch)
-
-    def save_bytes(self, obj):
-        if len(obj) < 256:
-            self.write(pickle.SHORT_BINSTRING + bytes([len(obj)]) + obj)
-        else:
-            self.write(pickle.BINSTRING + len(obj).to_bytes(4, "little") + obj)
-        self.memoize(obj)
-
-    dispatch[bytes] = save_bytes
-
-
-def official_pickle(obj) -> bytes:
-    """Protocol 2, Python 2 strings, and numpy 1.x's module path, like the real files."""
-    buffer = io.BytesIO()
-    Python2StylePickler(buffer, protocol=2).dump(obj)
-    return buffer.getvalue().replace(b"numpy._core.multiarray", b"numpy.core.multiarray")
-
-
-def batch_bytes(n: int, seed: int, columns: int = 3072, n_labels=None) -> bytes:
-    rng = np.random.default_rng(seed)
-    batch = {
-        b"batch_label": f"batch {seed}".encode(),
-        b"labels": [int(x) for x in rng.integers(0, 10, n if n_labels is None else n_labels)],
-        b"data": rng.integers(0, 256, (n, columns), dtype=np.uint8),
-        b"filenames": [f"img_{seed}_{i}.png".encode() for i in range(n)],
-    }
-    return official_pickle(batch)
-
-
-def meta_bytes() -> bytes:
-    return official_pickle({b"label_names": [c.encode() for c in CIFAR10_CLASSES], b"num_vis": 3072})
-
-
-def write_batches(folder: Path, n: int = 12, overrides=None) -> Path:
-    """A cifar-10-batches-py folder with ``n`` images per batch."""
-    folder.mkdir(parents=True, exist_ok=True)
-    files = {"batches.meta": meta_bytes(), **{name: batch_bytes(n, i) for i, name in enumerate(BATCH_NAMES)}}
-    files.update(overrides or {})
-    for name, data in files.items():
-        if data is not None:
-            (folder / name).write_bytes(data)
-    return folder
-
-
-def write_tarball(path: Path, n: int = 12) -> Path:
-    with tarfile.open(path, "w:gz") as tar:
-        for name, data in [("batches.meta", meta_bytes())] + [(b, batch_bytes(n, i)) for i, b in enumerate(BATCH_NAMES)]:
-            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return path
-
 
 def expected_images(n: int, seed: int) -> np.ndarray:
     rows = np.random.default_rng(seed)

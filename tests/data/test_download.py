@@ -12,7 +12,7 @@ import pytest
 from linviz.data import CIFAR10_CLASSES, download_cifar10, find_cifar10, load_dataset
 from linviz.errors import Cancelled, DatasetError
 
-from test_cifar10 import write_tarball  # noqa: E402  (same folder, on sys.path via conftest)
+from data_testfiles import write_tarball
 
 
 @pytest.fixture(scope="module")
