@@ -273,6 +273,35 @@ def bench_features(archive: Optional[Path], quick: bool) -> dict:
     return result
 
 
+def _peak_rss_reset() -> bool:
+    """Reset the kernel's peak-RSS counter (Linux ``clear_refs``); False where unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _proc_status_kb(field: str) -> Optional[int]:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _load_shared(archive: Optional[Path]):
+    from linviz.data import load_dataset
+
+    if archive is None:
+        return None
+    return load_dataset(archive)
+
+
 # (name, spec) of the accuracy study, in the order printed; the winner is PRESETS["best"]
 STUDY_SETS = [
     ("raw pixels", "raw"),
