@@ -454,8 +454,8 @@ def bench_sgd(archive: Optional[Path], quick: bool) -> dict:
     from linviz.models.losses import LossFunction
     from linviz.training.optimizers import SGD
 
-    reg, lr, batch, repeats = 1e-3, 1e-3, 200, (3 if quick else 7)
-    inner = 50 if quick else 200
+    reg, lr, batch, repeats = 1e-3, 1e-3, 200, (5 if quick else 11)
+    inner = 20 if quick else 50
     results = {"batch": batch, "dtype": "float32", "cases": []}
     for name, X, y, origin in _sgd_feature_sets(archive, quick):
         N, D = X.shape
@@ -495,16 +495,21 @@ def bench_sgd(archive: Optional[Path], quick: bool) -> dict:
             def linviz_step_in_place():
                 linviz_step(X, idx, y)
 
-            timings = {}
-            for label, fn in (("numpy", numpy_step), ("linviz", linviz_step),
-                              ("numpy_gather", numpy_step_gather), ("linviz_in_place", linviz_step_in_place)):
+            steps = {"numpy": numpy_step, "linviz": linviz_step,
+                     "numpy_gather": numpy_step_gather, "linviz_in_place": linviz_step_in_place}
+            for fn in steps.values():
                 for _ in range(5):
                     fn()  # warm up: compile, caches
-
-                def block(fn=fn):
+            # Interleaved rounds, medians: on a shared machine the load drifts, and every
+            # contender should see the same drift.
+            samples = {label: [] for label in steps}
+            for _ in range(repeats):
+                for label, fn in steps.items():
+                    start = time.perf_counter()
                     for _ in range(inner):
                         fn()
-                timings[label] = median_time(block, repeats) / inner * 1e3
+                    samples[label].append((time.perf_counter() - start) / inner * 1e3)
+            timings = {label: statistics.median(v) for label, v in samples.items()}
             case = {
                 "features": name, "D": D, "loss": loss, "origin": origin,
                 "numpy_ms": round(timings["numpy"], 4), "linviz_ms": round(timings["linviz"], 4),
