@@ -331,7 +331,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(f"model: {args.model} ({model.loss}, {len(model.class_names)} classes); values: {what}")
         for r in results:
             if r.error is not None:
-                print(f"{r.path}: unreadable: {r.error}")
+                reason = r.error[len(r.path) + 2:] if r.error.startswith(f"{r.path}: ") else r.error
+                print(f"{r.path}: unreadable: {reason}")
                 continue
             shown = ", ".join(f"{name} {value:.3f}" for name, value in r.classes)
             print(f"{r.path}: {shown}")
