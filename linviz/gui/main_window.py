@@ -41,9 +41,10 @@ from linviz.gui.worker import ComputeRunner, JobOutcome
 DISPLAY_HZ = 25
 # The costliest redraws are throttled: nobody reads a confusion matrix 25 times a second,
 # and every millisecond the GUI thread holds the GIL is taken from the training loop.
-TEMPLATE_INTERVAL_S = 0.2
+SELECTION_INTERVAL_S = 0.2
 CONFUSION_INTERVAL_S = 0.25
 ACCURACY_INTERVAL_S = 0.1
+TEXT_INTERVAL_S = 0.25  # labels relayout their dock when the text changes
 MAX_DROPPED_FILES = 500
 DEFAULT_SPEC = "hog+hue"
 SETTINGS_VERSION = 1
@@ -69,8 +70,8 @@ class MainWindow(QMainWindow):
         self._pending: Optional[Callable[[], None]] = None  # runs when the worker is free
         self._warmup_state = "waiting"  # waiting -> running -> done
         self._selected: Optional[tuple[str, int]] = None
-        self._drawn = {"W": None, "confusion": None, "predictions": None, "templates_at": 0.0, "confusion_at": 0.0,
-                       "accuracy_at": 0.0, "selection": None}
+        self._drawn = {"W": None, "confusion": None, "predictions": None, "templates": None, "templates_at": 0.0,
+                       "confusion_at": 0.0, "accuracy_at": 0.0, "text_at": 0.0}
         self._sanity_shown = False
         self.redraw_count = 0
         self.error_messages: list[str] = []
@@ -584,8 +585,8 @@ class MainWindow(QMainWindow):
         self.bench.W = None
         self.bench.frame = None
         self._sanity_shown = False
-        self._drawn.update(W=None, confusion=None, predictions=None, templates_at=0.0, confusion_at=0.0,
-                           accuracy_at=0.0, selection=None)
+        self._drawn.update(W=None, confusion=None, predictions=None, templates=None, templates_at=0.0,
+                           confusion_at=0.0, accuracy_at=0.0, text_at=0.0)
         self.loss_view.clear()
         self.accuracy_view.clear()
         self.templates_view.clear()
@@ -625,15 +626,21 @@ class MainWindow(QMainWindow):
             self._sanity_shown = True
             self.training_panel.show_sanity(snap.initial_loss, getattr(snap, "expected_initial_loss", None), frame.loss)
             self.loss_view.set_expected_initial_loss(getattr(snap, "expected_initial_loss", None))
-        if not final and not getattr(snap, "done", False) and self._planned_epochs:
-            self.job_status.set_progress(int(1000 * float(snap.epoch)), 1000 * self._planned_epochs)
-        self.training_panel.show_rates(float(snap.iterations_per_second or 0), float(snap.samples_per_second or 0),
-                                       int(snap.iteration), float(snap.epoch))
+        if final or now - self._drawn["text_at"] >= TEXT_INTERVAL_S:
+            self._drawn["text_at"] = now
+            if not final and not getattr(snap, "done", False) and self._planned_epochs:
+                self.job_status.set_progress(int(1000 * float(snap.epoch)), 1000 * self._planned_epochs)
+            self.training_panel.show_rates(float(snap.iterations_per_second or 0),
+                                           float(snap.samples_per_second or 0), int(snap.iteration), float(snap.epoch))
+        if frame.templates is not None and frame.templates is not self._drawn["templates"]:
+            self._drawn["templates"] = frame.templates
+            self._show_templates(frame.templates)
+        elif final and frame.templates is None and frame.W is not None:
+            self._draw_templates(frame.W)
         if frame.W is not None and frame.W is not self._drawn["W"] and self.bench.features is not None and (
-                final or now - self._drawn["templates_at"] >= TEMPLATE_INTERVAL_S):
+                final or now - self._drawn["templates_at"] >= SELECTION_INTERVAL_S):
             self._drawn["W"] = frame.W
             self._drawn["templates_at"] = now
-            self._draw_templates(frame.W)
             self._draw_selection()
             self._refresh_user_images()
         if frame.confusion is not None and frame.confusion is not self._drawn["confusion"] and (
@@ -667,6 +674,12 @@ class MainWindow(QMainWindow):
             rows = template_rows(W, features.pipeline)
         except Exception as exc:  # a picture that cannot be drawn must not stop training
             self.show_message(f"Templates: {type(exc).__name__}: {exc}", error=True)
+            return
+        self._show_templates(rows)
+
+    def _show_templates(self, rows) -> None:
+        features = self.bench.features
+        if features is None:
             return
         self.templates_view.set_templates(
             rows, self.bench.class_names,

@@ -21,6 +21,7 @@ from linviz.errors import Cancelled, LinvizError
 # How often a training job steps aside for the GUI thread, and for how long (see train_job).
 GIL_YIELD_EVERY_S = 0.02
 GIL_YIELD_S = 0.001
+TEMPLATE_INTERVAL_S = 0.2  # template pictures at most 5 times a second
 
 # --------------------------------------------------------------------------- results
 
@@ -79,6 +80,7 @@ class TrainingFrame:
     confusion: Optional[np.ndarray]  # (C, C) counts on the validation split, rows = true class
     val_predictions: Optional[np.ndarray]  # (N_val,) predicted classes at the last epoch end
     features: Optional[ExtractedFeatures] = None  # set when the job extracted them first
+    templates: Optional[list] = None  # template_rows() of some recent W, drawn off the GUI thread
 
 
 # --------------------------------------------------------------------------- jobs
@@ -201,6 +203,7 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
         val_predictions = None
         frame = None
         last_yield = time.perf_counter()
+        templates, templates_for, templates_at = None, None, 0.0
         W_start = W0 if (W0 is not None and W0.shape[0] == feats.X_train.shape[1]) else None
         for snapshot in train(feats.X_train, y_train, feats.X_val, y_val, config, control=control, W0=W_start,
                               n_classes=n_classes):
@@ -212,9 +215,13 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
                 epochs_seen = epochs_done
                 val_predictions = np.argmax(feats.X_val @ last_W, axis=1)
                 confusion = confusion_matrix(y_val, val_predictions, n_classes)
-            frame = TrainingFrame(snapshot, last_W, loss, confusion, val_predictions, extracted_now)
-            ctx.publish(frame)
             now = time.perf_counter()
+            if last_W is not None and last_W is not templates_for and (
+                    now - templates_at >= TEMPLATE_INTERVAL_S or snapshot.done):
+                # Template pictures (HOG glyphs, bars) are made here, not on the GUI thread.
+                templates, templates_for, templates_at = _template_rows(last_W, feats.pipeline), last_W, now
+            frame = TrainingFrame(snapshot, last_W, loss, confusion, val_predictions, extracted_now, templates)
+            ctx.publish(frame)
             if now - last_yield >= GIL_YIELD_EVERY_S:
                 # Let the GUI thread in. A loop of short nogil kernels releases and retakes the
                 # GIL thousands of times a second; CPython's GIL then never forces a switch
@@ -229,10 +236,20 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
             # Keep the best weights (by validation accuracy) as the model, as the core does.
             val_predictions = np.argmax(feats.X_val @ best_W, axis=1)
             frame = TrainingFrame(frame.snapshot, best_W, loss,
-                                  confusion_matrix(y_val, val_predictions, n_classes), val_predictions, extracted_now)
+                                  confusion_matrix(y_val, val_predictions, n_classes), val_predictions, extracted_now,
+                                  _template_rows(best_W, feats.pipeline))
         return frame
 
     return job
+
+
+def _template_rows(W, pipeline):
+    from linviz.gui.template_pictures import template_rows
+
+    try:
+        return template_rows(W, pipeline)
+    except Exception:  # a picture that cannot be drawn must never stop training
+        return None
 
 
 def _canonical(spec_text: str) -> str:

@@ -17,6 +17,7 @@ them across threads (a lambda would run in the worker thread and touch widgets t
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import traceback
@@ -26,6 +27,9 @@ from typing import Any, Callable, Optional
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from linviz.errors import Cancelled, LinvizError
+
+
+GUI_SWITCH_INTERVAL_S = 0.001
 
 
 class LatestValue:
@@ -142,6 +146,12 @@ class ComputeRunner(QObject):
         self._worker.progressed.connect(self._on_progress)
         self._worker.messaged.connect(self._on_message)
         self._worker.ended.connect(self._on_ended)
+        # A compute loop of short nogil kernels holds the GIL between calls; every return
+        # from C++ into Python on the GUI thread (each pyqtgraph paint()) then waits up to
+        # the switch interval. 5 ms (the default) x dozens of such calls per frame made
+        # 100+ ms stalls; 1 ms keeps a frame well under 50 ms.
+        if sys.getswitchinterval() > GUI_SWITCH_INTERVAL_S:
+            sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
         self._thread.start()
         self._name: Optional[str] = None
         self._cancel: Optional[threading.Event] = None

@@ -50,10 +50,10 @@ class LossView(QWidget):
             return  # nothing new: skip the redraw
         x = np.arange(1, len(losses) + 1, dtype=np.float32)
         self._losses = losses
-        self.raw_curve.setData(x, losses)
+        self.raw_curve.setData(x, losses, skipFiniteCheck=True)
         if smoothed is not None and len(smoothed) == len(losses):
             self._smoothed = np.asarray(smoothed, dtype=np.float32)
-            self.smoothed_curve.setData(x, self._smoothed)
+            self.smoothed_curve.setData(x, self._smoothed, skipFiniteCheck=True)
 
     def set_expected_initial_loss(self, value: float | None) -> None:
         """The dashed line: what a random model should score first (C-1 or ln C)."""
