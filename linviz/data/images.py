@@ -215,8 +215,14 @@ def decode_images_into(
     """
     reasons: list[Optional[str]] = [None] * len(items)
     rgbx = np.empty((len(items), image_size, image_size, 4), np.uint8)
-    fast = np.zeros(len(items), bool)
+    fast = [False] * len(items)
     stride = image_size * image_size * 4
+    square = (image_size, image_size)
+    box = (0, 0, image_size, image_size)
+    # The fast path is inlined (bound names, no helper calls): at ~35 us per CIFAR image,
+    # a few microseconds of Python per file are a tenth of the whole load.
+    map_buffer, jpeg_decoder = Image.core.map_buffer, Image.core.jpeg_decoder
+    raw_args = ("RGBX", 0, 1)
     for k, item in enumerate(items):
         try:
             data = read(item)
@@ -226,15 +232,21 @@ def decode_images_into(
         except ImageDecodeError as exc:
             reasons[k] = str(exc)
             continue
-        try:
-            if _plain_jpeg_size(data) == (image_size, image_size) and _decode_plain_jpeg_into(
-                data, rgbx, k * stride, image_size
-            ):
+        if _plain_jpeg_size(data) == square:
+            decoder = jpeg_decoder("RGB", "RGB", "")
+            try:
+                decoder.setimage(map_buffer(rgbx, square, "raw", k * stride, raw_args), box)
+                consumed, status = decoder.decode(data)
+            finally:
+                decoder.cleanup()
+            if consumed < 0 and status >= 0:
                 fast[k] = True
                 continue
+        try:
             out[k] = decode_image(data, image_size)
         except ImageDecodeError as exc:
             reasons[k] = str(exc)
+    fast = np.array(fast, bool)
     if fast.all():
         out[...] = rgbx[..., :3]
     elif fast.any():
