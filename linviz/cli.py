@@ -38,9 +38,10 @@ class ProgressBar:
     Usable directly as a ``progress(done, total)`` callback.
     """
 
-    def __init__(self, label: str, stream: TextIO = sys.stderr, min_interval: float = 0.1):
+    def __init__(self, label: str, stream: Optional[TextIO] = None, min_interval: float = 0.1):
         self.label = label
-        self.stream = stream
+        # Looked up now, not at import, so that redirected or captured stderr is honoured.
+        self.stream = stream if stream is not None else sys.stderr
         self.min_interval = min_interval
         self._start = time.perf_counter()
         self._last = 0.0
