@@ -34,9 +34,9 @@ HUE, SATURATION, VALUE = 0, 1, 2
 
 
 @kernel(error_model="numpy")
-def _hsv_histogram_one(img, row, bins, which, h_buf, w_buf, k_buf):
-    """Histogram of one image into ``row``; ``h_buf``, ``w_buf`` (float32), ``k_buf`` (int32)
-    are scratch of H*W.
+def _hsv_histogram_one(img, row, bins, which, h_buf, w_buf, k_buf, wi_buf):
+    """Histogram of one image into ``row``; ``h_buf``, ``w_buf`` (float32), ``k_buf``,
+    ``wi_buf`` (int32) are scratch of H*W.
 
     The per-pixel loops use selects only and one loop per mode, so that LLVM vectorizes them;
     the scatter into ``row`` is a separate scalar loop.
@@ -87,19 +87,21 @@ def _hsv_histogram_one(img, row, bins, which, h_buf, w_buf, k_buf):
             w_buf[p] = one
     # weights are whole numbers (chroma 0-255, or 1): integer sums are exact and, unlike
     # float sums, may be reordered, so these loops vectorize
+    # (int32 sums: the wrapper checks that H * W * 255 fits)
     last = np.int32(bins - 1)
-    total = 0
+    total = np.int32(0)
     for p in range(n):
         k_buf[p] = min(np.int32(h_buf[p]), last)
-        total += np.int32(w_buf[p])
-    # one-hot sums per bin rather than a scatter, whose repeated bins (a smooth image hits
-    # the same bin run after run) wait on each other's stores
+        wi = np.int32(w_buf[p])
+        wi_buf[p] = wi
+        total += wi
+    # scatter into 4 interleaved partial histograms: a smooth image hits the same bin run
+    # after run, and with one histogram each add would wait for the previous one's store
+    part = np.zeros((4, bins), dtype=np.int32)
+    for p in range(n):
+        part[p & 3, k_buf[p]] += wi_buf[p]
     for k in range(bins):
-        kk = np.int32(k)
-        acc = 0
-        for p in range(n):
-            acc += np.int32(w_buf[p]) if k_buf[p] == kk else np.int32(0)
-        row[k] = np.float32(acc)
+        row[k] = np.float32(part[0, k] + part[1, k] + part[2, k] + part[3, k])
     if total > 0:
         inv = 1.0 / total
         for k in range(bins):
@@ -114,8 +116,9 @@ def _hsv_histogram_range(images, out, start, stop, bins, which):
     h_buf = np.empty(n, dtype=np.float32)
     w_buf = np.empty(n, dtype=np.float32)
     k_buf = np.empty(n, dtype=np.int32)
+    wi_buf = np.empty(n, dtype=np.int32)
     for i in range(start, stop):
-        _hsv_histogram_one(images[i], out[i], bins, which, h_buf, w_buf, k_buf)
+        _hsv_histogram_one(images[i], out[i], bins, which, h_buf, w_buf, k_buf, wi_buf)
 
 
 @kernel(parallel=True)
@@ -171,6 +174,8 @@ def _check_bins(bins, what) -> int:
 def _hsv_histogram(images, bins, which, what, parallel) -> np.ndarray:
     bins = _check_bins(bins, what)
     arr = as_rgb_batch(images, what)
+    if arr.shape[1] * arr.shape[2] * 255 >= 2**31:
+        raise LinvizError(f"{what}: images of {arr.shape[1]}x{arr.shape[2]} are too large for the histogram kernel")
     out = np.empty((arr.shape[0], bins), dtype=np.float32)
     if arr.shape[0] == 0:
         return out
