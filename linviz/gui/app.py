@@ -56,4 +56,22 @@ def run_app(argv: Optional[Sequence[str]] = None) -> int:
             print(f"error: --size {args.size}: expected WxH", file=sys.stderr)
             return 2
     window.show()
+    _quit_on_ctrl_c(app)
     return int(app.exec())
+
+
+def _quit_on_ctrl_c(app) -> None:
+    """Ctrl+C in the terminal closes the app cleanly (the worker is stopped on aboutToQuit).
+
+    Python runs signal handlers only between bytecodes; a slow timer gives it the chance
+    while Qt's event loop (C++) is waiting.
+    """
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    timer = QTimer(app)
+    timer.setInterval(250)
+    timer.timeout.connect(lambda: None)
+    timer.start()

@@ -22,6 +22,9 @@ def main(argv=None) -> int:
     parser.add_argument("--size", default="1400x900")
     parser.add_argument("--drop", nargs="*", default=[], help="image files to drop before grabbing")
     parser.add_argument("--tab", default=None, help="raise this dock: data, features, training")
+    parser.add_argument("--misclassified", action="store_true", help="gallery: misclassified only")
+    parser.add_argument("--reg", type=float, default=None, help="regularization strength")
+    parser.add_argument("--lr", type=float, default=None, help="learning rate")
     args = parser.parse_args(argv)
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -56,6 +59,10 @@ def main(argv=None) -> int:
         pump(0.1)
     window.features_panel.set_spec_text(args.features)
     window.training_panel.epochs_spin.setValue(args.epochs)
+    if args.reg is not None:
+        window.training_panel.reg_slider.setValue(args.reg)
+    if args.lr is not None:
+        window.training_panel.lr_slider.setValue(args.lr)
     if args.drop:
         window.add_user_images(args.drop)
     window.train()
@@ -64,7 +71,10 @@ def main(argv=None) -> int:
         window.docks[args.tab].raise_()
         pump(0.3)
     if window.bench.data is not None and window.bench.data.val is not None:
-        window.gallery_view.select("validation", 3)
+        window.gallery_view.split_box.setCurrentText("validation")
+        if args.misclassified:
+            window.gallery_view.wrong_box.setChecked(True)
+        window.gallery_view.select("validation", int(window.gallery_view.shown_indices[3]))
     if args.drop:
         window.lower_tabs.setCurrentWidget(window.user_images_view)
         window.user_images_view.select(0)

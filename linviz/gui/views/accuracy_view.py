@@ -13,12 +13,13 @@ class AccuracyView(QWidget):
         self.setObjectName("accuracyPlot")
         self.plot = pg.PlotWidget()
         item = self.plot.getPlotItem()
-        item.setTitle("Accuracy per epoch")
+        # The legend lives in the title: inside the plot it always covers some curve.
+        item.setTitle('Accuracy per epoch: <span style="color:#2864c8">train</span>, '
+                      '<span style="color:#dc7800">validation</span>')
         item.setLabel("bottom", "epoch")
         item.setLabel("left", "accuracy")
         item.showGrid(x=True, y=True, alpha=0.2)
         item.setYRange(0.0, 1.0, padding=0.02)
-        item.addLegend(offset=(-10, -10))  # bottom right: accuracies rarely sit that low late on
         self.train_curve = item.plot([], [], pen=pg.mkPen((40, 100, 200), width=2), symbol="o", symbolSize=6,
                                      symbolBrush=(40, 100, 200), name="train")
         self.val_curve = item.plot([], [], pen=pg.mkPen((220, 120, 0), width=2), symbol="s", symbolSize=6,

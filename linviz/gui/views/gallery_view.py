@@ -51,6 +51,7 @@ class GalleryView(QWidget):
         layout.addWidget(self.mosaic, 1)
 
         self._splits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._display_order: dict[str, np.ndarray] = {}
         self._class_names: list[str] = []
         self._val_predictions: np.ndarray | None = None
         self._cell: tuple[int, int] | None = None
@@ -70,6 +71,9 @@ class GalleryView(QWidget):
     def set_data(self, splits: dict[str, tuple[np.ndarray, np.ndarray]], class_names: list[str]) -> None:
         """``splits``: name -> (uint8 images (N,H,W,3), labels (N,)); "train" and "validation"."""
         self._splits = dict(splits)
+        # Splits often come sorted by class; "all classes" shows them in a fixed shuffled order.
+        self._display_order = {name: np.random.default_rng(0).permutation(len(labels))
+                               for name, (_, labels) in self._splits.items()}
         self._class_names = list(class_names)
         self._val_predictions = None
         self._cell = None
@@ -136,7 +140,8 @@ class GalleryView(QWidget):
             if self.wrong_box.isChecked() and preds is not None:
                 mask &= preds != labels
                 describe.append("misclassified")
-        self._indices = np.flatnonzero(mask)
+        order = self._display_order.get(split)
+        self._indices = order[mask[order]] if order is not None and len(order) == len(mask) else np.flatnonzero(mask)
         if not keep_page:
             self._page = 0
         self._page = min(self._page, max(0, (len(self._indices) - 1) // PAGE))
