@@ -48,8 +48,12 @@ def machine_line() -> str:
     )
 
 
+# With --json, stdout carries only the JSON document; the running commentary goes to stderr.
+_commentary = sys.stdout
+
+
 def _say(text: str) -> None:
-    print(text, flush=True)
+    print(text, file=_commentary, flush=True)
 
 
 # --------------------------------------------------------------------------- sections
@@ -612,12 +616,12 @@ def run(args) -> int:
         "sgd": bench_sgd,
         "gui": bench_gui,
     }
+    global _commentary
+    _commentary = sys.stderr if args.json else sys.stdout
     results = {"machine": machine_line(), "archive": str(archive) if archive else None}
-    if not args.json:
-        _say(f"linviz bench on {results['machine']}")
+    _say(f"linviz bench on {results['machine']}")
     for name in only:
-        if not args.json:
-            _say(f"\n== {name} ==")
+        _say(f"\n== {name} ==")
         results[name] = sections[name](archive, args.quick)
     if args.json:
         json.dump(results, sys.stdout, indent=2)

@@ -6,7 +6,9 @@ lookup can happen.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,6 +18,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Tests never touch the user's cache: one private folder per test session.
 _SESSION_CACHE = tempfile.mkdtemp(prefix="linviz-test-cache-")
 os.environ["LINVIZ_CACHE_DIR"] = _SESSION_CACHE
+# The decoded shared archive alone is ~180 MB: never leave it behind in /tmp.
+atexit.register(shutil.rmtree, _SESSION_CACHE, ignore_errors=True)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_ARCHIVE = REPO_ROOT.parent / "shared" / "datasets" / "cifar10-jpeg.tar.gz"
