@@ -19,7 +19,7 @@ from linviz.errors import Cancelled, LinvizError
 
 
 # How often a training job steps aside for the GUI thread, and for how long (see train_job).
-GIL_YIELD_EVERY_S = 0.02
+GIL_YIELD_EVERY_S = 0.1
 GIL_YIELD_S = 0.001
 TEMPLATE_INTERVAL_S = 0.2  # template pictures at most 5 times a second
 
@@ -81,6 +81,7 @@ class TrainingFrame:
     val_predictions: Optional[np.ndarray]  # (N_val,) predicted classes at the last epoch end
     features: Optional[ExtractedFeatures] = None  # set when the job extracted them first
     templates: Optional[list] = None  # template_rows() of some recent W, drawn off the GUI thread
+    wall_seconds: Optional[float] = None  # on the job's result: wall time of the training loop
 
 
 # --------------------------------------------------------------------------- jobs
@@ -205,6 +206,7 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
         last_yield = time.perf_counter()
         templates, templates_for, templates_at = None, None, 0.0
         W_start = W0 if (W0 is not None and W0.shape[0] == feats.X_train.shape[1]) else None
+        loop_start = time.perf_counter()
         for snapshot in train(feats.X_train, y_train, feats.X_val, y_val, config, control=control, W0=W_start,
                               n_classes=n_classes):
             W = getattr(snapshot, "W", None)
@@ -226,18 +228,19 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
                 # Let the GUI thread in. A loop of short nogil kernels releases and retakes the
                 # GIL thousands of times a second; CPython's GIL then never forces a switch
                 # (each hand-over resets the waiter's 5 ms timeout) and the GUI thread can wait
-                # 100+ ms. A short real sleep guarantees it a turn, for ~5% of the throughput.
+                # 100+ ms. A short real sleep guarantees it a turn, for ~1% of the throughput
+                # (the 1 ms switch interval set by the worker does most of the work).
                 time.sleep(GIL_YIELD_S)
                 last_yield = time.perf_counter()
         if frame is None:
             raise Cancelled("stopped before the first snapshot")
+        frame = dataclasses.replace(frame, wall_seconds=time.perf_counter() - loop_start)
         best_W = getattr(frame.snapshot, "best_W", None)
         if best_W is not None:
             # Keep the best weights (by validation accuracy) as the model, as the core does.
             val_predictions = np.argmax(feats.X_val @ best_W, axis=1)
-            frame = TrainingFrame(frame.snapshot, best_W, loss,
-                                  confusion_matrix(y_val, val_predictions, n_classes), val_predictions, extracted_now,
-                                  _template_rows(best_W, feats.pipeline))
+            frame = dataclasses.replace(frame, W=best_W, confusion=confusion_matrix(y_val, val_predictions, n_classes),
+                                        val_predictions=val_predictions, templates=_template_rows(best_W, feats.pipeline))
         return frame
 
     return job

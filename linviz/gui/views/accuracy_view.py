@@ -19,7 +19,10 @@ class AccuracyView(QWidget):
         item.setLabel("bottom", "epoch")
         item.setLabel("left", "accuracy")
         item.showGrid(x=True, y=True, alpha=0.2)
+        item.getViewBox().disableAutoRange()  # ranges set by hand: axes repaint only when they grow
         item.setYRange(0.0, 1.0, padding=0.02)
+        item.setXRange(0, 10, padding=0.02)
+        self._x_hi = 10
         self.train_curve = item.plot([], [], pen=pg.mkPen((40, 100, 200), width=2), symbol="o", symbolSize=6,
                                      symbolBrush=(40, 100, 200), name="train")
         self.val_curve = item.plot([], [], pen=pg.mkPen((220, 120, 0), width=2), symbol="s", symbolSize=6,
@@ -37,6 +40,10 @@ class AccuracyView(QWidget):
         symbols = max(self._n) <= 60
         self.train_curve.setSymbol("o" if symbols else None)
         self.val_curve.setSymbol("s" if symbols else None)
+        n = max(self._n)
+        if n > self._x_hi or (n <= 10 and self._x_hi != 10):
+            self._x_hi = 10 if n <= 10 else int(np.ceil(n * 1.5 / 10) * 10)
+            self.plot.getPlotItem().setXRange(0, self._x_hi, padding=0.02)
         self.train_curve.setData(np.arange(1, len(train) + 1), np.asarray(train, dtype=np.float32))
         self.val_curve.setData(np.arange(1, len(val) + 1), np.asarray(val, dtype=np.float32))
 

@@ -8,6 +8,17 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 
+def _nice_ceiling(value: float) -> float:
+    """The next of 1, 2, 5 x 10^k at or above ``value``."""
+    if value <= 1:
+        return 1.0
+    exponent = np.floor(np.log10(value))
+    for step in (1.0, 2.0, 5.0, 10.0):
+        if step * 10**exponent >= value:
+            return float(step * 10**exponent)
+    return float(10 ** (exponent + 1))
+
+
 class LossView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -17,7 +28,13 @@ class LossView(QWidget):
         item.setTitle("Loss")
         item.setLabel("bottom", "iteration")
         item.setLabel("left", "loss")
-        item.showGrid(x=True, y=True, alpha=0.2)
+        # No grid and no per-frame auto-range: with a grid every curve update repaints the
+        # axes (they draw the grid lines), and a range that moves every frame regenerates
+        # their ticks. Together they were most of the GUI thread's time while training.
+        # The ranges below grow in steps instead (see _grow_ranges).
+        item.getViewBox().disableAutoRange()
+        self._x_hi = 0.0
+        self._y_range = (np.inf, -np.inf)
         # Long runs reach 100k+ iterations: draw only what is visible, peak-downsampled.
         item.setDownsampling(auto=True, mode="peak")
         item.setClipToView(True)
@@ -54,6 +71,27 @@ class LossView(QWidget):
         if smoothed is not None and len(smoothed) == len(losses):
             self._smoothed = np.asarray(smoothed, dtype=np.float32)
             self.smoothed_curve.setData(x, self._smoothed, skipFiniteCheck=True)
+        self._grow_ranges()
+
+    def _grow_ranges(self) -> None:
+        n = len(self._losses)
+        if n == 0:
+            return
+        vb = self.plot.getPlotItem().getViewBox()
+        if n > self._x_hi:
+            self._x_hi = _nice_ceiling(n * 1.5)
+            vb.setXRange(0, self._x_hi, padding=0.02)
+        values = self._losses[np.isfinite(self._losses)]
+        if self.log_box.isChecked():
+            values = np.log10(values[values > 0])
+        if len(values) == 0:
+            return
+        lo, hi = float(values.min()), float(values.max())
+        old_lo, old_hi = self._y_range
+        if lo < old_lo or hi > old_hi:
+            margin = 0.05 * max(hi - lo, 1e-3)
+            self._y_range = (lo - margin, hi + margin)
+            vb.setYRange(*self._y_range, padding=0)
 
     def set_expected_initial_loss(self, value: float | None) -> None:
         """The dashed line: what a random model should score first (C-1 or ln C)."""
@@ -71,6 +109,8 @@ class LossView(QWidget):
         self.smoothed_curve.setData([], [])
         self.expected_line.setVisible(False)
         self.readout.setText(" ")
+        self._x_hi = 0.0
+        self._y_range = (np.inf, -np.inf)
 
     @property
     def point_count(self) -> int:
@@ -79,6 +119,8 @@ class LossView(QWidget):
     @Slot(bool)
     def _on_log_toggled(self, on: bool) -> None:
         self.plot.getPlotItem().setLogMode(y=on)
+        self._y_range = (np.inf, -np.inf)  # ranges are in log10 units in log mode
+        self._grow_ranges()
         if self.expected_line.isVisible():
             self.set_expected_initial_loss(getattr(self, "_expected", None))
 

@@ -22,7 +22,6 @@ class ProbabilitiesView(QWidget):
         item = self.plot.getPlotItem()
         item.getViewBox().invertY(True)  # first class on top, like a table
         item.getViewBox().setMouseEnabled(x=False, y=False)
-        item.showGrid(x=True, alpha=0.2)
         item.hideButtons()
         self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brushes=[])
         item.addItem(self.bars)
