@@ -83,6 +83,7 @@ def _in_window(window, features, prepared, settings: dict, app) -> dict:
     panel = window.training_panel
     panel.apply_settings(settings)
     window._set_data(prepared)
+    window.features_panel.set_spec_text(features.spec_text)  # Train then reuses these features
     window._set_features(features)
     window.gallery_view.select("validation", 0)
     probe = _StallProbe()
@@ -100,6 +101,8 @@ def _in_window(window, features, prepared, settings: dict, app) -> dict:
     wall = time.perf_counter() - start
     probe.stop()
     frame = window.bench.frame
+    if window.bench.features is not features:
+        raise RuntimeError("the window extracted its own features: the runs would not compare")
     if frame is None or window.error_messages:
         raise RuntimeError(f"training in the window failed: {window.error_messages}")
     gaps = probe.gaps or [0.0]

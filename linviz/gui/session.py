@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from linviz.errors import Cancelled, LinvizError
+from linviz.errors import Cancelled
 
 
 # How often a training job steps aside for the GUI thread, and for how long (see train_job).
@@ -278,7 +278,7 @@ def warmup_job():
             pipeline = FeaturePipeline(parse_feature_spec(spec_text))
             X = pipeline.fit_transform(images)
         try:
-            from linviz.training import TrainingConfig, train
+            from linviz.training import train
 
             y = np.arange(4) % 2
             for loss in ("softmax", "svm"):

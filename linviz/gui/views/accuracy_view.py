@@ -6,6 +6,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from linviz.gui.views.plot_style import outward_ticks
+
 
 class AccuracyView(QWidget):
     def __init__(self, parent=None):
@@ -13,6 +15,7 @@ class AccuracyView(QWidget):
         self.setObjectName("accuracyPlot")
         self.plot = pg.PlotWidget()
         item = self.plot.getPlotItem()
+        outward_ticks(item)
         # The legend lives in the title: inside the plot it always covers some curve.
         item.setTitle('Accuracy per epoch: <span style="color:#2864c8">train</span>, '
                       '<span style="color:#dc7800">validation</span>')

@@ -9,6 +9,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from linviz.gui.pictures import SEQUENTIAL_LUT
 
+from linviz.gui.views.plot_style import outward_ticks
+
 
 class ConfusionView(QWidget):
     cellClicked = Signal(int, int)  # true class, predicted class
@@ -21,6 +23,7 @@ class ConfusionView(QWidget):
         self.caption.setObjectName("viewCaption")
         self.plot = pg.PlotWidget()
         item = self.plot.getPlotItem()
+        outward_ticks(item)
         item.getViewBox().invertY(True)
         item.getViewBox().setAspectLocked(True)
         item.getViewBox().setMouseEnabled(x=False, y=False)

@@ -7,6 +7,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from linviz.gui.views.plot_style import outward_ticks
+
 
 def _nice_ceiling(value: float) -> float:
     """The next of 1, 2, 5 x 10^k at or above ``value``."""
@@ -25,6 +27,7 @@ class LossView(QWidget):
         self.setObjectName("lossPlot")
         self.plot = pg.PlotWidget()
         item = self.plot.getPlotItem()
+        outward_ticks(item)
         item.setTitle("Loss")
         item.setLabel("bottom", "iteration")
         item.setLabel("left", "loss")

@@ -6,6 +6,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from linviz.gui.views.plot_style import outward_ticks
+
 TRUE_BRUSH = pg.mkBrush(40, 160, 70)
 TOP_BRUSH = pg.mkBrush(220, 120, 0)
 OTHER_BRUSH = pg.mkBrush(120, 150, 200)
@@ -20,6 +22,7 @@ class ProbabilitiesView(QWidget):
         self.caption.setObjectName("viewCaption")
         self.plot = pg.PlotWidget()
         item = self.plot.getPlotItem()
+        outward_ticks(item)
         item.getViewBox().invertY(True)  # first class on top, like a table
         item.getViewBox().setMouseEnabled(x=False, y=False)
         item.hideButtons()
