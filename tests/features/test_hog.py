@@ -124,3 +124,27 @@ def test_kernel_does_not_hold_the_gil(real_images):
     # with the GIL held the main thread would get no tick at all until the end; a free
     # main thread ticks about once per millisecond (the bound is loose on purpose)
     assert ticks >= max(3, int(elapsed[0] * 1000 * 0.1)), (ticks, elapsed)
+
+
+def test_unnormalized_cells_are_the_cell_histograms(real_images):
+    """norm="none": the averaged cell histograms, which L1 per 1x1 block only rescales."""
+    gray = rgb_to_gray(real_images[:12])
+    cells = hog(gray, 9, 8, 1, "none")
+    l1 = cells.reshape(12, -1, 9) / (cells.reshape(12, -1, 9).sum(-1, keepdims=True) + 1e-5)
+    np.testing.assert_allclose(l1.reshape(12, -1), _skimage(gray, 9, 8, 1, "L1"), atol=TOL, rtol=0)
+    # magnitudes are kept: a flat image has no gradient, a bright edge a large one
+    edge = np.zeros((1, 16, 16), np.float32)
+    edge[:, :, 8:] = 100.0
+    out = hog(edge, 9, 8, 1, "none").reshape(2, 2, 9)
+    # columns 7 and 8 see a horizontal difference of 100 in every row: 16 pixels per cell
+    # row pair... each cell (8x8) holds one such column -> 8 pixels * 100 / 64
+    assert out[0, 0, 0] == pytest.approx(8 * 100 / 64)
+    assert out[0, 1, 0] == pytest.approx(8 * 100 / 64)
+    assert out[..., 1:].sum() == 0
+
+
+def test_unnormalized_blocks_repeat_cells(real_images):
+    gray = rgb_to_gray(real_images[:3])
+    cells = hog(gray, 9, 8, 1, "none").reshape(3, 4, 4, 9)
+    blocks = hog(gray, 9, 8, 2, "none").reshape(3, 3, 3, 2, 2, 9)
+    np.testing.assert_array_equal(blocks[:, 1, 2, 1, 0], cells[:, 2, 2])
