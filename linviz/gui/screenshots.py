@@ -25,6 +25,7 @@ def main(argv=None) -> int:
     parser.add_argument("--misclassified", action="store_true", help="gallery: misclassified only")
     parser.add_argument("--reg", type=float, default=None, help="regularization strength")
     parser.add_argument("--lr", type=float, default=None, help="learning rate")
+    parser.add_argument("--batch", type=int, default=None, help="batch size")
     args = parser.parse_args(argv)
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -61,6 +62,8 @@ def main(argv=None) -> int:
     window.training_panel.epochs_spin.setValue(args.epochs)
     if args.reg is not None:
         window.training_panel.reg_slider.setValue(args.reg)
+    if args.batch is not None:
+        window.training_panel.batch_spin.setValue(args.batch)
     if args.lr is not None:
         window.training_panel.lr_slider.setValue(args.lr)
     if args.drop:

@@ -40,7 +40,7 @@ class TrainingPanel(QWidget):
         self.lr_slider = LogSlider(1e-5, 1.0, 1e-2)
         self.lr_slider.setToolTip("Learning rate (log scale)")
         self.batch_spin = QSpinBox(minimum=1, maximum=8192, value=200, singleStep=50)
-        self.epochs_spin = QSpinBox(minimum=1, maximum=1000, value=10)
+        self.epochs_spin = QSpinBox(minimum=1, maximum=100_000, value=10)
 
         form = QFormLayout()
         form.addRow("Loss", self.loss_box)
