@@ -42,10 +42,15 @@ class ProgressBar:
         self.label = label
         # Looked up now, not at import, so that redirected or captured stderr is honoured.
         self.stream = stream if stream is not None else sys.stderr
-        self.min_interval = min_interval
+        # On a terminal the bar redraws in place; in a log file (CI, a pipe) a carriage
+        # return would glue every update into one endless line, so write a line now and then.
+        isatty = getattr(self.stream, "isatty", None)
+        self._tty = bool(isatty and isatty())
+        self.min_interval = min_interval if self._tty else max(min_interval, 5.0)
         self._start = time.perf_counter()
         self._last = 0.0
         self._drawn = False
+        self._drawn_final = False
 
     def __call__(self, done: int, total: int) -> None:
         now = time.perf_counter()
@@ -59,9 +64,13 @@ class ProgressBar:
             text = f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] {fraction:5.0%} {elapsed:6.1f} s"
         else:
             text = f"{self.label} {done:,} {elapsed:6.1f} s"
-        self.stream.write("\r" + text)
+        if self._tty:
+            self.stream.write("\r" + text)
+            self._drawn = True
+        elif done < total or not self._drawn_final:
+            self.stream.write(text + "\n")
+            self._drawn_final = total > 0 and done >= total
         self.stream.flush()
-        self._drawn = True
 
     def close(self) -> None:
         if self._drawn:
