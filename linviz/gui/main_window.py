@@ -10,13 +10,12 @@ the GUI thread.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
@@ -28,7 +27,7 @@ from linviz.gui.job_status import JobStatus
 from linviz.gui.panels.data_panel import DataPanel
 from linviz.gui.panels.features_panel import FeaturesPanel
 from linviz.gui.panels.training_panel import TrainingPanel
-from linviz.gui.session import PreparedData, SplitSettings, TrainingFrame, UserImage, Workbench
+from linviz.gui.session import PreparedData, SplitSettings, TrainingFrame, Workbench
 from linviz.gui.views.accuracy_view import AccuracyView
 from linviz.gui.views.confusion_view import ConfusionView
 from linviz.gui.views.gallery_view import GalleryView
@@ -36,6 +35,9 @@ from linviz.gui.views.loss_view import LossView
 from linviz.gui.views.probabilities_view import ProbabilitiesView
 from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.user_images_view import UserImagesView
+from linviz.gui.model_files import last_accuracies, load_model_job
+from linviz.gui.user_images import read_user_images, skipped_summary, top_classes_caption
+from linviz.gui.window_settings import restore_window, save_window
 from linviz.gui.worker import ComputeRunner, JobOutcome
 
 DISPLAY_HZ = 25
@@ -45,13 +47,6 @@ SELECTION_INTERVAL_S = 0.2
 CONFUSION_INTERVAL_S = 0.25
 ACCURACY_INTERVAL_S = 0.1
 TEXT_INTERVAL_S = 0.25  # labels relayout their dock when the text changes
-MAX_DROPPED_FILES = 500
-DEFAULT_SPEC = "hog+hue"
-SETTINGS_VERSION = 1
-
-
-def _resources_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "resources"
 
 
 class MainWindow(QMainWindow):
@@ -238,45 +233,10 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ settings
     def _restore_settings(self) -> None:
-        s = self.settings
-        if s.value("version", 0, type=int) != SETTINGS_VERSION:
-            self.resize(1400, 900)
-        else:
-            geometry = s.value("window/geometry")
-            if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-                self.restoreGeometry(geometry)
-            else:
-                self.resize(1400, 900)
-            state = s.value("window/state")
-            if isinstance(state, QByteArray) and not state.isEmpty():
-                self.restoreState(state, SETTINGS_VERSION)
-            for splitter in self.splitters:
-                value = s.value(f"splitters/{splitter.objectName()}")
-                if isinstance(value, QByteArray) and not value.isEmpty():
-                    splitter.restoreState(value)
-        try:
-            training = json.loads(s.value("training/settings", "{}", type=str) or "{}")
-        except json.JSONDecodeError:
-            training = {}
-        self.training_panel.apply_settings(training)
-        self.features_panel.set_spec_text(s.value("features/spec", DEFAULT_SPEC, type=str) or DEFAULT_SPEC)
-        self.data_panel.set_split_values(s.value("data/val_size", 1000, type=int), s.value("data/per_class", 0, type=int))
-        self.loss_view.log_box.setChecked(s.value("loss/log", False, type=bool))
+        restore_window(self, self.settings)
 
     def save_settings(self) -> None:
-        s = self.settings
-        s.setValue("version", SETTINGS_VERSION)
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState(SETTINGS_VERSION))
-        for splitter in self.splitters:
-            s.setValue(f"splitters/{splitter.objectName()}", splitter.saveState())
-        s.setValue("training/settings", json.dumps(self.training_panel.settings()))
-        s.setValue("features/spec", self.features_panel.spec_text())
-        val_size, per_class = self.data_panel.split_values()
-        s.setValue("data/val_size", val_size)
-        s.setValue("data/per_class", per_class)
-        s.setValue("loss/log", self.loss_view.log_box.isChecked())
-        s.sync()
+        save_window(self, self.settings)
 
     # ------------------------------------------------------------------ messages
     def show_message(self, text: str, error: bool = False) -> None:
@@ -789,72 +749,35 @@ class MainWindow(QMainWindow):
     def add_user_images(self, paths: list[str]) -> int:
         """Read dropped files/folders; unreadable ones are reported, never fatal. Returns how many were added.
 
-        Reading happens here, on the GUI thread, a file at a time with events processed in
-        between: dropped images are few and small next to a dataset, and the compute worker
-        may be busy training.
+        Reading happens here, on the GUI thread, with events processed every few files:
+        dropped images are few and small next to a dataset, and the compute worker may be
+        busy training.
         """
-        from PySide6.QtCore import QCoreApplication
-
-        from linviz.data import image_files_in, read_image
-
         size = self.bench.data.train.images.shape[1] if self.bench.data is not None else 32
-        try:
-            files, skipped = image_files_in([Path(p) for p in paths])
-        except LinvizError as exc:
-            files, skipped = [], [(", ".join(paths), str(exc))]
-        skipped = list(skipped)
-        if len(files) > MAX_DROPPED_FILES:
-            skipped.append((f"{len(files) - MAX_DROPPED_FILES} more files", f"only the first {MAX_DROPPED_FILES} are read"))
-            files = files[:MAX_DROPPED_FILES]
-        added = 0
+        images, skipped = read_user_images(paths, size, tick=QCoreApplication.processEvents)
         first_row = len(self.bench.user_images)
-        for k, path in enumerate(files):
-            try:
-                image = read_image(path, image_size=size)
-            except LinvizError as exc:
-                skipped.append((str(path), str(exc)))
-                continue
-            except OSError as exc:
-                skipped.append((str(path), f"cannot read: {exc}"))
-                continue
-            self.bench.user_images.append(UserImage(str(path), image))
-            self.user_images_view.add_image(Path(path).name, image)
-            added += 1
-            if k % 8 == 7:
-                QCoreApplication.processEvents()
-        if added:
+        for item in images:
+            self.bench.user_images.append(item)
+            self.user_images_view.add_image(Path(item.path).name, item.image)
+        if images:
             self.lower_tabs.setCurrentWidget(self.user_images_view)
             self._refresh_user_images()
-            self.user_images_view.select(first_row + added - 1)
+            self.user_images_view.select(first_row + len(images) - 1)
         if skipped:
-            first = "; ".join(f"{Path(p).name}: {reason}" for p, reason in skipped[:3])
-            more = f" (and {len(skipped) - 3} more)" if len(skipped) > 3 else ""
-            self.show_message(f"Added {added} image(s); skipped {len(skipped)}: {first}{more}", error=True)
-        elif added:
-            self.show_message(f"Added {added} image(s)")
-        return added
+            self.show_message(skipped_summary(len(images), skipped), error=True)
+        elif images:
+            self.show_message(f"Added {len(images)} image(s)")
+        return len(images)
 
     def _refresh_user_images(self) -> None:
         """Captions (top classes) of the dropped images, for the current model."""
-        W = self.bench.W
-        names = self.bench.class_names
         for row, item in enumerate(self.bench.user_images):
-            name = Path(item.path).name
-            text = ""
-            if W is not None and self.bench.features is not None:
-                try:
-                    x = self.bench.user_image_features(item)
-                except LinvizError:
-                    x = None
-                if x is not None and W.shape[0] == len(x):
-                    scores = session.scores_for(x[None], W)[0]
-                    order = np.argsort(scores)[::-1][:2]
-                    if self.bench.loss == "softmax":
-                        p = session.softmax(scores)
-                        text = "\n".join(f"{names[c]} {p[c]:.0%}" for c in order)
-                    else:
-                        text = "\n".join(f"{names[c]} {scores[c]:+.1f}" for c in order)
-            self.user_images_view.set_caption(row, name, text)
+            try:
+                x = self.bench.user_image_features(item)
+            except LinvizError:
+                x = None
+            caption = top_classes_caption(x, self.bench.W, self.bench.class_names, self.bench.loss)
+            self.user_images_view.set_caption(row, Path(item.path).name, caption)
 
     @Slot()
     def clear_user_images(self) -> None:
@@ -877,14 +800,7 @@ class MainWindow(QMainWindow):
     def save_model(self, path: str) -> None:
         from linviz.models import save_model
 
-        frame = self.bench.frame
-        snap = frame.snapshot if frame is not None else None
-        accuracies = {}
-        if snap is not None:
-            if snap.train_accuracies:
-                accuracies["train"] = float(snap.train_accuracies[-1])
-            if snap.val_accuracies:
-                accuracies["val"] = float(snap.val_accuracies[-1])
+        accuracies = last_accuracies(self.bench.frame)
         try:
             save_model(path, W=self.bench.W, class_names=self.bench.class_names, pipeline=self.bench.features.pipeline,
                        loss=self.bench.loss, hyperparameters=self.training_panel.settings(), accuracies=accuracies)
@@ -904,28 +820,7 @@ class MainWindow(QMainWindow):
         if self.bench.data is None:
             self.show_message("Load a dataset first", error=True)
             return
-        prepared = self.bench.data
-
-        def job(ctx):
-            from linviz.models import load_model
-
-            model = load_model(path)
-            if model.pipeline is None:
-                raise LinvizError(f"{path}: this model has no feature pipeline, so it cannot read images")
-            names = list(model.class_names)
-            if names != prepared.class_names:
-                raise LinvizError(f"{path}: the model's classes ({', '.join(names)}) are not this dataset's")
-            pipeline = model.pipeline
-            total = len(prepared.train.labels) + len(prepared.val.labels)
-            start = time.perf_counter()
-            X_train = pipeline.transform(prepared.train.images, progress=ctx.progress, cancel=ctx.cancel)
-            X_val = pipeline.transform(prepared.val.images, cancel=ctx.cancel)
-            features = session.ExtractedFeatures(str(getattr(pipeline, "spec", "")), prepared.key(), pipeline,
-                                                 np.ascontiguousarray(X_train, dtype=np.float32),
-                                                 np.ascontiguousarray(X_val, dtype=np.float32), total,
-                                                 time.perf_counter() - start)
-            return model, features
-
+        job = load_model_job(path, self.bench.data)
         self._run_job("model", job, f"Loading {Path(path).name}")
 
     def _apply_loaded_model(self, model, features) -> None:

@@ -1,0 +1,62 @@
+"""Reading dropped-in images and captioning them (no Qt): the window only shows the result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+from linviz.errors import LinvizError
+from linviz.gui.session import UserImage, scores_for, softmax
+
+MAX_DROPPED_FILES = 500
+
+
+def read_user_images(paths, image_size: int, tick: Optional[Callable[[], None]] = None,
+                     max_files: int = MAX_DROPPED_FILES) -> tuple[list[UserImage], list[tuple[str, str]]]:
+    """Expand files/folders, read every image; unreadable ones come back as (path, reason).
+
+    ``tick`` is called every few files (the window processes events there, so a big drop
+    does not freeze it).
+    """
+    from linviz.data import image_files_in, read_image
+
+    try:
+        files, skipped = image_files_in([Path(p) for p in paths])
+    except LinvizError as exc:
+        files, skipped = [], [(", ".join(str(p) for p in paths), str(exc))]
+    skipped = list(skipped)
+    if len(files) > max_files:
+        skipped.append((f"{len(files) - max_files} more files", f"only the first {max_files} are read"))
+        files = files[:max_files]
+    images = []
+    for k, path in enumerate(files):
+        try:
+            images.append(UserImage(str(path), read_image(path, image_size=image_size)))
+        except LinvizError as exc:
+            skipped.append((str(path), str(exc)))
+        except OSError as exc:
+            skipped.append((str(path), f"cannot read: {exc}"))
+        if tick is not None and k % 8 == 7:
+            tick()
+    return images, skipped
+
+
+def skipped_summary(added: int, skipped: list[tuple[str, str]]) -> str:
+    first = "; ".join(f"{Path(p).name}: {reason}" for p, reason in skipped[:3])
+    more = f" (and {len(skipped) - 3} more)" if len(skipped) > 3 else ""
+    return f"Added {added} image(s); skipped {len(skipped)}: {first}{more}"
+
+
+def top_classes_caption(x: Optional[np.ndarray], W: Optional[np.ndarray], class_names: list[str], loss: str,
+                        top: int = 2) -> str:
+    """'cat 62%\\ndog 20%' (softmax) or 'cat +3.1\\ndog +1.2' (SVM scores); '' without a model."""
+    if x is None or W is None or W.shape[0] != len(x):
+        return ""
+    scores = scores_for(x[None], W)[0]
+    order = np.argsort(scores)[::-1][:top]
+    if loss == "softmax":
+        p = softmax(scores)
+        return "\n".join(f"{class_names[c]} {p[c]:.0%}" for c in order)
+    return "\n".join(f"{class_names[c]} {scores[c]:+.1f}" for c in order)
