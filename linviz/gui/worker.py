@@ -199,8 +199,12 @@ class ComputeRunner(QObject):
         """Cancel, let the job return, stop the thread. Never terminate()."""
         self.cancel()
         self._thread.quit()
-        stopped = self._thread.wait(timeout_ms)
-        return bool(stopped)
+        if self._thread.wait(timeout_ms):
+            return True
+        # A job that ignores its cancel flag for this long is inside one long call. Waiting
+        # on is the only safe choice: destroying a running QThread aborts the process.
+        print(f"linviz: waiting for the {self._name or 'background'} job to finish...", file=sys.stderr, flush=True)
+        return bool(self._thread.wait())
 
     @Slot(object, object)
     def _on_progress(self, done, total) -> None:
