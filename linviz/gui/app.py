@@ -37,6 +37,9 @@ def configure_application(app) -> None:
 
 def run_app(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    from linviz.gui.blas_threads import set_env_before_numpy
+
+    set_env_before_numpy()  # before anything imports NumPy
     from PySide6.QtCore import QCoreApplication  # PySide6 before pyqtgraph (pitfall 2)
     from PySide6.QtWidgets import QApplication
 

@@ -127,7 +127,13 @@ def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, sa
     QCoreApplication.setApplicationName("linviz-bench")
     app = QApplication.instance() or QApplication(["linviz-bench"])
 
+    from linviz.gui.blas_threads import limit_loaded_blas
     from linviz.gui.main_window import MainWindow
+
+    # Both runs use the app's BLAS setting (one core left to the GUI); MainWindow would
+    # apply it anyway, this only makes the calibration run match.
+    limited = limit_loaded_blas()
+    say(f"BLAS threads: {'limited to cores - 1, as in the app' if limited else 'as configured by the environment'}")
 
     # Calibrate: enough epochs for ``seconds`` of training (compiles the kernels too).
     iterations_per_epoch = max(1, len(prepared.train.labels) // TRAINING_SETTINGS["batch_size"])

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
 
 from linviz.errors import LinvizError
 from linviz.gui import session
+from linviz.gui.blas_threads import limit_loaded_blas
 from linviz.gui.download_banner import DownloadBanner
 from linviz.gui.job_status import JobStatus
 from linviz.gui.panels.data_panel import DataPanel
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else QSettings()
         self.bench = Workbench()
         self.runner = ComputeRunner(self)
+        limit_loaded_blas()  # one core stays free for this thread (see blas_threads)
         self._control = None  # TrainingControl of the running training job
         self._pending: Optional[Callable[[], None]] = None  # runs when the worker is free
         self._warmup_state = "waiting"  # waiting -> running -> done
