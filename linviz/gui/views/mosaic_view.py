@@ -59,11 +59,16 @@ class MosaicView(pg.GraphicsLayoutWidget):
             self.viewbox.addItem(item, ignoreBounds=True)
             self._labels.append(item)
         for item, (text, x, y, anchor) in zip(self._labels, texts):
-            item.setAnchor((0.5, 1.0) if anchor == "top" else (1.0, 0.5))
+            # Each setter relayouts the item: touch only what changed (this runs 5x a second).
+            placement = (x, y, anchor)
+            if getattr(item, "_placement", None) != placement:
+                item._placement = placement
+                item.setAnchor((0.5, 1.0) if anchor == "top" else (1.0, 0.5))
+                item.setPos(x, y)
             if item.toPlainText() != text:
                 item.setText(text)
-            item.setPos(x, y)
-            item.setVisible(True)
+            if not item.isVisible():
+                item.setVisible(True)
         for item in self._labels[len(texts):]:
             item.setVisible(False)
 

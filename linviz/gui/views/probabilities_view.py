@@ -78,7 +78,9 @@ class ProbabilitiesView(QWidget):
             item.setLabel("bottom", "SVM score (not a probability)")
             fmt = "{:+.2f}"
         for i, (label, v) in enumerate(zip(self._value_labels, values)):
-            label.setText(fmt.format(v))
+            text = fmt.format(v)
+            if label.toPlainText() != text:
+                label.setText(text)
             label.setPos(max(float(v), 0.0), i)
         parts = [title] if title else []
         if true_class is not None and 0 <= true_class < len(class_names):
