@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_menus()
         self._connect()
+        self._route_drops_to_window()
         self._restore_settings()
 
         self.display_timer = QTimer(self)
@@ -176,6 +177,17 @@ class MainWindow(QMainWindow):
     def add_view_tab(self, title: str, widget: QWidget) -> None:
         """Room for the exploration views that come later."""
         self.view_tabs.addTab(widget, title)
+        self._route_drops_to_window()
+
+    def _route_drops_to_window(self) -> None:
+        """Files dropped anywhere reach the window's dropEvent.
+
+        Qt hands a drag to the innermost widget that accepts drops: a line edit would paste
+        the path as text, a list or graphics view would swallow it. With drops off on every
+        child, Qt passes the drag up the parent chain to the window.
+        """
+        for child in self.findChildren(QWidget):
+            child.setAcceptDrops(False)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")

@@ -179,3 +179,27 @@ def test_a_bad_source_is_reported_and_the_demo_set_stays(make_window, wait_idle,
     wait_idle(window)
     assert window.error_messages and "no-such-folder" in window.error_messages[-1]
     assert window.bench.data is not None
+
+
+def test_drops_on_child_widgets_reach_the_window(make_window, tmp_path):
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    window = make_window("demo")
+    path = tmp_path / "dropped on a child.png"
+    Image.fromarray(np.full((24, 24, 3), 90, np.uint8)).save(path)
+    targets = [window.features_panel.spec_edit, window.gallery_view.mosaic.viewport(),
+               window.user_images_view.list.viewport()]
+    for target in targets:
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path))])
+        mime.setText(str(path))  # file managers send the path as text too: a line edit would paste it
+        enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(target, enter)
+        drop = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                          Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(target, drop)
+    assert window.user_images_view.count() == len(targets)
+    assert "dropped" not in window.features_panel.spec_text()
