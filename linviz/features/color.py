@@ -33,6 +33,33 @@ _TASK_IMAGES = 64
 HUE, SATURATION, VALUE = 0, 1, 2
 
 
+@kernel
+def _histogram_of_bins(k_buf, wi_buf, n, bins, row):
+    """``row[k]`` = sum of the integer votes ``wi_buf[p]`` of the pixels ``p < n`` in bin
+    ``k_buf[p]``, divided by the total vote (the uniform row ``1/bins`` when it is 0).
+
+    Votes are whole numbers (chroma 0-255, or 1): integer sums are exact and, unlike float
+    sums, may be reordered, so the total vectorizes (int32: the callers check that
+    H * W * 255 fits). Shared by the HSV histograms and the fused HOG + hue kernel.
+    """
+    total = np.int32(0)
+    for p in range(n):
+        total += wi_buf[p]
+    # scatter into 4 interleaved partial histograms: a smooth image hits the same bin run
+    # after run, and with one histogram each add would wait for the previous one's store
+    part = np.zeros((4, bins), dtype=np.int32)
+    for p in range(n):
+        part[p & 3, k_buf[p]] += wi_buf[p]
+    for k in range(bins):
+        row[k] = np.float32(part[0, k] + part[1, k] + part[2, k] + part[3, k])
+    if total > 0:
+        inv = 1.0 / total
+        for k in range(bins):
+            row[k] = np.float32(row[k] * inv)
+    else:
+        row[:] = np.float32(1.0 / bins)
+
+
 @kernel(error_model="numpy")
 def _hsv_histogram_one(img, row, bins, which, h_buf, w_buf, k_buf, wi_buf):
     """Histogram of one image into ``row``; ``h_buf``, ``w_buf`` (float32), ``k_buf``,
@@ -85,29 +112,10 @@ def _hsv_histogram_one(img, row, bins, which, h_buf, w_buf, k_buf, wi_buf):
             b = np.float32(flat[3 * p + 2])
             h_buf[p] = max(r, max(g, b)) * to_bins
             w_buf[p] = one
-    # weights are whole numbers (chroma 0-255, or 1): integer sums are exact and, unlike
-    # float sums, may be reordered, so these loops vectorize
-    # (int32 sums: the wrapper checks that H * W * 255 fits)
-    last = np.int32(bins - 1)
-    total = np.int32(0)
     for p in range(n):
-        k_buf[p] = min(np.int32(h_buf[p]), last)
-        wi = np.int32(w_buf[p])
-        wi_buf[p] = wi
-        total += wi
-    # scatter into 4 interleaved partial histograms: a smooth image hits the same bin run
-    # after run, and with one histogram each add would wait for the previous one's store
-    part = np.zeros((4, bins), dtype=np.int32)
-    for p in range(n):
-        part[p & 3, k_buf[p]] += wi_buf[p]
-    for k in range(bins):
-        row[k] = np.float32(part[0, k] + part[1, k] + part[2, k] + part[3, k])
-    if total > 0:
-        inv = 1.0 / total
-        for k in range(bins):
-            row[k] = np.float32(row[k] * inv)
-    else:
-        row[:] = np.float32(1.0 / bins)
+        k_buf[p] = min(np.int32(h_buf[p]), np.int32(bins - 1))
+        wi_buf[p] = np.int32(w_buf[p])
+    _histogram_of_bins(k_buf, wi_buf, n, bins, row)
 
 
 @kernel

@@ -41,7 +41,7 @@ import numpy as np
 from linviz.errors import LinvizError, ModelFileError
 from linviz.features._images import as_rgb_batch
 from linviz.features.color import color_layout, hue_histogram, saturation_histogram, value_histogram
-from linviz.features.hog import hog, hog_grid
+from linviz.features.hog import hog, hog_and_hue, hog_grid
 from linviz.features.raw import raw_pixels
 from linviz.features.spec import FeatureItem, FeatureSpec, parse_feature_spec
 from linviz.progress import check_cancelled, report
@@ -127,6 +127,16 @@ def _extract_item(item: FeatureItem, images: np.ndarray) -> np.ndarray:
     if p.get("sqrt"):
         np.sqrt(out, out=out)  # every feature with a sqrt option is >= 0
     return out
+
+
+def _fused_hog_hue(items, blocks):
+    """((hog item, block), (hue item, block)) when the spec has a luma HOG and a hue
+    histogram, which ``hog_and_hue`` computes together; else None."""
+    hog_part = next(((i, b) for i, b in zip(items, blocks) if i.name == "hog" and i.param("color") != "max"), None)
+    hue_part = next(((i, b) for i, b in zip(items, blocks) if i.name == "hue"), None)
+    if hog_part is None or hue_part is None:
+        return None
+    return hog_part, hue_part
 
 
 # --------------------------------------------------------------------------- cache
@@ -249,8 +259,21 @@ class FeaturePipeline:
             check_cancelled(cancel)
             stop = min(n, start + CHUNK_IMAGES)
             chunk = arr[start:stop]
+            rows = out[start:stop]
+            fused = _fused_hog_hue(self.spec.items, self.blocks)
+            if fused is not None:
+                # luma HOG + hue in one pass over the images, written straight into the matrix
+                (hog_item, hog_block), (hue_item, hue_block) = fused
+                hp = dict(hog_item.params)
+                hog_and_hue(chunk, rows, hog_block.start, hue_block.start, hp["orient"], hp["cell"], hp["block"],
+                            hp["norm"], hue_item.param("bins"))
+                for item, block in fused:
+                    if item.param("sqrt"):
+                        cols = rows[:, block.start : block.stop]
+                        np.sqrt(cols, out=cols)
             for item, block in zip(self.spec.items, self.blocks):
-                out[start:stop, block.start : block.stop] = _extract_item(item, chunk)
+                if fused is None or item not in (fused[0][0], fused[1][0]):
+                    rows[:, block.start : block.stop] = _extract_item(item, chunk)
             report(progress, stop, n)
         if key is not None:
             FEATURE_CACHE.put(key, out)

@@ -148,3 +148,50 @@ def test_unnormalized_blocks_repeat_cells(real_images):
     cells = hog(gray, 9, 8, 1, "none").reshape(3, 4, 4, 9)
     blocks = hog(gray, 9, 8, 2, "none").reshape(3, 3, 3, 2, 2, 9)
     np.testing.assert_array_equal(blocks[:, 1, 2, 1, 0], cells[:, 2, 2])
+
+
+@pytest.mark.parametrize("norm", BLOCK_NORMS)
+def test_rgb_luma_path_every_grid_and_odd_size(real_images, odd_sized_images, norm):
+    # the uint8 RGB path has its own fused kernel (padded luma plane, flat gradient loop,
+    # scattered votes): it must agree with scikit-image on the luma image everywhere
+    for o, c, b in GRID:
+        ours = hog(real_images[:6], o, c, b, norm)
+        np.testing.assert_allclose(ours, _skimage(rgb_to_gray(real_images[:6]), o, c, b, norm), atol=TOL, rtol=0)
+    for (h, w), images in odd_sized_images.items():
+        for o, c, b in [(9, 8, 1), (9, 4, 2), (7, 5, 2)]:
+            if h // c < b or w // c < b:
+                continue
+            np.testing.assert_allclose(hog(images[:4], o, c, b, norm), _skimage(rgb_to_gray(images[:4]), o, c, b, norm),
+                                       atol=TOL, rtol=0, err_msg=f"{h}x{w} {o},{c},{b}")
+
+
+def test_rgb_tiny_images_and_flat_regions():
+    # 1- and 2-pixel-high images (mirrored pad rows fall back on the image itself), flat
+    # regions (zero gradients) and pure horizontal / vertical / diagonal edges (exact ties)
+    rng = np.random.default_rng(3)
+    imgs = rng.integers(0, 256, size=(3, 2, 9, 3), dtype=np.uint8)
+    np.testing.assert_allclose(hog(imgs, 9, 1, 1, "L1"), _skimage(rgb_to_gray(imgs), 9, 1, 1, "L1"), atol=TOL, rtol=0)
+    one_row = rng.integers(0, 256, size=(2, 1, 7, 3), dtype=np.uint8)
+    np.testing.assert_allclose(hog(one_row, 4, 1, 1, "L2"), _skimage(rgb_to_gray(one_row), 4, 1, 1, "L2"), atol=TOL, rtol=0)
+    yy, xx = np.mgrid[0:24, 0:24]
+    pics = [np.zeros((24, 24)), (xx > 11) * 200.0, (yy > 11) * 200.0, (xx > yy) * 200.0, (xx + yy > 23) * 200.0]
+    rgb = np.stack([np.repeat(p[..., None], 3, axis=2) for p in pics]).astype(np.uint8)
+    for o in (4, 8, 9):
+        np.testing.assert_allclose(hog(rgb, o, 4, 2, "L2-Hys"), _skimage(rgb_to_gray(rgb), o, 4, 2, "L2-Hys"), atol=TOL, rtol=0)
+
+
+def test_hog_and_hue_in_place_equal_the_separate_functions(real_images):
+    from linviz.features import hue_histogram
+    from linviz.features.hog import hog_and_hue
+
+    many = np.concatenate([real_images] * 6)  # > one parallel task
+    for o, c, b, bins in [(9, 8, 1, 10), (8, 4, 2, 7)]:
+        length = hog_length(many.shape[1:3], o, c, b)
+        out = np.full((len(many), 3 + length + bins), -1.0, np.float32)
+        for parallel in (False, True):
+            hog_and_hue(many, out, 3 + bins, 1, o, c, b, "L2-Hys", bins, parallel=parallel)
+            np.testing.assert_array_equal(out[:, 3 + bins:], hog(many, o, c, b, "L2-Hys"))
+            np.testing.assert_array_equal(out[:, 1:1 + bins], hue_histogram(many, bins))
+            assert (out[:, 0] == -1).all() and (out[:, 1 + bins:3 + bins] == -1).all()
+    with pytest.raises(ValueError):
+        hog_and_hue(many, np.empty((len(many), 10), np.float32), 0, 0)

@@ -144,3 +144,14 @@ def test_no_qt_in_features():
     for path in root.glob("*.py"):
         text = path.read_text()
         assert "PySide" not in text and "pyqtgraph" not in text and "PyQt" not in text, path
+
+
+def test_fused_hog_hue_extraction_matches_the_separate_features(images):
+    # specs with a luma HOG and a hue histogram take the fused path; sqrt, order and
+    # extra features must come out as if each feature were computed alone
+    p = FeaturePipeline("hue:bins=7:sqrt=1,layout:grid=2,hog:cell=4:block=2:sqrt=1")
+    X = p.extract(images)
+    np.testing.assert_array_equal(X[:, :7], np.sqrt(hue_histogram(images, 7)))
+    np.testing.assert_array_equal(X[:, 19:], np.sqrt(hog(images, 9, 4, 2, "L2-Hys")))
+    q = FeaturePipeline("hog:color=max,hue")
+    np.testing.assert_array_equal(q.extract(images)[:, :144], hog(images, 9, 8, 1, "L2-Hys", channel_max=True))
