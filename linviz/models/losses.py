@@ -83,8 +83,10 @@ class LossFunction:
             return loss_kernels.svm_batch(Wt, X, y, idx, float(self.delta), bool(self.squared),
                                           float(self.reg), self._reg_code, float(self.elastic_beta),
                                           n_reg, want_grad, out)
+        # float32 data gets the vectorized exp() (float64 keeps libm's, to its full precision)
         return loss_kernels.softmax_batch(Wt, X, y, idx, float(self.reg), self._reg_code,
-                                          float(self.elastic_beta), n_reg, want_grad, out)
+                                          float(self.elastic_beta), n_reg, want_grad, out,
+                                          Wt.dtype == np.float32)
 
     def __call__(self, W: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """``(loss, dW)`` at W (D, C) over all rows of X."""

@@ -155,3 +155,42 @@ def test_bad_inputs_are_refused():
         svm_loss(W, X, np.full_like(y, 3), 0.0)
     with pytest.raises(ValueError, match="columns"):
         softmax_loss(W[:-1], X, y, 0.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kernels_on_long_rows_and_partial_blocks(dtype):
+    # more features than one chunk of the kernels (1024) and a batch that is not a multiple
+    # of their 8-image blocks
+    W, X, y = problem(n=21, d=2500, c=10, dtype=dtype, scale=0.01)
+    tol = 1e-9 if dtype == np.float64 else 1e-4
+    for ours, reference in ((svm_loss, ref.svm_loss_vectorized), (softmax_loss, ref.softmax_loss_vectorized)):
+        loss, dW = ours(W, X, y, 0.1)
+        ref_loss, ref_dW = reference(W, X, y, 0.1)
+        assert loss == pytest.approx(ref_loss, rel=tol, abs=tol)
+        np.testing.assert_allclose(dW, ref_dW, rtol=0, atol=tol)
+
+
+def test_float32_softmax_exp_is_accurate_and_keeps_nan():
+    from linviz.models.loss_kernels import _exp_nonpositive_f32
+
+    x = np.concatenate([-np.linspace(0, 86.9, 200_001), [-0.0, -1e-30, -1e-7]]).astype(np.float32)
+    out = np.empty_like(x)
+    _exp_nonpositive_f32(x, np.empty(len(x), np.int32), out, len(x))
+    exact = np.exp(x.astype(np.float64))
+    assert np.max(np.abs(out - exact) / exact) < 2 * 2.0**-24  # within 2 float32 ulps
+    special = np.array([np.nan, -np.inf, -88.0, -1e4], np.float32)
+    out = np.empty_like(special)
+    _exp_nonpositive_f32(special, np.empty(4, np.int32), out, 4)
+    assert np.isnan(out[0]) and (out[1:] == 0).all()
+
+
+@pytest.mark.parametrize("loss_fn", [svm_loss, softmax_loss])
+def test_float32_kernels_propagate_nan_and_inf(loss_fn):
+    # divergence detection in the training loop relies on a NaN or inf loss
+    W, X, y = problem(n=19, d=40, dtype=np.float32)
+    W_nan = W.copy()
+    W_nan[3, 2] = np.nan
+    assert np.isnan(loss_fn(W_nan, X, y, 0.0)[0])
+    W_inf = W.copy()
+    W_inf[5, 7] = np.inf
+    assert not np.isfinite(loss_fn(W_inf, X, y, 0.0)[0])
