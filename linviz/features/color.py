@@ -34,22 +34,24 @@ HUE, SATURATION, VALUE = 0, 1, 2
 
 
 @kernel
-def _histogram_of_bins(k_buf, wi_buf, n, bins, row):
+def _histogram_of_bins(k_buf, wi_buf, n, bins, row, part):
     """``row[k]`` = sum of the integer votes ``wi_buf[p]`` of the pixels ``p < n`` in bin
     ``k_buf[p]``, divided by the total vote (the uniform row ``1/bins`` when it is 0).
 
     Votes are whole numbers (chroma 0-255, or 1): integer sums are exact and, unlike float
     sums, may be reordered, so the total vectorizes (int32: the callers check that
-    H * W * 255 fits). Shared by the HSV histograms and the fused HOG + hue kernel.
+    H * W * 255 fits). ``part`` is int32 scratch ``(4, bins)``. Shared by the HSV histograms
+    and the fused HOG + hue kernel.
     """
     total = np.int32(0)
     for p in range(n):
         total += wi_buf[p]
     # scatter into 4 interleaved partial histograms: a smooth image hits the same bin run
     # after run, and with one histogram each add would wait for the previous one's store
-    part = np.zeros((4, bins), dtype=np.int32)
+    # (unsigned bin index: no negative-index wraparound select per pixel)
+    part[:] = 0
     for p in range(n):
-        part[p & 3, k_buf[p]] += wi_buf[p]
+        part[p & 3, np.uint64(k_buf[p])] += wi_buf[p]
     for k in range(bins):
         row[k] = np.float32(part[0, k] + part[1, k] + part[2, k] + part[3, k])
     if total > 0:
@@ -61,7 +63,7 @@ def _histogram_of_bins(k_buf, wi_buf, n, bins, row):
 
 
 @kernel(error_model="numpy")
-def _hsv_histogram_one(img, row, bins, which, h_buf, w_buf, k_buf, wi_buf):
+def _hsv_histogram_one(img, row, bins, which, h_buf, w_buf, k_buf, wi_buf, part):
     """Histogram of one image into ``row``; ``h_buf``, ``w_buf`` (float32), ``k_buf``,
     ``wi_buf`` (int32) are scratch of H*W.
 
@@ -115,7 +117,7 @@ def _hsv_histogram_one(img, row, bins, which, h_buf, w_buf, k_buf, wi_buf):
     for p in range(n):
         k_buf[p] = min(np.int32(h_buf[p]), np.int32(bins - 1))
         wi_buf[p] = np.int32(w_buf[p])
-    _histogram_of_bins(k_buf, wi_buf, n, bins, row)
+    _histogram_of_bins(k_buf, wi_buf, n, bins, row, part)
 
 
 @kernel
@@ -125,8 +127,9 @@ def _hsv_histogram_range(images, out, start, stop, bins, which):
     w_buf = np.empty(n, dtype=np.float32)
     k_buf = np.empty(n, dtype=np.int32)
     wi_buf = np.empty(n, dtype=np.int32)
+    part = np.empty((4, bins), dtype=np.int32)
     for i in range(start, stop):
-        _hsv_histogram_one(images[i], out[i], bins, which, h_buf, w_buf, k_buf, wi_buf)
+        _hsv_histogram_one(images[i], out[i], bins, which, h_buf, w_buf, k_buf, wi_buf, part)
 
 
 @kernel(parallel=True)
