@@ -208,7 +208,9 @@ def prepare_bench_data(archive, quick: bool, spec: str = "hog+hue"):
     from linviz.gui.session import SplitSettings, extract_features, prepare_splits
 
     dataset = load_dataset(str(archive) if archive is not None else "demo")
-    per_class = 300 if quick else 1000
+    # The app's default split: every training image (49,000 on CIFAR-10), so that epochs are as
+    # long as a user's; --quick takes a 3,000-image subsample.
+    per_class = 300 if quick else 0
     prepared = prepare_splits(dataset, SplitSettings(val_size=1000, per_class=per_class))
     features = extract_features(prepared, spec, _QuietContext())
     return prepared, features

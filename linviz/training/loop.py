@@ -12,8 +12,11 @@ written again: as good as a copy, at no cost). The weights are copied at most ev
 ``weights_interval`` seconds (and at epoch ends and the end), W is None in between; a copy
 of 3073 x 10 floats takes ~10 us.
 
-Control. :class:`TrainingControl` is checked between compiled calls; each compiled call
-is one minibatch (well under a millisecond to a few ms), so pause and stop act at once.
+Control. :class:`TrainingControl` is checked between compiled calls. After the first
+minibatch, gradient optimizers run chunks of minibatches per compiled call
+(:mod:`linviz.training.minibatch_kernels`), sized to about ``chunk_seconds`` of work, so that
+the GIL is free while they compute and pause and stop still act within milliseconds. The
+chunked path computes exactly what the step-by-step path does.
 
 Safety. A NaN or infinite loss, or one ``divergence_factor`` times the initial loss, stops
 training with a reason ("diverged ..."). ``best_W`` on the final snapshot is never lost:
@@ -34,6 +37,7 @@ import numpy as np
 
 from linviz.models.losses import LOSSES, LossFunction, check_inputs
 from linviz.models.regularizers import check_reg_type
+from linviz.training.minibatch_kernels import LOSS_CODES, run_minibatches
 from linviz.training.optimizers import OPTIMIZERS, make_optimizer
 
 
@@ -58,13 +62,14 @@ class TrainingConfig:
     epochs: int = 10
     seed: int = 0
     init_scale: float = 1e-3              # W0 = init_scale * N(0, 1): losses start at C-1 / ln C
-    snapshot_every: int = 10              # iterations between snapshots
+    snapshot_every: int = 10              # iterations between snapshots (at least one chunk)
     weights_interval: float = 0.1         # seconds between copies of W in snapshots
     early_stopping: Optional[int] = None  # stop after this many epochs without a better val accuracy
     unregularized_bias: bool = True       # last row of W (the bias column of X) not regularized
     divergence_factor: float = 100.0      # loss above this times the initial loss = diverged
     accuracy_sample: int = 10000          # training rows used for the per-epoch train accuracy
     smoothing: float = 0.95               # exponential moving average of the batch losses
+    chunk_seconds: float = 0.004          # compiled work per call (0: one minibatch per call)
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -171,6 +176,19 @@ def _sanity_message(loss_name: str, initial: float, expected: float, n_classes: 
     return f"initial loss {initial:.4f} vs {what} ({expected:.4f}): {verdict}"
 
 
+def _divergence_reason(loss: float, iteration: int, limit: float, factor: float, initial: float,
+                       learning_rate: float) -> Optional[str]:
+    """Why training must stop at this loss, or None when it is fine."""
+    hint = f"try a smaller learning rate (now {learning_rate:g})"
+    if not math.isfinite(loss):
+        return (f"diverged at iteration {iteration}: the loss became "
+                f"{'NaN' if math.isnan(loss) else 'infinite'}; {hint}")
+    if loss > limit:
+        return (f"diverged at iteration {iteration}: loss {loss:.4g} is over "
+                f"{factor:g} times the initial {initial:.4g}; {hint}")
+    return None
+
+
 def _as_float32(X: np.ndarray, name: str) -> np.ndarray:
     X = np.asarray(X)
     if X.ndim != 2:
@@ -232,7 +250,6 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
     epochs_since_best = 0
     initial_loss = float("nan")
     sanity = ""
-    ema = 0.0
     it = 0
     active = 0.0             # seconds of training, pauses and snapshot consumers excluded
     last_weights = -math.inf
@@ -267,45 +284,77 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
             samples_per_second=rate * batch, iterations_per_second=rate, elapsed=active,
             n_classes=C, n_features=D, **extra)
 
+    chunked = not gradient_free and config.chunk_seconds > 0
+    chunk = 1  # minibatches per compiled call, adapted to about config.chunk_seconds
+    n_reg = loss_fn.n_reg_rows if loss_fn.n_reg_rows is not None else D
+    reg_code = check_reg_type(config.reg_type)
+    ema_state = [0.0]  # the moving average, shared by both paths
+
+    def one_step(idx) -> float:
+        """One minibatch the plain way: loss and gradient, then the optimizer's update."""
+        if gradient_free:
+            batch_loss = loss_fn.transposed(Wt, X, y, idx, None)
+            candidate = optimizer.propose(Wt)
+            candidate_loss = loss_fn.transposed(candidate, X, y, idx, None)
+            if candidate_loss < batch_loss:
+                Wt[...] = candidate
+                batch_loss = candidate_loss
+            return batch_loss
+        return loss_fn.transposed(Wt, X, y, idx, dWt)
+
     batch_loss = float("nan")
+    limit = math.inf
     for epoch in range(int(config.epochs)):
         order = np.arange(N, dtype=np.int64) if batch == N else rng.permutation(N).astype(np.int64)
-        for b in range(per_epoch):
+        b = 0
+        while b < per_epoch:
             if control is not None and not control.checkpoint():
                 stop_reason = f"stopped by the user at iteration {it}"
                 break
             start = time.perf_counter()
-            idx = order[b * batch:(b + 1) * batch]
-            if gradient_free:
-                batch_loss = loss_fn.transposed(Wt, X, y, idx, None)
-                candidate = optimizer.propose(Wt)
-                candidate_loss = loss_fn.transposed(candidate, X, y, idx, None)
-                if candidate_loss < batch_loss:
-                    Wt[...] = candidate
-                    batch_loss = candidate_loss
-            else:
-                batch_loss = loss_fn.transposed(Wt, X, y, idx, dWt)
+            if chunked and it > 0:
+                count = min(per_epoch - b, chunk)
+                (code, lr, mu, beta1, beta2, eps, t0, velocity, moment) = optimizer.kernel_state(Wt)
+                done, ema, bad_loss = run_minibatches(
+                    Wt, X, y, order, b, count, batch, LOSS_CODES[loss_fn.loss], float(loss_fn.delta),
+                    bool(loss_fn.squared), float(loss_fn.reg), reg_code, float(loss_fn.elastic_beta),
+                    n_reg, True, code, lr, mu, beta1, beta2, eps, t0, velocity, moment, dWt,
+                    losses, smoothed, it, ema_state[0], float(config.smoothing), limit)
+                ema_state[0] = ema
+                optimizer.advance(done)
+                spent = time.perf_counter() - start
+                active += spent
+                chunk = max(1, min(100_000, int(config.chunk_seconds * max(done, 1) / max(spent, 1e-7))))
+                first_of_chunk, it, b = it, it + done, b + done
+                if done:
+                    batch_loss = float(losses[it - 1])
+                if done < count:
+                    stop_reason = _divergence_reason(bad_loss, it + 1, limit, config.divergence_factor,
+                                                     initial_loss, optimizer.learning_rate)
+                    break
+                if first_of_chunk // config.snapshot_every != it // config.snapshot_every:
+                    snap = snapshot(batch_loss)
+                    if snap.W is not None and smoothed[it - 1] <= initial_loss:
+                        healthy_W = snap.W
+                    yield snap
+                continue
+            batch_loss = one_step(order[b * batch:(b + 1) * batch])
             if it == 0:
                 initial_loss = float(batch_loss)
                 sanity = _sanity_message(config.loss, initial_loss, expected, C)
-            if not math.isfinite(batch_loss):
-                stop_reason = (f"diverged at iteration {it + 1}: the loss became "
-                               f"{'NaN' if math.isnan(batch_loss) else 'infinite'}; "
-                               f"try a smaller learning rate (now {optimizer.learning_rate:g})")
-                break
-            limit = config.divergence_factor * max(initial_loss, expected, 1e-12)
-            if batch_loss > limit:
-                stop_reason = (f"diverged at iteration {it + 1}: loss {batch_loss:.4g} is over "
-                               f"{config.divergence_factor:g} times the initial {initial_loss:.4g}; "
-                               f"try a smaller learning rate (now {optimizer.learning_rate:g})")
+                limit = config.divergence_factor * max(initial_loss, expected, 1e-12)
+            stop_reason = _divergence_reason(batch_loss, it + 1, limit, config.divergence_factor,
+                                             initial_loss, optimizer.learning_rate)
+            if stop_reason is not None:
                 break
             if not gradient_free:
                 optimizer.step(Wt, dWt)
             losses[it] = batch_loss
             a = config.smoothing
-            ema = a * ema + (1 - a) * batch_loss
-            smoothed[it] = ema / (1 - a ** (it + 1))  # bias-corrected: no ramp up from 0
+            ema_state[0] = a * ema_state[0] + (1 - a) * batch_loss
+            smoothed[it] = ema_state[0] / (1 - a ** (it + 1))  # bias-corrected: no ramp up from 0
             it += 1
+            b += 1
             active += time.perf_counter() - start
             if it == 1 or it % config.snapshot_every == 0:
                 snap = snapshot(batch_loss)

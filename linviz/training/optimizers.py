@@ -38,6 +38,18 @@ class SGD:
     def step(self, W: np.ndarray, dW: np.ndarray) -> None:
         K.sgd_update(_flat(W), _flat(dW), self.learning_rate)
 
+    # The chunked training path (linviz.training.minibatch_kernels) runs the same update
+    # inside one compiled call: it needs the update's code, its numbers and its state arrays.
+    kernel_code = 0
+
+    def kernel_state(self, W: np.ndarray) -> tuple:
+        """(code, lr, mu, beta1, beta2, eps, t, velocity, moment) for run_minibatches."""
+        empty = np.empty(0, W.dtype)
+        return (self.kernel_code, self.learning_rate, 0.0, 0.0, 0.0, 0.0, 0.0, empty, empty)
+
+    def advance(self, steps: int) -> None:
+        """Account for ``steps`` updates made by the compiled chunk (Adam counts them)."""
+
 
 class Momentum(SGD):
     """Momentum: v = mu v - lr dW; W += v (velocity starts at zero)."""
@@ -55,12 +67,21 @@ class Momentum(SGD):
     def step(self, W, dW):
         K.momentum_update(_flat(W), _flat(dW), self._state(W), self.learning_rate, self.momentum)
 
+    kernel_code = 1
+
+    def kernel_state(self, W):
+        velocity = self._state(W)
+        return (self.kernel_code, self.learning_rate, self.momentum, 0.0, 0.0, 0.0, 0.0, velocity,
+                np.empty(0, W.dtype))
+
 
 class Nesterov(Momentum):
     """Nesterov momentum, in the form that keeps the plain parameters (no look-ahead copy)."""
 
     def step(self, W, dW):
         K.nesterov_update(_flat(W), _flat(dW), self._state(W), self.learning_rate, self.momentum)
+
+    kernel_code = 2
 
 
 class Adam(SGD):
@@ -73,12 +94,26 @@ class Adam(SGD):
         self.v: np.ndarray | None = None
         self.t = 0
 
-    def step(self, W, dW):
+    def _moments(self, W):
         if self.m is None or self.m.shape != W.shape:
             self.m, self.v, self.t = np.zeros_like(W), np.zeros_like(W), 0
+
+    def step(self, W, dW):
+        self._moments(W)
         self.t += 1
         K.adam_update(_flat(W), _flat(dW), _flat(self.m), _flat(self.v), self.learning_rate,
                       self.beta1, self.beta2, self.eps, float(self.t))
+
+    kernel_code = 3
+
+    def kernel_state(self, W):
+        self._moments(W)
+        # the "velocity" slot carries the second moment v, the "moment" slot the first, m
+        return (self.kernel_code, self.learning_rate, 0.0, self.beta1, self.beta2, self.eps,
+                float(self.t), _flat(self.v), _flat(self.m))
+
+    def advance(self, steps):
+        self.t += steps
 
 
 class RandomSearch:

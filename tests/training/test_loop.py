@@ -34,7 +34,7 @@ def test_snapshots_and_sanity_check(data):
 def test_weights_are_throttled(data):
     X, y, Xv, yv = data
     snaps = list(train(X, y, Xv, yv, TrainingConfig(epochs=2, batch_size=50, snapshot_every=2,
-                                                    weights_interval=1e9)))
+                                                    weights_interval=1e9, chunk_seconds=0)))
     with_W = [s for s in snaps if s.W is not None]
     # the first snapshot, the two epoch ends and the final one
     assert len(with_W) == 4 and len(snaps) > 20
