@@ -473,6 +473,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_spec_changed(self, text: str) -> None:
         self.features_panel.show_spec_error("")
+        self._show_selected_features()  # the glyphs follow the HOG settings
 
     def _valid_spec(self) -> Optional[str]:
         text = self.features_panel.spec_text()
@@ -727,11 +728,15 @@ class MainWindow(QMainWindow):
         try:
             from linviz.gui.template_pictures import image_hog_and_hue
 
-            glyphs, hist = image_hog_and_hue(image)
+            # drawn with the HOG and hue settings chosen in the panel, so changing them shows
+            # at once what the classifier will see
+            panel = self.features_panel
+            orientations, cell, bins = panel.hog_orientations.value(), panel.hog_cell.value(), panel.hue_bins.value()
+            glyphs, hist = image_hog_and_hue(image, orientations=orientations, cell=cell, bins=bins)
+            what = f"HOG glyphs ({orientations} orientations, {cell} px cells), {bins}-bin hue histogram"
         except (ImportError, LinvizError, ValueError, TypeError):
-            glyphs, hist = None, None
-        self.features_panel.show_image_features(f"{caption}: HOG glyphs (9 orientations, 8 px cells), hue histogram",
-                                                image, glyphs, hist)
+            glyphs, hist, what = None, None, "HOG needs a smaller cell for this image"
+        self.features_panel.show_image_features(f"{caption}: {what}", image, glyphs, hist)
 
     # ------------------------------------------------------------------ your images
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

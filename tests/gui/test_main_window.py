@@ -203,3 +203,16 @@ def test_drops_on_child_widgets_reach_the_window(make_window, tmp_path):
         QApplication.sendEvent(target, drop)
     assert window.user_images_view.count() == len(targets)
     assert "dropped" not in window.features_panel.spec_text()
+
+
+def test_selected_image_glyphs_follow_the_hog_settings(make_window):
+    window = make_window("demo")
+    window.gallery_view.select("validation", 0)
+    panel = window.features_panel
+    panel.hog_box.setChecked(True)
+    panel.hog_cell.setValue(4)
+    assert "4 px cells" in panel.image_caption.text()
+    first = panel.glyph_item.image.copy()
+    panel.hog_cell.setValue(8)
+    assert "8 px cells" in panel.image_caption.text()
+    assert not np.array_equal(first, panel.glyph_item.image)
