@@ -69,7 +69,7 @@ class TrainingConfig:
     divergence_factor: float = 100.0      # loss above this times the initial loss = diverged
     accuracy_sample: int = 10000          # training rows used for the per-epoch train accuracy
     smoothing: float = 0.95               # exponential moving average of the batch losses
-    chunk_seconds: float = 0.004          # compiled work per call (0: one minibatch per call)
+    chunk_seconds: float = 0.01           # compiled work per call (0: one minibatch per call)
 
     def __post_init__(self):
         if self.loss not in LOSSES:
