@@ -207,6 +207,25 @@ def _validation_size(text: str):
     return int(value)
 
 
+def _check_output_file(out: Path, option: str = "--out") -> None:
+    """Refuse an output path that cannot be written, before any slow work is done.
+
+    The parent folder must exist or be creatable: the nearest existing ancestor has to be a
+    folder we may write in.
+    """
+    if out.is_dir():
+        raise UsageError(f"train: {option} {out} is a folder; give a file name such as model.npz")
+    import os
+
+    ancestor = out.parent if str(out.parent) else Path(".")
+    while not ancestor.exists() and not ancestor.is_symlink() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UsageError(f"train: {option} {out}: {ancestor} is a file, not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise UsageError(f"train: {option} {out}: the folder {ancestor} is not writable")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Load, split, extract features, train with live progress, save the model, report accuracies."""
     import numpy as np
@@ -217,8 +236,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from linviz.training import TrainingConfig, accuracy, train
 
     out = Path(args.out)
-    if out.is_dir():
-        raise UsageError(f"train: --out {out} is a folder; give a file name such as model.npz")
+    _check_output_file(out)
     pipeline = FeaturePipeline(args.features)  # bad spec -> LinvizError, exit 2
     try:
         config = TrainingConfig(

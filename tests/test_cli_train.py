@@ -66,3 +66,42 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, monkeypatch, argv,
     lines = [line for line in err.replace("\r", "\n").splitlines() if line.strip() and "[" not in line]
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0]
     assert not (tmp_path / "m.npz").exists()
+
+
+@pytest.fixture
+def no_loading(monkeypatch):
+    """Bad --out must be refused before the (slow) load and training start."""
+    import linviz.data
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("load_dataset called before --out was checked")
+    monkeypatch.setattr(linviz.data, "load_dataset", refuse)
+
+
+@pytest.mark.parametrize("out", ["notes.txt/m.npz", "notes.txt/sub/m.npz"])
+def test_out_under_a_file_exits_2_before_loading(tmp_path, capsys, monkeypatch, no_loading, out):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("hello")
+    code, _, err = run(capsys, "train", "demo", "--out", out)
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "notes.txt" in lines[0] and "--out" in lines[0]
+
+
+def test_out_in_an_unwritable_folder_exits_2_before_loading(tmp_path, capsys, monkeypatch, no_loading):
+    import os
+
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p) == str(tmp_path) else real_access(p, mode, **kw))
+    code, _, err = run(capsys, "train", "demo", "--out", str(tmp_path / "new" / "m.npz"))
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 1 and "not writable" in lines[0] and str(tmp_path) in lines[0]
+
+
+def test_out_in_a_folder_that_does_not_exist_yet_is_created(tmp_path, capsys):
+    out_file = tmp_path / "models" / "new" / "m.npz"
+    code, _, err = run(capsys, "train", "demo", "--features", "hue", "--epochs", "1", "--val", "0",
+                       "--out", str(out_file))
+    assert code == 0, err
+    assert load_model(out_file).loss == "softmax"

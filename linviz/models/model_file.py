@@ -91,14 +91,18 @@ def save_model(path, *, W, class_names: Sequence[str], pipeline, loss: str,
         "metadata": np.array(json.dumps(meta, indent=1, sort_keys=True)),
         **state,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        # Inside the try: a parent that is a file (or not writable) is a user's mistake too.
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:  # a file object: np.savez would append ".npz" to a name
             np.savez(f, **arrays)
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # e.g. its folder is a file: there is nothing to clean up
+            pass
         raise ModelFileError(f"{path}: cannot write the model file ({exc.strerror or exc})") from None
     return path
 

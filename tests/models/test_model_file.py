@@ -138,3 +138,11 @@ def test_inconsistent_and_unsafe_content(model_path, tmp_path):
     rewrite(model_path, pickled, change={"metadata": np.array([{"a": 1}], dtype=object)})
     with pytest.raises(ModelFileError, match="cannot be read safely"):
         load_model(pickled)
+
+
+def test_saving_under_a_file_raises_model_file_error(trained, tmp_path):
+    ds, pipeline, clf = trained
+    (tmp_path / "notes.txt").write_text("not a folder")
+    target = tmp_path / "notes.txt" / "sub" / "model.npz"
+    with pytest.raises(ModelFileError, match="notes.txt"):
+        save_model(target, W=clf.W_, class_names=ds.class_names, pipeline=pipeline, loss="softmax")
