@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Optional, Sequence, TextIO
 
@@ -35,7 +36,11 @@ class _Parser(argparse.ArgumentParser):
 class ProgressBar:
     """A throttled one-line progress bar on stderr: ``label [#####.....]  45%  12.3 s``.
 
-    Usable directly as a ``progress(done, total)`` callback.
+    Usable directly as a ``progress(done, total)`` callback, and as a context manager that
+    knows whether the step failed. A step quicker than the interval draws nothing, so that
+    a user mistake found early still leaves exactly one line (the error) on stderr. When an
+    error ends the step, a terminal's bar is erased; in a log, the pending final line is
+    dropped.
     """
 
     def __init__(self, label: str, stream: Optional[TextIO] = None, min_interval: float = 0.1):
@@ -48,35 +53,58 @@ class ProgressBar:
         self._tty = bool(isatty and isatty())
         self.min_interval = min_interval if self._tty else max(min_interval, 5.0)
         self._start = time.perf_counter()
-        self._last = 0.0
-        self._drawn = False
-        self._drawn_final = False
+        self._last = self._start  # nothing before the first interval
+        self._drawn = False       # terminal: a bar is on the current line
+        self._pending = None      # log: (done, total, elapsed) not written yet
+        self._final_written = False
 
-    def __call__(self, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if now - self._last < self.min_interval and done < total:
-            return
-        self._last = now
-        elapsed = now - self._start
+    def _text(self, done: int, total: int, elapsed: float) -> str:
         if total > 0:
             fraction = min(max(done / total, 0.0), 1.0)
             filled = int(round(30 * fraction))
-            text = f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] {fraction:5.0%} {elapsed:6.1f} s"
-        else:
-            text = f"{self.label} {done:,} {elapsed:6.1f} s"
+            return f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] {fraction:5.0%} {elapsed:6.1f} s"
+        return f"{self.label} {done:,} {elapsed:6.1f} s"
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        finished = total > 0 and done >= total
         if self._tty:
-            self.stream.write("\r" + text)
+            if now - self._last < self.min_interval and not finished:
+                return
+            self._last = now
+            self.stream.write("\r" + self._text(done, total, now - self._start) + "\033[K")
             self._drawn = True
-        elif done < total or not self._drawn_final:
-            self.stream.write(text + "\n")
-            self._drawn_final = total > 0 and done >= total
+        elif finished or now - self._last < self.min_interval:
+            # The final line waits for close(): written when the step succeeds, not before
+            # an error (which would then be a second line).
+            if not self._final_written:
+                self._pending = (done, total, now - self._start)
+            return
+        else:
+            self._last = now
+            self._pending = None
+            self.stream.write(self._text(done, total, now - self._start) + "\n")
         self.stream.flush()
 
-    def close(self) -> None:
-        if self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._drawn = False
+    def close(self, error: bool = False) -> None:
+        """End the bar: a newline after it on success, erased (terminal) or dropped (log) on error."""
+        if self._tty:
+            if self._drawn:
+                self.stream.write("\r\033[K" if error else "\n")
+                self.stream.flush()
+                self._drawn = False
+        elif self._pending is not None:
+            if not error:
+                self.stream.write(self._text(*self._pending) + "\n")
+                self.stream.flush()
+                self._final_written = True
+            self._pending = None
+
+    def __enter__(self) -> "ProgressBar":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(error=exc_type is not None)
 
 
 def print_json(obj) -> None:
@@ -92,17 +120,11 @@ def cmd_info(args: argparse.Namespace) -> int:
     from linviz.data import download_cifar10, find_cifar10, load_dataset
 
     if args.download and args.source.lower() in ("cifar10", "cifar-10") and find_cifar10() is None:
-        download_bar = ProgressBar("downloading CIFAR-10")
-        try:
+        with ProgressBar("downloading CIFAR-10") as download_bar:
             download_cifar10(progress=download_bar)
-        finally:
-            download_bar.close()
-    bar = ProgressBar("loading")
     start = time.perf_counter()
-    try:
+    with ProgressBar("loading") as bar:
         dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
-    finally:
-        bar.close()
     seconds = time.perf_counter() - start
     summary = dataset.summary()
     summary["seconds"] = round(seconds, 3)
@@ -136,25 +158,17 @@ def cmd_features(args: argparse.Namespace) -> int:
     from linviz.features import FeaturePipeline, parse_feature_spec
 
     spec = parse_feature_spec(args.features)  # a bad spec fails before the (slow) load
-    bar = None if args.json else ProgressBar("loading")
-    try:
+    with nullcontext() if args.json else ProgressBar("loading") as bar:
         dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
-    finally:
-        if bar is not None:
-            bar.close()
     pipeline = FeaturePipeline(spec)
     splits = [("train", dataset.train)] + ([("test", dataset.test)] if dataset.test is not None else [])
     pipeline.extract(dataset.train.images[:2])  # compile / load the kernels outside the timing
     timings = {}
     total_images, total_seconds = 0, 0.0
     for name, split in splits:
-        bar = None if args.json else ProgressBar(f"{name} features")
         start = time.perf_counter()
-        try:
+        with nullcontext() if args.json else ProgressBar(f"{name} features") as bar:
             features = pipeline.extract(split.images, progress=bar)
-        finally:
-            if bar is not None:
-                bar.close()
         seconds = time.perf_counter() - start
         timings[name] = {
             "images": len(split),
@@ -247,12 +261,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"train: {exc}") from None
     start = time.perf_counter()
-    # stream given explicitly: ProgressBar's default is the sys.stderr of import time
-    bar = ProgressBar("loading ", stream=sys.stderr)
-    try:
+    with ProgressBar("loading ") as bar:
         dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
-    finally:
-        bar.close()
     n_train = len(dataset.train)
     val_size = args.val if args.val is not None else min(1000, n_train // 10)
     if val_size:
@@ -261,10 +271,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         train_split, val_split = dataset.train, None
     splits = [("train", train_split), ("val", val_split), ("test", dataset.test)]
     matrices = {}
-    bar = ProgressBar("features", stream=sys.stderr)
     total = sum(len(split) for _, split in splits if split is not None)
     done = 0
-    try:
+    with ProgressBar("features") as bar:
         for name, split in splits:
             if split is None or len(split) == 0:
                 continue
@@ -275,20 +284,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             else:
                 matrices[name] = pipeline.transform(split.images, progress=progress)
             done += len(split)
-    finally:
-        bar.close()
     X, y = matrices["train"], train_split.labels
     X_val = matrices.get("val")
     y_val = val_split.labels if X_val is not None else None
     n_classes = len(dataset.class_names)
-    bar = ProgressBar("training", stream=sys.stderr)
     final = None
-    try:
+    with ProgressBar("training") as bar:
         for snap in train(X, y, X_val, y_val, config, n_classes=n_classes):
             final = snap
             bar(snap.iteration, snap.iteration / snap.epoch * config.epochs if snap.epoch else 0)
-    finally:
-        bar.close()
     W = final.best_W
     accuracies = {
         "train_accuracy": accuracy(X, y, W),

@@ -102,3 +102,21 @@ def test_info_cifar10_download_flag(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(linviz.data, "download_cifar10", fake_download)
     assert main(["info", "cifar10", "--download", "--json"]) == 0
     assert fetched and json.loads(capsys.readouterr().out)["splits"] == {"train": 60, "test": 12}
+
+
+@pytest.mark.parametrize("kind", ["empty_dir", "textonly_zip"])
+def test_error_after_loading_started_is_one_line(tmp_path, capsys, monkeypatch, kind):
+    import zipfile
+
+    monkeypatch.setenv("LINVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    if kind == "empty_dir":
+        source = tmp_path / "empty"
+        source.mkdir()
+    else:
+        source = tmp_path / "textonly.zip"
+        with zipfile.ZipFile(source, "w") as z:
+            z.writestr("a/b.txt", "hello")
+    assert main(["info", str(source)]) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.replace("\r", "\n").splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and str(source) in lines[0]

@@ -63,7 +63,7 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, monkeypatch, argv,
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, *argv)
     assert code == 2
-    lines = [line for line in err.replace("\r", "\n").splitlines() if line.strip() and "[" not in line]
+    lines = [line for line in err.replace("\r", "\n").splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0]
     assert not (tmp_path / "m.npz").exists()
 
