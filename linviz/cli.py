@@ -240,6 +240,20 @@ def _check_output_file(out: Path, option: str = "--out") -> None:
         raise UsageError(f"train: {option} {out}: the folder {ancestor} is not writable")
 
 
+def _check_trainable(dataset) -> None:
+    """A classifier needs two classes with training images; say so before any work."""
+    import numpy as np
+
+    from linviz.errors import DatasetError
+
+    present = [dataset.class_names[i] for i in np.unique(dataset.train.labels)]
+    if len(present) < 2:
+        where = "has" if len(dataset.class_names) < 2 else "has training images of"
+        names = f" ({present[0]})" if present else ""
+        raise DatasetError(f"{dataset.source} {where} only {len(present)} class{names}; "
+                           "training needs at least 2")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Load, split, extract features, train with live progress, save the model, report accuracies."""
     import numpy as np
@@ -263,6 +277,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     with ProgressBar("loading ") as bar:
         dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
+        _check_trainable(dataset)  # inside: an unusable dataset fails the loading step
     n_train = len(dataset.train)
     val_size = args.val if args.val is not None else min(1000, n_train // 10)
     if val_size:

@@ -105,3 +105,40 @@ def test_out_in_a_folder_that_does_not_exist_yet_is_created(tmp_path, capsys):
                        "--out", str(out_file))
     assert code == 0, err
     assert load_model(out_file).loss == "softmax"
+
+
+def _image_folder(root, classes, n=4):
+    rng = np.random.default_rng(0)
+    for name in classes:
+        (root / name).mkdir(parents=True)
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 255, (16, 16, 3)).astype(np.uint8)).save(root / name / f"{i}.png")
+    return root
+
+
+def test_one_class_dataset_exits_2_with_one_line(tmp_path, capsys):
+    folder = _image_folder(tmp_path / "one", ["only"])
+    code, _, err = run(capsys, "train", str(folder), "--out", str(tmp_path / "m.npz"))
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:")
+    assert "only 1 class (only)" in lines[0] and "at least 2" in lines[0] and str(folder) in lines[0]
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_training_split_with_one_class_exits_2(tmp_path, capsys):
+    root = tmp_path / "split"
+    _image_folder(root / "train", ["cat"])
+    _image_folder(root / "test", ["cat", "dog"])
+    code, _, err = run(capsys, "train", str(root), "--out", str(tmp_path / "m.npz"))
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 1 and "only 1 class (cat)" in lines[0] and "at least 2" in lines[0]
+
+
+def test_the_core_still_raises_value_error_for_one_class():
+    from linviz.training import train
+
+    X = np.ones((4, 3), np.float32)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        next(train(X, np.zeros(4, int)))
