@@ -618,6 +618,15 @@ def run(args) -> int:
     archive = find_shared_archive(args.data)
     if archive is not None and not archive.is_file():
         raise UsageError(f"bench: {archive}: no such file")
+    if archive is not None:
+        import tarfile
+
+        try:
+            is_tar = tarfile.is_tarfile(archive)
+        except OSError as exc:
+            raise UsageError(f"bench: {archive}: cannot read ({exc.strerror or exc})") from None
+        if not is_tar:
+            raise UsageError(f"bench: {archive}: not a tar archive (expected the CIFAR-10 JPEG .tar.gz)")
     sections = {
         "load": bench_load,
         "features": bench_features,
@@ -629,9 +638,16 @@ def run(args) -> int:
     _commentary = sys.stderr if args.json else sys.stdout
     results = {"machine": machine_line(), "archive": str(archive) if archive else None}
     _say(f"linviz bench on {results['machine']}")
+    import tarfile
+    import zlib
+
     for name in only:
         _say(f"\n== {name} ==")
-        results[name] = sections[name](archive, args.quick)
+        try:
+            results[name] = sections[name](archive, args.quick)
+        except (tarfile.TarError, EOFError, zlib.error) as exc:
+            # A damaged archive (is_tarfile only reads its first header): a user's file, not a bug.
+            raise UsageError(f"bench: {archive}: truncated or corrupt archive ({exc})") from None
     if args.json:
         json.dump(results, sys.stdout, indent=2)
         sys.stdout.write("\n")
