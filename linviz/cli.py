@@ -397,8 +397,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- parser
 
 
+APP_USAGE = """\
+the desktop app (no command, or options only):
+  python main.py [--data SOURCE] [--size WxH]
+  --data SOURCE   start on SOURCE: "demo", "cifar10", a CIFAR-10 folder or tarball,
+                  an image folder or archive
+  --size WxH      initial window size (e.g. 1400x900)
+  (python main.py gui --help shows the app's own help)
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="linviz", description="Linear image classifiers, visualized.")
+    parser = _Parser(prog="linviz", description="Linear image classifiers, visualized.",
+                     epilog=APP_USAGE, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     info = commands.add_parser("info", help="describe a dataset source")
@@ -462,15 +473,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def app_argv(argv: Sequence[str]) -> Optional[list]:
+    """The arguments for the desktop app, or None when ``argv`` names a CLI command.
+
+    The app takes options only (``--data``, ``--size``, ...), the CLI a command first; so
+    nothing, ``gui ...``, or a first item starting with ``--`` goes to the app, except
+    ``--help``, which shows the CLI's help (the commands and the app's options).
+    """
+    argv = list(argv)
+    if not argv:
+        return []
+    if argv[0] == "gui":
+        return argv[1:]
+    if argv[0].startswith("--") and argv[0] != "--help":
+        return argv
+    return None
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Entry point of ``python main.py CMD``; with no command, starts the desktop app."""
+    """Entry point of ``python main.py CMD``; with no command (options only), the desktop app."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0].startswith("--data") or argv[0] in ("gui",):
+    for_app = app_argv(argv)
+    if for_app is not None:
         from linviz.gui.app import run_app
 
-        return run_app(argv[1:] if argv and argv[0] == "gui" else argv)
+        return run_app(for_app)
     try:
-        args = build_parser().parse_args(argv)
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:  # --help
+            return exc.code if isinstance(exc.code, int) else EXIT_OK
         if getattr(args, "func", None) is None:
             raise UsageError("linviz: give a command: info, features, train, predict or bench")
         return args.func(args)
