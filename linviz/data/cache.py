@@ -15,6 +15,7 @@ fields, and a SHA-256 over the labels and an evenly spaced sample of images.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -228,5 +229,27 @@ def load(path: Path, fingerprint: dict, image_size: int) -> Optional[Dataset]:
         except OSError:
             pass
         return None
+    dataset = _as_loaded_from(dataset, str(path))
     _hits.add(dataset)
     return dataset
+
+
+def _as_loaded_from(dataset: Dataset, source: str) -> Dataset:
+    """``dataset`` named after the path as given this time, not as given when it was cached.
+
+    The entry is keyed by the resolved path, so ``ds.zip`` and ``/tmp/ds.zip`` share it; the
+    source and the skipped files must still read the way the user wrote the path now.
+    """
+    old = dataset.source
+    if old == source:
+        return dataset
+
+    def respelled(name: str) -> str:
+        if name == old:
+            return source
+        if old and name.startswith(old + "/"):
+            return source + name[len(old):]
+        return name
+
+    skipped = [(respelled(name), reason) for name, reason in dataset.skipped]
+    return dataclasses.replace(dataset, source=source, skipped=skipped)

@@ -103,3 +103,28 @@ def test_unwritable_cache_does_not_fail_the_load(tmp_path, monkeypatch, folder):
     monkeypatch.setattr(cache, "cache_dir", lambda: blocker)
     dataset = load_dataset(folder)
     assert len(dataset.train) == 8
+
+
+@pytest.mark.parametrize("kind", ["folder", "zip"])
+def test_hit_reports_the_path_as_given_this_time(private_cache, folder, tmp_path, monkeypatch, kind):
+    import zipfile
+
+    (folder / "a" / "broken.png").write_bytes(b"not a png")
+    source = folder
+    if kind == "zip":
+        source = tmp_path / "pics.zip"
+        with zipfile.ZipFile(source, "w") as z:
+            for f in sorted(folder.rglob("*")):
+                if f.is_file():
+                    z.write(f, f.relative_to(folder).as_posix())
+    monkeypatch.chdir(source.parent)
+    first = load_dataset(source.name)
+    cache.wait_for_pending_writes()
+    assert first.source == source.name and first.skipped[0][0] == f"{source.name}/a/broken.png"
+    monkeypatch.chdir("/")
+    spelled = str(source).lstrip("/")
+    second = load_dataset(spelled)
+    assert cache.was_cache_hit(second)
+    assert second.source == spelled
+    assert second.skipped == [(f"{spelled}/a/broken.png", first.skipped[0][1])]
+    assert second.key == first.key
