@@ -11,11 +11,30 @@ ORGANIZATION = "linviz"
 APPLICATION = "linviz"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``linviz: error: ...``) and exit status 2, like the CLI."""
+
+    def error(self, message: str):  # noqa: D401 (argparse API)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def window_size(text: str) -> tuple[int, int]:
+    """``WxH`` -> (W, H), both positive."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected WxH, e.g. 1400x900") from None
+    if w <= 0 or h <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be positive")
+    return w, h
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="linviz", description="The linviz desktop app")
+    """Checked before anything is built: a bad argument exits (status 2) with no window or thread."""
+    parser = _Parser(prog="linviz", description="The linviz desktop app")
     parser.add_argument("--data", default=None,
                         help='start on SOURCE: "demo", "cifar10", a CIFAR-10 folder or tarball, an image folder or archive')
-    parser.add_argument("--size", default=None, help="initial window size WxH (e.g. 1400x900)")
+    parser.add_argument("--size", default=None, type=window_size, help="initial window size WxH (e.g. 1400x900)")
     return parser.parse_args(list(argv))
 
 
@@ -52,12 +71,7 @@ def run_app(argv: Optional[Sequence[str]] = None) -> int:
 
     window = MainWindow(source=args.data)
     if args.size:
-        try:
-            w, h = (int(v) for v in args.size.lower().split("x"))
-            window.resize(w, h)
-        except ValueError:
-            print(f"error: --size {args.size}: expected WxH", file=sys.stderr)
-            return 2
+        window.resize(*args.size)
     window.show()
     _quit_on_ctrl_c(app)
     return int(app.exec())
