@@ -274,12 +274,18 @@ def cmd_train(args: argparse.Namespace) -> int:
             early_stopping=args.early_stopping)
     except ValueError as exc:
         raise UsageError(f"train: {exc}") from None
+    if args.early_stopping is not None and args.val == 0:
+        raise UsageError("train: --early-stopping needs validation data; drop --val 0 or --early-stopping")
     start = time.perf_counter()
     with ProgressBar("loading ") as bar:
         dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
-        _check_trainable(dataset)  # inside: an unusable dataset fails the loading step
-    n_train = len(dataset.train)
-    val_size = args.val if args.val is not None else min(1000, n_train // 10)
+        # Inside the step: a dataset unusable for this run fails the loading (one line, no bar).
+        _check_trainable(dataset)
+        n_train = len(dataset.train)
+        val_size = args.val if args.val is not None else min(1000, n_train // 10)
+        if args.early_stopping is not None and not val_size:
+            raise UsageError(f"train: --early-stopping needs validation data, and {n_train} training "
+                             "image(s) leave none by default; give --val (a count or a fraction)")
     if val_size:
         train_split, val_split = split_validation(dataset.train, val_size, seed=args.seed)
     else:

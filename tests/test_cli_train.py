@@ -142,3 +142,20 @@ def test_the_core_still_raises_value_error_for_one_class():
     X = np.ones((4, 3), np.float32)
     with pytest.raises(ValueError, match="at least 2 classes"):
         next(train(X, np.zeros(4, int)))
+
+
+def test_early_stopping_without_validation_exits_2_before_loading(tmp_path, capsys, no_loading):
+    code, _, err = run(capsys, "train", "demo", "--val", "0", "--early-stopping", "2",
+                       "--out", str(tmp_path / "m.npz"))
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 1 and "--early-stopping" in lines[0] and "--val" in lines[0]
+
+
+def test_early_stopping_with_a_too_small_default_validation_split_exits_2(tmp_path, capsys):
+    folder = _image_folder(tmp_path / "tiny", ["a", "b"], n=3)  # 6 images: a tenth is 0
+    code, _, err = run(capsys, "train", str(folder), "--early-stopping", "2", "--out", str(tmp_path / "m.npz"))
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 1 and "--early-stopping" in lines[0] and "validation" in lines[0]
+    assert not (tmp_path / "m.npz").exists()
