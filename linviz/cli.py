@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Optional, Sequence, TextIO
 
@@ -20,6 +22,7 @@ from linviz.errors import Cancelled, LinvizError
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl+C
 
 
 class UsageError(LinvizError):
@@ -240,6 +243,37 @@ def _check_output_file(out: Path, option: str = "--out") -> None:
         raise UsageError(f"train: {option} {out}: the folder {ancestor} is not writable")
 
 
+@contextmanager
+def _stop_on_ctrl_c(control):
+    """While training, Ctrl+C stops it cleanly instead of raising KeyboardInterrupt.
+
+    An exception would end the training generator without its final snapshot, and so
+    without the best weights; ``control.stop()`` lets it finish and hand them over. Yields
+    a list that is non-empty once Ctrl+C was pressed. A second Ctrl+C gets the previous
+    handler back (the usual KeyboardInterrupt: quit without saving).
+    """
+    pressed: list = []
+    try:
+        previous = signal.getsignal(signal.SIGINT)
+    except ValueError:
+        previous = None
+
+    def on_ctrl_c(signum, frame):
+        pressed.append(signum)
+        control.stop()
+        signal.signal(signal.SIGINT, previous)
+
+    installed = False
+    if previous is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, on_ctrl_c)
+        installed = True
+    try:
+        yield pressed
+    finally:
+        if installed:
+            signal.signal(signal.SIGINT, previous)
+
+
 def _check_trainable(dataset) -> None:
     """A classifier needs two classes with training images; say so before any work."""
     import numpy as np
@@ -261,7 +295,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from linviz.data import load_dataset, split_validation
     from linviz.features import FeaturePipeline
     from linviz.models.model_file import save_model
-    from linviz.training import TrainingConfig, accuracy, train
+    from linviz.training import TrainingConfig, TrainingControl, accuracy, train
 
     out = Path(args.out)
     _check_output_file(out)
@@ -310,8 +344,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     y_val = val_split.labels if X_val is not None else None
     n_classes = len(dataset.class_names)
     final = None
-    with ProgressBar("training") as bar:
-        for snap in train(X, y, X_val, y_val, config, n_classes=n_classes):
+    control = TrainingControl()
+    with ProgressBar("training") as bar, _stop_on_ctrl_c(control) as interrupted:
+        for snap in train(X, y, X_val, y_val, config, control=control, n_classes=n_classes):
             final = snap
             bar(snap.iteration, snap.iteration / snap.epoch * config.epochs if snap.epoch else 0)
     W = final.best_W
@@ -346,9 +381,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     }
     if final.stop_reason.startswith("diverged"):
         print(f"warning: {final.stop_reason}; saved the best weights before that", file=sys.stderr)
+    code = EXIT_OK
+    if interrupted:
+        print(f"interrupted ({final.stop_reason}): saved the best weights so far to {out}", file=sys.stderr)
+        code = EXIT_INTERRUPTED
     if args.json:
         print_json({k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in report.items()})
-        return EXIT_OK
+        return code
 
     def pct(v):
         return "-" if v is None else f"{v:.4f}"
@@ -362,7 +401,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"accuracy:   train {pct(accuracies['train_accuracy'])}, val {pct(accuracies['val_accuracy'])}, "
           f"test {pct(accuracies['test_accuracy'])}")
     print(f"saved:      {out}  ({seconds:.1f} s in all)")
-    return EXIT_OK
+    return code
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -517,10 +556,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_BAD_INPUT
     except Cancelled:
         print("cancelled", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # stdout closed early (``... --json | head``): not an error of ours. Point stdout at
         # devnull so that Python's flush at exit does not raise a second time.

@@ -159,3 +159,33 @@ def test_early_stopping_with_a_too_small_default_validation_split_exits_2(tmp_pa
     lines = err.splitlines()
     assert len(lines) == 1 and "--early-stopping" in lines[0] and "validation" in lines[0]
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_ctrl_c_during_training_saves_the_best_weights_so_far(tmp_path, capsys, monkeypatch):
+    import os
+    import signal
+
+    from linviz import cli
+
+    sent = []
+
+    class InterruptingBar(cli.ProgressBar):
+        def __call__(self, done, total):
+            super().__call__(done, total)
+            if self.label == "training" and done >= 20 and not sent:
+                sent.append(done)
+                os.kill(os.getpid(), signal.SIGINT)  # what Ctrl+C does
+
+    monkeypatch.setattr(cli, "ProgressBar", InterruptingBar)
+    before = signal.getsignal(signal.SIGINT)
+    out_file = tmp_path / "m.npz"
+    code, out, err = run(capsys, "train", "demo", "--features", "hue", "--epochs", "50", "--batch", "20",
+                         "--val", "100", "--out", str(out_file), "--json")
+    assert sent and code == 130
+    assert signal.getsignal(signal.SIGINT) is before
+    report = json.loads(out)
+    assert report["stop_reason"].startswith("stopped by the user") and report["epochs_done"] < 50
+    assert "interrupted" in err and str(out_file) in err
+    model = load_model(out_file)
+    assert model.metadata["stop_reason"] == report["stop_reason"]
+    assert np.isfinite(model.W).all()
