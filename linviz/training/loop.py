@@ -6,9 +6,12 @@ at every epoch end; the last one has ``done=True`` and says why it stopped. It k
 about Qt: the GUI runs it in a worker thread, keeps the newest snapshot, and redraws from a
 timer at its own pace.
 
-Cheap snapshots. The per-iteration losses live in one preallocated array that the loop only
-ever appends to, so a snapshot carries a read-only view of the part written so far (never
-written again: as good as a copy, at no cost). The weights are copied at most every
+Cheap snapshots. The per-iteration losses live in an array that the loop only ever appends
+to, so a snapshot carries a read-only view of the part written so far (never written again:
+as good as a copy, at no cost). The array grows geometrically with the run, not with the
+planned epochs (100,000 epochs at batch 1 would otherwise ask for tens of GB up front): a
+full one is copied into a new one twice the size and left as it is, so views into it stay
+valid and unchanged, and later writes go to the new one. The weights are copied at most every
 ``weights_interval`` seconds (and at epoch ends and the end), W is None in between; a copy
 of 3073 x 10 floats takes ~10 us.
 
@@ -39,6 +42,9 @@ from linviz.models.losses import LOSSES, LossFunction, check_inputs
 from linviz.models.regularizers import check_reg_type
 from linviz.training.minibatch_kernels import LOSS_CODES, run_minibatches
 from linviz.training.optimizers import OPTIMIZERS, make_optimizer
+
+
+_INITIAL_HISTORY = 4096  # loss entries allocated at the start; doubled when full
 
 
 @dataclass(frozen=True)
@@ -234,8 +240,14 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
     batch = N if config.optimizer == "gd" else min(int(config.batch_size), N)
     per_epoch = -(-N // batch)
     total = per_epoch * int(config.epochs)
-    losses = np.full(total, np.nan, np.float32)
-    smoothed = np.full(total, np.nan, np.float32)
+    losses = np.full(min(total, _INITIAL_HISTORY), np.nan, np.float32)
+    smoothed = np.full_like(losses, np.nan)
+
+    def grown(history: np.ndarray, needed: int) -> np.ndarray:
+        """A larger copy of the first ``it`` entries; ``history`` itself is never written again."""
+        bigger = np.full(min(total, max(needed, 2 * len(history))), np.nan, np.float32)
+        bigger[:it] = history[:it]
+        return bigger
     dWt = None if gradient_free else np.empty_like(Wt)
     expected = loss_fn.expected_initial_loss(C)
     acc_rows = (rng.choice(N, config.accuracy_sample, replace=False) if N > config.accuracy_sample
@@ -314,6 +326,8 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
             start = time.perf_counter()
             if chunked and it > 0:
                 count = min(per_epoch - b, chunk)
+                if it + count > len(losses):  # the kernel writes entries it .. it + count - 1
+                    losses, smoothed = grown(losses, it + count), grown(smoothed, it + count)
                 (code, lr, mu, beta1, beta2, eps, t0, velocity, moment) = optimizer.kernel_state(Wt)
                 done, ema, bad_loss = run_minibatches(
                     Wt, X, y, order, b, count, batch, LOSS_CODES[loss_fn.loss], float(loss_fn.delta),
@@ -349,6 +363,8 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
                 break
             if not gradient_free:
                 optimizer.step(Wt, dWt)
+            if it >= len(losses):
+                losses, smoothed = grown(losses, it + 1), grown(smoothed, it + 1)
             losses[it] = batch_loss
             a = config.smoothing
             ema_state[0] = a * ema_state[0] + (1 - a) * batch_loss

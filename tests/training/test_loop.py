@@ -146,3 +146,39 @@ def test_initial_weights_and_bad_config(data):
         TrainingConfig(learning_rate=-1)
     with pytest.raises(ValueError, match="unknown loss"):
         TrainingConfig(loss="hinge")
+
+
+@pytest.mark.parametrize("chunk_seconds", [0.0, 0.01])
+def test_loss_history_grows_with_the_run_not_with_the_planned_epochs(data, chunk_seconds):
+    """10**9 planned epochs at batch 1 would need terabytes if preallocated; stop early."""
+    X, y, Xv, yv = data
+    control = TrainingControl()
+    cfg = TrainingConfig(epochs=10**9, batch_size=1, learning_rate=1e-3, chunk_seconds=chunk_seconds)
+    snaps = []
+    for snap in train(X, y, Xv, yv, cfg, control=control):
+        snaps.append(snap)
+        if snap.iteration >= 3000:
+            control.stop()
+    final = snaps[-1]
+    assert final.stop_reason.startswith("stopped by the user") and final.iteration >= 3000
+    assert len(final.losses) == final.iteration and np.isfinite(final.losses).all()
+    assert final.losses.base is not None and final.losses.base.nbytes <= 8 * 4 * final.iteration + 64 * 1024
+
+
+@pytest.mark.parametrize("chunk_seconds", [0.0, 0.01])
+def test_snapshots_keep_their_losses_while_the_history_grows(data, chunk_seconds):
+    X, y, Xv, yv = data
+    cfg = TrainingConfig(epochs=30, batch_size=5, snapshot_every=7, chunk_seconds=chunk_seconds)
+    snaps, copies = [], []
+    for snap in train(X, y, Xv, yv, cfg):
+        snaps.append(snap)
+        copies.append((snap.losses.copy(), snap.smoothed_losses.copy()))
+    final = snaps[-1]
+    assert final.iteration == 30 * 200 and len(final.losses) == 6000
+    assert len({id(s.losses.base) for s in snaps}) > 1  # the history did grow
+    for snap, (losses, smoothed) in zip(snaps, copies):
+        assert not snap.losses.flags.writeable and not snap.smoothed_losses.flags.writeable
+        np.testing.assert_array_equal(snap.losses, losses)  # never changed afterwards
+        np.testing.assert_array_equal(snap.smoothed_losses, smoothed)
+        np.testing.assert_array_equal(final.losses[:snap.iteration], losses)
+        np.testing.assert_array_equal(final.smoothed_losses[:snap.iteration], smoothed)
