@@ -28,16 +28,6 @@ def find_shared_archive(explicit: Optional[str] = None) -> Optional[Path]:
     return candidate if candidate.is_file() else None
 
 
-def median_time(fn: Callable[[], object], repeats: int = 3) -> float:
-    """Median wall time of ``repeats`` calls of ``fn`` (call once before to warm up)."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def machine_line() -> str:
     import numba
     import numpy
