@@ -11,6 +11,7 @@ the GUI thread.
 from __future__ import annotations
 
 import time
+from collections import deque
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -64,7 +65,14 @@ class MainWindow(QMainWindow):
         self.runner = ComputeRunner(self)
         limit_loaded_blas()  # one core stays free for this thread (see blas_threads)
         self._control = None  # TrainingControl of the running training job
-        self._pending: Optional[Callable[[], None]] = None  # runs when the worker is free
+        # Requests that wait for the worker (behind the warm-up or a job being stopped), in
+        # order, as (kind, request); each request re-reads the window's state when it runs.
+        self._pending: deque[tuple[str, Callable[[], None]]] = deque()
+        self._on_start: Optional[Callable[[], None]] = None  # runs when the started job really starts
+        self._fresh_run = False  # a training run whose first iteration has not been drawn yet
+        self._run_settings: Optional[dict] = None  # the settings of that run
+        self._sanity_before: Optional[tuple[str, str]] = None
+        self._transient = ""  # a status message about the running job, cleared when it ends
         self._warmup_state = "waiting"  # waiting -> running -> done
         self._selected: Optional[tuple[str, int]] = None
         self._drawn = {"W": None, "confusion": None, "predictions": None, "templates": None, "templates_at": 0.0,
@@ -253,7 +261,9 @@ class MainWindow(QMainWindow):
         save_window(self, self.settings)
 
     # ------------------------------------------------------------------ messages
-    def show_message(self, text: str, error: bool = False) -> None:
+    def show_message(self, text: str, error: bool = False, transient: bool = False) -> None:
+        """``transient``: about the running job ("Paused", "Busy with ..."): cleared when it ends."""
+        self._transient = text if transient else ""
         self.message_label.setText(text)
         self.message_label.setToolTip(text)
         self.message_label.setStyleSheet("color: #b03020;" if error else "")
@@ -295,6 +305,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def use_demo_set(self) -> None:
         """The demo set is small and generated: built right here, no worker needed."""
+        if not self._data_change_can_start("demo", self.use_demo_set):
+            return
         try:
             dataset = session.demo_dataset()
             prepared = session.prepare_splits(dataset, self.split_settings())
@@ -306,11 +318,15 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(True)
 
     def load_source(self, source: str) -> None:
+        if not self._data_change_can_start("data", lambda: self.load_source(source)):
+            return
         self._run_job("load", session.load_job(source, self.split_settings()), f"Loading {source}")
 
     @Slot()
     def apply_split_settings(self) -> None:
         if self.bench.data is None:
+            return
+        if not self._data_change_can_start("data", self.apply_split_settings):
             return
         dataset = self.bench.data.dataset
         settings = self.split_settings()
@@ -324,7 +340,7 @@ class MainWindow(QMainWindow):
         """A new dataset or new splits: everything derived from the old one goes."""
         self.bench.data = prepared
         self.bench.features = None
-        self.reset_model()
+        self._clear_model()
         names = prepared.class_names
         ds = prepared.dataset
         self.data_panel.show_data(
@@ -353,6 +369,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def start_download(self) -> None:
+        if not self._data_change_can_start("data", self.start_download):
+            return
         settings = self.split_settings()
 
         def job(ctx):
@@ -366,22 +384,69 @@ class MainWindow(QMainWindow):
             self.banner.show_downloading(0, 0)
 
     # ------------------------------------------------------------------ jobs
-    def _run_job(self, name: str, job, text: str, on_cancel=None) -> bool:
-        """Start ``job`` on the compute worker. A warm-up in progress gives way; any other job
-        keeps running and the user is told to wait or cancel it."""
-        if self.runner.busy:
+    def _data_change_can_start(self, kind: str, request: Callable[[], None]) -> bool:
+        """True when nothing runs and the data can change now.
+
+        Otherwise the running job is stopped (training) or cancelled, and ``request`` waits
+        for the worker to be free: a job keeps publishing frames for the data it was given,
+        so the data never changes under it. Requests queued for the old data are dropped.
+        """
+        if not self.runner.busy:
+            return True
+        running = self.runner.job_name
+        self._pending.clear()
+        self._pending.append((kind, request))
+        if running == "train":
+            self.show_message("Stopping the training to switch the data...", transient=True)
+        elif running != "warmup":
+            self.show_message(f"Cancelling {running} to switch the data...", transient=True)
+        self._cancel_running()
+        return False
+
+    def _worker_free_for(self, kind: str, request: Callable[[], None]) -> bool:
+        """True when the worker is free now. Otherwise ``request`` waits its turn when the
+        worker is about to be free (the warm-up gives way; a job is being stopped), once per
+        kind; while any other job runs it is refused with a message."""
+        if not self.runner.busy:
+            return True
+        if self.runner.job_name == "warmup" or self.runner.cancelling:
+            for k, (queued_kind, _) in enumerate(self._pending):
+                if queued_kind == kind:
+                    self._pending[k] = (kind, request)
+                    break
+            else:
+                self._pending.append((kind, request))
             if self.runner.job_name == "warmup":
-                self._pending = lambda: self._run_job(name, job, text, on_cancel)
                 self.runner.cancel()
-                return True
-            self.show_message(f"Busy with {self.runner.job_name}: cancel it first (or wait)", error=True)
             return False
+        self.show_message(f"Busy with {self.runner.job_name}: cancel it first (or wait)", error=True, transient=True)
+        return False
+
+    def _run_job(self, name: str, job, text: str, on_cancel=None, on_start=None) -> bool:
+        """Start ``job`` on the compute worker. A warm-up in progress gives way (the job waits
+        for it); any other job keeps running and the user is told to wait or cancel it.
+        ``on_start`` runs when the job really starts."""
+        if not self._worker_free_for(name, lambda: self._run_job(name, job, text, on_cancel, on_start)):
+            return self.runner.job_name == "warmup" or self.runner.cancelling
         self.job_status.set_running(text)
+        self._on_start = on_start
         return self.runner.start(name, job, on_cancel=on_cancel)
+
+    def _run_pending(self) -> None:
+        """Run the waiting requests in order until one of them starts a job."""
+        while self._pending and not self.runner.busy and not self._closing:
+            _, request = self._pending.popleft()
+            request()
 
     @Slot()
     def cancel_job(self) -> None:
-        self.runner.cancel()
+        self._cancel_running()
+
+    def _cancel_running(self) -> None:
+        if self.runner.job_name == "train":
+            self.stop_training()
+        else:
+            self.runner.cancel()
 
     def start_warmup(self) -> None:
         """Compile the kernels in the background, only when nothing else runs."""
@@ -397,6 +462,9 @@ class MainWindow(QMainWindow):
     def _on_job_started(self, name: str) -> None:
         if name != "warmup":
             self.show_message("")
+        on_start, self._on_start = self._on_start, None
+        if on_start is not None:
+            on_start()
 
     @Slot(str, object, object)
     def _on_job_progress(self, name: str, done, total) -> None:
@@ -415,6 +483,9 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_job_finished(self, outcome: JobOutcome) -> None:
         self.job_status.set_idle()
+        self._on_start = None
+        if self._transient and self.message_label.text() == self._transient:
+            self.show_message("")  # "Paused", "Busy with ...": about the job that just ended
         name = outcome.name
         if name == "warmup":
             self._warmup_state = "done" if outcome.ok else "waiting"
@@ -438,7 +509,7 @@ class MainWindow(QMainWindow):
                     self.use_demo_set()
         elif name == "extract":
             self.features_panel.progress.setVisible(False)
-            if outcome.ok:
+            if outcome.ok and self._is_current(outcome.result.data_key):
                 self._set_features(outcome.result)
             elif outcome.cancelled:
                 self.features_panel.show_timing("Extraction cancelled")
@@ -446,28 +517,41 @@ class MainWindow(QMainWindow):
                 self.features_panel.show_timing("Extraction failed")
                 self.show_error("Feature extraction", outcome.error, outcome.details)
         elif name == "train":
-            self._control = None
-            self.training_panel.set_running(False)
-            self.features_panel.progress.setVisible(False)
-            frame = self.runner.latest.take()
-            if outcome.ok:
-                frame = outcome.result
-            if frame is not None:
-                self._apply_frame(frame, final=outcome.ok)
-            if outcome.cancelled:
-                self.show_message("Training cancelled")
-            elif outcome.error:
-                self.show_error("Training", outcome.error, outcome.details)
+            self._finish_training(outcome)
         elif name == "model":
-            if outcome.ok:
+            if outcome.ok and self._is_current(outcome.result[1].data_key):
                 self._apply_loaded_model(*outcome.result)
             elif outcome.error:
                 self.show_error("Load model", outcome.error, outcome.details)
-        pending, self._pending = self._pending, None
-        if pending is not None and not self._closing:
-            pending()
-        elif self._warmup_state == "waiting" and self.isVisible():
+        self._run_pending()
+        if not self.runner.busy and self._warmup_state == "waiting" and self.isVisible():
             QTimer.singleShot(0, self.start_warmup)
+
+    def _is_current(self, data_key) -> bool:
+        """Results and frames count only for the data the window shows now."""
+        return self.bench.data is not None and data_key == self.bench.data.key()
+
+    def _finish_training(self, outcome: JobOutcome) -> None:
+        self._control = None
+        self.training_panel.set_running(False)
+        self.features_panel.progress.setVisible(False)
+        frame = self.runner.latest.take()
+        if outcome.ok:
+            frame = outcome.result
+        if frame is not None and self._is_current(frame.data_key):
+            self._apply_frame(frame, final=outcome.ok)
+        if self._fresh_run:  # not one iteration was drawn: the model and its views stay
+            self._fresh_run = False
+            if self._sanity_before is not None:
+                text, style = self._sanity_before
+                self.training_panel.sanity_label.setText(text)
+                self.training_panel.sanity_label.setStyleSheet(style)
+            if outcome.cancelled:
+                self.show_message("Stopped before the first iteration: the model is unchanged")
+        elif outcome.cancelled:
+            self.show_message("Training cancelled")
+        if outcome.error:
+            self.show_error("Training", outcome.error, outcome.details)
 
     # ------------------------------------------------------------------ features
     @Slot(str)
@@ -491,6 +575,8 @@ class MainWindow(QMainWindow):
         if self.bench.data is None:
             self.show_message("Load a dataset first", error=True)
             return
+        if not self._worker_free_for("extract", self.extract_features):
+            return
         spec = self._valid_spec()
         if spec is None:
             return
@@ -509,8 +595,12 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ training
     @Slot()
     def train(self) -> None:
-        """One click from any state: features are extracted first when missing or stale."""
-        if self.runner.busy and self.runner.job_name == "train":
+        """One click from any state: features are extracted first when missing or stale.
+
+        The model and its views are replaced when the run's first iteration arrives: a run
+        refused, still waiting or stopped before any update leaves the current model alone.
+        """
+        if self.runner.busy and self.runner.job_name == "train" and not self.runner.cancelling:
             return
         if self.bench.data is None:
             self.show_message("Load a dataset first", error=True)
@@ -518,22 +608,31 @@ class MainWindow(QMainWindow):
         spec = self._valid_spec()
         if spec is None:
             return
+        settings = self.training_panel.settings()
+        if not self._worker_free_for("train", lambda: self._start_training(spec, settings)):
+            return
+        self._start_training(spec, settings)
+
+    def _start_training(self, spec: str, settings: dict) -> None:
         from linviz.training import TrainingControl
 
-        settings = self.training_panel.settings()
+        if self.bench.data is None:
+            return
         control = TrainingControl()
         job = session.train_job(self.bench.data, self.bench.features, spec, settings, control)
 
-        def stop():
-            control.stop()
-
-        self.reset_model()
-        self.bench.loss = settings["loss"]
-        self._planned_epochs = int(settings.get("epochs", 0))
-        if self._run_job("train", job, "Training", on_cancel=stop):
+        def started() -> None:
             self._control = control
+            self._fresh_run = True
+            self._run_settings = dict(settings)
+            self._planned_epochs = int(settings.get("epochs", 0))
             self.training_panel.set_running(True)
-            self.training_panel.sanity_label.setText("Sanity check: waiting for the first iterations...")
+            label = self.training_panel.sanity_label
+            self._sanity_before = (label.text(), label.styleSheet())
+            label.setText("Sanity check: waiting for the first iterations...")
+            label.setStyleSheet("")
+
+        self._run_job("train", job, "Training", on_cancel=control.stop, on_start=started)
 
     @Slot(bool)
     def set_paused(self, paused: bool) -> None:
@@ -541,7 +640,7 @@ class MainWindow(QMainWindow):
             return
         if paused:
             self._control.pause()
-            self.show_message("Paused")
+            self.show_message("Paused", transient=True)
         else:
             self._control.resume()
             self.show_message("")
@@ -549,16 +648,24 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def stop_training(self) -> None:
+        """Stop the training run, also in its feature-extraction phase (the job's cancel flag)."""
         if self._control is not None:
             self._control.resume()  # a paused loop must wake up to see the stop flag
             self._control.stop()
+        if self.runner.job_name == "train":
+            self.runner.cancel()
 
     @Slot()
     def reset_model(self) -> None:
         if self.runner.busy and self.runner.job_name == "train":
             return
+        self._clear_model()
+
+    def _clear_model(self) -> None:
+        """Forget the weights and everything drawn from them."""
         self.bench.W = None
         self.bench.frame = None
+        self.bench.hyperparameters = None
         self._sanity_shown = False
         self._drawn.update(W=None, confusion=None, predictions=None, templates=None, templates_at=0.0,
                            confusion_at=0.0, accuracy_at=0.0, text_at=0.0)
@@ -579,12 +686,17 @@ class MainWindow(QMainWindow):
     def _on_display_tick(self) -> None:
         """Draw the newest frame (if any arrived since the last tick) and nothing else."""
         frame = self.runner.latest.take() if self.runner.job_name == "train" else None
-        if frame is not None:
+        if frame is not None and self._is_current(frame.data_key):
             self._apply_frame(frame)
             self.redraw_count += 1
 
     def _apply_frame(self, frame: TrainingFrame, final: bool = False) -> None:
         snap = frame.snapshot
+        if self._fresh_run:  # the run's first iteration: now the new model replaces the old
+            self._fresh_run = False
+            self._clear_model()
+            self.bench.loss = frame.loss
+            self.bench.hyperparameters = self._run_settings
         self.bench.frame = frame
         if frame.features is not None and self.bench.features is not frame.features:
             self._set_features(frame.features)
@@ -599,7 +711,7 @@ class MainWindow(QMainWindow):
             self.accuracy_view.set_accuracies(list(snap.train_accuracies or []), list(snap.val_accuracies or []))
         if not self._sanity_shown and getattr(snap, "initial_loss", None) is not None:
             self._sanity_shown = True
-            self.training_panel.show_sanity(snap.initial_loss, getattr(snap, "expected_initial_loss", None), frame.loss)
+            self.training_panel.show_sanity(getattr(snap, "sanity_check", ""), frame.loss)
             self.loss_view.set_expected_initial_loss(getattr(snap, "expected_initial_loss", None))
         if final or now - self._drawn["text_at"] >= TEXT_INTERVAL_S:
             self._drawn["text_at"] = now
@@ -656,10 +768,9 @@ class MainWindow(QMainWindow):
         features = self.bench.features
         if features is None:
             return
-        self.templates_view.set_templates(
-            rows, self.bench.class_names,
-            caption="Weight templates, one column per class: red = evidence for the class, blue = against "
-                    "(raw pixels and colour layout: stretched per class)")
+        from linviz.gui.template_pictures import templates_caption
+
+        self.templates_view.set_templates(rows, self.bench.class_names, caption=templates_caption(features.pipeline))
 
     # ------------------------------------------------------------------ selection and probabilities
     @Slot(str, int)
@@ -717,7 +828,9 @@ class MainWindow(QMainWindow):
             return
         scores = session.scores_for(x[None], W)[0]
         if self.bench.loss == "softmax":
-            self.probabilities_view.set_values(session.softmax(scores), names, "probabilities", true, caption)
+            from linviz.models import softmax
+
+            self.probabilities_view.set_values(softmax(scores[None])[0], names, "probabilities", true, caption)
         else:
             self.probabilities_view.set_values(scores, names, "scores", true, caption)
 
@@ -819,10 +932,14 @@ class MainWindow(QMainWindow):
     def save_model(self, path: str) -> None:
         from linviz.models import save_model
 
+        if self.bench.W is None or self.bench.features is None:
+            self.show_message("Train a model first", error=True)
+            return
         accuracies = last_accuracies(self.bench.frame)
         try:
             save_model(path, W=self.bench.W, class_names=self.bench.class_names, pipeline=self.bench.features.pipeline,
-                       loss=self.bench.loss, hyperparameters=self.training_panel.settings(), accuracies=accuracies)
+                       loss=self.bench.loss, hyperparameters=self.bench.hyperparameters or {"loss": self.bench.loss},
+                       accuracies=accuracies)
         except (LinvizError, OSError, ValueError) as exc:
             self.show_error("Save model", str(exc))
             return
@@ -839,11 +956,14 @@ class MainWindow(QMainWindow):
         if self.bench.data is None:
             self.show_message("Load a dataset first", error=True)
             return
+        if not self._worker_free_for("model", lambda: self.load_model(path)):
+            return
         job = load_model_job(path, self.bench.data)
         self._run_job("model", job, f"Loading {Path(path).name}")
 
     def _apply_loaded_model(self, model, features) -> None:
-        self.reset_model()
+        self._clear_model()
+        self.bench.hyperparameters = dict(getattr(model, "hyperparameters", None) or {}) or None
         self._set_features(features)
         if features.spec_text:
             self.features_panel.set_spec_text(features.spec_text)

@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from linviz.errors import Cancelled
+from linviz.errors import Cancelled, LinvizError
 
 
 # How often a training job steps aside for the GUI thread, and for how long (see train_job).
@@ -82,6 +82,7 @@ class TrainingFrame:
     features: Optional[ExtractedFeatures] = None  # set when the job extracted them first
     templates: Optional[list] = None  # template_rows() of some recent W, drawn off the GUI thread
     wall_seconds: Optional[float] = None  # on the job's result: wall time of the training loop
+    data_key: Optional[tuple] = None  # PreparedData.key() of the data trained on
 
 
 # --------------------------------------------------------------------------- jobs
@@ -193,6 +194,7 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
             feats = extract_features(prepared, spec_text, ctx)
             extracted_now = feats
         config = make_training_config(settings)
+        data_key = prepared.key()
         loss = settings.get("loss", "softmax")
         y_train = prepared.train.labels
         y_val = prepared.val.labels
@@ -222,8 +224,10 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
                     now - templates_at >= TEMPLATE_INTERVAL_S or snapshot.done):
                 # Template pictures (HOG glyphs, bars) are made here, not on the GUI thread.
                 templates, templates_for, templates_at = _template_rows(last_W, feats.pipeline), last_W, now
-            frame = TrainingFrame(snapshot, last_W, loss, confusion, val_predictions, extracted_now, templates)
-            ctx.publish(frame)
+            frame = TrainingFrame(snapshot, last_W, loss, confusion, val_predictions, extracted_now, templates,
+                                  data_key=data_key)
+            if snapshot.iteration > 0:  # the initial random weights are no model to show
+                ctx.publish(frame)
             if now - last_yield >= GIL_YIELD_EVERY_S:
                 # Let the GUI thread in. A loop of short nogil kernels releases and retakes the
                 # GIL thousands of times a second; CPython's GIL then never forces a switch
@@ -232,8 +236,12 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
                 # (the 1 ms switch interval set by the worker does most of the work).
                 time.sleep(GIL_YIELD_S)
                 last_yield = time.perf_counter()
-        if frame is None:
-            raise Cancelled("stopped before the first snapshot")
+        if frame is None or frame.snapshot.iteration == 0:
+            # No update was made: these weights are random, never a model to keep.
+            reason = getattr(frame.snapshot, "stop_reason", None) if frame is not None else None
+            if ctx.cancelled() or getattr(control, "stopped", False) or not reason:
+                raise Cancelled("stopped before the first iteration")
+            raise LinvizError(f"training: {reason}")
         frame = dataclasses.replace(frame, wall_seconds=time.perf_counter() - loop_start)
         best_W = getattr(frame.snapshot, "best_W", None)
         if best_W is not None:
@@ -300,12 +308,6 @@ def scores_for(X: np.ndarray, W: np.ndarray) -> np.ndarray:
     return np.asarray(X, dtype=np.float32) @ np.asarray(W, dtype=np.float32)
 
 
-def softmax(scores: np.ndarray) -> np.ndarray:
-    shifted = scores - scores.max(axis=-1, keepdims=True)  # numerically stable
-    e = np.exp(shifted)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
 @dataclass
 class UserImage:
     """One image the user dropped in: its pixels and, once a model exists, its scores."""
@@ -325,6 +327,7 @@ class Workbench:
     frame: Optional[TrainingFrame] = None  # newest training frame (live or final)
     W: Optional[np.ndarray] = None
     loss: str = "softmax"
+    hyperparameters: Optional[dict] = None  # the settings the model was trained with (saved with it)
     user_images: list[UserImage] = field(default_factory=list)
 
     @property

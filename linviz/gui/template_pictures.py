@@ -141,3 +141,30 @@ def image_hog_and_hue(image: np.ndarray, orientations: int = 9, cell: int = 8, b
                         cells_per_block=1)
     hist = np.asarray(hue_histogram(batch, bins=bins))[0]
     return np.asarray(glyphs, dtype=np.float32), hist
+
+
+def templates_caption(pipeline) -> str:
+    """How to read the template rows of ``pipeline``: only the feature blocks shown."""
+    blocks = list(getattr(pipeline, "blocks", []) or [])
+    parts, histograms = [], []
+    for block in blocks:
+        kind = getattr(block, "kind", "hist")
+        if kind == "raw":
+            rgb = len(tuple(getattr(block, "shape", ()) or ())) == 3
+            text = ("raw pixels: the RGB template, stretched per class" if rgb
+                    else "raw pixels: red = evidence for the class, blue = against")
+        elif kind == "hog":
+            text = "HOG: edge directions, red = evidence for the class, blue = against"
+        elif kind == "layout":
+            text = "colour layout: the coarse colour grid, stretched per class"
+        else:
+            name = short_block_name(block)
+            if name not in histograms:
+                histograms.append(name)
+            continue
+        if text not in parts:
+            parts.append(text)
+    if histograms or not parts:
+        what = f"{', '.join(histograms)} histogram{'s' if len(histograms) > 1 else ''}: " if histograms else ""
+        parts.append(f"{what}bars up = evidence for the class, down = against")
+    return "Weight templates, one column per class. " + "; ".join(parts)

@@ -8,7 +8,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from linviz.errors import LinvizError
-from linviz.gui.session import UserImage, scores_for, softmax
+from linviz.gui.session import UserImage, scores_for
 
 MAX_DROPPED_FILES = 500
 
@@ -44,9 +44,17 @@ def read_user_images(paths, image_size: int, tick: Optional[Callable[[], None]] 
 
 
 def skipped_summary(added: int, skipped: list[tuple[str, str]]) -> str:
-    first = "; ".join(f"{Path(p).name}: {reason}" for p, reason in skipped[:3])
+    first = "; ".join(f"{Path(p).name}: {_reason_without_path(str(p), reason)}" for p, reason in skipped[:3])
     more = f" (and {len(skipped) - 3} more)" if len(skipped) > 3 else ""
     return f"Added {added} image(s); skipped {len(skipped)}: {first}{more}"
+
+
+def _reason_without_path(path: str, reason: str) -> str:
+    """Readers' errors start with the file's path; the summary already names the file."""
+    for prefix in (f"{path}: ", f"{Path(path).name}: "):
+        if reason.startswith(prefix):
+            return reason[len(prefix):]
+    return reason.replace(path, Path(path).name)
 
 
 def top_classes_caption(x: Optional[np.ndarray], W: Optional[np.ndarray], class_names: list[str], loss: str,
@@ -57,6 +65,8 @@ def top_classes_caption(x: Optional[np.ndarray], W: Optional[np.ndarray], class_
     scores = scores_for(x[None], W)[0]
     order = np.argsort(scores)[::-1][:top]
     if loss == "softmax":
-        p = softmax(scores)
+        from linviz.models import softmax
+
+        p = softmax(scores[None])[0]
         return "\n".join(f"{class_names[c]} {p[c]:.0%}" for c in order)
     return "\n".join(f"{class_names[c]} {scores[c]:+.1f}" for c in order)

@@ -166,6 +166,11 @@ class ComputeRunner(QObject):
     def job_name(self) -> Optional[str]:
         return self._name
 
+    @property
+    def cancelling(self) -> bool:
+        """True while the running job has been asked to stop and has not ended yet."""
+        return self._cancel is not None and self._cancel.is_set()
+
     def start(self, name: str, job: Callable[[JobContext], Any], on_cancel: Optional[Callable[[], None]] = None) -> bool:
         """Queue ``job`` on the compute thread; False (and nothing started) when busy."""
         if self.busy:
@@ -184,16 +189,6 @@ class ComputeRunner(QObject):
             self._cancel.set()
         if self._on_cancel is not None:
             self._on_cancel()
-
-    def wait_idle(self, timeout_s: float = 10.0) -> bool:
-        """Block (processing no events) until the running job has returned. For shutdown."""
-        deadline = time.perf_counter() + timeout_s
-        while self.busy and time.perf_counter() < deadline:
-            from PySide6.QtCore import QCoreApplication
-
-            QCoreApplication.processEvents()
-            time.sleep(0.005)
-        return not self.busy
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         """Cancel, let the job return, stop the thread. Never terminate()."""

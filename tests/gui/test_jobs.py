@@ -1,0 +1,221 @@
+"""Jobs against user actions: data changes mid-training, requests during the warm-up, Stop
+during the extraction phase, busy refusals, stale status messages, saved hyperparameters."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from PIL import Image
+
+from linviz.errors import Cancelled
+
+
+def quick_training(window, epochs: int) -> None:
+    panel = window.training_panel
+    panel.epochs_spin.setValue(epochs)
+    panel.batch_spin.setValue(100)
+    panel.lr_slider.setValue(1e-2)
+
+
+def three_class_folder(root) -> str:
+    """A tiny image folder dataset (one sub-folder per class), unlike the demo set's 6 classes."""
+    rng = np.random.default_rng(0)
+    for c, name in enumerate(["apple", "pear", "plum"]):
+        folder = root / name
+        folder.mkdir(parents=True)
+        for k in range(16):
+            pixels = rng.integers(0, 80, size=(32, 32, 3), dtype=np.uint8)
+            pixels[..., c] += 150
+            Image.fromarray(pixels).save(folder / f"{k}.png")
+    return str(root)
+
+
+def blocking_job(release: threading.Event, started: threading.Event | None = None):
+    """A job that runs until ``release`` is set or it is cancelled (then raises Cancelled)."""
+
+    def job(ctx):
+        if started is not None:
+            started.set()
+        while not release.is_set():
+            if ctx.cancel.wait(0.01):
+                raise Cancelled("cancelled")
+        return None
+
+    return job
+
+
+def train_until(qtbot, window, points: int) -> None:
+    qtbot.waitUntil(lambda: window.loss_view.point_count >= points, timeout=60_000)
+
+
+def test_opening_another_dataset_mid_training_stops_the_training_first(qtbot, make_window, wait_idle, tmp_path):
+    window = make_window("demo")
+    quick_training(window, epochs=1000)
+    window.train()
+    train_until(qtbot, window, 10)
+    window.load_source(three_class_folder(tmp_path / "fruit"))
+    window.extract_features()  # asked while the switch is pending: runs on the NEW data
+    wait_idle(window, timeout_s=30)
+    qtbot.wait(100)  # display ticks: no frame of the old run may be drawn any more
+
+    assert window.bench.class_names == ["apple", "pear", "plum"]
+    assert window.bench.W is None and window.bench.frame is None
+    assert window.loss_view.point_count == 0
+    assert window.training_panel.train_button.isEnabled() and not window.training_panel.stop_button.isEnabled()
+    assert window._control is None
+    features = window.bench.features
+    assert features is not None and features.data_key == window.bench.data.key()
+    assert not window.error_messages, window.error_messages
+
+    # The window is consistent: training on the new data works and the model saves.
+    quick_training(window, epochs=2)
+    window.train()
+    wait_idle(window)
+    assert window.bench.W.shape == (features.X_train.shape[1], 3)
+    window.save_model(str(tmp_path / "fruit.npz"))
+    assert (tmp_path / "fruit.npz").is_file(), window.error_messages
+
+
+def test_demo_set_and_split_changes_mid_training_stop_it_first(qtbot, make_window, wait_idle):
+    window = make_window("demo")
+    quick_training(window, epochs=1000)
+    window.train()
+    train_until(qtbot, window, 10)
+    window.data_panel.set_split_values(300, 0)
+    window.apply_split_settings()
+    wait_idle(window, timeout_s=30)
+    qtbot.wait(100)
+    assert len(window.bench.data.val.labels) == 300
+    assert window.bench.W is None and window.loss_view.point_count == 0
+    assert window.training_panel.train_button.isEnabled()
+
+    window.train()
+    train_until(qtbot, window, 10)
+    old = window.bench.data
+    window.use_demo_set()
+    assert window.bench.data is old  # not switched under the running job...
+    wait_idle(window, timeout_s=30)
+    qtbot.wait(100)
+    assert window.bench.data is not old  # ...but once it has stopped
+    assert window.bench.W is None and window.loss_view.point_count == 0
+    assert not window.error_messages, window.error_messages
+    window.save_model("unused.npz")
+    assert window.message_label.text() == "Train a model first"
+
+
+def test_requests_during_the_warmup_wait_their_turn(qtbot, make_window, wait_idle):
+    window = make_window("demo")
+    quick_training(window, epochs=2)
+    release = threading.Event()
+    assert window.runner.start("warmup", blocking_job(release))
+    window.train()
+    window.extract_features()
+    panel = window.training_panel
+    # Nothing runs yet: the buttons change when the training job really starts.
+    assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
+    wait_idle(window, timeout_s=60)
+    qtbot.waitUntil(lambda: not window.runner.busy and not window._pending, timeout=60_000)
+    assert window.bench.W is not None and window.loss_view.point_count > 0
+    assert window.bench.features is not None
+    assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled() and not panel.pause_button.isEnabled()
+    assert window._control is None
+    assert not window.error_messages, window.error_messages
+
+
+def test_train_while_another_job_runs_keeps_the_model(make_window, wait_idle):
+    window = make_window("demo")
+    quick_training(window, epochs=2)
+    window.train()
+    wait_idle(window)
+    W = window.bench.W
+    release = threading.Event()
+    assert window._run_job("slow job", blocking_job(release), "Something slow")
+    window.train()
+    assert window.bench.W is W and window.loss_view.point_count > 0
+    assert "Busy" in window.message_label.text()
+    release.set()
+    wait_idle(window)
+    assert window.bench.W is W
+    assert "Busy" not in window.message_label.text()  # stale once that job has ended
+
+
+def test_stop_during_the_extraction_phase_cancels_it_and_keeps_the_model(qtbot, make_window, wait_idle, monkeypatch):
+    from linviz.gui import session
+
+    window = make_window("demo")
+    quick_training(window, epochs=2)
+    window.train()
+    wait_idle(window)
+    W = window.bench.W
+    real_extract = session.extract_features
+    started = threading.Event()
+
+    def slow_extract(prepared, spec_text, ctx):
+        started.set()
+        if ctx.cancel.wait(20):  # a long extraction that honours its cancel flag
+            raise Cancelled("extraction cancelled")
+        return real_extract(prepared, spec_text, ctx)
+
+    monkeypatch.setattr(session, "extract_features", slow_extract)
+    window.features_panel.set_spec_text("hue:bins=12")  # other features: Train extracts first
+    window.train()
+    qtbot.waitUntil(started.is_set, timeout=10_000)
+    window.training_panel.stop_button.click()
+    wait_idle(window, timeout_s=5)
+    qtbot.wait(100)
+    assert window.bench.W is W  # no 0-iteration model of random weights
+    assert window.loss_view.point_count > 0  # the old curves stay with the old model
+    assert window.training_panel.train_button.isEnabled()
+    assert not window.error_messages, window.error_messages
+
+
+def test_a_stopped_paused_run_leaves_no_paused_message(qtbot, make_window, wait_idle):
+    window = make_window("demo")
+    quick_training(window, epochs=1000)
+    window.train()
+    train_until(qtbot, window, 10)
+    window.training_panel.pause_button.click()
+    assert window.message_label.text() == "Paused"
+    window.training_panel.stop_button.click()
+    wait_idle(window, timeout_s=20)
+    assert "Paused" not in window.message_label.text()
+
+
+def test_save_model_keeps_the_settings_it_was_trained_with(make_window, wait_idle, tmp_path):
+    from linviz.models import load_model
+
+    window = make_window("demo")
+    quick_training(window, epochs=2)
+    window.train()
+    wait_idle(window)
+    panel = window.training_panel
+    panel.lr_slider.setValue(0.5)  # changed after training: not the model's settings
+    panel.epochs_spin.setValue(9)
+    path = tmp_path / "model.npz"
+    window.save_model(str(path))
+    saved = load_model(str(path)).hyperparameters
+    assert saved["epochs"] == 2 and saved["learning_rate"] == 1e-2 and saved["batch_size"] == 100
+    # A loaded model keeps its own settings too.
+    window.reset_model()
+    window.load_model(str(path))
+    wait_idle(window)
+    window.save_model(str(tmp_path / "again.npz"))
+    assert load_model(str(tmp_path / "again.npz")).hyperparameters["epochs"] == 2
+
+
+def test_svm_sanity_check_is_the_cores_and_templates_caption_follows_the_blocks(make_window, wait_idle):
+    window = make_window("demo")
+    panel = window.training_panel
+    panel.loss_box.setCurrentIndex(panel.loss_box.findData("svm"))
+    panel.delta_spin.setValue(2.0)
+    quick_training(window, epochs=1)
+    window.features_panel.set_spec_text("hog+hue")
+    window.train()
+    wait_idle(window)
+    text = panel.sanity_label.text()
+    assert window.bench.frame.snapshot.sanity_check in text
+    assert "(C - 1) × delta" in text
+    caption = window.templates_view.caption.text()
+    assert "raw pixels" not in caption and "colour layout" not in caption
+    assert "HOG" in caption and "hue" in caption
