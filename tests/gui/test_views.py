@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from linviz.gui.pictures import MosaicLayout, diverging_rgb, mosaic
 
@@ -90,3 +91,85 @@ def test_log_slider_round_trips(qtbot, value):
     qtbot.addWidget(slider)
     slider.setValue(value)
     assert slider.value() == pytest.approx(value, rel=0.13)
+
+
+@pytest.mark.parametrize("values, kind", [
+    ([-0.60, -0.21, 0.11, -2.41, 0.46, 2.74], "scores"),
+    ([-12.5, 3.0, 40.25, -0.5, 7.75, 1.0], "scores"),
+    ([0.02, 0.9995, 0.0005, 0.0, 0.0, 0.0], "probabilities"),
+])
+def test_probability_and_score_labels_fit_in_the_plot(qtbot, values, kind):
+    from PySide6.QtCore import QRectF
+
+    from linviz.gui.views.probabilities_view import ProbabilitiesView
+
+    names = ["disk", "cross", "square", "ring", "triangle", "bars"]
+    view = ProbabilitiesView()
+    qtbot.addWidget(view)
+    view.resize(270, 360)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_values(np.array(values), names, kind, true_class=5)
+    qtbot.wait(50)
+    item = view.plot.getPlotItem()
+    box = item.getViewBox().sceneBoundingRect()
+    for label in view._value_labels[: len(values)]:
+        rect = label.mapRectToScene(label.boundingRect())
+        assert box.contains(QRectF(rect).adjusted(2, 2, -2, -2)), (label.toPlainText(), rect, box)
+    axis = item.getAxis("bottom")
+    assert axis.label.boundingRect().width() <= axis.width()
+    if kind == "scores":
+        assert "score" in view.caption.text()
+    # narrower plots still fit the labels (the range follows resizes)
+    view.resize(200, 360)
+    qtbot.wait(50)
+    box = item.getViewBox().sceneBoundingRect()
+    for label in view._value_labels[: len(values)]:
+        rect = label.mapRectToScene(label.boundingRect())
+        assert box.contains(QRectF(rect).adjusted(2, 2, -2, -2)), (label.toPlainText(), rect, box)
+
+
+def test_templates_caption_names_the_blocks_shown():
+    from linviz.features import FeaturePipeline
+    from linviz.gui.template_pictures import templates_caption
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(4, 32, 32, 3), dtype=np.uint8)
+
+    def caption(spec):
+        pipeline = FeaturePipeline(spec)
+        pipeline.fit(pipeline.extract(images))
+        return templates_caption(pipeline)
+
+    hog_hue = caption("hog,hue:bins=10")
+    assert "HOG" in hog_hue and "hue" in hog_hue
+    assert "raw pixels" not in hog_hue and "layout" not in hog_hue and "stretched" not in hog_hue
+    raw = caption("raw")
+    assert "raw pixels" in raw and "stretched per class" in raw and "HOG" not in raw
+    assert "colour layout" in caption("hue:bins=12,layout:grid=4")
+
+
+def test_skipped_files_are_named_once(tmp_path):
+    from linviz.gui.user_images import read_user_images, skipped_summary
+
+    good = tmp_path / "good.jpg"
+    Image.fromarray(np.full((40, 40, 3), 120, np.uint8)).save(good, quality=90)
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes(good.read_bytes()[:200])
+    images, skipped = read_user_images([good, corrupt], 32)
+    assert len(images) == 1 and len(skipped) == 1
+    summary = skipped_summary(len(images), skipped)
+    assert summary.count("corrupt.jpg") == 1, summary
+    assert str(tmp_path) not in summary, summary
+
+
+def test_dropped_image_captions_use_the_core_softmax():
+    from linviz.gui import session
+    from linviz.gui.user_images import top_classes_caption
+    from linviz.models import softmax
+
+    x = np.array([1.0, -2.0, 0.5], np.float32)
+    W = np.array([[2.0, 0.1], [0.3, 0.4], [0.0, 1.0]], np.float32)
+    p = softmax((x @ W)[None])[0]
+    assert top_classes_caption(x, W, ["cat", "dog"], "softmax") == f"cat {p[0]:.0%}\ndog {p[1]:.0%}"
+    assert not hasattr(session, "softmax")  # one softmax: linviz.models.softmax

@@ -39,6 +39,8 @@ class ProbabilitiesView(QWidget):
         self._class_names: list[str] = []
         self.values = np.zeros(0, dtype=np.float32)
         self.kind = ""
+        self._extent = (0.0, 1.0)  # the data the x range shows; the value labels get room beside it
+        item.getViewBox().sigResized.connect(self._fit_x_range)
 
     def set_classes(self, class_names: list[str]) -> None:
         if class_names == self._class_names:
@@ -53,7 +55,7 @@ class ProbabilitiesView(QWidget):
         for i, label in enumerate(self._value_labels):
             label.setVisible(i < len(class_names))
         item.setYRange(-0.6, len(class_names) - 0.4, padding=0)
-        item.setXRange(0.0, 1.18, padding=0)
+        self._fit_x_range()
 
     def set_values(self, values: np.ndarray, class_names: list[str], kind: str, true_class: int | None = None,
                    title: str = "") -> None:
@@ -68,26 +70,50 @@ class ProbabilitiesView(QWidget):
         self.bars.setOpts(x0=x0, y=np.arange(len(values)), width=np.abs(values), height=0.7, brushes=brushes)
         item = self.plot.getPlotItem()
         if kind == "probabilities":
-            item.setXRange(0.0, 1.18, padding=0)
+            self._extent = (0.0, 1.0)  # a fixed scale: bars compare between images
             item.setLabel("bottom", "softmax probability")
             fmt = "{:.0%}"
         else:
-            span = float(np.max(np.abs(values))) if len(values) else 1.0
             lo = min(0.0, float(values.min())) if len(values) else 0.0
-            item.setXRange(lo - 0.05 * span, max(0.0, float(values.max())) + 0.3 * span, padding=0)
-            item.setLabel("bottom", "SVM score (not a probability)")
+            hi = max(0.0, float(values.max())) if len(values) else 1.0
+            self._extent = (lo, hi if hi > lo else lo + 1.0)
+            item.setLabel("bottom", "SVM score")  # the caption says they are not probabilities
             fmt = "{:+.2f}"
         for i, (label, v) in enumerate(zip(self._value_labels, values)):
             text = fmt.format(v)
             if label.toPlainText() != text:
                 label.setText(text)
             label.setPos(max(float(v), 0.0), i)
+        self._fit_x_range()
         parts = [title] if title else []
+        if kind != "probabilities":
+            parts.append("SVM scores, not probabilities")
         if true_class is not None and 0 <= true_class < len(class_names):
             parts.append(f"true class: {class_names[true_class]} (green)")
         if top >= 0:
             parts.append(f"top: {class_names[top]}")
         self.caption.setText("  ·  ".join(parts))
+
+    def _fit_x_range(self, *_) -> None:
+        """An x range that shows the data extent plus each value label right of its bar.
+
+        Labels keep their size in pixels, so the room they need in data units depends on the
+        plot's width: recomputed on every resize.
+        """
+        item = self.plot.getPlotItem()
+        lo, hi = self._extent
+        span = hi - lo
+        left = lo - 0.03 * span if lo < 0 else lo
+        width_px = float(item.getViewBox().width())
+        if width_px < 40:  # not laid out yet: sigResized comes back
+            item.setXRange(left, hi + 0.2 * span, padding=0)
+            return
+        per_px = (hi - left) / width_px  # data units per pixel without labels
+        for label, v in zip(self._value_labels, self.values):
+            text_px = label.textItem.boundingRect().width() + 4
+            x = max(float(v), 0.0)
+            per_px = max(per_px, (x - left) / max(width_px - text_px, 1.0))
+        item.setXRange(left, left + per_px * width_px, padding=0)
 
     def clear(self, message: str = "") -> None:
         self.values = np.zeros(0, dtype=np.float32)
