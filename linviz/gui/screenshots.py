@@ -26,6 +26,7 @@ def main(argv=None) -> int:
     parser.add_argument("--reg", type=float, default=None, help="regularization strength")
     parser.add_argument("--lr", type=float, default=None, help="learning rate")
     parser.add_argument("--batch", type=int, default=None, help="batch size")
+    parser.add_argument("--loss", choices=["softmax", "svm"], default=None, help="the loss to train with")
     args = parser.parse_args(argv)
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -66,6 +67,9 @@ def main(argv=None) -> int:
         window.training_panel.batch_spin.setValue(args.batch)
     if args.lr is not None:
         window.training_panel.lr_slider.setValue(args.lr)
+    if args.loss is not None:
+        box = window.training_panel.loss_box
+        box.setCurrentIndex(box.findData(args.loss))
     if args.drop:
         window.add_user_images(args.drop)
     window.train()

@@ -97,6 +97,7 @@ def test_log_slider_round_trips(qtbot, value):
     ([-0.60, -0.21, 0.11, -2.41, 0.46, 2.74], "scores"),
     ([-12.5, 3.0, 40.25, -0.5, 7.75, 1.0], "scores"),
     ([0.02, 0.9995, 0.0005, 0.0, 0.0, 0.0], "probabilities"),
+    ([0.41, 0.29, 0.08, 0.06, 0.12, 0.04], "probabilities"),
 ])
 def test_probability_and_score_labels_fit_in_the_plot(qtbot, values, kind):
     from PySide6.QtCore import QRectF
@@ -118,6 +119,7 @@ def test_probability_and_score_labels_fit_in_the_plot(qtbot, values, kind):
         assert box.contains(QRectF(rect).adjusted(2, 2, -2, -2)), (label.toPlainText(), rect, box)
     axis = item.getAxis("bottom")
     assert axis.label.boundingRect().width() <= axis.width()
+    assert axis.autoSIPrefixScale == 1.0 and "x0.0" not in axis.labelString()  # ticks read 0.2, not 200 (x0.001)
     if kind == "scores":
         assert "score" in view.caption.text()
     # narrower plots still fit the labels (the range follows resizes)

@@ -23,6 +23,7 @@ class ProbabilitiesView(QWidget):
         self.plot = pg.PlotWidget()
         item = self.plot.getPlotItem()
         outward_ticks(item)
+        item.getAxis("bottom").enableAutoSIPrefix(False)  # probabilities read 0.2, never "200 (x0.001)"
         item.getViewBox().invertY(True)  # first class on top, like a table
         item.getViewBox().setMouseEnabled(x=False, y=False)
         item.hideButtons()
@@ -108,7 +109,7 @@ class ProbabilitiesView(QWidget):
         if width_px < 40:  # not laid out yet: sigResized comes back
             item.setXRange(left, hi + 0.2 * span, padding=0)
             return
-        per_px = (hi - left) / width_px  # data units per pixel without labels
+        per_px = 1.02 * (hi - left) / width_px  # data units per pixel without labels
         for label, v in zip(self._value_labels, self.values):
             text_px = label.textItem.boundingRect().width() + 4
             x = max(float(v), 0.0)
