@@ -174,8 +174,13 @@ def accuracy(X: np.ndarray, y: np.ndarray, W: np.ndarray) -> float:
     return float(np.mean(np.argmax(X @ W, axis=1) == y))
 
 
-def _sanity_message(loss_name: str, initial: float, expected: float, n_classes: int) -> str:
-    what = f"ln {n_classes}" if loss_name == "softmax" else f"C - 1 = {n_classes - 1}"
+def _sanity_message(config: "TrainingConfig", initial: float, expected: float, n_classes: int) -> str:
+    if config.loss == "softmax":
+        what = f"ln {n_classes}"
+    else:
+        # every one of the C - 1 wrong classes sits exactly at the margin when W ~ 0
+        margin = "delta^2" if config.squared_hinge else "delta"
+        what = f"C - 1 = {n_classes - 1}" if config.delta == 1 else f"(C - 1) x {margin}"
     ok = abs(initial - expected) <= 0.1 * max(expected, 1e-12) + 0.05
     verdict = "as expected for small random weights" if ok else (
         "far from it: check the initial weights, the regularization and the data scale")
@@ -355,7 +360,7 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
             batch_loss = one_step(order[b * batch:(b + 1) * batch])
             if it == 0:
                 initial_loss = float(batch_loss)
-                sanity = _sanity_message(config.loss, initial_loss, expected, C)
+                sanity = _sanity_message(config, initial_loss, expected, C)
                 limit = config.divergence_factor * max(initial_loss, expected, 1e-12)
             stop_reason = _divergence_reason(batch_loss, it + 1, limit, config.divergence_factor,
                                              initial_loss, optimizer.learning_rate)

@@ -182,3 +182,13 @@ def test_snapshots_keep_their_losses_while_the_history_grows(data, chunk_seconds
         np.testing.assert_array_equal(snap.smoothed_losses, smoothed)
         np.testing.assert_array_equal(final.losses[:snap.iteration], losses)
         np.testing.assert_array_equal(final.smoothed_losses[:snap.iteration], smoothed)
+
+
+def test_sanity_check_names_the_svm_margin(data):
+    X, y, Xv, yv = data
+    C = int(y.max()) + 1
+    first = next(train(X, y, Xv, yv, TrainingConfig(loss="svm", delta=2.0, epochs=1)))
+    assert "(C - 1) x delta" in first.sanity_check and "as expected" in first.sanity_check
+    assert first.expected_initial_loss == pytest.approx(2.0 * (C - 1))
+    plain = next(train(X, y, Xv, yv, TrainingConfig(loss="svm", epochs=1)))
+    assert f"C - 1 = {C - 1}" in plain.sanity_check
