@@ -357,6 +357,20 @@ class MainWindow(QMainWindow):
         if len(prepared.train.labels):
             self.gallery_view.select("train", 0)
         self._refresh_user_images()
+        problem = self._why_untrainable()
+        if problem:
+            self.show_message(problem, error=True)
+
+    def _why_untrainable(self) -> Optional[str]:
+        """Why the loaded data cannot train a classifier (fewer than two classes), or None."""
+        prepared = self.bench.data
+        present = sorted({int(c) for c in prepared.train.labels}) if prepared is not None else []
+        if prepared is None or len(present) >= 2:
+            return None
+        names = ", ".join(prepared.class_names[c] for c in present) or "none"
+        source = getattr(prepared.dataset, "source", "this dataset")
+        return (f"{source}: its training images have {len(present)} class ({names}); "
+                f"a classifier needs at least 2 (one sub-folder per class)")
 
     @Slot()
     def open_dataset_dialog(self) -> None:
@@ -604,6 +618,10 @@ class MainWindow(QMainWindow):
             return
         if self.bench.data is None:
             self.show_message("Load a dataset first", error=True)
+            return
+        problem = self._why_untrainable()
+        if problem:
+            self.show_message(problem, error=True)
             return
         spec = self._valid_spec()
         if spec is None:

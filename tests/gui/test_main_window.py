@@ -216,3 +216,19 @@ def test_selected_image_glyphs_follow_the_hog_settings(make_window):
     panel.hog_cell.setValue(8)
     assert "8 px cells" in panel.image_caption.text()
     assert not np.array_equal(first, panel.glyph_item.image)
+
+
+def test_a_one_class_folder_says_why_it_cannot_train(make_window, wait_idle, tmp_path):
+    folder = tmp_path / "one" / "cats"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    window = make_window(str(tmp_path / "one"))
+    wait_idle(window)
+    assert "at least 2" in window.error_messages[-1] and "cats" in window.error_messages[-1]
+    count = len(window.error_messages)
+    window.train()
+    wait_idle(window)
+    assert len(window.error_messages) == count + 1 and "at least 2" in window.error_messages[-1]
+    assert window.findChild(QPushButton, "trainButton").isEnabled()
