@@ -139,6 +139,36 @@ def _exact_bin(gr, gc, n_orient):
     return -1
 
 
+@kernel(inline="always")
+def _fast_bin(g_r, g_c, scale, edge_hi, s90, s45, s135):
+    """The orientation bin of one gradient, branch-free, or -1 when it lies too near an edge.
+
+    Folds the gradient to the upper half plane (the orientation is unsigned), takes the
+    polynomial arctangent of the smaller over the larger component, and maps the exact ties
+    (equal components: 45/135 degrees; a zero column gradient: 90 degrees) to the bins
+    precomputed with NumPy's own formula. A zero row gradient (bin 0, also zero magnitude) is
+    left to the caller. Inlined by Numba, so the callers' loops still vectorize.
+    """
+    xx = -g_c if g_r < _ZERO else g_c
+    yy = -g_r if g_r < _ZERO else g_r
+    ax = -xx if xx < _ZERO else xx
+    lo = ax if ax < yy else yy
+    hi = yy if ax < yy else ax
+    hi = hi if hi > _ZERO else _ONE
+    r = np.float32(lo / hi)
+    r2 = r * r
+    a = r * (_A1 + r2 * (_A3 + r2 * (_A5 + r2 * (_A7 + r2 * (_A9 + r2 * (_A11 + r2 * (_A13 + r2 * _A15)))))))
+    a = _HALF_PI - a if ax < yy else a
+    a = _PI - a if xx < _ZERO else a
+    u = a * scale
+    b = np.int32(u)
+    f = u - np.float32(b)
+    near = (f < _EDGE_MARGIN) | (f > _ONE - _EDGE_MARGIN) | (u >= edge_hi)
+    b = np.int32(-1) if near else b
+    b = (s45 if xx > _ZERO else s135) if ax == yy else b
+    return s90 if g_c == _ZERO else b
+
+
 @kernel(error_model="numpy")
 def _accumulate_row(gr, gc, mag, pos, acc, n_orient, scale, special):
     """Vote the gradients of one image row (arrays over x) into ``acc[o, x]``.
@@ -170,25 +200,7 @@ def _accumulate_row(gr, gc, mag, pos, acc, n_orient, scale, special):
         g_c = gc[x]
         m = np.float32(math.sqrt(g_r * g_r + g_c * g_c))
         mag[x] = m
-        # fold to the upper half plane: the orientation is unsigned
-        xx = -g_c if g_r < _ZERO else g_c
-        yy = -g_r if g_r < _ZERO else g_r
-        ax = -xx if xx < _ZERO else xx
-        lo = ax if ax < yy else yy
-        hi = yy if ax < yy else ax
-        hi = hi if hi > _ZERO else _ONE
-        r = np.float32(lo / hi)
-        r2 = r * r
-        a = r * (_A1 + r2 * (_A3 + r2 * (_A5 + r2 * (_A7 + r2 * (_A9 + r2 * (_A11 + r2 * (_A13 + r2 * _A15)))))))
-        a = _HALF_PI - a if ax < yy else a
-        a = _PI - a if xx < _ZERO else a
-        u = a * scale
-        b = np.int32(u)
-        f = u - np.float32(b)
-        near = (f < _EDGE_MARGIN) | (f > _ONE - _EDGE_MARGIN) | (u >= edge_hi)
-        b = np.int32(-1) if near else b
-        b = (s45 if xx > _ZERO else s135) if ax == yy else b
-        b = s90 if g_c == _ZERO else b
+        b = _fast_bin(g_r, g_c, scale, edge_hi, s90, s45, s135)
         b = np.int32(0) if g_r == _ZERO else b  # also covers zero gradients (magnitude 0)
         lowest = min(lowest, b)
         pos[x] = b
@@ -375,25 +387,7 @@ def _padded_cell_histograms(L, H, W, colmask, colbase, hist, cell, n_orient, sca
         g_c = d if colmask[p] != 0 else _ZERO
         m = np.float32(math.sqrt(g_r * g_r + g_c * g_c))
         mag[p] = m
-        # same fast bin as _accumulate_row (see there)
-        xx = -g_c if g_r < _ZERO else g_c
-        yy = -g_r if g_r < _ZERO else g_r
-        ax = -xx if xx < _ZERO else xx
-        lo = ax if ax < yy else yy
-        hi = yy if ax < yy else ax
-        hi = hi if hi > _ZERO else _ONE
-        r = np.float32(lo / hi)
-        r2 = r * r
-        a = r * (_A1 + r2 * (_A3 + r2 * (_A5 + r2 * (_A7 + r2 * (_A9 + r2 * (_A11 + r2 * (_A13 + r2 * _A15)))))))
-        a = _HALF_PI - a if ax < yy else a
-        a = _PI - a if xx < _ZERO else a
-        u = a * scale
-        b = np.int32(u)
-        f = u - np.float32(b)
-        near = (f < _EDGE_MARGIN) | (f > _ONE - _EDGE_MARGIN) | (u >= edge_hi)
-        b = np.int32(-1) if near else b
-        b = (s45 if xx > _ZERO else s135) if ax == yy else b
-        b = s90 if g_c == _ZERO else b
+        b = _fast_bin(g_r, g_c, scale, edge_hi, s90, s45, s135)
         b = np.int32(0) if g_r == _ZERO else b
         lowest = min(lowest, b)
         pos[p] = b
