@@ -376,7 +376,6 @@ def _softmax_sgd(X, y, *, classes: int, epochs: int, reg: float, seed: int = 0):
 
 def bench_study(archive: Optional[Path], quick: bool) -> dict:
     """Which feature set gives the best linear (softmax) test accuracy on the shared CIFAR-10."""
-    import numpy as np
 
     from linviz.features import FeaturePipeline
 

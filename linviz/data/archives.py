@@ -20,7 +20,7 @@ import os
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Iterator, Optional
 
 from linviz.data.images import MAX_FILE_BYTES, is_hidden
 from linviz.errors import DatasetError

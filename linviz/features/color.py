@@ -62,6 +62,29 @@ def _histogram_of_bins(k_buf, wi_buf, n, bins, row, part):
         row[:] = np.float32(1.0 / bins)
 
 
+@kernel(inline="always")
+def hue_and_chroma(r, g, b):
+    """HSV hue in sextants [0, 6) and chroma (max - min) of one float32 RGB pixel.
+
+    Branch-free (the numerator and offset of the hexcone sector are chosen by selects) so
+    that the callers' pixel loops vectorize; a gray pixel (chroma 0) gets hue 0. Shared by
+    ``hue_histogram`` and the fused HOG + hue kernel, which must agree bit for bit.
+    """
+    zero = np.float32(0.0)
+    mx = max(r, max(g, b))
+    mn = min(r, min(g, b))
+    d = mx - mn
+    dd = d if d > zero else np.float32(1.0)
+    num = r - g
+    off = np.float32(4.0)
+    num = b - r if mx == g else num
+    off = np.float32(2.0) if mx == g else off
+    num = g - b if mx == r else num
+    off = zero if mx == r else off
+    h = num / dd + off
+    return (h + np.float32(6.0) if h < zero else h), d
+
+
 @kernel(error_model="numpy")
 def _hsv_histogram_one(img, row, bins, which, h_buf, w_buf, k_buf, wi_buf, part):
     """Histogram of one image into ``row``; ``h_buf``, ``w_buf`` (float32), ``k_buf``,
@@ -81,19 +104,7 @@ def _hsv_histogram_one(img, row, bins, which, h_buf, w_buf, k_buf, wi_buf, part)
             r = np.float32(flat[3 * p])
             g = np.float32(flat[3 * p + 1])
             b = np.float32(flat[3 * p + 2])
-            mx = max(r, max(g, b))
-            mn = min(r, min(g, b))
-            d = mx - mn
-            dd = d if d > zero else one
-            # numerator and offset of the hexcone sector, chosen without branches
-            num = r - g
-            off = np.float32(4.0)
-            num = b - r if mx == g else num
-            off = np.float32(2.0) if mx == g else off
-            num = g - b if mx == r else num
-            off = zero if mx == r else off
-            h = num / dd + off
-            h = h + np.float32(6.0) if h < zero else h
+            h, d = hue_and_chroma(r, g, b)
             h_buf[p] = h * to_bins
             w_buf[p] = d
     elif which == SATURATION:

@@ -63,8 +63,8 @@ import math
 import numpy as np
 
 from linviz.errors import LinvizError
-from linviz.features.color import _histogram_of_bins
-from linviz.features._images import as_gray_float_batch, as_rgb_batch, batch_parts, is_rgb_uint8
+from linviz.features.color import _histogram_of_bins, hue_and_chroma
+from linviz.features._images import as_gray_float_batch, as_rgb_batch, is_rgb_uint8
 from linviz.numba_setup import kernel, prange
 
 BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")  # scikit-image's, and its parity tests
@@ -317,8 +317,8 @@ def _luma_hue_pass(img, L, off, hue_bins, k_buf, wi_buf):
     and, when ``hue_bins`` > 0, each pixel's hue bin and chroma vote into ``k_buf``/``wi_buf``.
 
     Fusing the two reads the interleaved channels once (splitting them costs more than the
-    arithmetic). The hue is the same float32 computation as ``color._hsv_histogram_one``,
-    operation for operation, so the histogram is bit-identical to ``hue_histogram``.
+    arithmetic). The hue is ``color.hue_and_chroma``, as in ``hue_histogram``, so the
+    histogram is bit-identical to it.
     """
     flat = img.reshape(-1)
     n = img.shape[0] * img.shape[1]
@@ -327,8 +327,6 @@ def _luma_hue_pass(img, L, off, hue_bins, k_buf, wi_buf):
     # loop would not vectorize
     dst = L[off:off + n]
     if hue_bins > 0:
-        zero = np.float32(0.0)
-        one = np.float32(1.0)
         to_bins = np.float32(hue_bins) / np.float32(6.0)
         last = np.int32(hue_bins - 1)
         for p in range(n):
@@ -336,18 +334,7 @@ def _luma_hue_pass(img, L, off, hue_bins, k_buf, wi_buf):
             g = np.float32(flat[3 * p + 1])
             b = np.float32(flat[3 * p + 2])
             dst[p] = (_W_R * r + _W_G * g) + _W_B * b
-            mx = max(r, max(g, b))
-            mn = min(r, min(g, b))
-            d = mx - mn
-            dd = d if d > zero else one
-            num = r - g
-            sector = np.float32(4.0)
-            num = b - r if mx == g else num
-            sector = np.float32(2.0) if mx == g else sector
-            num = g - b if mx == r else num
-            sector = zero if mx == r else sector
-            h = num / dd + sector
-            h = h + np.float32(6.0) if h < zero else h
+            h, d = hue_and_chroma(r, g, b)
             k_buf[p] = min(np.int32(h * to_bins), last)
             wi_buf[p] = np.int32(d)
     else:

@@ -5,16 +5,14 @@ Includes hostile files: a pickle that would run a command must be refused withou
 
 from __future__ import annotations
 
-import io
 import os
 import pickle
-import tarfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from data_testfiles import BATCH_NAMES, batch_bytes, meta_bytes, official_pickle, write_batches, write_tarball  # noqa: F401
+from data_testfiles import batch_bytes, official_pickle, write_batches, write_tarball
 from linviz.data import CIFAR10_CLASSES, find_cifar10, load_dataset
 from linviz.data.cifar10 import unpickle_batch
 from linviz.errors import DatasetError
