@@ -191,6 +191,14 @@ def _block_gradient(G, X, rows, dWt, d0, d1):
                 g4 * X[r4, d] + g5 * X[r5, d] + g6 * X[r6, d] + g7 * X[r7, d])
 
 
+@kernel(inline="always")
+def _reg_term(Wt, dWt, want_grad, reg, reg_code, elastic_beta, n_reg):
+    """reg * R(W); with ``want_grad`` it also starts dWt as the regularizer's gradient."""
+    if want_grad:
+        return _regularize(Wt, dWt, reg, reg_code, elastic_beta, n_reg)
+    return _reg_value(Wt, reg, reg_code, elastic_beta, n_reg)
+
+
 @kernel(fastmath=_FAST)
 def svm_batch(Wt, X, y, idx, delta, squared, reg, reg_code, elastic_beta, n_reg, want_grad, dWt):
     """Multiclass SVM loss of the rows ``idx`` (mean over them) plus reg*R(W); gradient into dWt.
@@ -200,10 +208,7 @@ def svm_batch(Wt, X, y, idx, delta, squared, reg, reg_code, elastic_beta, n_reg,
     """
     C, D = Wt.shape
     B = idx.shape[0]
-    if want_grad:
-        reg_loss = _regularize(Wt, dWt, reg, reg_code, elastic_beta, n_reg)
-    else:
-        reg_loss = _reg_value(Wt, reg, reg_code, elastic_beta, n_reg)
+    reg_loss = _reg_term(Wt, dWt, want_grad, reg, reg_code, elastic_beta, n_reg)
     rows = np.empty(BLOCK, np.int64)
     S = np.empty((BLOCK, C), Wt.dtype)
     G = np.zeros((BLOCK, C), Wt.dtype)
@@ -276,10 +281,7 @@ def softmax_batch(Wt, X, y, idx, reg, reg_code, elastic_beta, n_reg, want_grad, 
     """
     C, D = Wt.shape
     B = idx.shape[0]
-    if want_grad:
-        reg_loss = _regularize(Wt, dWt, reg, reg_code, elastic_beta, n_reg)
-    else:
-        reg_loss = _reg_value(Wt, reg, reg_code, elastic_beta, n_reg)
+    reg_loss = _reg_term(Wt, dWt, want_grad, reg, reg_code, elastic_beta, n_reg)
     rows = np.empty(BLOCK, np.int64)
     S = np.empty((BLOCK, C), Wt.dtype)
     G = np.zeros((BLOCK, C), Wt.dtype)
