@@ -119,3 +119,20 @@ def call_near_fifo():
         return outcome.get("value")
 
     return call
+
+
+@pytest.fixture
+def private_null_device(tmp_path):
+    """A character device like /dev/null, in tmp_path: what a writer test may aim at.
+
+    Never point a writer at the real /dev/null in a test: a regression, run as root,
+    replaces the machine's /dev/null with a regular file.
+    """
+    import stat as stat_module
+
+    path = tmp_path / "null-device"
+    try:
+        os.mknod(path, stat_module.S_IFCHR | 0o666, os.makedev(1, 3))
+    except (PermissionError, OSError) as exc:
+        pytest.skip(f"cannot create a device node here ({exc})")
+    return path
