@@ -24,7 +24,7 @@ TRAINING_SETTINGS = {"loss": "softmax", "reg": 1e-3, "reg_type": "l2", "optimize
 
 def _headless(features, prepared, settings: dict) -> float:
     """Samples per wall-clock second of a plain loop over the training generator."""
-    from linviz.gui.session import make_training_config
+    from linviz.gui.jobs import make_training_config
     from linviz.training import train
 
     config = make_training_config(settings)
@@ -82,19 +82,19 @@ def _in_window(window, features, prepared, settings: dict, app) -> dict:
 
     panel = window.training_panel
     panel.apply_settings(settings)
-    window._set_data(prepared)
+    window.bench.set_data(prepared)
     window.features_panel.set_spec_text(features.spec_text)  # Train then reuses these features
-    window._set_features(features)
+    window.bench.set_features(features)
     window.gallery_view.select("validation", 0)
     probe = _StallProbe()
     app.processEvents()
-    draws_before = window.redraw_count
+    draws_before = window.training.redraw_count
     probe.start()
     start = time.perf_counter()
     # Wait in a real event loop (a processEvents() busy loop would itself steal the GIL).
     loop = QEventLoop()
     window.runner.finished.connect(loop.quit)
-    window.train()
+    window.training.train()
     if window.runner.busy:
         loop.exec()
     window.runner.finished.disconnect(loop.quit)
@@ -111,7 +111,7 @@ def _in_window(window, features, prepared, settings: dict, app) -> dict:
         "samples_per_second": wall_rate,
         "max_stall_ms": 1000 * max(gaps),
         "p99_gap_ms": 1000 * float(np.percentile(gaps, 99)),
-        "redraws_per_second": (window.redraw_count - draws_before) / wall,
+        "redraws_per_second": (window.training.redraw_count - draws_before) / wall,
         "seconds": wall,
     }
 
@@ -147,7 +147,7 @@ def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, sa
     settings_file = QSettings(os.path.join(os.environ.get("TMPDIR", "/tmp"), "linviz-bench.ini"),
                               QSettings.Format.IniFormat)
     window = MainWindow("demo", settings=settings_file)
-    window._warmup_state = "done"
+    window.queue.warmup_state = "done"
     window.resize(1400, 900)
     window.show()
     app.processEvents()
@@ -205,7 +205,8 @@ class _QuietContext:
 def prepare_bench_data(archive, quick: bool, spec: str = "hog+hue"):
     """CIFAR-10 from the shared archive when given (else the demo set), split and featurized."""
     from linviz.data import load_dataset
-    from linviz.gui.session import SplitSettings, extract_features, prepare_splits
+    from linviz.gui.jobs import extract_features, prepare_splits
+    from linviz.gui.session import SplitSettings
 
     dataset = load_dataset(str(archive) if archive is not None else "demo")
     # The app's default split: every training image (49,000 on CIFAR-10), so that epochs are as

@@ -71,8 +71,10 @@ def main(argv=None) -> int:
         box = window.training_panel.loss_box
         box.setCurrentIndex(box.findData(args.loss))
     if args.drop:
-        window.add_user_images(args.drop)
-    window.train()
+        window.user_images.add(args.drop)
+        while window.runner.quick.busy:
+            pump(0.05)
+    window.training.train()
     pump(args.seconds)
     if args.tab:
         window.docks[args.tab].raise_()

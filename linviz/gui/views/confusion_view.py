@@ -8,17 +8,22 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from linviz.gui.pictures import SEQUENTIAL_LUT
-
+from linviz.gui.redraw import Redraw
 from linviz.gui.views.plot_style import outward_ticks
+
+REDRAW_MS = 250
+CAPTION = "Confusion matrix (validation): rows true, columns predicted; click a cell"
 
 
 class ConfusionView(QWidget):
+    """Draws counts (``set_counts``); bound to a workbench, its model's validation counts."""
+
     cellClicked = Signal(int, int)  # true class, predicted class
 
-    def __init__(self, parent=None):
+    def __init__(self, bench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("confusionView")
-        self.caption = QLabel("Confusion matrix (validation): rows true, columns predicted; click a cell")
+        self.caption = QLabel(CAPTION)
         self.caption.setWordWrap(True)
         self.caption.setObjectName("viewCaption")
         self.plot = pg.PlotWidget()
@@ -41,6 +46,28 @@ class ConfusionView(QWidget):
         self._class_names: list[str] = []
         self.counts: np.ndarray | None = None
         self.plot.scene().sigMouseClicked.connect(self._on_clicked)
+        self._bench = bench
+        self._drawn = None
+        if bench is not None:
+            self._redraw = Redraw(bench, self._on_model, REDRAW_MS)
+            bench.data_changed.connect(self._on_data)
+            bench.model_changed.connect(self._redraw)
+
+    def _on_data(self, prepared) -> None:
+        self.clear()
+        if prepared is not None:
+            self.set_classes(prepared.class_names)  # its text items exist before training starts
+
+    def _on_model(self, model) -> None:
+        evaluation = model.evaluation if model is not None else None
+        if evaluation is None:
+            self._drawn = None
+            self.clear()
+            if model is not None and not self._bench.data.has_validation:
+                self.caption.setText("Confusion matrix: no validation split (Data: Validation images)")
+        elif evaluation is not self._drawn:
+            self._drawn = evaluation
+            self.set_counts(evaluation.confusion, self._bench.class_names)
 
     def set_classes(self, class_names: list[str]) -> None:
         if class_names == self._class_names:
@@ -89,6 +116,7 @@ class ConfusionView(QWidget):
         self.image.clear()
         for text in self._texts:
             text.setText("")
+        self.caption.setText(CAPTION)
 
     @Slot(object)
     def _on_clicked(self, event) -> None:

@@ -6,18 +6,24 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from linviz.gui.redraw import Redraw
 from linviz.gui.views.plot_style import outward_ticks
 
 TRUE_BRUSH = pg.mkBrush(40, 160, 70)
 TOP_BRUSH = pg.mkBrush(220, 120, 0)
 OTHER_BRUSH = pg.mkBrush(120, 150, 200)
+REDRAW_MS = 200
+HINT = "Select an image (gallery or your images) to see how the model scores it"
 
 
 class ProbabilitiesView(QWidget):
-    def __init__(self, parent=None):
+    """Draws per-class values (``set_values``); bound to a workbench, those of the selected
+    image under the current model (softmax probabilities, or SVM scores labelled as such)."""
+
+    def __init__(self, bench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("probabilitiesView")
-        self.caption = QLabel("Select an image (gallery or your images) to see how the model scores it")
+        self.caption = QLabel(HINT)
         self.caption.setWordWrap(True)
         self.caption.setObjectName("viewCaption")
         self.plot = pg.PlotWidget()
@@ -42,6 +48,36 @@ class ProbabilitiesView(QWidget):
         self.kind = ""
         self._extent = (0.0, 1.0)  # the data the x range shows; the value labels get room beside it
         item.getViewBox().sigResized.connect(self._fit_x_range)
+        self._bench = bench
+        if bench is not None:
+            self._redraw = Redraw(bench, self.show_selection, REDRAW_MS)
+            bench.data_changed.connect(self._on_data)
+            bench.selection_changed.connect(self.show_selection)
+            bench.model_changed.connect(self._redraw)
+            bench.user_images_changed.connect(self.show_selection)
+
+    def _on_data(self, prepared) -> None:
+        if prepared is not None:
+            self.set_classes(prepared.class_names)
+
+    def show_selection(self, *_) -> None:
+        """The selected image's values under the current model, or what to do to see them."""
+        bench = self._bench
+        selected = bench.selected_image()
+        model = bench.model
+        if selected is None:
+            self.clear(HINT)
+        elif model is None or selected.x is None or model.W.shape[0] != len(selected.x):
+            self.clear(f"{selected.caption}: train a model to see its class scores")
+        else:
+            from linviz.models import softmax
+
+            scores = model.scores(selected.x[None])
+            if model.loss == "softmax":
+                self.set_values(softmax(scores)[0], bench.class_names, "probabilities", selected.true_class,
+                                selected.caption)
+            else:
+                self.set_values(scores[0], bench.class_names, "scores", selected.true_class, selected.caption)
 
     def set_classes(self, class_names: list[str]) -> None:
         if class_names == self._class_names:
