@@ -112,6 +112,7 @@ def inside_job(W, x, true_class, compare, model_options, delta, pipeline, image,
         y = top if assumed else int(true_class)
         options = dict(model_options)
         loss = options.pop("loss")
+        options.pop("delta")  # the lab's own Δ (editable) replaces the model's
         breakdown = score_breakdown(W, x, y, loss=loss, delta=delta, **options)
         other = compare if compare is not None else int(np.argsort(scores)[-2]) if len(scores) > 1 else top
         mean_loss = None
@@ -208,6 +209,7 @@ class InsideImageLab(Lab):
         bars_item.getViewBox().setMouseEnabled(x=False, y=False)
         bars_item.getViewBox().invertY(True)
         bars_item.setLabel("bottom", "contribution to the score")
+        bars_item.getAxis("bottom").enableAutoSIPrefix(False)
         self.bar_item = pg.BarGraphItem(x0=[], y=[], height=0.6, width=[], brushes=[])
         bars_item.addItem(self.bar_item)
         self.score_marks = pg.ScatterPlotItem(symbol="d", size=10, brush=pg.mkBrush(20, 20, 20))
