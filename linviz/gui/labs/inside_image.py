@@ -34,13 +34,14 @@ BIAS_COLOR = (127, 127, 127)
 
 SVM_COLUMNS = [("class", "The class; ✔ marks the true class (or the one assumed true for a dropped image)"),
                ("score s_j", "s_j = w_j · x + b_j: the class's weights times the features, plus its bias"),
-               ("margin s_j − s_y + Δ", "How far class j comes within Δ of the true class's score (no term for y)"),
-               ("hinge max(0, ·)", "This class's share of the SVM loss: positive when it is within Δ of the true class")]
+               ("margin\ns_j − s_y + Δ", "How far class j comes within Δ of the true class's score (no term for y)"),
+               ("hinge\nmax(0, margin)", "This class's share of the SVM loss: positive when it is within Δ of the "
+                                         "true class")]
 SOFTMAX_COLUMNS = [("class", "The class; ✔ marks the true class (or the one assumed true for a dropped image)"),
                    ("score s_j", "s_j = w_j · x + b_j: the class's weights times the features, plus its bias"),
                    ("e^(s_j − max s)", "Unnormalized probability, shifted by the top score so nothing overflows "
                                        "(the shift cancels when normalizing)"),
-                   ("probability", "p_j = e^(s_j) / Σ_k e^(s_k): the softmax"),
+                   ("p_j", "The probability p_j = e^(s_j) / Σ_k e^(s_k): the softmax"),
                    ("−ln p_j", "The loss if j were the true class (natural log); the true class's is L_i")]
 
 # The lecture's 4-pixel cat (CS231n, linear classification): W rows cat, dog, ship.
@@ -71,12 +72,12 @@ def short_block_name(name: str) -> str:
     kind, _, rest = name.partition(":")
     params = dict(p.split("=", 1) for p in rest.split(":") if "=" in p)
     if kind == "hog":
-        return f"HOG {params.get('cell', '?')}px"
+        return f"HOG {params.get('cell', '?')}"
     if kind == "raw":
         return "pixels (gray)" if params.get("gray") not in (None, "0") else "pixels"
     if kind == "layout":
-        return f"layout {params.get('grid', '')}x{params.get('grid', '')}"
-    return {"hue": "hue hist.", "sat": "sat. hist.", "val": "value hist."}.get(kind, kind)
+        return "layout"
+    return {"hue": "hue", "sat": "sat.", "val": "value"}.get(kind, kind)
 
 
 def evidence_picture(image: np.ndarray, rows: list, block_kinds: list) -> tuple:
@@ -129,8 +130,10 @@ def inside_job(W, x, true_class, compare, model_options, delta, pipeline, image,
                 (f"{names[top]} − {names[other]}", evidence(W[:, top] - W[:, other], x, pipeline))]
         blocks = pipeline.blocks
         picture, layout = evidence_picture(image, rows, [b.kind for b in blocks])
+        stagger = len(blocks) > 4  # long rows of narrow tiles: alternate two label lines (as drawn)
         labels = [("image", *_above(layout, 0, 0))]
-        labels += [(short_block_name(b.name), *_above(layout, 0, k + 1)) for k, b in enumerate(blocks)]
+        labels += [(short_block_name(b.name), *_above(layout, 0, k + 1, lift=stagger and k % 2 == 0))
+                   for k, b in enumerate(blocks)]
         labels += [(f"{label}  ({ev.score:+.2f})", *_left(layout, r)) for r, (label, ev) in enumerate(rows)]
         return InsideResult(breakdown, list(names), assumed, caption, None if mean_loss is None else float(mean_loss),
                             split_text, rows, picture, layout, labels, [b.name for b in blocks])
@@ -138,9 +141,9 @@ def inside_job(W, x, true_class, compare, model_options, delta, pipeline, image,
     return job
 
 
-def _above(layout, row, col):
+def _above(layout, row, col, lift=False):
     y, x = layout.origin(row, col)
-    return x + layout.tile_w / 2, y - 1, "top"
+    return x + layout.tile_w / 2, y - 1 - (0.28 * layout.tile_h if lift else 0.0), "top"
 
 
 def _left(layout, row):
@@ -180,24 +183,25 @@ class InsideImageLab(Lab):
         self.table = QTableWidget(0, 4)
         self.table.setObjectName("scoreTable")
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)  # ten classes fit without scrolling
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setStretchLastSection(False)
         self.totals = QLabel("")
         self.totals.setWordWrap(True)
         self.totals.setObjectName("lossTotals")
         self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.table, 1)
-        left_layout.addWidget(self.totals)
+        numbers = QWidget()
+        numbers_layout = QVBoxLayout(numbers)
+        numbers_layout.setContentsMargins(0, 0, 0, 0)
+        numbers_layout.addWidget(self.table, 1)
+        numbers_layout.addWidget(self.totals)
 
         self.evidence_view = QWidget()
         self.evidence_view.setObjectName("evidenceView")
-        self.evidence_caption = QLabel("Evidence: where each score comes from (red for the class, blue against; "
-                                       "each column on one scale). The bars add the blocks and the bias up to the score.")
+        self.evidence_caption = QLabel("Evidence maps: where each score comes from, drawn on what each feature "
+                                       "block describes (red: for the class, blue: against; one scale per column)")
         self.evidence_caption.setWordWrap(True)
         self.evidence_caption.setObjectName("viewCaption")
         self.mosaic = MosaicView()
@@ -218,19 +222,36 @@ class InsideImageLab(Lab):
         self.legend = QLabel("")
         self.legend.setWordWrap(True)
         self.legend.setObjectName("viewCaption")
-        right_layout = QVBoxLayout(self.evidence_view)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.evidence_caption)
-        right_layout.addWidget(self.mosaic, 3)
-        right_layout.addWidget(self.bars, 1)
-        right_layout.addWidget(self.legend)
+        totals_box = QWidget()
+        totals_layout = QVBoxLayout(totals_box)
+        totals_layout.setContentsMargins(0, 0, 0, 0)
+        bars_caption = QLabel("Each score as a sum: every feature block's share plus the bias (◆ = the score)")
+        bars_caption.setWordWrap(True)
+        bars_caption.setObjectName("viewCaption")
+        totals_layout.addWidget(bars_caption)
+        totals_layout.addWidget(self.bars, 1)
+        totals_layout.addWidget(self.legend)
+        evidence_layout = QVBoxLayout(self.evidence_view)
+        evidence_layout.setContentsMargins(0, 0, 0, 0)
+        evidence_layout.addWidget(self.evidence_caption)
+        evidence_layout.addWidget(self.mosaic, 1)
 
-        split = QSplitter(Qt.Orientation.Horizontal)
+        # The numbers and the stacked bar side by side above, the maps below at full width:
+        # the maps need width (a column per feature block), the table needs height.
+        upper = QSplitter(Qt.Orientation.Horizontal)
+        upper.setObjectName("insideNumbersSplitter")
+        upper.setChildrenCollapsible(False)
+        upper.addWidget(numbers)
+        upper.addWidget(totals_box)
+        upper.setStretchFactor(0, 3)
+        upper.setStretchFactor(1, 2)
+        upper.setSizes([560, 340])
+        split = QSplitter(Qt.Orientation.Vertical)
         split.setObjectName("insideSplitter")
         split.setChildrenCollapsible(False)
-        split.addWidget(left)
+        split.addWidget(upper)
         split.addWidget(self.evidence_view)
-        split.setSizes([420, 560])
+        split.setSizes([330, 330])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)
@@ -318,7 +339,9 @@ class InsideImageLab(Lab):
                              f"top class {names[b.predicted_class]}")
         self._fill_table(b, names, assumed)
         self._show_totals(b, result, names)
-        self.mosaic.set_mosaic(result.picture, result.layout, margin_top=0.3 * TILE, margin_left=2.2 * TILE)
+        staggered = len(result.block_names) > 4
+        self.mosaic.set_mosaic(result.picture, result.layout, margin_top=(0.75 if staggered else 0.4) * TILE,
+                               margin_left=2.2 * TILE)
         self.mosaic.set_labels(result.labels)
         self._draw_bars(result)
 
@@ -390,8 +413,7 @@ class InsideImageLab(Lab):
         item.enableAutoRange(axis="x")
         names = [short_block_name(n) for n in result.block_names] + ["bias (means folded in)"]
         colors = [BLOCK_COLORS[k % len(BLOCK_COLORS)] for k in range(len(result.block_names))] + [BIAS_COLOR]
-        self.legend.setText("  ".join(f'<span style="color:rgb{c}">■</span> {n}' for n, c in zip(names, colors))
-                            + "  ◆ score")
+        self.legend.setText("  ".join(f'<span style="color:rgb{c}">■</span>&nbsp;{n}' for n, c in zip(names, colors)))
 
     def _show_nothing(self, message: str) -> None:
         self.result = None
