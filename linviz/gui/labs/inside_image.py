@@ -331,11 +331,10 @@ class InsideImageLab(Lab):
             return
         result = outcome.result
         self.result = result
-        model = self.bench.model
         b = result.breakdown
         names = result.class_names
         assumed = " (assumed)" if result.assumed else ""
-        self.caption.setText(f"{result.caption}: {model.loss} model · true class {names[b.true_class]}{assumed} · "
+        self.caption.setText(f"{result.caption}: {b.loss} model · true class {names[b.true_class]}{assumed} · "
                              f"top class {names[b.predicted_class]}")
         self._fill_table(b, names, assumed)
         self._show_totals(b, result, names)
@@ -416,6 +415,7 @@ class InsideImageLab(Lab):
         self.legend.setText("  ".join(f'<span style="color:rgb{c}">■</span>&nbsp;{n}' for n, c in zip(names, colors)))
 
     def _show_nothing(self, message: str) -> None:
+        self.cancel("breakdown")
         self.result = None
         self.caption.setText(message)
         self.table.setRowCount(0)

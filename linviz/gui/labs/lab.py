@@ -53,3 +53,7 @@ class Lab(QWidget):
     def submit(self, kind: str, job, on_done) -> None:
         """``job(ctx)`` on the quick lane; a newer request of the same kind replaces it."""
         self.runner.quick.submit(f"{self.object_name}:{kind}", job, on_done)
+
+    def cancel(self, kind: str) -> None:
+        """Drop the pending or running request of ``kind``: its answer would be stale."""
+        self.runner.quick.cancel(f"{self.object_name}:{kind}")

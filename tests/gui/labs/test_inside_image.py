@@ -123,3 +123,16 @@ def test_the_lecture_example_reproduces_the_lectures_scores(make_window, wait_qu
     lab.lecture_button.setChecked(True)
     np.testing.assert_allclose(table_column(lab, 1), [-96.8, 437.9, 60.75], atol=1e-9)
     assert "61.95" in lab.caption.text()
+
+
+def test_an_answer_for_a_model_that_is_gone_is_never_shown(make_window, wait_idle, wait_quick):
+    window = make_window("demo")
+    train_demo(window, wait_idle)
+    window.bench.select(Selection("validation", 2))
+    lab = show_lab(window, wait_quick)
+    window.bench.select(Selection("validation", 4))  # a request is on its way...
+    window.bench.clear_model()  # ...and its model goes before the answer arrives
+    wait_quick(window)
+    assert lab.result is None and lab.table.rowCount() == 0
+    assert "train a model" in lab.caption.text()
+    assert not window.error_messages, window.error_messages
