@@ -169,7 +169,7 @@ class MainWindow(QMainWindow):
         """Every lab module under linviz/gui/labs becomes a tab; the window knows no lab by name."""
         self.labs = []
         for lab_class in lab_classes():
-            lab = lab_class(self.bench, self.runner)
+            lab = lab_class(self.bench, self.queue)
             self.labs.append(lab)
             self.view_tabs.addTab(lab, lab.title)
 

@@ -98,6 +98,11 @@ class JobQueue(QObject):
         self.runner.cancel()
         return False
 
+    @property
+    def quick(self):
+        """The quick lane (short jobs beside the heavy one; see linviz.gui.worker)."""
+        return self.runner.quick
+
     @Slot()
     def cancel(self) -> None:
         """Cancel (or stop: a training job's ``on_cancel`` stops its loop) the running job."""

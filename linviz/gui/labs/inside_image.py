@@ -156,8 +156,8 @@ class InsideImageLab(Lab):
     order = 10
     object_name = "insideImageLab"
 
-    def __init__(self, bench, runner, parent=None):
-        super().__init__(bench, runner, parent)
+    def __init__(self, bench, jobs, parent=None):
+        super().__init__(bench, jobs, parent)
         self.result: Optional[InsideResult] = None
         self.caption = QLabel("")
         self.caption.setWordWrap(True)

@@ -1,4 +1,4 @@
-"""The base of every lab: the workbench, the job runner, and "hidden labs compute nothing"."""
+"""The base of every lab: the workbench, the jobs, and "hidden labs compute nothing"."""
 
 from __future__ import annotations
 
@@ -12,17 +12,19 @@ REFRESH_MS = 300  # while training, a lab follows the model a few times a second
 class Lab(QWidget):
     """Subclasses set ``title`` (the tab's text), ``order`` (its place among the tabs) and
     ``object_name``, connect the workbench signals they show to :meth:`request_refresh`, and
-    implement :meth:`refresh`. ``submit`` runs a job on the quick lane under the lab's name."""
+    implement :meth:`refresh`. ``submit`` runs a job on the quick lane under the lab's name;
+    ``self.jobs.run(...)`` runs a long one on the heavy lane, with progress and Cancel in the
+    status bar, one at a time (the user is told when another job is running)."""
 
     title = "Lab"
     order = 100
     object_name = "lab"
 
-    def __init__(self, bench, runner, parent=None):
+    def __init__(self, bench, jobs, parent=None):
         super().__init__(parent)
         self.setObjectName(self.object_name)
         self.bench = bench
-        self.runner = runner
+        self.jobs = jobs  # the JobQueue: .run(...) on the heavy lane, .quick for short jobs
         self._stale = True
         self._refresh_soon = Redraw(bench, self._refresh_if_visible, REFRESH_MS)
 
@@ -52,8 +54,8 @@ class Lab(QWidget):
 
     def submit(self, kind: str, job, on_done) -> None:
         """``job(ctx)`` on the quick lane; a newer request of the same kind replaces it."""
-        self.runner.quick.submit(f"{self.object_name}:{kind}", job, on_done)
+        self.jobs.quick.submit(f"{self.object_name}:{kind}", job, on_done)
 
     def cancel(self, kind: str) -> None:
         """Drop the pending or running request of ``kind``: its answer would be stale."""
-        self.runner.quick.cancel(f"{self.object_name}:{kind}")
+        self.jobs.quick.cancel(f"{self.object_name}:{kind}")
