@@ -233,3 +233,20 @@ def test_a_one_class_folder_says_why_it_cannot_train(make_window, wait_idle, tmp
     wait_idle(window)
     assert len(window.error_messages) == count + 1 and "at least 2" in window.error_messages[-1]
     assert window.findChild(QPushButton, "trainButton").isEnabled()
+
+
+def test_no_validation_images_means_no_validation_split(make_window, wait_idle):
+    window = make_window("demo")
+    window.data_panel.set_split_values(0, 0)
+    window.data.apply_split_settings()
+    wait_idle(window)
+    data = window.bench.data
+    assert len(data.val.labels) == 0 and len(data.train.labels) == len(data.dataset.train.labels)
+    assert "No validation split" in window.data_panel.sizes_label.text()
+    quick_training(window, epochs=2)
+    window.training.train()
+    wait_idle(window)
+    assert not window.error_messages, window.error_messages
+    assert window.bench.model is not None and window.bench.model.evaluation is None  # nothing scored on test
+    assert "no validation split" in window.confusion_view.caption.text()
+    assert window.accuracy_view.point_count == 2

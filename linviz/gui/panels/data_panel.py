@@ -103,7 +103,11 @@ class DataPanel(QWidget):
         self.source_label.setText(source)
         self.source_label.setToolTip(source)
         test_text = f"{len(test_labels):,}" if test_labels is not None else "none"
-        self.sizes_label.setText(f"train {len(train_labels):,} · validation {len(val_labels):,} · test {test_text}")
+        sizes = f"train {len(train_labels):,} · validation {len(val_labels):,} · test {test_text}"
+        if len(val_labels) == 0:
+            sizes += ("\nNo validation split: training keeps its last weights, and nothing is chosen "
+                      "on test images (they are scored only when you ask)")
+        self.sizes_label.setText(sizes)
         self.class_table.setRowCount(n)
         for i, name in enumerate(class_names):
             self.class_table.setItem(i, 0, QTableWidgetItem(name))
