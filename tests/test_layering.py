@@ -1,4 +1,6 @@
-"""The layering rule: nothing outside linviz.gui imports Qt or pyqtgraph."""
+"""The layering rules: nothing outside linviz.gui imports Qt or pyqtgraph, and no module imports
+from a layer above its own (errors/paths/progress < data, features < models < training <
+explore < gui < cli/bench)."""
 
 import subprocess
 import sys
@@ -37,3 +39,58 @@ def test_core_imports_without_qt():
     )
     assert result.returncode == 0, result.stderr
     assert int(result.stdout.split()[0]) >= 5
+
+
+# Each layer imports only layers below it (and itself). Lower number = lower layer.
+LAYERS = {
+    "linviz": 0, "linviz.errors": 0, "linviz.paths": 0, "linviz.progress": 0, "linviz.numba_setup": 0,
+    "linviz.data": 1, "linviz.features": 1,
+    "linviz.models": 2,
+    "linviz.training": 3,
+    "linviz.explore": 4,
+    "linviz.gui": 5,
+    "linviz.cli": 6, "linviz.bench": 6,
+}
+
+
+def _layer(module: str) -> int:
+    parts = module.split(".")
+    for k in range(len(parts), 0, -1):
+        name = ".".join(parts[:k])
+        if name in LAYERS:
+            return LAYERS[name]
+    raise AssertionError(f"{module} is in no layer: add it to LAYERS")
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(REPO_ROOT).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def test_no_module_imports_from_a_layer_above_it():
+    import ast
+
+    upward = []
+    for path in sorted((REPO_ROOT / "linviz").rglob("*.py")):
+        module = _module_name(path)
+        own = _layer(module)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                if name.split(".")[0] == "linviz" and name != "linviz" and _layer(name) > own:
+                    upward.append(f"{module} imports {name}")
+    assert not upward, upward
+
+
+def test_layers_cover_every_package():
+    for path in (REPO_ROOT / "linviz").iterdir():
+        if path.suffix == ".py" or (path.is_dir() and (path / "__init__.py").exists()):
+            _layer(_module_name(path if path.suffix == ".py" else path / "__init__.py"))

@@ -1,13 +1,12 @@
-"""linviz.models: the SVM and softmax losses, regularizers, LinearClassifier, kNN, model files."""
+"""linviz.models: the SVM and softmax losses, regularizers, kNN, model files."""
 
 from linviz.models.knn import KNearestNeighbor, cross_validate_knn, pairwise_distances
-from linviz.models.linear_classifier import LinearClassifier, softmax
-from linviz.models.losses import LOSSES, LossFunction, softmax_loss, svm_loss
+from linviz.models.losses import LOSSES, LossFunction, softmax, softmax_loss, svm_loss
 from linviz.models.model_file import ImagePrediction, SavedModel, load_model, save_model
 from linviz.models.regularizers import REG_TYPES, regularization
 
 __all__ = [
-    "ImagePrediction", "KNearestNeighbor", "LOSSES", "LinearClassifier", "LossFunction", "REG_TYPES",
+    "ImagePrediction", "KNearestNeighbor", "LOSSES", "LossFunction", "REG_TYPES",
     "SavedModel", "cross_validate_knn", "load_model", "pairwise_distances", "regularization",
     "save_model", "softmax", "softmax_loss", "svm_loss",
 ]

@@ -119,3 +119,10 @@ def svm_loss(W, X, y, reg, delta=1.0, *, squared=False, reg_type="l2", elastic_b
 def softmax_loss(W, X, y, reg, *, reg_type="l2", elastic_beta=1.0, n_reg_rows=None):
     """Softmax loss ``mean_i -ln(e^{s_{y_i}} / sum_j e^{s_j}) + reg*R(W)``. Returns ``(loss, dW)``."""
     return LossFunction("softmax", reg, reg_type, elastic_beta, 1.0, False, n_reg_rows)(W, X, y)
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, shifted by the row maximum so that no exp() overflows."""
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)

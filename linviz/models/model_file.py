@@ -168,7 +168,7 @@ class SavedModel:
     def values_of_scores(self, scores: np.ndarray) -> np.ndarray:
         """Probabilities for softmax, the raw scores for the SVM."""
         if self.loss == "softmax":
-            from linviz.models.linear_classifier import softmax
+            from linviz.models.losses import softmax
 
             return softmax(scores.astype(np.float64))
         return scores

@@ -1,9 +1,11 @@
-"""linviz.training: optimizers, the training loop as a generator of snapshots, gradient check.
+"""linviz.training: optimizers, the training loop as a generator of snapshots, gradient check,
+and ``LinearClassifier``, the scikit-learn-shaped estimator that runs the loop.
 
 Nothing here imports Qt: the GUI runs :func:`train` in a worker thread.
 """
 
 from linviz.training.gradient_check import GradientCheckResult, gradient_check
+from linviz.training.linear_classifier import LinearClassifier
 from linviz.training.loop import Snapshot, TrainingConfig, TrainingControl, accuracy, run_to_end, train
 from linviz.training.optimizers import (
     OPTIMIZERS,
@@ -19,7 +21,7 @@ from linviz.training.optimizers import (
 )
 
 __all__ = [
-    "Adam", "GradientCheckResult", "Momentum", "Nesterov", "OPTIMIZERS", "RandomLocalSearch",
+    "Adam", "GradientCheckResult", "LinearClassifier", "Momentum", "Nesterov", "OPTIMIZERS", "RandomLocalSearch",
     "RandomSearch", "SGD", "Snapshot", "TrainingConfig", "TrainingControl", "accuracy",
     "gradient_check", "make_optimizer", "random_local_search", "random_search", "run_to_end", "train",
 ]

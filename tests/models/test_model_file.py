@@ -10,7 +10,7 @@ from PIL import Image
 from linviz.data import make_demo_dataset
 from linviz.errors import ModelFileError
 from linviz.features import FeaturePipeline
-from linviz.models.linear_classifier import LinearClassifier
+from linviz.training import LinearClassifier
 from linviz.models.model_file import FORMAT_VERSION, load_model, save_model
 
 

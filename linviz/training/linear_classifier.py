@@ -2,8 +2,8 @@
 
 Hyper-parameters are stored unchanged by ``__init__``; ``fit`` learns ``W_`` (D, C) and
 ``classes_``, trains with :func:`linviz.training.train` (so the GUI and the estimator share
-one loop) and returns ``self``. ``X`` is a feature matrix whose LAST column is the constant
-bias feature (``FeaturePipeline.transform_features`` appends it); with ``unregularized_bias``
+one loop, which is why it lives here, above the losses in ``linviz.models``) and returns
+``self``. ``X`` is a feature matrix whose LAST column is the constant bias feature (``FeaturePipeline.transform_features`` appends it); with ``unregularized_bias``
 (the default) the last row of W, the biases, is not regularized.
 
 ``decision_function`` is the one scoring path (``X @ W_``); ``predict`` and ``score`` build on
@@ -17,12 +17,8 @@ from typing import Optional
 
 import numpy as np
 
-
-def softmax(scores: np.ndarray) -> np.ndarray:
-    """Row-wise softmax, shifted by the row maximum so that no exp() overflows."""
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
+from linviz.models.losses import softmax
+from linviz.training.loop import TrainingConfig, run_to_end, train
 
 
 class LinearClassifier:
@@ -70,9 +66,6 @@ class LinearClassifier:
         return self
 
     def training_config(self, epochs: Optional[int] = None):
-        # imported here: linviz.training imports linviz.models (the losses), not the reverse
-        from linviz.training.loop import TrainingConfig
-
         return TrainingConfig(
             loss=self.loss, delta=self.delta, squared_hinge=self.squared_hinge, reg=self.reg,
             reg_type=self.reg_type, elastic_beta=self.elastic_beta, optimizer=self.optimizer,
@@ -91,8 +84,6 @@ class LinearClassifier:
         return positions.astype(np.int64)
 
     def _run(self, X, y, X_val, y_val, W0, epochs=None):
-        from linviz.training.loop import run_to_end, train
-
         y_idx = self._encode(y)
         val_idx = self._encode(y_val) if y_val is not None else None
         final = run_to_end(train(X, y_idx, X_val, val_idx, self.training_config(epochs), W0=W0,

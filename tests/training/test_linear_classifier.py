@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from linviz.models.linear_classifier import LinearClassifier
+from linviz.training import LinearClassifier
 
 
 def blobs(n=900, d=12, c=3, seed=0):
