@@ -168,7 +168,7 @@ class ZipSource(ImageSource):
         except OSError as exc:
             raise DatasetError(f"{path}: cannot open ({exc.strerror or exc})") from None
         try:
-            declared = _zip_member_count(self._file)
+            declared = zip_member_count(self._file)
             if declared is not None and declared > MAX_MEMBERS:
                 raise DatasetError(f"{path}: too many members ({declared:,} > {MAX_MEMBERS:,})")
             self.zip = zipfile.ZipFile(self._file)
@@ -225,7 +225,7 @@ class ZipSource(ImageSource):
             self._file.close()
 
 
-def _zip_member_count(f) -> Optional[int]:
+def zip_member_count(f) -> Optional[int]:
     """The member count a zip declares in its end record (read before its index), or None."""
     try:
         end = zipfile._EndRecData(f)  # noqa: SLF001 - the standard library's own end-record reader

@@ -235,9 +235,9 @@ class _ModelArchive:
             if self._file.read(2) != b"PK":
                 raise ModelFileError(f"{path}: not a linviz model file (not an .npz archive)")
             self._file.seek(0)
-            from linviz.data.archives import _zip_member_count
+            from linviz.data.archives import zip_member_count
 
-            declared = _zip_member_count(self._file)
+            declared = zip_member_count(self._file)
             if declared is not None and declared > _MAX_MEMBERS:
                 raise ModelFileError(f"{path}: not a linviz model file ({declared:,} members)")
             self.zip = zipfile.ZipFile(self._file)

@@ -15,7 +15,7 @@ import pytest
 from linviz.data import make_demo_dataset
 from linviz.errors import ModelFileError
 from linviz.features import FeaturePipeline
-from linviz.models.linear_classifier import LinearClassifier
+from linviz.training import LinearClassifier
 from linviz.models.model_file import load_model, save_model
 
 
