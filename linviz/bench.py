@@ -613,17 +613,13 @@ def run(args) -> int:
     if archive is not None:
         import tarfile
 
-        from linviz.safe_files import FileRefusedError, open_regular
+        from linviz.safe_files import failure_reason, open_regular
 
         try:
             with open_regular(archive, None) as f:  # a FIFO or a device is refused, not read
                 is_tar = tarfile.is_tarfile(f)
-        except FileRefusedError as exc:
-            raise UsageError(f"bench: {exc}") from None
-        except FileNotFoundError:
-            raise UsageError(f"bench: {archive}: no such file") from None
         except OSError as exc:
-            raise UsageError(f"bench: {archive}: cannot read ({exc.strerror or exc})") from None
+            raise UsageError(f"bench: {archive}: {failure_reason(exc)}") from None
         if not is_tar:
             raise UsageError(f"bench: {archive}: not a tar archive (expected the CIFAR-10 JPEG .tar.gz)")
     sections = {

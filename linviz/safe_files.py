@@ -43,26 +43,29 @@ class FileRefusedError(LinvizError, OSError):
         return f"{self.path}: {self.reason}"
 
 
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISREG, "a regular file"))
+
+
 def kind_of(mode: int) -> str:
-    """What a non-regular file is, for a message: "a named pipe (FIFO)", "a character device"..."""
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISREG(mode):
-        return "a regular file"
-    return "a special file"
+    """What a file is, for a message: "a named pipe (FIFO)", "a character device", ..."""
+    return next((name for test, name in _KINDS if test(mode)), "a special file")
 
 
 def not_regular_reason(mode: int) -> str:
-    """The skip reason of a non-regular file: "not a regular file but a named pipe (FIFO)"."""
+    """The reason a non-regular file is not read: "not a regular file but a named pipe (FIFO)"."""
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
     return f"not a regular file but {kind_of(mode)}"
+
+
+def failure_reason(exc: OSError, missing: str = "no such file") -> str:
+    """Why a file could not be opened or read, without its path (for skip lists and messages)."""
+    if isinstance(exc, FileRefusedError):
+        return exc.reason
+    if isinstance(exc, FileNotFoundError):
+        return missing
+    return f"cannot read ({exc.strerror or exc})"
 
 
 def _check_regular(path: PathLike, st: os.stat_result, limit: Optional[int]) -> None:
@@ -109,6 +112,24 @@ def read_regular(path: PathLike, limit: int = MAX_FILE_BYTES) -> bytes:
     if len(data) > limit:
         raise FileRefusedError(path, f"file too large (over {limit:,} bytes)")
     return data
+
+
+def open_regular_or(error: type, path: PathLike, limit: Optional[int] = MAX_FILE_BYTES, *,
+                    missing: str = "no such file") -> BinaryIO:
+    """:func:`open_regular`, any failure raised as ``error(f"{path}: {reason}")``."""
+    try:
+        return open_regular(path, limit)
+    except OSError as exc:
+        raise error(f"{os.fspath(path)}: {failure_reason(exc, missing)}") from None
+
+
+def read_regular_or(error: type, path: PathLike, limit: int = MAX_FILE_BYTES, *,
+                    missing: str = "no such file") -> bytes:
+    """:func:`read_regular`, any failure raised as ``error(f"{path}: {reason}")``."""
+    try:
+        return read_regular(path, limit)
+    except OSError as exc:
+        raise error(f"{os.fspath(path)}: {failure_reason(exc, missing)}") from None
 
 
 # --------------------------------------------------------------------------- writing

@@ -136,3 +136,17 @@ def private_null_device(tmp_path):
     except (PermissionError, OSError) as exc:
         pytest.skip(f"cannot create a device node here ({exc})")
     return path
+
+
+@pytest.fixture
+def run_refusal(run_python):
+    """``run_refusal(call, memory_gb=..., **kw)``: run ``call`` (code text, e.g. ``load_dataset(p)``)
+    in a fresh interpreter under a memory limit; stdout is the LinvizError it raised."""
+
+    def run(call: str, **kwargs):
+        code = ("from linviz.errors import LinvizError\nfrom linviz.data import load_dataset\n"
+                "from linviz.models import load_model\n"
+                f"try:\n    {call}\nexcept LinvizError as exc:\n    print(exc)\n")
+        return run_python(code, **kwargs)
+
+    return run

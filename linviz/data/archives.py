@@ -27,7 +27,7 @@ from typing import Iterator, Optional
 from linviz.data.images import is_hidden
 from linviz.errors import DatasetError
 from linviz.limits import MAX_ARCHIVE_MEMBERS, MAX_FILE_BYTES
-from linviz.safe_files import FileRefusedError, open_regular, read_regular
+from linviz.safe_files import open_regular, open_regular_or, read_regular
 
 #: Archives with more members than this are refused (zip: before the index is read; tar:
 #: as soon as the streamed index passes it).
@@ -161,12 +161,7 @@ class ZipSource(ImageSource):
     def __init__(self, path: Path):
         self.label = str(path)
         self.skipped = []
-        try:
-            self._file = open_regular(path, None)
-        except FileRefusedError as exc:
-            raise DatasetError(str(exc)) from None
-        except OSError as exc:
-            raise DatasetError(f"{path}: cannot open ({exc.strerror or exc})") from None
+        self._file = open_regular_or(DatasetError, path, None)
         try:
             declared = zip_member_count(self._file)
             if declared is not None and declared > MAX_MEMBERS:
@@ -307,12 +302,7 @@ class TarSource(ImageSource):
         self.path = path
         self.label = str(path)
         self.skipped = []
-        try:
-            self._raw = open_regular(path, None)
-        except FileRefusedError as exc:
-            raise DatasetError(str(exc)) from None
-        except OSError as exc:
-            raise DatasetError(f"{path}: cannot open ({exc.strerror or exc})") from None
+        self._raw = open_regular_or(DatasetError, path, None)
         self.total = os.fstat(self._raw.fileno()).st_size
         self._counter = _CountingFile(self._raw)
         head = self._raw.read(6)

@@ -32,7 +32,7 @@ from linviz.data.dataset import Dataset, Split
 from linviz.errors import DatasetError
 from linviz.limits import CIFAR_ROW_BYTES, MAX_BATCH_BYTES, MAX_BATCH_IMAGES, MAX_NAME_CHARS
 from linviz.progress import CancelCheck, ProgressCallback, check_cancelled, report
-from linviz.safe_files import FileRefusedError, open_regular, read_regular
+from linviz.safe_files import open_regular, open_regular_or, read_regular_or
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
@@ -267,15 +267,8 @@ def _read_members_from_folder(folder: Path, names: list[str]) -> dict[str, bytes
     if missing:
         raise DatasetError(f"{folder}: missing CIFAR-10 file(s): {', '.join(missing)}")
     result = {}
-    for n in names:
-        path = folder / n
-        try:
-            result[n] = read_regular(path, MAX_BATCH_BYTES)
-        except FileRefusedError as exc:
-            raise DatasetError(f"{path}: {exc.reason} (a CIFAR-10 batch is a regular file of at most "
-                               f"{MAX_BATCH_BYTES:,} bytes)") from None
-        except OSError as exc:
-            raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    for n in names:  # a CIFAR-10 batch is a regular file of at most MAX_BATCH_BYTES
+        result[n] = read_regular_or(DatasetError, folder / n, MAX_BATCH_BYTES)
     return result
 
 
@@ -283,12 +276,7 @@ def _read_members_from_archive(archive: Path, names: list[str], progress, cancel
     """Read the known members straight from the tarball (no extraction, sizes checked)."""
     wanted = {f"{CIFAR10_FOLDER}/{n}": n for n in names}
     result: dict[str, bytes] = {}
-    try:
-        raw = open_regular(archive, None)
-    except FileRefusedError as exc:
-        raise DatasetError(str(exc)) from None
-    except OSError as exc:
-        raise DatasetError(f"{archive}: cannot read ({exc.strerror or exc})") from None
+    raw = open_regular_or(DatasetError, archive, None)
     total = os.fstat(raw.fileno()).st_size
     try:
         with raw, tarfile.open(fileobj=raw, mode="r:*") as tar:

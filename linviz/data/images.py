@@ -36,7 +36,7 @@ from PIL import Image, UnidentifiedImageError
 from linviz.errors import DatasetError
 from linviz.limits import MAX_FILE_BYTES, decode_budget_bytes, format_bytes
 from linviz.progress import CancelCheck, ProgressCallback, check_cancelled, report
-from linviz.safe_files import FileRefusedError, not_regular_reason, read_regular
+from linviz.safe_files import failure_reason, not_regular_reason, read_regular, read_regular_or
 
 # Pillow only *warns* between MAX_IMAGE_PIXELS and twice that (pitfall 13): make it an error,
 # so a decompression bomb is refused before its pixels are allocated.
@@ -359,11 +359,8 @@ def decode_images_into(
     for k, item in enumerate(items):
         try:
             data = read(item)
-        except FileRefusedError as exc:
-            reasons[k] = exc.reason
-            continue
-        except OSError as exc:
-            reasons[k] = f"cannot read file ({exc.strerror or exc})"
+        except OSError as exc:  # FileRefusedError too: a FIFO, a device, over the byte cap
+            reasons[k] = failure_reason(exc, "cannot read (no such file)")
             continue
         except ImageDecodeError as exc:
             reasons[k] = str(exc)
@@ -415,25 +412,11 @@ def read_image(path_or_file, image_size: int = 32) -> np.ndarray:
             raise DatasetError(f"{name}: cannot read ({exc})") from None
     else:
         name = str(path_or_file)
-        data = _read_file(path_or_file, DatasetError)
+        data = read_regular_or(DatasetError, path_or_file, MAX_FILE_BYTES)
     try:
         return decode_image(data, image_size)
     except ImageDecodeError as exc:
         raise DatasetError(f"{name}: {exc}") from None
-
-
-def _read_file(path, error=DatasetError) -> bytes:
-    """A regular file's bytes (capped); ``error`` naming the file and the reason otherwise."""
-    name = str(path)
-    try:
-        return read_regular(path, MAX_FILE_BYTES)
-    except FileRefusedError as exc:
-        reason = "is a folder, not an image file" if exc.reason.endswith("a folder") else exc.reason
-        raise error(f"{name}: {reason}") from None
-    except FileNotFoundError:
-        raise error(f"{name}: no such file") from None
-    except OSError as exc:
-        raise error(f"{name}: cannot read ({exc.strerror or exc})") from None
 
 
 def image_files_in(paths: Iterable[Union[str, os.PathLike]], *,
@@ -462,11 +445,8 @@ def image_files_in(paths: Iterable[Union[str, os.PathLike]], *,
             continue
         try:
             mode = os.stat(path).st_mode
-        except FileNotFoundError:
-            skipped.append((str(path), "no such file or folder"))
-            continue
         except OSError as exc:
-            skipped.append((str(path), f"cannot read ({exc.strerror or exc})"))
+            skipped.append((str(path), failure_reason(exc, "no such file or folder")))
             continue
         if stat.S_ISDIR(mode):
             def unreadable(exc: OSError) -> None:
@@ -484,7 +464,7 @@ def image_files_in(paths: Iterable[Union[str, os.PathLike]], *,
                     try:
                         child_mode = os.stat(child).st_mode
                     except OSError as exc:
-                        skipped.append((str(child), f"cannot read ({exc.strerror or exc})"))
+                        skipped.append((str(child), failure_reason(exc)))
                         continue
                     if not stat.S_ISREG(child_mode):
                         skipped.append((str(child), not_regular_reason(child_mode)))

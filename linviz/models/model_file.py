@@ -41,7 +41,7 @@ import numpy as np
 from linviz.errors import LinvizError, ModelFileError
 from linviz.limits import (MAX_IMAGE_SIZE, MAX_MODEL_CLASSES, MAX_MODEL_FEATURES, MAX_MODEL_WEIGHTS,
                            MAX_NAME_CHARS, MIN_IMAGE_SIZE)
-from linviz.safe_files import FileRefusedError, atomic_write, open_regular
+from linviz.safe_files import FileRefusedError, atomic_write, open_regular_or
 
 FORMAT_NAME = "linviz-model"
 FORMAT_VERSION = 1
@@ -223,14 +223,7 @@ class _ModelArchive:
 
     def __init__(self, path: Path):
         self.path = path
-        try:
-            self._file = open_regular(path, None)
-        except FileRefusedError as exc:
-            raise ModelFileError(f"{path}: {exc.reason}, not a model file") from None
-        except FileNotFoundError:
-            raise ModelFileError(f"{path}: no such model file") from None
-        except OSError as exc:
-            raise ModelFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        self._file = open_regular_or(ModelFileError, path, None, missing="no such model file")
         try:
             if self._file.read(2) != b"PK":
                 raise ModelFileError(f"{path}: not a linviz model file (not an .npz archive)")

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from data_testfiles import gradient, write_batches
+from data_testfiles import class_folders, write_batches
 from linviz.data import CIFAR10_CLASSES, cache, load_dataset
 from linviz.data.dataset import Dataset, Split
 
@@ -155,10 +155,7 @@ def test_leftovers_of_a_killed_writer_are_removed_on_the_next_start(private_cach
     folder.mkdir(parents=True)
     dead = folder / ".tmp-999999999-x7.tmp"
     dead.write_bytes(b"\0" * 1000)
-    source = tmp_path / "pics"
-    for cls in ("a", "b"):
-        (source / cls).mkdir(parents=True)
-        Image.fromarray(gradient(8, 8)).save(source / cls / "1.png")
+    source = class_folders(tmp_path / "pics", n=1, size=8)
     result = run_python(f"""
         from linviz.data import load_dataset
         load_dataset({str(source)!r})
@@ -171,11 +168,7 @@ def test_leftovers_of_a_killed_writer_are_removed_on_the_next_start(private_cach
 def test_ctrl_c_during_the_background_cache_write(private_cache, tmp_path):
     """The command's output is printed, the write is aborted and its temporary file removed,
     exit 130 and one line, no threading traceback."""
-    source = tmp_path / "pics"
-    for cls in ("a", "b"):
-        (source / cls).mkdir(parents=True)
-        for i in range(4):
-            Image.fromarray(gradient(32, 32, i)).save(source / cls / f"{i}.png")
+    source = class_folders(tmp_path / "pics", n=4, size=32)
     script = f"""
 import sys, time
 from linviz.data import cache
@@ -212,10 +205,7 @@ sys.exit(main(["info", {str(source)!r}]))
 
 @pytest.mark.parametrize("where", ["LINVIZ_CACHE_DIR is a device", "~/.cache is a file"])
 def test_an_unusable_cache_folder_means_no_cache_and_a_warning(tmp_path, run_cli, private_null_device, where):
-    source = tmp_path / "pics"
-    for cls in ("a", "b"):
-        (source / cls).mkdir(parents=True)
-        Image.fromarray(gradient(8, 8)).save(source / cls / "1.png")
+    source = class_folders(tmp_path / "pics", n=1, size=8)
     home = tmp_path / "home"
     home.mkdir()
     (home / ".cache").write_text("not a folder")

@@ -113,7 +113,7 @@ def test_object_arrays_are_refused():
     check_refused(batch(array((1, 1), b"\0" * 8, typecode=object_dtype), labels_list([0])), "plain integer")
 
 
-def test_memoized_nested_labels_are_refused_before_numpy_expands_them(tmp_path, run_python):
+def test_memoized_nested_labels_are_refused_before_numpy_expands_them(tmp_path, run_refusal):
     """200 labels, each a memoized list of 2,000 lists of 2,000 zeros: 6.4 GB once expanded."""
     inner = b"](" + integer(0) * 2000 + b"eq\x01"     # L0 = [0] * 2000, memo 1
     middle = b"](" + b"h\x01" * 2000 + b"eq\x02"     # L1 = [L0] * 2000, memo 2
@@ -122,14 +122,8 @@ def test_memoized_nested_labels_are_refused_before_numpy_expands_them(tmp_path, 
             + array((200, 3072), bytes(200 * 3072)) + text(b"labels") + labels + b"u.")
     assert len(data) < 650_000
     folder = write_batches(tmp_path / "cifar-10-batches-py", overrides={"data_batch_1": data})
-    result = run_python(f"""
-        from linviz.data import load_dataset
-        from linviz.errors import DatasetError
-        try:
-            load_dataset({str(folder)!r})
-        except DatasetError as exc:
-            print(exc)
-    """, memory_gb=2, env={"LINVIZ_CACHE_DIR": str(tmp_path / "cache")})
+    result = run_refusal(f"load_dataset({str(folder)!r})", memory_gb=2,
+                         env={"LINVIZ_CACHE_DIR": str(tmp_path / "cache")})
     assert result.returncode == 0, result.stderr[-2000:]
     assert "data_batch_1: labels are not a flat list of whole numbers" in result.stdout
 

@@ -7,9 +7,8 @@ import time
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from data_testfiles import gradient, write_batches
+from data_testfiles import class_folders, write_batches
 from linviz.data import image_files_in, load_dataset, read_image
 from linviz.errors import DatasetError
 
@@ -19,11 +18,7 @@ FIFO_REASON = "not a regular file but a named pipe (FIFO)"
 @pytest.fixture
 def folder_with_specials(tmp_path):
     """Two classes of real images, a FIFO named pipe.jpg and a link to /dev/zero named zero.png."""
-    root = tmp_path / "pics"
-    for cls in ("a", "b"):
-        (root / cls).mkdir(parents=True)
-        for i in range(3):
-            Image.fromarray(gradient(16, 16, i)).save(root / cls / f"{i}.png")
+    root = class_folders(tmp_path / "pics")
     os.mkfifo(root / "a" / "pipe.jpg")
     (root / "b" / "zero.png").symlink_to("/dev/zero")
     return root
