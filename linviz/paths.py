@@ -18,8 +18,14 @@ from pathlib import Path
 from linviz.errors import LinvizError
 
 
-class CacheUnavailableError(LinvizError):
-    """linviz's cache folder cannot be created or written; the message says which and why."""
+class CacheUnavailableError(LinvizError, OSError):
+    """linviz's cache folder cannot be created or written; the message says which and why.
+
+    Also an OSError, as the failed ``mkdir`` used to raise, for callers that catch that.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 _checked: dict[str, Path] = {}
