@@ -16,6 +16,7 @@ cache, downloads) through :func:`check_write_target` and :func:`atomic_write`.
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 import tempfile
 from contextlib import contextmanager
@@ -198,8 +199,15 @@ def atomic_write(path: PathLike, *, prefix: Optional[str] = None) -> Iterator[Bi
     """
     path = check_write_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{prefix or f'.{path.name}.'}{os.getpid()}-",
-                               suffix=".tmp")
+    # Not mkstemp: its files are private (0600); a model file gets the usual permissions.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        tmp = str(path.parent / f"{prefix or f'.{path.name}.'}{os.getpid()}-{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "wb") as f:
             yield f

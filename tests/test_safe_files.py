@@ -128,3 +128,13 @@ def test_memory_bounds_follow_the_address_space_limit(run_python):
     total, half = map(int, result.stdout.split())
     assert total <= 3 * 2**30 and half == total // 2
     assert limits.format_bytes(2.5 * 2**40) == "2.5 TiB" and limits.format_bytes(512) == "512 bytes"
+
+
+def test_atomic_write_gives_the_usual_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        with atomic_write(tmp_path / "model.npz") as f:
+            f.write(b"x")
+    finally:
+        os.umask(umask)
+    assert os.stat(tmp_path / "model.npz").st_mode & 0o777 == 0o644  # as open() made it; mkstemp: 0600
