@@ -34,7 +34,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from linviz.errors import DatasetError
-from linviz.limits import MAX_FILE_BYTES, decode_budget_bytes, format_bytes
+from linviz.limits import MAX_FILE_BYTES, decode_budget_bytes, format_bytes, memory_limit
 from linviz.progress import CancelCheck, ProgressCallback, check_cancelled, report
 from linviz.safe_files import failure_reason, not_regular_reason, read_regular, read_regular_or
 
@@ -498,6 +498,9 @@ def read_images(paths: Iterable[Union[str, os.PathLike]], image_size: int = 32, 
     files, skipped = image_files_in(paths, max_files=max_files)
     skipped = list(skipped)
     n = len(files)
+    if n * 3 * image_size**2 > memory_limit():
+        raise DatasetError(f"{n:,} images of {image_size}x{image_size} need {format_bytes(n * 3 * image_size**2)}, "
+                           f"more than half of this machine's memory; give max_files or fewer files")
     out = np.empty((n, image_size, image_size, 3), np.uint8)
     reasons: list[Optional[str]] = []
     report(progress, 0, n)

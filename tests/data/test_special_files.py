@@ -91,6 +91,15 @@ def test_read_images_is_the_safe_batch_reader(folder_with_specials, call_near_fi
         read_images([root], 16, cancel=lambda: True)
 
 
+def test_read_images_refuses_more_than_half_the_memory(folder_with_specials, monkeypatch):
+    import linviz.data.images as images_module
+    from linviz.data import read_images
+
+    monkeypatch.setattr(images_module, "memory_limit", lambda: 5 * 16 * 16 * 3)
+    with pytest.raises(DatasetError, match="6 images of 16x16 need 4.5 KiB, more than half"):
+        read_images([folder_with_specials], 16)
+
+
 def test_an_unreadable_sub_folder_is_listed(folder_with_specials, monkeypatch):
     root = folder_with_specials
     os.unlink(root / "a" / "pipe.jpg")
