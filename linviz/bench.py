@@ -610,15 +610,16 @@ def run(args) -> int:
     if unknown:
         raise UsageError(f"bench: unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     archive = find_shared_archive(args.data)
-    if archive is not None and not archive.is_file():
-        raise UsageError(f"bench: {archive}: no such file")
     if archive is not None:
         import tarfile
 
+        from linviz.safe_files import failure_reason, open_regular
+
         try:
-            is_tar = tarfile.is_tarfile(archive)
+            with open_regular(archive, None) as f:  # a FIFO or a device is refused, not read
+                is_tar = tarfile.is_tarfile(f)
         except OSError as exc:
-            raise UsageError(f"bench: {archive}: cannot read ({exc.strerror or exc})") from None
+            raise UsageError(f"bench: {archive}: {failure_reason(exc)}") from None
         if not is_tar:
             raise UsageError(f"bench: {archive}: not a tar archive (expected the CIFAR-10 JPEG .tar.gz)")
     sections = {

@@ -3,25 +3,30 @@
 Every command prints human-readable text, or one JSON document with ``--json``. Bad input
 (a :class:`~linviz.errors.LinvizError`, or bad arguments) exits with code 2 and exactly one
 line on stderr; no traceback for a user mistake. Progress bars go to stderr so that
-stdout stays clean for ``--json``.
+stdout stays clean for ``--json``. Names that come from files (class names, paths) are
+printed escaped (:func:`linviz.text.printable`); JSON never holds a bare NaN.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 import threading
 import time
+import warnings
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Optional, Sequence, TextIO
 
 from linviz.errors import Cancelled, LinvizError
+from linviz.text import printable
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+EXIT_DIVERGED = 3       # train: the run diverged; the best weights before that were saved
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl+C
 
 
@@ -110,9 +115,29 @@ class ProgressBar:
         self.close(error=exc_type is not None)
 
 
+def _finite(obj):
+    """``obj`` with NaN and infinities turned into None (JSON has no NaN)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def print_json(obj) -> None:
-    json.dump(obj, sys.stdout, indent=2)
+    json.dump(_finite(obj), sys.stdout, indent=2, allow_nan=False)
     sys.stdout.write("\n")
+
+
+def _warn_if_cache_unavailable() -> None:
+    """One line on stderr when the dataset cache could not be used (the load still worked)."""
+    from linviz.data import cache
+
+    reason = cache.unavailable_reason()
+    if reason is not None:
+        print(f"warning: {printable(reason)}; running without the cache", file=sys.stderr)
 
 
 # --------------------------------------------------------------------------- commands
@@ -129,27 +154,29 @@ def cmd_info(args: argparse.Namespace) -> int:
     with ProgressBar("loading") as bar:
         dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
     seconds = time.perf_counter() - start
+    _warn_if_cache_unavailable()
     summary = dataset.summary()
     summary["seconds"] = round(seconds, 3)
     if args.json:
         print_json(summary)
         return EXIT_OK
     splits = summary["splits"]
-    width = max(len(name) for name in dataset.class_names)
-    print(f"source:      {dataset.source}")
-    print(f"classes:     {len(dataset.class_names)} ({', '.join(dataset.class_names)})")
+    names = [printable(name) for name in dataset.class_names]
+    width = max(len(name) for name in names)
+    print(f"source:      {printable(dataset.source)}")
+    print(f"classes:     {len(names)} ({', '.join(names)})")
     print("splits:      " + ", ".join(f"{name} {count:,}" for name, count in splits.items()))
     print(f"image shape: {' x '.join(str(n) for n in summary['image_shape'])}")
     print(f"load time:   {seconds:.2f} s")
     print()
     print(f"{'class':<{width}}  " + "  ".join(f"{name:>8}" for name in splits))
-    for cls in dataset.class_names:
-        print(f"{cls:<{width}}  " + "  ".join(f"{summary['per_class'][name][cls]:>8,}" for name in splits))
+    for cls, shown in zip(dataset.class_names, names):
+        print(f"{shown:<{width}}  " + "  ".join(f"{summary['per_class'][name][cls]:>8,}" for name in splits))
     skipped = summary["skipped"]
     print()
     print(f"skipped:     {len(skipped)} file(s)")
     for item in skipped[:50]:
-        print(f"  {item['path']}: {item['reason']}")
+        print(f"  {printable(item['path'])}: {printable(item['reason'])}")
     if len(skipped) > 50:
         print(f"  ... and {len(skipped) - 50} more (use --json for the full list)")
     return EXIT_OK
@@ -163,6 +190,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     spec = parse_feature_spec(args.features)  # a bad spec fails before the (slow) load
     with nullcontext() if args.json else ProgressBar("loading") as bar:
         dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
+    _warn_if_cache_unavailable()
     pipeline = FeaturePipeline(spec)
     splits = [("train", dataset.train)] + ([("test", dataset.test)] if dataset.test is not None else [])
     pipeline.extract(dataset.train.images[:2])  # compile / load the kernels outside the timing
@@ -199,7 +227,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return EXIT_OK
-    print(f"source     {dataset.source}")
+    print(f"source     {printable(dataset.source)}")
     print(f"features   {spec}")
     print(f"dims       {pipeline.dim} (+1 bias column after standardization)")
     for b in blocks:
@@ -217,6 +245,8 @@ def _validation_size(text: str):
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a count or a fraction, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a count >= 0 or a fraction in (0, 1), got {text!r}")
     if 0 < value < 1:
         return value
     if value < 0 or value != int(value):
@@ -224,23 +254,30 @@ def _validation_size(text: str):
     return int(value)
 
 
+def _seed(text: str) -> int:
+    """``--seed``: a whole number from 0 to 2^63 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2^63 - 1, got {text!r}")
+    return value
+
+
 def _check_output_file(out: Path, option: str = "--out") -> None:
     """Refuse an output path that cannot be written, before any slow work is done.
 
-    The parent folder must exist or be creatable: the nearest existing ancestor has to be a
-    folder we may write in.
+    The same check every writer makes (:func:`linviz.safe_files.check_write_target`): not a
+    folder, not a device or FIFO, a folder we can create files in (``/proc/x`` fails here,
+    not after training).
     """
-    if out.is_dir():
-        raise UsageError(f"train: {option} {out} is a folder; give a file name such as model.npz")
-    import os
+    from linviz.safe_files import FileRefusedError, check_write_target
 
-    ancestor = out.parent if str(out.parent) else Path(".")
-    while not ancestor.exists() and not ancestor.is_symlink() and ancestor != ancestor.parent:
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise UsageError(f"train: {option} {out}: {ancestor} is a file, not a folder")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise UsageError(f"train: {option} {out}: the folder {ancestor} is not writable")
+    try:
+        check_write_target(out)
+    except FileRefusedError as exc:
+        raise UsageError(f"train: {option} {out}: {exc.reason}") from None
 
 
 @contextmanager
@@ -320,10 +357,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.early_stopping is not None and not val_size:
             raise UsageError(f"train: --early-stopping needs validation data, and {n_train} training "
                              "image(s) leave none by default; give --val (a count or a fraction)")
-    if val_size:
-        train_split, val_split = split_validation(dataset.train, val_size, seed=args.seed)
-    else:
-        train_split, val_split = dataset.train, None
+        if val_size:
+            train_split, val_split = split_validation(dataset.train, val_size, seed=args.seed)
+            if len(np.unique(train_split.labels)) < 2:
+                raise UsageError(f"train: --val {args.val} holds out {len(val_split):,} of the {n_train:,} "
+                                 f"training images, leaving {len(train_split):,}"
+                                 f"{' of fewer than 2 classes' if len(train_split) else ''} to train on; "
+                                 "give a smaller --val")
+        else:
+            train_split, val_split = dataset.train, None
+    _warn_if_cache_unavailable()
     splits = [("train", train_split), ("val", val_split), ("test", dataset.test)]
     matrices = {}
     total = sum(len(split) for _, split in splits if split is not None)
@@ -379,12 +422,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         "final_loss": final.smoothed_loss, "samples_per_second": round(final.samples_per_second),
         "stop_reason": final.stop_reason, "best_epoch": final.best_epoch,
     }
-    if final.stop_reason.startswith("diverged"):
-        print(f"warning: {final.stop_reason}; saved the best weights before that", file=sys.stderr)
     code = EXIT_OK
     if interrupted:
-        print(f"interrupted ({final.stop_reason}): saved the best weights so far to {out}", file=sys.stderr)
+        print(f"interrupted ({final.stop_reason}): saved the best weights so far to {printable(out)}",
+              file=sys.stderr)
         code = EXIT_INTERRUPTED
+    elif final.stop_reason.startswith("diverged"):
+        report["diverged"] = True
+        report["saved_weights"] = _saved_weights(final)
+        print(f"diverged: {final.stop_reason}; saved {report['saved_weights']} to {printable(out)}",
+              file=sys.stderr)
+        code = EXIT_DIVERGED
     if args.json:
         print_json({k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in report.items()})
         return code
@@ -400,8 +448,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"loss:       {final.initial_loss:.4f} -> {final.smoothed_loss:.4f} (smoothed)")
     print(f"accuracy:   train {pct(accuracies['train_accuracy'])}, val {pct(accuracies['val_accuracy'])}, "
           f"test {pct(accuracies['test_accuracy'])}")
-    print(f"saved:      {out}  ({seconds:.1f} s in all)")
+    print(f"saved:      {printable(out)}  ({seconds:.1f} s in all)")
     return code
+
+
+def _saved_weights(final) -> str:
+    """Which weights a diverged run saved, in words."""
+    if final.best_epoch is not None and final.best_val_accuracy is not None:
+        return (f"the weights of epoch {final.best_epoch} (the best validation accuracy, "
+                f"{final.best_val_accuracy:.4f})")
+    return ("the newest weights whose loss was no worse than the initial loss (the initial random "
+            "weights if it diverged at once)")
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -412,7 +469,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.top is not None and args.top < 1:
         raise UsageError("predict: --top must be at least 1")
     model = load_model(args.model)  # ModelFileError -> exit 2
-    files, skipped = image_files_in(args.images)
+    files, skipped = image_files_in(args.images)  # FIFOs and devices are skipped, never opened
     results = model.predict_images(files, top=args.top)
     results += [ImagePrediction(path, error=f"{path}: {reason}") for path, reason in skipped]
     n_ok = sum(r.error is None for r in results)
@@ -420,14 +477,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print_json([r.as_json() for r in results])
     else:
         what = "probability" if model.loss == "softmax" else "score (SVM, not a probability)"
-        print(f"model: {args.model} ({model.loss}, {len(model.class_names)} classes); values: {what}")
+        print(f"model: {printable(args.model)} ({model.loss}, {len(model.class_names)} classes); values: {what}")
         for r in results:
             if r.error is not None:
                 reason = r.error[len(r.path) + 2:] if r.error.startswith(f"{r.path}: ") else r.error
-                print(f"{r.path}: unreadable: {reason}")
+                print(f"{printable(r.path)}: unreadable: {printable(reason)}")
                 continue
-            shown = ", ".join(f"{name} {value:.3f}" for name, value in r.classes)
-            print(f"{r.path}: {shown}")
+            shown = ", ".join(f"{printable(name)} {value:.3f}" for name, value in r.classes)
+            print(f"{printable(r.path)}: {shown}")
     if n_ok == 0:
         raise UsageError(f"predict: none of the {len(results)} image(s) could be read")
     return EXIT_OK
@@ -474,7 +531,11 @@ def build_parser() -> argparse.ArgumentParser:
     features.add_argument("--json", action="store_true", help="print one JSON object")
     features.set_defaults(func=cmd_features)
 
-    train = commands.add_parser("train", help="train a linear classifier and save it")
+    train = commands.add_parser(
+        "train", help="train a linear classifier and save it",
+        epilog="exit status: 0 trained and saved; 2 bad input (one line on stderr); 3 the run diverged "
+               "(NaN, inf or an exploding loss): the best weights before that were saved, and stderr "
+               "says which; 130 stopped by Ctrl+C, the best weights so far saved")
     train.add_argument("source", help='CIFAR-10 folder or tarball, image folder/.zip/.tar[.gz], or "demo"')
     train.add_argument("--features", default="hog+hue",
                        help='a preset (raw, hog, hog+hue, color, best) or a spec such as "hog:cell=8,hue:bins=10" '
@@ -496,7 +557,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--val", type=_validation_size, default=None,
                        help="validation images held out of the training split: a count or a fraction "
                             "(default: 1000, at most a tenth)")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=_seed, default=0, help="random seed, a whole number >= 0 (default 0)")
     train.add_argument("--image-size", type=int, default=32)
     train.add_argument("--out", required=True, help="the model file to write (.npz)")
     train.add_argument("--json", action="store_true", help="print one JSON object")
@@ -535,6 +596,41 @@ def app_argv(argv: Sequence[str]) -> Optional[list]:
     return None
 
 
+def _quiet_and_robust_output() -> None:
+    """No library warnings on stderr, and no encoding error on any stdout.
+
+    NumPy's overflow warnings of a diverging run and Pillow's notes about odd files are not
+    the user's business (linviz reports what matters in its own words); filters given with
+    ``-W`` or ``PYTHONWARNINGS`` come first and still apply. Characters the terminal's
+    encoding lacks are printed as escapes instead of raising UnicodeEncodeError.
+    """
+    warnings.simplefilter("ignore", append=True)
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
+def _finish_cache_writes() -> None:
+    """Wait for the dataset cache's background write before exiting (Ctrl+C aborts it)."""
+    cache = sys.modules.get("linviz.data.cache")
+    if cache is not None:
+        cache.wait_for_pending_writes()
+
+
+def _abort_cache_writes() -> None:
+    """Stop a background cache write (its temporary file is removed); never raises."""
+    cache = sys.modules.get("linviz.data.cache")
+    if cache is not None:
+        try:
+            cache.abort_pending_writes()
+        except KeyboardInterrupt:
+            pass
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of ``python main.py CMD``; with no command (options only), the desktop app."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -543,6 +639,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from linviz.gui.app import run_app
 
         return run_app(for_app)
+    _quiet_and_robust_output()
     try:
         try:
             args = build_parser().parse_args(argv)
@@ -550,14 +647,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return exc.code if isinstance(exc.code, int) else EXIT_OK
         if getattr(args, "func", None) is None:
             raise UsageError("linviz: give a command: info, features, train, predict or bench")
-        return args.func(args)
+        code = args.func(args)
+        _finish_cache_writes()
+        return code
     except LinvizError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _abort_cache_writes()
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Cancelled:
+        _abort_cache_writes()
         print("cancelled", file=sys.stderr)
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
+        _abort_cache_writes()
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:

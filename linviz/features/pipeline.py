@@ -40,6 +40,7 @@ import numpy as np
 
 from linviz.errors import LinvizError, ModelFileError
 from linviz.features._images import as_rgb_batch
+from linviz.limits import MAX_IMAGE_SIZE, MIN_IMAGE_SIZE, format_bytes, memory_limit
 from linviz.features.color import color_layout, hue_histogram, saturation_histogram, value_histogram
 from linviz.features.hog import hog, hog_and_hue, hog_grid
 from linviz.features.raw import raw_pixels
@@ -245,6 +246,7 @@ class FeaturePipeline:
         """
         arr = as_rgb_batch(images, "features")
         self._set_image_shape(arr.shape[1:3])
+        check_feature_memory(self.spec, len(arr), self.dim)
         key = None
         if cache_key is not None:
             key = (str(cache_key), str(self.spec), arr.shape)
@@ -352,27 +354,83 @@ class FeaturePipeline:
         }
 
     @classmethod
-    def from_state(cls, state) -> "FeaturePipeline":
-        """Rebuild a fitted pipeline from :meth:`state` (ModelFileError if inconsistent)."""
+    def from_state(cls, state, *, statistics: bool = True) -> "FeaturePipeline":
+        """Rebuild a fitted pipeline from :meth:`state` (ModelFileError if inconsistent).
+
+        Every field is checked as hostile input: a whole-number version, text spec and
+        scaling, a square image shape of 4 to 512 pixels, finite means and positive finite
+        scales of the right length. With ``statistics=False`` only the layout is rebuilt
+        (the pipeline is not fitted): its ``dim`` tells how long the statistics must be
+        before they are read.
+        """
         try:
-            version = int(np.asarray(state["feature_state_version"]))
+            version = _state_int(state["feature_state_version"], "state version")
             if version > STATE_VERSION:
                 raise ModelFileError(f"feature pipeline state version {version} is newer than this linviz ({STATE_VERSION})")
-            pipeline = cls(str(np.asarray(state["feature_spec"])), scaling=str(np.asarray(state["feature_scaling"])))
-            shape = tuple(int(v) for v in np.asarray(state["feature_image_shape"]).ravel())
-            pipeline._set_image_shape(shape)
-            mean = np.asarray(state["feature_mean"], dtype=np.float32)
-            scale = np.asarray(state["feature_scale"], dtype=np.float32)
+            spec = _state_text(state["feature_spec"], "spec")
+            scaling = _state_text(state["feature_scaling"], "scaling")
+            shape = np.asarray(state["feature_image_shape"])
+            if shape.dtype.kind not in "iu" or shape.shape != (2,):
+                raise ModelFileError(f"feature pipeline state: the image shape must be 2 whole numbers, "
+                                     f"got {shape.dtype} {shape.shape}")
+            height, width = (int(v) for v in shape)
+            if height != width or not MIN_IMAGE_SIZE <= height <= MAX_IMAGE_SIZE:
+                raise ModelFileError(f"feature pipeline state: images of {height}x{width} pixels (square, "
+                                     f"{MIN_IMAGE_SIZE} to {MAX_IMAGE_SIZE} a side, expected)")
+            pipeline = cls(spec, scaling=scaling)
+            pipeline._set_image_shape((height, width))
+            if not statistics:
+                return pipeline
+            mean = np.asarray(state["feature_mean"])
+            scale = np.asarray(state["feature_scale"])
         except KeyError as exc:
             raise ModelFileError(f"feature pipeline state: missing {exc.args[0]!r}") from None
         except ModelFileError:
             raise
         except LinvizError as exc:
             raise ModelFileError(f"feature pipeline state: {exc}") from None
-        if mean.shape != (pipeline.dim,) or scale.shape != (pipeline.dim,) or not np.all(scale > 0):
+        if mean.shape != (pipeline.dim,) or scale.shape != (pipeline.dim,) or mean.dtype.kind != "f" or (
+                scale.dtype.kind != "f"):
             raise ModelFileError(
                 f"feature pipeline state: mean/scale of shape {mean.shape}/{scale.shape} do not fit "
                 f"{pipeline.dim} features of {pipeline.spec}"
             )
+        mean, scale = mean.astype(np.float32), scale.astype(np.float32)
+        if not np.isfinite(mean).all():
+            raise ModelFileError("feature pipeline state: the feature means contain NaN or infinite values")
+        if not (np.isfinite(scale).all() and np.all(scale > 0)):
+            raise ModelFileError("feature pipeline state: the feature scales must be finite and positive")
         pipeline.mean_, pipeline.scale_ = mean, scale
         return pipeline
+
+
+def _state_text(value, what: str) -> str:
+    array = np.asarray(value)
+    if array.shape != () or array.dtype.kind != "U":
+        raise ModelFileError(f"feature pipeline state: the {what} must be text, got {array.dtype} {array.shape}")
+    return str(array[()])
+
+
+def _state_int(value, what: str) -> int:
+    array = np.asarray(value)
+    if array.shape != () or array.dtype.kind not in "iu":
+        raise ModelFileError(f"feature pipeline state: the {what} must be a whole number, got "
+                             f"{array.dtype} {array.shape}")
+    return int(array[()])
+
+
+def check_feature_memory(spec, n_images: int, dim: int) -> None:
+    """Refuse, with the figure, a feature matrix larger than half of this machine's memory.
+
+    A valid spec can still be enormous (``hog:cell=1:block=16:orient=180`` makes 13 million
+    features per 32x32 image: 3 TB for CIFAR-10); this is checked before anything is
+    allocated.
+    """
+    needed = int(n_images) * int(dim) * 4
+    limit = memory_limit()
+    if needed > limit:
+        raise LinvizError(
+            f"feature spec {str(spec)!r}: {int(n_images):,} images x {int(dim):,} features need "
+            f"{format_bytes(needed)}, more than half of this machine's memory ({format_bytes(limit)}); "
+            "choose larger cells, smaller blocks or fewer orientations"
+        )

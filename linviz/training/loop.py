@@ -89,6 +89,19 @@ class TrainingConfig:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value}")
         if not (0 < self.lr_decay <= 1):
             raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
+        # NaN compares False with everything: each range is written so that NaN fails it.
+        for name in ("momentum", "adam_beta1", "adam_beta2", "smoothing"):
+            value = getattr(self, name)
+            if not (0 <= value < 1):
+                raise ValueError(f"{name} must be a number in [0, 1), got {value}")
+        for name in ("weights_interval", "chunk_seconds"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+        if not (math.isfinite(self.divergence_factor) and self.divergence_factor > 1):
+            raise ValueError(f"divergence_factor must be a finite number > 1, got {self.divergence_factor}")
+        if not (isinstance(self.seed, (int, np.integer)) and 0 <= self.seed < 2**63):
+            raise ValueError(f"seed must be a whole number from 0 to 2^63 - 1, got {self.seed}")
         for name in ("batch_size", "epochs", "snapshot_every", "accuracy_sample"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
