@@ -311,3 +311,6 @@ class MainWindow(QMainWindow):
         self.training.display_timer.stop()
         self.training.stop()
         self.runner.shutdown()
+        from linviz.data.cache import abort_pending_writes
+
+        abort_pending_writes()  # a dataset still being written to the cache: its temporary file goes

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,3 +92,22 @@ def test_an_exception_while_building_the_window_stops_its_threads(qtbot, setting
     with pytest.raises(RuntimeError, match="a bug"):
         main_window.MainWindow("demo", settings=settings)
     assert started and not started[0].threads_running()
+
+
+def test_an_unusable_cache_folder_means_running_without_it(make_window, wait_idle, tmp_path, monkeypatch):
+    from PIL import Image
+
+    not_a_folder = tmp_path / "cache-is-a-file"
+    not_a_folder.write_text("not a folder")
+    monkeypatch.setenv("LINVIZ_CACHE_DIR", str(not_a_folder))
+    root = tmp_path / "two"
+    for c, name in enumerate(["red", "blue"]):
+        (root / name).mkdir(parents=True)
+        for k in range(6):
+            pixels = np.zeros((16, 16, 3), np.uint8)
+            pixels[..., 2 * c] = 40 * k
+            Image.fromarray(pixels).save(root / name / f"{k}.png")
+    window = make_window(str(root))
+    wait_idle(window)
+    assert window.bench.class_names == ["blue", "red"]
+    assert "without the cache" in window.message_label.text()
