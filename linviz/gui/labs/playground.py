@@ -782,8 +782,10 @@ class PlaygroundLab(Lab):
                                            labels=np.delete(self.state.labels, index)))
 
     def _clamp(self, x: float, y: float) -> np.ndarray:
-        e = self._extent
-        return np.array([min(max(x, e[0]), e[1]), min(max(y, e[2]), e[3])])
+        """Inside the visible plane (and the file format's bounds)."""
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        limit = pgd.COORD_LIMIT
+        return np.array([min(max(x, x0, -limit), x1, limit), min(max(y, y0, -limit), y1, limit)])
 
     def step(self, *_) -> None:
         """One full-batch gradient step (the Step button), undoable."""
@@ -915,8 +917,7 @@ class PlaygroundLab(Lab):
             self._sync_landscape_boxes()
             self._say("Choose two different parameters for the landscape.")
             return
-        self._set_setting(landscape=(x, y))
-        self._request_landscape("recenter")
+        self._set_setting(landscape=(x, y))  # new parameters: the landscape recentres on them
 
     def _sync_landscape_boxes(self) -> None:
         names = pgd.param_names(self.state.n_classes)

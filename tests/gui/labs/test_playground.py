@@ -316,3 +316,18 @@ def test_readable_from_1024x700(lab, qtbot, size):
     assert lab.table.height() >= 100 and lab.landscape_plot.height() >= 90 and lab.loss_plot.height() >= 60
     for button in (lab.step_button, lab.play_button, lab.undo_button, lab.save_button, lab.load_button):
         assert button.isVisible() and button.width() >= button.minimumSizeHint().width()
+
+
+def test_the_landscape_follows_the_chosen_parameters(lab, wait_quick):
+    lab.landscape_y_box.setCurrentIndex(lab.landscape_y_box.findData("w2y"))
+    lab.landscape_y_box.activated.emit(lab.landscape_y_box.currentIndex())
+    wait_quick(lab.window_)
+    assert lab.state.settings.landscape == ("w0x", "w2y") and lab.landscape.params == ("w0x", "w2y")
+    land = lab.landscape
+    k = len(land.xs) // 2
+    assert (land.xs[k], land.ys[k]) == (lab.state.W[0, 0], lab.state.W[2, 1])  # centred on the values now
+    assert land.total[k, k] == pytest.approx(lab.evaluation.total, abs=1e-12)
+    lab.landscape_y_box.setCurrentIndex(lab.landscape_y_box.findData("w0x"))
+    lab.landscape_y_box.activated.emit(lab.landscape_y_box.currentIndex())
+    assert lab.state.settings.landscape == ("w0x", "w2y") and lab.landscape_y_box.currentData() == "w2y"
+    assert "two different" in lab.status.text()
