@@ -489,31 +489,34 @@ class DecisionMap:
     extent: tuple
     winner: np.ndarray  # int: the class with the top score
     top_score: np.ndarray
-    top_probability: np.ndarray  # softmax probability of the winner
+    top_probability: Optional[np.ndarray]  # softmax probability of the winner (None if not asked for)
     in_margin: np.ndarray  # bool: inside a margin band of the SVM loss (all False for softmax)
 
 
 def decision_map(W, b, extent=(-2.0, 2.0, -2.0, 2.0), size=160, *, loss: str = "svm",
-                 delta: float = 1.0) -> DecisionMap:
+                 delta: float = 1.0, probabilities: bool = True) -> DecisionMap:
     """The winning class at every grid point, its score and softmax probability, and the
     margin bands: for the multiclass and structured SVMs where the winner leads the runner-up
     by less than delta (a point of the winning class there still has a loss); for one-vs-all
     where some class's score lies within ±delta (every point there has a loss).
-    ``size``: grid points per side, or (nx, ny)."""
+    ``size``: grid points per side, or (nx, ny). ``probabilities=False`` leaves
+    ``top_probability`` None (the exponentials are most of the cost)."""
     x0, x1, y0, y1 = (float(v) for v in extent)
     nx, ny = (size, size) if np.ndim(size) == 0 else size
     xs = np.linspace(x0, x1, int(nx))
     ys = np.linspace(y0, y1, int(ny))
-    grid = np.stack(np.meshgrid(xs, ys), axis=-1)  # (ny, nx, 2)
-    S = grid @ np.asarray(W, dtype=np.float64).T + np.asarray(b, dtype=np.float64)
-    winner = np.argmax(S, axis=-1)
-    ordered = np.sort(S, axis=-1)
-    top = ordered[..., -1]
-    probability = 1.0 / np.exp(S - top[..., None]).sum(axis=-1)
+    W = np.asarray(W, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    # class-first (C, ny, nx): reductions over the classes are then between whole planes (fast)
+    S = W[:, 0, None, None] * xs + W[:, 1, None, None] * ys[:, None] + b[:, None, None]
+    winner = np.argmax(S, axis=0)
+    top = S.max(axis=0)
+    probability = 1.0 / np.exp(S - top).sum(axis=0) if probabilities else None
     if loss in ("svm", "structured"):
-        in_margin = top - ordered[..., -2] < delta
+        runner_up = np.where(np.arange(len(b))[:, None, None] == winner, -np.inf, S).max(axis=0)
+        in_margin = top - runner_up < delta
     elif loss == "ova":
-        in_margin = np.any(np.abs(S) < delta, axis=-1)
+        in_margin = np.any(np.abs(S) < delta, axis=0)
     else:
         in_margin = np.zeros(top.shape, dtype=bool)
     return DecisionMap((x0, x1, y0, y1), winner, top, probability, in_margin)

@@ -35,7 +35,7 @@ from linviz.gui.views.plot_style import outward_ticks
 
 CLASS_COLORS = [(214, 39, 40), (44, 160, 44), (31, 119, 180), (255, 127, 14), (148, 103, 189)]
 ARROW_SCALE = 0.25  # an arrow is w_j drawn at a quarter of its length (data units)
-MAP_PIXELS = 2.0  # screen pixels per decision-map grid point
+MAP_PIXELS = 3.0  # screen pixels per decision-map grid point
 MAP_MAX = 500  # grid points per side at most
 LANDSCAPE_SIZE = 25
 PLAY_TICK_MS = 30
@@ -53,6 +53,10 @@ LEGEND_TIP = ("Arrows: w_j drawn at a quarter of its length, from the line's poi
               "misclassified.\nDarker bands: where a point of the winning class would still have an SVM loss.")
 
 
+POINT_BRUSHES = [pg.mkBrush(*color) for color in CLASS_COLORS]
+POINT_PENS = {False: pg.mkPen((255, 255, 255), width=1.2), True: pg.mkPen((0, 0, 0), width=3)}  # ringed: a loss
+
+
 def class_color(j: int) -> tuple:
     return CLASS_COLORS[j % len(CLASS_COLORS)]
 
@@ -60,18 +64,21 @@ def class_color(j: int) -> tuple:
 def plane_rgb(dmap: pgd.DecisionMap, shading: str, n_classes: int, margins: bool) -> np.ndarray:
     """The decision map as uint8 RGB (ny, nx, 3): each class's colour, pale to full by the
     shading, darker inside the margin bands."""
-    colors = np.array([class_color(j) for j in range(n_classes)], dtype=np.float64)
+    colors = np.array([class_color(j) for j in range(n_classes)], dtype=np.float32)
+    if shading == "class":  # one tint per class, darker in the bands: a lookup, no arithmetic per pixel
+        tint = 255.0 - (255.0 - colors) * 0.3
+        lut = np.vstack([tint, tint * (0.82 if margins else 1.0)]).astype(np.uint8)
+        return lut[dmap.winner + n_classes * dmap.in_margin]
     if shading == "probability":
         strength = 0.08 + 0.55 * np.clip((dmap.top_probability - 1.0 / n_classes) / (1.0 - 1.0 / n_classes), 0, 1)
-    elif shading == "score":
+    else:  # "score"
         peak = float(np.max(np.abs(dmap.top_score))) or 1.0
         strength = 0.08 + 0.55 * np.clip(dmap.top_score / peak, 0, 1)
-    else:
-        strength = np.full(dmap.winner.shape, 0.3)
+    strength = strength.astype(np.float32)
     rgb = 255.0 - (255.0 - colors[dmap.winner]) * strength[..., None]
     if margins:
-        rgb[dmap.in_margin] *= 0.82
-    return np.ascontiguousarray(np.clip(rgb, 0, 255).astype(np.uint8))
+        rgb *= np.where(dmap.in_margin, 0.82, 1.0)[..., None]
+    return rgb.astype(np.uint8)  # within 0..255 by construction
 
 
 class PlaneViewBox(pg.ViewBox):
@@ -1122,7 +1129,8 @@ class PlaygroundLab(Lab):
         rect = self.view.sceneBoundingRect()
         nx = int(np.clip(rect.width() / MAP_PIXELS, 40, MAP_MAX))
         ny = int(np.clip(rect.height() / MAP_PIXELS, 40, MAP_MAX))
-        dmap = pgd.decision_map(self.state.W, self.state.b, extent, (nx, ny), loss=s.loss, delta=s.delta)
+        dmap = pgd.decision_map(self.state.W, self.state.b, extent, (nx, ny), loss=s.loss, delta=s.delta,
+                                probabilities=s.shading == "probability")
         margins = self.margins_check.isChecked() and s.loss in pgd.SVM_LOSSES
         self.map_image.setImage(plane_rgb(dmap, s.shading, self.state.n_classes, margins), levels=(0, 255),
                                 autoLevels=False)
@@ -1131,9 +1139,10 @@ class PlaygroundLab(Lab):
     def _draw_points(self, ev) -> None:
         n = len(self.state.labels)
         flagged = ev.flagged if ev is not None else np.zeros(n, dtype=bool)
-        brushes = [pg.mkBrush(*class_color(int(c))) for c in self.state.labels]
-        pens = [pg.mkPen((0, 0, 0), width=3) if f else pg.mkPen((255, 255, 255), width=1.2) for f in flagged]
-        sizes = [15 if f else 11 for f in flagged]
+        # the same few pen and brush objects every time: the scatter renders each style once
+        brushes = [POINT_BRUSHES[c % len(POINT_BRUSHES)] for c in self.state.labels.tolist()]
+        pens = [POINT_PENS[f] for f in flagged.tolist()]
+        sizes = np.where(flagged, 15, 11)
         self.points_item.setData(pos=self.state.points, brush=brushes, pen=pens, size=sizes, data=np.arange(n))
 
     def _draw_class(self, j: int, handles: ClassHandles, ev) -> None:

@@ -331,3 +331,22 @@ def test_the_landscape_follows_the_chosen_parameters(lab, wait_quick):
     lab.landscape_y_box.activated.emit(lab.landscape_y_box.currentIndex())
     assert lab.state.settings.landscape == ("w0x", "w2y") and lab.landscape_y_box.currentData() == "w2y"
     assert "two different" in lab.status.text()
+
+
+def test_the_plane_is_coloured_by_the_winner_and_darker_in_the_margin_bands():
+    from linviz.gui.labs.playground import class_color, plane_rgb
+
+    dmap = pgd.decision_map(pgd.DEMO_W, pgd.DEMO_B, (-1, 1, -1, 1), 31, loss="svm", delta=1.0)
+    rgb = plane_rgb(dmap, "class", 3, margins=True)
+    assert rgb.shape == (31, 31, 3) and rgb.dtype == np.uint8
+    plain = plane_rgb(dmap, "class", 3, margins=False)
+    outside, inside = ~dmap.in_margin, dmap.in_margin
+    assert outside.any() and inside.any()
+    np.testing.assert_array_equal(rgb[outside], plain[outside])
+    assert np.all(rgb[inside].astype(int).sum(axis=1) < plain[inside].astype(int).sum(axis=1))
+    hue = np.argmax(plain.astype(int) - 200, axis=2)  # each tint's strongest channel is its class colour's
+    expected = np.array([np.argmax(class_color(c)) for c in range(3)])[dmap.winner]
+    np.testing.assert_array_equal(hue, expected)
+    shaded = plane_rgb(pgd.decision_map(pgd.DEMO_W, pgd.DEMO_B, (-1, 1, -1, 1), 31, loss="softmax"),
+                       "probability", 3, margins=False)
+    assert shaded.shape == (31, 31, 3) and len(np.unique(shaded.reshape(-1, 3), axis=0)) > 3
