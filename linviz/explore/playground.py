@@ -734,7 +734,8 @@ def state_from_dict(data, source: str = "playground file") -> PlaygroundState:
         rows = value if len(shape) == 2 else [value]
         if not (isinstance(value, list) and len(value) == shape[0]
                 and all(isinstance(r, list) and len(r) == (shape[1] if len(shape) == 2 else shape[0]) for r in rows)):
-            refuse(f"\"{name}\" must be {'a list of ' + str(shape[0]) + ' pairs' if len(shape) == 2 else 'a list of ' + str(shape[0]) + ' numbers'} ({C} classes)")
+            what = f"{shape[0]} pairs [x, y]" if len(shape) == 2 else f"{shape[0]} numbers"
+            refuse(f"\"{name}\" must be a list of {what} ({C} classes)")
         for r in rows:
             for v in r:
                 if not _in_range(v, -PARAM_LIMIT, PARAM_LIMIT):
