@@ -75,7 +75,7 @@ def was_cache_hit(dataset: Dataset) -> bool:
 
 
 def unavailable_reason() -> Optional[str]:
-    """Why the cache folder could not be used the last time it was needed, or None."""
+    """Why the cache folder could not be used the last time it was needed, or None (it could)."""
     return _unavailable[-1] if _unavailable else None
 
 
@@ -92,6 +92,7 @@ def _datasets_dir() -> Optional[Path]:
     except OSError as exc:
         _note_unavailable(f"cache folder {cache_dir()}/datasets is unusable ({exc.strerror or exc})")
         return None
+    _unavailable.clear()  # usable again (say, LINVIZ_CACHE_DIR was fixed): no stale reason
     key = str(folder)
     if key not in _cleaned:
         _cleaned.add(key)

@@ -217,3 +217,13 @@ def test_an_unusable_cache_folder_means_no_cache_and_a_warning(tmp_path, run_cli
     assert "Traceback" not in result.stderr
     result = run_cli("info", "cifar10", env=dict(env, LINVIZ_DATA=""), cwd=tmp_path)
     assert result.returncode == 2 and "CIFAR-10 not found" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_reason_for_no_cache_goes_once_the_cache_is_usable_again(tmp_path, monkeypatch):
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("x")
+    monkeypatch.setenv("LINVIZ_CACHE_DIR", str(not_a_folder))
+    assert cache._datasets_dir() is None and "a-file" in cache.unavailable_reason()
+    monkeypatch.setenv("LINVIZ_CACHE_DIR", str(tmp_path / "fine"))
+    assert cache._datasets_dir() is not None
+    assert cache.unavailable_reason() is None
