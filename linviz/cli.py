@@ -305,7 +305,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             loss=args.model, reg=args.reg, reg_type=args.reg_type, elastic_beta=args.elastic_beta,
             delta=args.delta, optimizer=args.optimizer, learning_rate=args.lr, lr_decay=args.lr_decay,
             momentum=args.momentum, batch_size=args.batch, epochs=args.epochs, seed=args.seed,
-            early_stopping=args.early_stopping)
+            early_stopping=args.early_stopping, search_step=args.search_step,
+            search_sample=args.search_sample)
     except ValueError as exc:
         raise UsageError(f"train: {exc}") from None
     if args.early_stopping is not None and args.val == 0:
@@ -357,7 +358,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     }
     hyper = {k: getattr(config, k) for k in (
         "loss", "reg", "reg_type", "elastic_beta", "delta", "optimizer", "learning_rate", "lr_decay",
-        "momentum", "batch_size", "epochs", "seed", "early_stopping")}
+        "momentum", "batch_size", "epochs", "seed", "early_stopping", "search_step", "search_sample")}
     save_model(out, W=W, class_names=dataset.class_names, pipeline=pipeline, loss=config.loss,
                hyperparameters=hyper, accuracies=accuracies,
                metadata={"source": dataset.source, "stop_reason": final.stop_reason,
@@ -491,6 +492,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, default=10)
     train.add_argument("--optimizer", default="sgd",
                        choices=("sgd", "momentum", "nesterov", "adam", "gd", "random_search", "random_local_search"))
+    train.add_argument("--search-step", type=float, default=1e-2,
+                       help="random (local) search: scale of the random proposals (default 0.01)")
+    train.add_argument("--search-sample", type=int, default=1000, metavar="N",
+                       help="random (local) search: judge every step on the same N training images, "
+                            "drawn once from the seed (0: all of them; default 1000)")
     train.add_argument("--early-stopping", type=int, default=None, metavar="EPOCHS",
                        help="stop after this many epochs without a better validation accuracy")
     train.add_argument("--val", type=_validation_size, default=None,
