@@ -362,7 +362,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     save_model(out, W=W, class_names=dataset.class_names, pipeline=pipeline, loss=config.loss,
                hyperparameters=hyper, accuracies=accuracies,
                metadata={"source": dataset.source, "stop_reason": final.stop_reason,
-                         "best_epoch": final.best_epoch, "n_train": len(y),
+                         "best_epoch": final.best_epoch, "kept": final.kept, "n_train": len(y),
                          "n_val": 0 if y_val is None else len(y_val)})
     seconds = time.perf_counter() - start
     report = {
@@ -378,7 +378,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "iterations": final.iteration, "epochs_done": final.epochs_done,
         "initial_loss": final.initial_loss, "expected_initial_loss": final.expected_initial_loss,
         "final_loss": final.smoothed_loss, "samples_per_second": round(final.samples_per_second),
-        "stop_reason": final.stop_reason, "best_epoch": final.best_epoch,
+        "stop_reason": final.stop_reason, "best_epoch": final.best_epoch, "kept": final.kept,
     }
     if final.stop_reason.startswith("diverged"):
         print(f"warning: {final.stop_reason}; saved the best weights before that", file=sys.stderr)
@@ -399,6 +399,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"training:   {final.iteration:,} iterations, {final.epochs_done} epoch(s), {final.elapsed:.1f} s, "
           f"{final.samples_per_second:,.0f} samples/s; {final.stop_reason}")
     print(f"loss:       {final.initial_loss:.4f} -> {final.smoothed_loss:.4f} (smoothed)")
+    print(f"kept:       {final.kept}" + ("" if X_val is not None else
+                                          "; the test split is only scored, never used to choose"))
     print(f"accuracy:   train {pct(accuracies['train_accuracy'])}, val {pct(accuracies['val_accuracy'])}, "
           f"test {pct(accuracies['test_accuracy'])}")
     print(f"saved:      {out}  ({seconds:.1f} s in all)")
@@ -501,7 +503,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="stop after this many epochs without a better validation accuracy")
     train.add_argument("--val", type=_validation_size, default=None,
                        help="validation images held out of the training split: a count or a fraction "
-                            "(default: 1000, at most a tenth)")
+                            "(default: 1000, at most a tenth). They choose the epoch whose weights are kept; "
+                            "with 0 the last weights are kept (the test split never chooses)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--image-size", type=int, default=32)
     train.add_argument("--out", required=True, help="the model file to write (.npz)")

@@ -189,3 +189,26 @@ def test_ctrl_c_during_training_saves_the_best_weights_so_far(tmp_path, capsys, 
     model = load_model(out_file)
     assert model.metadata["stop_reason"] == report["stop_reason"]
     assert np.isfinite(model.W).all()
+
+
+def test_without_a_validation_split_the_last_weights_are_kept_and_test_only_scored(tmp_path, capsys):
+    out_file = tmp_path / "model.npz"
+    code, out, err = run(capsys, "train", "demo", "--features", "hue,layout:grid=2", "--epochs", "2",
+                         "--val", "0", "--out", str(out_file))
+    assert code == 0, err
+    assert "no validation data: kept the last weights" in out
+    assert "kept:       the last weights (no validation data); the test split is only scored" in out
+    assert "val -, test 0." in out
+    code, out, err = run(capsys, "train", "demo", "--features", "hue,layout:grid=2", "--epochs", "2",
+                         "--val", "0", "--out", str(out_file), "--json")
+    report = json.loads(out)
+    assert report["val_accuracy"] is None and isinstance(report["test_accuracy"], float)
+    assert report["kept"] == "the last weights (no validation data)" and report["best_epoch"] is None
+    assert load_model(out_file).metadata["kept"] == report["kept"]
+
+
+def test_with_a_validation_split_the_kept_epoch_is_named(tmp_path, capsys):
+    code, out, err = run(capsys, "train", "demo", "--features", "hue,layout:grid=2", "--epochs", "2",
+                         "--val", "200", "--out", str(tmp_path / "m.npz"), "--json")
+    report = json.loads(out)
+    assert report["kept"].startswith(f"the weights of epoch {report['best_epoch']}, the best validation accuracy")

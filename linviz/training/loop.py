@@ -23,9 +23,11 @@ chunked path computes exactly what the step-by-step path does.
 
 Safety. A NaN or infinite loss, or one ``divergence_factor`` times the initial loss, stops
 training with a reason ("diverged ..."). ``best_W`` on the final snapshot is never lost:
-the weights with the best validation accuracy seen at an epoch end, or without validation
-data (or before the first epoch end) the newest weights whose smoothed loss was no worse than
-the initial loss.
+the weights with the best validation accuracy seen at an epoch end (or, before the first
+epoch end, the newest weights whose smoothed loss was no worse than the initial loss).
+Without validation data nothing may choose: ``best_W`` is the last weights (after a
+divergence, the newest sane ones), and the stop reason says so. The test split is never
+passed in here; scoring it is the caller's business, after training.
 """
 
 from __future__ import annotations
@@ -167,6 +169,7 @@ class Snapshot:
     best_W: Optional[np.ndarray] = None   # on the final snapshot
     best_val_accuracy: Optional[float] = None
     best_epoch: Optional[int] = None
+    kept: Optional[str] = None            # on the final snapshot: which weights best_W is, in words
     n_classes: int = 0
     n_features: int = 0
     # random (local) search: how many training images every step is judged on (the same
@@ -281,7 +284,7 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
     last_weights = -math.inf
     stop_reason: Optional[str] = None
 
-    def snapshot(batch_loss, *, with_W=False, final=False):
+    def snapshot(batch_loss, *, with_W=False, final=False, kept=None):
         nonlocal last_weights
         now = time.perf_counter()
         W_copy = None
@@ -295,7 +298,7 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
         rate = it / active if active > 0 else 0.0
         if final:
             chosen = best_W if best_W is not None else healthy_W
-            extra = dict(done=True, stop_reason=stop_reason, best_W=chosen,
+            extra = dict(done=True, stop_reason=stop_reason, best_W=chosen, kept=kept,
                          best_val_accuracy=best_val if best_W is not None else None,
                          best_epoch=best_epoch)
         else:
@@ -430,9 +433,21 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
         stop_reason = f"finished {config.epochs} epoch(s)"
     if search_note is not None:
         stop_reason = f"{stop_reason}; {search_note}"
-    if not has_val and stop_reason.startswith("finished"):
-        healthy_W = Wt.T.copy()  # without validation data the final weights are the result
-    yield snapshot(batch_loss, final=True)
+    # Which weights are the result. Only a validation split may choose among them: without
+    # one the result is the last weights (never the test split's favourites), unless the run
+    # diverged, when it is the newest weights whose loss was still sane.
+    if has_val and best_W is not None:
+        kept = f"the weights of epoch {best_epoch}, the best validation accuracy ({best_val:.4f})"
+    elif has_val:
+        kept = "the newest weights whose loss was no worse than the initial one (no epoch finished)"
+    elif stop_reason.startswith("diverged"):
+        kept = "the newest weights whose loss was no worse than the initial one (no validation data)"
+        stop_reason += "; no validation data: kept the newest weights from before it diverged"
+    else:
+        healthy_W = Wt.T.copy()
+        kept = "the last weights (no validation data)"
+        stop_reason += "; no validation data: kept the last weights"
+    yield snapshot(batch_loss, final=True, kept=kept)
 
 
 def _search_rows(config: TrainingConfig, n: int) -> tuple[np.ndarray, str]:
