@@ -212,3 +212,30 @@ def test_with_a_validation_split_the_kept_epoch_is_named(tmp_path, capsys):
                          "--val", "200", "--out", str(tmp_path / "m.npz"), "--json")
     report = json.loads(out)
     assert report["kept"].startswith(f"the weights of epoch {report['best_epoch']}, the best validation accuracy")
+
+
+@pytest.mark.parametrize("features,model,optimizer", [("hue,layout:grid=2", "softmax", "sgd"),
+                                                      ("raw:size=8", "svm", "momentum"),
+                                                      ("hue", "softmax", "random_local_search")])
+def test_options_not_given_take_the_recommended_settings(tmp_path, capsys, features, model, optimizer):
+    from linviz.training import recommended_settings
+
+    out_file = tmp_path / "m.npz"
+    code, out, err = run(capsys, "train", "demo", "--features", features, "--model", model,
+                         "--optimizer", optimizer, "--val", "100", "--out", str(out_file), "--json")
+    assert code == 0, err
+    hyper = load_model(out_file).hyperparameters
+    for name, value in recommended_settings(features, model, optimizer).items():
+        assert hyper[name] == pytest.approx(value), name
+    code, out, err = run(capsys, "train", "demo", "--features", features, "--model", model,
+                         "--optimizer", optimizer, "--lr", "0.005", "--epochs", "2", "--val", "100",
+                         "--out", str(out_file), "--json")
+    hyper = load_model(out_file).hyperparameters
+    assert hyper["learning_rate"] == 0.005 and hyper["epochs"] == 2
+    assert hyper["lr_decay"] == recommended_settings(features, model, optimizer)["lr_decay"]
+
+
+def test_help_says_where_the_defaults_come_from(capsys):
+    code, out, err = run(capsys, "train", "--help")
+    assert code == 0
+    assert "recommended_settings" in out and "RECOMMENDED" in out

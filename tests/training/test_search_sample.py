@@ -63,3 +63,19 @@ def test_all_images_when_asked_or_when_the_set_is_small(make_blobs):
     assert gradient.stop_reason == "finished 1 epoch(s); no validation data: kept the last weights"
     with pytest.raises(ValueError, match="search_sample"):
         TrainingConfig(search_sample=-1)
+
+
+@pytest.mark.parametrize("optimizer", SEARCHES)
+@pytest.mark.parametrize("loss", ["svm", "softmax"])
+def test_with_the_recommended_settings_the_training_loss_never_rises(make_blobs, optimizer, loss):
+    # the CLI's (and the app's) defaults for the searches: judged on all training images
+    from linviz.training import recommended_settings
+
+    X, y = make_blobs(n=3000, d=40, c=10, seed=5, spread=0.15)
+    settings = recommended_settings("hog+hue", loss, optimizer)
+    config = TrainingConfig(loss=loss, optimizer=optimizer, snapshot_every=1, weights_interval=0.0,
+                            **settings)
+    full = _full_losses(X, y, config)
+    assert len(full) > 10
+    assert np.all(np.diff(full) <= 1e-6 * full[0]), np.diff(full).max()
+    assert full[-1] < full[0]
