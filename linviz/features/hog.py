@@ -421,85 +421,89 @@ def _hog_hue_rgb_parallel(images, out, hog_col, hue_col, hue_bins, cell, block, 
                            cell, block, n_orient, norm, special)
 
 
+@kernel(inline="always")
+def _strongest_channel(r0, c0, r1, c1, r2, c2):
+    """The gradient (row, column, squared magnitude) of the channel with the largest
+    magnitude, the first one on ties (``argmax``), by selects."""
+    m0 = r0 * r0 + c0 * c0
+    m1 = r1 * r1 + c1 * c1
+    m2 = r2 * r2 + c2 * c2
+    take1 = m1 > m0
+    g_r = r1 if take1 else r0
+    g_c = c1 if take1 else c0
+    m = m1 if take1 else m0
+    take2 = m2 > m
+    return (r2 if take2 else g_r), (c2 if take2 else g_c), (m2 if take2 else m)
+
+
 @kernel(error_model="numpy")
-def _max_gradient_bins(img, P0, P1, P2, colmask, n_orient, scale, special, mag, pos, grb, gcb):
+def _max_gradient_bins(img, P, colmask, n_orient, scale, special, mag, pos):
     """Per pixel of a uint8 RGB image: the gradient of the channel with the largest magnitude
     (first channel on ties, as ``skimage.feature.hog(..., channel_axis=-1)``), its magnitude
     into ``mag`` and its orientation bin into ``pos``.
 
-    The channels are split into the padded flat planes ``P0..P2`` (layout of
-    ``_padded_cell_histograms``: mirrored pad rows give the zero border row gradient, ``colmask``
-    the zero border column gradient), so the per-pixel work is one branch-free loop over the
-    whole image. Gradients are integers, so the squared magnitudes compare exactly.
-    ``grb``/``gcb`` keep the chosen gradient for the exact bin of pixels near a bin edge.
+    ``P`` holds the three channels as padded flat planes of ``(H + 2) * W + 2`` values each
+    (the layout of ``_padded_cell_histograms``: mirrored pad rows give the zero border row
+    gradient, ``colmask`` the zero border column gradient), so the per-pixel work is one
+    branch-free loop over the whole image. All twelve neighbour views come from the one
+    array ``P``, and only ``mag`` and ``pos`` are written: with more separate arrays LLVM
+    gives up the runtime overlap checks and the loop does not vectorize (4x slower).
+    Gradients are integers, so the squared magnitudes compare exactly.
     """
     H, W = img.shape[0], img.shape[1]
     n = H * W
+    stride = (H + 2) * W + 2
     flat = img.reshape(-1)
-    base = 1 + W
-    d0 = P0[base:base + n]
-    d1 = P1[base:base + n]
-    d2 = P2[base:base + n]
-    for p in range(n):
-        d0[p] = np.float32(flat[3 * p])
-        d1[p] = np.float32(flat[3 * p + 1])
-        d2[p] = np.float32(flat[3 * p + 2])
-    top = min(1, H - 1)
-    bottom = max(H - 2, 0)
-    for x in range(W):
-        P0[1 + x] = P0[1 + (top + 1) * W + x]
-        P1[1 + x] = P1[1 + (top + 1) * W + x]
-        P2[1 + x] = P2[1 + (top + 1) * W + x]
-        P0[1 + (H + 1) * W + x] = P0[1 + (bottom + 1) * W + x]
-        P1[1 + (H + 1) * W + x] = P1[1 + (bottom + 1) * W + x]
-        P2[1 + (H + 1) * W + x] = P2[1 + (bottom + 1) * W + x]
+    for ch in range(3):
+        base = ch * stride + 1 + W
+        dst = P[base:base + n]
+        for p in range(n):
+            dst[p] = np.float32(flat[3 * p + ch])
+        top = base + min(1, H - 1) * W
+        bottom = base + max(H - 2, 0) * W
+        for x in range(W):
+            P[base - W + x] = P[top + x]
+            P[base + n + x] = P[bottom + x]
     edge_hi = np.float32(n_orient) - _EDGE_MARGIN
     s90 = np.int32(special[0])
     s45 = np.int32(special[1])
     s135 = np.int32(special[2])
-    below0 = P0[base + W:base + W + n]
-    above0 = P0[base - W:base - W + n]
-    right0 = P0[base + 1:base + 1 + n]
-    left0 = P0[base - 1:base - 1 + n]
-    below1 = P1[base + W:base + W + n]
-    above1 = P1[base - W:base - W + n]
-    right1 = P1[base + 1:base + 1 + n]
-    left1 = P1[base - 1:base - 1 + n]
-    below2 = P2[base + W:base + W + n]
-    above2 = P2[base - W:base - W + n]
-    right2 = P2[base + 1:base + 1 + n]
-    left2 = P2[base - 1:base - 1 + n]
+    b0 = 1 + W
+    b1 = stride + 1 + W
+    b2 = 2 * stride + 1 + W
+    below0 = P[b0 + W:b0 + W + n]
+    above0 = P[b0 - W:b0 - W + n]
+    right0 = P[b0 + 1:b0 + 1 + n]
+    left0 = P[b0 - 1:b0 - 1 + n]
+    below1 = P[b1 + W:b1 + W + n]
+    above1 = P[b1 - W:b1 - W + n]
+    right1 = P[b1 + 1:b1 + 1 + n]
+    left1 = P[b1 - 1:b1 - 1 + n]
+    below2 = P[b2 + W:b2 + W + n]
+    above2 = P[b2 - W:b2 - W + n]
+    right2 = P[b2 + 1:b2 + 1 + n]
+    left2 = P[b2 - 1:b2 - 1 + n]
     lowest = np.int32(0)
     for p in range(n):
         inner = colmask[p] != 0
-        r0 = below0[p] - above0[p]
-        c0 = (right0[p] - left0[p]) if inner else _ZERO
-        r1 = below1[p] - above1[p]
-        c1 = (right1[p] - left1[p]) if inner else _ZERO
-        r2 = below2[p] - above2[p]
-        c2 = (right2[p] - left2[p]) if inner else _ZERO
-        m0 = r0 * r0 + c0 * c0
-        m1 = r1 * r1 + c1 * c1
-        m2 = r2 * r2 + c2 * c2
-        take1 = m1 > m0
-        g_r = r1 if take1 else r0
-        g_c = c1 if take1 else c0
-        m = m1 if take1 else m0
-        take2 = m2 > m
-        g_r = r2 if take2 else g_r
-        g_c = c2 if take2 else g_c
-        m = m2 if take2 else m
+        g_r, g_c, m = _strongest_channel(
+            below0[p] - above0[p], (right0[p] - left0[p]) if inner else _ZERO,
+            below1[p] - above1[p], (right1[p] - left1[p]) if inner else _ZERO,
+            below2[p] - above2[p], (right2[p] - left2[p]) if inner else _ZERO)
         mag[p] = np.float32(math.sqrt(m))
-        grb[p] = g_r
-        gcb[p] = g_c
         b = _fast_bin(g_r, g_c, scale, edge_hi, s90, s45, s135)
         b = np.int32(0) if g_r == _ZERO else b  # also covers zero gradients (magnitude 0)
         lowest = min(lowest, b)
         pos[p] = b
-    if lowest < 0:
+    if lowest < 0:  # the few pixels near a bin edge: the exact bin, from the same gradient
         for p in range(n):
             if pos[p] < 0:
-                b = _exact_bin(grb[p], gcb[p], n_orient)
+                inner = colmask[p] != 0
+                g_r, g_c, _ = _strongest_channel(
+                    below0[p] - above0[p], (right0[p] - left0[p]) if inner else _ZERO,
+                    below1[p] - above1[p], (right1[p] - left1[p]) if inner else _ZERO,
+                    below2[p] - above2[p], (right2[p] - left2[p]) if inner else _ZERO)
+                b = _exact_bin(g_r, g_c, n_orient)
                 if b < 0:  # an angle no bin holds (as in scikit-image): no vote
                     b = 0
                     mag[p] = _ZERO
@@ -518,17 +522,13 @@ def _hog_max_range(images, out, start, stop, n_orient, special, cols, cells, blo
     H, W = images.shape[1], images.shape[2]
     k_scales = cells.shape[0]
     n = H * W
-    P0 = np.zeros((H + 2) * W + 2, dtype=np.float32)
-    P1 = np.zeros((H + 2) * W + 2, dtype=np.float32)
-    P2 = np.zeros((H + 2) * W + 2, dtype=np.float32)
+    P = np.zeros(3 * ((H + 2) * W + 2), dtype=np.float32)
     colmask = np.ones(n, dtype=np.uint8)
     for y in range(H):
         colmask[y * W] = 0
         colmask[y * W + W - 1] = 0
     mag = np.empty(n, dtype=np.float32)
     pos = np.empty(n, dtype=np.int32)
-    grb = np.empty(n, dtype=np.float32)
-    gcb = np.empty(n, dtype=np.float32)
     most = 1
     for k in range(k_scales):
         most = max(most, (H // cells[k]) * (W // cells[k]) * n_orient)
@@ -540,7 +540,7 @@ def _hog_max_range(images, out, start, stop, n_orient, special, cols, cells, blo
             colbase[k, x] = (x // cells[k]) * n_orient
     scale = np.float32(n_orient / math.pi)
     for i in range(start, stop):
-        _max_gradient_bins(images[i], P0, P1, P2, colmask, n_orient, scale, special, mag, pos, grb, gcb)
+        _max_gradient_bins(images[i], P, colmask, n_orient, scale, special, mag, pos)
         for k in range(k_scales):
             cell = cells[k]
             block = blocks[k]
@@ -591,19 +591,26 @@ def _normalize_blocks(hist, cell, block, norm, out):
                 inv = np.float32(1.0) / (s + eps)
             else:
                 inv = np.float32(1.0) / np.float32(math.sqrt(s + eps * eps))
+            # one loop per norm (the branch hoisted out of the element loop), indexed by
+            # unsigned offsets: the element loops then vectorize (sqrt, clip, scale)
             start = k
             s2 = np.float32(0.0)
             for r in range(block):
-                base = ((br + r) * ncc + bc) * n_orient
-                for j in range(base, base + run):
-                    v = flat[j] * inv
-                    if norm == 1:
-                        v = np.float32(math.sqrt(v))
-                    elif norm == 3:
+                src = np.uint64(((br + r) * ncc + bc) * n_orient)
+                dst = np.uint64(k)
+                if norm == 1:
+                    for t in range(np.uint64(run)):
+                        out[dst + t] = np.float32(math.sqrt(flat[src + t] * inv))
+                elif norm == 3:
+                    for t in range(np.uint64(run)):
+                        v = flat[src + t] * inv
                         v = v if v < clip else clip
                         s2 += v * v
-                    out[k] = v
-                    k += 1
+                        out[dst + t] = v
+                else:
+                    for t in range(np.uint64(run)):
+                        out[dst + t] = flat[src + t] * inv
+                k += run
             if norm == 3:  # L2-Hys: renormalize after clipping
                 inv2 = np.float32(1.0) / np.float32(math.sqrt(s2 + eps * eps))
                 for j in range(start, k):
