@@ -30,6 +30,12 @@ def test_train_demo_json(tmp_path, capsys):
     assert model.loss == "softmax" and len(model.class_names) == 6
     assert model.hyperparameters["epochs"] == 3
     assert model.accuracies["test_accuracy"] == pytest.approx(report["test_accuracy"])
+    # where the time went, stage by stage (the bench's end-to-end breakdown reads these)
+    for stage in ("imports", "dataset", "kernels_wait", "kernels_background", "features", "fit",
+                  "standardize", "training", "evaluation", "save"):
+        assert report["timings"][stage] >= 0, stage
+    assert sum(v for k, v in report["timings"].items() if k not in ("kernels_background", "startup")) \
+        <= report["seconds"] + report["timings"]["imports"] + 0.05
 
 
 def test_train_svm_text_output_on_an_image_folder(tmp_path, capsys):

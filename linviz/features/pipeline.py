@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Optional
@@ -201,6 +202,8 @@ class FeaturePipeline:
         self.mean_: Optional[np.ndarray] = None
         self.scale_: Optional[np.ndarray] = None
         self._blocks: Optional[list[FeatureBlock]] = None
+        # seconds spent so far, per phase (extraction, statistics, standardization)
+        self.timings: dict[str, float] = {"extract": 0.0, "fit": 0.0, "standardize": 0.0}
 
     def __repr__(self) -> str:
         fitted = "fitted" if self.is_fitted else "not fitted"
@@ -271,6 +274,7 @@ class FeaturePipeline:
     def _extract_into(self, arr: np.ndarray, out: np.ndarray, progress=None, cancel=None) -> np.ndarray:
         """Features of ``arr`` into the first ``dim`` columns of ``out`` (C-contiguous float32,
         ``dim`` or more columns), every kernel writing straight into its columns."""
+        started = time.perf_counter()
         n = arr.shape[0]
         items, blocks = self.spec.items, self.blocks
         fused = _fused_hog_hue(items, blocks)
@@ -304,6 +308,7 @@ class FeaturePipeline:
                 else:
                     cols[...] = _extract_item(item, chunk)
             report(progress, stop, n)
+        self.timings["extract"] += time.perf_counter() - started
         return out
 
     # -- standardization
@@ -320,6 +325,7 @@ class FeaturePipeline:
     def _fit_columns(self, X: np.ndarray) -> "FeaturePipeline":
         """Fit on the first ``dim`` columns of a C-contiguous float32 matrix (float64 sums:
         50,000 rows of float32 would lose digits)."""
+        started = time.perf_counter()
         mean, var = column_moments(X, self.dim)
         std = np.sqrt(var)
         if self.scaling == "column":
@@ -331,6 +337,7 @@ class FeaturePipeline:
         scale = np.where(scale > 1e-8, scale, 1.0)
         self.mean_ = mean.astype(np.float32)
         self.scale_ = scale.astype(np.float32)
+        self.timings["fit"] += time.perf_counter() - started
         return self
 
     def transform_features(self, features) -> np.ndarray:
@@ -343,10 +350,13 @@ class FeaturePipeline:
         if X.ndim != 2 or X.shape[1] != self.dim:
             raise LinvizError(f"feature pipeline: expected (N, {self.dim}) features, got {X.shape}")
         out = np.empty((X.shape[0], self.dim + 1), dtype=np.float32)
-        return standardize(np.ascontiguousarray(X), out, self.mean_, self._inv_scale())
+        return self._standardize(np.ascontiguousarray(X), out)
 
-    def _inv_scale(self) -> np.ndarray:
-        return (np.float32(1.0) / self.scale_).astype(np.float32)
+    def _standardize(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
+        started = time.perf_counter()
+        standardize(X, out, self.mean_, (np.float32(1.0) / self.scale_).astype(np.float32))
+        self.timings["standardize"] += time.perf_counter() - started
+        return out
 
     def _extract_with_bias_column(self, images, progress, cancel) -> np.ndarray:
         """Unstandardized features in the first ``dim`` columns of an (N, dim + 1) matrix, to
@@ -364,7 +374,7 @@ class FeaturePipeline:
         if X.shape[0] == 0:
             raise LinvizError(f"feature pipeline: fit expects a non-empty (N, {self.dim}) matrix, got (0, {self.dim})")
         self._fit_columns(X)
-        return standardize(X, X, self.mean_, self._inv_scale())
+        return self._standardize(X, X)
 
     def transform(self, images, progress=None, cancel=None, *, cache_key: Optional[str] = None) -> np.ndarray:
         """Extract + standardize any images (another split, or one new image)."""
@@ -373,7 +383,7 @@ class FeaturePipeline:
         if cache_key is not None:
             return self.transform_features(self.extract(images, progress, cancel, cache_key=cache_key))
         X = self._extract_with_bias_column(images, progress, cancel)
-        return standardize(X, X, self.mean_, self._inv_scale())
+        return self._standardize(X, X)
 
     # -- persistence
 

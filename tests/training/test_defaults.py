@@ -55,3 +55,15 @@ def test_bad_arguments():
         recommended_settings("best", "softmax", "lbfgs")
     with pytest.raises(LinvizError):
         recommended_settings("nonsense")
+
+
+def test_warm_up_loads_the_kernels_of_a_run_and_keeps_nothing():
+    from linviz.features import FEATURE_CACHE
+    from linviz.training import warm_up_kernels
+
+    FEATURE_CACHE.clear()
+    for optimizer in ("sgd", "gd", "random_local_search"):
+        config = TrainingConfig(optimizer=optimizer, **recommended_settings("hog+hue", "svm", optimizer))
+        assert warm_up_kernels("hog+hue", config, image_shape=(16, 16)) > 0
+    assert warm_up_kernels("raw:size=8") > 0
+    assert not FEATURE_CACHE._items
