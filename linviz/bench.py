@@ -488,7 +488,7 @@ def bench_sgd(archive: Optional[Path], quick: bool) -> dict:
     from linviz.models.losses import LossFunction
     from linviz.training.optimizers import SGD
 
-    reg, lr, batch, repeats = 1e-3, 1e-3, 200, (5 if quick else 11)
+    reg, lr, batch, repeats = 1e-3, 1e-3, 200, (5 if quick else 15)
     inner = 20 if quick else 50
     results = {"batch": batch, "dtype": "float32", "cases": []}
     for name, X, y, origin in _sgd_feature_sets(archive, quick):
@@ -500,6 +500,7 @@ def bench_sgd(archive: Optional[Path], quick: bool) -> dict:
         Xb, yb = np.ascontiguousarray(X[idx]), np.ascontiguousarray(y[idx])
         arange = np.arange(batch, dtype=np.int64)
         _say(f"{name}: D = {D} (with bias), C = {C}, {origin}")
+        steps, losses_of = {}, {}
         for loss in ("svm", "softmax"):
             reference = ref.svm_loss_vectorized if loss == "svm" else ref.softmax_loss_vectorized
             loss_fn = LossFunction(loss, reg, n_reg_rows=D - 1)
@@ -508,49 +509,55 @@ def bench_sgd(archive: Optional[Path], quick: bool) -> dict:
             Wt = W0t.copy()
             dWt = np.empty_like(Wt)
             opt = SGD(lr)
-            ref_loss = reference(W0, Xb, yb, reg, n_reg_rows=D - 1)[0]
-            lin_loss = loss_fn.transposed(Wt, X, y, idx, dWt)
+            losses_of[loss] = (reference(W0, Xb, yb, reg, n_reg_rows=D - 1)[0],
+                               loss_fn.transposed(Wt, X, y, idx, dWt))
 
             # Each timed step restarts from W0 (on both sides): thousands of steps on one batch
             # would overfit it, push the scores apart and time exp() on denormals instead.
-            def numpy_step(Xs=Xb, ys=yb):
+            def numpy_step(Xs=Xb, ys=yb, reference=reference, W_ref=W_ref):
                 np.copyto(W_ref, W0)
                 _, dW = reference(W_ref, Xs, ys, reg, n_reg_rows=D - 1)
                 W_ref[...] -= lr * dW
 
-            def numpy_step_gather():
-                numpy_step(X[idx], y[idx])
-
-            def linviz_step(Xs=Xb, rows=arange, ys=yb):
+            def linviz_step(Xs=Xb, rows=arange, ys=yb, Wt=Wt, W0t=W0t, loss_fn=loss_fn, dWt=dWt, opt=opt):
                 np.copyto(Wt, W0t)
                 loss_fn.transposed(Wt, Xs, ys, rows, dWt)
                 opt.step(Wt, dWt)
 
-            def linviz_step_in_place():
-                linviz_step(X, idx, y)
-
-            steps = {"numpy": numpy_step, "linviz": linviz_step,
-                     "numpy_gather": numpy_step_gather, "linviz_in_place": linviz_step_in_place}
-            for fn in steps.values():
-                for _ in range(5):
-                    fn()  # warm up: compile, caches
-            # Interleaved rounds, medians: on a shared machine the load drifts, and every
-            # contender should see the same drift.
-            samples = {label: [] for label in steps}
-            for _ in range(repeats):
-                for label, fn in steps.items():
-                    start = time.perf_counter()
-                    for _ in range(inner):
-                        fn()
-                    samples[label].append((time.perf_counter() - start) / inner * 1e3)
-            timings = {label: statistics.median(v) for label, v in samples.items()}
+            steps[(loss, "numpy")] = numpy_step
+            steps[(loss, "linviz")] = linviz_step
+            steps[(loss, "numpy_gather")] = lambda numpy_step=numpy_step: numpy_step(X[idx], y[idx])
+            steps[(loss, "linviz_in_place")] = lambda linviz_step=linviz_step: linviz_step(X, idx, y)
+        for fn in steps.values():
+            for _ in range(5):
+                fn()  # warm up: compile, caches
+        # Interleaved rounds, medians: on a shared machine the load drifts, and every
+        # contender -- both losses included -- should see the same drift. (Timed one loss after
+        # the other, a load change between them once showed as a 0.76 vs 0.48 ms "softmax
+        # penalty" that the kernels do not have.) CPU time of the thread is kept as well: it
+        # moves less with the other jobs on the machine than the wall clock.
+        wall = {key: [] for key in steps}
+        cpu = {key: [] for key in steps}
+        for _ in range(repeats):
+            for key, fn in steps.items():
+                start, start_cpu = time.perf_counter(), time.thread_time()
+                for _ in range(inner):
+                    fn()
+                cpu[key].append((time.thread_time() - start_cpu) / inner * 1e3)
+                wall[key].append((time.perf_counter() - start) / inner * 1e3)
+        med = {key: statistics.median(v) for key, v in wall.items()}
+        med_cpu = {key: statistics.median(v) for key, v in cpu.items()}
+        for loss in ("svm", "softmax"):
+            ref_loss, lin_loss = losses_of[loss]
             case = {
                 "features": name, "D": D, "loss": loss, "origin": origin,
-                "numpy_ms": round(timings["numpy"], 4), "linviz_ms": round(timings["linviz"], 4),
-                "speedup": round(timings["numpy"] / timings["linviz"], 2),
-                "numpy_with_gather_ms": round(timings["numpy_gather"], 4),
-                "linviz_in_place_ms": round(timings["linviz_in_place"], 4),
-                "speedup_training_iteration": round(timings["numpy_gather"] / timings["linviz_in_place"], 2),
+                "numpy_ms": round(med[(loss, "numpy")], 4), "linviz_ms": round(med[(loss, "linviz")], 4),
+                "speedup": round(med[(loss, "numpy")] / med[(loss, "linviz")], 2),
+                "numpy_with_gather_ms": round(med[(loss, "numpy_gather")], 4),
+                "linviz_in_place_ms": round(med[(loss, "linviz_in_place")], 4),
+                "speedup_training_iteration": round(med[(loss, "numpy_gather")] / med[(loss, "linviz_in_place")], 2),
+                "cpu_ms": {kind: round(med_cpu[(loss, kind)], 4) for kind in ("numpy", "linviz", "numpy_gather",
+                                                                            "linviz_in_place")},
                 "numpy_loss": float(ref_loss), "linviz_loss": float(lin_loss),
                 "loss_difference": float(abs(ref_loss - lin_loss)),
                 "target_speedup": 1.5 if D > 1000 else 3.0,
@@ -561,6 +568,11 @@ def bench_sgd(archive: Optional[Path], quick: bool) -> dict:
                  f"training iteration with sampling: numpy {case['numpy_with_gather_ms']:.3f} ms, "
                  f"linviz {case['linviz_in_place_ms']:.3f} ms -> {case['speedup_training_iteration']:.2f}x; "
                  f"|loss difference| {case['loss_difference']:.1e} (must be < 1e-4)")
+        ratio = med[("softmax", "linviz_in_place")] / med[("svm", "linviz_in_place")]
+        ratio_cpu = med_cpu[("softmax", "linviz_in_place")] / med_cpu[("svm", "linviz_in_place")]
+        results.setdefault("softmax_over_svm", {})[name] = {"wall": round(ratio, 3), "cpu": round(ratio_cpu, 3)}
+        _say(f"  softmax / SVM, linviz training iteration: {ratio:.2f}x wall, {ratio_cpu:.2f}x CPU "
+             f"(same two matrix products; the softmax adds exp() and log() of {batch} x {C} scores)")
     if archive is not None:
         _say("accuracy on the shared CIFAR-10 (python main.py train, defaults):")
         results["accuracy"] = _sgd_accuracy(archive, quick)
