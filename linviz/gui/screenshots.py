@@ -23,6 +23,8 @@ def main(argv=None) -> int:
     parser.add_argument("--drop", nargs="*", default=[], help="image files to drop before grabbing")
     parser.add_argument("--tab", default=None, help="raise this dock: data, features, training")
     parser.add_argument("--misclassified", action="store_true", help="gallery: misclassified only")
+    parser.add_argument("--view", default=None, help="show this tab of the window (its title), e.g. 'Inside one image'")
+    parser.add_argument("--select", default=None, help="select SPLIT:INDEX (e.g. validation:12) before grabbing")
     parser.add_argument("--reg", type=float, default=None, help="regularization strength")
     parser.add_argument("--lr", type=float, default=None, help="learning rate")
     parser.add_argument("--batch", type=int, default=None, help="batch size")
@@ -71,8 +73,10 @@ def main(argv=None) -> int:
         box = window.training_panel.loss_box
         box.setCurrentIndex(box.findData(args.loss))
     if args.drop:
-        window.add_user_images(args.drop)
-    window.train()
+        window.user_images.add(args.drop)
+        while window.runner.quick.busy:
+            pump(0.05)
+    window.training.train()
     pump(args.seconds)
     if args.tab:
         window.docks[args.tab].raise_()
@@ -85,7 +89,18 @@ def main(argv=None) -> int:
     if args.drop:
         window.lower_tabs.setCurrentWidget(window.user_images_view)
         window.user_images_view.select(0)
+    if args.select:
+        from linviz.gui.session import Selection
+
+        split, index = args.select.split(":")
+        window.bench.select(Selection(split, int(index)))
+    if args.view:
+        titles = [window.view_tabs.tabText(i) for i in range(window.view_tabs.count())]
+        window.view_tabs.setCurrentIndex(titles.index(args.view))
     pump(0.5)
+    while window.runner.quick.busy:
+        pump(0.05)
+    pump(0.3)
     window.grab().save(args.out)
     print(f"saved {args.out}; training {'running' if window.runner.busy else 'finished'}; "
           f"messages: {window.error_messages}")

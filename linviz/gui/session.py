@@ -1,29 +1,30 @@
-"""The workbench state behind the window, and the jobs that change it. No Qt in here.
+"""The workbench: the state every view and lab shows, as an evented model. No Qt in here.
 
-The window keeps one :class:`Workbench`. Long operations are *jobs*: plain functions of a
-``ctx`` (progress, cancel, publish; see :mod:`linviz.gui.worker`) that run on the compute
-thread and return an immutable result. The GUI thread then *applies* that result with a
-cheap assignment, so the workbench is only ever mutated from the GUI thread.
+One :class:`Workbench` per window holds the loaded data with its working splits, their
+features, the current model, the newest training frame, the selected image and the images
+the user dropped in. Each part announces its changes with a psygnal signal; views and labs
+connect to the signals of what they show and never ask the window for anything. Writes
+happen only on the GUI thread (jobs return immutable results that a controller applies), and
+the workbench keeps the parts consistent: new data forgets the features and the model made
+from the old, new features forget a model that cannot read them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
+from psygnal import Signal
 
-from linviz.errors import Cancelled, LinvizError
+from linviz.errors import LinvizError
+
+SPLITS = ("train", "validation", "test")
 
 
-# How often a training job steps aside for the GUI thread, and for how long (see train_job).
-GIL_YIELD_EVERY_S = 0.1
-GIL_YIELD_S = 0.001
-TEMPLATE_INTERVAL_S = 0.2  # template pictures at most 5 times a second
-
-# --------------------------------------------------------------------------- results
+# --------------------------------------------------------------------------- state
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,13 @@ class SplitSettings:
     seed: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PreparedData:
-    """A dataset with its working splits, ready for feature extraction."""
+    """A dataset with its working splits, ready for feature extraction.
+
+    ``val`` has no images when the user asked for none: nothing is then selected on
+    validation accuracy, and the test split is never used in its place.
+    """
 
     dataset: Any  # linviz.data.Dataset
     train: Any  # linviz.data.Split
@@ -53,294 +58,274 @@ class PreparedData:
     def key(self) -> tuple:
         return (getattr(self.dataset, "key", id(self.dataset)), self.settings)
 
+    def split(self, name: str):
+        """The Split called ``name`` ("train", "validation", "test"), or None."""
+        return {"train": self.train, "validation": self.val, "test": self.test}[name]
 
-@dataclass(frozen=True)
+    @property
+    def has_validation(self) -> bool:
+        return len(self.val.labels) > 0
+
+
+@dataclass(frozen=True, eq=False)
 class ExtractedFeatures:
-    """Standardized features (bias column last) of the working splits, and their pipeline."""
+    """Standardized features (bias column last) of every split, extracted together, and their
+    pipeline. ``X_test`` is None without a test split; it is scored only when the user asks."""
 
     spec_text: str
     data_key: tuple
     pipeline: Any  # linviz.features.FeaturePipeline
     X_train: np.ndarray
     X_val: np.ndarray
+    X_test: Optional[np.ndarray]
     n_images: int
     seconds: float
 
     def timing_text(self) -> str:
         return f"{self.n_images:,} images in {self.seconds:.1f} s"
 
+    def matrix(self, split: str) -> Optional[np.ndarray]:
+        return {"train": self.X_train, "validation": self.X_val, "test": self.X_test}[split]
 
-@dataclass(frozen=True)
-class TrainingFrame:
-    """What the live views draw: a snapshot plus what the GUI derives from it off-thread."""
-
-    snapshot: Any  # linviz.training.Snapshot
-    W: Optional[np.ndarray]  # newest weights seen so far (snapshots may throttle W)
-    loss: str  # "softmax" | "svm"
-    confusion: Optional[np.ndarray]  # (C, C) counts on the validation split, rows = true class
-    val_predictions: Optional[np.ndarray]  # (N_val,) predicted classes at the last epoch end
-    features: Optional[ExtractedFeatures] = None  # set when the job extracted them first
-    templates: Optional[list] = None  # template_rows() of some recent W, drawn off the GUI thread
-    wall_seconds: Optional[float] = None  # on the job's result: wall time of the training loop
-    data_key: Optional[tuple] = None  # PreparedData.key() of the data trained on
+    @property
+    def dim(self) -> int:
+        """Columns of the matrices: the features plus the bias column."""
+        return int(self.X_train.shape[1])
 
 
-# --------------------------------------------------------------------------- jobs
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """The model on the validation split: predicted classes and the confusion counts."""
+
+    val_predictions: np.ndarray  # (N_val,)
+    confusion: np.ndarray  # (C, C), rows = true class
+
+    @property
+    def accuracy(self) -> Optional[float]:
+        total = int(self.confusion.sum())
+        return float(np.trace(self.confusion)) / total if total else None
 
 
-def load_job(source: str, settings: SplitSettings):
-    """A job that loads ``source`` and prepares its splits."""
+@dataclass(frozen=True, eq=False)
+class Model:
+    """The current classifier: weights and everything needed to read and judge them.
 
-    def job(ctx) -> PreparedData:
-        from linviz.data import load_dataset
-
-        start = time.perf_counter()
-        ctx.message(f"Loading {source}")
-        dataset = load_dataset(source, progress=ctx.progress, cancel=ctx.cancel)
-        prepared = prepare_splits(dataset, settings)
-        return dataclasses.replace(prepared, seconds=time.perf_counter() - start)
-
-    return job
-
-
-def demo_dataset():
-    """The offline demo set, built synchronously (it is small and generated)."""
-    from linviz.data import make_demo_dataset
-
-    return make_demo_dataset()
-
-
-def prepare_splits(dataset, settings: SplitSettings) -> PreparedData:
-    from linviz.data import split_validation, subsample_per_class
-
-    n_train = len(dataset.train.labels)
-    val_size = max(0, min(int(settings.val_size), n_train // 2))
-    if val_size > 0:
-        train, val = split_validation(dataset.train, val_size, seed=settings.seed)
-    else:  # no room for a validation split: validate on the test split (said in the panel)
-        train, val = dataset.train, dataset.test if dataset.test is not None else dataset.train
-    if settings.per_class > 0:
-        train = subsample_per_class(train, settings.per_class, seed=settings.seed)
-    return PreparedData(dataset=dataset, train=train, val=val, test=dataset.test, settings=settings)
-
-
-def extract_features(prepared: PreparedData, spec_text: str, ctx) -> ExtractedFeatures:
-    """Fit the pipeline on the training split, transform train and validation."""
-    from linviz.features import FeaturePipeline, parse_feature_spec
-
-    spec = parse_feature_spec(spec_text)
-    pipeline = FeaturePipeline(spec)
-    n_train, n_val = len(prepared.train.labels), len(prepared.val.labels)
-    total = n_train + n_val
-    start = time.perf_counter()
-
-    def train_progress(done, _total):
-        ctx.progress(done, total)
-
-    def val_progress(done, _total):
-        ctx.progress(n_train + done, total)
-
-    ctx.message(f"Extracting {spec_text}")
-    # The pipeline's in-memory cache makes a second Extract of the same data instant.
-    key = f"{prepared.key()}"
-    raw_train = pipeline.extract(prepared.train.images, progress=train_progress, cancel=ctx.cancel,
-                                 cache_key=key + ":train")
-    raw_val = pipeline.extract(prepared.val.images, progress=val_progress, cancel=ctx.cancel, cache_key=key + ":val")
-    seconds = time.perf_counter() - start
-    pipeline.fit(raw_train)
-    X_train = np.ascontiguousarray(pipeline.transform_features(raw_train), dtype=np.float32)
-    X_val = np.ascontiguousarray(pipeline.transform_features(raw_val), dtype=np.float32)
-    return ExtractedFeatures(
-        spec_text=str(spec), data_key=prepared.key(), pipeline=pipeline, X_train=X_train, X_val=X_val,
-        n_images=total, seconds=seconds,
-    )
-
-
-def extract_job(prepared: PreparedData, spec_text: str):
-    def job(ctx) -> ExtractedFeatures:
-        return extract_features(prepared, spec_text, ctx)
-
-    return job
-
-
-def make_training_config(settings: dict):
-    """A TrainingConfig from the panel's settings, keeping only the fields it knows."""
-    from linviz.training import TrainingConfig
-
-    known = {f.name for f in dataclasses.fields(TrainingConfig)}
-    return TrainingConfig(**{k: v for k, v in settings.items() if k in known})
-
-
-def confusion_matrix(true: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
-    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(counts, (true, predicted), 1)
-    return counts
-
-
-def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spec_text: str,
-              settings: dict, control, W0: Optional[np.ndarray] = None):
-    """Train (extracting features first when they are missing or stale); publish frames.
-
-    Frames go to ``ctx.publish`` (newest wins); the confusion matrix on the validation
-    split is computed here, off the GUI thread, whenever an epoch ends.
+    ``settings`` are the training settings it was made with (TrainingConfig field names; saved
+    with the model). ``features`` are the features W reads: the workbench keeps
+    ``model.features is workbench.features``. ``evaluation`` and ``templates`` (pictures of
+    W, made off the GUI thread) may lag W by a few hundred milliseconds while training.
     """
 
-    def job(ctx) -> TrainingFrame:
-        from linviz.training import train
+    W: np.ndarray  # (D + 1, C), bias row last
+    loss: str  # "softmax" | "svm"
+    settings: dict
+    features: ExtractedFeatures
+    evaluation: Optional[Evaluation] = None
+    templates: Optional[list] = None
 
-        feats = features
-        extracted_now = None
-        if feats is None or feats.spec_text != _canonical(spec_text) or feats.data_key != prepared.key():
-            feats = extract_features(prepared, spec_text, ctx)
-            extracted_now = feats
-        config = make_training_config(settings)
-        data_key = prepared.key()
-        loss = settings.get("loss", "softmax")
-        y_train = prepared.train.labels
-        y_val = prepared.val.labels
-        n_classes = len(prepared.class_names)
-        ctx.message("Training")
-        last_W = W0
-        epochs_seen = -1
-        confusion = None
-        val_predictions = None
-        frame = None
-        last_yield = time.perf_counter()
-        templates, templates_for, templates_at = None, None, 0.0
-        W_start = W0 if (W0 is not None and W0.shape[0] == feats.X_train.shape[1]) else None
-        loop_start = time.perf_counter()
-        for snapshot in train(feats.X_train, y_train, feats.X_val, y_val, config, control=control, W0=W_start,
-                              n_classes=n_classes):
-            W = getattr(snapshot, "W", None)
-            if W is not None:
-                last_W = W
-            epochs_done = len(getattr(snapshot, "val_accuracies", ()) or ())
-            if last_W is not None and (epochs_done != epochs_seen or snapshot.done):
-                epochs_seen = epochs_done
-                val_predictions = np.argmax(feats.X_val @ last_W, axis=1)
-                confusion = confusion_matrix(y_val, val_predictions, n_classes)
-            now = time.perf_counter()
-            if last_W is not None and last_W is not templates_for and (
-                    now - templates_at >= TEMPLATE_INTERVAL_S or snapshot.done):
-                # Template pictures (HOG glyphs, bars) are made here, not on the GUI thread.
-                templates, templates_for, templates_at = _template_rows(last_W, feats.pipeline), last_W, now
-            frame = TrainingFrame(snapshot, last_W, loss, confusion, val_predictions, extracted_now, templates,
-                                  data_key=data_key)
-            if snapshot.iteration > 0:  # the initial random weights are no model to show
-                ctx.publish(frame)
-            if now - last_yield >= GIL_YIELD_EVERY_S:
-                # Let the GUI thread in. A loop of short nogil kernels releases and retakes the
-                # GIL thousands of times a second; CPython's GIL then never forces a switch
-                # (each hand-over resets the waiter's 5 ms timeout) and the GUI thread can wait
-                # 100+ ms. A short real sleep guarantees it a turn, for ~1% of the throughput
-                # (the 1 ms switch interval set by the worker does most of the work).
-                time.sleep(GIL_YIELD_S)
-                last_yield = time.perf_counter()
-        if frame is None or frame.snapshot.iteration == 0:
-            # No update was made: these weights are random, never a model to keep.
-            reason = getattr(frame.snapshot, "stop_reason", None) if frame is not None else None
-            if ctx.cancelled() or getattr(control, "stopped", False) or not reason:
-                raise Cancelled("stopped before the first iteration")
-            raise LinvizError(f"training: {reason}")
-        frame = dataclasses.replace(frame, wall_seconds=time.perf_counter() - loop_start)
-        best_W = getattr(frame.snapshot, "best_W", None)
-        if best_W is not None:
-            # Keep the best weights (by validation accuracy) as the model, as the core does.
-            val_predictions = np.argmax(feats.X_val @ best_W, axis=1)
-            frame = dataclasses.replace(frame, W=best_W, confusion=confusion_matrix(y_val, val_predictions, n_classes),
-                                        val_predictions=val_predictions, templates=_template_rows(best_W, feats.pipeline))
-        return frame
+    def loss_options(self) -> dict:
+        """Keyword arguments that make a loss function equal to the one W was trained with."""
+        s = self.settings
+        unregularized_bias = bool(s.get("unregularized_bias", True))
+        return {"loss": self.loss, "delta": float(s.get("delta", 1.0)), "squared": bool(s.get("squared_hinge", False)),
+                "reg": float(s.get("reg", 0.0)), "reg_type": str(s.get("reg_type", "l2")),
+                "elastic_beta": float(s.get("elastic_beta", 1.0)),
+                "n_reg_rows": self.W.shape[0] - 1 if unregularized_bias else None}
 
-    return job
+    def scores(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(X, dtype=np.float32) @ np.asarray(self.W, dtype=np.float32)
 
 
-def _template_rows(W, pipeline):
-    from linviz.gui.template_pictures import template_rows
+@dataclass(frozen=True, eq=False)
+class TrainingFrame:
+    """What the live views draw: a training snapshot and the model as of that snapshot."""
 
-    try:
-        return template_rows(W, pipeline)
-    except Exception:  # a picture that cannot be drawn must never stop training
-        return None
-
-
-def _canonical(spec_text: str) -> str:
-    from linviz.features import parse_feature_spec
-
-    return str(parse_feature_spec(spec_text))
+    snapshot: Any  # linviz.training.Snapshot
+    model: Optional[Model]  # None before the first weights exist
+    run: int  # which run of this window the frame belongs to
+    data_key: Optional[tuple] = None  # PreparedData.key() of the data trained on
+    final: bool = False  # the run's last frame: views draw it at once, unthrottled
+    wall_seconds: Optional[float] = None  # on the final frame: wall time of the training loop
 
 
-def warmup_job():
-    """Compile the Numba kernels on tiny arrays so the first real call is fast."""
+@dataclass(frozen=True)
+class Selection:
+    """One image: ``split`` is "train", "validation", "test" or "yours" (dropped-in images)."""
 
-    def job(ctx) -> float:
-        start = time.perf_counter()
-        rng = np.random.default_rng(0)
-        images = rng.integers(0, 256, size=(4, 32, 32, 3), dtype=np.uint8)
-        try:
-            from linviz.features import FeaturePipeline, PRESETS, parse_feature_spec
-        except ImportError:
-            return 0.0
-        for spec_text in list(dict.fromkeys(PRESETS.values()))[:4]:
-            if ctx.cancelled():
-                raise Cancelled("warm-up cancelled")
-            pipeline = FeaturePipeline(parse_feature_spec(spec_text))
-            X = pipeline.fit_transform(images)
-        try:
-            from linviz.training import train
-
-            y = np.arange(4) % 2
-            for loss in ("softmax", "svm"):
-                config = make_training_config({"loss": loss, "epochs": 1, "batch_size": 2})
-                for _ in train(X, y, X, y, config, n_classes=2):
-                    if ctx.cancelled():
-                        raise Cancelled("warm-up cancelled")
-        except ImportError:
-            pass
-        return time.perf_counter() - start
-
-    return job
-
-
-# --------------------------------------------------------------------------- scoring
-
-
-def scores_for(X: np.ndarray, W: np.ndarray) -> np.ndarray:
-    return np.asarray(X, dtype=np.float32) @ np.asarray(W, dtype=np.float32)
+    split: str
+    index: int
 
 
 @dataclass
 class UserImage:
-    """One image the user dropped in: its pixels and, once a model exists, its scores."""
+    """One image the user dropped in: its pixels and its features, computed once per pipeline."""
 
     path: str
     image: np.ndarray  # uint8 (S, S, 3)
     features: Optional[np.ndarray] = None  # (D+1,) for the pipeline it was computed with
-    features_for: Optional[str] = None  # spec text of that pipeline
+    features_for: Any = None  # that pipeline
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
+class SelectedImage:
+    """The selected image resolved against the workbench: pixels, features, label, caption."""
+
+    selection: Selection
+    image: np.ndarray  # uint8 (H, W, 3)
+    x: Optional[np.ndarray]  # standardized features with the bias (the model's input), or None
+    true_class: Optional[int]  # None for a dropped-in image
+    caption: str
+
+
+# --------------------------------------------------------------------------- the workbench
+
+
 class Workbench:
-    """The state the window shows. Mutated only on the GUI thread."""
+    """The window's state (see the module docstring). Mutate only from the GUI thread."""
 
-    data: Optional[PreparedData] = None
-    features: Optional[ExtractedFeatures] = None
-    frame: Optional[TrainingFrame] = None  # newest training frame (live or final)
-    W: Optional[np.ndarray] = None
-    loss: str = "softmax"
-    hyperparameters: Optional[dict] = None  # the settings the model was trained with (saved with it)
-    user_images: list[UserImage] = field(default_factory=list)
+    data_changed = Signal(object)  # PreparedData | None
+    features_changed = Signal(object)  # ExtractedFeatures | None
+    model_changed = Signal(object)  # Model | None
+    frame_changed = Signal(object)  # TrainingFrame | None (None: the curves are gone)
+    training_changed = Signal(bool)  # a training run started (True) or ended (False)
+    selection_changed = Signal(object)  # Selection | None
+    user_images_changed = Signal()
+    message_posted = Signal(str, bool)  # a status line for the user: text, is it an error
 
+    def __init__(self):
+        self.data: Optional[PreparedData] = None
+        self.features: Optional[ExtractedFeatures] = None
+        self.model: Optional[Model] = None
+        self.frame: Optional[TrainingFrame] = None
+        self.training = False
+        self.selection: Optional[Selection] = None
+        self.user_images: list[UserImage] = []
+
+    # ------------------------------------------------------------------ derived
     @property
     def class_names(self) -> list[str]:
         return self.data.class_names if self.data is not None else []
 
-    def model_matches_features(self) -> bool:
-        return self.W is not None and self.features is not None and self.W.shape[0] == self.features.X_train.shape[1]
+    @property
+    def W(self) -> Optional[np.ndarray]:
+        return self.model.W if self.model is not None else None
+
+    def is_current(self, data_key) -> bool:
+        """Results and frames count only for the data the workbench holds now."""
+        return self.data is not None and data_key == self.data.key()
+
+    # ------------------------------------------------------------------ changes
+    def set_data(self, prepared: Optional[PreparedData]) -> None:
+        """New data (or new splits): everything derived from the old data goes."""
+        self.clear_model()
+        self.set_features(None)
+        self.selection = None
+        self.data = prepared
+        self.data_changed.emit(prepared)
+        self.selection_changed.emit(None)
+
+    def set_features(self, features: Optional[ExtractedFeatures]) -> None:
+        """New features keep the model only when they are the same features (same spec, same
+        data: a re-extraction); otherwise W cannot read them and the model goes."""
+        if features is self.features:
+            return
+        model = self.model
+        if model is not None and (features is None or features.spec_text != model.features.spec_text
+                                  or features.data_key != model.features.data_key):
+            self.clear_model()
+            model = None
+        self.features = features
+        self._invalidate_user_image_features()
+        self.features_changed.emit(features)
+        if model is not None:
+            self.set_model(dataclasses.replace(model, features=features))
+
+    def set_model(self, model: Optional[Model]) -> None:
+        if model is self.model:
+            return
+        if model is not None and model.features is not self.features:
+            self.model = None  # replaced below: set_features must not rebind or clear it
+            self.set_features(model.features)
+        self.model = model
+        self.model_changed.emit(model)
+
+    def clear_model(self) -> None:
+        """Forget the weights and the curves drawn while they were trained."""
+        self.set_frame(None)
+        self.set_model(None)
+
+    def set_frame(self, frame: Optional[TrainingFrame]) -> None:
+        """A frame from the training run; its model becomes the current model."""
+        if frame is not None and frame.model is not None:
+            self.set_model(frame.model)
+        if frame is self.frame:
+            return
+        self.frame = frame
+        self.frame_changed.emit(frame)
+
+    def set_training(self, training: bool) -> None:
+        if training != self.training:
+            self.training = training
+            self.training_changed.emit(training)
+
+    def select(self, selection: Optional[Selection]) -> None:
+        if selection != self.selection:
+            self.selection = selection
+            self.selection_changed.emit(selection)
+
+    def add_user_images(self, images: list[UserImage]) -> None:
+        if images:
+            self.user_images.extend(images)
+            self.user_images_changed.emit()
+
+    def clear_user_images(self) -> None:
+        self.user_images.clear()
+        self.user_images_changed.emit()
+        if self.selection is not None and self.selection.split == "yours":
+            self.select(None)
+
+    def post_message(self, text: str, error: bool = False) -> None:
+        self.message_posted.emit(text, error)
+
+    # ------------------------------------------------------------------ the selected image
+    def selected_image(self) -> Optional[SelectedImage]:
+        """The selection's pixels, model input (when the features exist) and true class."""
+        sel = self.selection
+        if sel is None or self.data is None:
+            return None
+        if sel.split == "yours":
+            if not 0 <= sel.index < len(self.user_images):
+                return None
+            item = self.user_images[sel.index]
+            return SelectedImage(sel, item.image, self.user_image_features(item), None, item.name)
+        part = self.data.split(sel.split)
+        if part is None or not 0 <= sel.index < len(part.labels):
+            return None
+        x = None
+        if self.features is not None and self.is_current(self.features.data_key):
+            matrix = self.features.matrix(sel.split)
+            x = matrix[sel.index] if matrix is not None else None
+        return SelectedImage(sel, part.images[sel.index], x, int(part.labels[sel.index]),
+                             f"{sel.split} image {sel.index:,}")
 
     def user_image_features(self, item: UserImage) -> Optional[np.ndarray]:
+        """The model input of a dropped-in image (computed once per pipeline), or None."""
         if self.features is None:
             return None
-        if item.features_for != self.features.spec_text:
-            item.features = np.asarray(self.features.pipeline.transform(item.image[None]), dtype=np.float32)[0]
-            item.features_for = self.features.spec_text
+        pipeline = self.features.pipeline
+        if item.features_for is not pipeline:
+            try:
+                item.features = np.asarray(pipeline.transform(item.image[None]), dtype=np.float32)[0]
+            except LinvizError as exc:
+                self.post_message(f"{item.name}: {exc}", error=True)
+                item.features = None
+            item.features_for = pipeline
         return item.features
+
+    def _invalidate_user_image_features(self) -> None:
+        for item in self.user_images:
+            item.features, item.features_for = None, None

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 
 from linviz.errors import LinvizError
-from linviz.gui.session import UserImage, scores_for
+from linviz.gui.session import UserImage
+from linviz.progress import check_cancelled
 
 MAX_DROPPED_FILES = 500
 
 
-def read_user_images(paths, image_size: int, tick: Optional[Callable[[], None]] = None,
+def read_user_images(paths, image_size: int, cancel=None,
                      max_files: int = MAX_DROPPED_FILES) -> tuple[list[UserImage], list[tuple[str, str]]]:
     """Expand files/folders, read every image; unreadable ones come back as (path, reason).
 
-    ``tick`` is called every few files (the window processes events there, so a big drop
-    does not freeze it).
+    Runs off the GUI thread; ``cancel`` (an Event or callable) is checked between files.
     """
     from linviz.data import image_files_in, read_image
 
@@ -31,15 +31,14 @@ def read_user_images(paths, image_size: int, tick: Optional[Callable[[], None]] 
         skipped.append((f"{len(files) - max_files} more files", f"only the first {max_files} are read"))
         files = files[:max_files]
     images = []
-    for k, path in enumerate(files):
+    for path in files:
         try:
             images.append(UserImage(str(path), read_image(path, image_size=image_size)))
         except LinvizError as exc:
             skipped.append((str(path), str(exc)))
         except OSError as exc:
             skipped.append((str(path), f"cannot read: {exc}"))
-        if tick is not None and k % 8 == 7:
-            tick()
+        check_cancelled(cancel)
     return images, skipped
 
 
@@ -62,7 +61,7 @@ def top_classes_caption(x: Optional[np.ndarray], W: Optional[np.ndarray], class_
     """'cat 62%\\ndog 20%' (softmax) or 'cat +3.1\\ndog +1.2' (SVM scores); '' without a model."""
     if x is None or W is None or W.shape[0] != len(x):
         return ""
-    scores = scores_for(x[None], W)[0]
+    scores = np.asarray(x, dtype=np.float32) @ np.asarray(W, dtype=np.float32)
     order = np.argsort(scores)[::-1][:top]
     if loss == "softmax":
         from linviz.models import softmax

@@ -1,4 +1,11 @@
-"""The single compute worker: loading, extraction and training run here, one job at a time.
+"""The job runner: two lanes of work off the GUI thread.
+
+* The **heavy lane** runs one job at a time: loading, extraction, training, and the labs' long
+  jobs (a tuning search, a race, cross-validation). It owns the compute cores.
+* The **quick lane** runs short, cancellable computations (a score table, a coarse loss
+  surface: tens of milliseconds) while a heavy job runs. Its thread has a lower scheduling
+  priority, runs one job at a time in submission order, and a newer request of the same
+  *kind* replaces a pending one and cancels a running one: only the newest answer matters.
 
 A job is a plain Python callable ``job(ctx) -> result`` that knows nothing about Qt: it
 reports with ``ctx.progress(done, total)``, checks ``ctx.cancelled()`` (or passes
@@ -10,15 +17,18 @@ anyone can look at them. ``publish`` only replaces the newest value in a locked 
 (:class:`LatestValue`); the GUI's display timer takes it when it redraws. The compute rate
 and the redraw rate stay independent and the GUI thread's event queue never floods.
 
-The worker QObject lives in one long-lived QThread. Its signals are connected only to
-``@Slot`` methods of :class:`ComputeRunner`, which lives in the GUI thread, so Qt queues
-them across threads (a lambda would run in the worker thread and touch widgets there).
+Each lane's worker QObject lives in one long-lived QThread. Its signals are connected only
+to ``@Slot`` methods of :class:`JobRunner` / :class:`QuickLane`, which live in the GUI
+thread, so Qt queues them across threads (a lambda would run in the worker thread and touch
+widgets there); a quick job's ``on_done`` is called from such a slot, on the GUI thread.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
+from collections import OrderedDict
 import time
 import traceback
 from dataclasses import dataclass
@@ -96,15 +106,32 @@ class JobOutcome:
         return self.error is None and not self.cancelled
 
 
+QUICK_LANE_NICENESS = 5  # the quick lane yields the CPU to training and to the GUI thread
+
+
 class _JobWorker(QObject):
-    """Lives in the compute thread; runs one job per ``run`` call."""
+    """Lives in a lane's thread; runs one job per ``run`` call."""
 
     progressed = Signal(object, object)
     messaged = Signal(str)
     ended = Signal(object)  # JobOutcome
 
+    def __init__(self, niceness: int = 0):
+        super().__init__()
+        self._niceness = niceness
+
+    def _lower_priority_once(self) -> None:
+        """Linux schedules threads as tasks: a positive niceness for this one thread only."""
+        if self._niceness and hasattr(os, "setpriority"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self._niceness)
+            except OSError:
+                pass
+        self._niceness = 0
+
     @Slot(object)
     def run(self, request) -> None:
+        self._lower_priority_once()
         name, job, cancel_event, latest = request
         ctx = JobContext(self, cancel_event, latest)
         start = time.perf_counter()
@@ -123,8 +150,101 @@ class _JobWorker(QObject):
         self.ended.emit(outcome)
 
 
-class ComputeRunner(QObject):
-    """Owns the compute thread; starts one job at a time, forwards its progress and end.
+def _start_thread(name: str, worker: _JobWorker) -> QThread:
+    thread = QThread()
+    thread.setObjectName(name)
+    worker.moveToThread(thread)
+    thread.start()
+    return thread
+
+
+def _stop_thread(thread: QThread, what: str, timeout_ms: int) -> bool:
+    thread.quit()
+    if thread.wait(timeout_ms):
+        return True
+    # A job that ignores its cancel flag for this long is inside one long call. Waiting
+    # on is the only safe choice: destroying a running QThread aborts the process.
+    print(f"linviz: waiting for the {what} job to finish...", file=sys.stderr, flush=True)
+    return bool(thread.wait())
+
+
+@dataclass
+class _QuickRequest:
+    kind: str
+    job: Callable[[JobContext], Any]
+    on_done: Callable[[JobOutcome], None]
+    cancel: threading.Event
+
+
+class QuickLane(QObject):
+    """Short computations beside the heavy lane (see the module docstring). Lives in the GUI
+    thread; ``on_done(outcome)`` is called on the GUI thread, only for the newest request of
+    its kind."""
+
+    _submit = Signal(object)
+
+    def __init__(self, parent: Optional[QObject] = None):
+        super().__init__(parent)
+        self._worker = _JobWorker(niceness=QUICK_LANE_NICENESS)
+        self._thread = _start_thread("linvizQuick", self._worker)
+        self._submit.connect(self._worker.run)
+        self._worker.ended.connect(self._on_ended)
+        self._pending: OrderedDict[str, _QuickRequest] = OrderedDict()
+        self._running: Optional[_QuickRequest] = None
+        self._newest: dict[str, _QuickRequest] = {}
+        self._latest = LatestValue()  # quick jobs do not publish; JobContext wants a box
+        self._closed = False
+        self.completed = 0  # outcomes delivered (tests and the GUI bench count them)
+
+    @property
+    def busy(self) -> bool:
+        return self._running is not None or bool(self._pending)
+
+    def submit(self, kind: str, job: Callable[[JobContext], Any], on_done: Callable[[JobOutcome], None]) -> None:
+        """Queue ``job``; replaces a pending request of ``kind`` and cancels a running one."""
+        if self._closed:
+            return
+        request = _QuickRequest(kind, job, on_done, threading.Event())
+        self._newest[kind] = request
+        self._pending.pop(kind, None)
+        self._pending[kind] = request
+        if self._running is not None and self._running.kind == kind:
+            self._running.cancel.set()
+        self._run_next()
+
+    def cancel(self, kind: str) -> None:
+        """Drop the pending request of ``kind`` and stop a running one; no ``on_done`` follows."""
+        self._pending.pop(kind, None)
+        self._newest.pop(kind, None)
+        if self._running is not None and self._running.kind == kind:
+            self._running.cancel.set()
+
+    def _run_next(self) -> None:
+        if self._running is not None or not self._pending or self._closed:
+            return
+        _, request = self._pending.popitem(last=False)
+        self._running = request
+        self._submit.emit((request.kind, request.job, request.cancel, self._latest))
+
+    @Slot(object)
+    def _on_ended(self, outcome: JobOutcome) -> None:
+        request, self._running = self._running, None
+        if request is not None and self._newest.get(request.kind) is request and not self._closed:
+            del self._newest[request.kind]
+            self.completed += 1
+            request.on_done(outcome)
+        self._run_next()
+
+    def shutdown(self, timeout_ms: int = 10000) -> bool:
+        self._closed = True
+        self._pending.clear()
+        if self._running is not None:
+            self._running.cancel.set()
+        return _stop_thread(self._thread, "quick", timeout_ms)
+
+
+class JobRunner(QObject):
+    """The heavy lane (one job at a time, as below) and :attr:`quick`, the quick lane.
 
     Lives in the GUI thread. ``busy`` is True from ``start`` until ``finished`` is emitted.
     """
@@ -137,22 +257,20 @@ class ComputeRunner(QObject):
 
     def __init__(self, parent: Optional[QObject] = None):
         super().__init__(parent)
-        # Python references to both, for the whole life of the window (pitfall 8).
-        self._thread = QThread()
-        self._thread.setObjectName("linvizCompute")
+        # Python references to threads and workers, for the whole life of the window (pitfall 8).
         self._worker = _JobWorker()
-        self._worker.moveToThread(self._thread)
+        self._thread = _start_thread("linvizCompute", self._worker)
         self._submit.connect(self._worker.run)
         self._worker.progressed.connect(self._on_progress)
         self._worker.messaged.connect(self._on_message)
         self._worker.ended.connect(self._on_ended)
+        self.quick = QuickLane(self)
         # A compute loop of short nogil kernels holds the GIL between calls; every return
         # from C++ into Python on the GUI thread (each pyqtgraph paint()) then waits up to
         # the switch interval. 5 ms (the default) x dozens of such calls per frame made
         # 100+ ms stalls; 1 ms keeps a frame well under 50 ms.
         if sys.getswitchinterval() > GUI_SWITCH_INTERVAL_S:
             sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
-        self._thread.start()
         self._name: Optional[str] = None
         self._cancel: Optional[threading.Event] = None
         self._on_cancel: Optional[Callable[[], None]] = None
@@ -172,7 +290,7 @@ class ComputeRunner(QObject):
         return self._cancel is not None and self._cancel.is_set()
 
     def start(self, name: str, job: Callable[[JobContext], Any], on_cancel: Optional[Callable[[], None]] = None) -> bool:
-        """Queue ``job`` on the compute thread; False (and nothing started) when busy."""
+        """Queue ``job`` on the heavy lane; False (and nothing started) when busy."""
         if self.busy:
             return False
         self._name = name
@@ -190,16 +308,14 @@ class ComputeRunner(QObject):
         if self._on_cancel is not None:
             self._on_cancel()
 
+    def threads_running(self) -> bool:
+        return self._thread.isRunning() or self.quick._thread.isRunning()
+
     def shutdown(self, timeout_ms: int = 10000) -> bool:
-        """Cancel, let the job return, stop the thread. Never terminate()."""
+        """Cancel, let the jobs return, stop both threads. Never terminate()."""
         self.cancel()
-        self._thread.quit()
-        if self._thread.wait(timeout_ms):
-            return True
-        # A job that ignores its cancel flag for this long is inside one long call. Waiting
-        # on is the only safe choice: destroying a running QThread aborts the process.
-        print(f"linviz: waiting for the {self._name or 'background'} job to finish...", file=sys.stderr, flush=True)
-        return bool(self._thread.wait())
+        quick = self.quick.shutdown(timeout_ms)
+        return _stop_thread(self._thread, self._name or "background", timeout_ms) and quick
 
     @Slot(object, object)
     def _on_progress(self, done, total) -> None:

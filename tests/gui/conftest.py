@@ -34,7 +34,7 @@ def make_window(qtbot, settings):
 
     def make(source="demo", **kwargs):
         window = MainWindow(source, settings=kwargs.pop("settings", settings))
-        window._warmup_state = "done"  # tests compile what they use; no background warm-up
+        window.queue.warmup_state = "done"  # tests compile what they use; no background warm-up
         qtbot.addWidget(window)
         windows.append(window)
         return window
@@ -42,13 +42,19 @@ def make_window(qtbot, settings):
     yield make
     for window in windows:
         window.shutdown()
-        assert not window.runner._thread.isRunning(), "the compute thread outlived its window"
+        assert not window.runner.threads_running(), "the compute thread outlived its window"
 
 
 @pytest.fixture
 def wait_idle(qtbot):
     """wait_idle(window): process events until the compute worker has finished its job."""
     return lambda window, timeout_s=120.0: _wait_idle(qtbot, window, timeout_s)
+
+
+@pytest.fixture
+def wait_quick():
+    """wait_quick(window): process events until the quick lane is idle."""
+    return wait_quick_lane
 
 
 @pytest.fixture
@@ -64,8 +70,21 @@ def _wait_idle(qtbot, window, timeout_s: float) -> None:
         qtbot.wait(20)
 
 
+def wait_quick_lane(window, timeout_s: float = 60.0) -> None:
+    """Process events until the quick lane (dropped images, lab computations) is idle."""
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.perf_counter() + timeout_s
+    while window.runner.quick.busy:
+        assert time.perf_counter() < deadline, f"the quick lane is still busy after {timeout_s} s"
+        QApplication.processEvents()
+        time.sleep(0.005)
+    QApplication.processEvents()
+
+
 def _drop_paths(window, paths) -> None:
-    """A real drag-enter + drop of file URLs (mouse moves cannot drive a drag; pitfall 14)."""
+    """A real drag-enter + drop of file URLs (mouse moves cannot drive a drag; pitfall 14);
+    returns when the dropped files have been read (off the GUI thread)."""
     from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
@@ -79,3 +98,4 @@ def _drop_paths(window, paths) -> None:
     drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, drop)
+    wait_quick_lane(window)

@@ -52,10 +52,10 @@ def train_until(qtbot, window, points: int) -> None:
 def test_opening_another_dataset_mid_training_stops_the_training_first(qtbot, make_window, wait_idle, tmp_path):
     window = make_window("demo")
     quick_training(window, epochs=1000)
-    window.train()
+    window.training.train()
     train_until(qtbot, window, 10)
-    window.load_source(three_class_folder(tmp_path / "fruit"))
-    window.extract_features()  # asked while the switch is pending: runs on the NEW data
+    window.data.load_source(three_class_folder(tmp_path / "fruit"))
+    window.data.extract_features()  # asked while the switch is pending: runs on the NEW data
     wait_idle(window, timeout_s=30)
     qtbot.wait(100)  # display ticks: no frame of the old run may be drawn any more
 
@@ -63,44 +63,44 @@ def test_opening_another_dataset_mid_training_stops_the_training_first(qtbot, ma
     assert window.bench.W is None and window.bench.frame is None
     assert window.loss_view.point_count == 0
     assert window.training_panel.train_button.isEnabled() and not window.training_panel.stop_button.isEnabled()
-    assert window._control is None
+    assert window.training.control is None
     features = window.bench.features
     assert features is not None and features.data_key == window.bench.data.key()
     assert not window.error_messages, window.error_messages
 
     # The window is consistent: training on the new data works and the model saves.
     quick_training(window, epochs=2)
-    window.train()
+    window.training.train()
     wait_idle(window)
     assert window.bench.W.shape == (features.X_train.shape[1], 3)
-    window.save_model(str(tmp_path / "fruit.npz"))
+    window.models.save_model(str(tmp_path / "fruit.npz"))
     assert (tmp_path / "fruit.npz").is_file(), window.error_messages
 
 
 def test_demo_set_and_split_changes_mid_training_stop_it_first(qtbot, make_window, wait_idle):
     window = make_window("demo")
     quick_training(window, epochs=1000)
-    window.train()
+    window.training.train()
     train_until(qtbot, window, 10)
     window.data_panel.set_split_values(300, 0)
-    window.apply_split_settings()
+    window.data.apply_split_settings()
     wait_idle(window, timeout_s=30)
     qtbot.wait(100)
     assert len(window.bench.data.val.labels) == 300
     assert window.bench.W is None and window.loss_view.point_count == 0
     assert window.training_panel.train_button.isEnabled()
 
-    window.train()
+    window.training.train()
     train_until(qtbot, window, 10)
     old = window.bench.data
-    window.use_demo_set()
+    window.data.use_demo_set()
     assert window.bench.data is old  # not switched under the running job...
     wait_idle(window, timeout_s=30)
     qtbot.wait(100)
     assert window.bench.data is not old  # ...but once it has stopped
     assert window.bench.W is None and window.loss_view.point_count == 0
     assert not window.error_messages, window.error_messages
-    window.save_model("unused.npz")
+    window.models.save_model("unused.npz")
     assert window.message_label.text() == "Train a model first"
 
 
@@ -109,29 +109,29 @@ def test_requests_during_the_warmup_wait_their_turn(qtbot, make_window, wait_idl
     quick_training(window, epochs=2)
     release = threading.Event()
     assert window.runner.start("warmup", blocking_job(release))
-    window.train()
-    window.extract_features()
+    window.training.train()
+    window.data.extract_features()
     panel = window.training_panel
     # Nothing runs yet: the buttons change when the training job really starts.
     assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
     wait_idle(window, timeout_s=60)
-    qtbot.waitUntil(lambda: not window.runner.busy and not window._pending, timeout=60_000)
+    qtbot.waitUntil(lambda: not window.runner.busy and not window.queue.pending, timeout=60_000)
     assert window.bench.W is not None and window.loss_view.point_count > 0
     assert window.bench.features is not None
     assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled() and not panel.pause_button.isEnabled()
-    assert window._control is None
+    assert window.training.control is None
     assert not window.error_messages, window.error_messages
 
 
 def test_train_while_another_job_runs_keeps_the_model(make_window, wait_idle):
     window = make_window("demo")
     quick_training(window, epochs=2)
-    window.train()
+    window.training.train()
     wait_idle(window)
     W = window.bench.W
     release = threading.Event()
-    assert window._run_job("slow job", blocking_job(release), "Something slow")
-    window.train()
+    assert window.queue.run("slow job", blocking_job(release), "Something slow")
+    window.training.train()
     assert window.bench.W is W and window.loss_view.point_count > 0
     assert "Busy" in window.message_label.text()
     release.set()
@@ -141,14 +141,14 @@ def test_train_while_another_job_runs_keeps_the_model(make_window, wait_idle):
 
 
 def test_stop_during_the_extraction_phase_cancels_it_and_keeps_the_model(qtbot, make_window, wait_idle, monkeypatch):
-    from linviz.gui import session
+    from linviz.gui import jobs
 
     window = make_window("demo")
     quick_training(window, epochs=2)
-    window.train()
+    window.training.train()
     wait_idle(window)
     W = window.bench.W
-    real_extract = session.extract_features
+    real_extract = jobs.extract_features
     started = threading.Event()
 
     def slow_extract(prepared, spec_text, ctx):
@@ -157,9 +157,9 @@ def test_stop_during_the_extraction_phase_cancels_it_and_keeps_the_model(qtbot, 
             raise Cancelled("extraction cancelled")
         return real_extract(prepared, spec_text, ctx)
 
-    monkeypatch.setattr(session, "extract_features", slow_extract)
+    monkeypatch.setattr(jobs, "extract_features", slow_extract)
     window.features_panel.set_spec_text("hue:bins=12")  # other features: Train extracts first
-    window.train()
+    window.training.train()
     qtbot.waitUntil(started.is_set, timeout=10_000)
     window.training_panel.stop_button.click()
     wait_idle(window, timeout_s=5)
@@ -173,7 +173,7 @@ def test_stop_during_the_extraction_phase_cancels_it_and_keeps_the_model(qtbot, 
 def test_a_stopped_paused_run_leaves_no_paused_message(qtbot, make_window, wait_idle):
     window = make_window("demo")
     quick_training(window, epochs=1000)
-    window.train()
+    window.training.train()
     train_until(qtbot, window, 10)
     window.training_panel.pause_button.click()
     assert window.message_label.text() == "Paused"
@@ -187,20 +187,20 @@ def test_save_model_keeps_the_settings_it_was_trained_with(make_window, wait_idl
 
     window = make_window("demo")
     quick_training(window, epochs=2)
-    window.train()
+    window.training.train()
     wait_idle(window)
     panel = window.training_panel
     panel.lr_slider.setValue(0.5)  # changed after training: not the model's settings
     panel.epochs_spin.setValue(9)
     path = tmp_path / "model.npz"
-    window.save_model(str(path))
+    window.models.save_model(str(path))
     saved = load_model(str(path)).hyperparameters
     assert saved["epochs"] == 2 and saved["learning_rate"] == 1e-2 and saved["batch_size"] == 100
     # A loaded model keeps its own settings too.
-    window.reset_model()
-    window.load_model(str(path))
+    window.training.reset_model()
+    window.models.load_model(str(path))
     wait_idle(window)
-    window.save_model(str(tmp_path / "again.npz"))
+    window.models.save_model(str(tmp_path / "again.npz"))
     assert load_model(str(tmp_path / "again.npz")).hyperparameters["epochs"] == 2
 
 
@@ -211,7 +211,7 @@ def test_svm_sanity_check_is_the_cores_and_templates_caption_follows_the_blocks(
     panel.delta_spin.setValue(2.0)
     quick_training(window, epochs=1)
     window.features_panel.set_spec_text("hog+hue")
-    window.train()
+    window.training.train()
     wait_idle(window)
     text = panel.sanity_label.text()
     assert window.bench.frame.snapshot.sanity_check in text

@@ -29,7 +29,7 @@ def test_key_widgets_have_object_names(make_window):
 
 def test_extract_train_and_live_views(qtbot, make_window, wait_idle, drop_paths, tmp_path):
     window = make_window("demo")
-    window.extract_features()
+    window.data.extract_features()
     wait_idle(window)
     features = window.bench.features
     assert features is not None and features.X_train.shape[0] == len(window.bench.data.train.labels)
@@ -77,7 +77,7 @@ def test_train_in_one_click_with_svm_scores(make_window, wait_idle):
     window = make_window("demo")
     window.training_panel.loss_box.setCurrentIndex(window.training_panel.loss_box.findData("svm"))
     quick_training(window, epochs=2)
-    window.train()  # no features yet: the job extracts them first
+    window.training.train()  # no features yet: the job extracts them first
     wait_idle(window)
     assert window.bench.features is not None
     assert window.loss_view.point_count > 0
@@ -103,16 +103,16 @@ def test_bad_drop_is_reported_not_fatal(make_window, drop_paths, tmp_path):
 def test_stop_mid_training_then_close_without_warnings(qtbot, make_window, wait_idle, qtlog):
     window = make_window("demo")
     quick_training(window, epochs=1000)
-    window.train()
+    window.training.train()
     qtbot.waitUntil(lambda: window.loss_view.point_count >= 30, timeout=60_000)
     window.training_panel.pause_button.click()
-    assert window._control.paused
+    assert window.training.control.paused
     qtbot.mouseClick(window.findChild(QPushButton, "stopButton"), Qt.MouseButton.LeftButton)
     wait_idle(window, timeout_s=20)
     assert window.training_panel.train_button.isEnabled()
     assert window.bench.W is not None  # stopping keeps the weights
     window.close()
-    assert not window.runner._thread.isRunning()
+    assert not window.runner.threads_running()
     noisy = [r for r in qtlog.records if r.type.name in ("QtWarningMsg", "QtCriticalMsg", "QtFatalMsg")
              and "propagateSizeHints" not in r.message]
     assert not noisy, [r.message for r in noisy]
@@ -121,10 +121,10 @@ def test_stop_mid_training_then_close_without_warnings(qtbot, make_window, wait_
 def test_close_while_training_stops_the_worker(qtbot, make_window):
     window = make_window("demo")
     quick_training(window, epochs=1000)
-    window.train()
+    window.training.train()
     qtbot.waitUntil(lambda: window.loss_view.point_count >= 10, timeout=60_000)
     window.close()
-    assert not window.runner._thread.isRunning()
+    assert not window.runner.threads_running()
 
 
 def test_settings_persist(make_window, settings):
@@ -140,15 +140,15 @@ def test_settings_persist(make_window, settings):
 def test_save_and_load_model_round_trip(make_window, wait_idle, tmp_path):
     window = make_window("demo")
     quick_training(window, epochs=2)
-    window.train()
+    window.training.train()
     wait_idle(window)
     W = window.bench.W.copy()
     path = tmp_path / "demo-model.npz"
-    window.save_model(str(path))
+    window.models.save_model(str(path))
     assert path.is_file(), window.error_messages
-    window.reset_model()
+    window.training.reset_model()
     assert window.bench.W is None and window.confusion_view.counts is None
-    window.load_model(str(path))
+    window.models.load_model(str(path))
     wait_idle(window)
     assert not window.error_messages, window.error_messages
     np.testing.assert_allclose(window.bench.W, W, rtol=1e-6)
@@ -181,7 +181,7 @@ def test_a_bad_source_is_reported_and_the_demo_set_stays(make_window, wait_idle,
     assert window.bench.data is not None
 
 
-def test_drops_on_child_widgets_reach_the_window(make_window, tmp_path):
+def test_drops_on_child_widgets_reach_the_window(make_window, wait_quick, tmp_path):
     from PySide6.QtCore import QMimeData, QPoint, QPointF, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
@@ -201,6 +201,7 @@ def test_drops_on_child_widgets_reach_the_window(make_window, tmp_path):
         drop = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                           Qt.KeyboardModifier.NoModifier)
         QApplication.sendEvent(target, drop)
+    wait_quick(window)
     assert window.user_images_view.count() == len(targets)
     assert "dropped" not in window.features_panel.spec_text()
 
@@ -228,7 +229,24 @@ def test_a_one_class_folder_says_why_it_cannot_train(make_window, wait_idle, tmp
     wait_idle(window)
     assert "at least 2" in window.error_messages[-1] and "cats" in window.error_messages[-1]
     count = len(window.error_messages)
-    window.train()
+    window.training.train()
     wait_idle(window)
     assert len(window.error_messages) == count + 1 and "at least 2" in window.error_messages[-1]
     assert window.findChild(QPushButton, "trainButton").isEnabled()
+
+
+def test_no_validation_images_means_no_validation_split(make_window, wait_idle):
+    window = make_window("demo")
+    window.data_panel.set_split_values(0, 0)
+    window.data.apply_split_settings()
+    wait_idle(window)
+    data = window.bench.data
+    assert len(data.val.labels) == 0 and len(data.train.labels) == len(data.dataset.train.labels)
+    assert "No validation split" in window.data_panel.sizes_label.text()
+    quick_training(window, epochs=2)
+    window.training.train()
+    wait_idle(window)
+    assert not window.error_messages, window.error_messages
+    assert window.bench.model is not None and window.bench.model.evaluation is None  # nothing scored on test
+    assert "no validation split" in window.confusion_view.caption.text()
+    assert window.accuracy_view.point_count == 2

@@ -15,7 +15,7 @@ class DataPanel(QWidget):
     downloadRequested = Signal()
     splitsChanged = Signal()  # "Apply" pressed with new split settings
 
-    def __init__(self, parent=None):
+    def __init__(self, bench=None, parent=None):
         super().__init__(parent)
         self.source_label = QLabel("No dataset")
         self.source_label.setWordWrap(True)
@@ -76,6 +76,17 @@ class DataPanel(QWidget):
         self.demo_button.clicked.connect(self.demoRequested)
         self.download_button.clicked.connect(self.downloadRequested)
         self.apply_button.clicked.connect(self.splitsChanged)
+        if bench is not None:
+            bench.data_changed.connect(self._on_data)
+
+    def _on_data(self, prepared) -> None:
+        self.hide_progress()
+        if prepared is None:
+            return
+        ds = prepared.dataset
+        self.show_data(str(getattr(ds, "source", "dataset")), prepared.class_names, prepared.train.labels,
+                       prepared.val.labels, prepared.test.labels if prepared.test is not None else None,
+                       list(getattr(ds, "skipped", []) or []))
 
     def split_values(self) -> tuple[int, int]:
         return int(self.val_spin.value()), int(self.per_class_spin.value())
@@ -92,7 +103,11 @@ class DataPanel(QWidget):
         self.source_label.setText(source)
         self.source_label.setToolTip(source)
         test_text = f"{len(test_labels):,}" if test_labels is not None else "none"
-        self.sizes_label.setText(f"train {len(train_labels):,} · validation {len(val_labels):,} · test {test_text}")
+        sizes = f"train {len(train_labels):,} · validation {len(val_labels):,} · test {test_text}"
+        if len(val_labels) == 0:
+            sizes += ("\nNo validation split: training keeps its last weights, and nothing is chosen "
+                      "on test images (they are scored only when you ask)")
+        self.sizes_label.setText(sizes)
         self.class_table.setRowCount(n)
         for i, name in enumerate(class_names):
             self.class_table.setItem(i, 0, QTableWidgetItem(name))

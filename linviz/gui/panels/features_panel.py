@@ -17,7 +17,7 @@ class FeaturesPanel(QWidget):
     extractRequested = Signal()
     specChanged = Signal(str)
 
-    def __init__(self, presets: dict[str, str] | None = None, parent=None):
+    def __init__(self, presets: dict[str, str] | None = None, bench=None, parent=None):
         super().__init__(parent)
         self.preset_box = QComboBox()
         self.preset_box.addItem("custom", "")
@@ -110,6 +110,39 @@ class FeaturesPanel(QWidget):
         self.preset_box.currentIndexChanged.connect(self._on_preset_chosen)
         self.spec_edit.editingFinished.connect(self._on_spec_edited)
         self.extract_button.clicked.connect(self.extractRequested)
+        self._bench = bench
+        if bench is not None:
+            bench.features_changed.connect(self._on_features)
+            bench.selection_changed.connect(self.show_selected_image)
+            self.specChanged.connect(self._on_spec_changed)
+
+    def _on_features(self, features) -> None:
+        if features is None:
+            self.show_timing("Not extracted yet (Train extracts them when needed)")
+        else:
+            self.show_timing(f"{features.timing_text()} · {features.dim - 1:,} features per image")
+
+    @Slot(str)
+    def _on_spec_changed(self, _text: str) -> None:
+        self.show_spec_error("")
+        self.show_selected_image()  # the glyphs follow the HOG settings
+
+    def show_selected_image(self, *_) -> None:
+        """The selected image's HOG glyphs and hue histogram, with the HOG settings chosen
+        here, so changing them shows at once what the classifier will see."""
+        from linviz.errors import LinvizError
+        from linviz.gui.template_pictures import image_hog_and_hue
+
+        selected = self._bench.selected_image()
+        if selected is None:
+            return
+        orientations, cell, bins = self.hog_orientations.value(), self.hog_cell.value(), self.hue_bins.value()
+        try:
+            glyphs, hist = image_hog_and_hue(selected.image, orientations=orientations, cell=cell, bins=bins)
+            what = f"HOG glyphs ({orientations} orientations, {cell} px cells), {bins}-bin hue histogram"
+        except (LinvizError, ValueError, TypeError):
+            glyphs, hist, what = None, None, "HOG needs a smaller cell for this image"
+        self.show_image_features(f"{selected.caption}: {what}", selected.image, glyphs, hist)
 
     @staticmethod
     def _labelled(text: str, widget: QWidget) -> QWidget:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
                                QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from linviz.gui.log_slider import LogSlider
+from linviz.gui.redraw import Redraw
 
 LOSSES = [("Softmax (cross-entropy)", "softmax"), ("Multiclass SVM (hinge)", "svm")]
 REG_TYPES = [("L2", "l2"), ("L1", "l1"), ("Elastic net", "elastic")]
 OPTIMIZERS = [("SGD", "sgd"), ("Momentum", "momentum"), ("Nesterov", "nesterov"), ("Adam", "adam"), ("Full-batch GD", "gd")]
+SANITY_IDLE = "Sanity check: shown when training starts"
+TEXT_MS = 250  # labels relayout their dock when their text changes: a few times a second
 
 
 def _combo(items) -> QComboBox:
@@ -28,7 +33,7 @@ class TrainingPanel(QWidget):
     saveRequested = Signal()
     loadRequested = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, bench=None, parent=None):
         super().__init__(parent)
         self.loss_box = _combo(LOSSES)
         self.delta_spin = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=100.0, singleStep=0.5, value=1.0)
@@ -70,7 +75,7 @@ class TrainingPanel(QWidget):
         buttons.addWidget(self.stop_button, 1, 0)
         buttons.addWidget(self.reset_button, 1, 1)
 
-        self.sanity_label = QLabel("Sanity check: shown when training starts")
+        self.sanity_label = QLabel(SANITY_IDLE)
         self.sanity_label.setWordWrap(True)
         self.rate_label = QLabel(" ")
         self.rate_label.setWordWrap(True)
@@ -100,6 +105,58 @@ class TrainingPanel(QWidget):
         self.load_button.clicked.connect(self.loadRequested)
         self._on_loss_changed()
         self.set_running(False)
+        self._run = None  # the run whose sanity check is shown
+        self._sanity_before = None  # (text, style) to restore when a run ends before its first frame
+        if bench is not None:
+            self._redraw_rates = Redraw(bench, self._show_frame_rates, TEXT_MS)
+            bench.training_changed.connect(self._on_training_changed)
+            bench.frame_changed.connect(self._on_frame)
+
+    # ------------------------------------------------------------------ the workbench
+    def _on_training_changed(self, training: bool) -> None:
+        self.set_running(training)
+        if training:
+            self._sanity_before = (self.sanity_label.text(), self.sanity_label.styleSheet())
+            self.sanity_label.setText("Sanity check: waiting for the first iterations...")
+            self.sanity_label.setStyleSheet("")
+        elif self._sanity_before is not None:  # no frame of the run was drawn: the old model stays
+            text, style = self._sanity_before
+            self.sanity_label.setText(text)
+            self.sanity_label.setStyleSheet(style)
+            self._sanity_before = None
+
+    def _on_frame(self, frame) -> None:
+        if frame is None:
+            self._run = None
+            self.rate_label.setText(" ")
+            self.result_label.setText(" ")
+            self.sanity_label.setText(SANITY_IDLE)
+            self.sanity_label.setStyleSheet("")
+            return
+        snap = frame.snapshot
+        if frame.run != self._run:
+            self._run, self._sanity_before = frame.run, None
+            self.show_sanity(snap.sanity_check, frame.model.loss if frame.model else "softmax")
+        self._redraw_rates(frame)
+        if frame.final or snap.done:
+            self._show_frame_rates(frame)
+            self.show_result(snap)
+
+    def _show_frame_rates(self, frame) -> None:
+        snap = frame.snapshot
+        self.show_rates(float(snap.iterations_per_second or 0), float(snap.samples_per_second or 0),
+                        int(snap.iteration), float(snap.epoch))
+
+    def show_result(self, snap) -> None:
+        val = list(snap.val_accuracies or [])
+        text = f"Finished after {int(snap.iteration):,} iterations in {float(snap.elapsed):.1f} s"
+        if snap.stop_reason:
+            text += f" ({snap.stop_reason})"
+        if val:
+            text += f"; validation accuracy {val[-1]:.1%}"
+        if snap.best_val_accuracy is not None:
+            text += f", best {snap.best_val_accuracy:.1%} (these weights are kept)"
+        self.result_label.setText(text)
 
     def settings(self) -> dict:
         """The panel's choices under TrainingConfig's field names."""
@@ -114,23 +171,34 @@ class TrainingPanel(QWidget):
             "epochs": int(self.epochs_spin.value()),
         }
 
-    def apply_settings(self, values: dict) -> None:
-        def pick(box: QComboBox, data):
-            i = box.findData(data)
-            if i >= 0:
-                box.setCurrentIndex(i)
-
-        pick(self.loss_box, values.get("loss"))
-        pick(self.reg_type_box, values.get("reg_type"))
-        pick(self.optimizer_box, values.get("optimizer"))
-        for key, setter in (("delta", self.delta_spin.setValue), ("reg", self.reg_slider.setValue),
-                            ("learning_rate", self.lr_slider.setValue), ("batch_size", self.batch_spin.setValue),
-                            ("epochs", self.epochs_spin.setValue)):
+    def apply_settings(self, values) -> list[str]:
+        """Show saved or given choices; returns what was refused (each refused value keeps the
+        panel's current one). Saved settings are input like any other: wrong types, NaN,
+        infinities and out-of-range numbers never reach a widget."""
+        if not isinstance(values, dict):
+            return [f"training settings: expected a mapping, found {type(values).__name__}"]
+        refused = []
+        for key, box in (("loss", self.loss_box), ("reg_type", self.reg_type_box), ("optimizer", self.optimizer_box)):
             if key in values:
-                try:
-                    setter(type(values[key])(values[key]) if key not in ("batch_size", "epochs") else int(values[key]))
-                except (TypeError, ValueError):
-                    pass
+                i = box.findData(values[key]) if isinstance(values[key], str) else -1
+                if i >= 0:
+                    box.setCurrentIndex(i)
+                else:
+                    refused.append(f"{key}={values[key]!r:.40}")
+        for key, widget, lo, hi, integer in (
+                ("delta", self.delta_spin, 0.0, 100.0, False), ("reg", self.reg_slider, 0.0, 10.0, False),
+                ("learning_rate", self.lr_slider, 1e-5, 1.0, False), ("batch_size", self.batch_spin, 1, 8192, True),
+                ("epochs", self.epochs_spin, 1, 100_000, True)):
+            if key not in values:
+                continue
+            value = values[key]
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+                and lo <= value <= hi and (not integer or float(value).is_integer())
+            if ok:
+                widget.setValue(int(value) if integer else float(value))
+            else:
+                refused.append(f"{key}={value!r:.40}")
+        return refused
 
     def set_running(self, running: bool, paused: bool = False) -> None:
         self.train_button.setEnabled(not running)

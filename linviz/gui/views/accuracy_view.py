@@ -6,11 +6,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from linviz.gui.redraw import Redraw
 from linviz.gui.views.plot_style import outward_ticks
+
+REDRAW_MS = 100
 
 
 class AccuracyView(QWidget):
-    def __init__(self, parent=None):
+    """Draws plain lists (``set_accuracies``); bound to a workbench, its training frames."""
+
+    def __init__(self, bench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("accuracyPlot")
         self.plot = pg.PlotWidget()
@@ -34,6 +39,15 @@ class AccuracyView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
         self._n = (0, 0)
+        if bench is not None:
+            self._redraw = Redraw(bench, self._draw_frame, REDRAW_MS)
+            bench.frame_changed.connect(self._redraw)
+
+    def _draw_frame(self, frame) -> None:
+        if frame is None:
+            self.clear()
+        else:
+            self.set_accuracies(list(frame.snapshot.train_accuracies), list(frame.snapshot.val_accuracies))
 
     def set_accuracies(self, train: list[float], val: list[float]) -> None:
         if (len(train), len(val)) == self._n:

@@ -9,21 +9,27 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QToolB
                                QWidget)
 
 from linviz.gui.pictures import mosaic
+from linviz.gui.redraw import Redraw
 from linviz.gui.views.mosaic_view import MosaicView
 
 COLUMNS = 12
 ROWS = 8
 PAGE = COLUMNS * ROWS
+REDRAW_MS = 250
 
 
 class GalleryView(QWidget):
+    """Browses splits given as arrays (``set_data``); bound to a workbench, its data, the
+    model's validation predictions and the selection (a click selects in the workbench)."""
+
     imageSelected = Signal(str, int)  # split name, index in that split
 
-    def __init__(self, parent=None):
+    def __init__(self, bench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("galleryView")
         self.split_box = QComboBox()
         self.split_box.addItems(["train", "validation"])
+        self.split_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.split_box.setToolTip("Which split to browse")
         self.class_box = QComboBox()
         self.class_box.setToolTip("Show one class only")
@@ -66,6 +72,35 @@ class GalleryView(QWidget):
         self.prev_button.clicked.connect(self._on_prev)
         self.next_button.clicked.connect(self._on_next)
         self.mosaic.tileClicked.connect(self._on_tile_clicked)
+        self._bench = bench
+        self._evaluation = None
+        if bench is not None:
+            self._redraw = Redraw(bench, self._on_model, REDRAW_MS)
+            bench.data_changed.connect(self._on_data)
+            bench.model_changed.connect(self._redraw)
+            bench.selection_changed.connect(self._on_selection)
+
+    # ------------------------------------------------------------------ the workbench
+    def _on_data(self, prepared) -> None:
+        if prepared is None:
+            self.set_data({}, [])
+            return
+        splits = {"train": (prepared.train.images, prepared.train.labels),
+                  "validation": (prepared.val.images, prepared.val.labels)}
+        if prepared.test is not None:
+            splits["test"] = (prepared.test.images, prepared.test.labels)
+        self.set_data(splits, prepared.class_names)
+
+    def _on_model(self, model) -> None:
+        evaluation = model.evaluation if model is not None else None
+        if evaluation is not self._evaluation:
+            self._evaluation = evaluation
+            self.set_predictions(evaluation.val_predictions if evaluation is not None else None)
+
+    def _on_selection(self, selection) -> None:
+        in_gallery = selection is not None and selection.split in self._splits
+        self.selected = (selection.split, selection.index) if in_gallery else None
+        self._update_highlight()
 
     # ------------------------------------------------------------------ inputs
     def set_data(self, splits: dict[str, tuple[np.ndarray, np.ndarray]], class_names: list[str]) -> None:
@@ -77,6 +112,10 @@ class GalleryView(QWidget):
         self._class_names = list(class_names)
         self._val_predictions = None
         self._cell = None
+        self.split_box.blockSignals(True)
+        self.split_box.clear()
+        self.split_box.addItems(list(self._splits) or ["train", "validation"])
+        self.split_box.blockSignals(False)
         self.class_box.blockSignals(True)
         self.class_box.clear()
         self.class_box.addItem("all classes")
@@ -194,6 +233,10 @@ class GalleryView(QWidget):
     def select(self, split: str, index: int) -> None:
         self.selected = (split, index)
         self._update_highlight()
+        if self._bench is not None:
+            from linviz.gui.session import Selection
+
+            self._bench.select(Selection(split, index))
         self.imageSelected.emit(split, index)
 
     @property

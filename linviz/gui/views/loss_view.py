@@ -22,7 +22,9 @@ def _nice_ceiling(value: float) -> float:
 
 
 class LossView(QWidget):
-    def __init__(self, parent=None):
+    """Draws plain arrays (``set_losses``); bound to a workbench, draws its training frames."""
+
+    def __init__(self, bench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("lossPlot")
         self.plot = pg.PlotWidget()
@@ -62,6 +64,20 @@ class LossView(QWidget):
         self._losses = np.zeros(0, dtype=np.float32)
         self._smoothed = np.zeros(0, dtype=np.float32)
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._run = None
+        if bench is not None:
+            bench.frame_changed.connect(self._on_frame)
+
+    def _on_frame(self, frame) -> None:
+        if frame is None:
+            self._run = None
+            self.clear()
+            return
+        snap = frame.snapshot
+        self.set_losses(snap.losses, snap.smoothed_losses)
+        if frame.run != self._run:
+            self._run = frame.run
+            self.set_expected_initial_loss(snap.expected_initial_loss)
 
     def set_losses(self, losses: np.ndarray, smoothed: np.ndarray | None = None) -> None:
         """Per-iteration losses (iteration 1..n) and an optional smoothed curve of equal length."""

@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from linviz.gui.redraw import Redraw
+from linviz.gui.views.painted_labels import PaintedLabels
 from linviz.gui.views.plot_style import outward_ticks
 
 TRUE_BRUSH = pg.mkBrush(40, 160, 70)
 TOP_BRUSH = pg.mkBrush(220, 120, 0)
 OTHER_BRUSH = pg.mkBrush(120, 150, 200)
+REDRAW_MS = 200
+HINT = "Select an image (gallery or your images) to see how the model scores it"
 
 
 class ProbabilitiesView(QWidget):
-    def __init__(self, parent=None):
+    """Draws per-class values (``set_values``); bound to a workbench, those of the selected
+    image under the current model (softmax probabilities, or SVM scores labelled as such)."""
+
+    def __init__(self, bench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("probabilitiesView")
-        self.caption = QLabel("Select an image (gallery or your images) to see how the model scores it")
+        self.caption = QLabel(HINT)
         self.caption.setWordWrap(True)
         self.caption.setObjectName("viewCaption")
         self.plot = pg.PlotWidget()
@@ -36,12 +44,45 @@ class ProbabilitiesView(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.caption)
         layout.addWidget(self.plot, 1)
-        self._value_labels: list[pg.TextItem] = []
+        self.value_labels = PaintedLabels(font_px=11)
+        item.addItem(self.value_labels, ignoreBounds=True)
+        self._texts: list[str] = []
+        self._range: tuple[float, float] | None = None
         self._class_names: list[str] = []
         self.values = np.zeros(0, dtype=np.float32)
         self.kind = ""
         self._extent = (0.0, 1.0)  # the data the x range shows; the value labels get room beside it
         item.getViewBox().sigResized.connect(self._fit_x_range)
+        self._bench = bench
+        if bench is not None:
+            self._redraw = Redraw(bench, self.show_selection, REDRAW_MS)
+            bench.data_changed.connect(self._on_data)
+            bench.selection_changed.connect(self.show_selection)
+            bench.model_changed.connect(self._redraw)
+            bench.user_images_changed.connect(self.show_selection)
+
+    def _on_data(self, prepared) -> None:
+        if prepared is not None:
+            self.set_classes(prepared.class_names)
+
+    def show_selection(self, *_) -> None:
+        """The selected image's values under the current model, or what to do to see them."""
+        bench = self._bench
+        selected = bench.selected_image()
+        model = bench.model
+        if selected is None:
+            self.clear(HINT)
+        elif model is None or selected.x is None or model.W.shape[0] != len(selected.x):
+            self.clear(f"{selected.caption}: train a model to see its class scores")
+        else:
+            from linviz.models import softmax
+
+            scores = model.scores(selected.x[None])
+            if model.loss == "softmax":
+                self.set_values(softmax(scores)[0], bench.class_names, "probabilities", selected.true_class,
+                                selected.caption)
+            else:
+                self.set_values(scores[0], bench.class_names, "scores", selected.true_class, selected.caption)
 
     def set_classes(self, class_names: list[str]) -> None:
         if class_names == self._class_names:
@@ -49,12 +90,6 @@ class ProbabilitiesView(QWidget):
         self._class_names = list(class_names)
         item = self.plot.getPlotItem()
         item.getAxis("left").setTicks([[(i, name) for i, name in enumerate(class_names)]])
-        while len(self._value_labels) < len(class_names):
-            label = pg.TextItem(color=(40, 40, 40), anchor=(0, 0.5))
-            item.addItem(label, ignoreBounds=True)
-            self._value_labels.append(label)
-        for i, label in enumerate(self._value_labels):
-            label.setVisible(i < len(class_names))
         item.setYRange(-0.6, len(class_names) - 0.4, padding=0)
         self._fit_x_range()
 
@@ -80,11 +115,8 @@ class ProbabilitiesView(QWidget):
             self._extent = (lo, hi if hi > lo else lo + 1.0)
             item.setLabel("bottom", "SVM score")  # the caption says they are not probabilities
             fmt = "{:+.2f}"
-        for i, (label, v) in enumerate(zip(self._value_labels, values)):
-            text = fmt.format(v)
-            if label.toPlainText() != text:
-                label.setText(text)
-            label.setPos(max(float(v), 0.0), i)
+        self._texts = [fmt.format(v) for v in values]
+        self.value_labels.set_labels(np.maximum(values, 0.0), np.arange(len(values)), self._texts, align="left")
         self._fit_x_range()
         parts = [title] if title else []
         if kind != "probabilities":
@@ -110,16 +142,22 @@ class ProbabilitiesView(QWidget):
             item.setXRange(left, hi + 0.2 * span, padding=0)
             return
         per_px = 1.02 * (hi - left) / width_px  # data units per pixel without labels
-        for label, v in zip(self._value_labels, self.values):
-            text_px = label.textItem.boundingRect().width() + 4
-            x = max(float(v), 0.0)
+        metrics = QFontMetricsF(self.font())
+        # Probabilities: room for "100%" whatever the values, so the range (and the axis) stays put.
+        texts = ["100%"] * len(self.values) if self.kind == "probabilities" else self._texts
+        for text, v in zip(texts, self.values):
+            text_px = metrics.horizontalAdvance(text) + 10
+            x = max(float(v), 0.0) if self.kind != "probabilities" else hi
             per_px = max(per_px, (x - left) / max(width_px - text_px, 1.0))
-        item.setXRange(left, left + per_px * width_px, padding=0)
+        x_range = (left, left + per_px * width_px)
+        if self._range is None or max(abs(a - b) for a, b in zip(x_range, self._range)) > 1e-3 * per_px * width_px:
+            self._range = x_range  # an unchanged range spares the axis its tick layout
+            item.setXRange(*x_range, padding=0)
 
     def clear(self, message: str = "") -> None:
         self.values = np.zeros(0, dtype=np.float32)
         self.bars.setOpts(x0=[], y=[], width=[], brushes=[])
-        for label in self._value_labels:
-            label.setText("")
+        self._texts = []
+        self.value_labels.clear()
         if message:
             self.caption.setText(message)

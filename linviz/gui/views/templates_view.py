@@ -10,7 +10,9 @@ from linviz.gui.views.mosaic_view import MosaicView
 
 
 class TemplatesView(QWidget):
-    def __init__(self, parent=None):
+    """Draws template pictures (``set_templates``); bound to a workbench, its model's."""
+
+    def __init__(self, bench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("templatesView")
         self.caption = QLabel("Weight templates: train a model to see what each class looks for")
@@ -23,6 +25,21 @@ class TemplatesView(QWidget):
         layout.addWidget(self.caption)
         layout.addWidget(self.mosaic, 1)
         self.tile_count = 0
+        self._bench = bench
+        self._drawn = None
+        if bench is not None:
+            bench.model_changed.connect(self._on_model)
+
+    def _on_model(self, model) -> None:
+        if model is None:
+            self._drawn = None
+            self.clear()
+        elif model.templates is not None and model.templates is not self._drawn:
+            from linviz.gui.template_pictures import templates_caption
+
+            self._drawn = model.templates
+            self.set_templates(model.templates, self._bench.class_names,
+                               caption=templates_caption(model.features.pipeline))
 
     def set_templates(self, rows: list[tuple[str, list[np.ndarray]]], class_names: list[str], caption: str = "") -> None:
         """``rows``: (feature block name, one (s, s, 3) uint8 tile per class) per block."""

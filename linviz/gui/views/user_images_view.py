@@ -8,6 +8,9 @@ from PySide6.QtGui import QImage, QPixmap, QIcon
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QPushButton,
                                QVBoxLayout, QWidget)
 
+from linviz.gui.redraw import Redraw
+from linviz.gui.user_images import top_classes_caption
+
 THUMB = 64
 
 
@@ -20,12 +23,18 @@ def rgb_pixmap(image: np.ndarray, size: int = THUMB) -> QPixmap:
                                             Qt.TransformationMode.FastTransformation)
 
 
+REDRAW_MS = 250
+
+
 class UserImagesView(QWidget):
+    """Thumbnails of dropped-in images; bound to a workbench, its images with their top
+    classes under the current model, and the selection."""
+
     imageSelected = Signal(int)
     openRequested = Signal()
     clearRequested = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, bench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("dropZone")
         self.hint = QLabel("Drop image files or folders anywhere on the window, or use Open images...")
@@ -53,6 +62,38 @@ class UserImagesView(QWidget):
         self.list.currentRowChanged.connect(self._on_row_changed)
         self.open_button.clicked.connect(self.openRequested)
         self.clear_button.clicked.connect(self.clearRequested)
+        self._bench = bench
+        if bench is not None:
+            self._redraw = Redraw(bench, self._update_captions, REDRAW_MS)
+            bench.user_images_changed.connect(self._on_images)
+            bench.model_changed.connect(self._redraw)
+            bench.features_changed.connect(self._update_captions)
+            bench.selection_changed.connect(self._on_selection)
+
+    def _on_images(self) -> None:
+        images = self._bench.user_images
+        if len(images) < self.count():
+            self.clear_images()
+        for item in images[self.count():]:
+            self.add_image(item.name, item.image)
+        self._update_captions()
+
+    def _update_captions(self, *_) -> None:
+        """Captions (top classes) of the dropped images, for the current model."""
+        bench = self._bench
+        model = bench.model
+        for row, item in enumerate(bench.user_images):
+            x = bench.user_image_features(item) if model is not None else None
+            caption = top_classes_caption(x, model.W if model else None, bench.class_names,
+                                          model.loss if model else "")
+            self.set_caption(row, item.name, caption)
+
+    def _on_selection(self, selection) -> None:
+        row = selection.index if selection is not None and selection.split == "yours" else -1
+        if row != self.list.currentRow():
+            self.list.blockSignals(True)
+            self.list.setCurrentRow(row)
+            self.list.blockSignals(False)
 
     def add_image(self, name: str, image: np.ndarray) -> int:
         item = QListWidgetItem(QIcon(rgb_pixmap(image)), name)
@@ -81,4 +122,8 @@ class UserImagesView(QWidget):
     @Slot(int)
     def _on_row_changed(self, row: int) -> None:
         if row >= 0:
+            if self._bench is not None:
+                from linviz.gui.session import Selection
+
+                self._bench.select(Selection("yours", row))
             self.imageSelected.emit(row)

@@ -1,0 +1,175 @@
+"""Data and features: load a source, the demo set, the CIFAR-10 download, new splits, Extract.
+
+Requests come from the data and features panels, the banner and the menus; results go into
+the workbench, which tells every view.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import QObject, Slot
+
+from linviz.errors import LinvizError
+from linviz.gui import jobs
+from linviz.gui.controllers.job_queue import JobQueue
+from linviz.gui.session import PreparedData, Selection, SplitSettings, Workbench
+
+
+class DataController(QObject):
+    def __init__(self, bench: Workbench, queue: JobQueue, data_panel, features_panel, banner, parent=None):
+        super().__init__(parent)
+        self.bench = bench
+        self.queue = queue
+        self.data_panel = data_panel
+        self.features_panel = features_panel
+        self.banner = banner
+        data_panel.openRequested.connect(self._forward_open)
+        data_panel.demoRequested.connect(self.use_demo_set)
+        data_panel.downloadRequested.connect(self.start_download)
+        data_panel.splitsChanged.connect(self.apply_split_settings)
+        banner.downloadRequested.connect(self.start_download)
+        banner.cancelRequested.connect(queue.cancel)
+        features_panel.extractRequested.connect(self.extract_features)
+        self.open_dialog = None  # the window's "open a folder or archive" dialog
+
+    @Slot()
+    def _forward_open(self) -> None:
+        if self.open_dialog is not None:
+            self.open_dialog()
+
+    # ------------------------------------------------------------------ sources
+    def start_on(self, source: Optional[str]) -> None:
+        """None: CIFAR-10 if a copy is found, else the demo set."""
+        if source is None:
+            from linviz.data import find_cifar10
+
+            found = find_cifar10()
+            source = str(found) if found is not None else "demo"
+        if source == "demo":
+            self.use_demo_set()
+        else:
+            self.load_source(source)
+
+    def split_settings(self) -> SplitSettings:
+        val_size, per_class = self.data_panel.split_values()
+        return SplitSettings(val_size=val_size, per_class=per_class)
+
+    @Slot()
+    def use_demo_set(self) -> None:
+        """The demo set is small and generated: built right here, no worker needed."""
+        if not self.queue.data_can_change("demo", self.use_demo_set):
+            return
+        try:
+            prepared = jobs.prepare_splits(jobs.demo_dataset(), self.split_settings())
+        except LinvizError as exc:
+            self.queue.status.show_error("Demo set", str(exc))
+            return
+        self._set_data(prepared)
+        self.banner.show_idle()
+        self.banner.setVisible(True)
+
+    def load_source(self, source: str) -> None:
+        if not self.queue.data_can_change("data", lambda: self.load_source(source)):
+            return
+        self.queue.run("load", jobs.load_job(source, self.split_settings()), f"Loading {source}",
+                       on_done=self._loaded, on_progress=self.data_panel.show_progress)
+
+    @Slot()
+    def apply_split_settings(self) -> None:
+        if self.bench.data is None or not self.queue.data_can_change("data", self.apply_split_settings):
+            return
+        dataset, settings = self.bench.data.dataset, self.split_settings()
+
+        def job(ctx) -> PreparedData:
+            return jobs.prepare_splits(dataset, settings)
+
+        self.queue.run("split", job, "Preparing splits", on_done=self._loaded, on_progress=self.data_panel.show_progress)
+
+    @Slot()
+    def start_download(self) -> None:
+        if not self.queue.data_can_change("data", self.start_download):
+            return
+        settings = self.split_settings()
+
+        def job(ctx):
+            from linviz.data import download_cifar10
+
+            path = download_cifar10(progress=ctx.progress, cancel=ctx.cancel)
+            return jobs.load_job(str(path), settings)(ctx)
+
+        self.banner.setVisible(True)
+        if self.queue.run("download", job, "Downloading CIFAR-10", on_done=self._loaded,
+                          on_progress=self.banner.show_downloading):
+            self.banner.show_downloading(0, 0)
+
+    def _loaded(self, outcome) -> None:
+        self.data_panel.hide_progress()
+        if outcome.ok:
+            self._set_data(outcome.result)
+            self.banner.setVisible(False)
+            n = len(outcome.result.train.labels) + len(outcome.result.val.labels)
+            self.queue.status.show_message(f"Loaded {n:,} training images in {outcome.seconds:.1f} s")
+        elif outcome.name == "download":
+            self.banner.show_idle("Download cancelled." if outcome.cancelled else f"Download failed: {outcome.error}",
+                                  retry=True)
+        if outcome.cancelled:
+            self.queue.status.show_message(f"{outcome.name.capitalize()} cancelled")
+        elif outcome.error:
+            self.queue.status.show_error(f"Could not {outcome.name}", outcome.error, outcome.details)
+            if self.bench.data is None:
+                self.use_demo_set()
+
+    def _set_data(self, prepared: PreparedData) -> None:
+        self.bench.set_data(prepared)
+        if len(prepared.train.labels):
+            self.bench.select(Selection("train", 0))
+        problem = self.why_untrainable()
+        if problem:
+            self.queue.status.show_message(problem, error=True)
+
+    def why_untrainable(self) -> Optional[str]:
+        """Why the loaded data cannot train a classifier (fewer than two classes), or None."""
+        prepared = self.bench.data
+        present = sorted({int(c) for c in prepared.train.labels}) if prepared is not None else []
+        if prepared is None or len(present) >= 2:
+            return None
+        names = ", ".join(prepared.class_names[c] for c in present) or "none"
+        source = getattr(prepared.dataset, "source", "this dataset")
+        return (f"{source}: its training images have {len(present)} class ({names}); "
+                f"a classifier needs at least 2 (one sub-folder per class)")
+
+    # ------------------------------------------------------------------ features
+    def valid_spec(self) -> Optional[str]:
+        """The features panel's spec in canonical form, or None (the error is shown)."""
+        text = self.features_panel.spec_text()
+        try:
+            return jobs.canonical_spec(text)
+        except LinvizError as exc:
+            self.features_panel.show_spec_error(str(exc))
+            self.queue.status.show_message(f"Feature spec: {exc}", error=True)
+            return None
+
+    @Slot()
+    def extract_features(self) -> None:
+        if self.bench.data is None:
+            self.queue.status.show_message("Load a dataset first", error=True)
+            return
+        if not self.queue.free_for("extract", self.extract_features):
+            return
+        spec = self.valid_spec()
+        if spec is None:
+            return
+        self.features_panel.show_progress(0, 0)
+        self.queue.run("extract", jobs.extract_job(self.bench.data, spec), "Extracting features",
+                       on_done=self._extracted, on_progress=self.features_panel.show_progress)
+
+    def _extracted(self, outcome) -> None:
+        self.features_panel.progress.setVisible(False)
+        if outcome.ok and self.bench.is_current(outcome.result.data_key):
+            self.bench.set_features(outcome.result)
+        elif outcome.cancelled:
+            self.features_panel.show_timing("Extraction cancelled")
+        elif outcome.error:
+            self.features_panel.show_timing("Extraction failed")
+            self.queue.status.show_error("Feature extraction", outcome.error, outcome.details)

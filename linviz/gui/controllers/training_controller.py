@@ -1,0 +1,158 @@
+"""Training: Train / Pause / Stop / Reset, and the display timer that moves the newest frame
+of the running job into the workbench.
+
+The training job publishes immutable frames into a one-slot box; the display timer (25 Hz)
+takes the newest and hands it to the workbench, whose views redraw what changed. The compute
+rate and the redraw rate stay independent.
+
+The model and its views are replaced when a run's first iteration arrives: a run refused,
+still waiting or stopped before any update leaves the current model alone.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+from PySide6.QtCore import QObject, QTimer, Slot
+
+from linviz.gui import jobs
+from linviz.gui.controllers.data_controller import DataController
+from linviz.gui.controllers.job_queue import JobQueue
+from linviz.gui.session import TrainingFrame, Workbench
+
+DISPLAY_HZ = 25
+PROGRESS_INTERVAL_S = 0.25  # the status strip's epoch progress
+
+
+class TrainingController(QObject):
+    def __init__(self, bench: Workbench, queue: JobQueue, data: DataController, panel, parent=None):
+        super().__init__(parent)
+        self.bench = bench
+        self.queue = queue
+        self.data = data
+        self.panel = panel
+        self.control = None  # TrainingControl of the running training job
+        self.redraw_count = 0  # frames drawn by the display timer (the GUI bench counts them)
+        self._run = 0  # the newest run started; frames of older runs are not drawn
+        self._fresh = False  # the newest run has not drawn its first frame yet
+        self._planned_epochs = 0
+        self._progress_at = 0.0
+        panel.trainRequested.connect(self.train)
+        panel.pauseToggled.connect(self.set_paused)
+        panel.stopRequested.connect(self.stop)
+        panel.resetRequested.connect(self.reset_model)
+        self.display_timer = QTimer(self)
+        self.display_timer.setInterval(int(1000 / DISPLAY_HZ))
+        self.display_timer.timeout.connect(self._on_display_tick)
+        self.display_timer.start()
+
+    @property
+    def running(self) -> bool:
+        return self.queue.runner.job_name == "train"
+
+    # ------------------------------------------------------------------ requests
+    @Slot()
+    def train(self) -> None:
+        """One click from any state: features are extracted first when missing or stale."""
+        runner = self.queue.runner
+        if runner.busy and runner.job_name == "train" and not runner.cancelling:
+            return
+        if self.bench.data is None:
+            self.queue.status.show_message("Load a dataset first", error=True)
+            return
+        problem = self.data.why_untrainable()
+        if problem:
+            self.queue.status.show_message(problem, error=True)
+            return
+        spec = self.data.valid_spec()
+        if spec is None:
+            return
+        settings = self.panel.settings()
+        if self.queue.free_for("train", lambda: self._start(spec, settings)):
+            self._start(spec, settings)
+
+    def _start(self, spec: str, settings: dict) -> None:
+        from linviz.training import TrainingControl
+
+        if self.bench.data is None:
+            return
+        control = TrainingControl()
+        run = self._run + 1
+        job = jobs.train_job(self.bench.data, self.bench.features, spec, settings, control, run)
+
+        def started() -> None:
+            self.control = control
+            self._run, self._fresh = run, True
+            self._planned_epochs = int(settings.get("epochs", 0))
+            self.bench.set_training(True)
+
+        self.queue.run("train", job, "Training", on_done=self._finished, on_cancel=control.stop, on_start=started,
+                       on_progress=self._extraction_progress)
+
+    def _extraction_progress(self, done: int, total: int) -> None:
+        """A training job reports progress only while it extracts its features."""
+        self.data.features_panel.show_progress(done, total)
+
+    @Slot(bool)
+    def set_paused(self, paused: bool) -> None:
+        if self.control is None:
+            return
+        if paused:
+            self.control.pause()
+            self.queue.status.show_message("Paused", transient=True)
+        else:
+            self.control.resume()
+            self.queue.status.show_message("")
+        self.panel.set_running(True, paused)
+
+    @Slot()
+    def stop(self) -> None:
+        """Stop the run, also in its feature-extraction phase (the job's cancel flag)."""
+        if self.control is not None:
+            self.control.stop()  # wakes a paused loop, too
+        if self.running:
+            self.queue.runner.cancel()
+
+    @Slot()
+    def reset_model(self) -> None:
+        if not self.running:
+            self.bench.clear_model()
+
+    # ------------------------------------------------------------------ frames
+    @Slot()
+    def _on_display_tick(self) -> None:
+        """Draw the newest frame (if one arrived since the last tick) and nothing else."""
+        frame = self.queue.runner.latest.take() if self.running else None
+        if frame is not None and self._apply(frame):
+            self.redraw_count += 1
+            now = time.perf_counter()
+            if self._planned_epochs and now - self._progress_at >= PROGRESS_INTERVAL_S:
+                self._progress_at = now
+                self.queue.show_progress(int(1000 * float(frame.snapshot.epoch)), 1000 * self._planned_epochs)
+
+    def _apply(self, frame: Optional[TrainingFrame]) -> bool:
+        if frame is None or frame.run != self._run or not self.bench.is_current(frame.data_key):
+            return False
+        if self._fresh:  # the run's first iteration: now the new model replaces the old
+            self._fresh = False
+            self.bench.clear_model()
+        self.bench.set_frame(frame)
+        return True
+
+    def _finished(self, outcome) -> None:
+        self.control = None
+        self.data.features_panel.progress.setVisible(False)
+        frame = self.queue.runner.latest.take()
+        if outcome.ok:
+            frame = outcome.result
+        self._apply(frame)
+        self.bench.set_training(False)  # views still pacing their redraws draw the last frame now
+        if self._fresh:  # not one iteration was drawn: the model and its views stay
+            self._fresh = False
+            if outcome.cancelled:
+                self.queue.status.show_message("Stopped before the first iteration: the model is unchanged")
+        elif outcome.cancelled:
+            self.queue.status.show_message("Training cancelled")
+        if outcome.error:
+            self.queue.status.show_error("Training", outcome.error, outcome.details)
