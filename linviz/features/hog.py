@@ -43,8 +43,15 @@ against 7.2 us for the separate row-by-row HOG and hue kernels):
    atomic reference-count updates (about 20% of the kernel when each row had its views),
    and computed indices are unsigned so that no wraparound select is emitted.
 
-Grayscale float input and ``channel_max`` keep the row-by-row kernels: one-hot
-accumulations per pixel column (vectorized) summed per cell.
+``channel_max`` (the ``best`` preset's HOG) has the same flat layout with the three channels
+in one padded array (``_max_gradient_bins``), and computes the per-pixel gradient and bin
+once for every cell size asked for (:func:`hog_max_scales`): only the scatter into cells and
+the block normalization are per scale. ``best``'s three HOG items cost 13 us of CPU per image
+together, where three separate row-by-row passes cost ~51 us.
+
+Grayscale float input keeps the row-by-row kernels: one-hot accumulations per pixel column
+(vectorized) summed per cell; float64 input is computed in float64 (gradients one rounding
+step off the diagonal then bin exactly as NumPy's ``arctan2`` puts them).
 
 RGB input (uint8, on its 0-255 scale as scikit-image uses uint8 input):
 
