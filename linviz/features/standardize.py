@@ -55,7 +55,10 @@ def column_moments(X: np.ndarray, d: int | None = None) -> tuple[np.ndarray, np.
     n_tasks = -(-n // _TASK_ROWS)
     s1 = np.zeros((n_tasks, d))
     s2 = np.zeros((n_tasks, d))
-    _moments_parallel(X, d, shift, s1, s2, _TASK_ROWS)
+    if n_tasks == 1:  # small inputs stay off the thread pool (and any other thread's way)
+        _moments_range(X, d, 0, n, shift, s1[0], s2[0])
+    else:
+        _moments_parallel(X, d, shift, s1, s2, _TASK_ROWS)
     m1 = s1.sum(axis=0) / n
     var = np.maximum(s2.sum(axis=0) / n - m1 * m1, 0.0)
     return shift + m1, var
@@ -91,6 +94,8 @@ def standardize(X: np.ndarray, out: np.ndarray, mean: np.ndarray, inv_scale: np.
     if (X.shape[0] != out.shape[0] or X.shape[1] < d or not d <= out.shape[1] <= d + 1
             or mean.shape != inv_scale.shape or mean.dtype != np.float32 or inv_scale.dtype != np.float32):
         raise ValueError(f"standardize: shapes X {X.shape}, out {out.shape}, mean {mean.shape} do not fit")
-    if X.shape[0]:
+    if X.shape[0] > _TASK_ROWS:
         _standardize_parallel(X, out, d, mean, inv_scale, _TASK_ROWS)
+    elif X.shape[0]:  # one image, a validation split: no thread pool
+        _standardize_range(X, out, d, 0, X.shape[0], mean, inv_scale)
     return out

@@ -17,9 +17,10 @@ from typing import Optional
 import numpy as np
 
 from linviz.features import FeaturePipeline
+from linviz.features.standardize import _TASK_ROWS, column_moments, standardize
 from linviz.training.loop import TrainingConfig, run_to_end, train
 
-_IMAGES = 65  # one more than a parallel task, so the parallel kernels load too
+_IMAGES = 65  # one more than a parallel HOG task, so the parallel kernels load too
 
 
 def warm_up_kernels(features="hog+hue", config: Optional[TrainingConfig] = None, *,
@@ -31,8 +32,12 @@ def warm_up_kernels(features="hog+hue", config: Optional[TrainingConfig] = None,
     h, w = int(image_shape[0]), int(image_shape[1])
     images = np.random.default_rng(0).integers(0, 256, (_IMAGES, h, w, 3), dtype=np.uint8)
     pipeline = FeaturePipeline(features)
-    X = pipeline.fit_transform(images)
-    pipeline.transform(images[:_IMAGES])
+    X = pipeline.fit_transform(images)  # the parallel feature kernels (more than one task)
+    pipeline.transform(images[:1])      # the serial ones (one image: a prediction)
+    # the standardization's parallel kernels run from one task of rows on: a narrow matrix
+    wide = np.ones((_TASK_ROWS + 1, 2), np.float32)
+    mean, _ = column_moments(wide)
+    standardize(wide, wide, mean.astype(np.float32), np.ones(2, np.float32))
     if config is not None:
         y = np.arange(_IMAGES) % 2
         # two epochs of small batches: the step-by-step first iteration and the chunked rest
