@@ -246,8 +246,7 @@ def _softmax_rows(S0, S1, S2, R, y, alphas, uniform, betas, r0, r1, log_chunk, o
                         block[m] = 0.0
                     for j in range(C):
                         e0 = e[j]
-                        if e0 < 1e-250:  # stays negligible across the block; and no denormals
-                            continue
+                        e0 = e0 if e0 >= 1e-250 else 0.0  # negligible across the block; no denormals
                         pj = powers[j]
                         for m in range(n):
                             block[m] += e0 * pj[m]
