@@ -824,7 +824,31 @@ def bench_landscape(archive: Optional[Path], quick: bool) -> dict:
             results[f"{spec} {loss}"] = {"seconds": best, "serial_seconds": statistics.median(serial),
                                          "numpy_reference_seconds": numpy_grid, "numpy_loss_only_seconds": lean_grid,
                                          "ratio": ratio, "loss_only_ratio": lean_ratio, "max_rel_diff": worst}
+    results["gui"] = _landscape_gui(archive, quick)
     return results
+
+
+def _landscape_gui(archive: Optional[Path], quick: bool) -> dict:
+    """Training in the window with the loss landscape live (a coarse surface a second)."""
+    try:
+        from linviz.gui.gui_bench import prepare_bench_data
+        from linviz.gui.landscape_bench import run_landscape_gui_bench  # Qt only in here
+    except ImportError as exc:
+        _say(f"skipped the GUI part: the GUI needs PySide6 and pyqtgraph ({exc})")
+        return {"skipped": str(exc)}
+    out = {}
+    for spec in ("hog+hue", "raw"):
+        _say(f"-- training in the window with the loss landscape live, features {spec}")
+        prepared, features = prepare_bench_data(archive, quick, spec=spec)
+        r = run_landscape_gui_bench(prepared, features, seconds=2.0 if quick else 5.0, repeats=3, say=_say)
+        ok = lambda good: "ok" if good else "MISSED"  # noqa: E731
+        _say(f"throughput with the landscape live: {r['live_samples_per_second']:,.0f} samples/s vs headless "
+             f"{r['headless_samples_per_second']:,.0f} = {r['throughput_ratio']:.0%} (target >= 90%: "
+             f"{ok(r['throughput_ratio'] >= 0.9)}); {r['surfaces_per_second']:.2f} coarse surfaces/s; GUI thread: "
+             f"longest stall {r['max_stall_ms']:.0f} ms (median over runs {r['median_max_stall_ms']:.0f} ms, idle "
+             f"{r['idle_max_stall_ms']:.0f} ms; target <= 50 ms: {ok(r['max_stall_ms'] <= 50)})")
+        out[spec] = r
+    return out
 
 # --------------------------------------------------------------------------- driver
 

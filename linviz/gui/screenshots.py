@@ -32,6 +32,13 @@ def main(argv=None) -> int:
     parser.add_argument("--no-train", action="store_true", help="grab without training first")
     parser.add_argument("--playground", default=None, help="the 2-D playground: load this JSON state first")
     parser.add_argument("--playground-steps", type=int, default=0, help="the 2-D playground: take this many steps")
+    parser.add_argument("--subview", default=None, help="inside the --view lab: show this inner tab (its title)")
+    parser.add_argument("--landscape", default=None, metavar="MODE:DIRECTIONS",
+                        help="optimization lab: the landscape's mode (plane|lines) and directions "
+                             "(random|gradient|trajectory), e.g. plane:trajectory")
+    parser.add_argument("--race", default=None, metavar="PRESET",
+                        help="optimization lab: run the strategy race (features|lecture) and grab when it ends")
+    parser.add_argument("--race-budget", type=int, default=None, help="the race's budget in thousands of examples")
     args = parser.parse_args(argv)
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -101,6 +108,15 @@ def main(argv=None) -> int:
     if args.view:
         titles = [window.view_tabs.tabText(i) for i in range(window.view_tabs.count())]
         window.view_tabs.setCurrentIndex(titles.index(args.view))
+    if args.subview:
+        from PySide6.QtWidgets import QTabWidget
+
+        lab = window.view_tabs.currentWidget()
+        inner = lab.findChild(QTabWidget)
+        titles = [inner.tabText(i) for i in range(inner.count())]
+        inner.setCurrentIndex(titles.index(args.subview))
+    if args.landscape or args.race:
+        _drive_optimization(window, args, pump)
     pump(0.5)
     while window.runner.quick.busy:
         pump(0.05)
@@ -126,6 +142,34 @@ def _drive_playground(window, args, pump) -> None:
         lab.step()
     while window.runner.quick.busy:
         pump(0.05)
+
+
+def _drive_optimization(window, args, pump) -> None:
+    """Set the loss landscape's mode and directions; run the strategy race to its end."""
+    from linviz.gui.labs.optimization import OptimizationLab
+
+    lab = next(lab for lab in window.labs if isinstance(lab, OptimizationLab))
+    if args.landscape:
+        mode, _, directions = args.landscape.partition(":")
+        view = lab.landscape
+        view.mode_box.setCurrentIndex(view.mode_box.findData(mode == "plane"))
+        if directions:
+            view.direction_box.setCurrentIndex(view.direction_box.findData(directions))
+        view._settings_changed()
+        pump(0.3)
+    if args.race:
+        view = lab.race
+        while window.runner.busy:
+            pump(0.1)
+        view.preset_box.setCurrentIndex(view.preset_box.findData(args.race))
+        view._on_preset()
+        if args.race_budget:
+            view.budget_spin.setValue(args.race_budget)
+        view.start()
+        pump(0.5)
+        while window.runner.busy:
+            pump(0.2)
+        pump(0.5)
 
 
 if __name__ == "__main__":

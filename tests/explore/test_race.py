@@ -85,5 +85,5 @@ def test_lecture_setting():
     assert X.shape == (20, 49) and X.dtype == np.float32
     assert np.all(X[:, -1] == 1) and X[:, :-1].max() > 200
     s = lecture_settings(tries=1000, search_sample=0, n_train=49000)
-    assert s.budget == 1000 * 49000 and s.loss == "svm" and s.reg == 0 and s.init_scale == 1e-4
+    assert s.budget == 1000 * 49000 and s.loss == "svm" and s.reg == 0 and s.search_scale == 1e-4
     assert LECTURE_FIGURES == {"random_search": 0.155, "random_local_search": 0.214}
