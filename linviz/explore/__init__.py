@@ -10,6 +10,10 @@ Each function here takes plain arrays (and, where features matter, a fitted
 """
 
 from linviz.explore.evidence import BlockEvidence, Evidence, evidence
+from linviz.explore.gradient_table import GradientTable, gradient_table
+from linviz.explore.loss_surface import LossSurface, loss_surface
+from linviz.explore.race import RaceSettings, RaceSnapshot, race
 from linviz.explore.score_breakdown import ScoreBreakdown, score_breakdown
 
-__all__ = ["BlockEvidence", "Evidence", "ScoreBreakdown", "evidence", "score_breakdown"]
+__all__ = ["BlockEvidence", "Evidence", "GradientTable", "LossSurface", "RaceSettings", "RaceSnapshot",
+           "ScoreBreakdown", "evidence", "gradient_table", "loss_surface", "race", "score_breakdown"]

@@ -39,6 +39,7 @@ def main(argv=None) -> int:
     parser.add_argument("--race", default=None, metavar="PRESET",
                         help="optimization lab: run the strategy race (features|lecture) and grab when it ends")
     parser.add_argument("--race-budget", type=int, default=None, help="the race's budget in thousands of examples")
+    parser.add_argument("--gradient-h", type=float, default=None, help="optimization lab: the gradient check's step h")
     args = parser.parse_args(argv)
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -115,7 +116,7 @@ def main(argv=None) -> int:
         inner = lab.findChild(QTabWidget)
         titles = [inner.tabText(i) for i in range(inner.count())]
         inner.setCurrentIndex(titles.index(args.subview))
-    if args.landscape or args.race:
+    if args.landscape or args.race or args.gradient_h:
         _drive_optimization(window, args, pump)
     pump(0.5)
     while window.runner.quick.busy:
@@ -157,6 +158,15 @@ def _drive_optimization(window, args, pump) -> None:
             view.direction_box.setCurrentIndex(view.direction_box.findData(directions))
         view._settings_changed()
         pump(0.3)
+        while window.runner.quick.busy:
+            pump(0.05)
+        view.hover(0.3, -0.25) if mode == "plane" else view.hover(0.3)
+    if args.gradient_h:
+        view = lab.gradient_check
+        view.h_box.setCurrentIndex(view.h_box.findData(args.gradient_h))
+        view.check()
+        while window.runner.quick.busy:
+            pump(0.05)
     if args.race:
         view = lab.race
         while window.runner.busy:

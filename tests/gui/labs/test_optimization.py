@@ -47,7 +47,10 @@ def test_landscape_center_is_the_models_loss_and_hover_reads_the_grid(make_windo
     surface = result.surfaces[0]
     assert surface.total.shape == (11, 11)
     model = window.bench.model
+    from linviz.gui.labs._optimization.landscape import features_of
+
     X, y, _ = view._data(coarse=False)
+    X = features_of(X)
     options = model.loss_options()
     expected = softmax_loss(model.W, X, y, options["reg"], n_reg_rows=options["n_reg_rows"])[0]
     assert surface.total[5, 5] == pytest.approx(expected, rel=1e-5)

@@ -29,6 +29,7 @@ SETTLE_MS = 1500  # no new weights for this long: compute the full-resolution su
 LIVE_STEPS = 31
 LIVE_IMAGES = 2000
 BANDS = 16  # the colour map's steps: filled contours
+COLOR_QUANTILE = 0.8
 LINE_COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
                (227, 119, 194), (127, 127, 127)]
 QUANTITIES = {"total": "total loss", "data": "data loss", "reg": "regularization loss"}
@@ -52,14 +53,29 @@ class LandscapeResult:
     center_total: float
 
 
-def landscape_job(W, X, y, options: dict, *, two_d: bool, kind: str, span: float, steps: int, lines: int,
+@dataclass(frozen=True, eq=False)
+class RowsOf:
+    """Rows of a feature matrix, gathered in the job (a 10,000-row copy of raw pixels would
+    stall the GUI thread)."""
+
+    X: np.ndarray
+    rows: np.ndarray
+
+
+def features_of(X) -> np.ndarray:
+    return X.X[X.rows] if isinstance(X, RowsOf) else X
+
+
+def landscape_job(W, X_rows, y, options: dict, *, two_d: bool, kind: str, span: float, steps: int, lines: int,
                   seed: int, trajectory: tuple, coarse: bool, data_words: str):
-    """The whole computation, for the quick lane (serial kernels)."""
+    """The whole computation, for the quick lane (serial kernels). ``X_rows``: the features,
+    or :class:`RowsOf` them."""
     from linviz.explore.loss_surface import (gradient_direction, grid, loss_surface, orthogonal_random,
                                              random_directions, scores_along, trajectory_plane)
 
     def job(ctx) -> LandscapeResult:
         start = time.perf_counter()
+        X = features_of(X_rows)
         path, note = None, ""
         if kind == "gradient":
             g = gradient_direction(W, X, y, **options)
@@ -264,7 +280,7 @@ class LandscapeView(Lab):
         words = f"{len(rows):,} training images" + (" (all)" if len(rows) == n else "")
         if choice == "validation":
             words += " (there is no validation split)"
-        return features.X_train[rows], data.train.labels[rows], words
+        return RowsOf(features.X_train, rows), data.train.labels[rows], words
 
     # ------------------------------------------------------------------ refresh
     def refresh(self) -> None:
@@ -342,7 +358,8 @@ class LandscapeView(Lab):
         model = self.bench.model
         s = result.surfaces[0]
         what = QUANTITIES[self.quantity_box.currentData()]
-        grid_words = (f"{len(s.betas)} × {len(s.alphas)} grid" if result.two_d else
+        grid_words = (f"{len(s.betas)} × {len(s.alphas)} grid (colours: lowest {COLOR_QUANTILE:.0%} of it)"
+                      if result.two_d else
                       f"{len(result.surfaces)} line(s) of {len(s.alphas)} points")
         kind = "coarse, following training" if result.coarse else "full resolution"
         loss = model.loss if model is not None else s.loss
@@ -358,7 +375,11 @@ class LandscapeView(Lab):
         if result.two_d:
             self.stack.setCurrentWidget(self.map_plot)
             values = self._quantity(s)
-            lo, hi = float(np.min(values)), float(np.max(values))
+            # the far corners of a wide range dwarf the valley: the colours span the lowest
+            # COLOR_QUANTILE of the grid and saturate above it (the colour bar says so)
+            lo = float(np.min(values))
+            hi = float(np.quantile(values, COLOR_QUANTILE))
+            hi = hi if hi > lo else float(np.max(values))
             hi = hi if hi > lo else lo + 1e-12
             self.image.setImage(np.ascontiguousarray(values, dtype=np.float32), levels=(lo, hi), autoLevels=False)
             da = (s.alphas[-1] - s.alphas[0]) / max(len(s.alphas) - 1, 1)

@@ -27,6 +27,7 @@ STRATEGY_COLORS = {"random_search": (127, 127, 127), "random_local_search": (140
                    "sgd": (44, 160, 44), "momentum": (255, 127, 14), "adam": (214, 39, 40)}
 POLL_MS = 200
 LECTURE_IMAGES = 10_000  # training images of the lecture setting (raw pixels: 123 MB as float32)
+LECTURE_TRIES = 1000
 COLUMNS = ["strategy", "steps", "examples", "loss", "val. accuracy", "seconds", "lecture"]
 
 
@@ -177,6 +178,7 @@ class RaceView(Lab):
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.preset_box.activated.connect(self._on_preset)
+        self.sample_spin.valueChanged.connect(self._sync_budget)
         bench.data_changed.connect(self.request_refresh)
         bench.features_changed.connect(self.request_refresh)
         bench.model_changed.connect(self._on_model)
@@ -189,10 +191,20 @@ class RaceView(Lab):
     def _on_preset(self, *_) -> None:
         lecture = self.preset_box.currentData() == "lecture"
         self.loss_box.setEnabled(not lecture)
+        self.budget_spin.setEnabled(not lecture)  # the lecture's budget: 1,000 tries x the judged images
         if lecture:
+            self._budget_before = self.budget_spin.value()
             self.loss_box.setCurrentIndex(self.loss_box.findData("svm"))
             self.sample_spin.setValue(1000)
+        elif getattr(self, "_budget_before", None) is not None:
+            self.budget_spin.setValue(self._budget_before)
+            self._budget_before = None
+        self._sync_budget()
         self.refresh()
+
+    def _sync_budget(self, *_) -> None:
+        if self.preset_box.currentData() == "lecture":
+            self.budget_spin.setValue(max(1, LECTURE_TRIES * int(self.sample_spin.value()) // 1000))
 
     def settings(self):
         """The RaceSettings the controls describe (None when there is nothing to race on)."""
@@ -202,7 +214,7 @@ class RaceView(Lab):
         chosen = tuple(name for name, box in self.strategy_boxes.items() if box.isChecked())
         seed = int(self.seed_spin.value())
         if self.preset_box.currentData() == "lecture":
-            base = lecture_settings(tries=1000, search_sample=int(self.sample_spin.value()), seed=seed)
+            base = lecture_settings(tries=LECTURE_TRIES, search_sample=int(self.sample_spin.value()), seed=seed)
             return RaceSettings(**{**base.__dict__, "strategies": chosen or base.strategies})
         features = self.bench.features
         loss = self.loss_box.currentData()
