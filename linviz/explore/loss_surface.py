@@ -149,7 +149,7 @@ def loss_surface(W, X, y, directions, alphas, betas=None, *, loss: str = "svm", 
     """
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
-    reg_code = check_reg_type(reg_type)
+    check_reg_type(reg_type)
     W = np.asarray(W)
     X = np.asarray(X)
     y = np.ascontiguousarray(y, dtype=np.int64)

@@ -186,7 +186,8 @@ def _softmax_rows(S0, S1, S2, R, y, alphas, uniform, betas, r0, r1, log_chunk, o
     N, C = S0.shape
     K = alphas.shape[0]
     a0 = alphas[0]
-    step = (alphas[K - 1] - a0) / (K - 1) if K > 1 else 0.0
+    a_end = alphas[K - 1]
+    step = (a_end - a0) / (K - 1) if K > 1 else 0.0
     rows = r1 - r0
     top = np.empty(K)
     acc = np.empty(K)
@@ -227,6 +228,32 @@ def _softmax_rows(S0, S1, S2, R, y, alphas, uniform, betas, r0, r1, log_chunk, o
                     q += n
         for k in range(r0, r1):
             b = betas[k]
+            if B == K:
+                # the whole row is one block (the usual case): summed in place, one shift
+                T = -np.inf
+                for j in range(C):
+                    t = S0[i, j] + b * S2[i, j]
+                    s = S1[i, j]
+                    T = max(T, max(t + a0 * s, t + a_end * s))
+                for j in range(C):
+                    starts[j] = (S0[i, j] + b * S2[i, j] + a0 * S1[i, j]) - T
+                _exp_nonpositive(starts, scratch, bits, e, C)
+                for m in range(K):
+                    acc[m] = 0.0
+                for j in range(C):
+                    e0 = e[j]
+                    e0 = e0 if e0 >= 1e-250 else 0.0  # negligible along the row; no denormals
+                    pj = powers[j]
+                    for m in range(K):
+                        acc[m] += e0 * pj[m]
+                shift = T - (S0[i, yi] + b * S2[i, yi])
+                sy = S1[i, yi]
+                out_k = out[k]
+                prod_k = prod[k - r0]
+                for m in range(K):
+                    out_k[m] += shift - alphas[m] * sy
+                    prod_k[m] *= acc[m]
+                continue
             if B >= 4:
                 for m0 in range(0, K, B):
                     n = min(B, K - m0)

@@ -8,8 +8,6 @@ It runs on the quick lane when the model changes outside training (while a run t
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt

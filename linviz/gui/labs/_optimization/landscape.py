@@ -18,8 +18,8 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QPushButton, QSpinBox,
+                               QStackedWidget, QVBoxLayout)
 
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.plot_style import outward_ticks
@@ -169,7 +169,7 @@ class LandscapeView(Lab):
         self.new_button = QPushButton("New directions")
         self.live_box = QCheckBox("Follow training")
         self.live_box.setChecked(True)
-        self.live_box.setToolTip(f"While training: a coarse surface around the newest W about once a second")
+        self.live_box.setToolTip("While training: a coarse surface around the newest W about once a second")
         controls = QGridLayout()
         controls.setContentsMargins(0, 0, 0, 0)
         row = [("Show", self.mode_box), ("Directions", self.direction_box), ("Loss", self.quantity_box),

@@ -11,8 +11,6 @@ result. The arithmetic is :mod:`linviz.explore.race`.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
@@ -121,7 +119,7 @@ class RaceView(Lab):
         grid = pg.GraphicsLayoutWidget()
         grid.setObjectName("racePlots")
         grid.setMinimumHeight(220)
-        for r, (key, ylabel) in enumerate((("loss", "loss (evaluation sample)"), ("accuracy", "val. accuracy"))):
+        for r, (key, ylabel) in enumerate((("loss", "eval. loss"), ("accuracy", "val. accuracy"))):
             for c, (xkey, xlabel) in enumerate((("examples", "examples processed"), ("seconds", "compute time (s)"))):
                 plot = grid.addPlot(row=r, col=c)
                 plot.hideButtons()
