@@ -228,7 +228,7 @@ def _softmax_rows(S0, S1, S2, R, y, alphas, uniform, betas, r0, r1, log_chunk, o
                     q += n
         for k in range(r0, r1):
             b = betas[k]
-            if B == K:
+            if B == K and B >= 4:
                 # the whole row is one block (the usual case): summed in place, one shift
                 T = -np.inf
                 for j in range(C):

@@ -54,12 +54,13 @@ def test_2d_surface_equals_the_loss_at_every_grid_point(loss, options, parallel)
     np.testing.assert_allclose(surface.reg, surface.total - surface.data, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("span", [0.05, 3.0, 400.0])  # one softmax block per row, several, alpha by alpha
+# one softmax block per row, several, alpha by alpha; rows too short for blocks
+@pytest.mark.parametrize("span, steps", [(0.05, 41), (3.0, 41), (400.0, 41), (1e-3, 3), (0.5, 2)])
 @pytest.mark.parametrize("loss", ["svm", "softmax"])
-def test_every_kernel_path_is_exact(loss, span):
+def test_every_kernel_path_is_exact(loss, span, steps):
     X, y, W = _problem(seed=1, scale=2.0)
     dirs = random_directions(W, 2, seed=4)
-    alphas, betas = grid(span, 41), grid(span / 2, 5)
+    alphas, betas = grid(span, steps), grid(span / 2, 5)
     surface = loss_surface(W, X, y, dirs, alphas, betas, loss=loss, reg=0.01)
     np.testing.assert_allclose(surface.total, _direct(W, X, y, dirs, alphas, betas, loss, reg=0.01), rtol=1e-6)
 
