@@ -95,6 +95,16 @@ def test_live_surface_follows_training_then_settles_at_full_resolution(qtbot, ma
     qtbot.waitUntil(lambda: view.live_jobs >= 2 and view.result is not None and view.result.coarse, timeout=60_000)
     assert window.bench.training
     assert view.result.surfaces[0].total.shape == (31, 31)
+    # paused: a changed setting gets the full resolution at once
+    window.training.set_paused(True)
+    qtbot.waitUntil(lambda: view.result is not None and not view.result.coarse, timeout=30_000)  # settled
+    wait_quick(window)
+    full = view.full_jobs
+    view.steps_spin.setValue(13)
+    wait_quick(window)
+    assert view.full_jobs == full + 1 and view.result.surfaces[0].total.shape == (13, 13)
+    assert not view.result.coarse
+    window.training.set_paused(False)
     window.training.stop()
     wait_idle(window)
     wait_quick(window)

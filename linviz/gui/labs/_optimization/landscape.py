@@ -135,6 +135,7 @@ class LandscapeView(Lab):
         self.hover_text = ""
         self._live_at = -1e9
         self._full_W = None  # the weights the newest full-resolution surface was made for
+        self._live_W = None  # ... and the newest coarse one
         self._sample_key = None
         self._sample_rows = None
 
@@ -298,6 +299,11 @@ class LandscapeView(Lab):
         live = self.bench.training and self.live_box.isChecked()
         if self.bench.training and not live:
             return  # not following: the surface stays until the run ends
+        if live and model.W is self._live_W:
+            # no new weights since the last coarse surface (paused): explore at full resolution
+            if self._full_W is not model.W:
+                self._submit(model, trajectory, coarse=False)
+            return
         if live:
             now = time.monotonic()
             wait = LIVE_INTERVAL_S - (now - self._live_at)
@@ -331,6 +337,7 @@ class LandscapeView(Lab):
                             seed=int(self.seed_spin.value()), trajectory=path, coarse=coarse, data_words=words)
         if coarse:
             self.live_jobs += 1
+            self._live_W = model.W
         else:
             self.full_jobs += 1
             self._full_W = model.W
