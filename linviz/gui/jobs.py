@@ -126,6 +126,12 @@ def evaluate(features: ExtractedFeatures, prepared: PreparedData, W: np.ndarray)
     return Evaluation(predictions, confusion_matrix(prepared.val.labels, predictions, len(prepared.class_names)))
 
 
+def test_predictions(model: Model, X_test: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float]:
+    """The model's predicted class of every test image, and its test accuracy."""
+    predictions = np.argmax(model.scores(X_test), axis=1)
+    return predictions, float(np.mean(predictions == np.asarray(labels)))
+
+
 def template_rows(W, pipeline):
     """Template pictures of W, or None when they cannot be drawn (never stops a job)."""
     from linviz.gui.template_pictures import template_rows as rows
