@@ -21,6 +21,9 @@ from linviz.gui.status_line import StatusLine
 from linviz.gui.worker import JobOutcome, JobRunner
 
 
+DATA_JOBS = ("load", "split", "download")  # jobs whose end brings new data
+
+
 @dataclass
 class _Handlers:
     on_done: Optional[Callable[[JobOutcome], None]]
@@ -97,6 +100,18 @@ class JobQueue(QObject):
             self.status.show_message(f"Cancelling {running} to switch the data...", transient=True)
         self.runner.cancel()
         return False
+
+    def waits_for_data(self, kind: str, request: Callable[[], None]) -> bool:
+        """While data loads (or its splits are prepared), ``request`` waits for it: True. It
+        then runs with the new data; it is dropped if the load fails (see drop_pending)."""
+        if not (self.runner.busy and self.runner.job_name in DATA_JOBS and not self.runner.cancelling):
+            return False
+        self.pending = deque((k, r) for k, r in self.pending if k != kind)
+        self.pending.append((kind, request))
+        return True
+
+    def drop_pending(self, kinds: tuple[str, ...]) -> None:
+        self.pending = deque((k, r) for k, r in self.pending if k not in kinds)
 
     @property
     def quick(self):

@@ -63,6 +63,9 @@ class TrainingController(QObject):
         runner = self.queue.runner
         if runner.busy and runner.job_name == "train" and not runner.cancelling:
             return
+        if self.queue.waits_for_data("train", self.train):
+            self.queue.status.show_message("The data is loading: training starts when it is ready")
+            return
         if self.bench.data is None:
             self.queue.status.show_message("Load a dataset first", error=True)
             return

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-                               QProgressBar, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
+
+from linviz.gui.progress_row import ProgressRow
 
 
 class DataPanel(QWidget):
@@ -26,7 +28,7 @@ class DataPanel(QWidget):
         sources = QHBoxLayout()
         sources.addWidget(self.demo_button)
         sources.addWidget(self.download_button)
-        self.progress = QProgressBar()
+        self.progress = ProgressRow()
         self.progress.setVisible(False)
         self.skipped_label = QLabel("")
         self.skipped_label.setWordWrap(True)
@@ -122,9 +124,7 @@ class DataPanel(QWidget):
 
     def show_progress(self, done: int, total: int) -> None:
         self.progress.setVisible(True)
-        self.progress.setMaximum(max(total, 0) if total > 0 else 0)
-        if total > 0:
-            self.progress.setValue(min(done, total))
+        self.progress.show_progress(done, total)
 
     def hide_progress(self) -> None:
         self.progress.setVisible(False)

@@ -8,9 +8,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from linviz.gui.pictures import hue_colors
+from linviz.gui.progress_row import ProgressRow
 
 
 class FeaturesPanel(QWidget):
@@ -54,7 +55,7 @@ class FeaturesPanel(QWidget):
         self.spec_error.setStyleSheet("color: #b03020;")
         self.spec_error.setVisible(False)
         self.extract_button = QPushButton("Extract")
-        self.progress = QProgressBar()
+        self.progress = ProgressRow()
         self.progress.setVisible(False)
         self.timing_label = QLabel("Not extracted yet")
         self.timing_label.setWordWrap(True)
@@ -294,9 +295,7 @@ class FeaturesPanel(QWidget):
     # ------------------------------------------------------------------ progress
     def show_progress(self, done: int, total: int) -> None:
         self.progress.setVisible(True)
-        self.progress.setMaximum(total if total > 0 else 0)
-        if total > 0:
-            self.progress.setValue(min(done, total))
+        self.progress.show_progress(done, total)
 
     def show_timing(self, text: str) -> None:
         self.progress.setVisible(False)
