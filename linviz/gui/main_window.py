@@ -187,6 +187,7 @@ class MainWindow(QMainWindow):
     def _connect_views(self) -> None:
         """What one view asks of another, in the window's terms (tabs)."""
         self.confusion_view.cellClicked.connect(self._show_confusion_cell)
+        self.gallery_view.cellShown.connect(self.confusion_view.highlight_cell)  # the cell the gallery shows
         self.bench.user_images_changed.connect(self._show_user_images)
 
     @Slot(int, int)

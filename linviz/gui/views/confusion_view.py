@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
 from linviz.gui.pictures import SEQUENTIAL_LUT
 from linviz.gui.redraw import Redraw
@@ -20,6 +21,15 @@ from linviz.gui.views.plot_style import outward_ticks
 REDRAW_MS = 250
 MAX_TICKS = 20  # more classes: label every k-th row and column
 CAPTION = "Confusion matrix (validation): rows true, columns predicted; click a cell"
+EMPTY = "Confusion matrix (validation): train a model to see it"
+NAME_CHARS = 7  # longer class names are cut on the axis ("autom."); the tooltip has them whole
+
+
+def short_name(name: str, chars: int = NAME_CHARS) -> str:
+    from linviz.text import printable
+
+    name = printable(name)
+    return name if len(name) <= chars else name[: chars - 2] + "."
 
 
 class ConfusionView(QWidget):
@@ -30,7 +40,7 @@ class ConfusionView(QWidget):
     def __init__(self, bench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("confusionView")
-        self.caption = QLabel(CAPTION)
+        self.caption = QLabel(EMPTY)
         self.caption.setWordWrap(True)
         self.caption.setObjectName("viewCaption")
         self.plot = pg.PlotWidget()
@@ -46,6 +56,18 @@ class ConfusionView(QWidget):
         item.addItem(self.image)
         self.numbers = PaintedLabels(font_px=12, min_px=7, cell=1.0)
         item.addItem(self.numbers, ignoreBounds=True)
+        for side in ("left", "bottom"):
+            item.getAxis(side).enableAutoSIPrefix(False)
+        self.highlight = QGraphicsRectItem()
+        pen = QPen(QColor(230, 120, 0))
+        pen.setWidthF(2.5)
+        pen.setCosmetic(True)
+        self.highlight.setPen(pen)
+        self.highlight.setZValue(20)
+        self.highlight.setVisible(False)
+        item.addItem(self.highlight, ignoreBounds=True)
+        self.highlighted: tuple[int, int] | None = None
+        self._show_axes(False)  # no classes yet: no raw axes ("-500...500 (x0.001)")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -54,6 +76,7 @@ class ConfusionView(QWidget):
         self._class_names: list[str] = []
         self.counts: np.ndarray | None = None
         self.plot.scene().sigMouseClicked.connect(self._on_clicked)
+        self.plot.scene().sigMouseMoved.connect(self._on_hover)
         self._bench = bench
         self._drawn = None
         if bench is not None:
@@ -65,15 +88,26 @@ class ConfusionView(QWidget):
 
     def _on_data(self, prepared) -> None:
         self.clear()
+        self.highlight_cell(-1, -1)
         if prepared is not None:
-            self.set_classes(prepared.class_names)  # its text items exist before training starts
+            self.set_classes(prepared.class_names)
+        else:
+            self._class_names = []
+            self._show_axes(False)
+
+    def _show_axes(self, shown: bool) -> None:
+        item = self.plot.getPlotItem()
+        for side in ("left", "bottom"):
+            item.showAxis(side, shown)
 
     def _on_model(self, model) -> None:
         evaluation = model.evaluation if model is not None else None
         if evaluation is None:
             self._drawn = None
             self.clear()
-            if model is not None and not self._bench.data.has_validation:
+            if model is None:
+                self.highlight_cell(-1, -1)
+            elif not self._bench.data.has_validation:
                 self.caption.setText("Confusion matrix: no validation split (Data: Validation images)")
         elif evaluation is not self._drawn:
             self._drawn = evaluation
@@ -85,9 +119,11 @@ class ConfusionView(QWidget):
         self._class_names = list(class_names)
         n = len(class_names)
         item = self.plot.getPlotItem()
+        self._show_axes(n > 0)
         step = max(1, -(-n // MAX_TICKS))
         shown = range(0, n, step)
-        item.getAxis("left").setTicks([[(i + 0.5, f"{class_names[i]} {i}" if step == 1 else str(i)) for i in shown]])
+        item.getAxis("left").setTicks([[(i + 0.5, f"{short_name(class_names[i])} {i}" if step == 1 else str(i))
+                                        for i in shown]])
         item.getAxis("bottom").setTicks([[(i + 0.5, str(i)) for i in shown]])
         item.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
 
@@ -112,14 +148,50 @@ class ConfusionView(QWidget):
         self.counts = None
         self.image.clear()
         self.numbers.clear()
-        self.caption.setText(CAPTION)
+        self.plot.setToolTip("")
+        self.caption.setText(EMPTY)
+
+    def highlight_cell(self, true_class: int, predicted: int) -> None:
+        """Frame the cell whose images the gallery shows (-1, -1: none)."""
+        if true_class < 0 or predicted < 0:
+            self.highlighted = None
+            self.highlight.setVisible(False)
+            return
+        self.highlighted = (true_class, predicted)
+        self.highlight.setRect(QRectF(predicted, true_class, 1.0, 1.0))
+        self.highlight.setVisible(True)
+
+    def cell_text(self, i: int, j: int) -> str:
+        """The tooltip of cell (i, j): the classes in full and the count."""
+        from linviz.text import printable
+
+        names = self._class_names
+        count = int(self.counts[i, j])
+        row = int(self.counts[i].sum())
+        share = f" ({count / row:.0%} of the true {printable(names[i])} images)" if row else ""
+        return (f"true {printable(names[i])} ({i}), predicted {printable(names[j])} ({j}): "
+                f"{count:,} image{'s' if count != 1 else ''}{share}; click to see them")
+
+    def _cell_at(self, scene_pos) -> tuple[int, int] | None:
+        if self.counts is None:
+            return None
+        point = self.plot.getPlotItem().getViewBox().mapSceneToView(scene_pos)
+        n = self.counts.shape[0]
+        j, i = int(np.floor(point.x())), int(np.floor(point.y()))
+        return (i, j) if 0 <= i < n and 0 <= j < n else None
+
+    @Slot(object)
+    def _on_hover(self, scene_pos) -> None:
+        cell = self._cell_at(scene_pos)
+        text = self.cell_text(*cell) if cell is not None else ""
+        if self.plot.toolTip() != text:
+            self.plot.setToolTip(text)
 
     @Slot(object)
     def _on_clicked(self, event) -> None:
         if self.counts is None or event.button() != Qt.MouseButton.LeftButton:
             return
-        point = self.plot.getPlotItem().getViewBox().mapSceneToView(event.scenePos())
-        n = self.counts.shape[0]
-        j, i = int(np.floor(point.x())), int(np.floor(point.y()))
-        if 0 <= i < n and 0 <= j < n:
-            self.cellClicked.emit(i, j)
+        cell = self._cell_at(event.scenePos())
+        if cell is not None:
+            self.highlight_cell(*cell)
+            self.cellClicked.emit(*cell)
