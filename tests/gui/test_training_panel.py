@@ -57,7 +57,7 @@ def test_recommended_values_follow_features_loss_and_optimizer(panel):
     expected = recommended_settings("raw", "softmax", "sgd")
     assert panel.lr_slider.value() == expected["learning_rate"]  # 0.0098 exactly, not the slider's 0.01
     assert panel.decay_spin.value() == pytest.approx(expected["lr_decay"])
-    assert "learning rate 0.0098" in panel.recommended_label.text()
+    assert "Recommended: learning rate 0.0098" in panel.recommended_label.text()
     choose(panel.loss_box, "svm")
     assert panel.lr_slider.value() == recommended_settings("raw", "svm", "sgd")["learning_rate"]
     choose(panel.optimizer_box, "gd")

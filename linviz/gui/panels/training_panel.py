@@ -32,6 +32,9 @@ def _combo(items) -> QComboBox:
     box = QComboBox()
     for text, data in items:
         box.addItem(text, data)
+    # Narrow docks (1024 px screens): the box may be narrower than its longest entry.
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(10)
     return box
 
 
@@ -74,6 +77,7 @@ class TrainingPanel(QWidget):
         self.epochs_spin = QSpinBox(minimum=1, maximum=100_000, value=10)
 
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.addRow("Loss", self.loss_box)
         form.addRow("Delta", self.delta_spin)
         form.addRow("Regularization", self.reg_type_box)
@@ -85,7 +89,10 @@ class TrainingPanel(QWidget):
         self.recommended_label = QLabel(" ")
         self.recommended_label.setObjectName("recommendedLabel")
         self.recommended_label.setWordWrap(True)
-        self.recommended_button = QPushButton("Use the recommended values")
+        self.recommended_label.setToolTip(
+            "linviz.training.recommended_settings for the features, the loss and the optimizer chosen: filled in "
+            "whenever one of them changes, except the values you set by hand (they are kept and listed)")
+        self.recommended_button = QPushButton("Use recommended")
         self.recommended_button.setToolTip("Set every recommended value again, also those you changed")
         model_layout = QVBoxLayout()
         model_layout.addLayout(form)
@@ -115,12 +122,13 @@ class TrainingPanel(QWidget):
         self.search_sample_spin.setToolTip("Random (local) search: every candidate is judged on the same "
                                            "training images, drawn once per run (all of them: the loss never rises)")
         advanced_form = QFormLayout()
-        advanced_form.addRow("Learning rate decay", self.decay_spin)
+        advanced_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow docks
+        advanced_form.addRow("LR decay", self.decay_spin)
         advanced_form.addRow("Momentum", self.momentum_spin)
-        advanced_form.addRow("Adam beta 1", self.beta1_spin)
-        advanced_form.addRow("Adam beta 2", self.beta2_spin)
+        advanced_form.addRow("Adam β1", self.beta1_spin)
+        advanced_form.addRow("Adam β2", self.beta2_spin)
         advanced_form.addRow("Initial scale", self.init_slider)
-        advanced_form.addRow("Elastic-net beta", self.elastic_spin)
+        advanced_form.addRow("Elastic β", self.elastic_spin)
         advanced_form.addRow("Seed", self.seed_spin)
         advanced_form.addRow("Early stopping", self.early_spin)
         advanced_form.addRow("Search step", self.search_step_slider)
@@ -175,8 +183,8 @@ class TrainingPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.model_box)
-        layout.addWidget(self.advanced)
         layout.addLayout(buttons)
+        layout.addWidget(self.advanced)
         layout.addWidget(self.locked_label)
         layout.addWidget(self.sanity_label)
         layout.addWidget(self.rate_label)
@@ -442,9 +450,9 @@ class TrainingPanel(QWidget):
         own = ", ".join(f"{RECOMMENDED[k]} {_format(k, self._fields[k].value())} (recommended "
                         f"{_format(k, self.recommended[k])})" for k in mine)
         listed = ", ".join(f"{RECOMMENDED[k]} {_format(k, self.recommended[k])}" for k in relevant if k not in mine)
-        text = f"Recommended for these features, loss and optimizer: {listed or 'none left'}."
+        text = f"Recommended: {listed or 'none left'}."
         if own:
-            text += f"\nSet by hand (kept when the features, loss or optimizer change): {own}."
+            text += f"\nSet by hand (kept): {own}."
         self.recommended_label.setText(text)
         self.recommended_button.setEnabled(bool(mine) and not self._running)
 

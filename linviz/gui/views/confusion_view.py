@@ -20,8 +20,10 @@ from linviz.gui.views.plot_style import outward_ticks
 
 REDRAW_MS = 250
 MAX_TICKS = 20  # more classes: label every k-th row and column
-CAPTION = "Confusion matrix (validation): rows true, columns predicted; click a cell"
+CAPTION = "Confusion (validation): rows true, columns predicted"
 EMPTY = "Confusion matrix (validation): train a model to see it"
+HELP = ("Rows: the true class, columns: the predicted class, of the validation images; the color is the "
+        "share of the row. Hover a cell for its classes and count; click it to see its images in the gallery.")
 NAME_CHARS = 7  # longer class names are cut on the axis ("autom."); the tooltip has them whole
 
 
@@ -43,6 +45,7 @@ class ConfusionView(QWidget):
         self.caption = QLabel(EMPTY)
         self.caption.setWordWrap(True)
         self.caption.setObjectName("viewCaption")
+        self.caption.setToolTip(HELP)
         self.plot = pg.PlotWidget()
         item = self.plot.getPlotItem()
         outward_ticks(item)
@@ -142,7 +145,8 @@ class ConfusionView(QWidget):
         colors = [(255, 255, 255) if fractions[i, j] > 0.55 else (30, 30, 30) for i, j in zip(rows, cols)]
         self.numbers.set_labels(cols + 0.5, rows + 0.5, [str(int(c)) for c in counts[rows, cols]], colors)
         accuracy = np.trace(counts) / max(1, counts.sum())
-        self.caption.setText(caption or f"Confusion matrix (validation, accuracy {accuracy:.1%}): rows true, columns predicted; click a cell")
+        self.caption.setText(caption or f"Confusion (validation, accuracy {accuracy:.1%}): rows true, columns "
+                             "predicted; click a cell")
 
     def clear(self) -> None:
         self.counts = None

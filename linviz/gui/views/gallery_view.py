@@ -46,18 +46,19 @@ class GalleryView(QWidget):
         self.setObjectName("galleryView")
         self.split_box = QComboBox()
         self.split_box.addItems(["train", "validation"])
-        self.split_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.split_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.split_box.setMinimumContentsLength(6)
         self.split_box.setToolTip("Which split to browse")
         self.class_box = QComboBox()
         self.class_box.setObjectName("galleryClassBox")
         self.class_box.setToolTip("Show one true class only")
         self.class_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.class_box.setMinimumContentsLength(8)
+        self.class_box.setMinimumContentsLength(5)
         self.predicted_box = QComboBox()
         self.predicted_box.setObjectName("galleryPredictedBox")
         self.predicted_box.setToolTip("Show the images the model predicts as one class (validation; test once scored)")
         self.predicted_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.predicted_box.setMinimumContentsLength(8)
+        self.predicted_box.setMinimumContentsLength(5)
         self.predicted_box.setEnabled(False)
         self.wrong_box = QCheckBox("wrong")
         self.wrong_box.setToolTip("Only the images the current model gets wrong (validation; test once scored)")
@@ -66,13 +67,17 @@ class GalleryView(QWidget):
         self.next_button = QToolButton(text="▶")
         self.count_label = QLabel("")
         self.count_label.setObjectName("viewCaption")
-        bar = QHBoxLayout()
+        self.count_label.setWordWrap(True)
+        bar = QHBoxLayout()  # the filter; below it what it shows, with the page buttons
         bar.setContentsMargins(2, 0, 2, 0)
         for w in (self.split_box, self.class_box, self.predicted_box, self.wrong_box):
             bar.addWidget(w)
         bar.addStretch(1)
-        bar.addWidget(self.prev_button)
-        bar.addWidget(self.next_button)
+        pages = QHBoxLayout()
+        pages.setContentsMargins(0, 0, 2, 0)
+        pages.addWidget(self.count_label, 1)
+        pages.addWidget(self.prev_button)
+        pages.addWidget(self.next_button)
         self.mosaic = MosaicView()
         self.mosaic.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.mosaic.tile_tooltip = self._tile_text
@@ -82,7 +87,7 @@ class GalleryView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addLayout(bar)
-        layout.addWidget(self.count_label)
+        layout.addLayout(pages)
         layout.addWidget(self.mosaic, 1)
 
         self._splits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -261,8 +266,8 @@ class GalleryView(QWidget):
             predicted = self._predicted_of_shown(split)
             if predicted is not None:
                 picture = mark_corners(picture, layout, predicted == self._splits[split][1][shown])
-                what += " · corner: green right, red wrong"
-                self.count_label.setText(f"{split}: {n:,} images ({what}), page {self._page + 1} of {pages}")
+                self.count_label.setToolTip("The corner of each image: green, the model is right; red, it is "
+                                            "wrong. Hover an image for its predicted class; arrow keys move.")
             self.mosaic.set_mosaic(picture, layout)
         self.prev_button.setEnabled(self._page > 0)
         self.next_button.setEnabled(start + PAGE < n)
