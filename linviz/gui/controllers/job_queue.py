@@ -166,7 +166,13 @@ class JobQueue(QObject):
         self.status.clear_transient()  # "Paused", "Busy with ...": about the job that just ended
         handlers, self._handlers = self._handlers, None
         if handlers is not None and handlers.on_done is not None:
-            handlers.on_done(outcome)
+            try:
+                handlers.on_done(outcome)
+            except Exception as exc:  # a result the window could not take: said, never silent
+                import traceback
+
+                self.status.show_error(f"{outcome.name.capitalize()}", f"{type(exc).__name__}: {exc}",
+                                       traceback.format_exc())
         while self.pending and not self.runner.busy and not self.closing:
             _, request = self.pending.popleft()
             request()
