@@ -132,3 +132,32 @@ def test_random_local_search_in_the_window_shows_its_fixed_sample(make_window, w
     assert "judged on the same 300" in panel.rate_label.text()
     losses = window.bench.frame.snapshot.losses
     assert np.all(np.diff(losses) <= 1e-6)  # judged on one sample: the reported loss never rises
+
+
+def test_the_rate_is_the_recent_one_not_the_average_since_the_start(qtbot):
+    from types import SimpleNamespace
+
+    from linviz.gui.panels.training_panel import TrainingPanel
+    from linviz.gui.session import TrainingFrame, Workbench
+
+    panel = TrainingPanel(Workbench())
+    qtbot.addWidget(panel)
+
+    def frame(elapsed, iteration, done=False):
+        average = iteration / elapsed
+        snap = SimpleNamespace(elapsed=elapsed, iteration=iteration, epoch=iteration / 100,
+                               iterations_per_second=average, samples_per_second=200 * average, done=done,
+                               search_note=None, sanity_check="ok", stop_reason="", val_accuracies=(),
+                               best_val_accuracy=None, kept=None)
+        return TrainingFrame(snap, None, run=1)
+
+    t, it = 0.0, 0
+    for _ in range(50):  # 5 s at 100 iterations/s
+        t, it = t + 0.1, it + 10
+        panel._on_frame(frame(t, it))
+    for _ in range(12):  # then 1.2 s at 1,000 iterations/s
+        t, it = t + 0.1, it + 100
+        panel._on_frame(frame(t, it))
+    panel._show_frame_rates(frame(t, it))
+    text = panel.rate_label.text()
+    assert "1,000 iterations/s" in text and "200,000 samples/s" in text, text  # the average is 262

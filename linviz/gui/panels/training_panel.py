@@ -4,6 +4,7 @@ defaults, Train / Pause / Stop / Reset, Score on test, rates and the result of a
 from __future__ import annotations
 
 import math
+from collections import deque
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
@@ -20,6 +21,7 @@ OPTIMIZERS = [("SGD", "sgd"), ("Momentum", "momentum"), ("Nesterov", "nesterov")
               ("Random local search", "random_local_search")]
 SEARCHES = ("random_search", "random_local_search")
 SANITY_IDLE = "Sanity check: shown when training starts"
+RATE_WINDOW_S = 1.0  # the rate shown is over the last second of training
 TEXT_MS = 250  # labels relayout their dock when their text changes: a few times a second
 LOCKED_NOTE = "Settings are locked while training: Stop, change them, Train again."
 # Settings the recommendation fills in (linviz.training.recommended_settings), with their words.
@@ -224,6 +226,8 @@ class TrainingPanel(QWidget):
         self.recommend()
         self.set_running(False)
         self._run = None  # the run whose sanity check is shown
+        self._recent: deque = deque()  # (training seconds, iteration) of the last second's frames
+        self._rate_run = None
         self._sanity_before = None  # (text, style) to restore when a run ends before its first frame
         self._bench = bench
         if bench is not None:
@@ -273,15 +277,35 @@ class TrainingPanel(QWidget):
             self._run, self._sanity_before = frame.run, None
             self.show_sanity(snap.sanity_check, frame.model.loss if frame.model else "softmax")
             self.result_label.setText(" ")
+        self._note_progress(frame)
         self._redraw_rates(frame)
         if frame.final or snap.done:
             self._show_frame_rates(frame)
             self.show_result(snap)
 
+    def _note_progress(self, frame) -> None:
+        """Remember (training seconds, iteration) of the newest frames: the rate shown is that
+        of the last second, not the average since the start (which lagged every change)."""
+        snap = frame.snapshot
+        point = (float(snap.elapsed), int(snap.iteration))
+        if frame.run != self._rate_run or (self._recent and point[0] < self._recent[-1][0]):
+            self._recent.clear()
+            self._rate_run = frame.run
+        if not self._recent or point != self._recent[-1]:
+            self._recent.append(point)
+        while len(self._recent) > 2 and self._recent[-1][0] - self._recent[1][0] >= RATE_WINDOW_S:
+            self._recent.popleft()
+
     def _show_frame_rates(self, frame) -> None:
         snap = frame.snapshot
-        self.show_rates(float(snap.iterations_per_second or 0), float(snap.samples_per_second or 0),
-                        int(snap.iteration), float(snap.epoch), getattr(snap, "search_note", None))
+        rate = float(snap.iterations_per_second or 0)
+        per_iteration = float(snap.samples_per_second or 0) / rate if rate > 0 else 0.0
+        if not (frame.final or snap.done) and len(self._recent) >= 2:
+            (t0, i0), (t1, i1) = self._recent[0], self._recent[-1]
+            if t1 - t0 >= 0.2:
+                rate = (i1 - i0) / (t1 - t0)
+        self.show_rates(rate, rate * per_iteration, int(snap.iteration), float(snap.epoch),
+                        getattr(snap, "search_note", None))
 
     def show_result(self, snap) -> None:
         val = list(snap.val_accuracies or [])
