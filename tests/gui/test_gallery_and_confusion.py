@@ -25,6 +25,12 @@ def test_the_empty_confusion_matrix_shows_no_raw_axes(make_window, tmp_path):
     item = view.plot.getPlotItem()
     assert not item.getAxis("left").isVisible() and not item.getAxis("bottom").isVisible()
     assert "train a model" in view.caption.text()
+    view.set_classes(["cat", "dog"])  # classes known, nothing counted yet: still no axes
+    assert not item.getAxis("left").isVisible()
+    view.set_counts(np.array([[3, 1], [0, 4]]), ["cat", "dog"])
+    assert item.getAxis("left").isVisible() and item.getAxis("bottom").isVisible()
+    view.clear()
+    assert not item.getAxis("left").isVisible()
 
 
 def test_clicking_a_cell_shows_the_filter_highlights_the_cell_and_selects_an_image(trained):

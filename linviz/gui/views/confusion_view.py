@@ -122,7 +122,6 @@ class ConfusionView(QWidget):
         self._class_names = list(class_names)
         n = len(class_names)
         item = self.plot.getPlotItem()
-        self._show_axes(n > 0)
         step = max(1, -(-n // MAX_TICKS))
         shown = range(0, n, step)
         item.getAxis("left").setTicks([[(i + 0.5, f"{short_name(class_names[i])} {i}" if step == 1 else str(i))
@@ -133,6 +132,7 @@ class ConfusionView(QWidget):
     def set_counts(self, counts: np.ndarray, class_names: list[str], caption: str = "") -> None:
         counts = np.asarray(counts, dtype=np.int64)
         self.set_classes(class_names)
+        self._show_axes(True)  # axes only around a matrix (an empty plot showed raw axes)
         self.counts = counts
         n = counts.shape[0]
         # Colour by row fraction (recall), so small and large classes read the same.
@@ -150,6 +150,7 @@ class ConfusionView(QWidget):
 
     def clear(self) -> None:
         self.counts = None
+        self._show_axes(False)
         self.image.clear()
         self.numbers.clear()
         self.plot.setToolTip("")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout,
                                QWidget)
 
 from linviz.gui.pictures import mosaic
@@ -70,6 +70,9 @@ class GalleryView(QWidget):
         self.count_label.setWordWrap(True)
         bar = QHBoxLayout()  # the filter; below it what it shows, with the page buttons
         bar.setContentsMargins(2, 0, 2, 0)
+        for w in (self.class_box, self.predicted_box):  # wide windows: whole names; narrow ones: cut
+            w.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            w.setMaximumWidth(220)
         for w in (self.split_box, self.class_box, self.predicted_box, self.wrong_box):
             bar.addWidget(w)
         bar.addStretch(1)

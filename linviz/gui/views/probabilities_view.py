@@ -103,6 +103,7 @@ class ProbabilitiesView(QWidget):
         """``kind``: "probabilities" (in [0, 1], sum 1) or "scores" (any sign)."""
         values = np.asarray(values, dtype=np.float32)
         self.set_classes(class_names)
+        self.plot.getPlotItem().showAxis("bottom", True)
         self.values = values
         self.kind = kind
         top = int(np.argmax(values)) if len(values) else -1
@@ -113,7 +114,7 @@ class ProbabilitiesView(QWidget):
         if kind == "probabilities":
             self._extent = (0.0, 1.0)  # a fixed scale: bars compare between images
             item.setLabel("bottom", "probability")  # short: the view is narrow at 1024 px
-            item.getAxis("bottom").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
+            item.getAxis("bottom").setTicks([[(0.0, "0"), (1.0, "1")], [(0.5, "")]])
             fmt = "{:.0%}"
         else:
             lo = min(0.0, float(values.min())) if len(values) else 0.0
@@ -169,6 +170,7 @@ class ProbabilitiesView(QWidget):
             item.setXRange(*x_range, padding=0)
 
     def clear(self, message: str = "") -> None:
+        self.plot.getPlotItem().showAxis("bottom", False)  # no values: no empty scale
         self.values = np.zeros(0, dtype=np.float32)
         self.bars.setOpts(x0=[], y=[], width=[], brushes=[])
         self._texts = []
