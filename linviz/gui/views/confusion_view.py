@@ -10,13 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from linviz.gui.pictures import SEQUENTIAL_LUT
 from linviz.gui.redraw import Redraw
 from linviz.gui.views.painted_labels import PaintedLabels
-from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.plot_style import highlight_rect, outward_ticks
 
 REDRAW_MS = 250
 MAX_TICKS = 20  # more classes: label every k-th row and column
@@ -61,13 +60,7 @@ class ConfusionView(QWidget):
         item.addItem(self.numbers, ignoreBounds=True)
         for side in ("left", "bottom"):
             item.getAxis(side).enableAutoSIPrefix(False)
-        self.highlight = QGraphicsRectItem()
-        pen = QPen(QColor(230, 120, 0))
-        pen.setWidthF(2.5)
-        pen.setCosmetic(True)
-        self.highlight.setPen(pen)
-        self.highlight.setZValue(20)
-        self.highlight.setVisible(False)
+        self.highlight = highlight_rect(width=2.5, z=20)
         item.addItem(self.highlight, ignoreBounds=True)
         self.highlighted: tuple[int, int] | None = None
         self._show_axes(False)  # no classes yet: no raw axes ("-500...500 (x0.001)")

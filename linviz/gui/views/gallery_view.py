@@ -75,7 +75,6 @@ class GalleryView(QWidget):
             w.setMaximumWidth(220)
         for w in (self.split_box, self.class_box, self.predicted_box, self.wrong_box):
             bar.addWidget(w)
-        bar.addStretch(1)
         pages = QHBoxLayout()
         pages.setContentsMargins(0, 0, 2, 0)
         pages.addWidget(self.count_label, 1)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pyqtgraph as pg
 from typing import Callable, Optional
 
+import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt, QRectF, Signal, Slot
-from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsRectItem
 
 from linviz.gui.pictures import MosaicLayout
-
+from linviz.gui.views.plot_style import highlight_rect
 
 NAVIGATION_KEYS = {int(k.value) for k in (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down,
                                          Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)}
@@ -33,13 +31,7 @@ class MosaicView(pg.GraphicsLayoutWidget):
         self.layout_info: MosaicLayout | None = None
         self._shape: tuple[int, ...] | None = None
         self._labels: list[pg.TextItem] = []
-        self.highlight = QGraphicsRectItem()
-        pen = QPen(QColor(230, 120, 0))
-        pen.setWidthF(2.0)
-        pen.setCosmetic(True)
-        self.highlight.setPen(pen)
-        self.highlight.setZValue(10)
-        self.highlight.setVisible(False)
+        self.highlight = highlight_rect()
         self.viewbox.addItem(self.highlight)
         self.scene().sigMouseClicked.connect(self._on_clicked)
         self.scene().sigMouseMoved.connect(self._on_hover)
