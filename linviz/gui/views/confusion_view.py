@@ -23,7 +23,7 @@ CAPTION = "Confusion (validation): rows true, columns predicted"
 EMPTY = "Confusion matrix (validation): train a model to see it"
 HELP = ("Rows: the true class, columns: the predicted class, of the validation images; the color is the "
         "share of the row. Hover a cell for its classes and count; click it to see its images in the gallery.")
-NAME_CHARS = 7  # longer class names are cut on the axis ("autom."); the tooltip has them whole
+NAME_CHARS = 8  # longer class names are cut on the axis ("automo."); the tooltip has them whole
 
 
 def short_name(name: str, chars: int = NAME_CHARS) -> str:
