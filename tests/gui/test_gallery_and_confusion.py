@@ -109,3 +109,31 @@ def test_every_split_can_be_browsed(make_window):
     assert splits == ["train", "validation", "test"]
     window.gallery_view.split_box.setCurrentText("test")
     assert window.gallery_view.count_label.text().startswith("test:")
+
+
+def test_confusion_row_labels_never_overlap(qtbot):
+    from linviz.gui.views.confusion_view import ConfusionView
+
+    view = ConfusionView()
+    qtbot.addWidget(view)
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    counts = np.arange(100).reshape(10, 10)
+    for width, height in ((175, 250), (300, 300), (500, 420)):
+        view.resize(width, height)
+        view.show()
+        qtbot.wait(20)
+        view.set_counts(counts, names)
+        view.grab()
+        ticks = view.plot.getPlotItem().getAxis("left")._tickLevels[0]
+        box = view.plot.getPlotItem().getViewBox()
+        row_px = box.mapViewToScene(pg_point(0, 1)).y() - box.mapViewToScene(pg_point(0, 0)).y()
+        spacing_px = abs(row_px) * (ticks[1][0] - ticks[0][0])
+        assert spacing_px >= 12, (width, height, spacing_px)
+        with_names = any(not label.split()[0].isdigit() for _, label in ticks)
+        assert with_names == (width >= 240), (width, ticks)
+
+
+def pg_point(x, y):
+    from PySide6.QtCore import QPointF
+
+    return QPointF(x, y)

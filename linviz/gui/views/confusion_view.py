@@ -19,6 +19,8 @@ from linviz.gui.views.plot_style import highlight_rect, outward_ticks
 
 REDRAW_MS = 250
 MAX_TICKS = 20  # more classes: label every k-th row and column
+NAMES_MIN_WIDTH = 240  # narrower views label the rows by index only (the tooltips name them)
+LABEL_PX = 13  # the screen height a row label needs
 CAPTION = "Confusion (validation): rows true, columns predicted"
 EMPTY = "Confusion matrix (validation): train a model to see it"
 HELP = ("Rows: the true class, columns: the predicted class, of the validation images; the color is the "
@@ -70,6 +72,7 @@ class ConfusionView(QWidget):
         layout.addWidget(self.caption)
         layout.addWidget(self.plot, 1)
         self._class_names: list[str] = []
+        self._ticks = None  # (step, with names) of the tick labels shown
         self.counts: np.ndarray | None = None
         self.plot.scene().sigMouseClicked.connect(self._on_clicked)
         self.plot.scene().sigMouseMoved.connect(self._on_hover)
@@ -113,14 +116,34 @@ class ConfusionView(QWidget):
         if class_names == self._class_names:
             return
         self._class_names = list(class_names)
+        self._ticks = None
+        self._update_ticks()
         n = len(class_names)
-        item = self.plot.getPlotItem()
-        step = max(1, -(-n // MAX_TICKS))
+        self.plot.getPlotItem().setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
+
+    def _update_ticks(self, *_) -> None:
+        """Tick labels that never overlap: class names on the rows only when the view is wide
+        enough (else indices; tooltips name the cells), and every k-th row when rows are
+        shorter on screen than a label."""
+        n = len(self._class_names)
+        if n == 0:
+            return
+        width, height = self.plot.width(), self.plot.height()
+        names = width >= NAMES_MIN_WIDTH and n <= MAX_TICKS
+        matrix_px = max(1.0, min(width - (75 if names else 30), height - 45))
+        step = max(1, -(-n // MAX_TICKS), int(np.ceil(LABEL_PX * n / matrix_px)))
+        if (step, names) == self._ticks:
+            return  # unchanged: the axes keep their layout
+        self._ticks = (step, names)
         shown = range(0, n, step)
-        item.getAxis("left").setTicks([[(i + 0.5, f"{short_name(class_names[i])} {i}" if step == 1 else str(i))
+        item = self.plot.getPlotItem()
+        item.getAxis("left").setTicks([[(i + 0.5, f"{short_name(self._class_names[i])} {i}" if names else str(i))
                                         for i in shown]])
         item.getAxis("bottom").setTicks([[(i + 0.5, str(i)) for i in shown]])
-        item.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._update_ticks()
 
     def set_counts(self, counts: np.ndarray, class_names: list[str], caption: str = "") -> None:
         counts = np.asarray(counts, dtype=np.int64)
