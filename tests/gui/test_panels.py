@@ -144,3 +144,12 @@ def test_progress_figures_are_beside_the_bars_not_on_them(qtbot):
     strip.set_running("Extracting")
     strip.set_progress(42, 100)
     assert not strip.progress.bar.isTextVisible() and strip.progress.value_text() == "42%"
+
+
+def test_the_feature_set_is_locked_while_training(make_window):
+    window = make_window("demo")
+    window.bench.set_training(True)
+    assert not window.features_panel.choose_box.isEnabled()
+    assert "locked" in window.features_panel.choose_box.title()
+    window.bench.set_training(False)
+    assert window.features_panel.choose_box.isEnabled()

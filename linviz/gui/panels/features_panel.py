@@ -61,6 +61,7 @@ class FeaturesPanel(QWidget):
         self.timing_label.setWordWrap(True)
 
         choose = QGroupBox("Feature set")
+        self.choose_box = choose
         form = QFormLayout()
         form.addRow("Preset", self.preset_box)
         choose_layout = QVBoxLayout(choose)
@@ -117,8 +118,14 @@ class FeaturesPanel(QWidget):
         if bench is not None:
             bench.features_changed.connect(self._on_features)
             bench.data_changed.connect(self._on_features)
+            bench.training_changed.connect(self._on_training_changed)
             bench.selection_changed.connect(self.show_selected_image)
             self.specChanged.connect(self._on_spec_changed)
+
+    def _on_training_changed(self, training: bool) -> None:
+        """A run trains on the features it started with: locked (and said) while it runs."""
+        self.choose_box.setEnabled(not training)
+        self.choose_box.setTitle("Feature set (locked while training)" if training else "Feature set")
 
     def _on_features(self, features) -> None:
         self._describe_features()
