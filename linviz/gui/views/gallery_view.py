@@ -137,8 +137,9 @@ class GalleryView(QWidget):
         if evaluation is not self._evaluation or test is not self._predictions.get("test"):
             self._evaluation = evaluation
             self.set_predictions(evaluation.val_predictions if evaluation is not None else None, test)
-        else:
-            self._refilter(keep_page=True)  # the train images' marks follow the weights
+        elif self.split_box.currentText() == "train" and not self._bench.training:
+            # The train images' marks follow the weights: after a run or a load, not per frame.
+            self._refilter(keep_page=True)
 
     def _on_selection(self, selection) -> None:
         in_gallery = selection is not None and selection.split in self._splits
