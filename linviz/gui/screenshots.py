@@ -30,6 +30,10 @@ def main(argv=None) -> int:
     parser.add_argument("--batch", type=int, default=None, help="batch size")
     parser.add_argument("--loss", choices=["softmax", "svm"], default=None, help="the loss to train with")
     parser.add_argument("--no-train", action="store_true", help="grab without training first")
+    parser.add_argument("--until-done", action="store_true", help="grab when training has finished")
+    parser.add_argument("--score-test", action="store_true", help="press Score on test before grabbing")
+    parser.add_argument("--cell", default=None, help="click this confusion cell TRUE,PREDICTED before grabbing")
+    parser.add_argument("--advanced", action="store_true", help="open the training panel's Advanced section")
     parser.add_argument("--playground", default=None, help="the 2-D playground: load this JSON state first")
     parser.add_argument("--playground-steps", type=int, default=0, help="the 2-D playground: take this many steps")
     args = parser.parse_args(argv)
@@ -82,6 +86,15 @@ def main(argv=None) -> int:
     if not args.no_train:
         window.training.train()
         pump(args.seconds)
+        while args.until_done and window.runner.busy:
+            pump(0.1)
+    if args.score_test:
+        window.training.score_on_test()
+        pump(0.3)
+        while window.runner.quick.busy:
+            pump(0.05)
+    if args.advanced:
+        window.training_panel.advanced.expand(animate=False)
     if args.tab:
         window.docks[args.tab].raise_()
         pump(0.3)
@@ -90,6 +103,10 @@ def main(argv=None) -> int:
         if args.misclassified:
             window.gallery_view.wrong_box.setChecked(True)
         window.gallery_view.select("validation", int(window.gallery_view.shown_indices[3]))
+    if args.cell:
+        true_class, predicted = (int(v) for v in args.cell.split(","))
+        window.confusion_view.highlight_cell(true_class, predicted)
+        window.confusion_view.cellClicked.emit(true_class, predicted)
     if args.drop:
         window.lower_tabs.setCurrentWidget(window.user_images_view)
         window.user_images_view.select(0)

@@ -217,5 +217,5 @@ def test_svm_sanity_check_is_the_cores_and_templates_caption_follows_the_blocks(
     assert window.bench.frame.snapshot.sanity_check in text
     assert "(C - 1) × delta" in text
     caption = window.templates_view.caption.text()
-    assert "raw pixels" not in caption and "colour layout" not in caption
+    assert "raw pixels" not in caption and "color layout" not in caption
     assert "HOG" in caption and "hue" in caption

@@ -21,6 +21,9 @@ from linviz.gui.status_line import StatusLine
 from linviz.gui.worker import JobOutcome, JobRunner
 
 
+DATA_JOBS = ("load", "split", "download")  # jobs whose end brings new data
+
+
 @dataclass
 class _Handlers:
     on_done: Optional[Callable[[JobOutcome], None]]
@@ -98,6 +101,18 @@ class JobQueue(QObject):
         self.runner.cancel()
         return False
 
+    def waits_for_data(self, kind: str, request: Callable[[], None]) -> bool:
+        """While data loads (or its splits are prepared), ``request`` waits for it: True. It
+        then runs with the new data; it is dropped if the load fails (see drop_pending)."""
+        if not (self.runner.busy and self.runner.job_name in DATA_JOBS and not self.runner.cancelling):
+            return False
+        self.pending = deque((k, r) for k, r in self.pending if k != kind)
+        self.pending.append((kind, request))
+        return True
+
+    def drop_pending(self, kinds: tuple[str, ...]) -> None:
+        self.pending = deque((k, r) for k, r in self.pending if k not in kinds)
+
     @property
     def quick(self):
         """The quick lane (short jobs beside the heavy one; see linviz.gui.worker)."""
@@ -151,7 +166,13 @@ class JobQueue(QObject):
         self.status.clear_transient()  # "Paused", "Busy with ...": about the job that just ended
         handlers, self._handlers = self._handlers, None
         if handlers is not None and handlers.on_done is not None:
-            handlers.on_done(outcome)
+            try:
+                handlers.on_done(outcome)
+            except Exception as exc:  # a result the window could not take: said, never silent
+                import traceback
+
+                self.status.show_error(f"{outcome.name.capitalize()}", f"{type(exc).__name__}: {exc}",
+                                       traceback.format_exc())
         while self.pending and not self.runner.busy and not self.closing:
             _, request = self.pending.popleft()
             request()
