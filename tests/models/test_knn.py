@@ -191,7 +191,7 @@ def test_memory_stays_within_the_block(monkeypatch):
         tracemalloc.stop()
         answers = 2_000 * 10 * 16
         per_row = 25_000 * 8 * 6  # screening factors, norms, positions
-        candidates = 512 * (4 * 10 + 256) * 12
+        candidates = knn.BLOCK_ROWS * (4 * 10 + 256) * 12  # positions and values, per query of a block
         assert peak < 8 * 2**20 + answers + per_row + candidates + 2**20, (metric, peak / 2**20)
 
 
