@@ -10,7 +10,7 @@ rows. Three distances between rows a (a query) and b (a training row):
 * ``"cosine"``: 1 - a.b / (|a| |b|), and 1 when either row is all zeros.
 
 **Exact.** The distance that ranks the neighbours is computed in float64 from the float32
-rows, coordinate by coordinate (four interleaved partial sums, in a fixed order, so the
+rows, coordinate by coordinate (eight interleaved partial sums, in a fixed order, so the
 same two rows always give the same bits). Ties are broken the same way everywhere: equal
 distances by the **lower training index**, equal votes by the **smaller class index**
 (classes sorted as ``np.unique`` sorts them; the CS231n convention).
@@ -66,7 +66,6 @@ BLOCK_ROWS = 1024  # queries per block
 CHUNK_BYTES = 8 * 2**20
 _U32 = 2.0 ** -24  # float32 unit roundoff
 _U64 = 2.0 ** -53  # float64 unit roundoff
-_TILE = 8  # query rows per L1 micro-tile
 
 
 def _check_metric(metric: str) -> int:
@@ -80,76 +79,96 @@ def _check_metric(metric: str) -> int:
 
 @kernel
 def _exact(a, b, metric, norm_a, norm_b):
-    """The float64 distance of two float32 rows (squared for L2): four partial sums over
-    d = 0, 1, 2, 3 (mod 4), combined as (s0 + s1) + (s2 + s3). No fastmath: same bits for
-    the same rows, wherever they sit in memory."""
+    """The float64 distance of two float32 rows (squared for L2): eight partial sums over
+    d = 0..7 (mod 8), combined as ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7)). No
+    fastmath: the same two rows give the same bits wherever they sit in memory and whichever
+    kernel (serial or parallel) asks."""
     D = a.shape[0]
     s0 = 0.0
     s1 = 0.0
     s2 = 0.0
     s3 = 0.0
+    s4 = 0.0
+    s5 = 0.0
+    s6 = 0.0
+    s7 = 0.0
     d = 0
     if metric == 0:  # L1
-        while d + 4 <= D:
+        while d + 8 <= D:
             s0 += abs(np.float64(a[d]) - np.float64(b[d]))
             s1 += abs(np.float64(a[d + 1]) - np.float64(b[d + 1]))
             s2 += abs(np.float64(a[d + 2]) - np.float64(b[d + 2]))
             s3 += abs(np.float64(a[d + 3]) - np.float64(b[d + 3]))
-            d += 4
+            s4 += abs(np.float64(a[d + 4]) - np.float64(b[d + 4]))
+            s5 += abs(np.float64(a[d + 5]) - np.float64(b[d + 5]))
+            s6 += abs(np.float64(a[d + 6]) - np.float64(b[d + 6]))
+            s7 += abs(np.float64(a[d + 7]) - np.float64(b[d + 7]))
+            d += 8
         while d < D:
             s0 += abs(np.float64(a[d]) - np.float64(b[d]))
             d += 1
-        return (s0 + s1) + (s2 + s3)
-    if metric == 1:  # L2, squared
-        while d + 4 <= D:
+    elif metric == 1:  # L2, squared
+        while d + 8 <= D:
             t0 = np.float64(a[d]) - np.float64(b[d])
             t1 = np.float64(a[d + 1]) - np.float64(b[d + 1])
             t2 = np.float64(a[d + 2]) - np.float64(b[d + 2])
             t3 = np.float64(a[d + 3]) - np.float64(b[d + 3])
+            t4 = np.float64(a[d + 4]) - np.float64(b[d + 4])
+            t5 = np.float64(a[d + 5]) - np.float64(b[d + 5])
+            t6 = np.float64(a[d + 6]) - np.float64(b[d + 6])
+            t7 = np.float64(a[d + 7]) - np.float64(b[d + 7])
             s0 += t0 * t0
             s1 += t1 * t1
             s2 += t2 * t2
             s3 += t3 * t3
-            d += 4
+            s4 += t4 * t4
+            s5 += t5 * t5
+            s6 += t6 * t6
+            s7 += t7 * t7
+            d += 8
         while d < D:
             t0 = np.float64(a[d]) - np.float64(b[d])
             s0 += t0 * t0
             d += 1
-        return (s0 + s1) + (s2 + s3)
-    # cosine
-    if norm_a == 0.0 or norm_b == 0.0:
-        return 1.0
-    while d + 4 <= D:
-        s0 += np.float64(a[d]) * np.float64(b[d])
-        s1 += np.float64(a[d + 1]) * np.float64(b[d + 1])
-        s2 += np.float64(a[d + 2]) * np.float64(b[d + 2])
-        s3 += np.float64(a[d + 3]) * np.float64(b[d + 3])
-        d += 4
-    while d < D:
-        s0 += np.float64(a[d]) * np.float64(b[d])
-        d += 1
-    return 1.0 - ((s0 + s1) + (s2 + s3)) / (norm_a * norm_b)
+    else:  # cosine
+        if norm_a == 0.0 or norm_b == 0.0:
+            return 1.0
+        return 1.0 - _dot64(a, b) / (norm_a * norm_b)
+    return ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7))
 
 
 @kernel
-def _squared_norm(a):
-    """sum a_d^2 in float64, in the same order as :func:`_exact`."""
+def _dot64(a, b):
+    """sum a_d b_d in float64, eight partial sums as in :func:`_exact`."""
     D = a.shape[0]
     s0 = 0.0
     s1 = 0.0
     s2 = 0.0
     s3 = 0.0
+    s4 = 0.0
+    s5 = 0.0
+    s6 = 0.0
+    s7 = 0.0
     d = 0
-    while d + 4 <= D:
-        s0 += np.float64(a[d]) * np.float64(a[d])
-        s1 += np.float64(a[d + 1]) * np.float64(a[d + 1])
-        s2 += np.float64(a[d + 2]) * np.float64(a[d + 2])
-        s3 += np.float64(a[d + 3]) * np.float64(a[d + 3])
-        d += 4
+    while d + 8 <= D:
+        s0 += np.float64(a[d]) * np.float64(b[d])
+        s1 += np.float64(a[d + 1]) * np.float64(b[d + 1])
+        s2 += np.float64(a[d + 2]) * np.float64(b[d + 2])
+        s3 += np.float64(a[d + 3]) * np.float64(b[d + 3])
+        s4 += np.float64(a[d + 4]) * np.float64(b[d + 4])
+        s5 += np.float64(a[d + 5]) * np.float64(b[d + 5])
+        s6 += np.float64(a[d + 6]) * np.float64(b[d + 6])
+        s7 += np.float64(a[d + 7]) * np.float64(b[d + 7])
+        d += 8
     while d < D:
-        s0 += np.float64(a[d]) * np.float64(a[d])
+        s0 += np.float64(a[d]) * np.float64(b[d])
         d += 1
-    return (s0 + s1) + (s2 + s3)
+    return ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7))
+
+
+@kernel
+def _squared_norm(a):
+    return _dot64(a, a)
 
 
 @kernel
@@ -321,6 +340,19 @@ def _screen_row(i, V, j0, factor, mode, k, exclude, scale, margin, heaps, sizes,
 
 
 @kernel
+def _screen_block(V, j0, factor, mode, k, exclude, scale, margin, heaps, sizes, found, found_v, counts, overflow):
+    for i in range(V.shape[0]):
+        _screen_row(i, V, j0, factor, mode, k, exclude, scale, margin, heaps, sizes, found, found_v, counts, overflow)
+
+
+@kernel(parallel=True)
+def _screen_block_parallel(V, j0, factor, mode, k, exclude, scale, margin, heaps, sizes, found, found_v, counts,
+                           overflow):
+    for i in prange(V.shape[0]):
+        _screen_row(i, V, j0, factor, mode, k, exclude, scale, margin, heaps, sizes, found, found_v, counts, overflow)
+
+
+@kernel
 def _finish_row(i, A, B, rows, metric, k, exclude, scale, margin, heaps, found, found_v, counts, overflow, norms_a,
                 norms_b, out_d, out_i):
     """Exact distances for query i's candidates (or every row after an overflow); the k
@@ -353,19 +385,6 @@ def _finish_row(i, A, B, rows, metric, k, exclude, scale, margin, heaps, found, 
         out_i[i, p] = j
         if filled < k:
             filled += 1
-
-
-@kernel
-def _screen_block(V, j0, factor, mode, k, exclude, scale, margin, heaps, sizes, found, found_v, counts, overflow):
-    for i in range(V.shape[0]):
-        _screen_row(i, V, j0, factor, mode, k, exclude, scale, margin, heaps, sizes, found, found_v, counts, overflow)
-
-
-@kernel(parallel=True)
-def _screen_block_parallel(V, j0, factor, mode, k, exclude, scale, margin, heaps, sizes, found, found_v, counts,
-                           overflow):
-    for i in prange(V.shape[0]):
-        _screen_row(i, V, j0, factor, mode, k, exclude, scale, margin, heaps, sizes, found, found_v, counts, overflow)
 
 
 @kernel

@@ -68,9 +68,12 @@ class TestResult:
 
 
 def _setup_for(key: SetupKey, prepared, setup, ctx):
-    """The setup of ``key``: ``setup`` when it is that one (another distance only refits)."""
+    """The setup of ``key``: ``setup`` itself when it is that one; when only the distance
+    differs, the same features refitted; else made from the training images."""
     from linviz.explore.knn import prepare_knn
 
+    if setup is not None and setup.key == key:
+        return setup
     if setup is not None and dataclasses.replace(setup.key, metric=key.metric) == key:
         made = setup.value.with_metric(key.metric)
     else:
@@ -447,7 +450,7 @@ class KnnLab(Lab):
         self.refresh()
 
     def _keep_setup(self, keyed: KeyedSetup) -> None:
-        if keyed is not None and self.bench.is_current(keyed.key.data_key):
+        if keyed is not None and keyed is not self.setup and self.bench.is_current(keyed.key.data_key):
             self.setup = keyed
 
     def _find_neighbors(self) -> None:
