@@ -468,6 +468,21 @@ class _Training:
         return len(self.rows)
 
 
+MAX_ABS_VALUE = 1e15  # squares summed over a million columns stay within float32's range
+
+
+def _check_values(X: np.ndarray, what: str) -> None:
+    """Finite values small enough for float32 screening (sums of squares must not overflow)."""
+    if X.size == 0:
+        return
+    if not np.isfinite(X).all():
+        raise ValueError(f"the {what} contain NaN or infinite values")
+    largest = float(np.abs(X).max())
+    if largest > MAX_ABS_VALUE:
+        raise ValueError(f"the {what} contain a value of magnitude {largest:.3g}; kNN takes values up to "
+                         f"{MAX_ABS_VALUE:g} (rescale them)")
+
+
 def _row_squared_norms(X: np.ndarray, parallel: bool) -> np.ndarray:
     out = np.empty(len(X), np.float64)
     if len(X):
@@ -545,8 +560,7 @@ def _search(A: np.ndarray, train: _Training, k: int, metric: str, *, exclude: Op
     out_i = np.empty((n, k), np.int64)
     if n == 0:
         return out_d, out_i
-    if not np.isfinite(A).all():
-        raise ValueError("the query rows contain NaN or infinite values")
+    _check_values(A, "query rows")
     R = max(1, min(n, BLOCK_ROWS))
     C = int(max(1, min(N, CHUNK_BYTES // (4 * R))))
     V = np.empty((R, C), np.float32)  # one chunk of screening values: it stays in cache
@@ -634,8 +648,7 @@ class KNearestNeighbor:
         y = np.asarray(y)
         if X.ndim != 2 or y.shape != (X.shape[0],):
             raise ValueError(f"expected X (N, D) and y (N,), got {X.shape} and {y.shape}")
-        if not np.isfinite(X).all():
-            raise ValueError("the training rows contain NaN or infinite values")
+        _check_values(X, "training rows")
         self.X_train_ = X
         self.classes_, y_index = np.unique(y, return_inverse=True)
         self.y_train_ = y_index.astype(np.int64)
@@ -721,8 +734,7 @@ def iter_cross_validation(X, y, ks, folds: int = 5, seed: int = 0, metric: str =
     y = np.asarray(y)
     if X.ndim != 2 or y.shape != (X.shape[0],):
         raise ValueError(f"expected X (N, D) and y (N,), got {X.shape} and {y.shape}")
-    if not np.isfinite(X).all():
-        raise ValueError("the rows contain NaN or infinite values")
+    _check_values(X, "rows")
     parts = fold_parts(len(y), folds, seed)
     ks = check_ks(ks, len(y), folds)
     kmax = max(ks)

@@ -220,5 +220,7 @@ def test_bad_arguments():
         KNearestNeighbor(k=1000).fit(X, y).predict(X[:2])
     with pytest.raises(ValueError, match="NaN"):
         KNearestNeighbor().fit(np.full((3, 2), np.nan, np.float32), [0, 1, 0])
+    with pytest.raises(ValueError, match="magnitude 1e\\+20"):
+        KNearestNeighbor().fit(X, y).kneighbors(np.full((1, X.shape[1]), 1e20, np.float32))
     with pytest.raises(ValueError, match="k must be between"):
         cross_validate_knn(X, y, [1, 200], folds=5)

@@ -53,7 +53,7 @@ class SetupKey:
 
 
 @dataclass(frozen=True, eq=False)
-class TestResult:
+class KnnTestResult:
     key: SetupKey
     k: int
     split: str  # "test" or "validation" (no test split)
@@ -117,7 +117,7 @@ def cv_job(key: SetupKey, prepared, setup: Optional[KeyedSetup], ks, folds: int)
     return job
 
 
-def test_job(key: SetupKey, prepared, setup: Optional[KeyedSetup], k: int, split: str, linear: dict):
+def knn_test_job(key: SetupKey, prepared, setup: Optional[KeyedSetup], k: int, split: str, linear: dict):
     """Index if needed, predict the test split with k neighbours, and time a linear model on
     the same split: ``linear`` has W, X_test, train_seconds, n_train, name (the current
     model) or is empty (train one with the defaults on the kNN training images)."""
@@ -143,7 +143,7 @@ def test_job(key: SetupKey, prepared, setup: Optional[KeyedSetup], k: int, split
                                         n_classes=n_classes, name="linear: softmax, default settings",
                                         note="trained now on the kNN training images", progress=ctx.progress,
                                         cancel=ctx.cancel)
-        return keyed, TestResult(key, k, split, np.asarray(part.labels), predicted, knn_timing, linear_timing)
+        return keyed, KnnTestResult(key, k, split, np.asarray(part.labels), predicted, knn_timing, linear_timing)
 
     return job
 
@@ -182,7 +182,7 @@ class KnnLab(Lab):
         self.setup: Optional[KeyedSetup] = None
         self.cv = None  # CrossValidation of the current setup
         self.cv_key: Optional[SetupKey] = None
-        self.test: Optional[TestResult] = None
+        self.test: Optional[KnnTestResult] = None
         self.neighbors = None  # Neighbors of the selected image
         self._declined: Optional[SetupKey] = None  # an index job for this key was cancelled or failed
         self._indexing: Optional[SetupKey] = None
@@ -366,10 +366,13 @@ class KnnLab(Lab):
             known = {self._canonical(self.feature_box.itemData(i)) for i in range(self.feature_box.count())}
             if features.spec_text not in known:
                 self.feature_box.addItem("Features panel's", features.spec_text)
-                self.feature_box.setItemData(self.feature_box.count() - 1, features.spec_text, Qt.ItemDataRole.ToolTipRole)
+                last = self.feature_box.count() - 1
+                self.feature_box.setItemData(last, features.spec_text, Qt.ItemDataRole.ToolTipRole)
         index = self.feature_box.findData(current) if current is not None else 0
         self.feature_box.setCurrentIndex(max(0, index))
         self.feature_box.blockSignals(False)
+        if current is not None and index < 0:  # the Features panel's spec it used is gone
+            self._on_setting()
 
     @staticmethod
     def _canonical(spec: str) -> str:
@@ -563,7 +566,7 @@ class KnnLab(Lab):
                                     error=True)
             return
         self.compare_note.setText(f"Testing kNN with k = {k} on the {split} images...")
-        self.jobs.run("knn-test", test_job(key, self.bench.data, self.setup, k, split,
+        self.jobs.run("knn-test", knn_test_job(key, self.bench.data, self.setup, k, split,
                                            self._linear_reference(key, split)),
                       f"kNN test (k = {k})", on_done=self._tested)
 
@@ -635,7 +638,7 @@ class KnnLab(Lab):
         self.cv_caption.setText(f"{cv.folds}-fold cross-validation on {cv.n_train:,} images: each dot a fold's "
                                 f"accuracy, the line their mean ± standard deviation{best}{status}")
 
-    def _show_test(self, result: Optional[TestResult]) -> None:
+    def _show_test(self, result: Optional[KnnTestResult]) -> None:
         self.test = result
         self.mistake_button.setEnabled(result is not None and len(result.mistakes) > 0)
         self._mistake = -1

@@ -88,7 +88,10 @@ def test_the_cv_plot_fills_in_fold_by_fold_and_equals_the_core(make_window, wait
     assert not window.error_messages, window.error_messages
 
 
-def test_the_neighbours_of_the_selected_image_are_the_exact_nearest(make_window, wait_idle, wait_quick):
+def test_the_neighbours_of_the_selected_image_are_the_exact_nearest(make_window, wait_idle, wait_quick, drop_paths,
+                                                                     tmp_path):
+    from PIL import Image
+
     from linviz.features import raw_pixels
 
     window = make_window("demo")
@@ -114,6 +117,15 @@ def test_the_neighbours_of_the_selected_image_are_the_exact_nearest(make_window,
     window.bench.select(Selection("train", own))
     wait_quick(window)
     assert own not in lab.neighbors.indices and "itself left out" in lab.query_text.text()
+
+    # a dropped-in image has no label: its neighbours and their vote all the same
+    path = tmp_path / "mine.png"
+    Image.fromarray(data.val.images[5]).save(path)
+    drop_paths(window, [path])
+    window.bench.select(Selection("yours", 0))
+    wait_quick(window)
+    np.testing.assert_array_equal(lab.neighbors.indices, subset[order])
+    assert "no label" in lab.query_text.text()
     assert not window.error_messages, window.error_messages
 
 
