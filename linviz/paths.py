@@ -2,21 +2,65 @@
 
 ``$LINVIZ_CACHE_DIR`` overrides the location (tests point it at a temporary folder);
 otherwise ``$XDG_CACHE_HOME/linviz`` or ``~/.cache/linviz``.
+
+The folder may be unusable (a read-only home, ``~/.cache`` that is a file, a bad
+``$LINVIZ_CACHE_DIR``): :func:`cache_dir` then raises :class:`CacheUnavailableError`, which
+the cache turns into "run without the cache" and a download into a one-line error.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
+import threading
 from pathlib import Path
+
+from linviz.errors import LinvizError
+
+
+class CacheUnavailableError(LinvizError, OSError):
+    """linviz's cache folder cannot be created or written; the message says which and why.
+
+    Also an OSError, as the failed ``mkdir`` used to raise, for callers that catch that.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+_checked: dict[str, Path] = {}
+_lock = threading.Lock()
+
+
+def cache_root() -> Path:
+    """The configured cache folder, whether or not it exists or is usable."""
+    override = os.environ.get("LINVIZ_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "linviz"
 
 
 def cache_dir() -> Path:
-    """linviz's cache directory, created on first use."""
-    override = os.environ.get("LINVIZ_CACHE_DIR")
-    if override:
-        root = Path(override)
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        root = (Path(xdg) if xdg else Path.home() / ".cache") / "linviz"
-    root.mkdir(parents=True, exist_ok=True)
+    """linviz's cache directory, created on first use and checked to be a writable folder.
+
+    Raises :class:`CacheUnavailableError` when it cannot be created or written (checked
+    once per folder and process, by creating and removing a file in it).
+    """
+    root = cache_root()
+    key = str(root)
+    with _lock:
+        if key in _checked and _checked[key].is_dir():
+            return _checked[key]
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        if not root.is_dir():
+            raise NotADirectoryError(20, "not a folder")
+        fd, probe = tempfile.mkstemp(dir=root, prefix=".linviz-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise CacheUnavailableError(f"cache folder {root} is unusable ({exc.strerror or exc})") from None
+    with _lock:
+        _checked[key] = root
     return root

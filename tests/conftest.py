@@ -39,3 +39,114 @@ def shared_cifar10(shared_cifar10_archive):
     from linviz.data import load_dataset
 
     return load_dataset(shared_cifar10_archive)
+
+
+# --------------------------------------------------------------------------- hostile input
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import textwrap  # noqa: E402
+import threading  # noqa: E402
+
+
+def _run_python(code: str, *, memory_gb: float = None, timeout: float = 60, env: dict = None, cwd=None):
+    """Run ``code`` in a fresh interpreter, optionally under an address-space limit.
+
+    A regression of a memory-bound item then fails the test (MemoryError, a killed child)
+    instead of the machine, and one of a hang fails it through the timeout. BLAS and Numba
+    run one thread each: their thread pools reserve address space too.
+    """
+    preamble = ""
+    if memory_gb is not None:
+        limit = int(memory_gb * 2**30)
+        preamble = f"import resource\nresource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n"
+    full_env = dict(os.environ, OPENBLAS_NUM_THREADS="1", NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1",
+                    PYTHONWARNINGS="")
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-c", preamble + textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=timeout, env=full_env, cwd=cwd)
+
+
+@pytest.fixture
+def run_python():
+    """``run_python(code, memory_gb=None, timeout=60, env=None)`` -> CompletedProcess."""
+    return _run_python
+
+
+@pytest.fixture
+def run_cli(run_python):
+    """``run_cli(*argv, memory_gb=None, timeout=60, env=None)``: ``python main.py ...`` in a subprocess."""
+
+    def run(*argv, **kwargs):
+        code = f"import sys\nfrom linviz.cli import main\nsys.exit(main({[str(a) for a in argv]!r}))\n"
+        return run_python(code, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def call_near_fifo():
+    """``call_near_fifo(fifo, fn, *args)``: ``fn(*args)`` in a thread, failing instead of hanging.
+
+    If the call is still blocked after 10 s (a FIFO opened for reading waits for a writer),
+    the FIFO is opened for writing to release it, and the test fails.
+    """
+
+    def call(fifo, fn, *args, timeout: float = 10.0):
+        outcome = {}
+
+        def target():
+            try:
+                outcome["value"] = fn(*args)
+            except BaseException as exc:  # noqa: BLE001 - handed to the test
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        thread.join(timeout)
+        if thread.is_alive():
+            for _ in range(100):  # release the blocked reader: open the write end and close it
+                try:
+                    os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+                except OSError:
+                    pass
+                thread.join(0.05)
+                if not thread.is_alive():
+                    break
+            pytest.fail(f"blocked on the FIFO {fifo} for {timeout} s")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
+
+    return call
+
+
+@pytest.fixture
+def private_null_device(tmp_path):
+    """A character device like /dev/null, in tmp_path: what a writer test may aim at.
+
+    Never point a writer at the real /dev/null in a test: a regression, run as root,
+    replaces the machine's /dev/null with a regular file.
+    """
+    import stat as stat_module
+
+    path = tmp_path / "null-device"
+    try:
+        os.mknod(path, stat_module.S_IFCHR | 0o666, os.makedev(1, 3))
+    except (PermissionError, OSError) as exc:
+        pytest.skip(f"cannot create a device node here ({exc})")
+    return path
+
+
+@pytest.fixture
+def run_refusal(run_python):
+    """``run_refusal(call, memory_gb=..., **kw)``: run ``call`` (code text, e.g. ``load_dataset(p)``)
+    in a fresh interpreter under a memory limit; stdout is the LinvizError it raised."""
+
+    def run(call: str, **kwargs):
+        code = ("from linviz.errors import LinvizError\nfrom linviz.data import load_dataset\n"
+                "from linviz.models import load_model\n"
+                f"try:\n    {call}\nexcept LinvizError as exc:\n    print(exc)\n")
+        return run_python(code, **kwargs)
+
+    return run

@@ -30,6 +30,12 @@ def test_train_demo_json(tmp_path, capsys):
     assert model.loss == "softmax" and len(model.class_names) == 6
     assert model.hyperparameters["epochs"] == 3
     assert model.accuracies["test_accuracy"] == pytest.approx(report["test_accuracy"])
+    # where the time went, stage by stage (the bench's end-to-end breakdown reads these)
+    for stage in ("imports", "dataset", "kernels_wait", "kernels_background", "features", "fit",
+                  "standardize", "training", "evaluation", "save"):
+        assert report["timings"][stage] >= 0, stage
+    assert sum(v for k, v in report["timings"].items() if k not in ("kernels_background", "startup")) \
+        <= report["seconds"] + report["timings"]["imports"] + 0.05
 
 
 def test_train_svm_text_output_on_an_image_folder(tmp_path, capsys):
@@ -189,3 +195,53 @@ def test_ctrl_c_during_training_saves_the_best_weights_so_far(tmp_path, capsys, 
     model = load_model(out_file)
     assert model.metadata["stop_reason"] == report["stop_reason"]
     assert np.isfinite(model.W).all()
+
+
+def test_without_a_validation_split_the_last_weights_are_kept_and_test_only_scored(tmp_path, capsys):
+    out_file = tmp_path / "model.npz"
+    code, out, err = run(capsys, "train", "demo", "--features", "hue,layout:grid=2", "--epochs", "2",
+                         "--val", "0", "--out", str(out_file))
+    assert code == 0, err
+    assert "no validation data: kept the last weights" in out
+    assert "kept:       the last weights (no validation data); the test split is only scored" in out
+    assert "val -, test 0." in out
+    code, out, err = run(capsys, "train", "demo", "--features", "hue,layout:grid=2", "--epochs", "2",
+                         "--val", "0", "--out", str(out_file), "--json")
+    report = json.loads(out)
+    assert report["val_accuracy"] is None and isinstance(report["test_accuracy"], float)
+    assert report["kept"] == "the last weights (no validation data)" and report["best_epoch"] is None
+    assert load_model(out_file).metadata["kept"] == report["kept"]
+
+
+def test_with_a_validation_split_the_kept_epoch_is_named(tmp_path, capsys):
+    code, out, err = run(capsys, "train", "demo", "--features", "hue,layout:grid=2", "--epochs", "2",
+                         "--val", "200", "--out", str(tmp_path / "m.npz"), "--json")
+    report = json.loads(out)
+    assert report["kept"].startswith(f"the weights of epoch {report['best_epoch']}, the best validation accuracy")
+
+
+@pytest.mark.parametrize("features,model,optimizer", [("hue,layout:grid=2", "softmax", "sgd"),
+                                                      ("raw:size=8", "svm", "momentum"),
+                                                      ("hue", "softmax", "random_local_search")])
+def test_options_not_given_take_the_recommended_settings(tmp_path, capsys, features, model, optimizer):
+    from linviz.training import recommended_settings
+
+    out_file = tmp_path / "m.npz"
+    code, out, err = run(capsys, "train", "demo", "--features", features, "--model", model,
+                         "--optimizer", optimizer, "--val", "100", "--out", str(out_file), "--json")
+    assert code == 0, err
+    hyper = load_model(out_file).hyperparameters
+    for name, value in recommended_settings(features, model, optimizer).items():
+        assert hyper[name] == pytest.approx(value), name
+    code, out, err = run(capsys, "train", "demo", "--features", features, "--model", model,
+                         "--optimizer", optimizer, "--lr", "0.005", "--epochs", "2", "--val", "100",
+                         "--out", str(out_file), "--json")
+    hyper = load_model(out_file).hyperparameters
+    assert hyper["learning_rate"] == 0.005 and hyper["epochs"] == 2
+    assert hyper["lr_decay"] == recommended_settings(features, model, optimizer)["lr_decay"]
+
+
+def test_help_says_where_the_defaults_come_from(capsys):
+    code, out, err = run(capsys, "train", "--help")
+    assert code == 0
+    assert "recommended_settings" in out and "RECOMMENDED" in out

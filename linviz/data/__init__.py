@@ -9,7 +9,7 @@ from linviz.data.cifar10 import CIFAR10_CLASSES, CIFAR10_MD5, CIFAR10_URL, find_
 from linviz.data.dataset import Dataset, Split, split_validation, subsample_per_class
 from linviz.data.demo import DEMO_CLASSES, make_demo_dataset
 from linviz.data.download import download_cifar10
-from linviz.data.images import image_files_in, read_image
+from linviz.data.images import image_files_in, read_image, read_images
 from linviz.data.loading import load_dataset
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "load_dataset",
     "make_demo_dataset",
     "read_image",
+    "read_images",
     "split_validation",
     "subsample_per_class",
 ]

@@ -17,16 +17,21 @@ import bz2
 import gzip
 import lzma
 import os
+import re
 import zipfile
 import zlib
 from pathlib import Path
+from struct import error as struct_error
 from typing import Iterator, Optional
 
-from linviz.data.images import MAX_FILE_BYTES, is_hidden
+from linviz.data.images import is_hidden
 from linviz.errors import DatasetError
+from linviz.limits import MAX_ARCHIVE_MEMBERS, MAX_FILE_BYTES
+from linviz.safe_files import open_regular, open_regular_or, read_regular
 
-#: Archives with more members than this are refused before anything is read.
-MAX_MEMBERS = 5_000_000
+#: Archives with more members than this are refused (zip: before the index is read; tar:
+#: as soon as the streamed index passes it).
+MAX_MEMBERS = MAX_ARCHIVE_MEMBERS
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 
@@ -41,7 +46,7 @@ def archive_kind(path: Path) -> Optional[str]:
     if name.endswith(TAR_SUFFIXES):
         return "tar"
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, None) as f:
             head = f.read(512)
     except OSError:
         return None
@@ -52,11 +57,42 @@ def archive_kind(path: Path) -> Optional[str]:
     return None
 
 
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def member_path(name: str, backslashes: bool = False) -> tuple[Optional[str], Optional[str]]:
+    """``(relative path, None)`` for a usable member name, ``(None, reason)`` for an unsafe one.
+
+    Nothing is ever extracted, but a name still becomes a class: an absolute name or one
+    with ``..`` is not read and is listed with the reason. ``./`` and doubled slashes go;
+    with ``backslashes`` (zips made on Windows) ``\\`` separates folders too.
+    """
+    if backslashes and "\\" in name:
+        name = name.replace("\\", "/")
+    if "./" not in name and "//" not in name and ".." not in name and name[:1] != "/" and name[1:2] != ":":
+        return name, None  # the common case, decided without splitting the name
+    if name.startswith("/") or _DRIVE.match(name):
+        return None, "absolute path in the archive, not read"
+    parts = [part for part in name.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        return None, "'..' in the path inside the archive, not read"
+    return "/".join(parts), None
+
+
 class ImageSource:
-    """Base: ``chunks(n)`` yields lists of (relative path, payload); ``read(payload)`` -> bytes."""
+    """Base: ``chunks(n)`` yields lists of (relative path, payload); ``read(payload)`` -> bytes.
+
+    ``skipped`` collects what the source itself refused while listing (unreadable folders,
+    unsafe member names), as (path, reason).
+    """
 
     label: str  # how skipped members are named: "<archive path>/<member>"
     total: int  # progress units (files, or compressed bytes for streamed tars)
+    skipped: list
+
+    def is_empty(self, payload) -> bool:
+        """True when the payload is known to be an empty file (skipped before decoding)."""
+        return False
 
     def chunks(self, size: int) -> Iterator[Chunk]:
         raise NotImplementedError
@@ -89,7 +125,12 @@ class DirectorySource(ImageSource):
         self.label = str(root)
         self.hidden = 0
         self.files: list[str] = []
-        for folder, dirs, names in os.walk(root):
+        self.skipped = []
+
+        def unreadable(exc: OSError) -> None:
+            self.skipped.append((str(exc.filename or root), f"cannot read folder ({exc.strerror or exc})"))
+
+        for folder, dirs, names in os.walk(root, onerror=unreadable):
             dirs[:] = sorted(d for d in dirs if not is_hidden(d))
             relative_folder = os.path.relpath(folder, root)
             for name in sorted(names):
@@ -110,12 +151,8 @@ class DirectorySource(ImageSource):
         return self._done
 
     def read(self, payload) -> bytes:
-        path = self.root / payload
-        with open(path, "rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:
-            raise OSError(f"file too large (over {MAX_FILE_BYTES:,} bytes)")
-        return data
+        # Regular files only (a FIFO named pipe.jpg would block forever), capped.
+        return read_regular(self.root / payload, MAX_FILE_BYTES)
 
 
 class ZipSource(ImageSource):
@@ -123,22 +160,42 @@ class ZipSource(ImageSource):
 
     def __init__(self, path: Path):
         self.label = str(path)
+        self.skipped = []
+        self._file = open_regular_or(DatasetError, path, None)
         try:
-            self.zip = zipfile.ZipFile(path)
+            declared = zip_member_count(self._file)
+            if declared is not None and declared > MAX_MEMBERS:
+                raise DatasetError(f"{path}: too many members ({declared:,} > {MAX_MEMBERS:,})")
+            self.zip = zipfile.ZipFile(self._file)
             infos = self.zip.infolist()
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            if len(infos) > MAX_MEMBERS:
+                raise DatasetError(f"{path}: too many members ({len(infos):,} > {MAX_MEMBERS:,})")
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+            self._file.close()
             raise DatasetError(f"{path}: not a readable zip archive ({exc})") from None
-        if len(infos) > MAX_MEMBERS:
-            raise DatasetError(f"{path}: too many members ({len(infos):,} > {MAX_MEMBERS:,})")
-        self.infos = [i for i in infos if not i.is_dir() and not is_hidden(i.filename)]
+        except BaseException:
+            self._file.close()
+            raise
+        self.infos = []
+        for info in infos:
+            if info.is_dir() or is_hidden(info.filename):
+                continue
+            name, problem = member_path(info.filename, backslashes=True)
+            if problem is not None:
+                self.skipped.append((f"{self.label}/{info.filename}", problem))
+            elif not is_hidden(name):
+                self.infos.append((name, info))
         self.total = len(self.infos)
         self._done = 0
+
+    def is_empty(self, payload) -> bool:
+        return payload.file_size == 0
 
     def chunks(self, size: int) -> Iterator[Chunk]:
         for start in range(0, len(self.infos), size):
             part = self.infos[start : start + size]
             self._done = start + len(part)
-            yield [(info.filename, info) for info in part]
+            yield list(part)
 
     def progress_done(self) -> int:
         return self._done
@@ -149,13 +206,31 @@ class ZipSource(ImageSource):
             raise OSError(f"member too large ({info.file_size:,} bytes declared)")
         try:
             return self.zip.read(info)
+        except NotImplementedError as exc:  # a compression method or zip version Python lacks
+            raise OSError(f"unsupported zip member ({exc})") from None
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, RuntimeError) as exc:
             raise OSError(f"corrupt zip member ({exc})") from None
-        except (OSError, zlib.error) as exc:
+        except (OSError, zlib.error, lzma.LZMAError) as exc:
             raise OSError(f"corrupt zip member ({exc})") from None
 
     def close(self) -> None:
-        self.zip.close()
+        try:
+            self.zip.close()
+        finally:
+            self._file.close()
+
+
+def zip_member_count(f) -> Optional[int]:
+    """The member count a zip declares in its end record (read before its index), or None."""
+    try:
+        end = zipfile._EndRecData(f)  # noqa: SLF001 - the standard library's own end-record reader
+    except (AttributeError, OSError, ValueError, struct_error):
+        return None
+    finally:
+        f.seek(0)
+    if not end:
+        return None
+    return int(end[zipfile._ECD_ENTRIES_TOTAL])  # noqa: SLF001
 
 
 class _CountingFile:
@@ -226,10 +301,8 @@ class TarSource(ImageSource):
     def __init__(self, path: Path):
         self.path = path
         self.label = str(path)
-        try:
-            self._raw = open(path, "rb")
-        except OSError as exc:
-            raise DatasetError(f"{path}: cannot open ({exc.strerror or exc})") from None
+        self.skipped = []
+        self._raw = open_regular_or(DatasetError, path, None)
         self.total = os.fstat(self._raw.fileno()).st_size
         self._counter = _CountingFile(self._raw)
         head = self._raw.read(6)
@@ -266,6 +339,9 @@ class TarSource(ImageSource):
         if isinstance(payload, OSError):
             raise payload
         return payload
+
+    def is_empty(self, payload) -> bool:
+        return isinstance(payload, bytes) and not payload
 
     def close(self) -> None:
         try:
@@ -397,11 +473,12 @@ class TarSource(ImageSource):
 
     def chunks(self, size: int) -> Iterator[Chunk]:
         chunk: Chunk = []
-        for name, data in self.members():
-            while name.startswith("./"):
-                name = name[2:]
-            name = name.lstrip("/")
-            if is_hidden(name):
+        for raw_name, data in self.members():
+            name, problem = member_path(raw_name)
+            if problem is not None:
+                self.skipped.append((f"{self.label}/{raw_name}", problem))
+                continue
+            if not name or is_hidden(name):
                 continue
             chunk.append((name, data))
             if len(chunk) >= size:

@@ -21,6 +21,7 @@ from linviz.data.cifar10 import CIFAR10_ARCHIVE, CIFAR10_MD5, CIFAR10_URL
 from linviz.errors import DatasetError
 from linviz.paths import cache_dir
 from linviz.progress import CancelCheck, ProgressCallback, check_cancelled, report
+from linviz.safe_files import FileRefusedError, check_write_target, open_regular
 
 CHUNK_BYTES = 256 * 1024
 TIMEOUT_S = 30
@@ -28,7 +29,7 @@ TIMEOUT_S = 30
 
 def file_md5(path: Path) -> str:
     digest = hashlib.md5()
-    with open(path, "rb") as f:
+    with open_regular(path, None) as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -49,8 +50,14 @@ def download_cifar10(
     archive already there with the right md5 is reused without downloading.
     """
     folder = Path(dest_dir) if dest_dir is not None else cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     target = folder / CIFAR10_ARCHIVE
+    try:
+        check_write_target(target)  # a FIFO or a device there is never read or replaced
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileRefusedError as exc:
+        raise DatasetError(f"cannot download to {target}: {exc.reason}") from None
+    except OSError as exc:
+        raise DatasetError(f"cannot download to {target} ({exc.strerror or exc})") from None
     if target.is_file() and (md5 is None or file_md5(target) == md5):
         return target
 
@@ -88,6 +95,7 @@ def download_cifar10(
             raise DatasetError(
                 f"download of {url} is corrupt: md5 {digest.hexdigest()} instead of {md5}; deleted, try again"
             )
+        check_write_target(target)
         os.replace(tmp, target)
         return target
     except BaseException:

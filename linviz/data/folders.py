@@ -19,7 +19,6 @@ archive, which overlaps with the decoding.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,8 +28,9 @@ import numpy as np
 
 from linviz.data.archives import ImageSource, TarSource, open_image_source
 from linviz.data.dataset import Dataset, Split
-from linviz.data.images import decode_images_into, image_extensions
+from linviz.data.images import decode_images_into, decode_workers, image_extensions
 from linviz.errors import DatasetError
+from linviz.limits import format_bytes, memory_limit
 from linviz.progress import CancelCheck, ProgressCallback, check_cancelled, report
 
 CHUNK_SIZE = 512
@@ -38,11 +38,6 @@ CHUNK_SIZE = 512
 _MAX_PREALLOCATED_BYTES = 512 * 1024 * 1024
 TRAIN_NAMES = ("train", "training")
 TEST_NAMES = ("test", "testing", "val", "validation", "valid")
-
-
-def decode_workers() -> int:
-    """Threads for decoding: one per core (Pillow's decoders release the GIL), at most 8."""
-    return max(1, min(8, os.cpu_count() or 1))
 
 
 def _decode_chunk(payloads: list, read, out: np.ndarray, image_size: int) -> list:
@@ -54,18 +49,31 @@ class _GrowableImages:
     """The output array, preallocated from the source's size estimate, grown by doubling.
 
     Workers write straight into their slice, so the decoded images are never concatenated.
-    Growing copies the array, so it first waits for the chunks still being written.
+    Growing copies the array, so it first waits for the chunks still being written. The
+    images together may take at most half of the machine's memory (DatasetError beyond,
+    with the figure), and growing never asks for more than that.
     """
 
-    def __init__(self, capacity: int, image_size: int):
+    def __init__(self, capacity: int, image_size: int, label: str = ""):
         self.image_size = image_size
-        self.array = np.empty((max(capacity, 1), image_size, image_size, 3), np.uint8)
+        self.label = label
+        self.limit = memory_limit()
+        self.per_image = 3 * image_size * image_size
+        capacity = min(max(capacity, 1), max(1, self.limit // self.per_image))
+        self.array = np.empty((capacity, image_size, image_size, 3), np.uint8)
         self.used = 0
 
     def reserve(self, n: int, wait_for_pending) -> np.ndarray:
         if self.used + n > len(self.array):
+            needed = (self.used + n) * self.per_image
+            if needed > self.limit:
+                raise DatasetError(
+                    f"{self.label}: too many images to hold: {self.used + n:,} images of {self.image_size}x"
+                    f"{self.image_size} need {format_bytes(needed)}, more than half of this machine's memory "
+                    f"({format_bytes(self.limit)})")
             wait_for_pending()
-            bigger = np.empty((max(2 * len(self.array), self.used + n),) + self.array.shape[1:], np.uint8)
+            rows = min(max(2 * len(self.array), self.used + n), self.limit // self.per_image)
+            bigger = np.empty((rows,) + self.array.shape[1:], np.uint8)
             bigger[: self.used] = self.array[: self.used]
             self.array = bigger
         view = self.array[self.used : self.used + n]
@@ -152,7 +160,8 @@ def load_image_folder(
     workers = decode_workers()
     with open_image_source(path) as source:
         report(progress, 0, source.total)
-        output = _GrowableImages(min(source.estimated_count(), _MAX_PREALLOCATED_BYTES // (3 * image_size**2)), image_size)
+        output = _GrowableImages(min(source.estimated_count(), _MAX_PREALLOCATED_BYTES // (3 * image_size**2)),
+                                 image_size, source.label)
         pending: deque = deque()
 
         def collect_one():
@@ -169,7 +178,9 @@ def load_image_folder(
                     payloads = []
                     for relative, payload in chunk:
                         extension = relative[relative.rfind("."):].lower() if "." in relative else ""
-                        if extension in extensions and "/" not in extension:
+                        if source.is_empty(payload):  # no slot for it: a million empty members cost nothing
+                            skipped.append((_member_label(source, relative), "empty file"))
+                        elif extension in extensions and "/" not in extension:
                             paths.append(relative)
                             payloads.append(payload)
                         else:
@@ -192,6 +203,7 @@ def load_image_folder(
                 raise
         if isinstance(source, TarSource) and source.truncated:
             skipped.append((source.label, source.truncated))
+        skipped.extend(source.skipped)
         report(progress, source.total, source.total)
         label = source.label
 

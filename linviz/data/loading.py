@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Optional, Union
 
@@ -12,9 +13,9 @@ from linviz.data.dataset import Dataset
 from linviz.data.demo import make_demo_dataset
 from linviz.data.folders import load_image_folder
 from linviz.errors import DatasetError
+from linviz.limits import MAX_IMAGE_SIZE, MIN_IMAGE_SIZE
 from linviz.progress import CancelCheck, ProgressCallback, check_cancelled
-
-MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 4, 512
+from linviz.safe_files import not_regular_reason
 
 
 def load_dataset(
@@ -46,8 +47,14 @@ def load_dataset(
         path = require_cifar10()
     else:
         path = Path(source).expanduser()
-    if not path.exists():
-        raise DatasetError(f"{path}: no such file or folder")
+    try:
+        mode = os.stat(path).st_mode  # links followed: a link to a FIFO is a FIFO
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such file or folder") from None
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+        raise DatasetError(f"{path}: {not_regular_reason(mode)}; give a dataset folder or archive")
     try:
         fingerprint = cache.source_fingerprint(path)
     except OSError as exc:

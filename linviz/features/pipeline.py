@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Optional
@@ -40,10 +41,12 @@ import numpy as np
 
 from linviz.errors import LinvizError, ModelFileError
 from linviz.features._images import as_rgb_batch
+from linviz.limits import MAX_IMAGE_SIZE, MIN_IMAGE_SIZE, format_bytes, memory_limit
 from linviz.features.color import color_layout, hue_histogram, saturation_histogram, value_histogram
-from linviz.features.hog import hog, hog_and_hue, hog_grid
+from linviz.features.hog import hog, hog_and_hue, hog_grid, hog_max_scales
 from linviz.features.raw import raw_pixels
 from linviz.features.spec import FeatureItem, FeatureSpec, parse_feature_spec
+from linviz.features.standardize import column_moments, standardize
 from linviz.progress import check_cancelled, report
 
 STATE_VERSION = 1
@@ -129,6 +132,16 @@ def _extract_item(item: FeatureItem, images: np.ndarray) -> np.ndarray:
     return out
 
 
+def _max_hog_groups(items, blocks):
+    """{orientations: [(item, block), ...]} of the strongest-channel HOG items, which
+    ``hog_max_scales`` computes together (one gradient pass per image for all cell sizes)."""
+    groups: dict[int, list] = {}
+    for item, block in zip(items, blocks):
+        if item.name == "hog" and item.param("color") == "max":
+            groups.setdefault(int(item.param("orient")), []).append((item, block))
+    return groups
+
+
 def _fused_hog_hue(items, blocks):
     """((hog item, block), (hue item, block)) when the spec has a luma HOG and a hue
     histogram, which ``hog_and_hue`` computes together; else None."""
@@ -190,6 +203,8 @@ class FeaturePipeline:
         self.mean_: Optional[np.ndarray] = None
         self.scale_: Optional[np.ndarray] = None
         self._blocks: Optional[list[FeatureBlock]] = None
+        # seconds spent so far, per phase (extraction, statistics, standardization)
+        self.timings: dict[str, float] = {"extract": 0.0, "fit": 0.0, "standardize": 0.0}
 
     def __repr__(self) -> str:
         fitted = "fitted" if self.is_fitted else "not fitted"
@@ -245,6 +260,7 @@ class FeaturePipeline:
         """
         arr = as_rgb_batch(images, "features")
         self._set_image_shape(arr.shape[1:3])
+        check_feature_memory(self.spec, len(arr), self.dim)
         key = None
         if cache_key is not None:
             key = (str(cache_key), str(self.spec), arr.shape)
@@ -252,49 +268,67 @@ class FeaturePipeline:
             if cached is not None:
                 report(progress, len(arr), len(arr))
                 return cached
+        out = self._extract_into(arr, np.empty((arr.shape[0], self.dim), dtype=np.float32), progress, cancel)
+        if key is not None:
+            FEATURE_CACHE.put(key, out)
+        return out
+
+    def _extract_into(self, arr: np.ndarray, out: np.ndarray, progress=None, cancel=None) -> np.ndarray:
+        """Features of ``arr`` into the first ``dim`` columns of ``out`` (C-contiguous float32,
+        ``dim`` or more columns), every kernel writing straight into its columns."""
+        started = time.perf_counter()
         n = arr.shape[0]
-        out = np.empty((n, self.dim), dtype=np.float32)
+        items, blocks = self.spec.items, self.blocks
+        fused = _fused_hog_hue(items, blocks)
+        max_groups = _max_hog_groups(items, blocks)
+        done_by_kernel = set()
+        if fused is not None:
+            done_by_kernel.update(id(item) for item, _ in fused)
+        for group in max_groups.values():
+            done_by_kernel.update(id(item) for item, _ in group)
         report(progress, 0, n)
         for start in range(0, n, CHUNK_IMAGES):
             check_cancelled(cancel)
             stop = min(n, start + CHUNK_IMAGES)
             chunk = arr[start:stop]
             rows = out[start:stop]
-            fused = _fused_hog_hue(self.spec.items, self.blocks)
             if fused is not None:
                 # luma HOG + hue in one pass over the images, written straight into the matrix
                 (hog_item, hog_block), (hue_item, hue_block) = fused
                 hp = dict(hog_item.params)
                 hog_and_hue(chunk, rows, hog_block.start, hue_block.start, hp["orient"], hp["cell"], hp["block"],
                             hp["norm"], hue_item.param("bins"))
-                for item, block in fused:
+            for orientations, group in max_groups.items():
+                # every cell size from one gradient pass per image
+                hog_max_scales(chunk, rows, [(b.start, i.param("cell"), i.param("block"), i.param("norm"))
+                                             for i, b in group], orientations)
+            for item, block in zip(items, blocks):
+                cols = rows[:, block.start : block.stop]
+                if id(item) in done_by_kernel:
                     if item.param("sqrt"):
-                        cols = rows[:, block.start : block.stop]
                         np.sqrt(cols, out=cols)
-            for item, block in zip(self.spec.items, self.blocks):
-                if fused is None or item not in (fused[0][0], fused[1][0]):
-                    rows[:, block.start : block.stop] = _extract_item(item, chunk)
+                else:
+                    cols[...] = _extract_item(item, chunk)
             report(progress, stop, n)
-        if key is not None:
-            FEATURE_CACHE.put(key, out)
+        self.timings["extract"] += time.perf_counter() - started
         return out
 
     # -- standardization
 
     def fit(self, features) -> "FeaturePipeline":
         """Learn per-column means and the scales from *training* features (``extract`` output)."""
-        X = np.asarray(features, dtype=np.float32)
         if self._blocks is None:
             raise LinvizError("feature pipeline: call extract() on images before fit()")
+        X = np.asarray(features)
         if X.ndim != 2 or X.shape[1] != self.dim or X.shape[0] == 0:
             raise LinvizError(f"feature pipeline: fit expects a non-empty (N, {self.dim}) matrix, got {X.shape}")
-        # float64 sums: 50,000 rows of float32 would lose digits
-        mean = X.mean(axis=0, dtype=np.float64)
-        var = np.zeros(X.shape[1])
-        for s in range(0, X.shape[0], 8192):
-            d = X[s : s + 8192].astype(np.float64) - mean
-            var += np.einsum("ij,ij->j", d, d)
-        var /= X.shape[0]
+        return self._fit_columns(np.ascontiguousarray(X, dtype=np.float32))
+
+    def _fit_columns(self, X: np.ndarray) -> "FeaturePipeline":
+        """Fit on the first ``dim`` columns of a C-contiguous float32 matrix (float64 sums:
+        50,000 rows of float32 would lose digits)."""
+        started = time.perf_counter()
+        mean, var = column_moments(X, self.dim)
         std = np.sqrt(var)
         if self.scaling == "column":
             scale = std
@@ -305,6 +339,7 @@ class FeaturePipeline:
         scale = np.where(scale > 1e-8, scale, 1.0)
         self.mean_ = mean.astype(np.float32)
         self.scale_ = scale.astype(np.float32)
+        self.timings["fit"] += time.perf_counter() - started
         return self
 
     def transform_features(self, features) -> np.ndarray:
@@ -317,24 +352,40 @@ class FeaturePipeline:
         if X.ndim != 2 or X.shape[1] != self.dim:
             raise LinvizError(f"feature pipeline: expected (N, {self.dim}) features, got {X.shape}")
         out = np.empty((X.shape[0], self.dim + 1), dtype=np.float32)
-        inv = (np.float32(1.0) / self.scale_).astype(np.float32)
-        for s in range(0, X.shape[0], 8192):
-            block = out[s : s + 8192, : self.dim]
-            np.subtract(X[s : s + 8192], self.mean_, out=block)
-            block *= inv
-        out[:, self.dim] = 1.0
+        return self._standardize(np.ascontiguousarray(X), out)
+
+    def _standardize(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:
+        started = time.perf_counter()
+        standardize(X, out, self.mean_, (np.float32(1.0) / self.scale_).astype(np.float32))
+        self.timings["standardize"] += time.perf_counter() - started
         return out
+
+    def _extract_with_bias_column(self, images, progress, cancel) -> np.ndarray:
+        """Unstandardized features in the first ``dim`` columns of an (N, dim + 1) matrix, to
+        be standardized in place (no second matrix, no copy)."""
+        arr = as_rgb_batch(images, "features")
+        self._set_image_shape(arr.shape[1:3])
+        return self._extract_into(arr, np.empty((arr.shape[0], self.dim + 1), dtype=np.float32), progress, cancel)
 
     def fit_transform(self, images, progress=None, cancel=None, *, cache_key: Optional[str] = None) -> np.ndarray:
         """Extract the training images, fit on them, return their standardized matrix."""
-        features = self.extract(images, progress, cancel, cache_key=cache_key)
-        return self.fit(features).transform_features(features)
+        if cache_key is not None:  # the cached unstandardized matrix must stay as it is
+            features = self.extract(images, progress, cancel, cache_key=cache_key)
+            return self.fit(features).transform_features(features)
+        X = self._extract_with_bias_column(images, progress, cancel)
+        if X.shape[0] == 0:
+            raise LinvizError(f"feature pipeline: fit expects a non-empty (N, {self.dim}) matrix, got (0, {self.dim})")
+        self._fit_columns(X)
+        return self._standardize(X, X)
 
     def transform(self, images, progress=None, cancel=None, *, cache_key: Optional[str] = None) -> np.ndarray:
         """Extract + standardize any images (another split, or one new image)."""
         if not self.is_fitted:
             raise LinvizError("feature pipeline: not fitted (call fit on the training features first)")
-        return self.transform_features(self.extract(images, progress, cancel, cache_key=cache_key))
+        if cache_key is not None:
+            return self.transform_features(self.extract(images, progress, cancel, cache_key=cache_key))
+        X = self._extract_with_bias_column(images, progress, cancel)
+        return self._standardize(X, X)
 
     # -- persistence
 
@@ -352,27 +403,83 @@ class FeaturePipeline:
         }
 
     @classmethod
-    def from_state(cls, state) -> "FeaturePipeline":
-        """Rebuild a fitted pipeline from :meth:`state` (ModelFileError if inconsistent)."""
+    def from_state(cls, state, *, statistics: bool = True) -> "FeaturePipeline":
+        """Rebuild a fitted pipeline from :meth:`state` (ModelFileError if inconsistent).
+
+        Every field is checked as hostile input: a whole-number version, text spec and
+        scaling, a square image shape of 4 to 512 pixels, finite means and positive finite
+        scales of the right length. With ``statistics=False`` only the layout is rebuilt
+        (the pipeline is not fitted): its ``dim`` tells how long the statistics must be
+        before they are read.
+        """
         try:
-            version = int(np.asarray(state["feature_state_version"]))
+            version = _state_int(state["feature_state_version"], "state version")
             if version > STATE_VERSION:
                 raise ModelFileError(f"feature pipeline state version {version} is newer than this linviz ({STATE_VERSION})")
-            pipeline = cls(str(np.asarray(state["feature_spec"])), scaling=str(np.asarray(state["feature_scaling"])))
-            shape = tuple(int(v) for v in np.asarray(state["feature_image_shape"]).ravel())
-            pipeline._set_image_shape(shape)
-            mean = np.asarray(state["feature_mean"], dtype=np.float32)
-            scale = np.asarray(state["feature_scale"], dtype=np.float32)
+            spec = _state_text(state["feature_spec"], "spec")
+            scaling = _state_text(state["feature_scaling"], "scaling")
+            shape = np.asarray(state["feature_image_shape"])
+            if shape.dtype.kind not in "iu" or shape.shape != (2,):
+                raise ModelFileError(f"feature pipeline state: the image shape must be 2 whole numbers, "
+                                     f"got {shape.dtype} {shape.shape}")
+            height, width = (int(v) for v in shape)
+            if height != width or not MIN_IMAGE_SIZE <= height <= MAX_IMAGE_SIZE:
+                raise ModelFileError(f"feature pipeline state: images of {height}x{width} pixels (square, "
+                                     f"{MIN_IMAGE_SIZE} to {MAX_IMAGE_SIZE} a side, expected)")
+            pipeline = cls(spec, scaling=scaling)
+            pipeline._set_image_shape((height, width))
+            if not statistics:
+                return pipeline
+            mean = np.asarray(state["feature_mean"])
+            scale = np.asarray(state["feature_scale"])
         except KeyError as exc:
             raise ModelFileError(f"feature pipeline state: missing {exc.args[0]!r}") from None
         except ModelFileError:
             raise
         except LinvizError as exc:
             raise ModelFileError(f"feature pipeline state: {exc}") from None
-        if mean.shape != (pipeline.dim,) or scale.shape != (pipeline.dim,) or not np.all(scale > 0):
+        if mean.shape != (pipeline.dim,) or scale.shape != (pipeline.dim,) or mean.dtype.kind != "f" or (
+                scale.dtype.kind != "f"):
             raise ModelFileError(
                 f"feature pipeline state: mean/scale of shape {mean.shape}/{scale.shape} do not fit "
                 f"{pipeline.dim} features of {pipeline.spec}"
             )
+        mean, scale = mean.astype(np.float32), scale.astype(np.float32)
+        if not np.isfinite(mean).all():
+            raise ModelFileError("feature pipeline state: the feature means contain NaN or infinite values")
+        if not (np.isfinite(scale).all() and np.all(scale > 0)):
+            raise ModelFileError("feature pipeline state: the feature scales must be finite and positive")
         pipeline.mean_, pipeline.scale_ = mean, scale
         return pipeline
+
+
+def _state_text(value, what: str) -> str:
+    array = np.asarray(value)
+    if array.shape != () or array.dtype.kind != "U":
+        raise ModelFileError(f"feature pipeline state: the {what} must be text, got {array.dtype} {array.shape}")
+    return str(array[()])
+
+
+def _state_int(value, what: str) -> int:
+    array = np.asarray(value)
+    if array.shape != () or array.dtype.kind not in "iu":
+        raise ModelFileError(f"feature pipeline state: the {what} must be a whole number, got "
+                             f"{array.dtype} {array.shape}")
+    return int(array[()])
+
+
+def check_feature_memory(spec, n_images: int, dim: int) -> None:
+    """Refuse, with the figure, a feature matrix larger than half of this machine's memory.
+
+    A valid spec can still be enormous (``hog:cell=1:block=16:orient=180`` makes 13 million
+    features per 32x32 image: 3 TB for CIFAR-10); this is checked before anything is
+    allocated.
+    """
+    needed = int(n_images) * int(dim) * 4
+    limit = memory_limit()
+    if needed > limit:
+        raise LinvizError(
+            f"feature spec {str(spec)!r}: {int(n_images):,} images x {int(dim):,} features need "
+            f"{format_bytes(needed)}, more than half of this machine's memory ({format_bytes(limit)}); "
+            "choose larger cells, smaller blocks or fewer orientations"
+        )

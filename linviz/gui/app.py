@@ -69,7 +69,14 @@ def run_app(argv: Optional[Sequence[str]] = None) -> int:
 
     from linviz.gui.main_window import MainWindow
 
-    window = MainWindow(source=args.data)
+    try:
+        window = MainWindow(source=args.data)
+    except Exception as exc:  # a bug: the window stopped its threads; say so and leave cleanly
+        import traceback
+
+        traceback.print_exc()
+        print(f"linviz: could not open the window: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     if args.size:
         window.resize(*args.size)
     window.show()

@@ -57,20 +57,27 @@ class MainWindow(QMainWindow):
         limit_loaded_blas()  # one core stays free for the GUI thread (see blas_threads)
         self._closing = False
 
-        self._build_views()
-        self._build_panels()
-        self._build_controllers()
-        self._build_layout()
-        self._build_labs()
-        self._build_menus()
-        self._connect_views()
-        self._route_drops_to_window()
-        restore_window(self, self.settings)
-
+        try:
+            self._build_views()
+            self._build_panels()
+            self._build_controllers()
+            self._build_layout()
+            self._build_labs()
+            self._build_menus()
+            self._connect_views()
+            self._route_drops_to_window()
+            refused = restore_window(self, self.settings)
+        except BaseException:
+            # A running QThread torn down by an exception aborts the whole process (pitfall 18).
+            self.runner.shutdown()
+            raise
         app = QApplication.instance()
         if app is not None:  # however the app ends, the worker threads are stopped first
             app.aboutToQuit.connect(self._on_about_to_quit)
         self.data.start_on(source)
+        if refused:
+            self.status.show_message(f"Saved settings: ignored {', '.join(refused)} (the defaults are used)",
+                                     error=True)
 
     # ------------------------------------------------------------------ construction
     def _build_views(self) -> None:
@@ -304,3 +311,6 @@ class MainWindow(QMainWindow):
         self.training.display_timer.stop()
         self.training.stop()
         self.runner.shutdown()
+        from linviz.data.cache import abort_pending_writes
+
+        abort_pending_writes()  # a dataset still being written to the cache: its temporary file goes

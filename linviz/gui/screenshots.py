@@ -37,6 +37,9 @@ def main(argv=None) -> int:
                                                                  "(default: the best k)")
     parser.add_argument("--knn-mistake", default=None, metavar="TRUE:PREDICTED",
                         help="with --knn: the first test image of class TRUE that kNN calls PREDICTED")
+    parser.add_argument("--no-train", action="store_true", help="grab without training first")
+    parser.add_argument("--playground", default=None, help="the 2-D playground: load this JSON state first")
+    parser.add_argument("--playground-steps", type=int, default=0, help="the 2-D playground: take this many steps")
     args = parser.parse_args(argv)
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -84,8 +87,9 @@ def main(argv=None) -> int:
         window.user_images.add(args.drop)
         while window.runner.quick.busy:
             pump(0.05)
-    window.training.train()
-    pump(args.seconds)
+    if not args.no_train:
+        window.training.train()
+        pump(args.seconds)
     if args.tab:
         window.docks[args.tab].raise_()
         pump(0.3)
@@ -110,6 +114,8 @@ def main(argv=None) -> int:
     pump(0.5)
     while window.runner.quick.busy:
         pump(0.05)
+    if args.playground or args.playground_steps:
+        _drive_playground(window, args, pump)
     pump(0.3)
     window.grab().save(args.out)
     print(f"saved {args.out}; training {'running' if window.runner.busy else 'finished'}; "
@@ -151,6 +157,19 @@ def _knn_steps(window, args, pump) -> None:
     if len(mistakes):
         window.bench.select(Selection(result.split, int(mistakes[0])))
     idle()
+
+
+def _drive_playground(window, args, pump) -> None:
+    """Load a state into the 2-D playground lab and take steps (its tab must be shown)."""
+    from linviz.gui.labs.playground import PlaygroundLab
+
+    lab = next(lab for lab in window.labs if isinstance(lab, PlaygroundLab))
+    if args.playground:
+        lab.load_from(args.playground)
+    for _ in range(args.playground_steps):
+        lab.step()
+    while window.runner.quick.busy:
+        pump(0.05)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ import numpy as np
 
 from linviz.errors import LinvizError
 from linviz.gui.session import UserImage
-from linviz.progress import check_cancelled
 
 MAX_DROPPED_FILES = 500
 
@@ -18,28 +17,17 @@ def read_user_images(paths, image_size: int, cancel=None,
                      max_files: int = MAX_DROPPED_FILES) -> tuple[list[UserImage], list[tuple[str, str]]]:
     """Expand files/folders, read every image; unreadable ones come back as (path, reason).
 
-    Runs off the GUI thread; ``cancel`` (an Event or callable) is checked between files.
+    For a worker thread: :func:`linviz.data.read_images` reads only regular files, capped,
+    decoded in parallel within the shared memory budget; ``cancel`` is checked between files.
     """
-    from linviz.data import image_files_in, read_image
+    from linviz.data import read_images
 
     try:
-        files, skipped = image_files_in([Path(p) for p in paths])
+        names, images, skipped = read_images([Path(p) for p in paths], image_size, max_files=max_files,
+                                             cancel=cancel)
     except LinvizError as exc:
-        files, skipped = [], [(", ".join(str(p) for p in paths), str(exc))]
-    skipped = list(skipped)
-    if len(files) > max_files:
-        skipped.append((f"{len(files) - max_files} more files", f"only the first {max_files} are read"))
-        files = files[:max_files]
-    images = []
-    for path in files:
-        try:
-            images.append(UserImage(str(path), read_image(path, image_size=image_size)))
-        except LinvizError as exc:
-            skipped.append((str(path), str(exc)))
-        except OSError as exc:
-            skipped.append((str(path), f"cannot read: {exc}"))
-        check_cancelled(cancel)
-    return images, skipped
+        return [], [(", ".join(str(p) for p in paths), str(exc))]
+    return [UserImage(str(name), images[k]) for k, name in enumerate(names)], list(skipped)
 
 
 def skipped_summary(added: int, skipped: list[tuple[str, str]]) -> str:

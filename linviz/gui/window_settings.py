@@ -19,14 +19,28 @@ def _bytes(value) -> QByteArray | None:
     return value if isinstance(value, QByteArray) and not value.isEmpty() else None
 
 
-def restore_window(window, s) -> None:
-    if s.value("version", 0, type=int) != SETTINGS_VERSION:
+def _int_setting(s, key: str, default: int, lo: int, hi: int, refused: list) -> int:
+    raw = s.value(key, default)
+    try:
+        value = int(str(raw))
+    except (TypeError, ValueError):
+        value = None
+    if value is None or not lo <= value <= hi:
+        refused.append(f"{key}={raw!r:.40}")
+        return default
+    return value
+
+
+def restore_window(window, s) -> list[str]:
+    """Restore the layout and the last choices. Saved settings are input like any other: a
+    value of the wrong type or out of range falls back to its default. Returns what was
+    refused, for the status line."""
+    refused: list[str] = []
+    if _int_setting(s, "version", 0, 0, 1 << 30, refused) != SETTINGS_VERSION:
         window.resize(*DEFAULT_SIZE)
     else:
         geometry = _bytes(s.value("window/geometry"))
-        if geometry is not None:
-            window.restoreGeometry(geometry)
-        else:
+        if geometry is None or not window.restoreGeometry(geometry):
             window.resize(*DEFAULT_SIZE)
         state = _bytes(s.value("window/state"))
         if state is not None:
@@ -36,13 +50,33 @@ def restore_window(window, s) -> None:
             if value is not None:
                 splitter.restoreState(value)
     try:
-        training = json.loads(s.value("training/settings", "{}", type=str) or "{}")
-    except json.JSONDecodeError:
-        training = {}
-    window.training_panel.apply_settings(training)
-    window.features_panel.set_spec_text(s.value("features/spec", DEFAULT_SPEC, type=str) or DEFAULT_SPEC)
-    window.data_panel.set_split_values(s.value("data/val_size", 1000, type=int), s.value("data/per_class", 0, type=int))
-    window.loss_view.log_box.setChecked(s.value("loss/log", False, type=bool))  # booleans need type=bool
+        training = json.loads(str(s.value("training/settings", "{}") or "{}"))
+    except (json.JSONDecodeError, RecursionError):
+        training = None
+    refused += window.training_panel.apply_settings(training) if training is not None else ["training/settings"]
+    spec = s.value("features/spec", DEFAULT_SPEC)
+    if not _valid_spec(spec):
+        refused.append(f"features/spec={spec!r:.40}")
+        spec = DEFAULT_SPEC
+    window.features_panel.set_spec_text(spec)
+    # The per-class subsample is not remembered: it would silently shrink the next dataset.
+    window.data_panel.set_split_values(_int_setting(s, "data/val_size", 1000, 0, 100_000, refused), 0)
+    log = s.value("loss/log", False)
+    window.loss_view.log_box.setChecked(str(log).lower() in ("true", "1"))
+    return refused
+
+
+def _valid_spec(text) -> bool:
+    from linviz.errors import LinvizError
+    from linviz.features import parse_feature_spec
+
+    if not isinstance(text, str) or len(text) > 1000:
+        return False
+    try:
+        parse_feature_spec(text)
+    except LinvizError:
+        return False
+    return True
 
 
 def save_window(window, s) -> None:
@@ -53,8 +87,6 @@ def save_window(window, s) -> None:
         s.setValue(f"splitters/{splitter.objectName()}", splitter.saveState())
     s.setValue("training/settings", json.dumps(window.training_panel.settings()))
     s.setValue("features/spec", window.features_panel.spec_text())
-    val_size, per_class = window.data_panel.split_values()
-    s.setValue("data/val_size", val_size)
-    s.setValue("data/per_class", per_class)
+    s.setValue("data/val_size", window.data_panel.split_values()[0])
     s.setValue("loss/log", window.loss_view.log_box.isChecked())
     s.sync()

@@ -4,9 +4,11 @@ and ``LinearClassifier``, the scikit-learn-shaped estimator that runs the loop.
 Nothing here imports Qt: the GUI runs :func:`train` in a worker thread.
 """
 
+from linviz.training.defaults import recommended_settings
 from linviz.training.gradient_check import GradientCheckResult, gradient_check
 from linviz.training.linear_classifier import LinearClassifier
 from linviz.training.loop import Snapshot, TrainingConfig, TrainingControl, accuracy, run_to_end, train
+from linviz.training.warmup import warm_up_kernels
 from linviz.training.optimizers import (
     OPTIMIZERS,
     SGD,
@@ -23,5 +25,6 @@ from linviz.training.optimizers import (
 __all__ = [
     "Adam", "GradientCheckResult", "LinearClassifier", "Momentum", "Nesterov", "OPTIMIZERS", "RandomLocalSearch",
     "RandomSearch", "SGD", "Snapshot", "TrainingConfig", "TrainingControl", "accuracy",
-    "gradient_check", "make_optimizer", "random_local_search", "random_search", "run_to_end", "train",
+    "gradient_check", "make_optimizer", "random_local_search", "random_search", "recommended_settings",
+    "run_to_end", "train", "warm_up_kernels",
 ]

@@ -23,9 +23,11 @@ chunked path computes exactly what the step-by-step path does.
 
 Safety. A NaN or infinite loss, or one ``divergence_factor`` times the initial loss, stops
 training with a reason ("diverged ..."). ``best_W`` on the final snapshot is never lost:
-the weights with the best validation accuracy seen at an epoch end, or without validation
-data (or before the first epoch end) the newest weights whose smoothed loss was no worse than
-the initial loss.
+the weights with the best validation accuracy seen at an epoch end (or, before the first
+epoch end, the newest weights whose smoothed loss was no worse than the initial loss).
+Without validation data nothing may choose: ``best_W`` is the last weights (after a
+divergence, the newest sane ones), and the stop reason says so. The test split is never
+passed in here; scoring it is the caller's business, after training.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class TrainingConfig:
     adam_beta1: float = 0.9
     adam_beta2: float = 0.999
     search_step: float = 1e-2             # random (local) search: proposal scale
+    search_sample: int = 1000             # random (local) search: training images every candidate
+                                          # is judged on, fixed per run (0: all of them)
     batch_size: int = 200                 # ignored by "gd" (full batch)
     epochs: int = 10
     seed: int = 0
@@ -89,9 +93,24 @@ class TrainingConfig:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value}")
         if not (0 < self.lr_decay <= 1):
             raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
+        # NaN compares False with everything: each range is written so that NaN fails it.
+        for name in ("momentum", "adam_beta1", "adam_beta2", "smoothing"):
+            value = getattr(self, name)
+            if not (0 <= value < 1):
+                raise ValueError(f"{name} must be a number in [0, 1), got {value}")
+        for name in ("weights_interval", "chunk_seconds"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+        if not (math.isfinite(self.divergence_factor) and self.divergence_factor > 1):
+            raise ValueError(f"divergence_factor must be a finite number > 1, got {self.divergence_factor}")
+        if not (isinstance(self.seed, (int, np.integer)) and 0 <= self.seed < 2**63):
+            raise ValueError(f"seed must be a whole number from 0 to 2^63 - 1, got {self.seed}")
         for name in ("batch_size", "epochs", "snapshot_every", "accuracy_sample"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if int(self.search_sample) < 0:
+            raise ValueError(f"search_sample must be >= 0 (0: all training images), got {self.search_sample}")
         if self.early_stopping is not None and self.early_stopping < 1:
             raise ValueError(f"early_stopping must be None or >= 1, got {self.early_stopping}")
 
@@ -163,8 +182,13 @@ class Snapshot:
     best_W: Optional[np.ndarray] = None   # on the final snapshot
     best_val_accuracy: Optional[float] = None
     best_epoch: Optional[int] = None
+    kept: Optional[str] = None            # on the final snapshot: which weights best_W is, in words
     n_classes: int = 0
     n_features: int = 0
+    # random (local) search: how many training images every step is judged on (the same
+    # ones all run long; 0 for the gradient optimizers), and that in words
+    search_sample: int = 0
+    search_note: Optional[str] = None
 
 
 def accuracy(X: np.ndarray, y: np.ndarray, W: np.ndarray) -> float:
@@ -258,6 +282,7 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
     acc_rows = (rng.choice(N, config.accuracy_sample, replace=False) if N > config.accuracy_sample
                 else np.arange(N))
     X_acc, y_acc = X[np.sort(acc_rows)], y[np.sort(acc_rows)]
+    search_rows, search_note = _search_rows(config, N) if gradient_free else (None, None)
 
     train_accs: list[float] = []
     val_accs: list[float] = []
@@ -272,7 +297,7 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
     last_weights = -math.inf
     stop_reason: Optional[str] = None
 
-    def snapshot(batch_loss, *, with_W=False, final=False):
+    def snapshot(batch_loss, *, with_W=False, final=False, kept=None):
         nonlocal last_weights
         now = time.perf_counter()
         W_copy = None
@@ -286,7 +311,7 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
         rate = it / active if active > 0 else 0.0
         if final:
             chosen = best_W if best_W is not None else healthy_W
-            extra = dict(done=True, stop_reason=stop_reason, best_W=chosen,
+            extra = dict(done=True, stop_reason=stop_reason, best_W=chosen, kept=kept,
                          best_val_accuracy=best_val if best_W is not None else None,
                          best_epoch=best_epoch)
         else:
@@ -299,7 +324,8 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
             learning_rate=optimizer.learning_rate, initial_loss=initial_loss,
             expected_initial_loss=expected, sanity_check=sanity,
             samples_per_second=rate * batch, iterations_per_second=rate, elapsed=active,
-            n_classes=C, n_features=D, **extra)
+            n_classes=C, n_features=D, search_sample=0 if search_rows is None else len(search_rows),
+            search_note=search_note, **extra)
 
     chunked = not gradient_free and config.chunk_seconds > 0
     chunk = 1  # minibatches per compiled call, adapted to about config.chunk_seconds
@@ -307,16 +333,25 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
     reg_code = check_reg_type(config.reg_type)
     ema_state = [0.0]  # the moving average, shared by both paths
 
+    # gradient-free: the loss of Wt on the search sample (at W0 to begin with)
+    current = [loss_fn.transposed(Wt, X, y, search_rows, None) if gradient_free else math.nan]
+    start_loss = current[0]
+
     def one_step(idx) -> float:
-        """One minibatch the plain way: loss and gradient, then the optimizer's update."""
+        """One minibatch the plain way: loss and gradient, then the optimizer's update.
+
+        The gradient-free searches judge every candidate on the same fixed search sample
+        (the lecture's algorithm: keep a step only when it lowers the loss on the data it is
+        judged on). On a fresh minibatch each time, a step that happened to suit 200 images
+        was kept although the loss on all of them rose.
+        """
         if gradient_free:
-            batch_loss = loss_fn.transposed(Wt, X, y, idx, None)
             candidate = optimizer.propose(Wt)
-            candidate_loss = loss_fn.transposed(candidate, X, y, idx, None)
-            if candidate_loss < batch_loss:
+            candidate_loss = loss_fn.transposed(candidate, X, y, search_rows, None)
+            if candidate_loss < current[0]:
                 Wt[...] = candidate
-                batch_loss = candidate_loss
-            return batch_loss
+                current[0] = candidate_loss
+            return current[0]
         return loss_fn.transposed(Wt, X, y, idx, dWt)
 
     batch_loss = float("nan")
@@ -359,7 +394,8 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
                 continue
             batch_loss = one_step(order[b * batch:(b + 1) * batch])
             if it == 0:
-                initial_loss = float(batch_loss)
+                # the searches' first number is their loss at W0, before any step
+                initial_loss = float(start_loss if gradient_free else batch_loss)
                 sanity = _sanity_message(config, initial_loss, expected, C)
                 limit = config.divergence_factor * max(initial_loss, expected, 1e-12)
             stop_reason = _divergence_reason(batch_loss, it + 1, limit, config.divergence_factor,
@@ -408,9 +444,38 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
             break
     if stop_reason is None:
         stop_reason = f"finished {config.epochs} epoch(s)"
-    if not has_val and stop_reason.startswith("finished"):
-        healthy_W = Wt.T.copy()  # without validation data the final weights are the result
-    yield snapshot(batch_loss, final=True)
+    if search_note is not None:
+        stop_reason = f"{stop_reason}; {search_note}"
+    # Which weights are the result. Only a validation split may choose among them: without
+    # one the result is the last weights (never the test split's favourites), unless the run
+    # diverged, when it is the newest weights whose loss was still sane.
+    if has_val and best_W is not None:
+        kept = f"the weights of epoch {best_epoch}, the best validation accuracy ({best_val:.4f})"
+    elif has_val:
+        kept = "the newest weights whose loss was no worse than the initial one (no epoch finished)"
+    elif stop_reason.startswith("diverged"):
+        kept = "the newest weights whose loss was no worse than the initial one (no validation data)"
+        stop_reason += "; no validation data: kept the newest weights from before it diverged"
+    else:
+        healthy_W = Wt.T.copy()
+        kept = "the last weights (no validation data)"
+        stop_reason += "; no validation data: kept the last weights"
+    yield snapshot(batch_loss, final=True, kept=kept)
+
+
+def _search_rows(config: TrainingConfig, n: int) -> tuple[np.ndarray, str]:
+    """The training rows the gradient-free searches judge every step on, and that in words.
+
+    ``config.search_sample`` rows (all of them when 0 or at least ``n``), drawn once from
+    the run's seed with a generator of their own, so the same seed always judges on the
+    same images.
+    """
+    wanted = int(config.search_sample)
+    if wanted == 0 or wanted >= n:
+        return np.arange(n, dtype=np.int64), f"every step judged on all {n:,} training images"
+    rows = np.random.default_rng([int(config.seed), 0x5EA4C4]).choice(n, wanted, replace=False)
+    return (np.sort(rows).astype(np.int64),
+            f"every step judged on the same {wanted:,} of the {n:,} training images (seed {config.seed})")
 
 
 def run_to_end(iterator: Iterator[Snapshot]) -> Snapshot:

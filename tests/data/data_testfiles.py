@@ -30,6 +30,15 @@ def gradient(width: int, height: int, seed: int = 0) -> np.ndarray:
     return np.clip(rgb // 2 + tint, 0, 255).astype(np.uint8)
 
 
+def class_folders(root: Path, classes=("a", "b"), n: int = 3, size: int = 16) -> Path:
+    """``root/<class>/<i>.png``: n small gradient pictures per class."""
+    for cls in classes:
+        (root / cls).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            Image.fromarray(gradient(size, size, i)).save(root / cls / f"{i}.png")
+    return root
+
+
 def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
     """A tiny PNG whose header claims width x height pixels (a decompression bomb)."""
 

@@ -40,6 +40,43 @@ def test_gray_float64_in_unit_range_equals_skimage(real_images, norm):
         np.testing.assert_allclose(hog(gray, o, c, b, norm), _skimage(gray, o, c, b, norm), atol=TOL, rtol=0)
 
 
+# Orientation counts whose bin edges fall on 45 and 135 degrees, on images scaled k / 255 (what
+# skimage.util.img_as_float makes of uint8): there a gradient with equal integer components
+# comes out of the float64 differences a/255 - b/255 one rounding step off the diagonal, and
+# must land in the bin NumPy's arctan2 gives it.
+DIAGONAL_EDGES = [(4, 8, 1), (4, 6, 3), (4, 4, 2), (8, 8, 2), (8, 4, 2), (8, 5, 1), (12, 3, 1), (12, 4, 2),
+                  (12, 8, 1)]
+
+
+@pytest.mark.parametrize("norm", BLOCK_NORMS)
+@pytest.mark.parametrize("o,c,b", DIAGONAL_EDGES)
+def test_gray_float64_scaled_k_over_255_equals_skimage(real_images, norm, o, c, b):
+    gray = np.round(rgb_to_gray(real_images[:12])).astype(np.uint8) / 255.0
+    assert gray.dtype == np.float64
+    np.testing.assert_allclose(hog(gray, o, c, b, norm), _skimage(gray, o, c, b, norm), atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize("orientations", [4, 8, 12])
+def test_float64_gradients_one_rounding_step_off_the_diagonal_bin_like_skimage(orientations):
+    # 3x3 images, 1-pixel cells: the centre cell's histogram is the bin of one gradient, whose
+    # row and column components are equal integer differences over 255 (+-, all quadrants).
+    rng = np.random.default_rng(orientations)
+    n = 3000
+    d = rng.integers(1, 256, n)
+    below = rng.integers(0, 256 - d)
+    sign = rng.choice([-1, 1], n)
+    left = rng.integers(np.maximum(0, -sign * d), np.minimum(256, 256 - sign * d))
+    imgs = np.zeros((n, 3, 3))
+    imgs[:, 2, 1], imgs[:, 0, 1] = (below + d) / 255, below / 255
+    imgs[:, 1, 2], imgs[:, 1, 0] = (left + sign * d) / 255, left / 255
+    g_row, g_col = imgs[:, 2, 1] - imgs[:, 0, 1], imgs[:, 1, 2] - imgs[:, 1, 0]
+    assert np.mean(np.abs(g_row) != np.abs(g_col)) > 0.2  # many are off the diagonal by rounding
+    ours = hog(imgs, orientations, 1, 1, "L1").reshape(n, 9, orientations)[:, 4]
+    ref = _skimage(imgs, orientations, 1, 1, "L1").reshape(n, 9, orientations)[:, 4]
+    np.testing.assert_array_equal(ours.argmax(1), ref.argmax(1))
+    np.testing.assert_allclose(ours, ref, atol=TOL, rtol=0)
+
+
 @pytest.mark.parametrize("norm", BLOCK_NORMS)
 def test_sizes_not_divisible_by_the_cell(odd_sized_images, norm):
     for (h, w), images in odd_sized_images.items():

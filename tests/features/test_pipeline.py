@@ -155,3 +155,57 @@ def test_fused_hog_hue_extraction_matches_the_separate_features(images):
     np.testing.assert_array_equal(X[:, 19:], np.sqrt(hog(images, 9, 4, 2, "L2-Hys")))
     q = FeaturePipeline("hog:color=max,hue")
     np.testing.assert_array_equal(q.extract(images)[:, :144], hog(images, 9, 8, 1, "L2-Hys", channel_max=True))
+
+
+def test_strongest_channel_hog_at_several_cell_sizes_in_one_pass(images, odd_sized_images):
+    # the best preset's three channel-max HOG items share one gradient pass per image; each
+    # must come out as hog(..., channel_max=True) computes it alone, in its own columns
+    spec = ("hog:cell=4:block=2:norm=L1-sqrt:color=max,layout:grid=2,hog:cell=8:block=2:norm=L1-sqrt:color=max,"
+            "hog:orient=6:cell=16:block=1:color=max:sqrt=1,hog:cell=5:block=3:norm=L2:color=max")
+    for imgs in (images, odd_sized_images[(37, 29)]):
+        p = FeaturePipeline(spec)
+        X = p.extract(imgs)
+        b = p.blocks
+        np.testing.assert_array_equal(X[:, b[0].start:b[0].stop], hog(imgs, 9, 4, 2, "L1-sqrt", channel_max=True))
+        np.testing.assert_array_equal(X[:, b[2].start:b[2].stop], hog(imgs, 9, 8, 2, "L1-sqrt", channel_max=True))
+        np.testing.assert_array_equal(X[:, b[3].start:b[3].stop], np.sqrt(hog(imgs, 6, 16, 1, channel_max=True)))
+        np.testing.assert_array_equal(X[:, b[4].start:b[4].stop], hog(imgs, 9, 5, 3, "L2", channel_max=True))
+
+
+def test_hog_max_scales_writes_only_its_columns(images):
+    from linviz.features.hog import hog_max_scales
+
+    out = np.full((len(images), 2 + 1764 + 3 + 36), -7.0, np.float32)
+    hog_max_scales(images, out, [(2, 4, 2, "L1-sqrt"), (2 + 1764 + 3, 16, 2, "L2-Hys")])
+    np.testing.assert_array_equal(out[:, 2:1766], hog(images, 9, 4, 2, "L1-sqrt", channel_max=True))
+    np.testing.assert_array_equal(out[:, -36:], hog(images, 9, 16, 2, "L2-Hys", channel_max=True))
+    assert np.all(out[:, :2] == -7) and np.all(out[:, 1766:1769] == -7)
+    with pytest.raises(ValueError, match="do not fit"):
+        hog_max_scales(images, out, [(100, 4, 2, "L1")])
+
+
+def test_fit_transform_in_place_equals_fit_then_transform_features(images):
+    p = FeaturePipeline("best")
+    Z = p.fit_transform(images)
+    q = FeaturePipeline("best")
+    F = q.extract(images)
+    Z2 = q.fit(F).transform_features(F)
+    np.testing.assert_array_equal(p.mean_, q.mean_)
+    np.testing.assert_array_equal(p.scale_, q.scale_)
+    np.testing.assert_array_equal(Z, Z2)
+    np.testing.assert_array_equal(p.transform(images[:5]), q.transform_features(F[:5]))
+    # the same arithmetic as the NumPy expression, bit for bit
+    np.testing.assert_array_equal(Z2[:, :-1], (F - q.mean_) * (np.float32(1) / q.scale_))
+
+
+def test_column_moments_match_numpy_in_float64():
+    from linviz.features.standardize import column_moments
+
+    rng = np.random.default_rng(0)
+    # a column with a large mean and a small spread: E[x^2] - E[x]^2 would lose it all
+    X = np.c_[rng.standard_normal((5000, 7)) * [1, 2, 3, 0, 1e-3, 5, 1] + [0, 1, -3, 4, 1e4, 0, 2],
+              np.ones(5000)].astype(np.float32)
+    mean, var = column_moments(X, 7)
+    np.testing.assert_allclose(mean, X[:, :7].astype(np.float64).mean(0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(var, X[:, :7].astype(np.float64).var(0), rtol=1e-9, atol=1e-15)
+    assert var[3] == 0

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,3 +42,72 @@ def test_main_py_with_a_bad_size_exits_2_before_building_the_window():
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "--size" in lines[0] and "QThread" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("key, value", [
+    ("training/settings", "[1, 2, 3]"),
+    ("training/settings", '{"reg": Infinity, "learning_rate": NaN, "epochs": 1e30, "loss": 7}'),
+    ("training/settings", "{" * 5000),
+    ("data/val_size", "99999999999999999999"),
+    ("data/val_size", "many"),
+    ("features/spec", "hog:cell=0"),
+    ("version", "x"),
+])
+def test_corrupt_saved_settings_fall_back_to_defaults_with_a_message(make_window, settings, key, value):
+    settings.setValue("version", 1)
+    settings.setValue(key, value)
+    settings.sync()
+    window = make_window("demo")
+    assert window.bench.data is not None
+    assert any("Saved settings" in m for m in window.error_messages), window.error_messages
+    panel = window.training_panel
+    assert panel.settings()["reg"] >= 0 and panel.settings()["epochs"] >= 1
+    assert 0 <= window.data_panel.split_values()[0] <= 100_000
+
+
+def test_the_per_class_subsample_is_not_remembered(make_window, settings):
+    first = make_window("demo")
+    first.data_panel.set_split_values(500, 20)
+    first.shutdown()
+    second = make_window("demo")
+    assert second.data_panel.split_values() == (500, 0)
+
+
+def test_an_exception_while_building_the_window_stops_its_threads(qtbot, settings, monkeypatch):
+    from linviz.gui import main_window
+
+    started = []
+    real_runner = main_window.JobRunner
+
+    def recording_runner(parent):
+        runner = real_runner(parent)
+        started.append(runner)
+        return runner
+
+    def broken(self):
+        raise RuntimeError("a bug while building the views")
+
+    monkeypatch.setattr(main_window, "JobRunner", recording_runner)
+    monkeypatch.setattr(main_window.MainWindow, "_build_labs", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main_window.MainWindow("demo", settings=settings)
+    assert started and not started[0].threads_running()
+
+
+def test_an_unusable_cache_folder_means_running_without_it(make_window, wait_idle, tmp_path, monkeypatch):
+    from PIL import Image
+
+    not_a_folder = tmp_path / "cache-is-a-file"
+    not_a_folder.write_text("not a folder")
+    monkeypatch.setenv("LINVIZ_CACHE_DIR", str(not_a_folder))
+    root = tmp_path / "two"
+    for c, name in enumerate(["red", "blue"]):
+        (root / name).mkdir(parents=True)
+        for k in range(6):
+            pixels = np.zeros((16, 16, 3), np.uint8)
+            pixels[..., 2 * c] = 40 * k
+            Image.fromarray(pixels).save(root / name / f"{k}.png")
+    window = make_window(str(root))
+    wait_idle(window)
+    assert window.bench.class_names == ["blue", "red"]
+    assert "without the cache" in window.message_label.text()

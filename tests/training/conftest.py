@@ -15,3 +15,9 @@ def blobs(n=1200, d=20, c=4, seed=0, spread=1.0):
 def data():
     X, y = blobs()
     return X[:1000], y[:1000], X[1000:], y[1000:]
+
+
+@pytest.fixture
+def make_blobs():
+    """:func:`blobs` itself, for tests that need other sizes (conftest is not importable)."""
+    return blobs

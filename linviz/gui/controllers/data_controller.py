@@ -106,10 +106,15 @@ class DataController(QObject):
     def _loaded(self, outcome) -> None:
         self.data_panel.hide_progress()
         if outcome.ok:
+            from linviz.data.cache import unavailable_reason
+
             self._set_data(outcome.result)
             self.banner.setVisible(False)
             n = len(outcome.result.train.labels) + len(outcome.result.val.labels)
-            self.queue.status.show_message(f"Loaded {n:,} training images in {outcome.seconds:.1f} s")
+            without_cache = unavailable_reason()
+            note = f"; running without the cache ({without_cache})" if without_cache else ""
+            self.queue.status.show_message(f"Loaded {n:,} training images in {outcome.seconds:.1f} s{note}",
+                                           error=bool(without_cache))
         elif outcome.name == "download":
             self.banner.show_idle("Download cancelled." if outcome.cancelled else f"Download failed: {outcome.error}",
                                   retry=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
                                QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
@@ -169,23 +171,34 @@ class TrainingPanel(QWidget):
             "epochs": int(self.epochs_spin.value()),
         }
 
-    def apply_settings(self, values: dict) -> None:
-        def pick(box: QComboBox, data):
-            i = box.findData(data)
-            if i >= 0:
-                box.setCurrentIndex(i)
-
-        pick(self.loss_box, values.get("loss"))
-        pick(self.reg_type_box, values.get("reg_type"))
-        pick(self.optimizer_box, values.get("optimizer"))
-        for key, setter in (("delta", self.delta_spin.setValue), ("reg", self.reg_slider.setValue),
-                            ("learning_rate", self.lr_slider.setValue), ("batch_size", self.batch_spin.setValue),
-                            ("epochs", self.epochs_spin.setValue)):
+    def apply_settings(self, values) -> list[str]:
+        """Show saved or given choices; returns what was refused (each refused value keeps the
+        panel's current one). Saved settings are input like any other: wrong types, NaN,
+        infinities and out-of-range numbers never reach a widget."""
+        if not isinstance(values, dict):
+            return [f"training settings: expected a mapping, found {type(values).__name__}"]
+        refused = []
+        for key, box in (("loss", self.loss_box), ("reg_type", self.reg_type_box), ("optimizer", self.optimizer_box)):
             if key in values:
-                try:
-                    setter(type(values[key])(values[key]) if key not in ("batch_size", "epochs") else int(values[key]))
-                except (TypeError, ValueError):
-                    pass
+                i = box.findData(values[key]) if isinstance(values[key], str) else -1
+                if i >= 0:
+                    box.setCurrentIndex(i)
+                else:
+                    refused.append(f"{key}={values[key]!r:.40}")
+        for key, widget, lo, hi, integer in (
+                ("delta", self.delta_spin, 0.0, 100.0, False), ("reg", self.reg_slider, 0.0, 10.0, False),
+                ("learning_rate", self.lr_slider, 1e-5, 1.0, False), ("batch_size", self.batch_spin, 1, 8192, True),
+                ("epochs", self.epochs_spin, 1, 100_000, True)):
+            if key not in values:
+                continue
+            value = values[key]
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+                and lo <= value <= hi and (not integer or float(value).is_integer())
+            if ok:
+                widget.setValue(int(value) if integer else float(value))
+            else:
+                refused.append(f"{key}={value!r:.40}")
+        return refused
 
     def set_running(self, running: bool, paused: bool = False) -> None:
         self.train_button.setEnabled(not running)

@@ -1,4 +1,9 @@
-"""Confusion matrix on the validation split; clicking a cell asks to show its images."""
+"""Confusion matrix on the validation split; clicking a cell asks to show its images.
+
+The matrix is one image (coloured by row fraction) and its counts are painted by one item,
+in each cell only when they fit (so 100 classes cost no more than 10, and numbers never run
+into each other); the tick labels thin out when there are many classes.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,11 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from linviz.gui.pictures import SEQUENTIAL_LUT
 from linviz.gui.redraw import Redraw
+from linviz.gui.views.painted_labels import PaintedLabels
 from linviz.gui.views.plot_style import outward_ticks
 
 REDRAW_MS = 250
+MAX_TICKS = 20  # more classes: label every k-th row and column
 CAPTION = "Confusion matrix (validation): rows true, columns predicted; click a cell"
 
 
@@ -37,19 +44,22 @@ class ConfusionView(QWidget):
         item.setLabel("left", "true")
         self.image = pg.ImageItem()
         item.addItem(self.image)
+        self.numbers = PaintedLabels(font_px=12, min_px=7, cell=1.0)
+        item.addItem(self.numbers, ignoreBounds=True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.caption)
         layout.addWidget(self.plot, 1)
-        self._texts: list[pg.TextItem] = []
         self._class_names: list[str] = []
         self.counts: np.ndarray | None = None
         self.plot.scene().sigMouseClicked.connect(self._on_clicked)
         self._bench = bench
         self._drawn = None
         if bench is not None:
-            self._redraw = Redraw(bench, self._on_model, REDRAW_MS)
+            # Trailing: an epoch end changes several views at once; the matrix is drawn a
+            # moment later, in its own turn of the event loop, not in the same long frame.
+            self._redraw = Redraw(bench, self._on_model, REDRAW_MS, leading=False)
             bench.data_changed.connect(self._on_data)
             bench.model_changed.connect(self._redraw)
 
@@ -75,16 +85,10 @@ class ConfusionView(QWidget):
         self._class_names = list(class_names)
         n = len(class_names)
         item = self.plot.getPlotItem()
-        item.getAxis("left").setTicks([[(i + 0.5, f"{name} {i}") for i, name in enumerate(class_names)]])
-        item.getAxis("bottom").setTicks([[(i + 0.5, str(i)) for i in range(n)]])
-        while len(self._texts) < n * n:
-            text = pg.TextItem(anchor=(0.5, 0.5))
-            item.addItem(text)
-            self._texts.append(text)
-        for k, text in enumerate(self._texts):
-            text.setVisible(k < n * n)
-            if k < n * n:
-                text.setPos(k % n + 0.5, k // n + 0.5)
+        step = max(1, -(-n // MAX_TICKS))
+        shown = range(0, n, step)
+        item.getAxis("left").setTicks([[(i + 0.5, f"{class_names[i]} {i}" if step == 1 else str(i)) for i in shown]])
+        item.getAxis("bottom").setTicks([[(i + 0.5, str(i)) for i in shown]])
         item.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
 
     def set_counts(self, counts: np.ndarray, class_names: list[str], caption: str = "") -> None:
@@ -98,24 +102,16 @@ class ConfusionView(QWidget):
         rgb = SEQUENTIAL_LUT[np.clip(np.round(fractions * 255), 0, 255).astype(np.intp)]
         self.image.setImage(np.ascontiguousarray(rgb), levels=(0, 255), autoLevels=False)
         self.image.setRect(0, 0, n, n)
-        for k in range(n * n):
-            i, j = divmod(k, n)
-            text = self._texts[k]
-            label = str(int(counts[i, j])) if counts[i, j] else ""
-            if text.toPlainText() != label:  # setText relayouts the item: only when it changed
-                text.setText(label)
-            dark = bool(fractions[i, j] > 0.55)
-            if getattr(text, "_on_dark", None) != dark:
-                text._on_dark = dark
-                text.setColor((255, 255, 255) if dark else (30, 30, 30))
+        rows, cols = np.nonzero(counts)
+        colors = [(255, 255, 255) if fractions[i, j] > 0.55 else (30, 30, 30) for i, j in zip(rows, cols)]
+        self.numbers.set_labels(cols + 0.5, rows + 0.5, [str(int(c)) for c in counts[rows, cols]], colors)
         accuracy = np.trace(counts) / max(1, counts.sum())
         self.caption.setText(caption or f"Confusion matrix (validation, accuracy {accuracy:.1%}): rows true, columns predicted; click a cell")
 
     def clear(self) -> None:
         self.counts = None
         self.image.clear()
-        for text in self._texts:
-            text.setText("")
+        self.numbers.clear()
         self.caption.setText(CAPTION)
 
     @Slot(object)

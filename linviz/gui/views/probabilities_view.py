@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from linviz.gui.redraw import Redraw
+from linviz.gui.views.painted_labels import PaintedLabels
 from linviz.gui.views.plot_style import outward_ticks
 
 TRUE_BRUSH = pg.mkBrush(40, 160, 70)
@@ -42,7 +44,10 @@ class ProbabilitiesView(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.caption)
         layout.addWidget(self.plot, 1)
-        self._value_labels: list[pg.TextItem] = []
+        self.value_labels = PaintedLabels(font_px=11)
+        item.addItem(self.value_labels, ignoreBounds=True)
+        self._texts: list[str] = []
+        self._range: tuple[float, float] | None = None
         self._class_names: list[str] = []
         self.values = np.zeros(0, dtype=np.float32)
         self.kind = ""
@@ -85,12 +90,6 @@ class ProbabilitiesView(QWidget):
         self._class_names = list(class_names)
         item = self.plot.getPlotItem()
         item.getAxis("left").setTicks([[(i, name) for i, name in enumerate(class_names)]])
-        while len(self._value_labels) < len(class_names):
-            label = pg.TextItem(color=(40, 40, 40), anchor=(0, 0.5))
-            item.addItem(label, ignoreBounds=True)
-            self._value_labels.append(label)
-        for i, label in enumerate(self._value_labels):
-            label.setVisible(i < len(class_names))
         item.setYRange(-0.6, len(class_names) - 0.4, padding=0)
         self._fit_x_range()
 
@@ -116,11 +115,8 @@ class ProbabilitiesView(QWidget):
             self._extent = (lo, hi if hi > lo else lo + 1.0)
             item.setLabel("bottom", "SVM score")  # the caption says they are not probabilities
             fmt = "{:+.2f}"
-        for i, (label, v) in enumerate(zip(self._value_labels, values)):
-            text = fmt.format(v)
-            if label.toPlainText() != text:
-                label.setText(text)
-            label.setPos(max(float(v), 0.0), i)
+        self._texts = [fmt.format(v) for v in values]
+        self.value_labels.set_labels(np.maximum(values, 0.0), np.arange(len(values)), self._texts, align="left")
         self._fit_x_range()
         parts = [title] if title else []
         if kind != "probabilities":
@@ -146,16 +142,22 @@ class ProbabilitiesView(QWidget):
             item.setXRange(left, hi + 0.2 * span, padding=0)
             return
         per_px = 1.02 * (hi - left) / width_px  # data units per pixel without labels
-        for label, v in zip(self._value_labels, self.values):
-            text_px = label.textItem.boundingRect().width() + 4
-            x = max(float(v), 0.0)
+        metrics = QFontMetricsF(self.font())
+        # Probabilities: room for "100%" whatever the values, so the range (and the axis) stays put.
+        texts = ["100%"] * len(self.values) if self.kind == "probabilities" else self._texts
+        for text, v in zip(texts, self.values):
+            text_px = metrics.horizontalAdvance(text) + 10
+            x = max(float(v), 0.0) if self.kind != "probabilities" else hi
             per_px = max(per_px, (x - left) / max(width_px - text_px, 1.0))
-        item.setXRange(left, left + per_px * width_px, padding=0)
+        x_range = (left, left + per_px * width_px)
+        if self._range is None or max(abs(a - b) for a, b in zip(x_range, self._range)) > 1e-3 * per_px * width_px:
+            self._range = x_range  # an unchanged range spares the axis its tick layout
+            item.setXRange(*x_range, padding=0)
 
     def clear(self, message: str = "") -> None:
         self.values = np.zeros(0, dtype=np.float32)
         self.bars.setOpts(x0=[], y=[], width=[], brushes=[])
-        for label in self._value_labels:
-            label.setText("")
+        self._texts = []
+        self.value_labels.clear()
         if message:
             self.caption.setText(message)

@@ -1,0 +1,105 @@
+"""Many short texts in a plot, drawn by ONE item in one paint() call.
+
+pyqtgraph's TextItem is one graphics item per text that recomputes its layout and its
+transform on every change and every paint; a confusion matrix with a number per cell made
+dozens of them, and redrawing them cost tens of milliseconds of the GUI thread at every epoch
+end (100 classes: 10,100 items and a 17 s freeze). Here the texts are plain data: positions
+in data coordinates, drawn at a fixed pixel size, and (for cells) only when they fit.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
+
+# Paint area: the item draws anywhere in its view (texts keep their pixel size, so their
+# extent in data units is not known in advance). It is added with ignoreBounds=True.
+_EVERYWHERE = QRectF(-1e9, -1e9, 2e9, 2e9)
+ALIGN_CENTER = Qt.AlignmentFlag.AlignCenter
+ALIGN_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+
+class PaintedLabels(pg.GraphicsObject):
+    """Texts at data positions. ``align``: "center" (on the point) or "left" (starting a few
+    pixels right of it). With ``cell`` (data units per cell), texts are shrunk to fit a cell
+    on screen, down to ``min_px``, and hidden below that."""
+
+    def __init__(self, font_px: float = 11.0, min_px: float = 7.0, cell: Optional[float] = None):
+        super().__init__()
+        self._font_px = float(font_px)
+        self._min_px = float(min_px)
+        self._cell = cell
+        self._xs: Sequence[float] = ()
+        self._ys: Sequence[float] = ()
+        self._texts: Sequence[str] = ()
+        self._colors: Sequence[QColor] = ()
+        self._align = "center"
+        self.drawn_px = 0.0  # the font size of the last paint (0: the texts did not fit)
+
+    def set_labels(self, xs, ys, texts, colors=None, align: str = "center") -> None:
+        """``colors``: one (r, g, b) per text, or None for dark gray."""
+        self._xs, self._ys, self._texts = list(xs), list(ys), list(texts)
+        default = QColor(30, 30, 30)
+        self._colors = [QColor(*c) for c in colors] if colors is not None else [default] * len(self._texts)
+        self._align = align
+        self.update()
+
+    def clear(self) -> None:
+        self.set_labels([], [], [])
+
+    @property
+    def texts(self) -> list[str]:
+        return list(self._texts)
+
+    def boundingRect(self) -> QRectF:
+        return _EVERYWHERE
+
+    def _font_px_that_fits(self, painter_scale: float, font: QFont) -> float:
+        """The largest size <= font_px at which the widest text fits a cell, or 0."""
+        if self._cell is None or not self._texts:
+            return self._font_px
+        cell_px = abs(self._cell * painter_scale)
+        font.setPixelSize(100)
+        metrics = QFontMetricsF(font)
+        widest = max(metrics.horizontalAdvance(t) for t in self._texts) / 100.0  # per pixel of font size
+        tallest = metrics.height() / 100.0
+        size = min(self._font_px, 0.88 * cell_px / max(widest, 1e-6), 0.8 * cell_px / tallest)
+        return size if size >= self._min_px else 0.0
+
+    def _rects(self, transform, metrics):
+        """(rect in device pixels, alignment, text, colour) of every label."""
+        h = metrics.height()
+        for x, y, text, color in zip(self._xs, self._ys, self._texts, self._colors):
+            p = transform.map(QPointF(x, y))
+            w = metrics.horizontalAdvance(text)
+            if self._align == "left":
+                yield QRectF(p.x() + 4, p.y() - h / 2, w + 2, h), ALIGN_LEFT, text, color
+            else:
+                yield QRectF(p.x() - w / 2 - 1, p.y() - h / 2, w + 2, h), ALIGN_CENTER, text, color
+
+    def paint(self, painter, *args) -> None:
+        if not self._texts:
+            return
+        transform = painter.transform()
+        font = QFont(painter.font())
+        size = self._font_px_that_fits(transform.m11(), font)
+        self.drawn_px = size
+        if size <= 0:
+            return
+        font.setPixelSize(max(1, int(round(size))))
+        painter.save()
+        painter.resetTransform()  # draw in device pixels: texts keep their size
+        painter.setFont(font)
+        for rect, flags, text, color in self._rects(transform, QFontMetricsF(font)):
+            painter.setPen(color)
+            painter.drawText(rect, flags, text)
+        painter.restore()
+
+    def scene_rects(self) -> list[QRectF]:
+        """Where the last paint put each text, in scene coordinates (for tests and hit checks)."""
+        font = QFont()
+        font.setPixelSize(max(1, int(round(self.drawn_px or self._font_px))))
+        return [rect for rect, *_ in self._rects(self.sceneTransform(), QFontMetricsF(font))]

@@ -1,0 +1,37 @@
+"""Names that come from files (class names, paths) made safe to show on a terminal.
+
+A folder name, a ``batches.meta`` label or a model file's class name can hold escape
+sequences (ESC ] 0 ; ... sets the terminal's title), a right-to-left override that makes
+``gpj.exe`` read ``exe.jpg``, or bytes that are not UTF-8 (a name from an old archive, kept by
+Python as lone surrogates, which a strict UTF-8 stdout refuses to print). :func:`printable`
+spells all of them out as Python-style escapes (``\\x1b``, ``\\u202e``, ``\\xe9``), and leaves
+every ordinary character, accents and CJK included, as it is.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 controls, DEL, bidirectional formatting (embeddings, overrides, isolates, marks),
+# zero-width and other invisible format characters, line / paragraph separators, lone
+# surrogates (undecodable bytes under surrogateescape).
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: one undecodable byte
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}"
+
+
+def printable(text) -> str:
+    """``text`` (str() of anything) with control, bidi and undecodable characters escaped."""
+    text = str(text)
+    if _UNSAFE.search(text) is None:
+        return text
+    return _UNSAFE.sub(_escape, text)

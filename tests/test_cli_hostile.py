@@ -1,0 +1,209 @@
+"""The CLI against hostile input: one line and exit 2 instead of tracebacks, special files
+neither read nor written, names escaped, JSON without NaN, no library warnings, exit 3 for
+a diverged run."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from linviz.cli import main
+from linviz.models import load_model, save_model
+
+
+def run(capsys, *argv):
+    """main() in this process with its own stdout and stderr for the call.
+
+    Its own streams, not pytest's capture objects: a capture object left behind by an earlier
+    test (seen under load: sys.stderr a closed or a global capture at print time) must not
+    decide what this test reads.
+    """
+    capsys.readouterr()
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def one_error_line(err: str) -> str:
+    lines = [line for line in err.replace("\r", "\n").splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), lines
+    return lines[0]
+
+
+def image_folder(root, classes, n=3, size=16):
+    rng = np.random.default_rng(0)
+    for name in classes:
+        folder = root / name
+        folder.mkdir(parents=True)
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 255, (size, size, 3)).astype(np.uint8)).save(folder / f"{i}.png")
+    return root
+
+
+@pytest.fixture
+def no_loading(monkeypatch):
+    import linviz.data
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("load_dataset called before --out was checked")
+    monkeypatch.setattr(linviz.data, "load_dataset", refuse)
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli-hostile") / "model.npz"
+    assert main(["train", "demo", "--features", "hue", "--epochs", "1", "--val", "0", "--out", str(out)]) == 0
+    return out
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+@pytest.mark.parametrize("argv,word", [
+    (["--val", "inf"], "--val"),
+    (["--val", "nan"], "--val"),
+    (["--val", "-inf"], "--val"),
+    (["--seed", "-1"], "--seed"),
+    (["--seed", str(2**64)], "--seed"),
+    (["--momentum", "nan"], "momentum"),
+    (["--momentum", "1.5"], "momentum"),
+    (["--lr-decay", "nan"], "lr_decay"),
+])
+def test_bad_numbers_exit_2_with_one_line_before_loading(tmp_path, capsys, no_loading, argv, word):
+    code, _, err = run(capsys, "train", "demo", *argv, "--out", tmp_path / "m.npz")
+    assert code == 2 and word in one_error_line(err)
+
+
+@pytest.mark.parametrize("val,word", [("6", "leaving 0 to train on"), ("5", "fewer than 2 classes")])
+def test_validation_that_leaves_nothing_to_train_on(tmp_path, capsys, val, word):
+    folder = image_folder(tmp_path / "six", ["a", "b"])
+    code, _, err = run(capsys, "train", folder, "--val", val, "--out", tmp_path / "m.npz")
+    line = one_error_line(err)
+    assert code == 2 and word in line and "--val" in line and not (tmp_path / "m.npz").exists()
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "proc"])
+def test_out_over_a_special_file_is_refused_before_loading(tmp_path, capsys, no_loading, private_null_device, kind):
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    out, word = {"device": (private_null_device, "character device"), "fifo": (fifo, "named pipe"),
+                 "proc": ("/proc/linviz-model.npz", "cannot create files in /proc")}[kind]
+    code, _, err = run(capsys, "train", "demo", "--out", out)
+    line = one_error_line(err)
+    assert code == 2 and "--out" in line and word in line
+    if kind != "proc":
+        assert os.path.exists(out) and not os.path.isfile(out)
+
+
+# --------------------------------------------------------------------------- divergence
+
+
+def test_a_diverged_run_exits_3_and_says_which_weights_were_saved(tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    code, stdout, err = run(capsys, "train", "demo", "--features", "hue", "--lr", "1e30", "--epochs", "2",
+                            "--val", "100", "--out", out, "--json")
+    assert code == 3
+    report = json.loads(stdout)
+    assert report["diverged"] is True and report["stop_reason"].startswith("diverged")
+    last = [line for line in err.replace("\r", "\n").splitlines() if line.strip()][-1]
+    assert last.startswith("diverged: ") and "saved the newest weights whose loss was no worse" in last
+    assert str(out) in last
+    assert np.isfinite(load_model(out).W).all()
+
+
+def test_train_help_documents_the_exit_statuses(capsys):
+    code, out, _ = run(capsys, "train", "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    assert "3 the run diverged" in text and "130" in text
+
+
+# --------------------------------------------------------------------------- names and output
+
+
+def test_escape_sequences_in_class_names_are_escaped(tmp_path, capsys):
+    evil = "cat\x1b]0;pwned\x07"
+    flipped = "dog\u202egpj.exe"
+    folder = image_folder(tmp_path / "names", [evil, flipped])
+    code, out, _ = run(capsys, "info", folder)
+    assert code == 0
+    assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out
+    assert "cat\\x1b]0;pwned\\x07" in out and "dog\\u202egpj.exe" in out
+    code, out, _ = run(capsys, "info", folder, "--json")
+    assert json.loads(out)["classes"] == [evil, flipped]  # JSON keeps them, escaped by JSON itself
+    model = tmp_path / "m.npz"
+    assert main(["train", str(folder), "--features", "hue", "--epochs", "1", "--val", "0", "--out", str(model)]) == 0
+    capsys.readouterr()
+    code, out, _ = run(capsys, "predict", model, folder / evil / "0.png")
+    assert code == 0 and "\x1b" not in out and "cat\\x1b]0;pwned\\x07" in out
+
+
+def test_non_utf8_folder_names_on_a_strict_utf8_stdout(tmp_path, run_cli):
+    root = tmp_path / "latin1"
+    for name in (b"caf\xe9", b"the"):
+        folder = os.path.join(os.fsencode(root), name)
+        os.makedirs(folder)
+        for i in range(2):
+            Image.fromarray(np.full((8, 8, 3), i * 50, np.uint8)).save(os.path.join(folder, b"%d.png" % i))
+    (root / "the" / "bad.png").write_bytes(b"x")
+    result = run_cli("info", root, env={"PYTHONIOENCODING": "utf-8:strict", "LINVIZ_CACHE_DIR": str(tmp_path / "c")})
+    assert result.returncode == 0, result.stderr
+    assert "caf\\xe9" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_predict_json_never_prints_nan_and_no_warning_leaks(tmp_path, model_file, run_cli):
+    model = load_model(model_file)
+    model.pipeline.scale_ = np.full_like(model.pipeline.scale_, 1e-45)  # finite, positive, absurd
+    absurd = save_model(tmp_path / "absurd.npz", W=model.W, class_names=model.class_names, pipeline=model.pipeline,
+                        loss="softmax")
+    exif = Image.Exif()
+    exif[0x010E] = "x" * 200
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(buffer, "JPEG", exif=exif.tobytes()[:-150])
+    (tmp_path / "bad-exif.jpg").write_bytes(buffer.getvalue())  # Pillow warns about the EXIF
+    result = run_cli("predict", absurd, tmp_path / "bad-exif.jpg", "--json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    document = json.loads(result.stdout, parse_constant=lambda name: pytest.fail(f"bare {name} in JSON"))
+    assert document[0]["classes"][0]["probability"] is None
+
+
+# --------------------------------------------------------------------------- special files, end to end
+
+
+def test_info_on_a_folder_with_a_fifo_does_not_hang(tmp_path, run_cli):
+    folder = image_folder(tmp_path / "pics", ["a", "b"])
+    os.mkfifo(folder / "a" / "pipe.jpg")
+    result = run_cli("info", folder, env={"LINVIZ_CACHE_DIR": str(tmp_path / "c")}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "pipe.jpg: not a regular file but a named pipe (FIFO)" in result.stdout
+
+
+@pytest.mark.parametrize("what", ["dataset", "model"])
+def test_a_fifo_as_the_dataset_or_the_model_exits_2(tmp_path, model_file, run_cli, what):
+    fifo = tmp_path / ("data.tar" if what == "dataset" else "model.npz")
+    os.mkfifo(fifo)
+    argv = (["train", fifo, "--out", tmp_path / "m.npz"] if what == "dataset"
+            else ["predict", fifo, tmp_path / "x.png"])
+    result = run_cli(*argv, timeout=60)
+    assert result.returncode == 2
+    assert one_error_line(result.stderr).endswith((
+        f"{fifo}: not a regular file but a named pipe (FIFO); give a dataset folder or archive",
+        f"{fifo}: not a regular file but a named pipe (FIFO)"))
+
+
+def test_predict_refuses_dev_zero_and_links_to_it_without_reading(tmp_path, model_file, run_cli):
+    link = tmp_path / "photo.jpg"
+    link.symlink_to("/dev/zero")
+    result = run_cli("predict", model_file, "/dev/zero", link, memory_gb=3, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "/dev/zero: unreadable: not a regular file but a character device" in result.stdout
+    assert f"{link}: unreadable: not a regular file but a character device" in result.stdout
+    assert one_error_line(result.stderr) == "error: predict: none of the 2 image(s) could be read"
