@@ -2,6 +2,8 @@
 
 Starts the window (offscreen unless a display is set), loads the source, starts training
 and grabs the window mid-training, after ``--seconds`` of it. Used for docs/screenshots/.
+``--knn`` then cross-validates and tests in the Nearest neighbors lab and selects a test image
+it gets wrong (``--knn-mistake automobile:airplane``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ def main(argv=None) -> int:
     parser.add_argument("--lr", type=float, default=None, help="learning rate")
     parser.add_argument("--batch", type=int, default=None, help="batch size")
     parser.add_argument("--loss", choices=["softmax", "svm"], default=None, help="the loss to train with")
+    parser.add_argument("--knn", action="store_true",
+                        help="after training: on the Nearest neighbors tab, cross-validate, test, select a mistake")
+    parser.add_argument("--knn-k", type=int, default=None, help="with --knn: k for the test and the neighbours "
+                                                                 "(default: the best k)")
+    parser.add_argument("--knn-mistake", default=None, metavar="TRUE:PREDICTED",
+                        help="with --knn: the first test image of class TRUE that kNN calls PREDICTED")
     parser.add_argument("--no-train", action="store_true", help="grab without training first")
     parser.add_argument("--until-done", action="store_true", help="grab when training has finished")
     parser.add_argument("--score-test", action="store_true", help="press Score on test before grabbing")
@@ -118,6 +126,8 @@ def main(argv=None) -> int:
     if args.view:
         titles = [window.view_tabs.tabText(i) for i in range(window.view_tabs.count())]
         window.view_tabs.setCurrentIndex(titles.index(args.view))
+    if args.knn:
+        _knn_steps(window, args, pump)
     pump(0.5)
     while window.runner.quick.busy:
         pump(0.05)
@@ -130,6 +140,40 @@ def main(argv=None) -> int:
     window.shutdown()
     window.close()
     return 0
+
+
+def _knn_steps(window, args, pump) -> None:
+    """Cross-validate and test in the kNN lab, then select a test image it gets wrong."""
+    from linviz.gui.labs.knn import KnnLab
+    from linviz.gui.session import Selection
+
+    def idle() -> None:
+        pump(0.3)
+        while window.runner.busy or window.runner.quick.busy:
+            pump(0.1)
+
+    lab = next(lab for lab in window.labs if isinstance(lab, KnnLab))
+    window.view_tabs.setCurrentWidget(lab)
+    idle()  # the training (if still running) and the indexing
+    lab.cross_validate()
+    idle()
+    if args.knn_k is not None:
+        lab.k_spin.setValue(args.knn_k)
+    lab.run_test()
+    idle()
+    result = lab.test
+    if result is None:
+        return
+    mistakes = result.mistakes
+    if args.knn_mistake:
+        names = window.bench.class_names
+        true_name, predicted_name = args.knn_mistake.split(":")
+        wanted = [i for i in mistakes if names[result.labels[i]] == true_name
+                  and names[result.predicted[i]] == predicted_name]
+        mistakes = wanted or mistakes
+    if len(mistakes):
+        window.bench.select(Selection(result.split, int(mistakes[0])))
+    idle()
 
 
 def _drive_playground(window, args, pump) -> None:

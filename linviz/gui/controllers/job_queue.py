@@ -5,6 +5,11 @@ A request that cannot start now either waits (behind the warm-up, which gives wa
 a job that is being stopped) or is refused with a message ("Busy with ..."): the user decides
 whether to cancel what runs. A data change is special: it stops what runs and waits, because
 a job keeps working on the data it was given and the data must never change under it.
+
+Live results: a job hands them over with ``ctx.publish(value)`` (newest wins); with
+``run(..., on_publish=callback)`` the queue takes the newest value from a display timer
+(:data:`PUBLISH_INTERVAL_MS`) and calls ``callback(value)`` on the GUI thread, and a value
+published just before the job ended is delivered before ``on_done``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from linviz.gui.job_status import JobStatus
 from linviz.gui.status_line import StatusLine
 from linviz.gui.worker import JobOutcome, JobRunner
 
+PUBLISH_INTERVAL_MS = 100  # how often a job's newest published value is handed to ``on_publish``
+
 
 DATA_JOBS = ("load", "split", "download")  # jobs whose end brings new data
 
@@ -29,6 +36,7 @@ class _Handlers:
     on_done: Optional[Callable[[JobOutcome], None]]
     on_progress: Optional[Callable[[int, int], None]]
     on_start: Optional[Callable[[], None]]
+    on_publish: Optional[Callable[[object], None]] = None
 
 
 class JobQueue(QObject):
@@ -49,22 +57,30 @@ class JobQueue(QObject):
         runner.messaged.connect(self._on_message)
         runner.finished.connect(self._on_finished)
         strip.cancelRequested.connect(self.cancel)
+        self._publish_timer = QTimer(self)
+        self._publish_timer.setInterval(PUBLISH_INTERVAL_MS)
+        self._publish_timer.timeout.connect(self._deliver_published)
 
     # ------------------------------------------------------------------ requests
     def run(self, name: str, job, text: str, *, on_done=None, on_progress=None, on_cancel=None,
-            on_start=None) -> bool:
+            on_start=None, on_publish=None) -> bool:
         """Start ``job`` on the heavy lane. A warm-up in progress gives way (the job waits for
         it); while another job runs the user is told to wait or cancel it. True when the job
         started or waits its turn. ``on_start`` runs when the job really starts; ``on_done``
-        gets its JobOutcome."""
+        gets its JobOutcome; ``on_publish`` gets the job's newest published value a few times
+        a second (see the module docstring)."""
         def retry() -> None:
-            self.run(name, job, text, on_done=on_done, on_progress=on_progress, on_cancel=on_cancel, on_start=on_start)
+            self.run(name, job, text, on_done=on_done, on_progress=on_progress, on_cancel=on_cancel, on_start=on_start,
+                     on_publish=on_publish)
 
         if not self.free_for(name, retry):
             return self.runner.job_name == "warmup" or self.runner.cancelling
         self.strip.set_running(text)
-        self._handlers = _Handlers(on_done, on_progress, on_start)
-        return self.runner.start(name, job, on_cancel=on_cancel)
+        self._handlers = _Handlers(on_done, on_progress, on_start, on_publish)
+        started = self.runner.start(name, job, on_cancel=on_cancel)
+        if started and on_publish is not None:
+            self._publish_timer.start()
+        return started
 
     def free_for(self, kind: str, request: Callable[[], None]) -> bool:
         """True when the heavy lane is free now. Otherwise ``request`` waits its turn when the
@@ -160,8 +176,21 @@ class JobQueue(QObject):
     def _on_message(self, name: str, text: str) -> None:
         self.strip.label.setText(text)
 
+    @Slot()
+    def _deliver_published(self) -> None:
+        handlers = self._handlers
+        if handlers is None or handlers.on_publish is None:
+            self._publish_timer.stop()
+            return
+        value = self.runner.latest.take()
+        if value is not None:
+            handlers.on_publish(value)
+
     @Slot(object)
     def _on_finished(self, outcome: JobOutcome) -> None:
+        if self._publish_timer.isActive():
+            self._deliver_published()  # the last value published before the end
+            self._publish_timer.stop()
         self.strip.set_idle()
         self.status.clear_transient()  # "Paused", "Busy with ...": about the job that just ended
         handlers, self._handlers = self._handlers, None
