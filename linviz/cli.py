@@ -1,4 +1,4 @@
-"""The headless commands: ``python main.py info|features|train|predict|bench``.
+"""The headless commands: ``python main.py info|features|train|predict|knn|bench``.
 
 Every command prints human-readable text, or one JSON document with ``--json``. Bad input
 (a :class:`~linviz.errors.LinvizError`, or bad arguments) exits with code 2 and exactly one
@@ -399,24 +399,30 @@ def cmd_train(args: argparse.Namespace) -> int:
     # Numba's cached kernels load in the background while the dataset loads (both take a
     # good part of a second); it is waited for before any extraction or training starts
     warm_up = _Background(warm_up_kernels, pipeline.spec, config, image_shape=(args.image_size, args.image_size))
-    with ProgressBar("loading ") as bar:
-        dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
-        # Inside the step: a dataset unusable for this run fails the loading (one line, no bar).
-        _check_trainable(dataset)
-        n_train = len(dataset.train)
-        val_size = args.val if args.val is not None else min(1000, n_train // 10)
-        if args.early_stopping is not None and not val_size:
-            raise UsageError(f"train: --early-stopping needs validation data, and {n_train} training "
-                             "image(s) leave none by default; give --val (a count or a fraction)")
-        if val_size:
-            train_split, val_split = split_validation(dataset.train, val_size, seed=args.seed)
-            if len(np.unique(train_split.labels)) < 2:
-                raise UsageError(f"train: --val {args.val} holds out {len(val_split):,} of the {n_train:,} "
-                                 f"training images, leaving {len(train_split):,}"
-                                 f"{' of fewer than 2 classes' if len(train_split) else ''} to train on; "
-                                 "give a smaller --val")
-        else:
-            train_split, val_split = dataset.train, None
+    try:
+        with ProgressBar("loading ") as bar:
+            dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
+            # Inside the step: a dataset unusable for this run fails the loading (one line, no bar).
+            _check_trainable(dataset)
+            n_train = len(dataset.train)
+            val_size = args.val if args.val is not None else min(1000, n_train // 10)
+            if args.early_stopping is not None and not val_size:
+                raise UsageError(f"train: --early-stopping needs validation data, and {n_train} training "
+                                 "image(s) leave none by default; give --val (a count or a fraction)")
+            if val_size:
+                train_split, val_split = split_validation(dataset.train, val_size, seed=args.seed)
+                if len(np.unique(train_split.labels)) < 2:
+                    raise UsageError(f"train: --val {args.val} holds out {len(val_split):,} of the {n_train:,} "
+                                     f"training images, leaving {len(train_split):,}"
+                                     f"{' of fewer than 2 classes' if len(train_split) else ''} to train on; "
+                                     "give a smaller --val")
+            else:
+                train_split, val_split = dataset.train, None
+    except BaseException:
+        # Never return with the warm-up still compiling: its parallel kernels would overlap
+        # whatever runs next in this process (pitfall 5).
+        warm_up.wait()
+        raise
     _warn_if_cache_unavailable()
     timings["dataset"] = time.perf_counter() - start
     timings["kernels_wait"] = warm_up.wait()
@@ -649,6 +655,73 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_knn(args: argparse.Namespace) -> int:
+    """k-NN: cross-validation over a list of k on a training subset, the best k, and its test
+    accuracy (trained on the whole subset)."""
+    from linviz.data import load_dataset
+    from linviz.explore.knn import DEFAULT_TRAIN_SIZE, cross_validation, knn_test, parse_ks, prepare_knn
+    from linviz.features import parse_feature_spec
+
+    spec = parse_feature_spec(args.features)  # bad input fails before the (slow) load
+    ks = parse_ks(args.k)
+    if args.folds < 2:
+        raise UsageError(f"knn: --folds must be at least 2, got {args.folds}")
+    if args.train_size is not None and args.train_size < args.folds:
+        raise UsageError(f"knn: --train-size must be at least --folds ({args.folds}), got {args.train_size}")
+    with nullcontext() if args.json else ProgressBar("loading") as bar:
+        dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
+        available = len(dataset.train)
+        if args.train_size is not None and args.train_size > available:
+            raise UsageError(f"knn: --train-size {args.train_size:,} is more than the {available:,} training "
+                             f"images of {dataset.source}")
+        size = args.train_size if args.train_size is not None else min(DEFAULT_TRAIN_SIZE, available)
+        if size < args.folds:
+            raise UsageError(f"knn: {dataset.source} has {available} training image(s), fewer than --folds "
+                             f"({args.folds})")
+        smallest_fold = size - -(-size // args.folds)
+        too_big = [k for k in ks if k > smallest_fold]
+        if too_big:
+            raise UsageError(f"knn: k {', '.join(map(str, too_big))} is more than the {smallest_fold:,} training "
+                             f"images of a fold ({size:,} images in {args.folds} folds)")
+    with nullcontext() if args.json else ProgressBar("features") as bar:
+        setup = prepare_knn(dataset.train.images, dataset.train.labels, spec=spec, metric=args.distance,
+                            train_size=size, seed=args.seed, n_classes=len(dataset.class_names), progress=bar)
+    cv = None
+    with nullcontext() if args.json else ProgressBar(f"{args.folds}-fold CV") as bar:
+        for cv in cross_validation(setup.X, setup.y, ks, folds=args.folds, metric=args.distance, seed=args.seed,
+                                   progress=bar):
+            pass
+    test_accuracy, timing = None, None
+    if dataset.test is not None and len(dataset.test):
+        with nullcontext() if args.json else ProgressBar("test") as bar:
+            X_test = setup.features.transform(dataset.test.images)
+            _, timing = knn_test(setup, X_test, dataset.test.labels, cv.best_k, progress=bar)
+        test_accuracy = timing.accuracy
+    if args.json:
+        print_json({**cv.as_json(), "test_accuracy": test_accuracy})
+        return EXIT_OK
+    print(f"source:     {printable(dataset.source)}")
+    print(f"features:   {printable(setup.features.description)}, {setup.X.shape[1]:,} columns")
+    print(f"distance:   {args.distance.upper() if args.distance != 'cosine' else 'cosine'}")
+    print(f"data:       {size:,} of {available:,} training images, {args.folds}-fold cross-validation "
+          f"({cv.seconds:.1f} s)")
+    print()
+    print(f"{'k':>5}  " + "  ".join(f"{'fold ' + str(f + 1):>7}" for f in range(args.folds)) + f"  {'mean':>7}  {'std':>7}")
+    best = cv.best_index
+    for i, k in enumerate(cv.ks):
+        folds = "  ".join(f"{a:7.4f}" for a in cv.fold_accuracies[:, i])
+        mark = "  <- best" if i == best else ""
+        print(f"{k:>5}  {folds}  {cv.mean[i]:7.4f}  {cv.std[i]:7.4f}{mark}")
+    print()
+    print(f"best k:     {cv.best_k} (mean accuracy {cv.mean[best]:.4f} +- {cv.std[best]:.4f})")
+    if timing is not None:
+        print(f"test:       accuracy {test_accuracy:.4f} with k = {cv.best_k} on {timing.n_test:,} test images "
+              f"({timing.predict_us_per_image:,.0f} us per image)")
+    else:
+        print("test:       no test split in this source")
+    return EXIT_OK
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from linviz import bench
 
@@ -759,6 +832,24 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true", help="print a JSON list, one object per image")
     predict.set_defaults(func=cmd_predict)
 
+    knn = commands.add_parser("knn", help="k-nearest neighbours: choose k by cross-validation, test it")
+    knn.add_argument("source", help='CIFAR-10 folder or tarball, image folder/.zip/.tar[.gz], or "demo"')
+    knn.add_argument("--features", default="raw",
+                     help="a preset or spec (default raw: pixels in [0, 1], unstandardized as in the course; "
+                          "other features are standardized, without the bias)")
+    knn.add_argument("--distance", choices=("l1", "l2", "cosine"), default="l2", help="default l2")
+    knn.add_argument("--k", default="1,3,5,8,10,12,15,20,50,100",
+                     help="the k values to cross-validate, comma-separated (default the course's list)")
+    knn.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    knn.add_argument("--train-size", type=int, default=None, metavar="N",
+                     help="training images drawn at random (seeded) for kNN (default 5000, or all if fewer)")
+    knn.add_argument("--seed", type=int, default=0)
+    knn.add_argument("--image-size", type=int, default=32)
+    knn.add_argument("--json", action="store_true",
+                     help='print {"k", "fold_accuracies" (per k, one per fold), "mean", "std", "best_k", '
+                          '"test_accuracy"}')
+    knn.set_defaults(func=cmd_knn)
+
     landscape = commands.add_parser("landscape", help="the loss around a model's weights, along a line or a plane")
     landscape.add_argument("source", help='CIFAR-10 folder or tarball, image folder/.zip/.tar[.gz], or "demo"')
     landscape.add_argument("--model-file", default=None, metavar="M.npz", help="the model whose weights are the center")
@@ -780,7 +871,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="side-by-side benchmarks against reference tools")
     bench.add_argument("--data", default=None, help="the shared CIFAR-10 JPEG archive (found automatically)")
-    bench.add_argument("--only", default=None, help="comma-separated sections: load,features,study,sgd,e2e,gui,landscape (default: all but study)")
+    bench.add_argument("--only", default=None,
+                       help="comma-separated sections: load,features,study,sgd,e2e,gui,knn,landscape (default: all but study)")
     bench.add_argument("--quick", action="store_true", help="fewer images and repeats")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(func=cmd_bench)
@@ -854,7 +946,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except SystemExit as exc:  # --help
             return exc.code if isinstance(exc.code, int) else EXIT_OK
         if getattr(args, "func", None) is None:
-            raise UsageError("linviz: give a command: info, features, train, predict, landscape or bench")
+            raise UsageError("linviz: give a command: info, features, train, predict, knn, landscape or bench")
         code = args.func(args)
         _finish_cache_writes()
         return code

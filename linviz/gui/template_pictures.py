@@ -6,8 +6,8 @@ W has one row per feature column (bias last) and one column per class. Each feat
   grayscale raw pixels in a diverging colormap;
 - HOG: the glyph picture of the positive weights minus that of the negative ones, in a
   diverging colormap (red: this edge direction speaks for the class, blue: against);
-- histograms: signed bars (hue bins in their own colour);
-- colour layout: the coarse colour grid, stretched per class.
+- histograms: signed bars (hue bins in their own color);
+- color layout: the coarse color grid, stretched per class.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def templates_caption(pipeline) -> str:
         elif kind == "hog":
             text = "HOG: edge directions, red = evidence for the class, blue = against"
         elif kind == "layout":
-            text = "colour layout: the coarse colour grid, stretched per class"
+            text = "color layout: the coarse color grid, stretched per class"
         else:
             name = short_block_name(block)
             if name not in histograms:

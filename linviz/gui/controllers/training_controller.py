@@ -11,6 +11,7 @@ still waiting or stopped before any update leaves the current model alone.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Optional
 
@@ -42,6 +43,10 @@ class TrainingController(QObject):
         panel.pauseToggled.connect(self.set_paused)
         panel.stopRequested.connect(self.stop)
         panel.resetRequested.connect(self.reset_model)
+        panel.scoreTestRequested.connect(self.score_on_test)
+        # The recommended settings follow the features Train would use.
+        data.features_panel.specChanged.connect(panel.set_features)
+        panel.set_features(data.features_panel.spec_text())
         self.display_timer = QTimer(self)
         self.display_timer.setInterval(int(1000 / DISPLAY_HZ))
         self.display_timer.timeout.connect(self._on_display_tick)
@@ -57,6 +62,9 @@ class TrainingController(QObject):
         """One click from any state: features are extracted first when missing or stale."""
         runner = self.queue.runner
         if runner.busy and runner.job_name == "train" and not runner.cancelling:
+            return
+        if self.queue.waits_for_data("train", self.train):
+            self.queue.status.show_message("The data is loading: training starts when it is ready")
             return
         if self.bench.data is None:
             self.queue.status.show_message("Load a dataset first", error=True)
@@ -118,6 +126,39 @@ class TrainingController(QObject):
     def reset_model(self) -> None:
         if not self.running:
             self.bench.clear_model()
+
+    @Slot()
+    def score_on_test(self) -> None:
+        """The current model's accuracy on the test split, computed off the GUI thread: the
+        only place the app scores test images (nothing is ever chosen on them)."""
+        model, data = self.bench.model, self.bench.data
+        if model is None:
+            self.queue.status.show_message("Train or load a model first", error=True)
+            return
+        X_test = model.features.X_test
+        if data is None or data.test is None or X_test is None or not len(data.test.labels):
+            self.queue.status.show_message("This dataset has no test split", error=True)
+            return
+        labels = data.test.labels
+
+        def job(ctx):
+            return jobs.test_predictions(model, X_test, labels)
+
+        self.queue.status.show_message("Scoring the test split...")
+        self.queue.quick.submit("score-test", job, lambda outcome: self._scored(model, outcome))
+
+    def _scored(self, model, outcome) -> None:
+        if not outcome.ok:
+            if outcome.error:
+                self.queue.status.show_error("Score on test", outcome.error, outcome.details)
+            return
+        if self.bench.model is not model:
+            self.queue.status.show_message("The model changed while the test split was scored: score it again")
+            return
+        predictions, accuracy = outcome.result
+        self.bench.set_model(dataclasses.replace(model, test_predictions=predictions, test_accuracy=accuracy))
+        self.queue.status.show_message(f"Test accuracy {accuracy:.1%} on {len(predictions):,} test images "
+                                       "(scored on request; nothing was chosen on them)")
 
     # ------------------------------------------------------------------ frames
     @Slot()

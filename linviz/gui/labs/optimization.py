@@ -23,7 +23,7 @@ from linviz.gui.labs.lab import Lab
 
 class OptimizationLab(Lab):
     title = "Optimization"
-    order = 40
+    order = 70
     object_name = "optimizationLab"
 
     def __init__(self, bench, jobs, parent=None):

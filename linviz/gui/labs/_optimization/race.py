@@ -2,7 +2,8 @@
 SGD, momentum and Adam from the same W0, on one budget of examples processed.
 
 The race runs on the heavy lane (progress and Cancel in the status bar) and publishes a
-snapshot after every round; a timer draws the newest one: loss on the common evaluation
+snapshot after every round; the job queue hands the newest one to the view a few times a
+second (``on_publish``), which draws it: loss on the common evaluation
 sample and validation accuracy, against examples processed and against each strategy's own
 compute time. The "lecture setting" preset repeats the lecture's experiment (raw 0-255
 pixels with a bias, SVM loss, 1,000 tries) and lists the lecture's figures beside the
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QHeaderView,
                                QLabel, QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
@@ -23,7 +24,6 @@ from linviz.gui.views.plot_style import outward_ticks
 
 STRATEGY_COLORS = {"random_search": (127, 127, 127), "random_local_search": (140, 86, 75), "gd": (31, 119, 180),
                    "sgd": (44, 160, 44), "momentum": (255, 127, 14), "adam": (214, 39, 40)}
-POLL_MS = 200
 LECTURE_IMAGES = 10_000  # training images of the lecture setting (raw pixels: 123 MB as float32)
 LECTURE_TRIES = 1000
 COLUMNS = ["strategy", "steps", "examples", "loss", "val. accuracy", "seconds", "lecture"]
@@ -170,9 +170,6 @@ class RaceView(Lab):
         layout.addWidget(self.rule)
         layout.addWidget(split, 1)
 
-        self._poll = QTimer(self)
-        self._poll.setInterval(POLL_MS)
-        self._poll.timeout.connect(self._take_newest)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.preset_box.activated.connect(self._on_preset)
@@ -273,34 +270,28 @@ class RaceView(Lab):
             self.running = True
             self.start_button.setEnabled(False)
             self.stop_button.setEnabled(True)
-            self._poll.start()
 
-        self.jobs.run("race", job, "Race of strategies", on_done=self._finished, on_start=started)
+        self.jobs.run("race", job, "Race of strategies", on_done=self._finished, on_start=started,
+                      on_publish=self._on_snapshot)
 
     def stop(self) -> None:
         if self.running:
             self.jobs.cancel()
 
-    def _take_newest(self) -> None:
-        snap = self.jobs.runner.latest.take() if self.running else None
-        if snap is not None and hasattr(snap, "curves"):
+    def _on_snapshot(self, snap) -> None:
+        if self.running and hasattr(snap, "curves"):
             self.draw(snap)
 
     def _finished(self, outcome) -> None:
         self.running = False
-        self._poll.stop()
-        self._take_newest_final(outcome)
+        if outcome.ok and outcome.result is not None:
+            self.draw(outcome.result)
         self.start_button.setEnabled(True)
         self.stop_button.setEnabled(False)
         if outcome.cancelled:
             self.bench.post_message("Race cancelled: the curves show how far it got")
         elif outcome.error:
             self.bench.post_message(f"Race: {outcome.error}", error=True)
-
-    def _take_newest_final(self, outcome) -> None:
-        snap = outcome.result if outcome.ok else self.jobs.runner.latest.take()
-        if snap is not None and hasattr(snap, "curves"):
-            self.draw(snap)
 
     # ------------------------------------------------------------------ drawing
     def draw(self, snap) -> None:
