@@ -25,6 +25,24 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_ARCHIVE = REPO_ROOT.parent / "shared" / "datasets" / "cifar10-jpeg.tar.gz"
 
 
+# A test that hangs (a deadlock between the GUI and a worker thread, say) must fail CI in
+# minutes with every thread's stack, not run into CI's time limit with no clue. faulthandler
+# prints all threads and exits the process; far above the slowest test (about 60 s cold).
+TEST_WATCHDOG_S = 600
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    import faulthandler
+    import sys
+
+    faulthandler.dump_traceback_later(TEST_WATCHDOG_S, exit=True, file=sys.__stderr__)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
 @pytest.fixture(scope="session")
 def shared_cifar10_archive() -> Path:
     """The 60,000-image CIFAR-10 JPEG archive of this workplace; skip when absent."""

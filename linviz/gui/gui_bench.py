@@ -133,6 +133,9 @@ def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, sa
     QCoreApplication.setOrganizationName("linviz-bench")
     QCoreApplication.setApplicationName("linviz-bench")
     app = QApplication.instance() or QApplication(["linviz-bench"])
+    from linviz.gui.garbage import collect_on_gui_thread
+
+    collect_on_gui_thread()  # as in the app
 
     from linviz.gui.blas_threads import limit_loaded_blas
     from linviz.gui.main_window import MainWindow

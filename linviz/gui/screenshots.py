@@ -55,6 +55,9 @@ def main(argv=None) -> int:
     QCoreApplication.setOrganizationName("linviz-screenshots")
     QCoreApplication.setApplicationName("linviz-screenshots")
     app = QApplication(sys.argv[:1])
+    from linviz.gui.garbage import collect_on_gui_thread
+
+    collect_on_gui_thread()
     from linviz.gui.app import configure_application
 
     configure_application(app)
