@@ -1,4 +1,4 @@
-"""Training: Train / Pause / Stop / Reset, and the display timer that moves the newest frame
+"""Training: Train / Pause / Stop / Reset, pace and Step, and the display timer that moves the newest frame
 of the running job into the workbench.
 
 The training job publishes immutable frames into a one-slot box; the display timer (25 Hz)
@@ -42,6 +42,8 @@ class TrainingController(QObject):
         panel.pauseToggled.connect(self.set_paused)
         panel.stopRequested.connect(self.stop)
         panel.resetRequested.connect(self.reset_model)
+        panel.pace.paceChanged.connect(self.set_pace)
+        panel.pace.stepRequested.connect(self.step)
         self.display_timer = QTimer(self)
         self.display_timer.setInterval(int(1000 / DISPLAY_HZ))
         self.display_timer.timeout.connect(self._on_display_tick)
@@ -53,8 +55,9 @@ class TrainingController(QObject):
 
     # ------------------------------------------------------------------ requests
     @Slot()
-    def train(self) -> None:
-        """One click from any state: features are extracted first when missing or stale."""
+    def train(self, step: Optional[str] = None) -> None:
+        """One click from any state: features are extracted first when missing or stale.
+        ``step`` ("minibatch" | "epoch"): start paused and take that step."""
         runner = self.queue.runner
         if runner.busy and runner.job_name == "train" and not runner.cancelling:
             return
@@ -69,15 +72,17 @@ class TrainingController(QObject):
         if spec is None:
             return
         settings = self.panel.settings()
-        if self.queue.free_for("train", lambda: self._start(spec, settings)):
-            self._start(spec, settings)
+        if self.queue.free_for("train", lambda: self._start(spec, settings, step)):
+            self._start(spec, settings, step)
 
-    def _start(self, spec: str, settings: dict) -> None:
+    def _start(self, spec: str, settings: dict, step: Optional[str] = None) -> None:
         from linviz.training import TrainingControl
 
         if self.bench.data is None:
             return
-        control = TrainingControl()
+        control = TrainingControl(pace=self.panel.pace.pace())
+        if step is not None:
+            control.step(step)
         run = self._run + 1
         job = jobs.train_job(self.bench.data, self.bench.features, spec, settings, control, run)
 
@@ -86,6 +91,8 @@ class TrainingController(QObject):
             self._run, self._fresh = run, True
             self._planned_epochs = int(settings.get("epochs", 0))
             self.bench.set_training(True)
+            if control.paused:
+                self.panel.set_running(True, True)
 
         self.queue.run("train", job, "Training", on_done=self._finished, on_cancel=control.stop, on_start=started,
                        on_progress=self._extraction_progress)
@@ -105,6 +112,24 @@ class TrainingController(QObject):
             self.control.resume()
             self.queue.status.show_message("")
         self.panel.set_running(True, paused)
+
+    @Slot(object)
+    def set_pace(self, pace) -> None:
+        """Iterations per second, or None (as fast as possible); a running run follows at once."""
+        if self.control is not None:
+            self.control.set_pace(pace)
+
+    @Slot(str)
+    def step(self, unit: str) -> None:
+        """Pause and run one minibatch (or the rest of the epoch); with no run, start one paused."""
+        if self.control is None:
+            if not self.running:
+                self.train(step=unit)
+            return
+        self.control.step(unit)
+        self.panel.set_running(True, True)
+        what = "one minibatch" if unit == "minibatch" else "the rest of this epoch"
+        self.queue.status.show_message(f"Paused after {what}: Step again, or Resume", transient=True)
 
     @Slot()
     def stop(self) -> None:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayo
                                QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from linviz.gui.log_slider import LogSlider
+from linviz.gui.panels.pace_control import PaceControl
 from linviz.gui.redraw import Redraw
 
 LOSSES = [("Softmax (cross-entropy)", "softmax"), ("Multiclass SVM (hinge)", "svm")]
@@ -90,6 +91,8 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(model_box)
         layout.addLayout(buttons)
+        self.pace = PaceControl()  # pace and Step (their own module)
+        layout.addWidget(self.pace)
         layout.addWidget(self.sanity_label)
         layout.addWidget(self.rate_label)
         layout.addWidget(self.result_label)
