@@ -468,6 +468,17 @@ def cmd_train(args: argparse.Namespace) -> int:
                          "best_epoch": final.best_epoch, "kept": final.kept, "n_train": len(y),
                          "n_val": 0 if y_val is None else len(y_val)})
     timings["save"] = time.perf_counter() - stage
+    run_id = None
+    if args.record:
+        from linviz.training.records import dataset_summary, make_record
+
+        record = make_record(final, config, features=str(pipeline.spec), origin="cli", name=args.name or "",
+                             dataset=dataset_summary(dataset, n_train=len(y), n_val=0 if y_val is None else len(y_val),
+                                                     n_test=len(dataset.test) if dataset.test is not None else 0,
+                                                     split={"val_size": val_size, "per_class": 0, "seed": args.seed}),
+                             train_accuracy=accuracies["train_accuracy"], val_accuracy=accuracies["val_accuracy"],
+                             wall_seconds=timings["training"])
+        run_id = _record_run(record, W, dataset.class_names, pipeline)
     seconds = time.perf_counter() - start
     if age_at_entry is not None:  # Python's start, main.py and the CLI's own imports
         timings["startup"] = age_at_entry
@@ -487,6 +498,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         "stop_reason": final.stop_reason, "best_epoch": final.best_epoch, "kept": final.kept,
         "timings": {k: (None if v is None else round(v, 4)) for k, v in timings.items()},
     }
+    if args.record:
+        report["run_id"] = run_id
     code = EXIT_OK
     if interrupted:
         print(f"interrupted ({final.stop_reason}): saved the best weights so far to {printable(out)}",
@@ -516,7 +529,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"accuracy:   train {pct(accuracies['train_accuracy'])}, val {pct(accuracies['val_accuracy'])}, "
           f"test {pct(accuracies['test_accuracy'])}")
     print(f"saved:      {printable(out)}  ({seconds:.1f} s in all)")
+    if run_id is not None:
+        print(f"recorded:   run {run_id} in the run history")
     return code
+
+
+def _record_run(record, W, class_names, pipeline) -> Optional[str]:
+    """Add a run to the run history (linviz.training.run_store); its messages and any failure
+    are warnings on stderr (the model file is saved either way). The run's id, or None."""
+    from linviz.training.run_store import RunStore
+
+    store = RunStore()
+    try:
+        messages = store.add(record, W=W, class_names=class_names, pipeline=pipeline)
+    except (LinvizError, OSError) as exc:
+        print(f"warning: the run was not recorded: {printable(exc)}", file=sys.stderr)
+        return None
+    for message in messages:
+        print(f"warning: {printable(message)}", file=sys.stderr)
+    return record.id
 
 
 def _saved_weights(final) -> str:
@@ -657,6 +688,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=_seed, default=0, help="random seed, a whole number >= 0 (default 0)")
     train.add_argument("--image-size", type=int, default=32)
     train.add_argument("--out", required=True, help="the model file to write (.npz)")
+    train.add_argument("--record", action="store_true",
+                       help="also record the run in the run history the app shows in its Runs lab "
+                            "($LINVIZ_DATA_DIR/runs, default ~/.local/share/linviz/runs): settings, data, curves, "
+                            "timing and the model")
+    train.add_argument("--name", default=None, help="with --record: the run's name")
     train.add_argument("--json", action="store_true", help="print one JSON object")
     train.set_defaults(func=cmd_train)
 
