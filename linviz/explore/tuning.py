@@ -262,3 +262,17 @@ def run_search(X, y, X_val, y_val, base: TrainingConfig, plan: SearchPlan, *, n_
 
 def _finite(value) -> Optional[float]:
     return float(value) if value is not None and math.isfinite(value) else None
+
+
+def heat_map(plan: SearchPlan, results: Sequence[TuningResult]) -> tuple[np.ndarray, Optional[tuple[int, int]]]:
+    """The validation accuracy of every finished grid cell ((learning rates, regs), NaN where no
+    run finished yet) and the (row, column) of :func:`best_result` (None before any)."""
+    if plan.mode != "grid":
+        raise ValueError("a heat map is for a grid search; a random one is a scatter of its points")
+    values = np.full((len(plan.learning_rates), len(plan.regs)), np.nan)
+    for r in results:
+        score = r.val_accuracy if r.val_accuracy is not None else r.train_accuracy
+        row, col = plan.cell(r.index)
+        values[row, col] = np.nan if score is None else score
+    best = best_result(results)
+    return values, (plan.cell(best.index) if best is not None else None)

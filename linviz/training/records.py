@@ -223,6 +223,35 @@ def make_record(final: Snapshot, config: TrainingConfig, *, features: str, datas
         pace=pace, search=search, curves=curves)
 
 
+def snapshot_of(record: RunRecord) -> Snapshot:
+    """The final snapshot of a recorded run, rebuilt from its curves (for views that draw
+    snapshots: the loss and accuracy plots). No weights in it; the losses of a long run are
+    its block means (``record.curves.loss_stride`` iterations each)."""
+    curves = record.curves
+    if curves is None:
+        raise ValueError("the record's curves are not loaded")
+    n_classes = len(record.dataset.get("classes", [])) or 2
+    delta = float(record.settings.get("delta", 1.0))
+    if record.loss == "softmax":
+        expected = math.log(n_classes)
+    else:
+        expected = (n_classes - 1) * (delta ** 2 if record.settings.get("squared_hinge") else delta)
+    losses = curves.losses
+    first = float(losses[0]) if len(losses) else math.nan
+    last = float(losses[-1]) if len(losses) else math.nan
+    seconds = record.seconds
+    return Snapshot(
+        iteration=record.iterations, epoch=float(record.epochs_done), batch_loss=last, smoothed_loss=last,
+        losses=losses, smoothed_losses=losses, epochs_done=record.epochs_done,
+        train_accuracies=tuple(curves.train_accuracies.tolist()), val_accuracies=tuple(curves.val_accuracies.tolist()),
+        W=None, learning_rate=record.learning_rate, initial_loss=first, expected_initial_loss=expected,
+        sanity_check=f"initial loss {first:.4f} vs {expected:.4f} (recorded run {record.title})",
+        samples_per_second=record.samples_per_second,
+        iterations_per_second=record.iterations / seconds if seconds > 0 else 0.0, elapsed=seconds, done=True,
+        stop_reason=record.stop_reason, best_val_accuracy=record.val_accuracy, best_epoch=record.best_epoch,
+        kept=record.kept, n_classes=n_classes, per_snapshot=curves.per_snapshot)
+
+
 def dataset_summary(dataset, *, n_train: int, n_val: int, n_test: int, split: Optional[dict] = None) -> dict:
     """What a record says about the data: the source, its content key, the classes, the split."""
     return {"source": str(getattr(dataset, "source", ""))[:MAX_SOURCE], "key": str(getattr(dataset, "key", ""))[:200],

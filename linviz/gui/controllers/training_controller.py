@@ -44,6 +44,8 @@ class TrainingController(QObject):
         panel.resetRequested.connect(self.reset_model)
         panel.pace.paceChanged.connect(self.set_pace)
         panel.pace.stepRequested.connect(self.step)
+        bench.runs.rerun_requested.connect(self.rerun)
+        self._pace_at_start = None
         self.display_timer = QTimer(self)
         self.display_timer.setInterval(int(1000 / DISPLAY_HZ))
         self.display_timer.timeout.connect(self._on_display_tick)
@@ -55,9 +57,10 @@ class TrainingController(QObject):
 
     # ------------------------------------------------------------------ requests
     @Slot()
-    def train(self, step: Optional[str] = None) -> None:
+    def train(self, step: Optional[str] = None, settings: Optional[dict] = None) -> None:
         """One click from any state: features are extracted first when missing or stale.
-        ``step`` ("minibatch" | "epoch"): start paused and take that step."""
+        ``step`` ("minibatch" | "epoch"): start paused and take that step. ``settings``: these
+        (TrainingConfig fields) instead of the panel's."""
         runner = self.queue.runner
         if runner.busy and runner.job_name == "train" and not runner.cancelling:
             return
@@ -71,7 +74,7 @@ class TrainingController(QObject):
         spec = self.data.valid_spec()
         if spec is None:
             return
-        settings = self.panel.settings()
+        settings = dict(settings) if settings is not None else self.panel.settings()
         if self.queue.free_for("train", lambda: self._start(spec, settings, step)):
             self._start(spec, settings, step)
 
@@ -83,6 +86,7 @@ class TrainingController(QObject):
         control = TrainingControl(pace=self.panel.pace.pace())
         if step is not None:
             control.step(step)
+        pace = control.pace
         run = self._run + 1
         job = jobs.train_job(self.bench.data, self.bench.features, spec, settings, control, run)
 
@@ -90,6 +94,7 @@ class TrainingController(QObject):
             self.control = control
             self._run, self._fresh = run, True
             self._planned_epochs = int(settings.get("epochs", 0))
+            self._pace_at_start = pace
             self.bench.set_training(True)
             if control.paused:
                 self.panel.set_running(True, True)
@@ -131,6 +136,24 @@ class TrainingController(QObject):
         what = "one minibatch" if unit == "minibatch" else "the rest of this epoch"
         self.queue.status.show_message(f"Paused after {what}: Step again, or Resume", transient=True)
 
+    def rerun(self, record) -> None:
+        """Train again with a recorded run's features and every one of its settings."""
+        if self.bench.data is None:
+            return
+        if list(record.dataset.get("classes", [])) != self.bench.class_names:
+            self.queue.status.show_message(f"Re-run: {record.title} was trained on other classes "
+                                           f"({record.dataset.get('source', '?')}); load that data first", error=True)
+            return
+        if self.running:
+            self.queue.status.show_message("Re-run: a training run is going on; stop it first", error=True)
+            return
+        self.panel.apply_settings(record.settings)
+        self.data.features_panel.set_spec_text(record.features)
+        note = "" if record.dataset.get("key") == getattr(self.bench.data.dataset, "key", None) else \
+            f" (it ran on {record.dataset.get('source', '?')}; these data differ)"
+        self.queue.status.show_message(f"Re-running {record.title}{note}", transient=True)
+        self.train(settings=record.settings)
+
     @Slot()
     def stop(self) -> None:
         """Stop the run, also in its feature-extraction phase (the job's cancel flag)."""
@@ -165,6 +188,18 @@ class TrainingController(QObject):
         self.bench.set_frame(frame)
         return True
 
+    def _record(self, frame: TrainingFrame) -> None:
+        """Every finished run goes to the run history (written on the quick lane)."""
+        history = self.bench.runs
+        model = frame.model
+        job = history.record_job(frame, self.bench.data, pace=self._pace_at_start)
+
+        def done(outcome) -> None:
+            # the run is current while the model still has its weights
+            history.on_recorded(outcome, current=self.bench.model is model)
+
+        self.queue.quick.submit(f"record:{frame.run}", job, done)
+
     def _finished(self, outcome) -> None:
         self.control = None
         self.data.features_panel.progress.setVisible(False)
@@ -172,6 +207,9 @@ class TrainingController(QObject):
         if outcome.ok:
             frame = outcome.result
         self._apply(frame)
+        if outcome.ok and frame is not None and frame.model is not None and self.bench.data is not None \
+                and self.bench.is_current(frame.data_key):
+            self._record(frame)
         self.bench.set_training(False)  # views still pacing their redraws draw the last frame now
         if self._fresh:  # not one iteration was drawn: the model and its views stay
             self._fresh = False
