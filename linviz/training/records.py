@@ -37,7 +37,7 @@ from linviz.training.loop import PER_SNAPSHOT_COLUMNS, Snapshot, TrainingConfig
 
 RECORD_FORMAT = "linviz-run"
 RECORD_VERSION = 1
-RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
+RUN_ID = re.compile(r"^\d{8}-\d{6}-\d{3}[0-9a-f]{4}$")
 ORIGINS = ("app", "cli", "search")
 MAX_CURVE_POINTS = 20_000     # losses and per-snapshot rows kept per run (block means beyond)
 MAX_EPOCH_POINTS = 20_000     # accuracies per epoch
@@ -58,9 +58,11 @@ class RecordError(LinvizError):
 
 
 def new_run_id(now: Optional[float] = None) -> str:
-    """``20250131-142501-3fa9c2``: sortable by time, unique enough for one user's runs."""
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time() if now is None else now))
-    return f"{stamp}-{secrets.token_hex(3)}"
+    """``20250131-142501-0373fa9``: local time to the millisecond, then 4 random hex digits;
+    sorts by time, unique enough for one user's runs."""
+    now = time.time() if now is None else now
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    return f"{stamp}-{int(now * 1000) % 1000:03d}{secrets.token_hex(2)}"
 
 
 @dataclass(frozen=True, eq=False)

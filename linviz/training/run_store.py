@@ -3,7 +3,7 @@
 Layout (files, no database, no pickle)::
 
     <data folder>/runs/                 $LINVIZ_DATA_DIR or ~/.local/share/linviz (linviz.paths)
-        20250131-142501-3fa9c2/         one folder per run, named by its id (sortable by time)
+        20250131-142501-0373fa9/        one folder per run, named by its id (sortable by time)
             record.json                 the RunRecord without curves (small: a list reads fast)
             curves.json                 its curves (read when a run is shown)
             model.npz                   a complete model file: weights + feature pipeline

@@ -75,7 +75,7 @@ def test_rename_delete_and_keep_the_newest(tmp_path, finished_run):
     store = RunStore(tmp_path / "runs", keep=3)
     ids = []
     for k in range(5):
-        record, messages = _add(store, finished_run, run_id=f"2025010{k + 1}-120000-00000{k}")
+        record, messages = _add(store, finished_run, run_id=f"2025010{k + 1}-120000-000000{k}")
         ids.append(record.id)
     assert messages == ["The run history keeps the newest 3 runs: deleted 1 older run"]
     loaded = store.load().records
@@ -209,4 +209,4 @@ def test_exports(finished_run, tmp_path):
 
 
 def test_run_ids_sort_by_time():
-    assert new_run_id(1_700_000_000) < new_run_id(1_700_000_001)
+    assert new_run_id(1_700_000_000) < new_run_id(1_700_000_000.002) < new_run_id(1_700_000_001)
