@@ -181,6 +181,28 @@ def shared_template_rows(Ws: list[np.ndarray], pipeline) -> list[list[tuple[str,
     return [template_rows(W, pipeline, scales) for W in Ws]
 
 
+def labelled_mosaic(rows: list, class_names: list) -> dict:
+    """One mosaic of template rows, (row label, one tile per class) each, with the class names
+    above (two staggered lines for long names) and the row labels at the left. Returns the
+    picture, its layout, the labels (text, x, y, anchor) and the margins a MosaicView needs."""
+    from linviz.gui.pictures import grid_mosaic
+
+    gap = max(2, TILE // 12)
+    picture, layout = grid_mosaic([tiles for _, tiles in rows], gap=gap, row_gap=gap)
+    stagger = max((len(c) for c in class_names), default=0) > 6 and len(class_names) > 4
+    labels = []
+    for c, name in enumerate(class_names[:layout.cols]):
+        y, x = layout.origin(0, c)
+        labels.append((name, x + layout.tile_w / 2, y - 1 - (0.4 * layout.tile_h if stagger and c % 2 else 0), "top"))
+    for r, (name, _) in enumerate(rows):
+        y, x = layout.origin(r, 0)
+        labels.append((name, x - 3, y + layout.tile_h / 2, "left"))
+    longest = max((len(name) for name, _ in rows), default=0)
+    return {"picture": picture, "layout": layout, "labels": labels,
+            "margin_top": (0.8 if stagger else 0.35) * layout.tile_h,
+            "margin_left": max(1.3, 0.4 * longest) * layout.tile_w}
+
+
 def image_hog_and_hue(image: np.ndarray, orientations: int = 9, cell: int = 8, bins: int = 10):
     """(HOG glyph picture, hue histogram) of one uint8 RGB image, for the features panel."""
     from linviz.features import hog, hog_glyphs, hue_histogram

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 
 from linviz.explore.curves import smooth_curve
 from linviz.gui.labs.lab import Lab
-from linviz.gui.pictures import grid_mosaic
 from linviz.gui.run_history import restore_run
 from linviz.gui.views.loss_view import LogTicksAxis
 from linviz.gui.views.mosaic_view import MosaicView
@@ -564,7 +563,7 @@ class RunsLab(Lab):
 
 def templates_job(history, records: list):
     """A few runs' templates on one colour scale per block (same features), as one mosaic."""
-    from linviz.gui.template_pictures import TILE, shared_template_rows, template_rows
+    from linviz.gui.template_pictures import labelled_mosaic, shared_template_rows, template_rows
 
     known = {r.id: history.weights(r.id) for r in records}
     store = history.store
@@ -584,22 +583,8 @@ def templates_job(history, records: list):
             rows_of = shared_template_rows([w for _, w, _ in weights], weights[0][2])
         else:
             rows_of = [template_rows(w, p) for _, w, p in weights]
-        grid, row_names = [], []
-        for letter, record, rows in zip("ABCD", records, rows_of):
-            for block, tiles in rows:
-                grid.append(tiles)
-                row_names.append(f"{letter}: {block}")
-        picture, layout = grid_mosaic(grid, gap=max(2, TILE // 12), row_gap=max(2, TILE // 12))
-        labels = []
-        classes = records[0].dataset.get("classes", [])
-        stagger = max((len(c) for c in classes), default=0) > 6 and len(classes) > 4
-        for c, name in enumerate(classes[:layout.cols]):
-            y, x = layout.origin(0, c)
-            labels.append((name, x + layout.tile_w / 2, y - 1 - (0.4 * layout.tile_h if stagger and c % 2 else 0),
-                           "top"))
-        for r, name in enumerate(row_names):
-            y, x = layout.origin(r, 0)
-            labels.append((name, x - 3, y + layout.tile_h / 2, "left"))
+        labelled = [(f"{letter}: {block}", tiles) for letter, rows in zip("ABCD", rows_of) for block, tiles in rows]
+        result = labelled_mosaic(labelled, records[0].dataset.get("classes", []))
         norms = []
         for letter, record in zip("ABCD", records):
             table = record.curves.per_snapshot if record.curves is not None else None
@@ -608,9 +593,7 @@ def templates_job(history, records: list):
         scale = ("One colour scale per feature block for all: the strongest weight of any is the darkest "
                  "(0 is white, or gray for pixels)" if same else
                  "different features: each run on its own scales")
-        caption = f"Templates of {'; '.join(norms)}. {scale}."
-        return {"picture": picture, "layout": layout, "labels": labels, "caption": caption, "weights": weights,
-                "margin_top": (0.8 if stagger else 0.35) * layout.tile_h, "margin_left": 2.6 * layout.tile_w}
+        return {**result, "caption": f"Templates of {'; '.join(norms)}. {scale}.", "weights": weights}
 
     return job
 

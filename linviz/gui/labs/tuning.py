@@ -32,7 +32,7 @@ from linviz.gui.labs.lab import Lab
 from linviz.gui.run_history import restore_run
 from linviz.gui.views.loss_view import LogTicksAxis
 from linviz.gui.views.plot_style import outward_ticks
-from linviz.gui.views.templates_view import TemplatesView
+from linviz.gui.views.mosaic_view import MosaicView
 
 POLL_MS = 200  # the heat map follows the search this often
 EMPTY_RGBA = (235, 235, 235, 255)
@@ -222,11 +222,12 @@ class TuningLab(Lab):
         self.run_plot.setObjectName("tuningRunPlot")
         run_item = self.run_plot.getPlotItem()
         outward_ticks(run_item)
-        run_item.setTitle("Its loss (smoothed) and validation accuracy per epoch")
+        run_item.setTitle("Its loss (smoothed)")
         run_item.setLabel("bottom", "iteration")
         run_item.setLogMode(y=True)
         self.run_loss = run_item.plot([], [], pen=pg.mkPen((200, 60, 20), width=2))
-        self.run_templates = TemplatesView()
+        self.run_templates = MosaicView()
+        self.run_templates.setObjectName("tuningTemplates")
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -413,8 +414,8 @@ class TuningLab(Lab):
         done = np.isfinite(values)
         if done.any():
             rgba[done] = cmap.map((values[done] - lo) / (hi - lo), mode="byte")
-        # ImageItem: axis 0 is x (the regs, columns), axis 1 is y (the learning rates, rows)
-        self.image.setImage(np.ascontiguousarray(rgba.transpose(1, 0, 2)), levels=(0, 255), autoLevels=False)
+        # row-major images (linviz.gui): row k (learning rate k) at y = k .. k+1, column j (reg j) at x = j .. j+1
+        self.image.setImage(np.ascontiguousarray(rgba), levels=(0, 255), autoLevels=False)
         n_lr, n_reg = values.shape
         self.image.setRect(QRectF(0, 0, n_reg, n_lr))
         self.image.setVisible(True)
@@ -495,7 +496,8 @@ class TuningLab(Lab):
         font = QFont()
         font.setPointSizeF(9 if cells_per_side <= 6 else 7)
         for label, (text, x, y, color) in zip(self.cell_labels, texts):
-            if label.toPlainText() != text:
+            if label.toPlainText() != text or getattr(label, "_color", None) != color:
+                label._color = color
                 label.setText(text, color=color)
             label.setFont(font)
             label.setPos(x, y)
@@ -583,12 +585,18 @@ class TuningLab(Lab):
         """The clicked run became the current model: its templates (made by the restore)."""
         model = self.bench.model
         if run_id is not None and run_id == self._selected_record and model is not None and model.templates:
-            self.run_templates.set_templates(model.templates, self.bench.class_names,
-                                             caption="Its weight templates (now the current model)")
+            from linviz.gui.template_pictures import labelled_mosaic
+
+            drawn = labelled_mosaic(model.templates, self.bench.class_names)
+            self.run_templates.set_mosaic(drawn["picture"], drawn["layout"], margin_top=drawn["margin_top"],
+                                          margin_left=drawn["margin_left"])
+            self.run_templates.set_labels(drawn["labels"])
+            self.run_caption.setText(self.run_caption.text().replace(" (click to make it current)", "")
+                                     + " Its weight templates below; it is now the current model.")
 
     def _clear_run(self) -> None:
         self.run_loss.setData([], [])
-        self.run_templates.clear()
+        self.run_templates.clear_picture()
         self.run_caption.setText("Click a cell to see its run here and make it the current model.")
 
 

@@ -55,7 +55,14 @@ def test_the_search_fills_the_heat_map_and_its_best_cell_is_tunes_best(qtbot, ma
     assert np.isfinite(values).all() and 1 <= filled_early <= 6
     assert max(state.workers) == 2 or (state.workers and __import__("os").cpu_count() == 1)  # both cores
     image = lab.image.image
-    assert image.shape[:2] == (2, 3) and not (image == 235).all()  # regs x learning rates, coloured
+    assert image.shape[:2] == (3, 2)  # learning rates x regs, every cell coloured by its accuracy
+    cmap = __import__("pyqtgraph").colormap.get("viridis")
+    lo, hi = np.nanmin(values), np.nanmax(values)
+    for (row, col), value in np.ndenumerate(values):
+        np.testing.assert_array_equal(image[row, col], cmap.map((value - lo) / (hi - lo), mode="byte"))
+    # ... drawn where the axes say: the cell at (reg j, learning rate k) is row k, column j
+    rect = lab.image.mapRectToParent(lab.image.boundingRect())
+    assert (rect.width(), rect.height()) == (2, 3)
     shown = [label.toPlainText() for label in lab.cell_labels if label.isVisible()]
     assert len(shown) == 6 and sum("diverged" in t for t in shown) >= 1
     assert lab.best_box.isVisible()
@@ -86,7 +93,7 @@ def test_the_search_fills_the_heat_map_and_its_best_cell_is_tunes_best(qtbot, ma
                     timeout=30_000)
     np.testing.assert_array_equal(window.bench.model.W, state.result_at(best_index).final.best_W)
     assert window.loss_view.point_count == state.result_at(best_index).final.iteration
-    assert lab.run_templates.tile_count > 0 and "validation" in lab.run_caption.text()
+    assert lab.run_templates.layout_info is not None and "now the current model" in lab.run_caption.text()
     x, _ = lab.run_loss.getData()
     assert len(x) == state.result_at(best_index).final.iteration
 
