@@ -852,7 +852,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="side-by-side benchmarks against reference tools")
     bench.add_argument("--data", default=None, help="the shared CIFAR-10 JPEG archive (found automatically)")
-    bench.add_argument("--only", default=None, help="comma-separated sections: load,features,study,sgd,e2e,gui (default: all but study)")
+    bench.add_argument("--only", default=None, help="comma-separated sections: load,features,study,sgd,e2e,gui,tune (default: all but study)")
     bench.add_argument("--quick", action="store_true", help="fewer images and repeats")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(func=cmd_bench)
