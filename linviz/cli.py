@@ -376,24 +376,30 @@ def _load_split_extract(args, pipeline, config, command: str, timings: dict, *, 
     # Numba's cached kernels load in the background while the dataset loads (both take a
     # good part of a second); it is waited for before any extraction or training starts
     warm_up = _Background(warm_up_kernels, pipeline.spec, config, image_shape=(args.image_size, args.image_size))
-    with ProgressBar("loading ") as bar:
-        dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
-        # Inside the step: a dataset unusable for this run fails the loading (one line, no bar).
-        _check_trainable(dataset)
-        n_train = len(dataset.train)
-        val_size = args.val if args.val is not None else min(1000, n_train // 10)
-        if needs_validation is not None and not val_size:
-            raise UsageError(f"{command}: {needs_validation} needs validation data, and {n_train} training "
-                             "image(s) leave none by default; give --val (a count or a fraction)")
-        if val_size:
-            train_split, val_split = split_validation(dataset.train, val_size, seed=args.seed)
-            if len(np.unique(train_split.labels)) < 2:
-                raise UsageError(f"{command}: --val {args.val} holds out {len(val_split):,} of the {n_train:,} "
-                                 f"training images, leaving {len(train_split):,}"
-                                 f"{' of fewer than 2 classes' if len(train_split) else ''} to train on; "
-                                 "give a smaller --val")
-        else:
-            train_split, val_split = dataset.train, None
+    try:
+        with ProgressBar("loading ") as bar:
+            dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
+            # Inside the step: a dataset unusable for this run fails the loading (one line, no bar).
+            _check_trainable(dataset)
+            n_train = len(dataset.train)
+            val_size = args.val if args.val is not None else min(1000, n_train // 10)
+            if needs_validation is not None and not val_size:
+                raise UsageError(f"{command}: {needs_validation} needs validation data, and {n_train} training "
+                                 "image(s) leave none by default; give --val (a count or a fraction)")
+            if val_size:
+                train_split, val_split = split_validation(dataset.train, val_size, seed=args.seed)
+                if len(np.unique(train_split.labels)) < 2:
+                    raise UsageError(f"{command}: --val {args.val} holds out {len(val_split):,} of the "
+                                     f"{n_train:,} training images, leaving {len(train_split):,}"
+                                     f"{' of fewer than 2 classes' if len(train_split) else ''} to train on; "
+                                     "give a smaller --val")
+            else:
+                train_split, val_split = dataset.train, None
+    except BaseException:
+        # Never return with the warm-up still compiling: its parallel kernels would overlap
+        # whatever runs next in this process (pitfall 5).
+        warm_up.wait()
+        raise
     _warn_if_cache_unavailable()
     timings["dataset"] = time.perf_counter() - start
     timings["kernels_wait"] = warm_up.wait()

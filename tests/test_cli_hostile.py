@@ -4,6 +4,7 @@ a diverged run."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -17,9 +18,17 @@ from linviz.models import load_model, save_model
 
 
 def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+    """main() in this process with its own stdout and stderr for the call.
+
+    Its own streams, not pytest's capture objects: a capture object left behind by an earlier
+    test (seen under load: sys.stderr a closed or a global capture at print time) must not
+    decide what this test reads.
+    """
+    capsys.readouterr()
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
 
 
 def one_error_line(err: str) -> str:
@@ -110,8 +119,9 @@ def test_a_diverged_run_exits_3_and_says_which_weights_were_saved(tmp_path, caps
 
 
 def test_train_help_documents_the_exit_statuses(capsys):
-    assert main(["train", "--help"]) == 0
-    text = " ".join(capsys.readouterr().out.split())
+    code, out, _ = run(capsys, "train", "--help")
+    assert code == 0
+    text = " ".join(out.split())
     assert "3 the run diverged" in text and "130" in text
 
 

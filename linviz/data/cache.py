@@ -183,18 +183,25 @@ def _chunks(array: np.ndarray):
         yield view[start:start + _CHUNK]
 
 
+def _target(path: Path, image_size: int) -> Optional[Path]:
+    """The entry file for ``path``, or None when the cache folder is unusable."""
+    if _datasets_dir() is None:
+        return None
+    try:
+        return entry_path(path, image_size)
+    except CacheUnavailableError:
+        return None
+
+
 def store(dataset: Dataset, path: Path, fingerprint: dict, image_size: int,
-          abort: Optional[threading.Event] = None) -> Optional[Path]:
+          abort: Optional[threading.Event] = None, *, target: Optional[Path] = None) -> Optional[Path]:
     """Write ``dataset`` as the cache entry of ``path``; None when the cache is not writable.
 
     ``abort`` (an Event) stops the write between chunks; the temporary file is removed.
+    ``target``: the entry file, when the caller resolved it already (see store_in_background).
     """
-    folder = _datasets_dir()
-    if folder is None:
-        return None
-    try:
-        target = entry_path(path, image_size)
-    except CacheUnavailableError:
+    target = target if target is not None else _target(path, image_size)
+    if target is None:
         return None
     arrays = _arrays_of(dataset)
     layout, data_bytes = _layout({name: (a.dtype.str, a.shape) for name, a in arrays.items()})
@@ -250,10 +257,14 @@ def store_in_background(dataset: Dataset, path: Path, fingerprint: dict, image_s
     :func:`abort_pending_writes` instead of printing a traceback.
     """
     abort, finished = threading.Event(), threading.Event()
+    # Where to write is decided now, in the caller's context: the cache folder can change
+    # (LINVIZ_CACHE_DIR) before the thread runs, and the entry must not land elsewhere.
+    target = _target(path, image_size)
 
     def write():
         try:
-            store(dataset, path, fingerprint, image_size, abort)
+            if target is not None:
+                store(dataset, path, fingerprint, image_size, abort, target=target)
         except Exception:  # noqa: BLE001 - a failed cache write only costs speed next time
             pass
         finally:

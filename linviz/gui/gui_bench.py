@@ -200,28 +200,10 @@ def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, sa
     }
 
 
-class _QuietContext:
-    """The job context of linviz.gui.worker, minus Qt: for running jobs synchronously."""
-
-    cancel = None
-
-    def progress(self, done, total):
-        pass
-
-    def message(self, text):
-        pass
-
-    def publish(self, value):
-        pass
-
-    def cancelled(self):
-        return False
-
-
 def prepare_bench_data(archive, quick: bool, spec: str = "hog+hue"):
     """CIFAR-10 from the shared archive when given (else the demo set), split and featurized."""
     from linviz.data import load_dataset
-    from linviz.gui.jobs import extract_features, prepare_splits
+    from linviz.gui.jobs import QuietContext, extract_features, prepare_splits
     from linviz.gui.session import SplitSettings
 
     dataset = load_dataset(str(archive) if archive is not None else "demo")
@@ -229,5 +211,5 @@ def prepare_bench_data(archive, quick: bool, spec: str = "hog+hue"):
     # long as a user's; --quick takes a 3,000-image subsample.
     per_class = 300 if quick else 0
     prepared = prepare_splits(dataset, SplitSettings(val_size=1000, per_class=per_class))
-    features = extract_features(prepared, spec, _QuietContext())
+    features = extract_features(prepared, spec, QuietContext())
     return prepared, features

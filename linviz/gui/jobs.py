@@ -21,6 +21,25 @@ GIL_YIELD_S = 0.001
 TEMPLATE_INTERVAL_S = 0.2  # template pictures at most 5 times a second
 
 
+class QuietContext:
+    """A job context that reports nothing and is never cancelled: for running a job
+    synchronously (tests, the benchmark, scripts) instead of on a lane."""
+
+    cancel = None
+
+    def progress(self, done, total) -> None:
+        pass
+
+    def message(self, text) -> None:
+        pass
+
+    def publish(self, value) -> None:
+        pass
+
+    def cancelled(self) -> bool:
+        return False
+
+
 # --------------------------------------------------------------------------- data
 
 

@@ -227,3 +227,28 @@ def test_the_reason_for_no_cache_goes_once_the_cache_is_usable_again(tmp_path, m
     monkeypatch.setenv("LINVIZ_CACHE_DIR", str(tmp_path / "fine"))
     assert cache._datasets_dir() is not None
     assert cache.unavailable_reason() is None
+
+
+def test_a_background_write_goes_where_the_cache_was_when_it_was_asked_for(tmp_path, monkeypatch):
+    """The destination is resolved when the write is requested: a later change of the cache
+    folder (another test, another LINVIZ_CACHE_DIR) must not receive the entry."""
+    import threading
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    monkeypatch.setenv("LINVIZ_CACHE_DIR", str(first))
+    split = Split(np.zeros((4, 8, 8, 3), np.uint8), np.array([0, 1, 0, 1]))
+    dataset = Dataset(["a", "b"], split, None, [], "src", "key")
+    release = threading.Event()
+    real_arrays_of = cache._arrays_of
+
+    def slow_arrays_of(ds):
+        release.wait(10)
+        return real_arrays_of(ds)
+
+    monkeypatch.setattr(cache, "_arrays_of", slow_arrays_of)
+    thread = cache.store_in_background(dataset, tmp_path / "src", {"path": "src"}, 8)
+    monkeypatch.setenv("LINVIZ_CACHE_DIR", str(second))
+    release.set()
+    thread.join(10)
+    assert [p.suffix for p in (first / "datasets").iterdir()] == [".lvds"]
+    assert not (second / "datasets").exists() or not any((second / "datasets").iterdir())

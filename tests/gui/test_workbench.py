@@ -6,20 +6,8 @@ import numpy as np
 import pytest
 
 from linviz.gui import jobs
+from linviz.gui.jobs import QuietContext
 from linviz.gui.session import Model, Selection, SplitSettings, TrainingFrame, Workbench
-
-
-class Quiet:
-    cancel = None
-
-    def progress(self, done, total):
-        pass
-
-    def message(self, text):
-        pass
-
-    def cancelled(self):
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +30,7 @@ def model_for(features, n_classes=6):
 
 
 def test_features_of_every_split_are_extracted_together(prepared):
-    features = jobs.extract_features(prepared, "hog+hue", Quiet())
+    features = jobs.extract_features(prepared, "hog+hue", QuietContext())
     assert features.X_train.shape[0] == len(prepared.train.labels)
     assert features.X_val.shape[0] == len(prepared.val.labels)
     assert features.X_test.shape[0] == len(prepared.test.labels)
@@ -52,7 +40,7 @@ def test_features_of_every_split_are_extracted_together(prepared):
 def test_new_data_forgets_features_model_and_selection(prepared):
     bench = Workbench()
     bench.set_data(prepared)
-    features = jobs.extract_features(prepared, "hue", Quiet())
+    features = jobs.extract_features(prepared, "hue", QuietContext())
     bench.set_features(features)
     bench.set_model(model_for(features))
     bench.select(Selection("validation", 3))
@@ -67,21 +55,21 @@ def test_new_data_forgets_features_model_and_selection(prepared):
 def test_new_features_keep_the_model_only_when_they_are_the_same_features(prepared):
     bench = Workbench()
     bench.set_data(prepared)
-    hue = jobs.extract_features(prepared, "hue", Quiet())
+    hue = jobs.extract_features(prepared, "hue", QuietContext())
     bench.set_features(hue)
     model = model_for(hue)
     bench.set_model(model)
-    again = jobs.extract_features(prepared, "hue", Quiet())  # a re-extraction: same spec, same data
+    again = jobs.extract_features(prepared, "hue", QuietContext())  # a re-extraction: same spec, same data
     bench.set_features(again)
     assert bench.model is not None and bench.model.features is again and np.shares_memory(bench.model.W, model.W)
-    bench.set_features(jobs.extract_features(prepared, "hue:bins=12", Quiet()))
+    bench.set_features(jobs.extract_features(prepared, "hue:bins=12", QuietContext()))
     assert bench.model is None
 
 
 def test_a_frame_brings_its_model_and_its_features(prepared):
     bench = Workbench()
     bench.set_data(prepared)
-    features = jobs.extract_features(prepared, "hue", Quiet())
+    features = jobs.extract_features(prepared, "hue", QuietContext())
     events = recorder(bench)
     frame = TrainingFrame(snapshot=None, model=model_for(features), run=1, data_key=prepared.key())
     bench.set_frame(frame)
@@ -97,7 +85,7 @@ def test_the_selected_image_resolves_to_pixels_features_and_label(prepared):
     bench.select(Selection("test", 2))
     selected = bench.selected_image()
     assert selected.x is None and selected.true_class == prepared.test.labels[2]
-    features = jobs.extract_features(prepared, "hue", Quiet())
+    features = jobs.extract_features(prepared, "hue", QuietContext())
     bench.set_features(features)
     np.testing.assert_array_equal(bench.selected_image().x, features.X_test[2])
     np.testing.assert_array_equal(bench.selected_image().image, prepared.test.images[2])
@@ -109,4 +97,4 @@ def test_validation_size_zero_means_no_validation_split_not_the_test_split(prepa
     none = jobs.prepare_splits(make_demo_dataset(n_train_per_class=10, n_test_per_class=2), SplitSettings(val_size=0))
     assert len(none.val.labels) == 0 and not none.has_validation
     assert len(none.train.labels) == 60
-    assert jobs.evaluate(jobs.extract_features(none, "hue", Quiet()), none, np.zeros((11, 6), np.float32)) is None
+    assert jobs.evaluate(jobs.extract_features(none, "hue", QuietContext()), none, np.zeros((11, 6), np.float32)) is None
