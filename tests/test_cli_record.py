@@ -1,10 +1,21 @@
 """``train --record``: the run lands in the run history with its settings, curves and model."""
 
+import contextlib
+import io
 import json
 
 import numpy as np
 
 from linviz.cli import main
+
+
+def run(capsys, *argv):
+    """main() with its own stdout and stderr for the call (see tests/test_cli_hostile.py)."""
+    capsys.readouterr()
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
 from linviz.models import load_model
 from linviz.training.run_store import RunStore
 
@@ -12,9 +23,8 @@ from linviz.training.run_store import RunStore
 def test_train_record_adds_the_run_to_the_history(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("LINVIZ_DATA_DIR", str(tmp_path / "data"))
     out_file = tmp_path / "model.npz"
-    code = main(["train", "demo", "--features", "hog+hue", "--epochs", "2", "--val", "300", "--seed", "3",
-                 "--out", str(out_file), "--record", "--name", "demo run", "--json"])
-    out, err = capsys.readouterr()
+    code, out, err = run(capsys, "train", "demo", "--features", "hog+hue", "--epochs", "2", "--val", "300", "--seed",
+                         "3", "--out", out_file, "--record", "--name", "demo run", "--json")
     assert code == 0, err
     report = json.loads(out)
     records = RunStore().load().records
@@ -28,8 +38,7 @@ def test_train_record_adds_the_run_to_the_history(tmp_path, capsys, monkeypatch)
     assert len(record.curves.losses) == report["iterations"] and len(record.curves.val_accuracies) == 2
     np.testing.assert_array_equal(RunStore().load_model(record.id).W, load_model(out_file).W)
 
-    code = main(["train", "demo", "--epochs", "1", "--out", str(out_file)])
-    out, _ = capsys.readouterr()
+    code, out, _ = run(capsys, "train", "demo", "--epochs", "1", "--out", out_file)
     assert code == 0 and "recorded" not in out and len(RunStore().load().records) == 1  # only with --record
 
 
@@ -37,7 +46,6 @@ def test_an_unusable_history_is_a_warning_not_a_failure(tmp_path, capsys, monkey
     blocker = tmp_path / "file"
     blocker.write_text("x")
     monkeypatch.setenv("LINVIZ_DATA_DIR", str(blocker / "data"))  # below a file: cannot be created
-    code = main(["train", "demo", "--epochs", "1", "--out", str(tmp_path / "m.npz"), "--record"])
-    out, err = capsys.readouterr()
+    code, out, err = run(capsys, "train", "demo", "--epochs", "1", "--out", tmp_path / "m.npz", "--record")
     assert code == 0 and (tmp_path / "m.npz").is_file()
     assert "warning: the run was not recorded" in err and "recorded:" not in out

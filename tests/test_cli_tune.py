@@ -1,5 +1,7 @@
 """``python main.py tune``: one line per run and the best; --json; bad ranges exit 2 with one line."""
 
+import contextlib
+import io
 import json
 
 import pytest
@@ -8,9 +10,13 @@ from linviz.cli import main
 
 
 def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    """main() with its own stdout and stderr for the call (not pytest's capture objects, which
+    under load were seen closed or global at print time)."""
+    capsys.readouterr()
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
 
 
 def test_tune_json_on_the_demo_set(capsys):

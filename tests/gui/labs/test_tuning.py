@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import math
 
@@ -71,9 +73,12 @@ def test_the_search_fills_the_heat_map_and_its_best_cell_is_tunes_best(qtbot, ma
 
     # the same search from the command line, on the same split
     n_val = len(window.bench.data.val.labels)
-    code = main(["tune", "demo", "--features", "hog+hue", "--lr", "1e-3,1e-1,30", "--reg", "1e-4,1e-1",
-                 "--epochs", "2", "--val", str(n_val), "--json"])
-    out, err = capsys.readouterr()
+    capsys.readouterr()
+    out_stream, err_stream = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out_stream), contextlib.redirect_stderr(err_stream):
+        code = main(["tune", "demo", "--features", "hog+hue", "--lr", "1e-3,1e-1,30", "--reg", "1e-4,1e-1",
+                     "--epochs", "2", "--val", str(n_val), "--json"])
+    out, err = out_stream.getvalue(), err_stream.getvalue()
     assert code == 0, err
     cli = json.loads(out)
     row, col = best_cell
