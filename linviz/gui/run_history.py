@@ -2,8 +2,8 @@
 jobs that read and write the store. No Qt in here (psygnal signals, like the workbench).
 
 The workbench holds one :class:`RunHistory` (``bench.runs``). Every training run of the window
-is recorded when it ends (the training controller submits :meth:`RunHistory.record_job` on
-the quick lane), every run of a search by the search job itself; the Runs and Tuning labs show
+is recorded when it ends (the training job runs :meth:`RunHistory.record_job` after its loop,
+still on the heavy lane), every run of a search by the search job itself; the Runs and Tuning labs show
 the records, load curves and models through the jobs here, and ask for a re-run through
 :attr:`RunHistory.rerun_requested` (the training controller listens). Disk work happens in
 the jobs, off the GUI thread; the methods that change the list run on the GUI thread.
@@ -182,7 +182,7 @@ class RunHistory:
     # ------------------------------------------------------------------ writing
     def record_job(self, frame, data, *, pace: Optional[float] = None):
         """The record of a finished training frame (its model's weights are the kept ones), written
-        to the store; result: (record, W, pipeline, messages)."""
+        to the store; result: (record, W, pipeline, messages) for :meth:`record_finished`."""
         from linviz.gui.jobs import make_training_config
         from linviz.training import accuracy
         from linviz.training.records import dataset_summary, make_record
@@ -209,13 +209,14 @@ class RunHistory:
 
         return job
 
-    def on_recorded(self, outcome, *, current: bool = False) -> None:
-        if outcome.error:
-            self._say(f"This run was not recorded: {outcome.error}", error=True)
+    def record_finished(self, result, error: Optional[str] = None, *, current: bool = False) -> None:
+        """The result of a :meth:`record_job` (GUI thread): the run joins the list, or the error is said."""
+        if error:
+            self._say(f"This run was not recorded: {error}", error=True)
             return
-        if not outcome.ok:
+        if result is None:
             return
-        record, W, pipeline, messages = outcome.result
+        record, W, pipeline, messages = result
         self.add(record, W, pipeline, messages)
         if current:
             self.set_current(record.id, W)

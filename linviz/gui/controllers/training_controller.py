@@ -88,7 +88,8 @@ class TrainingController(QObject):
             control.step(step)
         pace = control.pace
         run = self._run + 1
-        job = jobs.train_job(self.bench.data, self.bench.features, spec, settings, control, run)
+        job = self._recorded(jobs.train_job(self.bench.data, self.bench.features, spec, settings, control, run),
+                             self.bench.data, pace)
 
         def started() -> None:
             self.control = control
@@ -188,28 +189,33 @@ class TrainingController(QObject):
         self.bench.set_frame(frame)
         return True
 
-    def _record(self, frame: TrainingFrame) -> None:
-        """Every finished run goes to the run history (written on the quick lane)."""
+    def _recorded(self, job, data, pace):
+        """The training job, then its run recorded in the run history (still off the GUI thread;
+        a failure to record is said, never a failed run). Result: (frame, recorded, problem)."""
         history = self.bench.runs
-        model = frame.model
-        job = history.record_job(frame, self.bench.data, pace=self._pace_at_start)
 
-        def done(outcome) -> None:
-            # the run is current while the model still has its weights
-            history.on_recorded(outcome, current=self.bench.model is model)
+        def recorded(ctx):
+            frame = job(ctx)
+            if frame.model is None:
+                return frame, None, None
+            try:
+                return frame, history.record_job(frame, data, pace=pace)(ctx), None
+            except Exception as exc:  # noqa: BLE001 - the run itself is fine
+                return frame, None, f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc)
 
-        self.queue.quick.submit(f"record:{frame.run}", job, done)
+        return recorded
 
     def _finished(self, outcome) -> None:
         self.control = None
         self.data.features_panel.progress.setVisible(False)
         frame = self.queue.runner.latest.take()
+        recorded = problem = None
         if outcome.ok:
-            frame = outcome.result
+            frame, recorded, problem = outcome.result
         self._apply(frame)
-        if outcome.ok and frame is not None and frame.model is not None and self.bench.data is not None \
-                and self.bench.is_current(frame.data_key):
-            self._record(frame)
+        if recorded is not None or problem is not None:
+            # the run is current while the model still has its weights
+            self.bench.runs.record_finished(recorded, problem, current=frame is not None and self.bench.model is frame.model)
         self.bench.set_training(False)  # views still pacing their redraws draw the last frame now
         if self._fresh:  # not one iteration was drawn: the model and its views stay
             self._fresh = False

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QTableWidget
 
-from linviz.gui.labs.runs import ID_ROLE, PALETTE, RunsLab
+from linviz.gui.labs.runs import COLUMNS, ID_ROLE, PALETTE, RunsLab
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_runs_are_recorded_overlaid_compared_and_restored(qtbot, make_window, wa
     assert history.current_for(window.bench.model) == newest.id  # the model is the newest run's
     assert table.item(0, 0).text().startswith("● ")
     # sortable: by validation accuracy, as numbers
-    table.sortItems(10)
+    table.sortItems([name for name, _ in COLUMNS].index("Val"))
     shown = [history.get(table.item(row, 0).data(ID_ROLE)) for row in range(3)]
     vals = [r.val_accuracy for r in shown]
     assert vals == sorted(vals)
