@@ -153,6 +153,7 @@ class RunsLab(Lab):
         item.setLabel("bottom", "epoch")
         item.showGrid(x=True, y=True, alpha=0.2)
         self.curve_items: dict[str, tuple] = {}  # run id (or "live") -> (loss item, val item, train item)
+        self._drawn: dict[str, tuple] = {}  # run id -> what its items show (curves, colour, width)
 
         self.templates_caption = QLabel("")
         self.templates_caption.setWordWrap(True)
@@ -358,12 +359,16 @@ class RunsLab(Lab):
         live = frame is not None and self.bench.training and frame.snapshot is not None
         for key in [k for k in self.curve_items if k not in wanted and not (k == "live" and live)]:
             loss, val, train = self.curve_items.pop(key)
+            self._drawn.pop(key, None)
             self.loss_plot.getPlotItem().removeItem(loss)
             self.accuracy_plot.getPlotItem().removeItem(val)
             self.accuracy_plot.getPlotItem().removeItem(train)
         for key, (curves, color, is_current) in wanted.items():
             pen_color = CURRENT_COLOR if is_current else color
             width = 3.5 if is_current else 2
+            if self._drawn.get(key) == (id(curves), pen_color, width):
+                continue  # a recorded run's curves never change: drawn once (the live one moves)
+            self._drawn[key] = (id(curves), pen_color, width)
             items = self._items_for(key, pen_color, width)
             losses = np.asarray(curves.losses, dtype=np.float64)
             y = smooth_curve(losses, OVERLAY_SMOOTHING) if len(losses) > 2 else losses
