@@ -107,7 +107,7 @@ def test_hover_read_outs_clear_when_the_mouse_leaves(loss_view, qtbot):
     readout.on_mouse_moved(_view_point(loss_view.plot, 500, float(losses[499])))
     assert readout.text.startswith("iteration 500: loss ") and "data" in readout.text
     assert readout.label.isVisible()
-    QApplication.sendEvent(loss_view.plot.viewport(), QEvent(QEvent.Type.Leave))
+    QApplication.sendEvent(loss_view.plot, QEvent(QEvent.Type.Leave))
     assert readout.text == "" and not readout.label.isVisible()
     readout.on_mouse_moved(_view_point(loss_view.plot, 500, float(losses[499])))
     assert readout.text
@@ -122,5 +122,5 @@ def test_hover_read_outs_clear_when_the_mouse_leaves(loss_view, qtbot):
     accuracy.set_accuracies([0.3, 0.4, 0.45], [0.28, 0.35, 0.41])
     accuracy.readout.on_mouse_moved(_view_point(accuracy.plot, 2.1, 0.4))
     assert accuracy.readout.text == "epoch 2: train 0.4000, validation 0.3500"
-    QApplication.sendEvent(accuracy.plot.viewport(), QEvent(QEvent.Type.Leave))
+    QApplication.sendEvent(accuracy.plot, QEvent(QEvent.Type.Leave))
     assert accuracy.readout.text == ""

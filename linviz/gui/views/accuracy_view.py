@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from linviz.gui.redraw import Redraw
-from linviz.gui.views.hover_readout import HoverReadout
+from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
 from linviz.gui.views.plot_style import outward_ticks
 
 REDRAW_MS = 100
@@ -19,7 +19,7 @@ class AccuracyView(QWidget):
     def __init__(self, bench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("accuracyPlot")
-        self.plot = pg.PlotWidget()
+        self.plot = HoverPlotWidget()
         item = self.plot.getPlotItem()
         outward_ticks(item)
         # The legend lives in the title: inside the plot it always covers some curve.

@@ -1,26 +1,39 @@
 """A read-out of the values under the mouse, over a plot's corner, gone when the mouse leaves.
 
 One small label laid over the plot widget (not an item of its scene, so showing it repaints
-nothing else): the view calls :meth:`HoverReadout.show_text` from its mouse-move handler and
-the label hides itself when the mouse leaves the plot or its data area.
+nothing else), shown while the mouse moves over the data area and hidden when it leaves it or
+the plot. The plot is a :class:`HoverPlotWidget`, whose ``leaveEvent`` says when the mouse has
+left: no event filter, which would run Python for every paint of a live plot (each such call
+waits for the GIL the training thread holds, and the plot redraws 25 times a second).
 """
 
 from __future__ import annotations
 
 from typing import Callable, Optional
 
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QPointF, Qt, Signal
 from PySide6.QtWidgets import QLabel
 
 STYLE = ("QLabel { background: rgba(255, 255, 255, 225); color: #202020; border: 1px solid #b0b0b0;"
          " border-radius: 3px; padding: 1px 4px; }")
 
 
+class HoverPlotWidget(pg.PlotWidget):
+    """A PlotWidget that says when the mouse leaves it."""
+
+    mouseLeft = Signal()
+
+    def leaveEvent(self, event) -> None:
+        super().leaveEvent(event)
+        self.mouseLeft.emit()
+
+
 class HoverReadout(QObject):
     """``describe(x_in_view_coordinates) -> text or None`` is asked on every mouse move over
     the plot's data area; the text is shown in the data area's top-left corner."""
 
-    def __init__(self, plot_widget, describe: Callable[[float, float], Optional[str]]):
+    def __init__(self, plot_widget: HoverPlotWidget, describe: Callable[[float, float], Optional[str]]):
         super().__init__(plot_widget)
         self.plot = plot_widget
         self.describe = describe
@@ -30,8 +43,7 @@ class HoverReadout(QObject):
         self.label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.label.hide()
         plot_widget.scene().sigMouseMoved.connect(self.on_mouse_moved)
-        plot_widget.viewport().installEventFilter(self)
-        plot_widget.installEventFilter(self)
+        plot_widget.mouseLeft.connect(self.clear)
 
     @property
     def text(self) -> str:
@@ -62,8 +74,3 @@ class HoverReadout(QObject):
         if not self.label.isVisible():
             self.label.show()
             self.label.raise_()
-
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() in (QEvent.Type.Leave, QEvent.Type.Hide):
-            self.clear()
-        return False

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 
 from linviz.explore.curves import DEFAULT_SMOOTHING, MAX_SMOOTHING, CurveSmoother, following_range, log_ticks, \
     smooth_curve, tick_label
-from linviz.gui.views.hover_readout import HoverReadout
+from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
 from linviz.gui.views.plot_style import outward_ticks
 
 RAW_COLOR = (120, 150, 200)
@@ -58,7 +58,7 @@ class LossView(QWidget):
     def __init__(self, bench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("lossPlot")
-        self.plot = pg.PlotWidget(axisItems={"left": LogTicksAxis("left")})
+        self.plot = HoverPlotWidget(axisItems={"left": LogTicksAxis("left")})
         item = self.plot.getPlotItem()
         outward_ticks(item)
         item.setLabel("bottom", "iteration")
