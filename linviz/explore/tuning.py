@@ -16,8 +16,10 @@ Used by the Tuning lab, ``python main.py tune`` and the ``tune`` benchmark.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
+import os
 import queue
 import threading
 import time
@@ -206,8 +208,31 @@ def run_search(X, y, X_val, y_val, base: TrainingConfig, plan: SearchPlan, *, n_
     ``workers``: runs at once, or a function asked before each start (the GUI: 2 while the
     search is the only job, else 1). ``cancel``: an Event or a callable; when it turns true the
     running runs stop and the finished ones are returned. ``on_result`` / ``on_start(index)``
-    are called in the calling thread.
+    are called in the calling thread. With a fixed number of workers > 1, NumPy's BLAS gets
+    the cores divided among them for the search (threadpoolctl, when installed): each worker's
+    matrix products otherwise start a thread per core that spins on the other worker's core.
     """
+    with _blas_threads_per_worker(workers):
+        return _run_search(X, y, X_val, y_val, base, plan, n_classes=n_classes, workers=workers, cancel=cancel,
+                           on_result=on_result, on_start=on_start, yield_gil=yield_gil)
+
+
+@contextlib.contextmanager
+def _blas_threads_per_worker(workers):
+    if callable(workers) or int(workers) <= 1:
+        yield
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # an optional speed-up: without it BLAS keeps its own setting
+        yield
+        return
+    with threadpool_limits(limits=max(1, (os.cpu_count() or 1) // int(workers)), user_api="blas"):
+        yield
+
+
+def _run_search(X, y, X_val, y_val, base: TrainingConfig, plan: SearchPlan, *, n_classes: int, workers, cancel,
+                on_result, on_start, yield_gil: bool) -> list[TuningResult]:
     points = plan.points()
     pending = list(range(len(points)))
     running: dict[int, TrainingControl] = {}
