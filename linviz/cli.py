@@ -1,4 +1,4 @@
-"""The headless commands: ``python main.py info|features|train|tune|predict|bench``.
+"""The headless commands: ``python main.py info|features|train|tune|predict|knn|bench``.
 
 Every command prints human-readable text, or one JSON document with ``--json``. Bad input
 (a :class:`~linviz.errors.LinvizError`, or bad arguments) exits with code 2 and exactly one
@@ -703,6 +703,73 @@ def _tune_line(result) -> str:
             f"val {pct(result.val_accuracy)}  {result.seconds:6.2f} s  {result.stop_reason}")
 
 
+def cmd_knn(args: argparse.Namespace) -> int:
+    """k-NN: cross-validation over a list of k on a training subset, the best k, and its test
+    accuracy (trained on the whole subset)."""
+    from linviz.data import load_dataset
+    from linviz.explore.knn import DEFAULT_TRAIN_SIZE, cross_validation, knn_test, parse_ks, prepare_knn
+    from linviz.features import parse_feature_spec
+
+    spec = parse_feature_spec(args.features)  # bad input fails before the (slow) load
+    ks = parse_ks(args.k)
+    if args.folds < 2:
+        raise UsageError(f"knn: --folds must be at least 2, got {args.folds}")
+    if args.train_size is not None and args.train_size < args.folds:
+        raise UsageError(f"knn: --train-size must be at least --folds ({args.folds}), got {args.train_size}")
+    with nullcontext() if args.json else ProgressBar("loading") as bar:
+        dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
+        available = len(dataset.train)
+        if args.train_size is not None and args.train_size > available:
+            raise UsageError(f"knn: --train-size {args.train_size:,} is more than the {available:,} training "
+                             f"images of {dataset.source}")
+        size = args.train_size if args.train_size is not None else min(DEFAULT_TRAIN_SIZE, available)
+        if size < args.folds:
+            raise UsageError(f"knn: {dataset.source} has {available} training image(s), fewer than --folds "
+                             f"({args.folds})")
+        smallest_fold = size - -(-size // args.folds)
+        too_big = [k for k in ks if k > smallest_fold]
+        if too_big:
+            raise UsageError(f"knn: k {', '.join(map(str, too_big))} is more than the {smallest_fold:,} training "
+                             f"images of a fold ({size:,} images in {args.folds} folds)")
+    with nullcontext() if args.json else ProgressBar("features") as bar:
+        setup = prepare_knn(dataset.train.images, dataset.train.labels, spec=spec, metric=args.distance,
+                            train_size=size, seed=args.seed, n_classes=len(dataset.class_names), progress=bar)
+    cv = None
+    with nullcontext() if args.json else ProgressBar(f"{args.folds}-fold CV") as bar:
+        for cv in cross_validation(setup.X, setup.y, ks, folds=args.folds, metric=args.distance, seed=args.seed,
+                                   progress=bar):
+            pass
+    test_accuracy, timing = None, None
+    if dataset.test is not None and len(dataset.test):
+        with nullcontext() if args.json else ProgressBar("test") as bar:
+            X_test = setup.features.transform(dataset.test.images)
+            _, timing = knn_test(setup, X_test, dataset.test.labels, cv.best_k, progress=bar)
+        test_accuracy = timing.accuracy
+    if args.json:
+        print_json({**cv.as_json(), "test_accuracy": test_accuracy})
+        return EXIT_OK
+    print(f"source:     {printable(dataset.source)}")
+    print(f"features:   {printable(setup.features.description)}, {setup.X.shape[1]:,} columns")
+    print(f"distance:   {args.distance.upper() if args.distance != 'cosine' else 'cosine'}")
+    print(f"data:       {size:,} of {available:,} training images, {args.folds}-fold cross-validation "
+          f"({cv.seconds:.1f} s)")
+    print()
+    print(f"{'k':>5}  " + "  ".join(f"{'fold ' + str(f + 1):>7}" for f in range(args.folds)) + f"  {'mean':>7}  {'std':>7}")
+    best = cv.best_index
+    for i, k in enumerate(cv.ks):
+        folds = "  ".join(f"{a:7.4f}" for a in cv.fold_accuracies[:, i])
+        mark = "  <- best" if i == best else ""
+        print(f"{k:>5}  {folds}  {cv.mean[i]:7.4f}  {cv.std[i]:7.4f}{mark}")
+    print()
+    print(f"best k:     {cv.best_k} (mean accuracy {cv.mean[best]:.4f} +- {cv.std[best]:.4f})")
+    if timing is not None:
+        print(f"test:       accuracy {test_accuracy:.4f} with k = {cv.best_k} on {timing.n_test:,} test images "
+              f"({timing.predict_us_per_image:,.0f} us per image)")
+    else:
+        print("test:       no test split in this source")
+    return EXIT_OK
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from linviz import bench
 
@@ -856,9 +923,28 @@ def build_parser() -> argparse.ArgumentParser:
                            '"seconds", "stop_reason"}], "best": {...}}')
     tune.set_defaults(func=cmd_tune)
 
+    knn = commands.add_parser("knn", help="k-nearest neighbours: choose k by cross-validation, test it")
+    knn.add_argument("source", help='CIFAR-10 folder or tarball, image folder/.zip/.tar[.gz], or "demo"')
+    knn.add_argument("--features", default="raw",
+                     help="a preset or spec (default raw: pixels in [0, 1], unstandardized as in the course; "
+                          "other features are standardized, without the bias)")
+    knn.add_argument("--distance", choices=("l1", "l2", "cosine"), default="l2", help="default l2")
+    knn.add_argument("--k", default="1,3,5,8,10,12,15,20,50,100",
+                     help="the k values to cross-validate, comma-separated (default the course's list)")
+    knn.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    knn.add_argument("--train-size", type=int, default=None, metavar="N",
+                     help="training images drawn at random (seeded) for kNN (default 5000, or all if fewer)")
+    knn.add_argument("--seed", type=int, default=0)
+    knn.add_argument("--image-size", type=int, default=32)
+    knn.add_argument("--json", action="store_true",
+                     help='print {"k", "fold_accuracies" (per k, one per fold), "mean", "std", "best_k", '
+                          '"test_accuracy"}')
+    knn.set_defaults(func=cmd_knn)
+
     bench = commands.add_parser("bench", help="side-by-side benchmarks against reference tools")
     bench.add_argument("--data", default=None, help="the shared CIFAR-10 JPEG archive (found automatically)")
-    bench.add_argument("--only", default=None, help="comma-separated sections: load,features,study,sgd,e2e,gui,tune (default: all but study)")
+    bench.add_argument("--only", default=None,
+                       help="comma-separated sections: load,features,study,sgd,e2e,gui,knn,tune (default: all but study)")
     bench.add_argument("--quick", action="store_true", help="fewer images and repeats")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(func=cmd_bench)
@@ -932,7 +1018,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except SystemExit as exc:  # --help
             return exc.code if isinstance(exc.code, int) else EXIT_OK
         if getattr(args, "func", None) is None:
-            raise UsageError("linviz: give a command: info, features, train, tune, predict or bench")
+            raise UsageError("linviz: give a command: info, features, train, tune, predict, knn or bench")
         code = args.func(args)
         _finish_cache_writes()
         return code

@@ -12,7 +12,7 @@ from linviz.cli import main
 def no_sections(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a benchmark ran despite bad arguments")
-    for name in ("bench_load", "bench_features", "bench_study", "bench_sgd", "bench_e2e", "bench_gui"):
+    for name in ("bench_load", "bench_features", "bench_study", "bench_sgd", "bench_e2e", "bench_gui", "bench_knn"):
         monkeypatch.setattr(bench, name, refuse)
 
 

@@ -7,9 +7,16 @@ Each function here takes plain arrays (and, where features matter, a fitted
   probabilities and -ln p, its data loss and the regularization loss (the lecture's tables).
 - :func:`evidence`: where a score comes from: the products w_k x_k summed back onto the
   image, per feature block (pixels, HOG cells, histogram bins, colour layout), plus the bias.
+- :mod:`linviz.explore.knn`: k-nearest neighbours: cross-validation snapshots fold by fold,
+  one image's neighbours and vote, test accuracy and timing beside a linear model.
 """
 
 from linviz.explore.evidence import BlockEvidence, Evidence, evidence
+from linviz.explore.knn import (ClassifierTiming, CrossValidation, KnnFeatures, KnnSetup, Neighbors,
+                                cross_validation, knn_test, linear_test, neighbors_of, prepare_knn,
+                                run_cross_validation)
 from linviz.explore.score_breakdown import ScoreBreakdown, score_breakdown
 
-__all__ = ["BlockEvidence", "Evidence", "ScoreBreakdown", "evidence", "score_breakdown"]
+__all__ = ["BlockEvidence", "ClassifierTiming", "CrossValidation", "Evidence", "KnnFeatures", "KnnSetup", "Neighbors",
+           "ScoreBreakdown", "cross_validation", "evidence", "knn_test", "linear_test", "neighbors_of", "prepare_knn",
+           "run_cross_validation", "score_breakdown"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+
+from linviz.gui.progress_row import ProgressRow
 
 
 class JobStatus(QWidget):
@@ -12,9 +14,7 @@ class JobStatus(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.label = QLabel("")
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(180)
-        self.progress.setMaximumHeight(16)
+        self.progress = ProgressRow(bar_width=160)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("jobCancelButton")
         layout = QHBoxLayout(self)
@@ -27,16 +27,12 @@ class JobStatus(QWidget):
 
     def set_running(self, text: str) -> None:
         self.label.setText(text)
-        self.progress.setMaximum(0)  # busy indicator until the first progress report
+        self.progress.show_progress(0, 0)  # busy indicator until the first progress report
         for w in (self.label, self.progress, self.cancel_button):
             w.setVisible(True)
 
     def set_progress(self, done: int, total: int) -> None:
-        if total > 0:
-            self.progress.setMaximum(1000)
-            self.progress.setValue(int(1000 * min(done, total) / total))
-        else:
-            self.progress.setMaximum(0)
+        self.progress.show_progress(done, total)
 
     def set_idle(self) -> None:
         for w in (self.label, self.progress, self.cancel_button):

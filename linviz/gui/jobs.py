@@ -145,6 +145,12 @@ def evaluate(features: ExtractedFeatures, prepared: PreparedData, W: np.ndarray)
     return Evaluation(predictions, confusion_matrix(prepared.val.labels, predictions, len(prepared.class_names)))
 
 
+def test_predictions(model: Model, X_test: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float]:
+    """The model's predicted class of every test image, and its test accuracy."""
+    predictions = np.argmax(model.scores(X_test), axis=1)
+    return predictions, float(np.mean(predictions == np.asarray(labels)))
+
+
 def template_rows(W, pipeline):
     """Template pictures of W, or None when they cannot be drawn (never stops a job)."""
     from linviz.gui.template_pictures import template_rows as rows
@@ -253,11 +259,44 @@ def load_model_job(path: str, prepared: PreparedData):
         features = ExtractedFeatures(str(pipeline.spec), prepared.key(), pipeline, X[0], X[1],
                                      X[2] if len(X) > 2 else None, total, time.perf_counter() - start)
         W = np.asarray(saved.W, dtype=np.float32)
-        settings = dict(saved.hyperparameters or {}) or {"loss": saved.loss}
+        settings = usable_settings(saved.hyperparameters, path)
+        settings.setdefault("loss", str(saved.loss))
         return Model(W, str(saved.loss), settings, features, evaluate(features, prepared, W),
                      template_rows(W, pipeline))
 
     return job
+
+
+def usable_settings(hyperparameters, path: str) -> dict:
+    """A model file's hyper-parameters as training settings. Files are input like any other:
+    a value whose type or range TrainingConfig refuses ({"reg": "abc"}) is a clear error
+    naming the file, never a failure later inside a view."""
+    from linviz.training import TrainingConfig
+
+    if not isinstance(hyperparameters, dict):
+        raise LinvizError(f"{path}: hyper-parameters must be a mapping, not {type(hyperparameters).__name__}")
+    defaults = TrainingConfig()
+    settings = {}
+    for field in dataclasses.fields(TrainingConfig):
+        if field.name not in hyperparameters:
+            continue
+        value, default = hyperparameters[field.name], getattr(defaults, field.name)
+        if isinstance(default, bool) or isinstance(value, bool):
+            ok = isinstance(value, bool) and isinstance(default, bool)
+        elif isinstance(default, (int, float)) or default is None:
+            ok = isinstance(value, (int, float)) or (default is None and value is None)
+            ok = ok and (not isinstance(default, int) or isinstance(value, int) or float(value).is_integer())
+        else:
+            ok = isinstance(value, type(default))
+        if not ok:
+            raise LinvizError(f"{path}: hyper-parameter {field.name} is {str(value)[:40]!r}, "
+                              f"not a {type(default).__name__ if default is not None else 'number'}")
+        settings[field.name] = value
+    try:
+        TrainingConfig(**settings)
+    except (TypeError, ValueError) as exc:
+        raise LinvizError(f"{path}: unusable hyper-parameters ({exc})") from None
+    return settings
 
 
 def last_accuracies(frame: Optional[TrainingFrame]) -> dict:

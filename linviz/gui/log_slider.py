@@ -28,22 +28,40 @@ class LogSlider(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.slider, 1)
         layout.addWidget(self.label)
+        self._exact = None  # a value set in code, kept exactly until the slider is moved
+        self._setting = False
         self.slider.valueChanged.connect(self._on_slider)
         self.setValue(value)
-        self._on_slider(self.slider.value())
+        self.label.setText(self.format(self.value()))
 
     def value(self) -> float:
+        if self._exact is not None:
+            return self._exact
         position = self.slider.value()
         if self._allow_zero and position < 0:
             return 0.0
         return float(f"{10 ** (self._lo + position / STEPS_PER_DECADE):.3g}")
 
     def setValue(self, value: float) -> None:
+        """Show ``value``: the slider goes to the nearest step, the value itself is kept exactly
+        (a recommended 0.0098 stays 0.0098) until the user moves the slider."""
+        before = self.value()
         if value <= 0 and self._allow_zero:
-            self.slider.setValue(-1)
-            return
-        position = round((math.log10(max(value, 1e-30)) - self._lo) * STEPS_PER_DECADE)
-        self.slider.setValue(int(min(max(position, self.slider.minimum()), self.slider.maximum())))
+            position, exact = -1, None
+        else:
+            position = round((math.log10(max(value, 1e-30)) - self._lo) * STEPS_PER_DECADE)
+            position = int(min(max(position, self.slider.minimum()), self.slider.maximum()))
+            inside = 10 ** self._lo <= value <= 10 ** (self._lo + self.slider.maximum() / STEPS_PER_DECADE)
+            exact = float(f"{value:.3g}") if inside else None
+        self._setting = True
+        try:
+            self.slider.setValue(position)
+        finally:
+            self._setting = False
+        self._exact = exact
+        if self.value() != before:
+            self.label.setText(self.format(self.value()))
+            self.valueChanged.emit(self.value())
 
     @staticmethod
     def format(value: float) -> str:
@@ -55,6 +73,9 @@ class LogSlider(QWidget):
 
     @Slot(int)
     def _on_slider(self, _position: int) -> None:
+        if self._setting:
+            return  # setValue shows and announces the exact value
+        self._exact = None
         value = self.value()
         self.label.setText(self.format(value))
         self.valueChanged.emit(value)

@@ -36,7 +36,8 @@ from linviz.gui.views.loss_view import LossView
 from linviz.gui.views.probabilities_view import ProbabilitiesView
 from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.user_images_view import UserImagesView
-from linviz.gui.window_settings import restore_window, save_window
+from linviz.gui.window_settings import (model_folder, remember_default_layout, remember_model_folder, reset_layout,
+                                       restore_window, save_window)
 from linviz.gui.worker import JobRunner
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
@@ -49,7 +50,8 @@ class MainWindow(QMainWindow):
     def __init__(self, source: Optional[str] = None, settings: Optional[QSettings] = None):
         super().__init__()
         self.setObjectName("linvizMainWindow")
-        self.setWindowTitle("linviz: linear image classifiers")
+        # The platform adds the application's name ("... — linviz"): the title does not repeat it.
+        self.setWindowTitle("Linear image classifiers")
         self.setAcceptDrops(True)
         self.settings = settings if settings is not None else QSettings()
         self.bench = Workbench()
@@ -66,6 +68,7 @@ class MainWindow(QMainWindow):
             self._build_menus()
             self._connect_views()
             self._route_drops_to_window()
+            remember_default_layout(self)
             refused = restore_window(self, self.settings)
         except BaseException:
             # A running QThread torn down by an exception aborts the whole process (pitfall 18).
@@ -164,7 +167,8 @@ class MainWindow(QMainWindow):
             scroll.setWidget(panel)
             dock.setWidget(scroll)
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                             | QDockWidget.DockWidgetFeature.DockWidgetClosable)  # View menu shows it again
             self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
             self.docks[key] = dock
         self.tabifyDockWidget(self.docks["data"], self.docks["features"])
@@ -183,6 +187,7 @@ class MainWindow(QMainWindow):
     def _connect_views(self) -> None:
         """What one view asks of another, in the window's terms (tabs)."""
         self.confusion_view.cellClicked.connect(self._show_confusion_cell)
+        self.gallery_view.cellShown.connect(self.confusion_view.highlight_cell)  # the cell the gallery shows
         self.bench.user_images_changed.connect(self._show_user_images)
 
     @Slot(int, int)
@@ -223,10 +228,15 @@ class MainWindow(QMainWindow):
         action(file_menu, "Load model...", self.load_model_dialog)
         file_menu.addSeparator()
         action(file_menu, "Quit", self.close, "Ctrl+Q")
+        model_menu = self.menuBar().addMenu("&Model")
+        action(model_menu, "Train", self.training.train, "Ctrl+T")
+        action(model_menu, "Score on test", self.training.score_on_test)
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
-        action(view_menu, "Show the download banner", self.banner.show)
+        action(view_menu, "Show the data banner", self.banner.show)
+        view_menu.addSeparator()
+        action(view_menu, "Reset layout", lambda: reset_layout(self))
 
     # ------------------------------------------------------------------ dialogs
     @Slot()
@@ -249,14 +259,17 @@ class MainWindow(QMainWindow):
         if self.bench.model is None:
             self.status.show_message("Train a model first", error=True)
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save model", "model.npz", "linviz models (*.npz)")
-        if path:
-            self.models.save_model(path)
+        folder = model_folder(self.settings)
+        path, _ = QFileDialog.getSaveFileName(self, "Save model", str(folder / "model.npz"), "linviz models (*.npz)")
+        if path and self.models.save_model(path):
+            remember_model_folder(self.settings, path)
 
     @Slot()
     def load_model_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load model", "", "linviz models (*.npz);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Load model", str(model_folder(self.settings)),
+                                              "linviz models (*.npz);;All files (*)")
         if path:
+            remember_model_folder(self.settings, path)
             self.models.load_model(path)
 
     # ------------------------------------------------------------------ drops

@@ -2,6 +2,8 @@
 
 Starts the window (offscreen unless a display is set), loads the source, starts training
 and grabs the window mid-training, after ``--seconds`` of it. Used for docs/screenshots/.
+``--knn`` then cross-validates and tests in the Nearest neighbors lab and selects a test image
+it gets wrong (``--knn-mistake automobile:airplane``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,17 @@ def main(argv=None) -> int:
     parser.add_argument("--lr", type=float, default=None, help="learning rate")
     parser.add_argument("--batch", type=int, default=None, help="batch size")
     parser.add_argument("--loss", choices=["softmax", "svm"], default=None, help="the loss to train with")
+    parser.add_argument("--knn", action="store_true",
+                        help="after training: on the Nearest neighbors tab, cross-validate, test, select a mistake")
+    parser.add_argument("--knn-k", type=int, default=None, help="with --knn: k for the test and the neighbours "
+                                                                 "(default: the best k)")
+    parser.add_argument("--knn-mistake", default=None, metavar="TRUE:PREDICTED",
+                        help="with --knn: the first test image of class TRUE that kNN calls PREDICTED")
     parser.add_argument("--no-train", action="store_true", help="grab without training first")
+    parser.add_argument("--until-done", action="store_true", help="grab when training has finished")
+    parser.add_argument("--score-test", action="store_true", help="press Score on test before grabbing")
+    parser.add_argument("--cell", default=None, help="click this confusion cell TRUE,PREDICTED before grabbing")
+    parser.add_argument("--advanced", action="store_true", help="open the training panel's Advanced section")
     parser.add_argument("--playground", default=None, help="the 2-D playground: load this JSON state first")
     parser.add_argument("--playground-steps", type=int, default=0, help="the 2-D playground: take this many steps")
     parser.add_argument("--runs", default=None, metavar="REGS",
@@ -95,6 +107,15 @@ def main(argv=None) -> int:
     if not args.no_train:
         window.training.train()
         pump(args.seconds)
+        while args.until_done and window.runner.busy:
+            pump(0.1)
+    if args.score_test:
+        window.training.score_on_test()
+        pump(0.3)
+        while window.runner.quick.busy:
+            pump(0.05)
+    if args.advanced:
+        window.training_panel.advanced.expand(animate=False)
     if args.tab:
         window.docks[args.tab].raise_()
         pump(0.3)
@@ -103,6 +124,10 @@ def main(argv=None) -> int:
         if args.misclassified:
             window.gallery_view.wrong_box.setChecked(True)
         window.gallery_view.select("validation", int(window.gallery_view.shown_indices[3]))
+    if args.cell:
+        true_class, predicted = (int(v) for v in args.cell.split(","))
+        window.confusion_view.highlight_cell(true_class, predicted)
+        window.confusion_view.cellClicked.emit(true_class, predicted)
     if args.drop:
         window.lower_tabs.setCurrentWidget(window.user_images_view)
         window.user_images_view.select(0)
@@ -114,6 +139,8 @@ def main(argv=None) -> int:
     if args.view:
         titles = [window.view_tabs.tabText(i) for i in range(window.view_tabs.count())]
         window.view_tabs.setCurrentIndex(titles.index(args.view))
+    if args.knn:
+        _knn_steps(window, args, pump)
     pump(0.5)
     while window.runner.quick.busy:
         pump(0.05)
@@ -130,6 +157,40 @@ def main(argv=None) -> int:
     window.shutdown()
     window.close()
     return 0
+
+
+def _knn_steps(window, args, pump) -> None:
+    """Cross-validate and test in the kNN lab, then select a test image it gets wrong."""
+    from linviz.gui.labs.knn import KnnLab
+    from linviz.gui.session import Selection
+
+    def idle() -> None:
+        pump(0.3)
+        while window.runner.busy or window.runner.quick.busy:
+            pump(0.1)
+
+    lab = next(lab for lab in window.labs if isinstance(lab, KnnLab))
+    window.view_tabs.setCurrentWidget(lab)
+    idle()  # the training (if still running) and the indexing
+    lab.cross_validate()
+    idle()
+    if args.knn_k is not None:
+        lab.k_spin.setValue(args.knn_k)
+    lab.run_test()
+    idle()
+    result = lab.test
+    if result is None:
+        return
+    mistakes = result.mistakes
+    if args.knn_mistake:
+        names = window.bench.class_names
+        true_name, predicted_name = args.knn_mistake.split(":")
+        wanted = [i for i in mistakes if names[result.labels[i]] == true_name
+                  and names[result.predicted[i]] == predicted_name]
+        mistakes = wanted or mistakes
+    if len(mistakes):
+        window.bench.select(Selection(result.split, int(mistakes[0])))
+    idle()
 
 
 def _drive_playground(window, args, pump) -> None:

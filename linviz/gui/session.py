@@ -123,6 +123,8 @@ class Model:
     features: ExtractedFeatures
     evaluation: Optional[Evaluation] = None
     templates: Optional[list] = None
+    test_predictions: Optional[np.ndarray] = None  # set only by "Score on test" (never chosen on)
+    test_accuracy: Optional[float] = None
 
     def loss_options(self) -> dict:
         """Keyword arguments that make a loss function equal to the one W was trained with."""

@@ -6,10 +6,10 @@ W has one row per feature column (bias last) and one column per class. Each feat
   grayscale raw pixels in a diverging colormap;
 - HOG: the glyph picture of the positive weights minus that of the negative ones, in a
   diverging colormap (red: this edge direction speaks for the class, blue: against);
-- histograms: signed bars (hue bins in their own colour);
-- colour layout: the coarse colour grid, stretched per class.
+- histograms: signed bars (hue bins in their own color);
+- color layout: the coarse color grid, stretched per class.
 
-:func:`shared_template_rows` draws several weight matrices (runs to compare) on ONE colour
+:func:`shared_template_rows` draws several weight matrices (runs to compare) on ONE color
 scale per feature block instead: zero is mid-gray (raw pixels, layout) or white (the rest) and
 the strongest weight of all of them is drawn darkest, so that regularization's effect on the
 templates' magnitude shows (stretched per class, a faint template looks as strong as any).
@@ -40,7 +40,7 @@ def _image_shape(pipeline, default=(32, 32)) -> tuple[int, int]:
 
 
 def signed_rgb(values: np.ndarray, scale: float) -> np.ndarray:
-    """An RGB template on a fixed scale: 0 is mid-gray, +-``scale`` full colour (or none)."""
+    """An RGB template on a fixed scale: 0 is mid-gray, +-``scale`` full color (or none)."""
     scale = scale if scale > 0 else 1.0
     return np.clip(np.round(127.5 + 127.5 * np.asarray(values, dtype=np.float32) / scale), 0, 255).astype(np.uint8)
 
@@ -129,7 +129,7 @@ def short_block_name(block) -> str:
 
 def template_rows(W: np.ndarray, pipeline, scales: list | None = None) -> list[tuple[str, list[np.ndarray]]]:
     """(block name, one RGB tile per class) for every feature block of ``pipeline``.
-    ``scales``: one colour scale per block (:func:`shared_scales`) instead of each W's own."""
+    ``scales``: one color scale per block (:func:`shared_scales`) instead of each W's own."""
     W = np.asarray(W, dtype=np.float32)
     blocks = list(getattr(pipeline, "blocks", []) or [])
     if not blocks:
@@ -156,7 +156,7 @@ def template_rows(W: np.ndarray, pipeline, scales: list | None = None) -> list[t
 
 
 def shared_scales(Ws: list[np.ndarray], pipeline) -> list[float]:
-    """One colour scale per feature block for all of ``Ws`` (same pipeline): the largest |w| of
+    """One color scale per feature block for all of ``Ws`` (same pipeline): the largest |w| of
     the block in any of them (HOG: 60% of the largest glyph stroke, as for one W)."""
     blocks = list(getattr(pipeline, "blocks", []) or [])
     if not blocks:
@@ -179,28 +179,6 @@ def shared_template_rows(Ws: list[np.ndarray], pipeline) -> list[list[tuple[str,
     """:func:`template_rows` of each W, all on :func:`shared_scales`."""
     scales = shared_scales(Ws, pipeline)
     return [template_rows(W, pipeline, scales) for W in Ws]
-
-
-def labelled_mosaic(rows: list, class_names: list) -> dict:
-    """One mosaic of template rows, (row label, one tile per class) each, with the class names
-    above (two staggered lines for long names) and the row labels at the left. Returns the
-    picture, its layout, the labels (text, x, y, anchor) and the margins a MosaicView needs."""
-    from linviz.gui.pictures import grid_mosaic
-
-    gap = max(2, TILE // 12)
-    picture, layout = grid_mosaic([tiles for _, tiles in rows], gap=gap, row_gap=gap)
-    stagger = max((len(c) for c in class_names), default=0) > 6 and len(class_names) > 4
-    labels = []
-    for c, name in enumerate(class_names[:layout.cols]):
-        y, x = layout.origin(0, c)
-        labels.append((name, x + layout.tile_w / 2, y - 1 - (0.4 * layout.tile_h if stagger and c % 2 else 0), "top"))
-    for r, (name, _) in enumerate(rows):
-        y, x = layout.origin(r, 0)
-        labels.append((name, x - 3, y + layout.tile_h / 2, "left"))
-    longest = max((len(name) for name, _ in rows), default=0)
-    return {"picture": picture, "layout": layout, "labels": labels,
-            "margin_top": (0.8 if stagger else 0.35) * layout.tile_h,
-            "margin_left": max(1.3, 0.4 * longest) * layout.tile_w}
 
 
 def image_hog_and_hue(image: np.ndarray, orientations: int = 9, cell: int = 8, bins: int = 10):
@@ -228,7 +206,7 @@ def templates_caption(pipeline) -> str:
         elif kind == "hog":
             text = "HOG: edge directions, red = evidence for the class, blue = against"
         elif kind == "layout":
-            text = "colour layout: the coarse colour grid, stretched per class"
+            text = "color layout: the coarse color grid, stretched per class"
         else:
             name = short_block_name(block)
             if name not in histograms:

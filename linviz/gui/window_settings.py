@@ -7,8 +7,9 @@ does it), or the file lands under a nameless folder.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from PySide6.QtCore import QByteArray
+from PySide6.QtCore import QByteArray, QStandardPaths
 
 SETTINGS_VERSION = 1  # bump when docks or splitters change, so old layouts are not restored
 DEFAULT_SPEC = "hog+hue"
@@ -90,3 +91,39 @@ def save_window(window, s) -> None:
     s.setValue("data/val_size", window.data_panel.split_values()[0])
     s.setValue("loss/log", window.loss_view.log_box.isChecked())
     s.sync()
+
+
+# ---------------------------------------------------------------------- layout and folders
+
+
+def remember_default_layout(window) -> None:
+    """Keep the layout as built (before any saved one is restored), for View > Reset layout."""
+    window._default_layout = (window.saveState(SETTINGS_VERSION),
+                              {sp.objectName(): sp.saveState() for sp in window.splitters})
+
+
+def reset_layout(window) -> None:
+    """Every dock back in place and shown, every splitter at its first sizes."""
+    state, splitters = window._default_layout
+    window.restoreState(state, SETTINGS_VERSION)
+    for dock in window.docks.values():
+        dock.setFloating(False)
+        dock.setVisible(True)
+    window.docks["training"].raise_()
+    for splitter in window.splitters:
+        if splitter.objectName() in splitters:
+            splitter.restoreState(splitters[splitter.objectName()])
+
+
+def model_folder(s) -> Path:
+    """Where the model dialogs open: the folder of the last model saved or loaded, else the
+    user's documents (never the working directory the app happened to start in)."""
+    saved = s.value("files/model_folder", "")
+    if isinstance(saved, str) and saved and len(saved) < 4096 and Path(saved).is_dir():
+        return Path(saved)
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(documents) if documents and Path(documents).is_dir() else Path.home()
+
+
+def remember_model_folder(s, path: str) -> None:
+    s.setValue("files/model_folder", str(Path(path).resolve().parent))

@@ -35,6 +35,7 @@ def make_window(qtbot, settings):
     def make(source="demo", **kwargs):
         window = MainWindow(source, settings=kwargs.pop("settings", settings))
         window.queue.warmup_state = "done"  # tests compile what they use; no background warm-up
+        window.data.confirm = lambda title, text: True  # no modal dialog in tests: the user agrees
         qtbot.addWidget(window)
         windows.append(window)
         return window

@@ -217,5 +217,33 @@ def test_svm_sanity_check_is_the_cores_and_templates_caption_follows_the_blocks(
     assert window.bench.frame.snapshot.sanity_check in text
     assert "(C - 1) × delta" in text
     caption = window.templates_view.caption.text()
-    assert "raw pixels" not in caption and "colour layout" not in caption
+    assert "raw pixels" not in caption and "color layout" not in caption
     assert "HOG" in caption and "hue" in caption
+
+
+def test_published_values_reach_on_publish_on_the_gui_thread_newest_first_and_last_before_done(qtbot, make_window,
+                                                                                             wait_idle):
+    window = make_window("demo")
+    wait_idle(window)
+    step = threading.Event()
+    seen, order = [], []
+
+    def job(ctx):
+        for value in range(1, 4):
+            ctx.publish(value)
+            step.wait(5)
+            step.clear()
+        ctx.publish(99)  # published right before the end: delivered before on_done
+        return "done"
+
+    def on_publish(value):
+        assert threading.current_thread() is threading.main_thread()
+        seen.append(value)
+        order.append("publish")
+        step.set()
+
+    assert window.queue.run("publisher", job, "Publishing", on_publish=on_publish,
+                            on_done=lambda outcome: order.append(outcome.result))
+    wait_idle(window)
+    assert seen == [1, 2, 3, 99] and order[-2:] == ["publish", "done"]
+    assert not window.queue._publish_timer.isActive()

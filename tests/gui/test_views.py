@@ -154,7 +154,7 @@ def test_templates_caption_names_the_blocks_shown():
     assert "raw pixels" not in hog_hue and "layout" not in hog_hue and "stretched" not in hog_hue
     raw = caption("raw")
     assert "raw pixels" in raw and "stretched per class" in raw and "HOG" not in raw
-    assert "colour layout" in caption("hue:bins=12,layout:grid=4")
+    assert "color layout" in caption("hue:bins=12,layout:grid=4")
 
 
 def test_skipped_files_are_named_once(tmp_path):

@@ -6,13 +6,15 @@ the workbench, which tells every view.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, Slot
+from PySide6.QtWidgets import QMessageBox
 
 from linviz.errors import LinvizError
 from linviz.gui import jobs
 from linviz.gui.controllers.job_queue import JobQueue
+from linviz.gui.download_banner import download_error_text
 from linviz.gui.session import PreparedData, Selection, SplitSettings, Workbench
 
 
@@ -29,9 +31,12 @@ class DataController(QObject):
         data_panel.downloadRequested.connect(self.start_download)
         data_panel.splitsChanged.connect(self.apply_split_settings)
         banner.downloadRequested.connect(self.start_download)
+        banner.localRequested.connect(self.load_source)
         banner.cancelRequested.connect(queue.cancel)
         features_panel.extractRequested.connect(self.extract_features)
         self.open_dialog = None  # the window's "open a folder or archive" dialog
+        # Asks the user before a trained model is discarded (the window's dialog; tests replace it).
+        self.confirm: Callable[[str, str], bool] = self._ask
 
     @Slot()
     def _forward_open(self) -> None:
@@ -66,7 +71,6 @@ class DataController(QObject):
             self.queue.status.show_error("Demo set", str(exc))
             return
         self._set_data(prepared)
-        self.banner.show_idle()
         self.banner.setVisible(True)
 
     def load_source(self, source: str) -> None:
@@ -75,9 +79,27 @@ class DataController(QObject):
         self.queue.run("load", jobs.load_job(source, self.split_settings()), f"Loading {source}",
                        on_done=self._loaded, on_progress=self.data_panel.show_progress)
 
+    def _ask(self, title: str, text: str) -> bool:
+        parent = self.parent() if isinstance(self.parent(), QObject) else None
+        answer = QMessageBox.question(parent, title, text, QMessageBox.StandardButton.Discard
+                                      | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
+
     @Slot()
     def apply_split_settings(self) -> None:
-        if self.bench.data is None or not self.queue.data_can_change("data", self.apply_split_settings):
+        if self.bench.data is None:
+            return
+        if self.bench.model is not None and not self.confirm(
+                "Apply new splits", "New splits discard the trained model and its curves (Save model... keeps "
+                "it). Discard the model?"):
+            self.queue.status.show_message("Splits unchanged: the model is kept")
+            return
+        if not self.queue.data_can_change("data", self._apply_split_settings):
+            return
+        self._apply_split_settings()
+
+    def _apply_split_settings(self) -> None:
+        if self.bench.data is None:
             return
         dataset, settings = self.bench.data.dataset, self.split_settings()
 
@@ -105,6 +127,8 @@ class DataController(QObject):
 
     def _loaded(self, outcome) -> None:
         self.data_panel.hide_progress()
+        if not outcome.ok:  # what waited for this data (Train, Extract) does not run on other data
+            self.queue.drop_pending(("train", "extract"))
         if outcome.ok:
             from linviz.data.cache import unavailable_reason
 
@@ -116,22 +140,37 @@ class DataController(QObject):
             self.queue.status.show_message(f"Loaded {n:,} training images in {outcome.seconds:.1f} s{note}",
                                            error=bool(without_cache))
         elif outcome.name == "download":
-            self.banner.show_idle("Download cancelled." if outcome.cancelled else f"Download failed: {outcome.error}",
+            error = download_error_text(outcome.error or "")
+            self.banner.show_idle("Download cancelled." if outcome.cancelled else f"Download failed: {error}",
                                   retry=True)
         if outcome.cancelled:
             self.queue.status.show_message(f"{outcome.name.capitalize()} cancelled")
         elif outcome.error:
-            self.queue.status.show_error(f"Could not {outcome.name}", outcome.error, outcome.details)
+            error = download_error_text(outcome.error) if outcome.name == "download" else outcome.error
+            self.queue.status.show_error(f"Could not {outcome.name}", error, outcome.details)
             if self.bench.data is None:
                 self.use_demo_set()
 
     def _set_data(self, prepared: PreparedData) -> None:
         self.bench.set_data(prepared)
+        self._update_banner(prepared)
         if len(prepared.train.labels):
             self.bench.select(Selection("train", 0))
         problem = self.why_untrainable()
         if problem:
             self.queue.status.show_message(problem, error=True)
+
+    def _update_banner(self, prepared: PreparedData) -> None:
+        """The banner says what is loaded and never offers a download already done."""
+        from linviz.data import find_cifar10
+        from linviz.data.cifar10 import CIFAR10_CLASSES
+        from linviz.text import printable
+
+        source = str(getattr(prepared.dataset, "source", "dataset"))
+        found = find_cifar10()
+        self.banner.show_source(printable(source), on_demo=source == "demo",
+                                is_cifar10=prepared.class_names == CIFAR10_CLASSES,
+                                local_copy=str(found) if found is not None else None)
 
     def why_untrainable(self) -> Optional[str]:
         """Why the loaded data cannot train a classifier (fewer than two classes), or None."""
@@ -139,7 +178,9 @@ class DataController(QObject):
         present = sorted({int(c) for c in prepared.train.labels}) if prepared is not None else []
         if prepared is None or len(present) >= 2:
             return None
-        names = ", ".join(prepared.class_names[c] for c in present) or "none"
+        from linviz.text import printable
+
+        names = ", ".join(printable(prepared.class_names[c]) for c in present) or "none"
         source = getattr(prepared.dataset, "source", "this dataset")
         return (f"{source}: its training images have {len(present)} class ({names}); "
                 f"a classifier needs at least 2 (one sub-folder per class)")
@@ -157,6 +198,9 @@ class DataController(QObject):
 
     @Slot()
     def extract_features(self) -> None:
+        if self.queue.waits_for_data("extract", self.extract_features):
+            self.queue.status.show_message("The data is loading: features are extracted when it is ready")
+            return
         if self.bench.data is None:
             self.queue.status.show_message("Load a dataset first", error=True)
             return

@@ -1,5 +1,5 @@
-"""Training: Train / Pause / Stop / Reset, pace and Step, and the display timer that moves the newest frame
-of the running job into the workbench.
+"""Training: Train / Pause / Stop / Reset, pace and Step, and the display timer that moves the
+newest frame of the running job into the workbench.
 
 The training job publishes immutable frames into a one-slot box; the display timer (25 Hz)
 takes the newest and hands it to the workbench, whose views redraw what changed. The compute
@@ -11,6 +11,7 @@ still waiting or stopped before any update leaves the current model alone.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Optional
 
@@ -46,6 +47,10 @@ class TrainingController(QObject):
         panel.pace.stepRequested.connect(self.step)
         bench.runs.rerun_requested.connect(self.rerun)
         self._pace_at_start = None
+        panel.scoreTestRequested.connect(self.score_on_test)
+        # The recommended settings follow the features Train would use.
+        data.features_panel.specChanged.connect(panel.set_features)
+        panel.set_features(data.features_panel.spec_text())
         self.display_timer = QTimer(self)
         self.display_timer.setInterval(int(1000 / DISPLAY_HZ))
         self.display_timer.timeout.connect(self._on_display_tick)
@@ -63,6 +68,9 @@ class TrainingController(QObject):
         (TrainingConfig fields) instead of the panel's."""
         runner = self.queue.runner
         if runner.busy and runner.job_name == "train" and not runner.cancelling:
+            return
+        if self.queue.waits_for_data("train", lambda: self.train(step, settings)):
+            self.queue.status.show_message("The data is loading: training starts when it is ready")
             return
         if self.bench.data is None:
             self.queue.status.show_message("Load a dataset first", error=True)
@@ -168,6 +176,39 @@ class TrainingController(QObject):
         if not self.running:
             self.bench.clear_model()
 
+    @Slot()
+    def score_on_test(self) -> None:
+        """The current model's accuracy on the test split, computed off the GUI thread: the
+        only place the app scores test images (nothing is ever chosen on them)."""
+        model, data = self.bench.model, self.bench.data
+        if model is None:
+            self.queue.status.show_message("Train or load a model first", error=True)
+            return
+        X_test = model.features.X_test
+        if data is None or data.test is None or X_test is None or not len(data.test.labels):
+            self.queue.status.show_message("This dataset has no test split", error=True)
+            return
+        labels = data.test.labels
+
+        def job(ctx):
+            return jobs.test_predictions(model, X_test, labels)
+
+        self.queue.status.show_message("Scoring the test split...")
+        self.queue.quick.submit("score-test", job, lambda outcome: self._scored(model, outcome))
+
+    def _scored(self, model, outcome) -> None:
+        if not outcome.ok:
+            if outcome.error:
+                self.queue.status.show_error("Score on test", outcome.error, outcome.details)
+            return
+        if self.bench.model is not model:
+            self.queue.status.show_message("The model changed while the test split was scored: score it again")
+            return
+        predictions, accuracy = outcome.result
+        self.bench.set_model(dataclasses.replace(model, test_predictions=predictions, test_accuracy=accuracy))
+        self.queue.status.show_message(f"Test accuracy {accuracy:.1%} on {len(predictions):,} test images "
+                                       "(scored on request; nothing was chosen on them)")
+
     # ------------------------------------------------------------------ frames
     @Slot()
     def _on_display_tick(self) -> None:
@@ -215,7 +256,8 @@ class TrainingController(QObject):
         self._apply(frame)
         if recorded is not None or problem is not None:
             # the run is current while the model still has its weights
-            self.bench.runs.record_finished(recorded, problem, current=frame is not None and self.bench.model is frame.model)
+            current = frame is not None and self.bench.model is frame.model
+            self.bench.runs.record_finished(recorded, problem, current=current)
         self.bench.set_training(False)  # views still pacing their redraws draw the last frame now
         if self._fresh:  # not one iteration was drawn: the model and its views stay
             self._fresh = False

@@ -26,7 +26,7 @@ from linviz.explore.curves import smooth_curve
 from linviz.gui.labs.lab import Lab
 from linviz.gui.run_history import restore_run
 from linviz.gui.views.loss_view import LogTicksAxis
-from linviz.gui.views.mosaic_view import MosaicView
+from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.plot_style import outward_ticks
 
 # distinct colours for the selected runs (tab10 without its gray); the current run is dark
@@ -155,15 +155,12 @@ class RunsLab(Lab):
         self.curve_items: dict[str, tuple] = {}  # run id (or "live") -> (loss item, val item, train item)
         self._drawn: dict[str, tuple] = {}  # run id -> what its items show (curves, colour, width)
 
-        self.templates_caption = QLabel("")
-        self.templates_caption.setWordWrap(True)
-        self.templates_caption.setObjectName("viewCaption")
-        self.templates = MosaicView()
+        self.templates = TemplatesView()  # the Training tab's view, without a workbench: it draws what it is given
         self.templates.setObjectName("runsTemplates")
+        self.templates_caption = self.templates.caption
         templates_box = QWidget()
         templates_layout = QVBoxLayout(templates_box)
         templates_layout.setContentsMargins(0, 0, 0, 0)
-        templates_layout.addWidget(self.templates_caption)
         templates_layout.addWidget(self.templates, 1)
 
         plots = QSplitter(Qt.Orientation.Vertical)
@@ -271,7 +268,7 @@ class RunsLab(Lab):
         n = len(self.history.records)
         where = self.history.store.describe()
         text = (f"{n:,} recorded run{'s' if n != 1 else ''} in {where}. Select runs to overlay their curves "
-                "(the current run is drawn thick and dark); two to four to compare their templates on one colour scale.")
+                "(the current run is drawn thick and dark); two to four to compare their templates on one color scale.")
         if self.history.messages:
             text += f"  Last note: {self.history.messages[-1]}"
         self.caption.setText(text)
@@ -427,9 +424,9 @@ class RunsLab(Lab):
         if not 2 <= len(selected) <= MAX_COMPARED:
             self._templates_for = None
             self.cancel("templates")
-            self.templates.clear_picture()
+            self.templates.clear()
             self.templates_caption.setText(f"Select two to {MAX_COMPARED} runs to see their weight templates side by "
-                                           "side, on one colour scale per feature block.")
+                                           "side, on one color scale per feature block.")
             return
         key = tuple(r.id for r in selected)
         if key == self._templates_for:
@@ -440,18 +437,15 @@ class RunsLab(Lab):
 
     def _on_templates(self, outcome) -> None:
         if outcome.error:
+            self.templates.clear()
             self.templates_caption.setText(f"The templates cannot be drawn: {outcome.error}")
-            self.templates.clear_picture()
             return
         if not outcome.ok:
             return
         result = outcome.result
         for run_id, W, pipeline in result["weights"]:
             self.history.remember_weights(run_id, W, pipeline)
-        self.templates.set_mosaic(result["picture"], result["layout"], margin_top=result["margin_top"],
-                                  margin_left=result["margin_left"])
-        self.templates.set_labels(result["labels"])
-        self.templates_caption.setText(result["caption"])
+        self.templates.set_templates(result["rows"], result["classes"], caption=result["caption"])
 
     # ------------------------------------------------------------------ actions
     def restore_selected(self) -> None:
@@ -568,7 +562,7 @@ class RunsLab(Lab):
 
 def templates_job(history, records: list):
     """A few runs' templates on one colour scale per block (same features), as one mosaic."""
-    from linviz.gui.template_pictures import labelled_mosaic, shared_template_rows, template_rows
+    from linviz.gui.template_pictures import shared_template_rows, template_rows
 
     known = {r.id: history.weights(r.id) for r in records}
     store = history.store
@@ -589,16 +583,16 @@ def templates_job(history, records: list):
         else:
             rows_of = [template_rows(w, p) for _, w, p in weights]
         labelled = [(f"{letter}: {block}", tiles) for letter, rows in zip("ABCD", rows_of) for block, tiles in rows]
-        result = labelled_mosaic(labelled, records[0].dataset.get("classes", []))
         norms = []
         for letter, record in zip("ABCD", records):
             table = record.curves.per_snapshot if record.curves is not None else None
             norm = f", ‖W‖ {table[-1, 3]:.3g}" if table is not None and len(table) else ""
             norms.append(f"{letter} = {record.title} (reg {record.reg:g}{norm})")
-        scale = ("One colour scale per feature block for all: the strongest weight of any is the darkest "
+        scale = ("One color scale per feature block for all: the strongest weight of any is the darkest "
                  "(0 is white, or gray for pixels)" if same else
                  "different features: each run on its own scales")
-        return {**result, "caption": f"Templates of {'; '.join(norms)}. {scale}.", "weights": weights}
+        return {"rows": labelled, "classes": records[0].dataset.get("classes", []), "weights": weights,
+                "caption": f"Templates of {'; '.join(norms)}. {scale}."}
 
     return job
 

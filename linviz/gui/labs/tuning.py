@@ -32,7 +32,7 @@ from linviz.gui.labs.lab import Lab
 from linviz.gui.run_history import restore_run
 from linviz.gui.views.loss_view import LogTicksAxis
 from linviz.gui.views.plot_style import outward_ticks
-from linviz.gui.views.mosaic_view import MosaicView
+from linviz.gui.views.templates_view import TemplatesView
 
 POLL_MS = 200  # the heat map follows the search this often
 EMPTY_RGBA = (235, 235, 235, 255)
@@ -226,7 +226,7 @@ class TuningLab(Lab):
         run_item.setLabel("bottom", "iteration")
         run_item.setLogMode(y=True)
         self.run_loss = run_item.plot([], [], pen=pg.mkPen((200, 60, 20), width=2))
-        self.run_templates = MosaicView()
+        self.run_templates = TemplatesView()  # no workbench: it draws the clicked run's templates
         self.run_templates.setObjectName("tuningTemplates")
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -585,18 +585,15 @@ class TuningLab(Lab):
         """The clicked run became the current model: its templates (made by the restore)."""
         model = self.bench.model
         if run_id is not None and run_id == self._selected_record and model is not None and model.templates:
-            from linviz.gui.template_pictures import labelled_mosaic
-
-            drawn = labelled_mosaic(model.templates, self.bench.class_names)
-            self.run_templates.set_mosaic(drawn["picture"], drawn["layout"], margin_top=drawn["margin_top"],
-                                          margin_left=drawn["margin_left"])
-            self.run_templates.set_labels(drawn["labels"])
+            self.run_templates.set_templates(model.templates, self.bench.class_names,
+                                             caption="Its weight templates (each stretched on its own scale)")
             self.run_caption.setText(self.run_caption.text().replace(" (click to make it current)", "")
                                      + " Its weight templates below; it is now the current model.")
 
     def _clear_run(self) -> None:
         self.run_loss.setData([], [])
-        self.run_templates.clear_picture()
+        self.run_templates.clear()
+        self.run_templates.caption.setText("")
         self.run_caption.setText("Click a cell to see its run here and make it the current model.")
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-                               QProgressBar, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
+
+from linviz.gui.progress_row import ProgressRow
 
 
 class DataPanel(QWidget):
@@ -26,7 +28,7 @@ class DataPanel(QWidget):
         sources = QHBoxLayout()
         sources.addWidget(self.demo_button)
         sources.addWidget(self.download_button)
-        self.progress = QProgressBar()
+        self.progress = ProgressRow()
         self.progress.setVisible(False)
         self.skipped_label = QLabel("")
         self.skipped_label.setWordWrap(True)
@@ -97,6 +99,9 @@ class DataPanel(QWidget):
 
     def show_data(self, source: str, class_names: list[str], train_labels: np.ndarray, val_labels: np.ndarray,
                   test_labels: np.ndarray | None, skipped: list) -> None:
+        from linviz.text import printable
+
+        source = printable(source)
         n = len(class_names)
         counts = [np.bincount(labels, minlength=n) if labels is not None else None
                   for labels in (train_labels, val_labels, test_labels)]
@@ -110,11 +115,11 @@ class DataPanel(QWidget):
         self.sizes_label.setText(sizes)
         self.class_table.setRowCount(n)
         for i, name in enumerate(class_names):
-            self.class_table.setItem(i, 0, QTableWidgetItem(name))
+            self.class_table.setItem(i, 0, QTableWidgetItem(printable(name)))
             for col, c in enumerate(counts, start=1):
                 self.class_table.setItem(i, col, QTableWidgetItem(f"{c[i]:,}" if c is not None else "-"))
         if skipped:
-            first = "; ".join(f"{p}: {r}" for p, r in skipped[:3])
+            first = "; ".join(f"{printable(str(p))}: {r}" for p, r in skipped[:3])
             self.skipped_label.setText(f"Skipped {len(skipped)} unreadable file(s): {first}")
             self.skipped_label.setVisible(True)
         else:
@@ -122,9 +127,7 @@ class DataPanel(QWidget):
 
     def show_progress(self, done: int, total: int) -> None:
         self.progress.setVisible(True)
-        self.progress.setMaximum(max(total, 0) if total > 0 else 0)
-        if total > 0:
-            self.progress.setValue(min(done, total))
+        self.progress.show_progress(done, total)
 
     def hide_progress(self) -> None:
         self.progress.setVisible(False)

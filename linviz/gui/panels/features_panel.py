@@ -1,4 +1,4 @@
-"""Features: which blocks (raw pixels, hue histogram, HOG, colour layout), their parameters,
+"""Features: which blocks (raw pixels, hue histogram, HOG, color layout), their parameters,
 the presets, Extract with progress and timing; the selected image's HOG glyphs and hue
 histogram."""
 
@@ -8,9 +8,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from linviz.gui.pictures import hue_colors
+from linviz.gui.progress_row import ProgressRow
 
 
 class FeaturesPanel(QWidget):
@@ -54,12 +55,13 @@ class FeaturesPanel(QWidget):
         self.spec_error.setStyleSheet("color: #b03020;")
         self.spec_error.setVisible(False)
         self.extract_button = QPushButton("Extract")
-        self.progress = QProgressBar()
+        self.progress = ProgressRow()
         self.progress.setVisible(False)
         self.timing_label = QLabel("Not extracted yet")
         self.timing_label.setWordWrap(True)
 
         choose = QGroupBox("Feature set")
+        self.choose_box = choose
         form = QFormLayout()
         form.addRow("Preset", self.preset_box)
         choose_layout = QVBoxLayout(choose)
@@ -111,21 +113,50 @@ class FeaturesPanel(QWidget):
         self.spec_edit.editingFinished.connect(self._on_spec_edited)
         self.extract_button.clicked.connect(self.extractRequested)
         self._bench = bench
+        self._canonical_presets: dict[int, str] = {}
+        self._update_enabled()
         if bench is not None:
             bench.features_changed.connect(self._on_features)
+            bench.data_changed.connect(self._on_features)
+            bench.training_changed.connect(self._on_training_changed)
             bench.selection_changed.connect(self.show_selected_image)
             self.specChanged.connect(self._on_spec_changed)
 
+    def _on_training_changed(self, training: bool) -> None:
+        """A run trains on the features it started with: locked (and said) while it runs."""
+        self.choose_box.setEnabled(not training)
+        self.choose_box.setTitle("Feature set (locked while training)" if training else "Feature set")
+
     def _on_features(self, features) -> None:
-        if features is None:
-            self.show_timing("Not extracted yet (Train extracts them when needed)")
-        else:
-            self.show_timing(f"{features.timing_text()} · {features.dim - 1:,} features per image")
+        self._describe_features()
 
     @Slot(str)
     def _on_spec_changed(self, _text: str) -> None:
         self.show_spec_error("")
+        self._describe_features()
         self.show_selected_image()  # the glyphs follow the HOG settings
+
+    def _describe_features(self) -> None:
+        """The extracted features when they are this spec's; else what this spec will give."""
+        from linviz.errors import LinvizError
+        from linviz.features import FeaturePipeline, parse_feature_spec
+
+        features = self._bench.features if self._bench is not None else None
+        try:
+            spec = parse_feature_spec(self.spec_text())
+        except LinvizError:
+            spec = None
+        if features is not None and spec is not None and features.spec_text == str(spec):
+            self.show_timing(f"{features.timing_text()} · {features.dim - 1:,} features per image")
+            return
+        data = self._bench.data if self._bench is not None else None
+        shape = tuple(data.train.images.shape[1:3]) if data is not None and len(data.train.labels) else (32, 32)
+        try:
+            dim = FeaturePipeline(spec).blocks_for(shape)[-1].stop if spec is not None else None
+        except (LinvizError, ValueError, IndexError):
+            dim = None
+        what = f"{dim:,} features per image with this spec; " if dim else ""
+        self.show_timing(f"Not extracted yet: {what}Extract, or Train extracts them when needed")
 
     def show_selected_image(self, *_) -> None:
         """The selected image's HOG glyphs and hue histogram, with the HOG settings chosen
@@ -158,14 +189,38 @@ class FeaturesPanel(QWidget):
         return self.spec_edit.text().strip()
 
     def set_spec_text(self, text: str) -> None:
-        """Show ``text`` (a preset name selects that preset) and sync the check boxes."""
-        i = self.preset_box.findText(text)
+        """Show ``text`` (a preset's name or spec selects that preset) and sync the check boxes."""
+        i = self._preset_index(text)
         if i > 0:
-            self.preset_box.setCurrentIndex(i)
+            if i == self.preset_box.currentIndex():
+                self._on_preset_chosen()
+            else:
+                self.preset_box.setCurrentIndex(i)
             return
-        self.spec_edit.setText(text)
+        self._show_spec(text)
         self._sync_controls(text)
         self.specChanged.emit(text)
+
+    def _preset_index(self, text: str) -> int:
+        """The preset named ``text`` or whose spec is ``text`` (in any spelling), else 0 (custom)."""
+        from linviz.errors import LinvizError
+        from linviz.features import parse_feature_spec
+
+        i = self.preset_box.findText(text)
+        if i > 0:
+            return i
+        try:
+            canonical = str(parse_feature_spec(text))
+        except LinvizError:
+            return 0
+        for k in range(1, self.preset_box.count()):
+            if self._canonical_presets.setdefault(k, str(parse_feature_spec(self.preset_box.itemData(k)))) == canonical:
+                return k
+        return 0
+
+    def _show_spec(self, text: str) -> None:
+        self.spec_edit.setText(text)
+        self.spec_edit.setCursorPosition(0)  # the start of the spec says what it is
 
     def controls_spec(self) -> str:
         parts = []
@@ -179,6 +234,14 @@ class FeaturesPanel(QWidget):
         if self.layout_box.isChecked():
             parts.append(f"layout:grid={self.layout_grid.value()}")
         return ",".join(parts)
+
+    def _update_enabled(self) -> None:
+        """A block's parameters are enabled only when the block is checked."""
+        self.raw_gray.setEnabled(self.raw_box.isChecked())
+        self.hue_bins.setEnabled(self.hue_box.isChecked())
+        for spin in (self.hog_orientations, self.hog_cell, self.hog_block):
+            spin.setEnabled(self.hog_box.isChecked())
+        self.layout_grid.setEnabled(self.layout_box.isChecked())
 
     def _sync_controls(self, text: str) -> None:
         """Tick the boxes that a spec text mentions (best effort: the text stays the truth)."""
@@ -204,6 +267,7 @@ class FeaturesPanel(QWidget):
                 pass
         for w in widgets:
             w.blockSignals(False)
+        self._update_enabled()
 
     def show_spec_error(self, message: str) -> None:
         self.spec_error.setText(message)
@@ -214,22 +278,23 @@ class FeaturesPanel(QWidget):
         self.preset_box.blockSignals(True)
         self.preset_box.setCurrentIndex(0)
         self.preset_box.blockSignals(False)
+        self._update_enabled()
         text = self.controls_spec()
-        self.spec_edit.setText(text)
+        self._show_spec(text)
         self.specChanged.emit(text)
 
     @Slot()
     def _on_preset_chosen(self, *_):
         text = self.preset_box.currentData()
         if text:
-            self.spec_edit.setText(text)
+            self._show_spec(text)
             self._sync_controls(text)
             self.specChanged.emit(text)
 
     @Slot()
     def _on_spec_edited(self):
         self.preset_box.blockSignals(True)
-        self.preset_box.setCurrentIndex(max(0, self.preset_box.findData(self.spec_text())))
+        self.preset_box.setCurrentIndex(self._preset_index(self.spec_text()))
         self.preset_box.blockSignals(False)
         self._sync_controls(self.spec_text())
         self.specChanged.emit(self.spec_text())
@@ -237,9 +302,7 @@ class FeaturesPanel(QWidget):
     # ------------------------------------------------------------------ progress
     def show_progress(self, done: int, total: int) -> None:
         self.progress.setVisible(True)
-        self.progress.setMaximum(total if total > 0 else 0)
-        if total > 0:
-            self.progress.setValue(min(done, total))
+        self.progress.show_progress(done, total)
 
     def show_timing(self, text: str) -> None:
         self.progress.setVisible(False)

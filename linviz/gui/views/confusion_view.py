@@ -9,17 +9,30 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QRectF, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from linviz.gui.pictures import SEQUENTIAL_LUT
 from linviz.gui.redraw import Redraw
 from linviz.gui.views.painted_labels import PaintedLabels
-from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.plot_style import highlight_rect, outward_ticks
 
 REDRAW_MS = 250
 MAX_TICKS = 20  # more classes: label every k-th row and column
-CAPTION = "Confusion matrix (validation): rows true, columns predicted; click a cell"
+NAMES_MIN_WIDTH = 240  # narrower views label the rows by index only (the tooltips name them)
+LABEL_PX = 13  # the screen height a row label needs
+CAPTION = "Confusion (validation): rows true, columns predicted"
+EMPTY = "Confusion matrix (validation): train a model to see it"
+HELP = ("Rows: the true class, columns: the predicted class, of the validation images; the color is the "
+        "share of the row. Hover a cell for its classes and count; click it to see its images in the gallery.")
+NAME_CHARS = 8  # longer class names are cut on the axis ("automo."); the tooltip has them whole
+
+
+def short_name(name: str, chars: int = NAME_CHARS) -> str:
+    from linviz.text import printable
+
+    name = printable(name)
+    return name if len(name) <= chars else name[: chars - 2] + "."
 
 
 class ConfusionView(QWidget):
@@ -30,9 +43,10 @@ class ConfusionView(QWidget):
     def __init__(self, bench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("confusionView")
-        self.caption = QLabel(CAPTION)
+        self.caption = QLabel(EMPTY)
         self.caption.setWordWrap(True)
         self.caption.setObjectName("viewCaption")
+        self.caption.setToolTip(HELP)
         self.plot = pg.PlotWidget()
         item = self.plot.getPlotItem()
         outward_ticks(item)
@@ -46,14 +60,22 @@ class ConfusionView(QWidget):
         item.addItem(self.image)
         self.numbers = PaintedLabels(font_px=12, min_px=7, cell=1.0)
         item.addItem(self.numbers, ignoreBounds=True)
+        for side in ("left", "bottom"):
+            item.getAxis(side).enableAutoSIPrefix(False)
+        self.highlight = highlight_rect(width=2.5, z=20)
+        item.addItem(self.highlight, ignoreBounds=True)
+        self.highlighted: tuple[int, int] | None = None
+        self._show_axes(False)  # no classes yet: no raw axes ("-500...500 (x0.001)")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.caption)
         layout.addWidget(self.plot, 1)
         self._class_names: list[str] = []
+        self._ticks = None  # (step, with names) of the tick labels shown
         self.counts: np.ndarray | None = None
         self.plot.scene().sigMouseClicked.connect(self._on_clicked)
+        self.plot.scene().sigMouseMoved.connect(self._on_hover)
         self._bench = bench
         self._drawn = None
         if bench is not None:
@@ -65,15 +87,26 @@ class ConfusionView(QWidget):
 
     def _on_data(self, prepared) -> None:
         self.clear()
+        self.highlight_cell(-1, -1)
         if prepared is not None:
-            self.set_classes(prepared.class_names)  # its text items exist before training starts
+            self.set_classes(prepared.class_names)
+        else:
+            self._class_names = []
+            self._show_axes(False)
+
+    def _show_axes(self, shown: bool) -> None:
+        item = self.plot.getPlotItem()
+        for side in ("left", "bottom"):
+            item.showAxis(side, shown)
 
     def _on_model(self, model) -> None:
         evaluation = model.evaluation if model is not None else None
         if evaluation is None:
             self._drawn = None
             self.clear()
-            if model is not None and not self._bench.data.has_validation:
+            if model is None:
+                self.highlight_cell(-1, -1)
+            elif not self._bench.data.has_validation:
                 self.caption.setText("Confusion matrix: no validation split (Data: Validation images)")
         elif evaluation is not self._drawn:
             self._drawn = evaluation
@@ -83,17 +116,39 @@ class ConfusionView(QWidget):
         if class_names == self._class_names:
             return
         self._class_names = list(class_names)
+        self._ticks = None
+        self._update_ticks()
         n = len(class_names)
-        item = self.plot.getPlotItem()
-        step = max(1, -(-n // MAX_TICKS))
+        self.plot.getPlotItem().setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
+
+    def _update_ticks(self, *_) -> None:
+        """Tick labels that never overlap: class names on the rows only when the view is wide
+        enough (else indices; tooltips name the cells), and every k-th row when rows are
+        shorter on screen than a label."""
+        n = len(self._class_names)
+        if n == 0:
+            return
+        width, height = self.plot.width(), self.plot.height()
+        names = width >= NAMES_MIN_WIDTH and n <= MAX_TICKS
+        matrix_px = max(1.0, min(width - (75 if names else 30), height - 45))
+        step = max(1, -(-n // MAX_TICKS), int(np.ceil(LABEL_PX * n / matrix_px)))
+        if (step, names) == self._ticks:
+            return  # unchanged: the axes keep their layout
+        self._ticks = (step, names)
         shown = range(0, n, step)
-        item.getAxis("left").setTicks([[(i + 0.5, f"{class_names[i]} {i}" if step == 1 else str(i)) for i in shown]])
+        item = self.plot.getPlotItem()
+        item.getAxis("left").setTicks([[(i + 0.5, f"{short_name(self._class_names[i])} {i}" if names else str(i))
+                                        for i in shown]])
         item.getAxis("bottom").setTicks([[(i + 0.5, str(i)) for i in shown]])
-        item.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._update_ticks()
 
     def set_counts(self, counts: np.ndarray, class_names: list[str], caption: str = "") -> None:
         counts = np.asarray(counts, dtype=np.int64)
         self.set_classes(class_names)
+        self._show_axes(True)  # axes only around a matrix (an empty plot showed raw axes)
         self.counts = counts
         n = counts.shape[0]
         # Colour by row fraction (recall), so small and large classes read the same.
@@ -106,20 +161,58 @@ class ConfusionView(QWidget):
         colors = [(255, 255, 255) if fractions[i, j] > 0.55 else (30, 30, 30) for i, j in zip(rows, cols)]
         self.numbers.set_labels(cols + 0.5, rows + 0.5, [str(int(c)) for c in counts[rows, cols]], colors)
         accuracy = np.trace(counts) / max(1, counts.sum())
-        self.caption.setText(caption or f"Confusion matrix (validation, accuracy {accuracy:.1%}): rows true, columns predicted; click a cell")
+        self.caption.setText(caption or f"Confusion (validation, accuracy {accuracy:.1%}): rows true, columns "
+                             "predicted; click a cell")
 
     def clear(self) -> None:
         self.counts = None
+        self._show_axes(False)
         self.image.clear()
         self.numbers.clear()
-        self.caption.setText(CAPTION)
+        self.plot.setToolTip("")
+        self.caption.setText(EMPTY)
+
+    def highlight_cell(self, true_class: int, predicted: int) -> None:
+        """Frame the cell whose images the gallery shows (-1, -1: none)."""
+        if true_class < 0 or predicted < 0:
+            self.highlighted = None
+            self.highlight.setVisible(False)
+            return
+        self.highlighted = (true_class, predicted)
+        self.highlight.setRect(QRectF(predicted, true_class, 1.0, 1.0))
+        self.highlight.setVisible(True)
+
+    def cell_text(self, i: int, j: int) -> str:
+        """The tooltip of cell (i, j): the classes in full and the count."""
+        from linviz.text import printable
+
+        names = self._class_names
+        count = int(self.counts[i, j])
+        row = int(self.counts[i].sum())
+        share = f" ({count / row:.0%} of the true {printable(names[i])} images)" if row else ""
+        return (f"true {printable(names[i])} ({i}), predicted {printable(names[j])} ({j}): "
+                f"{count:,} image{'s' if count != 1 else ''}{share}; click to see them")
+
+    def _cell_at(self, scene_pos) -> tuple[int, int] | None:
+        if self.counts is None:
+            return None
+        point = self.plot.getPlotItem().getViewBox().mapSceneToView(scene_pos)
+        n = self.counts.shape[0]
+        j, i = int(np.floor(point.x())), int(np.floor(point.y()))
+        return (i, j) if 0 <= i < n and 0 <= j < n else None
+
+    @Slot(object)
+    def _on_hover(self, scene_pos) -> None:
+        cell = self._cell_at(scene_pos)
+        text = self.cell_text(*cell) if cell is not None else ""
+        if self.plot.toolTip() != text:
+            self.plot.setToolTip(text)
 
     @Slot(object)
     def _on_clicked(self, event) -> None:
         if self.counts is None or event.button() != Qt.MouseButton.LeftButton:
             return
-        point = self.plot.getPlotItem().getViewBox().mapSceneToView(event.scenePos())
-        n = self.counts.shape[0]
-        j, i = int(np.floor(point.x())), int(np.floor(point.y()))
-        if 0 <= i < n and 0 <= j < n:
-            self.cellClicked.emit(i, j)
+        cell = self._cell_at(event.scenePos())
+        if cell is not None:
+            self.highlight_cell(*cell)
+            self.cellClicked.emit(*cell)

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Callable, Optional
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QRectF, Signal, Slot
-from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsRectItem
 
 from linviz.gui.pictures import MosaicLayout
+from linviz.gui.views.plot_style import highlight_rect
+
+NAVIGATION_KEYS = {int(k.value) for k in (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down,
+                                         Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)}
 
 
 class MosaicView(pg.GraphicsLayoutWidget):
     """One ImageItem in a locked-aspect ViewBox; emits the (row, col) of a clicked tile."""
 
     tileClicked = Signal(int, int)
+    keyPressed = Signal(int)  # a Qt.Key the view did not use (the gallery navigates with them)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -26,15 +31,12 @@ class MosaicView(pg.GraphicsLayoutWidget):
         self.layout_info: MosaicLayout | None = None
         self._shape: tuple[int, ...] | None = None
         self._labels: list[pg.TextItem] = []
-        self.highlight = QGraphicsRectItem()
-        pen = QPen(QColor(230, 120, 0))
-        pen.setWidthF(2.0)
-        pen.setCosmetic(True)
-        self.highlight.setPen(pen)
-        self.highlight.setZValue(10)
-        self.highlight.setVisible(False)
+        self.highlight = highlight_rect()
         self.viewbox.addItem(self.highlight)
         self.scene().sigMouseClicked.connect(self._on_clicked)
+        self.scene().sigMouseMoved.connect(self._on_hover)
+        self.tile_tooltip: Optional[Callable[[int, int], str]] = None  # (row, col) -> text
+        self.navigates = False  # True: arrow and page keys go to keyPressed
         self.draw_count = 0
 
     def set_mosaic(self, picture: np.ndarray, layout: MosaicLayout, margin_top: float = 0.0,
@@ -86,6 +88,25 @@ class MosaicView(pg.GraphicsLayoutWidget):
         self._shape = None
         self.set_labels([])
         self.highlight.setVisible(False)
+
+    def keyPressEvent(self, event) -> None:
+        key = event.key()
+        key = int(key.value) if hasattr(key, "value") else int(key)
+        if self.navigates and key in NAVIGATION_KEYS:
+            self.keyPressed.emit(key)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    @Slot(object)
+    def _on_hover(self, scene_pos) -> None:
+        text = ""
+        if self.tile_tooltip is not None and self.layout_info is not None:
+            point = self.viewbox.mapSceneToView(scene_pos)
+            cell = self.layout_info.cell_at(point.y(), point.x())
+            text = self.tile_tooltip(*cell) if cell is not None else ""
+        if self.toolTip() != text:
+            self.setToolTip(text)
 
     @Slot(object)
     def _on_clicked(self, event) -> None:

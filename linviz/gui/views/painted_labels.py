@@ -20,18 +20,23 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF
 _EVERYWHERE = QRectF(-1e9, -1e9, 2e9, 2e9)
 ALIGN_CENTER = Qt.AlignmentFlag.AlignCenter
 ALIGN_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+ALIGN_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 class PaintedLabels(pg.GraphicsObject):
-    """Texts at data positions. ``align``: "center" (on the point) or "left" (starting a few
-    pixels right of it). With ``cell`` (data units per cell), texts are shrunk to fit a cell
-    on screen, down to ``min_px``, and hidden below that."""
+    """Texts at data positions. ``align``: "center" (on the point), "left" (starting a few
+    pixels right of it), "right" (ending a few pixels left of it) or "above" (centred, its
+    bottom on the point). With ``cell`` (data units per cell), texts are shrunk to fit a cell
+    on screen, down to ``min_px``, and hidden below that. With ``fit_width`` (data units per
+    text) they are shrunk to that width down to ``min_px`` and elided ("autom…") below it."""
 
-    def __init__(self, font_px: float = 11.0, min_px: float = 7.0, cell: Optional[float] = None):
+    def __init__(self, font_px: float = 11.0, min_px: float = 7.0, cell: Optional[float] = None,
+                 fit_width: Optional[float] = None):
         super().__init__()
         self._font_px = float(font_px)
         self._min_px = float(min_px)
         self._cell = cell
+        self.fit_width = fit_width
         self._xs: Sequence[float] = ()
         self._ys: Sequence[float] = ()
         self._texts: Sequence[str] = ()
@@ -59,6 +64,13 @@ class PaintedLabels(pg.GraphicsObject):
 
     def _font_px_that_fits(self, painter_scale: float, font: QFont) -> float:
         """The largest size <= font_px at which the widest text fits a cell, or 0."""
+        if self.fit_width is not None and self._texts:
+            font.setPixelSize(100)
+            widest = max(QFontMetricsF(font).horizontalAdvance(t) for t in self._texts) / 100.0
+            room = abs(self.fit_width * painter_scale) - 6  # the texts keep a few pixels apart
+            if room < 3 * self._min_px:
+                return 0.0  # not even a few letters fit: no text (a tooltip has it)
+            return max(self._min_px, min(self._font_px, room / max(widest, 1e-6)))
         if self._cell is None or not self._texts:
             return self._font_px
         cell_px = abs(self._cell * painter_scale)
@@ -72,11 +84,18 @@ class PaintedLabels(pg.GraphicsObject):
     def _rects(self, transform, metrics):
         """(rect in device pixels, alignment, text, colour) of every label."""
         h = metrics.height()
+        room = abs(self.fit_width * transform.m11()) - 6 if self.fit_width is not None else None
         for x, y, text, color in zip(self._xs, self._ys, self._texts, self._colors):
             p = transform.map(QPointF(x, y))
+            if room is not None and metrics.horizontalAdvance(text) > room:
+                text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
             w = metrics.horizontalAdvance(text)
             if self._align == "left":
                 yield QRectF(p.x() + 4, p.y() - h / 2, w + 2, h), ALIGN_LEFT, text, color
+            elif self._align == "right":
+                yield QRectF(p.x() - 4 - w - 2, p.y() - h / 2, w + 2, h), ALIGN_RIGHT, text, color
+            elif self._align == "above":
+                yield QRectF(p.x() - w / 2 - 1, p.y() - h, w + 2, h), ALIGN_CENTER, text, color
             else:
                 yield QRectF(p.x() - w / 2 - 1, p.y() - h / 2, w + 2, h), ALIGN_CENTER, text, color
 
@@ -89,7 +108,7 @@ class PaintedLabels(pg.GraphicsObject):
         self.drawn_px = size
         if size <= 0:
             return
-        font.setPixelSize(max(1, int(round(size))))
+        font.setPixelSize(max(1, int(size)))  # rounded down: a text that fits keeps fitting
         painter.save()
         painter.resetTransform()  # draw in device pixels: texts keep their size
         painter.setFont(font)
@@ -101,5 +120,5 @@ class PaintedLabels(pg.GraphicsObject):
     def scene_rects(self) -> list[QRectF]:
         """Where the last paint put each text, in scene coordinates (for tests and hit checks)."""
         font = QFont()
-        font.setPixelSize(max(1, int(round(self.drawn_px or self._font_px))))
+        font.setPixelSize(max(1, int(self.drawn_px or self._font_px)))
         return [rect for rect, *_ in self._rects(self.sceneTransform(), QFontMetricsF(font))]

@@ -13,3 +13,18 @@ def outward_ticks(plot_item) -> None:
     for name in ("left", "bottom", "right", "top"):
         axis = plot_item.getAxis(name)
         axis.setStyle(tickLength=5)
+
+
+def highlight_rect(width: float = 2.0, z: float = 10.0):
+    """A hidden orange frame (cosmetic pen: the same width at any zoom) to mark a tile or a cell."""
+    from PySide6.QtGui import QColor, QPen
+    from PySide6.QtWidgets import QGraphicsRectItem
+
+    rect = QGraphicsRectItem()
+    pen = QPen(QColor(230, 120, 0))
+    pen.setWidthF(width)
+    pen.setCosmetic(True)
+    rect.setPen(pen)
+    rect.setZValue(z)
+    rect.setVisible(False)
+    return rect

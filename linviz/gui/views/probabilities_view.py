@@ -15,6 +15,7 @@ TRUE_BRUSH = pg.mkBrush(40, 160, 70)
 TOP_BRUSH = pg.mkBrush(220, 120, 0)
 OTHER_BRUSH = pg.mkBrush(120, 150, 200)
 REDRAW_MS = 200
+MAX_TICKS = 20  # more classes: every k-th name on the axis
 HINT = "Select an image (gallery or your images) to see how the model scores it"
 
 
@@ -87,9 +88,13 @@ class ProbabilitiesView(QWidget):
     def set_classes(self, class_names: list[str]) -> None:
         if class_names == self._class_names:
             return
+        from linviz.text import printable
+
         self._class_names = list(class_names)
         item = self.plot.getPlotItem()
-        item.getAxis("left").setTicks([[(i, name) for i, name in enumerate(class_names)]])
+        step = max(1, -(-len(class_names) // MAX_TICKS))  # 100 classes: every 5th name, no overlap
+        item.getAxis("left").setTicks([[(i, printable(class_names[i]) if step == 1 else f"{printable(class_names[i])} {i}")
+                                        for i in range(0, len(class_names), step)]])
         item.setYRange(-0.6, len(class_names) - 0.4, padding=0)
         self._fit_x_range()
 
@@ -98,6 +103,7 @@ class ProbabilitiesView(QWidget):
         """``kind``: "probabilities" (in [0, 1], sum 1) or "scores" (any sign)."""
         values = np.asarray(values, dtype=np.float32)
         self.set_classes(class_names)
+        self.plot.getPlotItem().showAxis("bottom", True)
         self.values = values
         self.kind = kind
         top = int(np.argmax(values)) if len(values) else -1
@@ -107,24 +113,33 @@ class ProbabilitiesView(QWidget):
         item = self.plot.getPlotItem()
         if kind == "probabilities":
             self._extent = (0.0, 1.0)  # a fixed scale: bars compare between images
-            item.setLabel("bottom", "softmax probability")
+            item.setLabel("bottom", "probability")  # short: the view is narrow at 1024 px
+            item.getAxis("bottom").setTicks([[(0.0, "0"), (1.0, "1")], [(0.5, "")]])
             fmt = "{:.0%}"
         else:
             lo = min(0.0, float(values.min())) if len(values) else 0.0
             hi = max(0.0, float(values.max())) if len(values) else 1.0
             self._extent = (lo, hi if hi > lo else lo + 1.0)
             item.setLabel("bottom", "SVM score")  # the caption says they are not probabilities
+            item.getAxis("bottom").setTicks(None)
             fmt = "{:+.2f}"
         self._texts = [fmt.format(v) for v in values]
-        self.value_labels.set_labels(np.maximum(values, 0.0), np.arange(len(values)), self._texts, align="left")
+        labelled = np.arange(len(values))
+        if len(values) > MAX_TICKS:  # many classes: the values of the top few and the true class
+            labelled = np.union1d(np.argsort(values)[::-1][:5], [true_class] if true_class is not None else [])
+            labelled = labelled.astype(np.intp)
+        self.value_labels.set_labels(np.maximum(values[labelled], 0.0), labelled, [self._texts[i] for i in labelled],
+                                     align="left")
         self._fit_x_range()
         parts = [title] if title else []
         if kind != "probabilities":
             parts.append("SVM scores, not probabilities")
+        from linviz.text import printable
+
         if true_class is not None and 0 <= true_class < len(class_names):
-            parts.append(f"true class: {class_names[true_class]} (green)")
+            parts.append(f"true class: {printable(class_names[true_class])} (green)")
         if top >= 0:
-            parts.append(f"top: {class_names[top]}")
+            parts.append(f"top: {printable(class_names[top])}")
         self.caption.setText("  ·  ".join(parts))
 
     def _fit_x_range(self, *_) -> None:
@@ -155,6 +170,7 @@ class ProbabilitiesView(QWidget):
             item.setXRange(*x_range, padding=0)
 
     def clear(self, message: str = "") -> None:
+        self.plot.getPlotItem().showAxis("bottom", False)  # no values: no empty scale
         self.values = np.zeros(0, dtype=np.float32)
         self.bars.setOpts(x0=[], y=[], width=[], brushes=[])
         self._texts = []

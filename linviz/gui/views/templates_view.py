@@ -1,4 +1,9 @@
-"""Weight templates: one tile per class (columns) and per feature block (rows), ONE image."""
+"""Weight templates: one tile per class (columns) and per feature block (rows), ONE image.
+
+Class names and row names are painted by two items that shrink their text to the room a tile
+leaves on screen and cut what still does not fit ("autom…"); every tile's tooltip has the
+whole name. From 1024 x 700 up nothing overlaps or is cut mid-letter.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,9 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from linviz.gui.pictures import grid_mosaic
 from linviz.gui.views.mosaic_view import MosaicView
+from linviz.gui.views.painted_labels import PaintedLabels
+
+EMPTY = "Weight templates: train a model to see what each class looks for"
 
 
 class TemplatesView(QWidget):
@@ -15,16 +23,22 @@ class TemplatesView(QWidget):
     def __init__(self, bench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("templatesView")
-        self.caption = QLabel("Weight templates: train a model to see what each class looks for")
+        self.caption = QLabel(EMPTY)
         self.caption.setWordWrap(True)
         self.caption.setObjectName("viewCaption")
         self.mosaic = MosaicView()
+        self.class_labels = PaintedLabels(font_px=12, min_px=7, fit_width=1.0)
+        self.row_labels = PaintedLabels(font_px=12, min_px=7, fit_width=1.0)
+        for labels in (self.class_labels, self.row_labels):
+            self.mosaic.viewbox.addItem(labels, ignoreBounds=True)
+        self.mosaic.tile_tooltip = self._tile_text
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.caption)
         layout.addWidget(self.mosaic, 1)
         self.tile_count = 0
+        self._grid: list[list[tuple[str, str]]] = []  # (class name, row name) per tile
         self._bench = bench
         self._drawn = None
         if bench is not None:
@@ -43,48 +57,76 @@ class TemplatesView(QWidget):
 
     def set_templates(self, rows: list[tuple[str, list[np.ndarray]]], class_names: list[str], caption: str = "") -> None:
         """``rows``: (feature block name, one (s, s, 3) uint8 tile per class) per block."""
+        from linviz.text import printable
+
         if not rows:
             return
+        names = [printable(n) for n in class_names]
         tile = rows[0][1][0].shape[0]
         gap = max(2, tile // 12)
-        labels = []
         if len(rows) == 1 and len(rows[0][1]) > 6:
-            # One feature block: wrap the classes into two rows, so each tile is twice as big,
-            # with a name above every tile.
+            # One feature block: wrap the classes into rows (two up to 20 classes), so each tile
+            # is bigger, with a name above every tile.
             tiles = rows[0][1]
-            cols = -(-len(tiles) // 2)
-            grid = [tiles[:cols], tiles[cols:]]
+            n_rows = 2 if len(tiles) <= 20 else -(-len(tiles) // 10)
+            cols = -(-len(tiles) // n_rows)
+            grid = [tiles[r * cols:(r + 1) * cols] for r in range(n_rows)]
             picture, layout = grid_mosaic(grid, gap=gap, row_gap=int(0.3 * tile))
-            for k, name in enumerate(class_names[: len(tiles)]):
+            xs, ys, texts = [], [], []
+            for k, name in enumerate(names[: len(tiles)]):
                 y, x = layout.origin(k // cols, k % cols)
-                labels.append((name, x + layout.tile_w / 2, y - 1, "top"))
+                xs.append(x + layout.tile_w / 2)
+                ys.append(y - 1)
+                texts.append(name)
+            self._grid = [[(names[r * cols + c] if r * cols + c < len(names) else "", rows[0][0])
+                           for c in range(cols)] for r in range(n_rows)]
             self.mosaic.set_mosaic(picture, layout, margin_top=0.3 * tile)
-            self.mosaic.set_labels(labels)
+            self.class_labels.fit_width = layout.tile_w + gap
+            self.class_labels.set_labels(xs, ys, texts, align="above")
+            self.row_labels.clear()
             self.tile_count = len(tiles)
-            if caption:
-                self.caption.setText(caption)
-            return
-        picture, layout = grid_mosaic([tiles for _, tiles in rows], gap=gap)
-        # Long class names ("automobile") are wider than a tile: alternate two label lines.
-        longest = max((len(n) for n in class_names), default=0)
-        stagger = longest > 6 and len(class_names) > 4
-        margin_top = (0.55 if stagger else 0.3) * layout.tile_h
-        margin_left = 0.0 if len(rows) == 1 else 1.3 * layout.tile_w
-        self.mosaic.set_mosaic(picture, layout, margin_top=margin_top, margin_left=margin_left)
-        for c, name in enumerate(class_names[: layout.cols]):
-            y, x = layout.origin(0, c)
-            lift = 0.25 * layout.tile_h if stagger and c % 2 else 0.0
-            labels.append((name, x + layout.tile_w / 2, y - 1 - lift, "top"))
-        if len(rows) > 1:
-            for r, (row_name, _) in enumerate(rows):
-                y, x = layout.origin(r, 0)
-                labels.append((row_name, x - 3, y + layout.tile_h / 2, "left"))
-        self.mosaic.set_labels(labels)
-        self.tile_count = sum(len(t) for _, t in rows)
+        else:
+            picture, layout = grid_mosaic([tiles for _, tiles in rows], gap=gap)
+            # Long class names ("automobile") are wider than a tile: alternate two label lines.
+            longest = max((len(n) for n in names), default=0)
+            stagger = longest > 6 and len(names) > 4
+            margin_top = (0.55 if stagger else 0.3) * layout.tile_h
+            margin_left = 0.0 if len(rows) == 1 else 1.6 * layout.tile_w
+            self.mosaic.set_mosaic(picture, layout, margin_top=margin_top, margin_left=margin_left)
+            xs, ys = [], []
+            for c in range(min(layout.cols, len(names))):
+                y, x = layout.origin(0, c)
+                xs.append(x + layout.tile_w / 2)
+                ys.append(y - 1 - (0.25 * layout.tile_h if stagger and c % 2 else 0.0))
+            self.class_labels.fit_width = (2 * (layout.tile_w + gap) - 2 * gap) if stagger else layout.tile_w + gap
+            self.class_labels.set_labels(xs, ys, names[: len(xs)], align="above")
+            if len(rows) > 1:
+                row_ys = [layout.origin(r, 0)[0] + layout.tile_h / 2 for r in range(len(rows))]
+                self.row_labels.fit_width = margin_left - 0.1 * layout.tile_w
+                self.row_labels.set_labels([layout.origin(0, 0)[1]] * len(rows), row_ys, [r for r, _ in rows],
+                                           align="right")
+            else:
+                self.row_labels.clear()
+            self._grid = [[(names[c] if c < len(names) else "", row_name) for c in range(layout.cols)]
+                          for row_name, _ in rows]
+            self.tile_count = sum(len(t) for _, t in rows)
         if caption:
             self.caption.setText(caption)
 
+    def _tile_text(self, row: int, col: int) -> str:
+        if 0 <= row < len(self._grid) and 0 <= col < len(self._grid[row]):
+            name, block = self._grid[row][col]
+            return f"{name} · {block}" if name else ""
+        return ""
+
+    @property
+    def label_texts(self) -> list[str]:
+        return self.class_labels.texts + self.row_labels.texts
+
     def clear(self) -> None:
         self.mosaic.clear_picture()
+        self.class_labels.clear()
+        self.row_labels.clear()
+        self._grid = []
         self.tile_count = 0
-        self.caption.setText("Weight templates: train a model to see what each class looks for")
+        self.caption.setText(EMPTY)

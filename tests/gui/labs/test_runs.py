@@ -76,9 +76,9 @@ def test_runs_are_recorded_overlaid_compared_and_restored(qtbot, make_window, wa
     # two selected: templates side by side on one colour scale
     weak, strong = history.records[2], history.records[0]
     lab.select_runs([weak.id, strong.id])
-    qtbot.waitUntil(lambda: (wait_quick(window), "One colour scale" in lab.templates_caption.text())[1],
+    qtbot.waitUntil(lambda: (wait_quick(window), "One color scale" in lab.templates_caption.text())[1],
                     timeout=30_000)
-    picture = lab.templates.image.image
+    picture = lab.templates.mosaic.image.image
     assert picture is not None and picture.shape[0] > picture.shape[1] / 10
     # reg 1.0 shrinks the weights: its half of the mosaic is paler (closer to white / gray)
     half = picture.shape[0] // 2

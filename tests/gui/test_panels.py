@@ -1,0 +1,155 @@
+"""The Data and Features panels: readouts that follow the state, presets, enabled flags."""
+
+from __future__ import annotations
+
+
+def test_a_preset_spec_is_shown_as_its_preset_after_a_restart(make_window, settings):
+    from linviz.features import PRESETS, parse_feature_spec
+
+    first = make_window("demo")
+    first.features_panel.set_spec_text("best")
+    saved = first.features_panel.spec_text()
+    first.shutdown()
+    second = make_window("demo")
+    panel = second.features_panel
+    assert panel.spec_text() == saved and panel.preset_box.currentText() == "best"
+    panel.set_spec_text(str(parse_feature_spec(PRESETS["best"])))  # the canonical spelling of best
+    assert panel.preset_box.currentText() == "best"
+    panel.spec_edit.setText("hue:bins=10")
+    panel.spec_edit.editingFinished.emit()
+    assert panel.preset_box.currentText() == "custom"
+    panel.spec_edit.setText(str(parse_feature_spec("hog")))
+    panel.spec_edit.editingFinished.emit()
+    assert panel.preset_box.currentText() == "hog"
+
+
+def test_the_spec_field_shows_the_start_of_a_long_spec(make_window):
+    window = make_window("demo")
+    window.features_panel.set_spec_text("best")
+    assert window.features_panel.spec_edit.cursorPosition() == 0
+
+
+def test_block_parameters_are_enabled_only_with_their_block(make_window):
+    panel = make_window("demo").features_panel
+    panel.set_spec_text("hue:bins=10")
+    assert not panel.hog_cell.isEnabled() and not panel.hog_orientations.isEnabled()
+    assert not panel.hog_block.isEnabled() and panel.hue_bins.isEnabled() and not panel.layout_grid.isEnabled()
+    panel.hog_box.setChecked(True)
+    assert panel.hog_cell.isEnabled() and panel.hog_block.isEnabled()
+    panel.raw_box.setChecked(False)
+    assert not panel.raw_gray.isEnabled()
+
+
+def test_the_features_readout_follows_the_spec(make_window, wait_idle):
+    window = make_window("demo")
+    panel = window.features_panel
+    panel.set_spec_text("hog+hue")
+    window.data.extract_features()
+    wait_idle(window)
+    assert "154 features per image" in panel.timing_label.text()
+    panel.set_spec_text("raw")
+    text = panel.timing_label.text()
+    assert "Not extracted yet" in text and "3,072 features per image" in text and "154" not in text
+    panel.set_spec_text("hog+hue")
+    assert "images in" in panel.timing_label.text() and "154 features" in panel.timing_label.text()
+
+
+def _image_folder(root, class_names, per_class=3, size=32, seed=0):
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    for name in class_names:
+        folder = root / name
+        folder.mkdir(parents=True)
+        for i in range(per_class):
+            Image.fromarray(rng.integers(0, 255, (size, size, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    return root
+
+
+def test_apply_asks_before_discarding_a_trained_model(make_window, wait_idle):
+    window = make_window("demo")
+    window.training_panel.epochs_spin.setValue(1)
+    window.training.train()
+    wait_idle(window)
+    model = window.bench.model
+    asked = []
+    window.data.confirm = lambda title, text: asked.append(text) or False
+    window.data_panel.set_split_values(500, 0)
+    window.data_panel.apply_button.click()
+    wait_idle(window)
+    assert asked and "discard" in asked[0].lower()
+    assert window.bench.model is model and len(window.bench.data.val.labels) != 500
+    window.data.confirm = lambda title, text: True
+    window.data_panel.apply_button.click()
+    wait_idle(window)
+    assert window.bench.model is None and len(window.bench.data.val.labels) == 500
+
+
+def test_train_while_loading_waits_for_the_data(make_window, wait_idle, tmp_path):
+    source = _image_folder(tmp_path / "three", ["red", "green", "blue"], per_class=8)
+    window = make_window(str(source))
+    assert window.runner.busy and window.runner.job_name == "load"
+    window.training_panel.epochs_spin.setValue(1)
+    window.training.train()
+    assert not window.error_messages and "loading" in window.message_label.text()
+    wait_idle(window)
+    assert not window.error_messages, window.error_messages
+    assert window.bench.model is not None and window.bench.data.class_names == ["blue", "green", "red"]
+
+
+def test_the_banner_says_what_is_loaded(make_window, wait_idle, tmp_path, monkeypatch):
+    import linviz.data
+    from linviz.data.cifar10 import CIFAR10_CLASSES
+
+    source = _image_folder(tmp_path / "cifar-like", CIFAR10_CLASSES, per_class=2)
+    window = make_window(str(source))
+    wait_idle(window)
+    window.banner.show()
+    assert "offline demo set" not in window.banner.text.text() and "CIFAR-10 is loaded" in window.banner.text.text()
+    assert not window.banner.download_button.isVisibleTo(window)  # no download of what is loaded
+
+    monkeypatch.setattr(linviz.data, "find_cifar10", lambda: tmp_path / "cifar-10-batches-py")
+    demo = make_window("demo")
+    assert "already on this machine" in demo.banner.text.text()
+    assert "Open CIFAR-10" in demo.banner.download_button.text()
+    opened = []
+    demo.data.load_source = lambda path: opened.append(path)
+    demo.banner.localRequested.disconnect()
+    demo.banner.localRequested.connect(demo.data.load_source)
+    demo.banner.download_button.click()
+    assert opened == [str(tmp_path / "cifar-10-batches-py")]
+
+
+def test_an_offline_download_says_so_in_words(make_window, wait_idle, monkeypatch):
+    import linviz.data
+    from linviz.errors import DatasetError
+
+    def offline(**kwargs):
+        raise DatasetError("cannot download https://example.invalid/cifar: [Errno -2] Name or service not known")
+
+    monkeypatch.setattr(linviz.data, "download_cifar10", offline)
+    window = make_window("demo")
+    window.banner.download_button.click()
+    wait_idle(window)
+    assert "no network connection" in window.banner.text.text() and "Errno" not in window.banner.text.text()
+    assert "Errno" not in window.error_messages[-1]
+
+
+def test_progress_figures_are_beside_the_bars_not_on_them(qtbot):
+    from linviz.gui.job_status import JobStatus
+
+    strip = JobStatus()
+    qtbot.addWidget(strip)
+    strip.set_running("Extracting")
+    strip.set_progress(42, 100)
+    assert not strip.progress.bar.isTextVisible() and strip.progress.value_text() == "42%"
+
+
+def test_the_feature_set_is_locked_while_training(make_window):
+    window = make_window("demo")
+    window.bench.set_training(True)
+    assert not window.features_panel.choose_box.isEnabled()
+    assert "locked" in window.features_panel.choose_box.title()
+    window.bench.set_training(False)
+    assert window.features_panel.choose_box.isEnabled()
