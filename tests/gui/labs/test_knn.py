@@ -179,7 +179,7 @@ def test_cancel_stops_cross_validation_promptly_and_keeps_the_finished_folds(qtb
     configure(lab, ks="1, 5, 50, 100", folds=10, metric="l1")  # all 2,000 images, 10 folds
     wait_idle(window)
     lab.cv_button.click()
-    qtbot.waitUntil(lambda: window.job_status.progress.value() > 0, timeout=30_000)
+    qtbot.waitUntil(lambda: window.job_status.progress.bar.value() > 0, timeout=30_000)
     start = time.perf_counter()
     window.job_status.cancel_button.click()
     wait_idle(window, timeout_s=10)
