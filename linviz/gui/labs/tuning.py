@@ -449,7 +449,7 @@ class TuningLab(Lab):
             self.best_box.setVisible(False)
             self.best_star.setData([], [])
         self._mark_selected()
-        self.legend.setText(f"Colour: validation accuracy from {lo:.3f} (dark) to {hi:.3f} (yellow); gray: not "
+        self.legend.setText(f"Color: validation accuracy from {lo:.3f} (dark) to {hi:.3f} (yellow); gray: not "
                             "run yet. Red frame and star: the best run. Click a cell to show its run.")
 
     def _draw_scatter(self, plan: SearchPlan, results, running) -> None:
