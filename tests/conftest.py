@@ -20,6 +20,10 @@ _SESSION_CACHE = tempfile.mkdtemp(prefix="linviz-test-cache-")
 os.environ["LINVIZ_CACHE_DIR"] = _SESSION_CACHE
 # The decoded shared archive alone is ~180 MB: never leave it behind in /tmp.
 atexit.register(shutil.rmtree, _SESSION_CACHE, ignore_errors=True)
+# ... nor the user's data folder (the run history every training run is recorded in).
+_SESSION_DATA = tempfile.mkdtemp(prefix="linviz-test-data-")
+os.environ["LINVIZ_DATA_DIR"] = _SESSION_DATA
+atexit.register(shutil.rmtree, _SESSION_DATA, ignore_errors=True)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_ARCHIVE = REPO_ROOT.parent / "shared" / "datasets" / "cifar10-jpeg.tar.gz"

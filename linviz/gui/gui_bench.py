@@ -130,6 +130,10 @@ def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, sa
     from PySide6.QtWidgets import QApplication
 
     QStandardPaths.setTestModeEnabled(True)  # never touch the user's settings
+    if "LINVIZ_DATA_DIR" not in os.environ:  # ... nor the user's run history (every run is recorded)
+        import tempfile
+
+        os.environ["LINVIZ_DATA_DIR"] = tempfile.mkdtemp(prefix="linviz-bench-data-")
     QCoreApplication.setOrganizationName("linviz-bench")
     QCoreApplication.setApplicationName("linviz-bench")
     app = QApplication.instance() or QApplication(["linviz-bench"])
