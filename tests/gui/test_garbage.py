@@ -36,8 +36,9 @@ def test_a_cycle_dropped_while_a_worker_allocates_is_collected_on_the_gui_thread
     worker.start()
     worker.join()
     assert _Cycle.collected_on == []
-    for _ in range(5):  # the timer collects generation by generation, once past the thresholds
-        [[i] for i in range(2_000)]
-        qtbot.wait(60)
+    # The timer collects the youngest generation once more objects were made than freed
+    # since the last collection than its threshold (700): keep some alive until then.
+    alive = [[i] for i in range(2 * gc.get_threshold()[0])]
     qtbot.waitUntil(lambda: _Cycle.collected_on != [], timeout=5_000)
+    del alive
     assert _Cycle.collected_on == [threading.main_thread()]
