@@ -1,4 +1,4 @@
-"""The headless commands: ``python main.py info|features|train|predict|knn|bench``.
+"""The headless commands: ``python main.py info|features|train|tune|predict|knn|bench``.
 
 Every command prints human-readable text, or one JSON document with ``--json``. Bad input
 (a :class:`~linviz.errors.LinvizError`, or bad arguments) exits with code 2 and exactly one
@@ -361,17 +361,76 @@ class _Background:
         return time.perf_counter() - start
 
 
+def _load_split_extract(args, pipeline, config, command: str, timings: dict, *, needs_validation: Optional[str] = None,
+                        with_test: bool = True):
+    """Load ``args.source``, hold out ``args.val`` training images (default: 1000, at most a
+    tenth; split with ``args.seed``) and extract the pipeline's features of every split (fitted
+    on the training split). ``needs_validation``: the option that needs validation images.
+    Returns (dataset, train split, validation split or None, val size, {split: matrix})."""
+    import numpy as np
+
+    from linviz.data import load_dataset, split_validation
+    from linviz.training import warm_up_kernels
+
+    start = time.perf_counter()
+    # Numba's cached kernels load in the background while the dataset loads (both take a
+    # good part of a second); it is waited for before any extraction or training starts
+    warm_up = _Background(warm_up_kernels, pipeline.spec, config, image_shape=(args.image_size, args.image_size))
+    try:
+        with ProgressBar("loading ") as bar:
+            dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
+            # Inside the step: a dataset unusable for this run fails the loading (one line, no bar).
+            _check_trainable(dataset)
+            n_train = len(dataset.train)
+            val_size = args.val if args.val is not None else min(1000, n_train // 10)
+            if needs_validation is not None and not val_size:
+                raise UsageError(f"{command}: {needs_validation} needs validation data, and {n_train} training "
+                                 "image(s) leave none by default; give --val (a count or a fraction)")
+            if val_size:
+                train_split, val_split = split_validation(dataset.train, val_size, seed=args.seed)
+                if len(np.unique(train_split.labels)) < 2:
+                    raise UsageError(f"{command}: --val {args.val} holds out {len(val_split):,} of the "
+                                     f"{n_train:,} training images, leaving {len(train_split):,}"
+                                     f"{' of fewer than 2 classes' if len(train_split) else ''} to train on; "
+                                     "give a smaller --val")
+            else:
+                train_split, val_split = dataset.train, None
+    except BaseException:
+        # Never return with the warm-up still compiling: its parallel kernels would overlap
+        # whatever runs next in this process (pitfall 5).
+        warm_up.wait()
+        raise
+    _warn_if_cache_unavailable()
+    timings["dataset"] = time.perf_counter() - start
+    timings["kernels_wait"] = warm_up.wait()
+    timings["kernels_background"] = warm_up.seconds
+    splits = [("train", train_split), ("val", val_split)] + ([("test", dataset.test)] if with_test else [])
+    matrices = {}
+    total = sum(len(split) for _, split in splits if split is not None)
+    done = 0
+    with ProgressBar("features") as bar:
+        for name, split in splits:
+            if split is None or len(split) == 0:
+                continue
+            def progress(d, t, base=done):
+                bar(base + d, total)
+            if name == "train":
+                matrices[name] = pipeline.fit_transform(split.images, progress=progress)
+            else:
+                matrices[name] = pipeline.transform(split.images, progress=progress)
+            done += len(split)
+    return dataset, train_split, val_split, val_size, matrices
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Load, split, extract features, train with live progress, save the model, report accuracies."""
     entered = time.perf_counter()
     age_at_entry = _process_age()
     import numpy as np
 
-    from linviz.data import load_dataset, split_validation
     from linviz.features import FeaturePipeline
     from linviz.models.model_file import save_model
-    from linviz.training import (TrainingConfig, TrainingControl, accuracy, recommended_settings, train,
-                                 warm_up_kernels)
+    from linviz.training import TrainingConfig, TrainingControl, accuracy, recommended_settings, train
 
     timings = {"imports": time.perf_counter() - entered}
 
@@ -396,52 +455,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.early_stopping is not None and args.val == 0:
         raise UsageError("train: --early-stopping needs validation data; drop --val 0 or --early-stopping")
     start = time.perf_counter()
-    # Numba's cached kernels load in the background while the dataset loads (both take a
-    # good part of a second); it is waited for before any extraction or training starts
-    warm_up = _Background(warm_up_kernels, pipeline.spec, config, image_shape=(args.image_size, args.image_size))
-    try:
-        with ProgressBar("loading ") as bar:
-            dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
-            # Inside the step: a dataset unusable for this run fails the loading (one line, no bar).
-            _check_trainable(dataset)
-            n_train = len(dataset.train)
-            val_size = args.val if args.val is not None else min(1000, n_train // 10)
-            if args.early_stopping is not None and not val_size:
-                raise UsageError(f"train: --early-stopping needs validation data, and {n_train} training "
-                                 "image(s) leave none by default; give --val (a count or a fraction)")
-            if val_size:
-                train_split, val_split = split_validation(dataset.train, val_size, seed=args.seed)
-                if len(np.unique(train_split.labels)) < 2:
-                    raise UsageError(f"train: --val {args.val} holds out {len(val_split):,} of the {n_train:,} "
-                                     f"training images, leaving {len(train_split):,}"
-                                     f"{' of fewer than 2 classes' if len(train_split) else ''} to train on; "
-                                     "give a smaller --val")
-            else:
-                train_split, val_split = dataset.train, None
-    except BaseException:
-        # Never return with the warm-up still compiling: its parallel kernels would overlap
-        # whatever runs next in this process (pitfall 5).
-        warm_up.wait()
-        raise
-    _warn_if_cache_unavailable()
-    timings["dataset"] = time.perf_counter() - start
-    timings["kernels_wait"] = warm_up.wait()
-    timings["kernels_background"] = warm_up.seconds
-    splits = [("train", train_split), ("val", val_split), ("test", dataset.test)]
-    matrices = {}
-    total = sum(len(split) for _, split in splits if split is not None)
-    done = 0
-    with ProgressBar("features") as bar:
-        for name, split in splits:
-            if split is None or len(split) == 0:
-                continue
-            def progress(d, t, base=done):
-                bar(base + d, total)
-            if name == "train":
-                matrices[name] = pipeline.fit_transform(split.images, progress=progress)
-            else:
-                matrices[name] = pipeline.transform(split.images, progress=progress)
-            done += len(split)
+    dataset, train_split, val_split, val_size, matrices = _load_split_extract(
+        args, pipeline, config, "train", timings,
+        needs_validation="--early-stopping" if args.early_stopping is not None else None)
     X, y = matrices["train"], train_split.labels
     X_val = matrices.get("val")
     y_val = val_split.labels if X_val is not None else None
@@ -474,6 +490,17 @@ def cmd_train(args: argparse.Namespace) -> int:
                          "best_epoch": final.best_epoch, "kept": final.kept, "n_train": len(y),
                          "n_val": 0 if y_val is None else len(y_val)})
     timings["save"] = time.perf_counter() - stage
+    run_id = None
+    if args.record:
+        from linviz.training.records import dataset_summary, make_record
+
+        record = make_record(final, config, features=str(pipeline.spec), origin="cli", name=args.name or "",
+                             dataset=dataset_summary(dataset, n_train=len(y), n_val=0 if y_val is None else len(y_val),
+                                                     n_test=len(dataset.test) if dataset.test is not None else 0,
+                                                     split={"val_size": val_size, "per_class": 0, "seed": args.seed}),
+                             train_accuracy=accuracies["train_accuracy"], val_accuracy=accuracies["val_accuracy"],
+                             wall_seconds=timings["training"])
+        run_id = _record_run(record, W, dataset.class_names, pipeline)
     seconds = time.perf_counter() - start
     if age_at_entry is not None:  # Python's start, main.py and the CLI's own imports
         timings["startup"] = age_at_entry
@@ -493,6 +520,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         "stop_reason": final.stop_reason, "best_epoch": final.best_epoch, "kept": final.kept,
         "timings": {k: (None if v is None else round(v, 4)) for k, v in timings.items()},
     }
+    if args.record:
+        report["run_id"] = run_id
     code = EXIT_OK
     if interrupted:
         print(f"interrupted ({final.stop_reason}): saved the best weights so far to {printable(out)}",
@@ -522,7 +551,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"accuracy:   train {pct(accuracies['train_accuracy'])}, val {pct(accuracies['val_accuracy'])}, "
           f"test {pct(accuracies['test_accuracy'])}")
     print(f"saved:      {printable(out)}  ({seconds:.1f} s in all)")
+    if run_id is not None:
+        print(f"recorded:   run {run_id} in the run history")
     return code
+
+
+def _record_run(record, W, class_names, pipeline) -> Optional[str]:
+    """Add a run to the run history (linviz.training.run_store); its messages and any failure
+    are warnings on stderr (the model file is saved either way). The run's id, or None."""
+    from linviz.training.run_store import RunStore
+
+    store = RunStore()
+    try:
+        messages = store.add(record, W=W, class_names=class_names, pipeline=pipeline)
+    except (LinvizError, OSError) as exc:
+        print(f"warning: the run was not recorded: {printable(exc)}", file=sys.stderr)
+        return None
+    for message in messages:
+        print(f"warning: {printable(message)}", file=sys.stderr)
+    return record.id
 
 
 def _saved_weights(final) -> str:
@@ -561,6 +608,99 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if n_ok == 0:
         raise UsageError(f"predict: none of the {len(results)} image(s) could be read")
     return EXIT_OK
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    """Learning rate x regularization search: one run per pair, one line per run, the best."""
+    import os
+
+    from linviz.explore.tuning import SearchPlan, best_result, parse_values, run_search
+    from linviz.features import FeaturePipeline
+    from linviz.training import TrainingConfig, TrainingControl, recommended_settings
+
+    if args.search == "grid" and args.trials is not None:
+        raise UsageError("tune: --trials is for --search random (a grid tries every pair)")
+    trials = (args.trials if args.trials is not None else 9) if args.search == "random" else 0
+    try:  # bad ranges fail here, before anything is loaded: one line, exit 2
+        plan = SearchPlan(parse_values(args.lr, "--lr"), parse_values(args.reg, "--reg", allow_zero=True),
+                          mode=args.search, trials=trials, seed=args.seed)
+    except ValueError as exc:
+        raise UsageError(f"tune: {exc}") from None
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("tune: --workers must be at least 1")
+    pipeline = FeaturePipeline(args.features)  # bad spec -> LinvizError, exit 2
+    settings = recommended_settings(pipeline.spec, args.model, "sgd", image_shape=(args.image_size, args.image_size))
+    given = {"epochs": args.epochs, "batch_size": args.batch, "lr_decay": args.lr_decay}
+    settings.update({k: v for k, v in given.items() if v is not None})
+    try:
+        base = TrainingConfig(loss=args.model, optimizer="sgd", seed=args.seed, **settings)
+    except ValueError as exc:
+        raise UsageError(f"tune: {exc}") from None
+    timings: dict = {}
+    dataset, train_split, val_split, val_size, matrices = _load_split_extract(args, pipeline, base, "tune", timings,
+                                                                              with_test=False)
+    X, y = matrices["train"], train_split.labels
+    X_val = matrices.get("val")
+    y_val = val_split.labels if X_val is not None else None
+    workers = args.workers or min(os.cpu_count() or 1, plan.n_runs)
+    stop = TrainingControl()  # Ctrl+C: the running runs stop, the finished ones are reported
+    start = time.perf_counter()
+    lines = not args.json
+
+    def report(result) -> None:
+        if lines:
+            print(_tune_line(result), flush=True)
+
+    with ProgressBar("searching") as bar, _stop_on_ctrl_c(stop) as interrupted:
+        done = []
+
+        def progress(result):
+            done.append(result)
+            report(result)
+            bar(len(done), plan.n_runs)
+
+        results = run_search(X, y, X_val, y_val, base, plan, n_classes=len(dataset.class_names), workers=workers,
+                             cancel=lambda: stop.stopped, on_result=progress)
+    seconds = time.perf_counter() - start
+    best = best_result(results)
+    run_ids = []
+    if args.record:
+        from linviz.training.records import dataset_summary, make_record
+
+        summary = dataset_summary(dataset, n_train=len(y), n_val=0 if y_val is None else len(y_val), n_test=0,
+                                  split={"val_size": val_size, "per_class": 0, "seed": args.seed})
+        search_id = time.strftime("%Y%m%d-%H%M%S")
+        for r in results:
+            record = make_record(r.final, r.config, features=str(pipeline.spec), dataset=summary, origin="search",
+                                 train_accuracy=r.train_accuracy, val_accuracy=r.val_accuracy,
+                                 search={"id": search_id, "index": r.index, "mode": plan.mode})
+            run_ids.append(_record_run(record, r.final.best_W, dataset.class_names, pipeline))
+    if args.json:
+        document = {"runs": [r.as_json() for r in results], "best": best.as_json() if best is not None else None,
+                    "search": plan.mode, "features": str(pipeline.spec), "model": args.model, "epochs": base.epochs,
+                    "workers": workers, "seconds": round(seconds, 3), "n_train": len(y),
+                    "n_val": 0 if y_val is None else len(y_val)}
+        if args.record:
+            document["run_ids"] = run_ids
+        print_json(document)
+    else:
+        if best is not None:
+            print(f"best: {_tune_line(best)}")
+        else:
+            print("best: none (no run finished)")
+        print(f"{len(results)} of {plan.n_runs} run(s) in {seconds:.1f} s on {workers} worker(s); "
+              f"{base.epochs} epoch(s) of {args.model} on {pipeline.spec}")
+    if interrupted:
+        print(f"interrupted: reported the {len(results)} finished run(s)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _tune_line(result) -> str:
+    def pct(v):
+        return "-" if v is None else f"{v:.4f}"
+    return (f"lr {result.learning_rate:<9.3g} reg {result.reg:<9.3g} train {pct(result.train_accuracy)}  "
+            f"val {pct(result.val_accuracy)}  {result.seconds:6.2f} s  {result.stop_reason}")
 
 
 def cmd_landscape(args: argparse.Namespace) -> int:
@@ -753,6 +893,16 @@ which; 130 stopped by Ctrl+C, the best weights so far saved
 """
 
 
+TUNE_EPILOG = """\
+Every run uses the same seed (the same initial weights and minibatch order) and the settings
+recommended for the features and the model (SGD, decay 0.8, batch 200), except the learning
+rate and the regularization strength. Runs are judged by the validation accuracy of the
+weights they keep. A run that diverges is a result, marked in its stop reason.
+exit status: 0 done; 2 bad input (e.g. a bad range), one line on stderr; 130 Ctrl+C (the
+finished runs are reported)
+"""
+
+
 APP_USAGE = """\
 the desktop app (no command, or options only):
   python main.py [--data SOURCE] [--size WxH]
@@ -822,6 +972,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=_seed, default=0, help="random seed, a whole number >= 0 (default 0)")
     train.add_argument("--image-size", type=int, default=32)
     train.add_argument("--out", required=True, help="the model file to write (.npz)")
+    train.add_argument("--record", action="store_true",
+                       help="also record the run in the run history the app shows in its Runs lab "
+                            "($LINVIZ_DATA_DIR/runs, default ~/.local/share/linviz/runs): settings, data, curves, "
+                            "timing and the model")
+    train.add_argument("--name", default=None, help="with --record: the run's name")
     train.add_argument("--json", action="store_true", help="print one JSON object")
     train.set_defaults(func=cmd_train)
 
@@ -831,6 +986,34 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--top", type=int, default=None, metavar="K", help="show the K best classes (default all)")
     predict.add_argument("--json", action="store_true", help="print a JSON list, one object per image")
     predict.set_defaults(func=cmd_predict)
+
+    tune = commands.add_parser("tune", help="learning rate x regularization search",
+                               formatter_class=argparse.RawDescriptionHelpFormatter, epilog=TUNE_EPILOG)
+    tune.add_argument("source", help='CIFAR-10 folder or tarball, image folder/.zip/.tar[.gz], or "demo"')
+    tune.add_argument("--features", default="hog+hue", help="a preset or a spec (default hog+hue)")
+    tune.add_argument("--model", choices=("svm", "softmax"), default="softmax")
+    tune.add_argument("--lr", required=True, metavar="VALUES",
+                      help='learning rates: "1e-3,1e-2,1e-1", or LOW:HIGH:COUNT log-spaced ("1e-3:1e-1:5")')
+    tune.add_argument("--reg", required=True, metavar="VALUES",
+                      help='regularization strengths, the same way ("1e-4,1e-3,1e-2"; 0 allowed in a list)')
+    tune.add_argument("--epochs", type=int, default=None, help="epochs per run (default 10)")
+    tune.add_argument("--search", choices=("grid", "random"), default="grid",
+                      help="grid: every pair; random: --trials pairs drawn log-uniformly over the same ranges")
+    tune.add_argument("--trials", type=int, default=None, help="random search: how many runs (default 9)")
+    tune.add_argument("--batch", type=int, default=None, help="minibatch size (default 200)")
+    tune.add_argument("--lr-decay", type=float, default=None, help="learning rate factor per epoch (default 0.8)")
+    tune.add_argument("--val", type=_validation_size, default=None,
+                      help="validation images held out of the training split (default 1000, at most a tenth); "
+                           "they judge the runs")
+    tune.add_argument("--seed", type=_seed, default=0, help="the seed of every run and of the split (default 0)")
+    tune.add_argument("--workers", type=int, default=None,
+                      help="runs trained at once (default: one per core); they are independent")
+    tune.add_argument("--record", action="store_true", help="record every run in the run history")
+    tune.add_argument("--image-size", type=int, default=32)
+    tune.add_argument("--json", action="store_true",
+                      help='print one object {"runs": [{"learning_rate", "reg", "train_accuracy", "val_accuracy", '
+                           '"seconds", "stop_reason"}], "best": {...}}')
+    tune.set_defaults(func=cmd_tune)
 
     knn = commands.add_parser("knn", help="k-nearest neighbours: choose k by cross-validation, test it")
     knn.add_argument("source", help='CIFAR-10 folder or tarball, image folder/.zip/.tar[.gz], or "demo"')
@@ -872,7 +1055,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="side-by-side benchmarks against reference tools")
     bench.add_argument("--data", default=None, help="the shared CIFAR-10 JPEG archive (found automatically)")
     bench.add_argument("--only", default=None,
-                       help="comma-separated sections: load,features,study,sgd,e2e,gui,knn,landscape (default: all but study)")
+                       help="comma-separated sections: load,features,study,sgd,e2e,gui,knn,tune,landscape (default: all but study)")
     bench.add_argument("--quick", action="store_true", help="fewer images and repeats")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(func=cmd_bench)
@@ -946,7 +1129,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except SystemExit as exc:  # --help
             return exc.code if isinstance(exc.code, int) else EXIT_OK
         if getattr(args, "func", None) is None:
-            raise UsageError("linviz: give a command: info, features, train, predict, knn, landscape or bench")
+            raise UsageError("linviz: give a command: info, features, train, tune, predict, knn, landscape or bench")
         code = args.func(args)
         _finish_cache_writes()
         return code

@@ -1,7 +1,10 @@
-"""Where linviz keeps its files: the cache (decoded datasets, features, downloads).
+"""Where linviz keeps its files: the cache (decoded datasets, features, downloads) and the
+user's data (the run history).
 
-``$LINVIZ_CACHE_DIR`` overrides the location (tests point it at a temporary folder);
-otherwise ``$XDG_CACHE_HOME/linviz`` or ``~/.cache/linviz``.
+``$LINVIZ_CACHE_DIR`` overrides the cache's location (tests point it at a temporary folder);
+otherwise ``$XDG_CACHE_HOME/linviz`` or ``~/.cache/linviz``. ``$LINVIZ_DATA_DIR`` overrides the
+data folder (tests and CI never touch a real home); otherwise ``$XDG_DATA_HOME/linviz`` or
+``~/.local/share/linviz``.
 
 The folder may be unusable (a read-only home, ``~/.cache`` that is a file, a bad
 ``$LINVIZ_CACHE_DIR``): :func:`cache_dir` then raises :class:`CacheUnavailableError`, which
@@ -18,14 +21,22 @@ from pathlib import Path
 from linviz.errors import LinvizError
 
 
-class CacheUnavailableError(LinvizError, OSError):
+class FolderUnavailableError(LinvizError, OSError):
+    """A folder of linviz's own cannot be created or written; the message says which and why."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class CacheUnavailableError(FolderUnavailableError):
     """linviz's cache folder cannot be created or written; the message says which and why.
 
     Also an OSError, as the failed ``mkdir`` used to raise, for callers that catch that.
     """
 
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
+
+class DataDirUnavailableError(FolderUnavailableError):
+    """linviz's data folder (the run history) cannot be created or written."""
 
 
 _checked: dict[str, Path] = {}
@@ -47,7 +58,25 @@ def cache_dir() -> Path:
     Raises :class:`CacheUnavailableError` when it cannot be created or written (checked
     once per folder and process, by creating and removing a file in it).
     """
-    root = cache_root()
+    return _usable_folder(cache_root(), "cache folder", CacheUnavailableError)
+
+
+def data_root() -> Path:
+    """The configured data folder, whether or not it exists or is usable."""
+    override = os.environ.get("LINVIZ_DATA_DIR")
+    if override:
+        return Path(override).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "linviz"
+
+
+def data_dir() -> Path:
+    """linviz's data folder (the run history), created on first use and checked writable;
+    :class:`DataDirUnavailableError` when it cannot be."""
+    return _usable_folder(data_root(), "data folder", DataDirUnavailableError)
+
+
+def _usable_folder(root: Path, what: str, error: type) -> Path:
     key = str(root)
     with _lock:
         if key in _checked and _checked[key].is_dir():
@@ -60,7 +89,7 @@ def cache_dir() -> Path:
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise CacheUnavailableError(f"cache folder {root} is unusable ({exc.strerror or exc})") from None
+        raise error(f"{what} {root} is unusable ({exc.strerror or exc})") from None
     with _lock:
         _checked[key] = root
     return root

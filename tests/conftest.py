@@ -20,9 +20,31 @@ _SESSION_CACHE = tempfile.mkdtemp(prefix="linviz-test-cache-")
 os.environ["LINVIZ_CACHE_DIR"] = _SESSION_CACHE
 # The decoded shared archive alone is ~180 MB: never leave it behind in /tmp.
 atexit.register(shutil.rmtree, _SESSION_CACHE, ignore_errors=True)
+# ... nor the user's data folder (the run history every training run is recorded in).
+_SESSION_DATA = tempfile.mkdtemp(prefix="linviz-test-data-")
+os.environ["LINVIZ_DATA_DIR"] = _SESSION_DATA
+atexit.register(shutil.rmtree, _SESSION_DATA, ignore_errors=True)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_ARCHIVE = REPO_ROOT.parent / "shared" / "datasets" / "cifar10-jpeg.tar.gz"
+
+
+# A test that hangs (a deadlock between the GUI and a worker thread, say) must fail CI in
+# minutes with every thread's stack, not run into CI's time limit with no clue. faulthandler
+# prints all threads and exits the process; far above the slowest test (about 60 s cold).
+TEST_WATCHDOG_S = 600
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    import faulthandler
+    import sys
+
+    faulthandler.dump_traceback_later(TEST_WATCHDOG_S, exit=True, file=sys.__stderr__)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,6 @@ import json
 import math
 import os
 import stat
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -37,6 +36,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from linviz.errors import LinvizError
+from linviz.pacing import Pacer  # noqa: F401  (the play button's pacer; lives low, training paces with it too)
 from linviz.models.losses import LossFunction, softmax_loss, svm_loss
 from linviz.models.regularizers import REG_TYPES, regularization
 
@@ -566,48 +566,6 @@ def _total_loss_function(state: PlaygroundState) -> Callable[[np.ndarray, np.nda
     f = LossFunction(s.loss, s.reg, s.reg_type, 1.0, s.delta, False, N_REG_ROWS)
     rows = np.arange(len(y), dtype=np.int64)
     return lambda W, b: f.transposed(np.ascontiguousarray(np.column_stack([W, b])), X, y, rows, None)
-
-
-# ---------------------------------------------------------------------------- play
-class Pacer:
-    """Steps due at ``steps_per_second`` against a clock: after T seconds of playing,
-    floor(T * pace) steps have been due in all. After a stall at most ``max_burst`` steps
-    are owed at once (the rest are dropped, so the pace stays even)."""
-
-    def __init__(self, steps_per_second: float = 10.0, clock: Callable[[], float] = time.monotonic,
-                 max_burst: int = 5):
-        self.clock = clock
-        self.pace = float(steps_per_second)
-        self.max_burst = int(max_burst)
-        self.running = False
-        self._t0 = 0.0
-        self._done = 0
-
-    def start(self) -> None:
-        self.running = True
-        self._t0 = self.clock()
-        self._done = 0
-
-    def stop(self) -> None:
-        self.running = False
-
-    def set_pace(self, steps_per_second: float) -> None:
-        """A new pace counts from now (the steps already taken stay taken)."""
-        self.pace = float(steps_per_second)
-        if self.running:
-            self.start()
-
-    def due(self) -> int:
-        """How many steps to take now (0 when stopped)."""
-        if not self.running:
-            return 0
-        owed = math.floor((self.clock() - self._t0) * self.pace + 1e-9) - self._done
-        if owed > self.max_burst:
-            self._done += owed - self.max_burst
-            owed = self.max_burst
-        owed = max(owed, 0)
-        self._done += owed
-        return owed
 
 
 # ---------------------------------------------------------------------------- JSON

@@ -66,6 +66,9 @@ def run_app(argv: Optional[Sequence[str]] = None) -> int:
     QCoreApplication.setApplicationName(APPLICATION)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "linviz"])
     configure_application(app)
+    from linviz.gui.garbage import collect_on_gui_thread
+
+    collect_on_gui_thread()  # never a Qt destructor on a worker thread
 
     from linviz.gui.main_window import MainWindow
 

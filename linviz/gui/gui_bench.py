@@ -130,9 +130,17 @@ def bench_application():
     from PySide6.QtWidgets import QApplication
 
     QStandardPaths.setTestModeEnabled(True)  # never touch the user's settings
+    if "LINVIZ_DATA_DIR" not in os.environ:  # ... nor the user's run history (every run is recorded)
+        import tempfile
+
+        os.environ["LINVIZ_DATA_DIR"] = tempfile.mkdtemp(prefix="linviz-bench-data-")
     QCoreApplication.setOrganizationName("linviz-bench")
     QCoreApplication.setApplicationName("linviz-bench")
-    return QApplication.instance() or QApplication(["linviz-bench"])
+    app = QApplication.instance() or QApplication(["linviz-bench"])
+    from linviz.gui.garbage import collect_on_gui_thread
+
+    collect_on_gui_thread()  # as in the app
+    return app
 
 
 def bench_window(app):

@@ -52,9 +52,22 @@ def main(argv=None) -> int:
                         help="optimization lab: run the strategy race (features|lecture) and grab when it ends")
     parser.add_argument("--race-budget", type=int, default=None, help="the race's budget in thousands of examples")
     parser.add_argument("--gradient-h", type=float, default=None, help="optimization lab: the gradient check's step h")
+    parser.add_argument("--runs", default=None, metavar="REGS",
+                        help="the Runs lab: train one run per regularization strength (e.g. 1e-4,1e-2,1), select them")
+    parser.add_argument("--tune", default=None, metavar="LRS;REGS",
+                        help='the Tuning lab: search these ranges (e.g. "0.01:1:5;1e-4:1:5"), click the best cell')
+    parser.add_argument("--tune-epochs", type=int, default=5, help="the Tuning lab: epochs per run")
+    parser.add_argument("--data-dir", default=None,
+                        help="the run history's folder (default: a new temporary one, the user's stays untouched)")
     args = parser.parse_args(argv)
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if args.data_dir:
+        os.environ["LINVIZ_DATA_DIR"] = args.data_dir
+    else:
+        import tempfile
+
+        os.environ["LINVIZ_DATA_DIR"] = tempfile.mkdtemp(prefix="linviz-screenshots-data-")
 
     from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
     from PySide6.QtWidgets import QApplication
@@ -63,6 +76,9 @@ def main(argv=None) -> int:
     QCoreApplication.setOrganizationName("linviz-screenshots")
     QCoreApplication.setApplicationName("linviz-screenshots")
     app = QApplication(sys.argv[:1])
+    from linviz.gui.garbage import collect_on_gui_thread
+
+    collect_on_gui_thread()
     from linviz.gui.app import configure_application
 
     configure_application(app)
@@ -150,6 +166,10 @@ def main(argv=None) -> int:
         pump(0.05)
     if args.playground or args.playground_steps:
         _drive_playground(window, args, pump)
+    if args.runs:
+        _drive_runs(window, args, pump)
+    if args.tune:
+        _drive_tuning(window, args, pump)
     pump(0.3)
     window.grab().save(args.out)
     print(f"saved {args.out}; training {'running' if window.runner.busy else 'finished'}; "
@@ -204,6 +224,54 @@ def _drive_playground(window, args, pump) -> None:
         lab.step()
     while window.runner.quick.busy:
         pump(0.05)
+
+
+def _wait(window, pump) -> None:
+    while window.runner.busy or window.runner.quick.busy:
+        pump(0.05)
+
+
+def _drive_runs(window, args, pump) -> None:
+    """Train one run per regularization strength, then show them all in the Runs lab."""
+    from linviz.gui.labs.runs import RunsLab
+
+    for reg in args.runs.split(","):
+        window.training_panel.reg_slider.setValue(float(reg))
+        window.training.train()
+        _wait(window, pump)
+    lab = next(lab for lab in window.labs if isinstance(lab, RunsLab))
+    window.view_tabs.setCurrentWidget(lab)
+    while not window.bench.runs.loaded or lab.table.rowCount() < len(args.runs.split(",")):
+        pump(0.1)
+    lab.select_runs([r.id for r in window.bench.runs.records])
+    pump(0.5)
+    _wait(window, pump)
+    pump(0.5)
+
+
+def _drive_tuning(window, args, pump) -> None:
+    """Run a search in the Tuning lab and click its best cell."""
+    from linviz.explore.tuning import best_result
+    from linviz.gui.labs.tuning import TuningLab
+
+    lab = next(lab for lab in window.labs if isinstance(lab, TuningLab))
+    window.view_tabs.setCurrentWidget(lab)
+    if window.bench.features is None:
+        window.data.extract_features()
+        _wait(window, pump)
+    lrs, regs = args.tune.split(";")
+    lab.lr_edit.setText(lrs)
+    lab.reg_edit.setText(regs)
+    lab.epochs_spin.setValue(args.tune_epochs)
+    lab.start()
+    pump(0.3)
+    _wait(window, pump)
+    best = best_result(lab.state.results)
+    if best is not None:
+        lab.show_run(best.index)
+    pump(0.5)
+    _wait(window, pump)
+    pump(0.5)
 
 
 def _drive_optimization(window, args, pump) -> None:

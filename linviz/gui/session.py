@@ -20,6 +20,7 @@ import numpy as np
 from psygnal import Signal
 
 from linviz.errors import LinvizError
+from linviz.gui.run_history import RunHistory
 
 SPLITS = ("train", "validation", "test")
 
@@ -209,6 +210,7 @@ class Workbench:
         self.training = False
         self.selection: Optional[Selection] = None
         self.user_images: list[UserImage] = []
+        self.runs = RunHistory(post=self.post_message)  # the recorded runs (Runs and Tuning labs)
 
     # ------------------------------------------------------------------ derived
     @property

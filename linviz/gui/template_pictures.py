@@ -8,6 +8,11 @@ W has one row per feature column (bias last) and one column per class. Each feat
   diverging colormap (red: this edge direction speaks for the class, blue: against);
 - histograms: signed bars (hue bins in their own color);
 - color layout: the coarse color grid, stretched per class.
+
+:func:`shared_template_rows` draws several weight matrices (runs to compare) on ONE color
+scale per feature block instead: zero is mid-gray (raw pixels, layout) or white (the rest) and
+the strongest weight of all of them is drawn darkest, so that regularization's effect on the
+templates' magnitude shows (stretched per class, a faint template looks as strong as any).
 """
 
 from __future__ import annotations
@@ -34,14 +39,20 @@ def _image_shape(pipeline, default=(32, 32)) -> tuple[int, int]:
     return default
 
 
-def raw_tiles(weights: np.ndarray, block) -> list[np.ndarray]:
+def signed_rgb(values: np.ndarray, scale: float) -> np.ndarray:
+    """An RGB template on a fixed scale: 0 is mid-gray, +-``scale`` full color (or none)."""
+    scale = scale if scale > 0 else 1.0
+    return np.clip(np.round(127.5 + 127.5 * np.asarray(values, dtype=np.float32) / scale), 0, 255).astype(np.uint8)
+
+
+def raw_tiles(weights: np.ndarray, block, scale: float | None = None) -> list[np.ndarray]:
     n = weights.shape[0]
     shape = tuple(getattr(block, "shape", ()) or ())
     tiles = []
     for c in range(weights.shape[1]):
         w = weights[:, c]
         if len(shape) == 3 and int(np.prod(shape)) == n:
-            picture = minmax_rgb(w.reshape(shape))
+            picture = minmax_rgb(w.reshape(shape)) if scale is None else signed_rgb(w.reshape(shape), scale)
         else:
             side = shape[:2] if len(shape) >= 2 and int(np.prod(shape[:2])) == n else None
             if side is None:
@@ -50,12 +61,13 @@ def raw_tiles(weights: np.ndarray, block) -> list[np.ndarray]:
             if side is None:
                 tiles.append(bars_tile(w, TILE))
                 continue
-            picture = diverging_rgb(w.reshape(side))
+            picture = diverging_rgb(w.reshape(side), scale)
         tiles.append(upscale(picture, TILE))
     return tiles
 
 
-def hog_tiles(weights: np.ndarray, block, image_shape: tuple[int, int]) -> list[np.ndarray]:
+def hog_pictures(weights: np.ndarray, block, image_shape: tuple[int, int]) -> list[np.ndarray]:
+    """Per class: the glyphs of the positive weights minus those of the negative ones."""
     from linviz.features import hog_glyphs
 
     orientations = int(_param(block, "orient", "orientations", default=9))
@@ -70,28 +82,38 @@ def hog_tiles(weights: np.ndarray, block, image_shape: tuple[int, int]) -> list[
         positive = hog_glyphs(np.maximum(w, 0), **kwargs)
         negative = hog_glyphs(np.maximum(-w, 0), **kwargs)
         pictures.append(np.asarray(positive, dtype=np.float32) - np.asarray(negative, dtype=np.float32))
-    # One scale for all classes so they compare; 60% of the peak so typical strokes show.
-    scale = 0.6 * max(float(np.max(np.abs(p))) for p in pictures) or 1.0
+    return pictures
+
+
+def hog_scale(pictures: list[np.ndarray]) -> float:
+    """One scale for all classes so they compare; 60% of the peak so typical strokes show."""
+    return 0.6 * max(float(np.max(np.abs(p))) for p in pictures) or 1.0
+
+
+def hog_tiles(weights: np.ndarray, block, image_shape: tuple[int, int], scale: float | None = None) -> list[np.ndarray]:
+    pictures = hog_pictures(weights, block, image_shape)
+    scale = hog_scale(pictures) if scale is None else scale
     return [upscale(diverging_rgb(p, scale), TILE) for p in pictures]
 
 
-def hist_tiles(weights: np.ndarray, block) -> list[np.ndarray]:
+def hist_tiles(weights: np.ndarray, block, scale: float | None = None) -> list[np.ndarray]:
     name = str(getattr(block, "name", ""))
     channel = _param(block, "channel", default=name.split(":")[0])
     colors = hue_colors(weights.shape[0]) if channel == "hue" else None
-    scale = float(np.max(np.abs(weights))) or 1.0
+    scale = (float(np.max(np.abs(weights))) or 1.0) if scale is None else scale
     return [bars_tile(weights[:, c], TILE, colors=colors, signed=True, scale=scale) for c in range(weights.shape[1])]
 
 
-def layout_tiles(weights: np.ndarray, block) -> list[np.ndarray]:
+def layout_tiles(weights: np.ndarray, block, scale: float | None = None) -> list[np.ndarray]:
     n = weights.shape[0]
     grid = int(_param(block, "grid", default=int(round(np.sqrt(n / 3)))))
     if grid * grid * 3 != n:
-        return hist_tiles(weights, block)
+        return hist_tiles(weights, block, scale)
     shape = tuple(getattr(block, "shape", ()) or (grid, grid, 3))
     if int(np.prod(shape)) != n or len(shape) != 3:
         shape = (grid, grid, 3)
-    return [upscale(minmax_rgb(weights[:, c].reshape(shape)), TILE) for c in range(weights.shape[1])]
+    picture = minmax_rgb if scale is None else (lambda w: signed_rgb(w, scale))
+    return [upscale(picture(weights[:, c].reshape(shape)), TILE) for c in range(weights.shape[1])]
 
 
 def short_block_name(block) -> str:
@@ -105,30 +127,58 @@ def short_block_name(block) -> str:
     return name
 
 
-def template_rows(W: np.ndarray, pipeline) -> list[tuple[str, list[np.ndarray]]]:
-    """(block name, one RGB tile per class) for every feature block of ``pipeline``."""
+def template_rows(W: np.ndarray, pipeline, scales: list | None = None) -> list[tuple[str, list[np.ndarray]]]:
+    """(block name, one RGB tile per class) for every feature block of ``pipeline``.
+    ``scales``: one color scale per block (:func:`shared_scales`) instead of each W's own."""
     W = np.asarray(W, dtype=np.float32)
     blocks = list(getattr(pipeline, "blocks", []) or [])
     if not blocks:
-        return [("weights", hist_tiles(W[:-1], None))]
+        return [("weights", hist_tiles(W[:-1], None, scales[0] if scales else None))]
     image_shape = _image_shape(pipeline)
     rows = []
-    for block in blocks:
+    for k, block in enumerate(blocks):
         weights = W[block.start:block.stop]
         kind = getattr(block, "kind", "hist")
+        scale = scales[k] if scales else None
         try:
             if kind == "raw":
-                tiles = raw_tiles(weights, block)
+                tiles = raw_tiles(weights, block, scale)
             elif kind == "hog":
-                tiles = hog_tiles(weights, block, image_shape)
+                tiles = hog_tiles(weights, block, image_shape, scale)
             elif kind == "layout":
-                tiles = layout_tiles(weights, block)
+                tiles = layout_tiles(weights, block, scale)
             else:
-                tiles = hist_tiles(weights, block)
+                tiles = hist_tiles(weights, block, scale)
         except (ImportError, ValueError, TypeError):
             tiles = hist_tiles(weights, block)  # an unknown layout still shows its signs
         rows.append((short_block_name(block), tiles))
     return rows
+
+
+def shared_scales(Ws: list[np.ndarray], pipeline) -> list[float]:
+    """One color scale per feature block for all of ``Ws`` (same pipeline): the largest |w| of
+    the block in any of them (HOG: 60% of the largest glyph stroke, as for one W)."""
+    blocks = list(getattr(pipeline, "blocks", []) or [])
+    if not blocks:
+        return [max(float(np.max(np.abs(np.asarray(W)[:-1]))) for W in Ws) or 1.0]
+    image_shape = _image_shape(pipeline)
+    scales = []
+    for block in blocks:
+        parts = [np.asarray(W, dtype=np.float32)[block.start:block.stop] for W in Ws]
+        if getattr(block, "kind", "") == "hog":
+            try:
+                scales.append(max(hog_scale(hog_pictures(w, block, image_shape)) for w in parts))
+                continue
+            except (ImportError, ValueError, TypeError):
+                pass
+        scales.append(max(float(np.max(np.abs(w))) if w.size else 0.0 for w in parts) or 1.0)
+    return scales
+
+
+def shared_template_rows(Ws: list[np.ndarray], pipeline) -> list[list[tuple[str, list[np.ndarray]]]]:
+    """:func:`template_rows` of each W, all on :func:`shared_scales`."""
+    scales = shared_scales(Ws, pipeline)
+    return [template_rows(W, pipeline, scales) for W in Ws]
 
 
 def image_hog_and_hue(image: np.ndarray, orientations: int = 9, cell: int = 8, bins: int = 10):

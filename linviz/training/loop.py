@@ -36,12 +36,13 @@ import math
 import threading
 import time
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 
 from linviz.models.losses import LOSSES, LossFunction, check_inputs
-from linviz.models.regularizers import check_reg_type
+from linviz.models.regularizers import check_reg_type, regularization
+from linviz.pacing import Pacer
 from linviz.training.minibatch_kernels import LOSS_CODES, run_minibatches
 from linviz.training.optimizers import OPTIMIZERS, make_optimizer
 
@@ -119,41 +120,145 @@ class TrainingConfig:
                             self.squared_hinge, n_features - 1 if self.unregularized_bias else None)
 
 
-class TrainingControl:
-    """Pause, resume and stop a running :func:`train` from any thread.
+STEP_UNITS = ("minibatch", "epoch")
 
-    The loop calls :meth:`checkpoint` between minibatches: it returns at once while running,
-    blocks while paused, and returns False once stopped.
+
+@dataclass(frozen=True)
+class Grant:
+    """What the loop may do now (:meth:`TrainingControl.grant`): run ``count`` minibatches
+    (0: stop), one by one outside the chunked path when ``stepping``; ``waited`` seconds were
+    spent waiting for the pace (they count as training time; pauses do not)."""
+
+    count: int
+    stepping: bool = False
+    paced: bool = False
+    waited: float = 0.0
+
+
+class TrainingControl:
+    """Pause, resume, stop, pace and step a running :func:`train` from any thread.
+
+    The loop asks :meth:`grant` before every compiled call how many minibatches it may run:
+    all it wants while running at full speed; as many as are due at the chosen ``pace``
+    (iterations per second; :class:`~linviz.pacing.Pacer`); while paused none, except the
+    ones :meth:`step` grants (one minibatch, or the rest of the epoch), which the loop runs
+    one at a time, each followed by a snapshot with the weights. Pace and steps change only
+    *when* minibatches run, never what they compute: a paced run gives the weights of an
+    unpaced one. ``clock`` and ``sleep`` are injectable (tests drive a fake clock; the real
+    wait wakes at once on stop, pause, step or a new pace).
     """
 
-    def __init__(self):
-        self._running = threading.Event()
-        self._running.set()
-        self._stopped = threading.Event()
+    def __init__(self, *, pace: Optional[float] = None, clock: Callable[[], float] = time.monotonic,
+                 sleep: Optional[Callable[[float], None]] = None):
+        self._cond = threading.Condition()
+        self._paused = False
+        self._stopped = False
+        self._steps = 0             # single minibatches granted while paused
+        self._epoch_step = False    # while paused: run to the end of this epoch
+        self._clock = clock
+        self._sleep = sleep
+        self._pacer: Optional[Pacer] = None
+        self.set_pace(pace)
 
+    # ------------------------------------------------------------------ from any thread
     def pause(self) -> None:
-        self._running.clear()
+        with self._cond:
+            self._paused = True
+            self._cond.notify_all()
 
     def resume(self) -> None:
-        self._running.set()
+        with self._cond:
+            self._paused = False
+            self._steps, self._epoch_step = 0, False
+            if self._pacer is not None:
+                self._pacer.start()  # the pause owes no burst of steps
+            self._cond.notify_all()
 
     def stop(self) -> None:
-        self._stopped.set()
-        self._running.set()  # wake a paused loop so that it can see the stop
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()  # wake a paused or pacing loop so that it can see the stop
+
+    def set_pace(self, iterations_per_second: Optional[float]) -> None:
+        """``None``: as fast as possible; else iterations per second (> 0)."""
+        if iterations_per_second is not None:
+            pace = float(iterations_per_second)
+            if not (math.isfinite(pace) and pace > 0):
+                raise ValueError(f"pace must be a positive number of iterations per second or None, got {pace}")
+        with self._cond:
+            if iterations_per_second is None:
+                self._pacer = None
+            else:
+                # at most a tenth of a second of steps in one call after a stall
+                self._pacer = Pacer(pace, clock=self._clock, max_burst=max(1, int(pace / 10)))
+                self._pacer.start()
+            self._cond.notify_all()
+
+    def step(self, unit: str = "minibatch") -> None:
+        """Pause (if running) and grant one minibatch, or the rest of the current epoch."""
+        if unit not in STEP_UNITS:
+            raise ValueError(f"unknown step unit {unit!r}; choose from {', '.join(STEP_UNITS)}")
+        with self._cond:
+            self._paused = True
+            if unit == "epoch":
+                self._epoch_step = True
+            else:
+                self._steps += 1
+            self._cond.notify_all()
+
+    @property
+    def pace(self) -> Optional[float]:
+        pacer = self._pacer
+        return None if pacer is None else pacer.pace
 
     @property
     def paused(self) -> bool:
-        return not self._running.is_set() and not self._stopped.is_set()
+        return self._paused and not self._stopped
 
     @property
     def stopped(self) -> bool:
-        return self._stopped.is_set()
+        return self._stopped
 
+    @property
+    def stepping(self) -> bool:
+        """Steps granted and not yet taken."""
+        return self._steps > 0 or self._epoch_step
+
+    # ------------------------------------------------------------------ from the loop
     def checkpoint(self) -> bool:
         """Wait while paused; True to go on, False when stopped."""
-        if not self._running.is_set():
-            self._running.wait()
-        return not self._stopped.is_set()
+        return self.grant(1, 1).count > 0
+
+    def grant(self, wanted: int, epoch_left: int) -> Grant:
+        """How many of the ``wanted`` minibatches to run now (``epoch_left`` remain in the
+        epoch); blocks while paused without a step and until the pace allows one."""
+        waited = 0.0
+        with self._cond:
+            while True:
+                if self._stopped:
+                    return Grant(0, waited=waited)
+                if self._paused:
+                    if self._steps > 0:
+                        self._steps -= 1
+                        return Grant(1, stepping=True, waited=waited)
+                    if self._epoch_step:
+                        self._epoch_step = epoch_left > 1
+                        return Grant(1, stepping=True, waited=waited)
+                    self._cond.wait()
+                    continue
+                pacer = self._pacer
+                if pacer is None:
+                    return Grant(max(int(wanted), 1), waited=waited)
+                due = pacer.due(limit=max(int(wanted), 1))
+                if due > 0:
+                    return Grant(due, paced=True, waited=waited)
+                pause = min(pacer.seconds_until_due(), 1.0)
+                start = self._clock()
+                if self._sleep is not None:
+                    self._sleep(pause)
+                else:
+                    self._cond.wait(pause)
+                waited += max(0.0, self._clock() - start)
 
 
 @dataclass(frozen=True)
@@ -189,6 +294,34 @@ class Snapshot:
     # ones all run long; 0 for the gradient optimizers), and that in words
     search_sample: int = 0
     search_note: Optional[str] = None
+    # one row per snapshot so far (read-only view of an append-only buffer, like ``losses``):
+    # PER_SNAPSHOT_COLUMNS = iteration, data loss (the newest minibatch loss minus the
+    # regularization), regularization loss reg * R(W) and ||W|| (Frobenius, the regularized
+    # rows: without the bias), the last three at the weights after the newest update
+    per_snapshot: Optional[np.ndarray] = None
+
+    @property
+    def data_losses(self) -> np.ndarray:
+        return _column(self.per_snapshot, 1)
+
+    @property
+    def reg_losses(self) -> np.ndarray:
+        return _column(self.per_snapshot, 2)
+
+    @property
+    def weight_norms(self) -> np.ndarray:
+        return _column(self.per_snapshot, 3)
+
+    @property
+    def snapshot_iterations(self) -> np.ndarray:
+        return _column(self.per_snapshot, 0)
+
+
+PER_SNAPSHOT_COLUMNS = ("iteration", "data_loss", "reg_loss", "weight_norm")
+
+
+def _column(table: Optional[np.ndarray], k: int) -> np.ndarray:
+    return np.zeros(0) if table is None else table[:, k]
 
 
 def accuracy(X: np.ndarray, y: np.ndarray, W: np.ndarray) -> float:
@@ -278,6 +411,8 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
         bigger[:it] = history[:it]
         return bigger
     dWt = None if gradient_free else np.empty_like(Wt)
+    stats = np.full((64, len(PER_SNAPSHOT_COLUMNS)), np.nan)  # per-snapshot rows; doubled when full
+    n_stats = 0
     expected = loss_fn.expected_initial_loss(C)
     acc_rows = (rng.choice(N, config.accuracy_sample, replace=False) if N > config.accuracy_sample
                 else np.arange(N))
@@ -297,9 +432,27 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
     last_weights = -math.inf
     stop_reason: Optional[str] = None
 
+    def snapshot_row(batch_loss) -> np.ndarray:
+        """A read-only view of the per-snapshot rows so far, this iteration's row included."""
+        nonlocal stats, n_stats
+        if not (n_stats and stats[n_stats - 1, 0] == it):
+            if n_stats == len(stats):  # a full buffer is left as it is: earlier views stay valid
+                bigger = np.full((2 * len(stats), stats.shape[1]), np.nan)
+                bigger[:n_stats] = stats[:n_stats]
+                stats = bigger
+            rows = Wt[:, :n_reg].T
+            reg_loss, _ = regularization(rows, loss_fn.reg, config.reg_type, config.elastic_beta)
+            norm = float(np.sqrt(np.sum(np.square(rows, dtype=np.float64))))
+            stats[n_stats] = (it, float(batch_loss) - reg_loss, reg_loss, norm)
+            n_stats += 1
+        view = stats[:n_stats]
+        view.flags.writeable = False
+        return view
+
     def snapshot(batch_loss, *, with_W=False, final=False, kept=None):
         nonlocal last_weights
         now = time.perf_counter()
+        per_snapshot = snapshot_row(batch_loss) if it else None
         W_copy = None
         if with_W or final or now - last_weights >= config.weights_interval:
             W_copy = Wt.T.copy()
@@ -325,7 +478,7 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
             expected_initial_loss=expected, sanity_check=sanity,
             samples_per_second=rate * batch, iterations_per_second=rate, elapsed=active,
             n_classes=C, n_features=D, search_sample=0 if search_rows is None else len(search_rows),
-            search_note=search_note, **extra)
+            search_note=search_note, per_snapshot=per_snapshot, **extra)
 
     chunked = not gradient_free and config.chunk_seconds > 0
     chunk = 1  # minibatches per compiled call, adapted to about config.chunk_seconds
@@ -360,12 +513,19 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
         order = np.arange(N, dtype=np.int64) if batch == N else rng.permutation(N).astype(np.int64)
         b = 0
         while b < per_epoch:
-            if control is not None and not control.checkpoint():
-                stop_reason = f"stopped by the user at iteration {it}"
-                break
+            fast = chunked and it > 0
+            wanted = min(per_epoch - b, chunk) if fast else 1
+            grant = Grant(wanted)
+            if control is not None:
+                # blocks while paused (a step may come) and until the pace allows a minibatch
+                grant = control.grant(wanted, per_epoch - b)
+                if grant.count == 0:
+                    stop_reason = f"stopped by the user at iteration {it}"
+                    break
+                active += grant.waited  # a paced run's waits are part of its time, pauses are not
             start = time.perf_counter()
-            if chunked and it > 0:
-                count = min(per_epoch - b, chunk)
+            if fast and not grant.stepping:  # a step runs outside the chunked path, one minibatch
+                count = min(wanted, grant.count)
                 if it + count > len(losses):  # the kernel writes entries it .. it + count - 1
                     losses, smoothed = grown(losses, it + count), grown(smoothed, it + count)
                 (code, lr, mu, beta1, beta2, eps, t0, velocity, moment) = optimizer.kernel_state(Wt)
@@ -386,7 +546,7 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
                     stop_reason = _divergence_reason(bad_loss, it + 1, limit, config.divergence_factor,
                                                      initial_loss, optimizer.learning_rate)
                     break
-                if first_of_chunk // config.snapshot_every != it // config.snapshot_every:
+                if grant.paced or first_of_chunk // config.snapshot_every != it // config.snapshot_every:
                     snap = snapshot(batch_loss)
                     if snap.W is not None and smoothed[it - 1] <= initial_loss:
                         healthy_W = snap.W
@@ -413,8 +573,8 @@ def train(X: np.ndarray, y: np.ndarray, X_val: Optional[np.ndarray] = None,
             it += 1
             b += 1
             active += time.perf_counter() - start
-            if it == 1 or it % config.snapshot_every == 0:
-                snap = snapshot(batch_loss)
+            if it == 1 or it % config.snapshot_every == 0 or grant.stepping or grant.paced:
+                snap = snapshot(batch_loss, with_W=grant.stepping)
                 if snap.W is not None and smoothed[it - 1] <= initial_loss:
                     healthy_W = snap.W
                 yield snap

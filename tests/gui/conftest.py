@@ -17,6 +17,19 @@ QCoreApplication.setOrganizationName("linviz-tests")
 QCoreApplication.setApplicationName("linviz-tests")
 
 
+@pytest.fixture(autouse=True)
+def garbage_on_the_gui_thread():
+    """As in the app (linviz.gui.garbage): no automatic collection while a test runs, so a
+    worker thread never collects a Qt object of a closed window; collected here, after the
+    test, on the GUI thread."""
+    import gc
+
+    gc.disable()
+    yield
+    gc.collect()
+    gc.enable()
+
+
 @pytest.fixture
 def settings(tmp_path):
     """A private settings file per test, so tests never see each other's layouts."""

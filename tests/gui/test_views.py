@@ -38,7 +38,7 @@ def test_views_draw_synthetic_arrays(qtbot):
     loss = LossView()
     qtbot.addWidget(loss)
     losses = np.linspace(2.3, 1.0, 500).astype(np.float32)
-    loss.set_losses(losses, losses)
+    loss.set_losses(losses)
     loss.log_box.setChecked(True)
     assert loss.point_count == 500
 

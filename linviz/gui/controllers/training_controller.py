@@ -1,5 +1,5 @@
-"""Training: Train / Pause / Stop / Reset, and the display timer that moves the newest frame
-of the running job into the workbench.
+"""Training: Train / Pause / Stop / Reset, pace and Step, and the display timer that moves the
+newest frame of the running job into the workbench.
 
 The training job publishes immutable frames into a one-slot box; the display timer (25 Hz)
 takes the newest and hands it to the workbench, whose views redraw what changed. The compute
@@ -43,6 +43,10 @@ class TrainingController(QObject):
         panel.pauseToggled.connect(self.set_paused)
         panel.stopRequested.connect(self.stop)
         panel.resetRequested.connect(self.reset_model)
+        panel.pace.paceChanged.connect(self.set_pace)
+        panel.pace.stepRequested.connect(self.step)
+        bench.runs.rerun_requested.connect(self.rerun)
+        self._pace_at_start = None
         panel.scoreTestRequested.connect(self.score_on_test)
         # The recommended settings follow the features Train would use.
         data.features_panel.specChanged.connect(panel.set_features)
@@ -58,12 +62,14 @@ class TrainingController(QObject):
 
     # ------------------------------------------------------------------ requests
     @Slot()
-    def train(self) -> None:
-        """One click from any state: features are extracted first when missing or stale."""
+    def train(self, step: Optional[str] = None, settings: Optional[dict] = None) -> None:
+        """One click from any state: features are extracted first when missing or stale.
+        ``step`` ("minibatch" | "epoch"): start paused and take that step. ``settings``: these
+        (TrainingConfig fields) instead of the panel's."""
         runner = self.queue.runner
         if runner.busy and runner.job_name == "train" and not runner.cancelling:
             return
-        if self.queue.waits_for_data("train", self.train):
+        if self.queue.waits_for_data("train", lambda: self.train(step, settings)):
             self.queue.status.show_message("The data is loading: training starts when it is ready")
             return
         if self.bench.data is None:
@@ -76,24 +82,31 @@ class TrainingController(QObject):
         spec = self.data.valid_spec()
         if spec is None:
             return
-        settings = self.panel.settings()
-        if self.queue.free_for("train", lambda: self._start(spec, settings)):
-            self._start(spec, settings)
+        settings = dict(settings) if settings is not None else self.panel.settings()
+        if self.queue.free_for("train", lambda: self._start(spec, settings, step)):
+            self._start(spec, settings, step)
 
-    def _start(self, spec: str, settings: dict) -> None:
+    def _start(self, spec: str, settings: dict, step: Optional[str] = None) -> None:
         from linviz.training import TrainingControl
 
         if self.bench.data is None:
             return
-        control = TrainingControl()
+        control = TrainingControl(pace=self.panel.pace.pace())
+        if step is not None:
+            control.step(step)
+        pace = control.pace
         run = self._run + 1
-        job = jobs.train_job(self.bench.data, self.bench.features, spec, settings, control, run)
+        job = self._recorded(jobs.train_job(self.bench.data, self.bench.features, spec, settings, control, run),
+                             self.bench.data, pace)
 
         def started() -> None:
             self.control = control
             self._run, self._fresh = run, True
             self._planned_epochs = int(settings.get("epochs", 0))
+            self._pace_at_start = pace
             self.bench.set_training(True)
+            if control.paused:
+                self.panel.set_running(True, True)
 
         self.queue.run("train", job, "Training", on_done=self._finished, on_cancel=control.stop, on_start=started,
                        on_progress=self._extraction_progress)
@@ -113,6 +126,42 @@ class TrainingController(QObject):
             self.control.resume()
             self.queue.status.show_message("")
         self.panel.set_running(True, paused)
+
+    @Slot(object)
+    def set_pace(self, pace) -> None:
+        """Iterations per second, or None (as fast as possible); a running run follows at once."""
+        if self.control is not None:
+            self.control.set_pace(pace)
+
+    @Slot(str)
+    def step(self, unit: str) -> None:
+        """Pause and run one minibatch (or the rest of the epoch); with no run, start one paused."""
+        if self.control is None:
+            if not self.running:
+                self.train(step=unit)
+            return
+        self.control.step(unit)
+        self.panel.set_running(True, True)
+        what = "one minibatch" if unit == "minibatch" else "the rest of this epoch"
+        self.queue.status.show_message(f"Paused after {what}: Step again, or Resume", transient=True)
+
+    def rerun(self, record) -> None:
+        """Train again with a recorded run's features and every one of its settings."""
+        if self.bench.data is None:
+            return
+        if list(record.dataset.get("classes", [])) != self.bench.class_names:
+            self.queue.status.show_message(f"Re-run: {record.title} was trained on other classes "
+                                           f"({record.dataset.get('source', '?')}); load that data first", error=True)
+            return
+        if self.running:
+            self.queue.status.show_message("Re-run: a training run is going on; stop it first", error=True)
+            return
+        self.panel.apply_settings(record.settings)
+        self.data.features_panel.set_spec_text(record.features)
+        note = "" if record.dataset.get("key") == getattr(self.bench.data.dataset, "key", None) else \
+            f" (it ran on {record.dataset.get('source', '?')}; these data differ)"
+        self.queue.status.show_message(f"Re-running {record.title}{note}", transient=True)
+        self.train(settings=record.settings)
 
     @Slot()
     def stop(self) -> None:
@@ -181,13 +230,34 @@ class TrainingController(QObject):
         self.bench.set_frame(frame)
         return True
 
+    def _recorded(self, job, data, pace):
+        """The training job, then its run recorded in the run history (still off the GUI thread;
+        a failure to record is said, never a failed run). Result: (frame, recorded, problem)."""
+        history = self.bench.runs
+
+        def recorded(ctx):
+            frame = job(ctx)
+            if frame.model is None:
+                return frame, None, None
+            try:
+                return frame, history.record_job(frame, data, pace=pace)(ctx), None
+            except Exception as exc:  # noqa: BLE001 - the run itself is fine
+                return frame, None, f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc)
+
+        return recorded
+
     def _finished(self, outcome) -> None:
         self.control = None
         self.data.features_panel.progress.setVisible(False)
         frame = self.queue.runner.latest.take()
+        recorded = problem = None
         if outcome.ok:
-            frame = outcome.result
+            frame, recorded, problem = outcome.result
         self._apply(frame)
+        if recorded is not None or problem is not None:
+            # the run is current while the model still has its weights
+            current = frame is not None and self.bench.model is frame.model
+            self.bench.runs.record_finished(recorded, problem, current=current)
         self.bench.set_training(False)  # views still pacing their redraws draw the last frame now
         if self._fresh:  # not one iteration was drawn: the model and its views stay
             self._fresh = False

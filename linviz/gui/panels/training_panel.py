@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayo
 from superqt import QCollapsible
 
 from linviz.gui.log_slider import LogSlider
+from linviz.gui.panels.pace_control import PaceControl
 from linviz.gui.redraw import Redraw
 
 LOSSES = [("Softmax (cross-entropy)", "softmax"), ("Multiclass SVM (hinge)", "svm")]
@@ -186,6 +187,8 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.model_box)
         layout.addLayout(buttons)
+        self.pace = PaceControl()  # pace and Step (their own module)
+        layout.addWidget(self.pace)
         layout.addWidget(self.advanced)
         layout.addWidget(self.locked_label)
         layout.addWidget(self.sanity_label)

@@ -1,4 +1,4 @@
-"""Training and validation accuracy, one point per finished epoch."""
+"""Training and validation accuracy, one point per finished epoch, with a hover read-out."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from linviz.gui.redraw import Redraw
+from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
 from linviz.gui.views.plot_style import outward_ticks
 
 REDRAW_MS = 100
@@ -18,11 +19,11 @@ class AccuracyView(QWidget):
     def __init__(self, bench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("accuracyPlot")
-        self.plot = pg.PlotWidget()
+        self.plot = HoverPlotWidget()
         item = self.plot.getPlotItem()
         outward_ticks(item)
         # The legend lives in the title: inside the plot it always covers some curve.
-        item.setTitle('Accuracy per epoch: <span style="color:#2864c8">train</span>, '
+        item.setTitle('Accuracy: <span style="color:#2864c8">train</span>, '
                       '<span style="color:#dc7800">validation</span>')
         item.setLabel("bottom", "epoch")
         item.setLabel("left", "accuracy")
@@ -39,6 +40,9 @@ class AccuracyView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
         self._n = (0, 0)
+        self._train: list[float] = []
+        self._val: list[float] = []
+        self.readout = HoverReadout(self.plot, self._describe)
         if bench is not None:
             self._redraw = Redraw(bench, self._draw_frame, REDRAW_MS)
             bench.frame_changed.connect(self._redraw)
@@ -53,6 +57,7 @@ class AccuracyView(QWidget):
         if (len(train), len(val)) == self._n:
             return
         self._n = (len(train), len(val))
+        self._train, self._val = list(train), list(val)
         # Markers help for a few epochs and turn into a smear for hundreds.
         symbols = max(self._n) <= 60
         self.train_curve.setSymbol("o" if symbols else None)
@@ -67,7 +72,18 @@ class AccuracyView(QWidget):
     def clear(self) -> None:
         self._n = (-1, -1)
         self.set_accuracies([], [])
+        self.readout.clear()
 
     @property
     def point_count(self) -> int:
         return max(self._n)
+
+    def _describe(self, x: float, _y: float):
+        n = max(len(self._train), len(self._val))
+        if n == 0:
+            return None
+        epoch = int(np.clip(round(x), 1, n))
+        parts = [f"{name} {values[epoch - 1]:.4f}" for name, values in (("train", self._train),
+                                                                         ("validation", self._val))
+                 if len(values) >= epoch]
+        return f"epoch {epoch}: " + ", ".join(parts)

@@ -1,18 +1,49 @@
-"""Loss per iteration with a smoothed curve on top, a log-scale toggle and a hover read-out."""
+"""The loss of every iteration with a centred smoothed line on top; the data loss and the
+regularization loss as separate curves, the weight norm ||W|| on its own axis; a log scale
+whose axis always has numbers; an x-range that follows the run; a hover read-out.
+
+Smoothing (:mod:`linviz.explore.curves`): 0 is the raw loss; the default (0.8) averages 9
+iterations centred on each one, so the line stays inside the raw curve's band instead of
+lagging above it as a causal moving average does. The smoothed line is recomputed only
+where it changed (its newest points), so each frame costs what the new points cost.
+"""
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
+from linviz.explore.curves import DEFAULT_SMOOTHING, MAX_SMOOTHING, CurveSmoother, following_range, log_ticks, \
+    smooth_curve, tick_label
+from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
 from linviz.gui.views.plot_style import outward_ticks
+
+RAW_COLOR = (120, 150, 200)
+SMOOTHED_COLOR = (200, 60, 20)
+DATA_COLOR = (30, 130, 60)
+REG_COLOR = (140, 60, 170)
+NORM_COLOR = (90, 90, 90)
+
+
+class LogTicksAxis(pg.AxisItem):
+    """A value axis that, in log mode, labels 1-2-5 steps when fewer than two powers of ten
+    are in view (pyqtgraph then shows only unlabelled minor ticks), with readable numbers."""
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        ticks = log_ticks(10.0 ** minVal, 10.0 ** maxVal, max_ticks=max(2, int(size / 28)))
+        return [(1.0, [float(np.log10(t)) for t in ticks])]
+
+    def logTickStrings(self, values, scale, spacing):
+        return [tick_label(float(10.0 ** v) * scale) for v in values]
 
 
 def _nice_ceiling(value: float) -> float:
     """The next of 1, 2, 5 x 10^k at or above ``value``."""
-    if value <= 1:
+    if value <= 0:
         return 1.0
     exponent = np.floor(np.log10(value))
     for step in (1.0, 2.0, 5.0, 10.0):
@@ -27,80 +58,181 @@ class LossView(QWidget):
     def __init__(self, bench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("lossPlot")
-        self.plot = pg.PlotWidget()
+        self.plot = HoverPlotWidget(axisItems={"left": LogTicksAxis("left")})
         item = self.plot.getPlotItem()
         outward_ticks(item)
-        item.setTitle("Loss")
         item.setLabel("bottom", "iteration")
         item.setLabel("left", "loss")
         # No grid and no per-frame auto-range: with a grid every curve update repaints the
         # axes (they draw the grid lines), and a range that moves every frame regenerates
         # their ticks. Together they were most of the GUI thread's time while training.
-        # The ranges below grow in steps instead (see _grow_ranges).
+        # The ranges below move in steps instead (see _update_ranges).
         item.getViewBox().disableAutoRange()
         self._x_hi = 0.0
         self._y_range = (np.inf, -np.inf)
         # Long runs reach 100k+ iterations: draw only what is visible, peak-downsampled.
         item.setDownsampling(auto=True, mode="peak")
         item.setClipToView(True)
-        self.raw_curve = item.plot([], [], pen=pg.mkPen((120, 150, 200), width=1), name="per iteration")
-        self.smoothed_curve = item.plot([], [], pen=pg.mkPen((200, 60, 20), width=2), name="smoothed")
-        self.expected_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen((120, 120, 120), style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.raw_curve = item.plot([], [], pen=pg.mkPen(RAW_COLOR, width=1), name="per iteration")
+        self.smoothed_curve = item.plot([], [], pen=pg.mkPen(SMOOTHED_COLOR, width=2), name="smoothed")
+        dash = Qt.PenStyle.DashLine
+        self.data_curve = item.plot([], [], pen=pg.mkPen(DATA_COLOR, width=2, style=dash), name="data loss",
+                                    connect="finite")
+        self.reg_curve = item.plot([], [], pen=pg.mkPen(REG_COLOR, width=2, style=dash), name="regularization",
+                                   connect="finite")
+        self.expected_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen((120, 120, 120), style=dash))
         self.expected_line.setVisible(False)
         item.addItem(self.expected_line, ignoreBounds=True)
-        self.log_box = QCheckBox("log scale")
-        self.log_box.toggled.connect(self._on_log_toggled)
-        self.readout = QLabel(" ")
-        self.readout.setMinimumWidth(10)
+        self._build_norm_axis(item)
+
+        self.smoothing_slider = QSlider(Qt.Orientation.Horizontal)
+        self.smoothing_slider.setObjectName("smoothingSlider")
+        self.smoothing_slider.setRange(0, int(round(MAX_SMOOTHING * 100)))
+        self.smoothing_slider.setValue(int(round(DEFAULT_SMOOTHING * 100)))
+        self.smoothing_slider.setMinimumWidth(50)
+        self.smoothing_slider.setMaximumWidth(90)
+        self.smoothing_slider.setToolTip("Smoothing of the orange line: 0 = the raw loss. Every point is the mean of a "
+                                         "window centred on it, so the line never lags behind the loss")
+        self.smoothing_label = QLabel()
+        self.smoothing_label.setMinimumWidth(self.smoothing_label.fontMetrics().horizontalAdvance("0.00"))
+        self.parts_box = QCheckBox("data+reg")
+        self.parts_box.setToolTip("The data loss and the regularization loss λ·R(W) as separate curves "
+                                  "(per snapshot; the loss is their sum)")
+        self.norm_toggle = QCheckBox("‖W‖")
+        self.norm_toggle.setToolTip("The weight norm ‖W‖ (without the biases) per snapshot, on the right axis")
+        self.log_box = QCheckBox("log")
+        self.log_box.setToolTip("Log-scale loss axis")
         top = QHBoxLayout()
         top.setContentsMargins(4, 0, 4, 0)
-        top.addWidget(self.readout, 1)
+        top.setSpacing(4)
+        smoothing_name = QLabel("smooth")
+        smoothing_name.setToolTip(self.smoothing_slider.toolTip())
+        top.addWidget(smoothing_name)
+        top.addWidget(self.smoothing_slider)
+        top.addWidget(self.smoothing_label)
+        top.addStretch(1)
+        top.addWidget(self.parts_box)
+        top.addWidget(self.norm_toggle)
         top.addWidget(self.log_box)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(top)
         layout.addWidget(self.plot, 1)
+
         self._losses = np.zeros(0, dtype=np.float32)
         self._smoothed = np.zeros(0, dtype=np.float32)
-        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._per_snapshot: Optional[np.ndarray] = None
+        self._x = np.zeros(0, dtype=np.float32)
+        self._smoother = CurveSmoother(DEFAULT_SMOOTHING)
+        self._norm_hi = 0.0
+        self._expected: Optional[float] = None
+        self.readout = HoverReadout(self.plot, self._describe)
+        self.smoothing_slider.valueChanged.connect(self._on_smoothing)
+        self.parts_box.toggled.connect(self._on_parts_toggled)
+        self.norm_toggle.toggled.connect(self._on_norm_toggled)
+        self.log_box.toggled.connect(self._on_log_toggled)
+        self._on_smoothing(self.smoothing_slider.value())
+        self._on_parts_toggled(False)
+        self._on_norm_toggled(False)
+        self._set_title()
         self._run = None
         if bench is not None:
             bench.frame_changed.connect(self._on_frame)
 
+    def _build_norm_axis(self, item) -> None:
+        """||W|| in a second view box on the right axis, linked to the loss plot's x."""
+        self.norm_view = pg.ViewBox(enableMouse=False)
+        self.norm_view.disableAutoRange()
+        item.showAxis("right")
+        right = item.getAxis("right")
+        right.setLabel("‖W‖")
+        right.linkToView(self.norm_view)
+        item.scene().addItem(self.norm_view)
+        self.norm_view.setXLink(item)
+        self.norm_view.setZValue(-100)  # below the loss view: the mouse stays with the loss plot
+        self.norm_curve = pg.PlotDataItem([], [], pen=pg.mkPen(NORM_COLOR, width=2, style=Qt.PenStyle.DotLine),
+                                          symbol="o", symbolSize=3, symbolPen=None, symbolBrush=NORM_COLOR)
+        self.norm_view.addItem(self.norm_curve)
+        item.getViewBox().sigResized.connect(self._sync_norm_view)
+
+    @Slot()
+    def _sync_norm_view(self) -> None:
+        vb = self.plot.getPlotItem().getViewBox()
+        self.norm_view.setGeometry(vb.sceneBoundingRect())
+        self.norm_view.linkedViewChanged(vb, self.norm_view.XAxis)
+
+    # ------------------------------------------------------------------ the workbench
     def _on_frame(self, frame) -> None:
         if frame is None:
             self._run = None
             self.clear()
             return
         snap = frame.snapshot
-        self.set_losses(snap.losses, snap.smoothed_losses)
         if frame.run != self._run:
+            self.clear()
             self._run = frame.run
             self.set_expected_initial_loss(snap.expected_initial_loss)
+        self.set_losses(snap.losses, getattr(snap, "per_snapshot", None))
 
-    def set_losses(self, losses: np.ndarray, smoothed: np.ndarray | None = None) -> None:
-        """Per-iteration losses (iteration 1..n) and an optional smoothed curve of equal length."""
+    # ------------------------------------------------------------------ drawing
+    def set_losses(self, losses: np.ndarray, per_snapshot: Optional[np.ndarray] = None) -> None:
+        """Per-iteration losses (iteration 1..n) of a run that grows at its end, and optionally
+        its per-snapshot rows (iteration, data loss, regularization loss, ||W||)."""
         losses = np.asarray(losses, dtype=np.float32)
-        if len(losses) == len(self._losses) and (smoothed is None or len(smoothed) == len(self._smoothed)):
+        n = len(losses)
+        rows = 0 if per_snapshot is None else len(per_snapshot)
+        old_rows = 0 if self._per_snapshot is None else len(self._per_snapshot)
+        if n == len(self._losses) and rows == old_rows:
             return  # nothing new: skip the redraw
-        x = np.arange(1, len(losses) + 1, dtype=np.float32)
+        if len(self._x) < n:
+            self._x = np.arange(1, max(n, 2 * len(self._x)) + 1, dtype=np.float32)
         self._losses = losses
-        self.raw_curve.setData(x, losses, skipFiniteCheck=True)
-        if smoothed is not None and len(smoothed) == len(losses):
-            self._smoothed = np.asarray(smoothed, dtype=np.float32)
-            self.smoothed_curve.setData(x, self._smoothed, skipFiniteCheck=True)
-        self._grow_ranges()
+        self._per_snapshot = per_snapshot
+        self.raw_curve.setData(self._x[:n], losses, skipFiniteCheck=True)
+        self._draw_smoothed()
+        self._draw_parts()
+        self._update_ranges()
 
-    def _grow_ranges(self) -> None:
+    def _draw_smoothed(self) -> None:
+        self._smoothed = self._smoother.update(self._losses)
+        self.smoothed_curve.setData(self._x[:len(self._smoothed)], self._smoothed, skipFiniteCheck=True)
+
+    def _draw_parts(self) -> None:
+        table = self._per_snapshot
+        if table is None or len(table) == 0:
+            for curve in (self.data_curve, self.reg_curve, self.norm_curve):
+                curve.setData([], [])
+            return
+        x = table[:, 0]
+        if self.parts_box.isChecked():
+            weight = self._smoother.smoothing
+            data, reg = smooth_curve(table[:, 1], weight), table[:, 2]
+            if self.log_box.isChecked():  # no zeros on a log axis (no regularization: no curve)
+                data, reg = np.where(data > 0, data, np.nan), np.where(reg > 0, reg, np.nan)
+            self.data_curve.setData(x, data)
+            self.reg_curve.setData(x, reg)
+        if self.norm_toggle.isChecked():
+            norms = table[:, 3]
+            self.norm_curve.setData(x, norms)
+            top = float(np.nanmax(norms)) if np.isfinite(norms).any() else 0.0
+            if top > self._norm_hi:
+                self._norm_hi = _nice_ceiling(top * 1.05)
+                self.norm_view.setYRange(0, self._norm_hi, padding=0.02)
+
+    def _update_ranges(self) -> None:
         n = len(self._losses)
         if n == 0:
             return
         vb = self.plot.getPlotItem().getViewBox()
-        if n > self._x_hi:
-            self._x_hi = _nice_ceiling(n * 1.5)
-            vb.setXRange(0, self._x_hi, padding=0.02)
+        x_hi = following_range(n)  # follows the run, in steps of its second digit
+        if x_hi != self._x_hi:
+            self._x_hi = x_hi
+            vb.setXRange(0, x_hi, padding=0.01)
         values = self._losses[np.isfinite(self._losses)]
+        if self.parts_box.isChecked() and self._per_snapshot is not None and len(self._per_snapshot):
+            parts = self._per_snapshot[:, 1:3].ravel()
+            values = np.concatenate([values, parts[np.isfinite(parts)]]).astype(np.float32)
         if self.log_box.isChecked():
             values = np.log10(values[values > 0])
         if len(values) == 0:
@@ -117,40 +249,100 @@ class LossView(QWidget):
         if value is None or not np.isfinite(value) or value <= 0:
             self.expected_line.setVisible(False)
             return
+        self._expected = value
         self.expected_line.setValue(np.log10(value) if self.log_box.isChecked() else value)
         self.expected_line.setVisible(True)
-        self._expected = value
 
     def clear(self) -> None:
         self._losses = np.zeros(0, dtype=np.float32)
         self._smoothed = np.zeros(0, dtype=np.float32)
-        self.raw_curve.setData([], [])
-        self.smoothed_curve.setData([], [])
+        self._per_snapshot = None
+        self._smoother.reset()
+        for curve in (self.raw_curve, self.smoothed_curve, self.data_curve, self.reg_curve, self.norm_curve):
+            curve.setData([], [])
         self.expected_line.setVisible(False)
-        self.readout.setText(" ")
+        self.readout.clear()
         self._x_hi = 0.0
+        self._norm_hi = 0.0
         self._y_range = (np.inf, -np.inf)
 
     @property
     def point_count(self) -> int:
         return len(self._losses)
 
+    @property
+    def smoothed(self) -> np.ndarray:
+        """The smoothed line as drawn."""
+        return self._smoothed
+
+    # ------------------------------------------------------------------ controls
+    @Slot(int)
+    def _on_smoothing(self, position: int) -> None:
+        weight = min(position / 100.0, MAX_SMOOTHING)
+        self.smoothing_label.setText(f"{weight:.2f}")
+        self._smoother.set_smoothing(weight)
+        if len(self._losses):
+            self._draw_smoothed()
+            self._draw_parts()
+
+    def _set_title(self) -> None:
+        """The legend lives in the title: inside the plot it always covers some curve."""
+        parts = [("per iteration", RAW_COLOR), ("smoothed", SMOOTHED_COLOR)]
+        if self.parts_box.isChecked():
+            parts += [("data", DATA_COLOR), ("reg", REG_COLOR)]
+        if self.norm_toggle.isChecked():
+            parts.append(("‖W‖ (right)", NORM_COLOR))
+        self.plot.getPlotItem().setTitle("Loss: " + ", ".join(
+            f'<span style="color:#{_hex(color)}">{name}</span>' for name, color in parts))
+
+    @Slot(bool)
+    def _on_parts_toggled(self, on: bool) -> None:
+        self._set_title()
+        self.data_curve.setVisible(on)
+        self.reg_curve.setVisible(on)
+        self._y_range = (np.inf, -np.inf)
+        self._draw_parts()
+        self._update_ranges()
+
+    @Slot(bool)
+    def _on_norm_toggled(self, on: bool) -> None:
+        self._set_title()
+        self.norm_curve.setVisible(on)
+        self.plot.getPlotItem().getAxis("right").setVisible(on)
+        if on:
+            self._norm_hi = 0.0
+            self._sync_norm_view()
+            self._draw_parts()
+
     @Slot(bool)
     def _on_log_toggled(self, on: bool) -> None:
         self.plot.getPlotItem().setLogMode(y=on)
         self._y_range = (np.inf, -np.inf)  # ranges are in log10 units in log mode
-        self._grow_ranges()
+        self._draw_parts()
+        self._update_ranges()
         if self.expected_line.isVisible():
-            self.set_expected_initial_loss(getattr(self, "_expected", None))
+            self.set_expected_initial_loss(self._expected)
 
-    @Slot(object)
-    def _on_mouse_moved(self, scene_pos) -> None:
-        vb = self.plot.getPlotItem().getViewBox()
-        if not vb.sceneBoundingRect().contains(scene_pos) or len(self._losses) == 0:
-            return
-        x = vb.mapSceneToView(scene_pos).x()
-        i = int(np.clip(round(x), 1, len(self._losses))) - 1
+    # ------------------------------------------------------------------ hover
+    def _describe(self, x: float, _y: float) -> Optional[str]:
+        n = len(self._losses)
+        if n == 0:
+            return None
+        i = int(np.clip(round(x), 1, n)) - 1
         text = f"iteration {i + 1:,}: loss {self._losses[i]:.4f}"
-        if len(self._smoothed) > i:
-            text += f"  (smoothed {self._smoothed[i]:.4f})"
-        self.readout.setText(text)
+        if len(self._smoothed) > i and self._smoother.smoothing > 0:
+            text += f", smoothed {self._smoothed[i]:.4f}"
+        table = self._per_snapshot
+        if table is not None and len(table) and (self.parts_box.isChecked() or self.norm_toggle.isChecked()):
+            k = int(np.clip(np.searchsorted(table[:, 0], i + 1, side="right") - 1, 0, len(table) - 1))
+            at = f"\nsnapshot at {int(table[k, 0]):,}:"
+            if self.parts_box.isChecked():
+                at += f" data {table[k, 1]:.4f}, reg {table[k, 2]:.4g}"
+            if self.norm_toggle.isChecked():
+                at += f" ‖W‖ {table[k, 3]:.4g}"
+            text += at
+        return text
+
+
+def _hex(color) -> str:
+    return "".join(f"{c:02x}" for c in color)

@@ -1,0 +1,143 @@
+"""Training curves drawn so that they do not mislead: centred smoothing, nice log ticks.
+
+The loss of every minibatch is noisy, so the loss plot draws a smoothed line over it. The old
+line was an exponential moving average: causal, so on a descending loss it lagged *above*
+the raw curve for the whole run (on full-batch gradient descent it ended at 2.03 while the
+loss was 1.90). Here every point is the mean of a window centred on it: ``h`` points either
+side, where ``h`` follows from the smoothing weight ``s`` (0 = raw, as TensorBoard's slider)
+as the lag of the moving average it replaces, h = round(s / (1 - s)). Points nearer to the
+start or the newest point than ``h`` use a window shrunk symmetrically (the newest point is
+its own raw value), so no point ever lags and the line stays inside the band of the raw
+curve. :class:`CurveSmoother` keeps the result of an append-only series and recomputes only
+the points whose window changed (the newest ``h``), so a live plot pays per new point, not
+per redraw.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import numpy as np
+
+MAX_SMOOTHING = 0.99
+DEFAULT_SMOOTHING = 0.8  # a window of 9 iterations: light enough to stay in the raw band
+
+
+def half_width(smoothing: float) -> int:
+    """Points either side of the centred window for a smoothing weight in [0, 0.99]."""
+    s = float(smoothing)
+    if not (0.0 <= s <= MAX_SMOOTHING):
+        raise ValueError(f"smoothing must be in [0, {MAX_SMOOTHING}], got {smoothing}")
+    return int(math.floor(s / (1.0 - s) + 0.5 + 1e-9))
+
+
+def _centred(cumsum: np.ndarray, n: int, h: int, first: int) -> np.ndarray:
+    """Centred means of points ``first .. n-1``, from ``cumsum`` (cumsum[k] = sum of the first k)."""
+    i = np.arange(first, n)
+    k = np.minimum(np.minimum(i, n - 1 - i), h)
+    return (cumsum[i + k + 1] - cumsum[i - k]) / (2 * k + 1)
+
+
+def smooth_curve(values, smoothing: float = DEFAULT_SMOOTHING) -> np.ndarray:
+    """The centred moving average of ``values`` (float64); ``smoothing`` 0 returns them as they are."""
+    values = np.asarray(values, dtype=np.float64)
+    h = half_width(smoothing)
+    if h == 0 or len(values) < 3:
+        return values.copy()
+    cumsum = np.concatenate([[0.0], np.cumsum(values)])
+    return _centred(cumsum, len(values), h, 0)
+
+
+class CurveSmoother:
+    """:func:`smooth_curve` of a series that only grows, recomputing only what changed."""
+
+    def __init__(self, smoothing: float = DEFAULT_SMOOTHING):
+        self._h = half_width(smoothing)
+        self.smoothing = float(smoothing)
+        self._source: Optional[np.ndarray] = None
+        self._n = 0
+        self._cumsum = np.zeros(1)
+        self._out = np.zeros(0)
+
+    def set_smoothing(self, smoothing: float) -> None:
+        h = half_width(smoothing)
+        self.smoothing = float(smoothing)
+        if h != self._h:
+            self._h = h
+            self._n = 0  # everything is recomputed at the next update
+
+    def reset(self) -> None:
+        self._source, self._n = None, 0
+
+    def update(self, values: np.ndarray) -> np.ndarray:
+        """The smoothed curve of ``values`` (float32, the same length). ``values`` may be the
+        previous series grown at its end (recomputed from the new points) or anything else
+        (recomputed in full)."""
+        values = np.asarray(values)
+        n = len(values)
+        grown = (self._n and n >= self._n and self._source is not None and len(self._source) >= 1
+                 and values[self._n - 1] == self._source[self._n - 1] and values[0] == self._source[0])
+        old = self._n if grown else 0
+        if len(self._cumsum) < n + 1:
+            bigger = np.zeros(max(n + 1, 2 * len(self._cumsum)))
+            bigger[:old + 1] = self._cumsum[:old + 1]
+            self._cumsum = bigger
+            out = np.zeros(len(bigger) - 1, np.float32)
+            out[:old] = self._out[:old]
+            self._out = out
+        if n > old:
+            self._cumsum[old + 1:n + 1] = self._cumsum[old] + np.cumsum(values[old:n], dtype=np.float64)
+        first = max(0, old - self._h - 1)
+        if self._h == 0:
+            self._out[first:n] = values[first:n]
+        elif n:
+            self._out[first:n] = _centred(self._cumsum, n, self._h, first)
+        self._source, self._n = values, n
+        return self._out[:n]
+
+
+def log_ticks(lo: float, hi: float, max_ticks: int = 8) -> list[float]:
+    """Labelled tick values for a log axis showing ``lo .. hi`` (> 0): the powers of ten when
+    at least two fall inside, else 1-2-5 steps (or finer) of the decade, so a range inside
+    one decade (a loss from 2.3 down to 1.5) still gets numbers."""
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
+        return []
+    lo_exp, hi_exp = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    decades = [10.0 ** e for e in range(lo_exp, hi_exp + 1) if lo <= 10.0 ** e <= hi]
+    if len(decades) >= 2:
+        stride = max(1, math.ceil(len(decades) / max_ticks))
+        return decades[::stride]
+    for mantissas in ((1, 2, 5), (1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9)):
+        ticks = [m * 10.0 ** e for e in range(lo_exp - 1, hi_exp + 1) for m in mantissas
+                 if lo <= m * 10.0 ** e <= hi]
+        if len(ticks) >= 2:
+            return ticks[:: max(1, math.ceil(len(ticks) / max_ticks))]
+    # a very narrow range: a linear 1-2-5 step inside it
+    span = hi - lo
+    step = 10.0 ** math.floor(math.log10(span / 2))
+    for m in (1, 2, 5, 10):
+        if span / (m * step) <= max_ticks:
+            step *= m
+            break
+    start = math.ceil(lo / step) * step
+    return [start + k * step for k in range(int((hi - start) / step + 1e-9) + 1)]
+
+
+def tick_label(value: float) -> str:
+    """``0.001``, ``2``, ``1.5``, ``1e+04``: short and exact enough for an axis."""
+    if value == 0:
+        return "0"
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:.4g}"
+    return f"{value:.0e}"
+
+
+def following_range(n: int) -> float:
+    """The right end of an x-axis that follows a run of ``n`` points: ``n`` rounded up to the
+    next unit of its second digit (at most 10% beyond it, usually a few
+    percent), so the axis moves in steps rather than every frame."""
+    if n <= 10:
+        return 10.0
+    step = 10 ** (math.floor(math.log10(n)) - 1)
+    return float(math.ceil(n / step) * step)

@@ -1,0 +1,613 @@
+"""Tuning: the course's learning rate x regularization search, with its heat map.
+
+Pick the ranges (``LOW:HIGH:COUNT`` log-spaced, or a list, as ``python main.py tune`` takes
+them), the epochs per run and the loss, and Start: the runs train on the heavy lane, on both
+cores while the search is the only job (the training kernels release the GIL) and on one
+while anything else computes; the heat map (``tuningHeatmap``) of validation accuracy fills in
+cell by cell, the best cell marked. A random search over the same ranges (Bergstra & Bengio)
+draws its points as a scatter over the same axes. Click a cell (or a point) to see that run's
+curves and templates and make it the current model. Cancel keeps the finished runs; every run
+is recorded in the run history (the Runs lab). The search is :mod:`linviz.explore.tuning`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtWidgets import (QComboBox, QGraphicsRectItem, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
+
+from linviz.explore.curves import smooth_curve
+from linviz.explore.tuning import SearchPlan, best_result, heat_map, parse_values
+from linviz.gui.labs.lab import Lab
+from linviz.gui.run_history import restore_run
+from linviz.gui.views.loss_view import LogTicksAxis
+from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.templates_view import TemplatesView
+
+POLL_MS = 200  # the heat map follows the search this often
+EMPTY_RGBA = (235, 235, 235, 255)
+BEST_COLOR = (230, 40, 40)
+RUNNING_COLOR = (40, 40, 40)
+
+
+@dataclass
+class SearchState:
+    """One search, shared by its job (appends, in the worker thread) and the lab (reads)."""
+
+    plan: SearchPlan
+    spec: str
+    loss: str
+    epochs: int
+    data_key: tuple
+    search_id: str
+    started: list = field(default_factory=list)      # indices, in start order
+    results: list = field(default_factory=list)      # TuningResult, in finish order
+    records: list = field(default_factory=list)      # (RunRecord | None, W, pipeline, messages) per result
+    workers: list = field(default_factory=list)      # workers allowed at each start
+    t0: float = field(default_factory=time.perf_counter)
+    t1: Optional[float] = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def running(self) -> list:
+        done = {r.index for r in self.results}
+        return [i for i in self.started if i not in done] if self.t1 is None else []
+
+    def result_at(self, index: int):
+        return next((r for r in self.results if r.index == index), None)
+
+
+def search_job(state: SearchState, features, data, base, store, workers):
+    """Run the search of ``state`` (off the GUI thread) and record every finished run."""
+    from linviz.explore.tuning import run_search
+    from linviz.training.records import dataset_summary, make_record
+
+    summary = dataset_summary(data.dataset, n_train=len(data.train.labels), n_val=len(data.val.labels),
+                              n_test=len(data.test.labels) if data.test is not None else 0,
+                              split={k: v for k, v in data.settings.__dict__.items()})
+    X_val = features.X_val if data.has_validation else None
+    y_val = data.val.labels if data.has_validation else None
+
+    def on_start(index: int) -> None:
+        with state.lock:
+            state.started.append(index)
+
+    def on_result(result) -> None:
+        W, pipeline = result.final.best_W, features.pipeline
+        record, messages = None, []
+        try:
+            record = make_record(result.final, result.config, features=features.spec_text, dataset=summary,
+                                 origin="search", train_accuracy=result.train_accuracy, val_accuracy=result.val_accuracy,
+                                 search={"id": state.search_id, "index": result.index, "mode": state.plan.mode})
+            messages = store.add(record, W=W, class_names=data.class_names, pipeline=pipeline)
+        except Exception as exc:  # noqa: BLE001 - the search goes on; the run stays in the heat map
+            messages = [f"Run lr {result.learning_rate:g}, reg {result.reg:g} was not recorded: {exc}"]
+        with state.lock:
+            state.records.append((record, W, pipeline, messages))
+            state.results.append(result)
+
+    def allowed() -> int:
+        n = workers()
+        with state.lock:
+            state.workers.append(n)
+        return n
+
+    def job(ctx):
+        try:
+            run_search(features.X_train, data.train.labels, X_val, y_val, base, state.plan,
+                       n_classes=len(data.class_names), workers=allowed, cancel=ctx.cancel, on_result=on_result,
+                       on_start=on_start, yield_gil=True)
+        finally:
+            state.t1 = time.perf_counter()
+        return state
+
+    return job
+
+
+class TuningLab(Lab):
+    title = "Tuning"
+    order = 30
+    object_name = "tuningLab"
+
+    def __init__(self, bench, jobs, parent=None):
+        super().__init__(bench, jobs, parent)
+        self.history = bench.runs
+        self.state: Optional[SearchState] = None
+        self.selected_index: Optional[int] = None
+        self._recorded = 0  # records of the state handed to the history so far
+
+        self.lr_edit = QLineEdit("0.01:1:5")
+        self.lr_edit.setObjectName("lrRangeEdit")
+        self.lr_edit.setToolTip("Learning rates: LOW:HIGH:COUNT (log-spaced, both ends included) or a list 0.01,0.1,1")
+        self.reg_edit = QLineEdit("1e-4:1:5")
+        self.reg_edit.setObjectName("regRangeEdit")
+        self.reg_edit.setToolTip("Regularization strengths: LOW:HIGH:COUNT or a list (0 allowed in a list)")
+        self.epochs_spin = QSpinBox(minimum=1, maximum=1000, value=5)
+        self.epochs_spin.setToolTip("Epochs per run")
+        self.loss_box = QComboBox()
+        self.loss_box.addItem("softmax", "softmax")
+        self.loss_box.addItem("SVM", "svm")
+        self.mode_box = QComboBox()
+        self.mode_box.addItem("grid", "grid")
+        self.mode_box.addItem("random", "random")
+        self.mode_box.setToolTip("Grid: every pair. Random: pairs drawn log-uniformly over the same ranges "
+                                 "(Bergstra & Bengio: more distinct values of what matters)")
+        self.trials_spin = QSpinBox(minimum=1, maximum=2500, value=25)
+        self.trials_spin.setToolTip("Random search: how many runs")
+        self.start_button = QPushButton("Start")
+        self.start_button.setObjectName("startSearchButton")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelSearchButton")
+        self.cancel_button.setToolTip("Stop the search; the finished runs stay")
+        controls = QGridLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
+        row = [("Learning rates", self.lr_edit), ("Regularization", self.reg_edit), ("Epochs", self.epochs_spin)]
+        for k, (text, widget) in enumerate(row):
+            controls.addWidget(QLabel(text), 0, 2 * k)
+            controls.addWidget(widget, 0, 2 * k + 1)
+        second = [("Loss", self.loss_box), ("Search", self.mode_box), ("Trials", self.trials_spin)]
+        for k, (text, widget) in enumerate(second):
+            controls.addWidget(QLabel(text), 1, 2 * k)
+            controls.addWidget(widget, 1, 2 * k + 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.cancel_button)
+        controls.addLayout(buttons, 0, 6, 2, 1)
+        controls.setColumnStretch(1, 2)
+        controls.setColumnStretch(3, 2)
+
+        self.caption = QLabel("")
+        self.caption.setWordWrap(True)
+        self.caption.setObjectName("viewCaption")
+
+        self.heatmap = pg.PlotWidget()
+        self.heatmap.setObjectName("tuningHeatmap")
+        item = self.heatmap.getPlotItem()
+        outward_ticks(item)
+        item.setLabel("bottom", "regularization strength")
+        item.setLabel("left", "learning rate")
+        item.setMenuEnabled(False)
+        item.getViewBox().setMouseEnabled(x=False, y=False)
+        item.hideButtons()
+        self.image = pg.ImageItem()
+        item.addItem(self.image)
+        self.scatter = pg.ScatterPlotItem(size=14, pen=pg.mkPen(60, 60, 60))
+        item.addItem(self.scatter)
+        self.best_box = QGraphicsRectItem()
+        pen = QPen(QColor(*BEST_COLOR))
+        pen.setWidthF(3)
+        pen.setCosmetic(True)
+        self.best_box.setPen(pen)
+        self.best_box.setZValue(20)
+        self.best_box.setVisible(False)
+        item.addItem(self.best_box)
+        self.selected_box = QGraphicsRectItem()
+        pen = QPen(QColor(20, 20, 20))
+        pen.setWidthF(2)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        self.selected_box.setPen(pen)
+        self.selected_box.setZValue(21)
+        self.selected_box.setVisible(False)
+        item.addItem(self.selected_box)
+        self.best_star = pg.ScatterPlotItem(symbol="star", size=22, brush=pg.mkBrush(*BEST_COLOR),
+                                            pen=pg.mkPen(255, 255, 255, width=1))
+        self.best_star.setZValue(22)
+        item.addItem(self.best_star)
+        self.cell_labels: list[pg.TextItem] = []
+        self.heatmap.scene().sigMouseClicked.connect(self._on_clicked)
+        self.legend = QLabel("")
+        self.legend.setObjectName("viewCaption")
+        self.legend.setWordWrap(True)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.heatmap, 1)
+        left_layout.addWidget(self.legend)
+
+        self.run_caption = QLabel("Click a cell to see its run here and make it the current model.")
+        self.run_caption.setWordWrap(True)
+        self.run_caption.setObjectName("viewCaption")
+        self.run_plot = pg.PlotWidget(axisItems={"left": LogTicksAxis("left")})
+        self.run_plot.setObjectName("tuningRunPlot")
+        run_item = self.run_plot.getPlotItem()
+        outward_ticks(run_item)
+        run_item.setTitle("Its loss (smoothed)")
+        run_item.setLabel("bottom", "iteration")
+        run_item.setLogMode(y=True)
+        self.run_loss = run_item.plot([], [], pen=pg.mkPen((200, 60, 20), width=2))
+        self.run_templates = TemplatesView()  # no workbench: it draws the clicked run's templates
+        self.run_templates.setObjectName("tuningTemplates")
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.run_caption)
+        split_right = QSplitter(Qt.Orientation.Vertical)
+        split_right.setChildrenCollapsible(False)
+        split_right.addWidget(self.run_plot)
+        split_right.addWidget(self.run_templates)
+        split_right.setSizes([200, 260])
+        right_layout.addWidget(split_right, 1)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setObjectName("tuningSplitter")
+        split.setChildrenCollapsible(False)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([560, 420])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(controls)
+        layout.addWidget(self.caption)
+        layout.addWidget(split, 1)
+
+        self.poll = QTimer(self)
+        self.poll.setInterval(POLL_MS)
+        self.poll.timeout.connect(self._poll)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel_search)
+        self.mode_box.currentIndexChanged.connect(self._on_mode)
+        self._selected_record: Optional[str] = None
+        self.history.current_changed.connect(self._on_current)
+        bench.features_changed.connect(self.request_refresh)
+        bench.data_changed.connect(self.request_refresh)
+        self._on_mode()
+        self._set_searching(False)
+
+    # ------------------------------------------------------------------ controls
+    def _on_mode(self, *_) -> None:
+        self.trials_spin.setEnabled(self.mode_box.currentData() == "random")
+
+    def _set_searching(self, on: bool) -> None:
+        self.start_button.setEnabled(not on)
+        self.cancel_button.setEnabled(on)
+
+    @property
+    def searching(self) -> bool:
+        return self.state is not None and self.state.t1 is None and self.jobs.runner.job_name == "search"
+
+    def plan(self) -> SearchPlan:
+        """The search the controls describe (ValueError with a one-line reason when they do not)."""
+        mode = self.mode_box.currentData()
+        return SearchPlan(parse_values(self.lr_edit.text(), "learning rates"),
+                          parse_values(self.reg_edit.text(), "regularization", allow_zero=mode == "grid"),
+                          mode=mode, trials=self.trials_spin.value() if mode == "random" else 0)
+
+    def start(self) -> None:
+        """Start the search on the current features (the heavy lane; progress and Cancel there too)."""
+        from linviz.training import TrainingConfig, recommended_settings
+
+        bench = self.bench
+        if bench.data is None or bench.features is None or not bench.is_current(bench.features.data_key):
+            bench.post_message("Tuning: extract features first (Features > Extract, or train once); the search "
+                               "runs on the current features", True)
+            return
+        try:
+            plan = self.plan()
+        except ValueError as exc:
+            bench.post_message(f"Tuning: {exc}", True)
+            return
+        loss = self.loss_box.currentData()
+        settings = recommended_settings(bench.features.pipeline.spec, loss, "sgd")
+        settings["epochs"] = int(self.epochs_spin.value())
+        base = TrainingConfig(loss=loss, optimizer="sgd", **settings)
+        state = SearchState(plan, bench.features.spec_text, loss, base.epochs, bench.data.key(),
+                            time.strftime("%Y%m%d-%H%M%S"))
+        quick = self.jobs.quick
+        cores = os.cpu_count() or 1
+
+        def workers() -> int:
+            # both cores while the search is the only job; one while the quick lane computes
+            return 1 if quick.busy else max(1, cores)
+
+        job = search_job(state, bench.features, bench.data, base, self.history.store, workers)
+
+        def started() -> None:
+            self.state = state
+            self._recorded = 0
+            self.selected_index = None
+            self._set_searching(True)
+            self._clear_run()
+            self._draw()
+            self.poll.start()
+
+        self.jobs.run("search", job, f"Searching {plan.n_runs} runs", on_done=self._finished, on_start=started,
+                      on_progress=None)
+
+    def cancel_search(self) -> None:
+        if self.searching:
+            self.jobs.cancel()
+
+    def _finished(self, outcome) -> None:
+        self.poll.stop()
+        self._set_searching(False)
+        if outcome.error:
+            self.bench.post_message(f"Tuning: {outcome.error}", True)
+        self._poll()
+        state = self.state
+        if state is not None:
+            done = len(state.results)
+            what = "cancelled: kept" if outcome.cancelled else "done:"
+            self.bench.post_message(f"Search {what} {done} of {state.plan.n_runs} runs in {state.t1 - state.t0:.1f} s")
+
+    # ------------------------------------------------------------------ following the search
+    def _poll(self) -> None:
+        state = self.state
+        if state is None:
+            return
+        with state.lock:
+            new = state.records[self._recorded:]
+            self._recorded = len(state.records)
+        for record, W, pipeline, messages in new:
+            if record is not None:
+                self.history.add(record, W, pipeline, messages)
+            else:
+                for message in messages:
+                    self.bench.post_message(message, True)
+        self._draw()
+
+    def refresh(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        state = self.state
+        if state is None:
+            features = self.bench.features
+            what = f"the current features ({features.spec_text.split(':')[0]}…, {features.X_train.shape[0]:,} " \
+                   f"training images)" if features is not None else "the current features (extract them first)"
+            self.caption.setText(f"Trains one run per (learning rate, regularization) pair on {what}, every other "
+                                 "setting as recommended, the same seed for all; each is judged by the validation "
+                                 "accuracy of the weights it keeps.")
+            self.legend.setText("")
+            return
+        with state.lock:
+            results = list(state.results)
+            running = state.running
+            workers = state.workers[-1] if state.workers else 0
+        plan = state.plan
+        if plan.mode == "grid":
+            self._draw_grid(plan, results, running)
+        else:
+            self._draw_scatter(plan, results, running)
+        best = best_result(results)
+        elapsed = (state.t1 or time.perf_counter()) - state.t0
+        status = (f"{len(results)} of {plan.n_runs} runs done" + (f", {len(running)} running on {workers} "
+                                                                  f"core{'s' if workers != 1 else ''}" if running else "")
+                  + f"; {elapsed:.1f} s")
+        shape = f"{len(plan.learning_rates)} x {len(plan.regs)} grid" if plan.mode == "grid" else \
+            f"random search of {plan.n_runs} runs"
+        text = f"{shape} of {state.epochs}-epoch {state.loss} runs on {short(state.spec)}: {status}."
+        if best is not None:
+            text += (f" Best (marked): lr {best.learning_rate:g}, reg {best.reg:g}: validation "
+                     f"{_pct(best.val_accuracy)}, train {_pct(best.train_accuracy)}.")
+        diverged = sum(r.diverged for r in results)
+        if diverged:
+            text += f" {diverged} diverged (their accuracy is that of the weights kept before)."
+        self.caption.setText(text)
+
+    def _color_scale(self, results) -> tuple:
+        values = [r.val_accuracy if r.val_accuracy is not None else r.train_accuracy for r in results]
+        values = [v for v in values if v is not None]
+        if not values:
+            return 0.0, 1.0
+        lo, hi = min(values), max(values)
+        return lo, hi if hi > lo else lo + 1e-3
+
+    def _draw_grid(self, plan: SearchPlan, results, running) -> None:
+        values, best = heat_map(plan, results)
+        lo, hi = self._color_scale(results)
+        cmap = pg.colormap.get("viridis")
+        rgba = np.zeros(values.shape + (4,), np.uint8)
+        rgba[:] = EMPTY_RGBA
+        done = np.isfinite(values)
+        if done.any():
+            rgba[done] = cmap.map((values[done] - lo) / (hi - lo), mode="byte")
+        # row-major images (linviz.gui): row k (learning rate k) at y = k .. k+1, column j (reg j) at x = j .. j+1
+        self.image.setImage(np.ascontiguousarray(rgba), levels=(0, 255), autoLevels=False)
+        n_lr, n_reg = values.shape
+        self.image.setRect(QRectF(0, 0, n_reg, n_lr))
+        self.image.setVisible(True)
+        self.scatter.setData([], [])
+        item = self.heatmap.getPlotItem()
+        item.getAxis("bottom").setTicks([[(c + 0.5, _value(v)) for c, v in enumerate(plan.regs)]])
+        item.getAxis("left").setTicks([[(r + 0.5, _value(v)) for r, v in enumerate(plan.learning_rates)]])
+        item.setXRange(0, n_reg, padding=0.02)
+        item.setYRange(0, n_lr, padding=0.02)
+        texts = []
+        by_cell = {plan.cell(r.index): r for r in results}
+        for row in range(n_lr):
+            for col in range(n_reg):
+                r = by_cell.get((row, col))
+                index = row * n_reg + col
+                if r is not None:
+                    score = values[row, col]
+                    text = "—" if not np.isfinite(score) else f"{score:.3f}"
+                    if r.diverged:
+                        text += "\ndiverged"
+                    light = np.isfinite(score) and (score - lo) / (hi - lo) > 0.6
+                    texts.append((text, col + 0.5, row + 0.5, (20, 20, 20) if light else (250, 250, 250)))
+                elif index in running:
+                    texts.append(("running…", col + 0.5, row + 0.5, (60, 60, 60)))
+        self._set_cell_labels(texts, min(n_lr, n_reg))
+        if best is not None:
+            self.best_box.setRect(QRectF(best[1] + 0.04, best[0] + 0.04, 0.92, 0.92))
+            self.best_box.setVisible(True)
+            self.best_star.setData([best[1] + 0.88], [best[0] + 0.85])
+        else:
+            self.best_box.setVisible(False)
+            self.best_star.setData([], [])
+        self._mark_selected()
+        self.legend.setText(f"Color: validation accuracy from {lo:.3f} (dark) to {hi:.3f} (yellow); gray: not "
+                            "run yet. Red frame and star: the best run. Click a cell to show its run.")
+
+    def _draw_scatter(self, plan: SearchPlan, results, running) -> None:
+        self.image.setVisible(False)
+        self.best_box.setVisible(False)
+        self._set_cell_labels([], 5)
+        lo, hi = self._color_scale(results)
+        cmap = pg.colormap.get("viridis")
+        points = plan.points()
+        spots = []
+        for r in results:
+            score = r.val_accuracy if r.val_accuracy is not None else r.train_accuracy
+            color = cmap.map((score - lo) / (hi - lo), mode="qcolor") if score is not None else QColor(*EMPTY_RGBA)
+            spots.append({"pos": (math.log10(r.reg), math.log10(r.learning_rate)), "brush": pg.mkBrush(color),
+                          "symbol": "x" if r.diverged else "o", "data": r.index})
+        for index in running:
+            lr, reg = points[index]
+            spots.append({"pos": (math.log10(reg), math.log10(lr)), "brush": pg.mkBrush(255, 255, 255),
+                          "pen": pg.mkPen(60, 60, 60, style=Qt.PenStyle.DotLine), "data": index})
+        self.scatter.setData(spots)
+        item = self.heatmap.getPlotItem()
+        (l0, l1), (r0, r1) = plan.lr_range, plan.reg_range
+        item.getAxis("bottom").setTicks([_decade_ticks(r0, r1)])
+        item.getAxis("left").setTicks([_decade_ticks(l0, l1)])
+        item.setXRange(math.log10(r0), math.log10(r1), padding=0.08)
+        item.setYRange(math.log10(l0), math.log10(l1), padding=0.08)
+        best = best_result(results)
+        if best is not None:
+            self.best_star.setData([math.log10(best.reg)], [math.log10(best.learning_rate)])
+        else:
+            self.best_star.setData([], [])
+        self._mark_selected()
+        self.legend.setText(f"Each point a run (log axes), coloured by validation accuracy from {lo:.3f} (dark) to "
+                            f"{hi:.3f} (yellow); ✕ diverged; white: running. Star: the best. Click a point to show "
+                            "its run.")
+
+    def _set_cell_labels(self, texts: list, cells_per_side: int) -> None:
+        item = self.heatmap.getPlotItem()
+        while len(self.cell_labels) < len(texts):
+            label = pg.TextItem(anchor=(0.5, 0.5))
+            label.setZValue(15)
+            item.addItem(label, ignoreBounds=True)
+            self.cell_labels.append(label)
+        font = QFont()
+        font.setPointSizeF(9 if cells_per_side <= 6 else 7)
+        for label, (text, x, y, color) in zip(self.cell_labels, texts):
+            if label.toPlainText() != text or getattr(label, "_color", None) != color:
+                label._color = color
+                label.setText(text, color=color)
+            label.setFont(font)
+            label.setPos(x, y)
+            label.setVisible(True)
+        for label in self.cell_labels[len(texts):]:
+            label.setVisible(False)
+
+    def _mark_selected(self) -> None:
+        state, index = self.state, self.selected_index
+        if state is None or index is None or state.plan.mode != "grid":
+            self.selected_box.setVisible(False)
+            return
+        row, col = state.plan.cell(index)
+        self.selected_box.setRect(QRectF(col + 0.12, row + 0.12, 0.76, 0.76))
+        self.selected_box.setVisible(True)
+
+    # ------------------------------------------------------------------ a run
+    def _on_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self.state is None:
+            return
+        point = self.heatmap.getPlotItem().getViewBox().mapSceneToView(event.scenePos())
+        index = self.index_at(point.x(), point.y())
+        if index is not None:
+            self.show_run(index)
+
+    def index_at(self, x: float, y: float) -> Optional[int]:
+        """The finished run at plot coordinates (x, y): a grid cell, or the nearest random point."""
+        state = self.state
+        if state is None:
+            return None
+        plan = state.plan
+        with state.lock:
+            results = list(state.results)
+        if plan.mode == "grid":
+            col, row = int(math.floor(x)), int(math.floor(y))
+            if not (0 <= row < len(plan.learning_rates) and 0 <= col < len(plan.regs)):
+                return None
+            index = row * len(plan.regs) + col
+            return index if any(r.index == index for r in results) else None
+        if not results:
+            return None
+        distances = [(math.log10(r.reg) - x) ** 2 + (math.log10(r.learning_rate) - y) ** 2 for r in results]
+        k = int(np.argmin(distances))
+        return results[k].index if distances[k] < 0.25 ** 2 else None
+
+    def cell_center(self, index: int) -> tuple[float, float]:
+        """Plot coordinates of a run's cell (grid) or point (random)."""
+        plan = self.state.plan
+        if plan.mode == "grid":
+            row, col = plan.cell(index)
+            return col + 0.5, row + 0.5
+        lr, reg = plan.points()[index]
+        return math.log10(reg), math.log10(lr)
+
+    def show_run(self, index: int) -> None:
+        """Show a finished run's curves and templates and make it the current model."""
+        state = self.state
+        result = state.result_at(index) if state is not None else None
+        if result is None:
+            return
+        self.selected_index = index
+        self._mark_selected()
+        record = next((rec for rec, *_ in state.records if rec is not None and rec.search
+                       and rec.search.get("index") == index), None)
+        final = result.final
+        losses = np.asarray(final.losses, dtype=np.float64)
+        y = smooth_curve(losses, 0.8) if len(losses) > 2 else losses
+        self.run_loss.setData(np.arange(1, len(y) + 1), np.where(y > 0, y, np.nan), connect="finite")
+        self.run_plot.getPlotItem().enableAutoRange()
+        vals = ", ".join(f"{v:.3f}" for v in final.val_accuracies)
+        self.run_caption.setText(f"lr {result.learning_rate:g}, reg {result.reg:g}: validation "
+                                 f"{_pct(result.val_accuracy)}, train {_pct(result.train_accuracy)}, "
+                                 f"{result.seconds:.1f} s; {result.stop_reason}. Validation per epoch: {vals or '—'}.")
+        if record is None:
+            self.bench.post_message("Tuning: this run was not recorded; it cannot become the current model", True)
+            return
+        if not self.bench.is_current(state.data_key):
+            self.bench.post_message("Tuning: the data changed since this search; its runs are in the Runs lab", True)
+            return
+        self._selected_record = record.id
+        self.history.remember_weights(record.id, final.best_W, self.bench.features.pipeline)
+        restore_run(self.bench, self.submit, self.jobs.run, record)
+
+    def _on_current(self, run_id) -> None:
+        """The clicked run became the current model: its templates (made by the restore)."""
+        model = self.bench.model
+        if run_id is not None and run_id == self._selected_record and model is not None and model.templates:
+            self.run_templates.set_templates(model.templates, self.bench.class_names,
+                                             caption="Its weight templates (each stretched on its own scale)")
+            self.run_caption.setText(self.run_caption.text().replace(" (click to make it current)", "")
+                                     + " Its weight templates below; it is now the current model.")
+
+    def _clear_run(self) -> None:
+        self.run_loss.setData([], [])
+        self.run_templates.clear()
+        self.run_templates.caption.setText("")
+        self.run_caption.setText("Click a cell to see its run here and make it the current model.")
+
+
+def _pct(value) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _value(v: float) -> str:
+    return "0" if v == 0 else f"{v:.3g}"
+
+
+def _decade_ticks(lo: float, hi: float) -> list:
+    return [(float(e), f"{10.0 ** e:g}") for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)]
+
+
+def short(spec: str) -> str:
+    return ", ".join(part.split(":")[0] for part in spec.split(","))

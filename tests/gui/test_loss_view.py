@@ -1,0 +1,126 @@
+"""The loss and accuracy plots: smoothing, the loss's parts, ||W||, log ticks, the x-range,
+the hover read-outs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPointF
+from PySide6.QtWidgets import QApplication
+
+from linviz.explore.curves import smooth_curve
+
+
+def _run(n=1234, seed=0):
+    rng = np.random.default_rng(seed)
+    losses = (1.5 + 0.8 * np.exp(-np.arange(n) / 200) + 0.05 * rng.standard_normal(n)).astype(np.float32)
+    its = np.arange(10, n + 1, 10, dtype=np.float64)
+    reg = 0.02 + 0.03 * (1 - np.exp(-its / 300))
+    table = np.column_stack([its, losses[its.astype(int) - 1] - reg, reg, 5 + np.sqrt(its)])
+    return losses, table
+
+
+@pytest.fixture
+def loss_view(qtbot):
+    from linviz.gui.views.loss_view import LossView
+
+    view = LossView()
+    view.resize(600, 400)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def _view_point(plot, x, y):
+    vb = plot.getPlotItem().getViewBox()
+    return vb.mapViewToScene(QPointF(x, y))
+
+
+def test_smoothing_slider_from_raw_to_centred(loss_view):
+    losses, table = _run()
+    loss_view.set_losses(losses, table)
+    np.testing.assert_allclose(loss_view.smoothed, smooth_curve(losses, 0.8), rtol=1e-5)
+    loss_view.smoothing_slider.setValue(0)
+    np.testing.assert_array_equal(loss_view.smoothed, losses)
+    loss_view.smoothing_slider.setValue(90)
+    _, y = loss_view.smoothed_curve.getData()
+    np.testing.assert_allclose(y, smooth_curve(losses, 0.9), rtol=1e-5)
+    # growing the run keeps the smoothed line equal to the whole computation
+    more, more_table = _run(2000)
+    more[:1234] = losses
+    loss_view.set_losses(more, more_table)
+    np.testing.assert_allclose(loss_view.smoothed, smooth_curve(more, 0.9), rtol=1e-5)
+
+
+def test_data_and_regularization_curves_and_the_weight_norm(loss_view):
+    losses, table = _run()
+    loss_view.set_losses(losses, table)
+    assert not loss_view.data_curve.isVisible() and not loss_view.plot.getPlotItem().getAxis("right").isVisible()
+    loss_view.parts_box.setChecked(True)
+    x, reg = loss_view.reg_curve.getData()
+    np.testing.assert_array_equal(x, table[:, 0])
+    np.testing.assert_allclose(reg, table[:, 2])
+    _, data = loss_view.data_curve.getData()
+    np.testing.assert_allclose(data, smooth_curve(table[:, 1], 0.8))
+    assert "data" in loss_view.plot.getPlotItem().titleLabel.text
+    loss_view.norm_toggle.setChecked(True)
+    assert loss_view.plot.getPlotItem().getAxis("right").isVisible()
+    _, norms = loss_view.norm_curve.getData()
+    np.testing.assert_allclose(norms, table[:, 3])
+    lo, hi = loss_view.norm_view.viewRange()[1]
+    assert lo <= 0 and hi >= norms.max()
+    # the y range takes the small regularization loss in
+    assert loss_view.plot.getPlotItem().getViewBox().viewRange()[1][0] <= table[:, 2].min()
+
+
+def test_the_x_range_follows_the_run(loss_view):
+    losses, table = _run(2450)
+    loss_view.set_losses(losses[:300], table[:30])
+    assert 300 <= loss_view.plot.getPlotItem().getViewBox().viewRange()[0][1] <= 1.1 * 310
+    loss_view.set_losses(losses, table)
+    assert 2450 <= loss_view.plot.getPlotItem().getViewBox().viewRange()[0][1] <= 1.1 * 2500
+
+
+def test_the_log_axis_labels_a_range_inside_one_decade(loss_view):
+    losses, table = _run()
+    loss_view.set_losses(losses, table)
+    loss_view.log_box.setChecked(True)
+    axis = loss_view.plot.getPlotItem().getAxis("left")
+    lo, hi = loss_view.plot.getPlotItem().getViewBox().viewRange()[1]
+    assert hi - lo < 1  # less than a decade: pyqtgraph alone labels nothing here
+    levels = axis.tickValues(lo, hi, 300)
+    labelled = levels[0][1]
+    assert len(labelled) >= 2 and all(lo <= v <= hi for v in labelled)
+    strings = axis.tickStrings(labelled, 1.0, levels[0][0])
+    assert all(s and s[0].isdigit() for s in strings)
+    assert len(set(strings)) == len(strings)  # 1.5 and 2 are not both "2"
+
+
+def test_hover_read_outs_clear_when_the_mouse_leaves(loss_view, qtbot):
+    from linviz.gui.views.accuracy_view import AccuracyView
+
+    losses, table = _run()
+    loss_view.set_losses(losses, table)
+    loss_view.parts_box.setChecked(True)
+    readout = loss_view.readout
+    readout.on_mouse_moved(_view_point(loss_view.plot, 500, float(losses[499])))
+    assert readout.text.startswith("iteration 500: loss ") and "data" in readout.text
+    assert readout.label.isVisible()
+    QApplication.sendEvent(loss_view.plot, QEvent(QEvent.Type.Leave))
+    assert readout.text == "" and not readout.label.isVisible()
+    readout.on_mouse_moved(_view_point(loss_view.plot, 500, float(losses[499])))
+    assert readout.text
+    readout.on_mouse_moved(QPointF(-50, -50))  # outside the data area
+    assert readout.text == ""
+
+    accuracy = AccuracyView()
+    qtbot.addWidget(accuracy)
+    accuracy.resize(500, 300)
+    accuracy.show()
+    qtbot.waitExposed(accuracy)
+    accuracy.set_accuracies([0.3, 0.4, 0.45], [0.28, 0.35, 0.41])
+    accuracy.readout.on_mouse_moved(_view_point(accuracy.plot, 2.1, 0.4))
+    assert accuracy.readout.text == "epoch 2: train 0.4000, validation 0.3500"
+    QApplication.sendEvent(accuracy.plot, QEvent(QEvent.Type.Leave))
+    assert accuracy.readout.text == ""
