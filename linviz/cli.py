@@ -703,6 +703,98 @@ def _tune_line(result) -> str:
             f"val {pct(result.val_accuracy)}  {result.seconds:6.2f} s  {result.stop_reason}")
 
 
+def cmd_landscape(args: argparse.Namespace) -> int:
+    """The loss around a model's weights on the source's validation split: along a line, or
+    over a plane with --2d (linviz.explore.loss_surface)."""
+    import numpy as np
+
+    from linviz.data import load_dataset, split_validation
+    from linviz.explore.loss_surface import gradient_direction, grid, loss_surface, orthogonal_random, random_directions
+
+    if args.model_file is not None and (args.features is not None or args.model is not None):
+        raise UsageError("landscape: give either --model-file or --features/--model, not both")
+    if not (np.isfinite(args.range) and args.range > 0):
+        raise UsageError(f"landscape: --range must be a number > 0, got {args.range}")
+    if not 2 <= args.steps <= 1001:
+        raise UsageError(f"landscape: --steps must be from 2 to 1001, got {args.steps}")
+    saved = None
+    if args.model_file is not None:
+        from linviz.models.model_file import load_model
+
+        saved = load_model(args.model_file)  # ModelFileError -> exit 2
+        if saved.pipeline is None:
+            raise UsageError(f"landscape: {args.model_file}: the model has no feature pipeline")
+    from linviz.features import FeaturePipeline
+    from linviz.training import TrainingConfig, recommended_settings, train
+
+    pipeline = saved.pipeline if saved is not None else FeaturePipeline(args.features or "hog+hue")
+    with ProgressBar("loading ") as bar:
+        dataset = load_dataset(args.source, image_size=saved.image_size if saved else args.image_size, progress=bar)
+        _check_trainable(dataset)
+        n_train = len(dataset.train)
+        val_size = min(1000, n_train // 10)
+        if val_size < 1:
+            raise UsageError(f"landscape: {dataset.source} has too few training images ({n_train}) "
+                             "for a validation split")
+        train_split, val_split = split_validation(dataset.train, val_size, seed=args.seed)
+    if saved is not None:
+        if list(saved.class_names) != list(dataset.class_names):
+            raise UsageError(f"landscape: {args.model_file}: the model's classes are not the source's")
+        W = np.asarray(saved.W, dtype=np.float32)
+        hyper = dict(saved.hyperparameters or {})
+        loss = str(saved.loss)
+        with ProgressBar("features") as bar:
+            X_val = pipeline.transform(val_split.images, progress=bar)
+        trained = f"the weights in {args.model_file}"
+    else:
+        loss = args.model or "softmax"
+        hyper = recommended_settings(pipeline.spec, loss, "sgd", image_shape=(args.image_size, args.image_size))
+        config = TrainingConfig(loss=loss, seed=args.seed, **hyper)
+        with ProgressBar("features") as bar:
+            X = pipeline.fit_transform(train_split.images, progress=bar)
+            X_val = pipeline.transform(val_split.images)
+        final = None
+        with ProgressBar("training") as bar:
+            for snap in train(X, train_split.labels, X_val, val_split.labels, config,
+                              n_classes=len(dataset.class_names)):
+                final = snap
+                bar(snap.iteration, snap.iteration / snap.epoch * config.epochs if snap.epoch else 0)
+        W = final.best_W
+        trained = f"a {loss} model trained first on {pipeline.spec} ({final.kept})"
+    options = {"loss": loss, "reg": float(hyper.get("reg", 0.0)), "reg_type": str(hyper.get("reg_type", "l2")),
+               "delta": float(hyper.get("delta", 1.0)), "elastic_beta": float(hyper.get("elastic_beta", 1.0)),
+               "n_reg_rows": W.shape[0] - 1}
+    y_val = val_split.labels
+    if args.directions == "gradient":
+        first = gradient_direction(W, X_val, y_val, **options)
+        dirs = [first, orthogonal_random(first, W, seed=args.seed)] if args.two_d else [first]
+        words = "the negative gradient" + (" and a random direction orthogonal to it" if args.two_d else "")
+    else:
+        dirs = random_directions(W, 2 if args.two_d else 1, seed=args.seed)
+        words = "random Gaussian direction(s) scaled to W's norm per class"
+    alphas = grid(args.range, args.steps)
+    betas = grid(args.range, args.steps) if args.two_d else None
+    surface = loss_surface(W, X_val, y_val, dirs, alphas, betas, **options)
+    if args.json:
+        print_json(surface.to_json())
+        return EXIT_OK
+    print(f"loss landscape of {trained}")
+    print(f"on the validation split ({len(y_val):,} images of {printable(dataset.source)}), {loss} loss, "
+          f"reg {options['reg']:g} ({options['reg_type']}); along {words}")
+    center = surface.value_at(0.0, 0.0)
+    print(f"at W: data {center[2]:.4f}, regularization {center[3]:.4f}, total {center[4]:.4f}")
+    if surface.is_2d:
+        k, m = np.unravel_index(int(np.argmin(surface.total)), surface.total.shape)
+        print(f"{len(betas)} x {len(alphas)} grid over a, b in [-{args.range:g}, {args.range:g}]: total from "
+              f"{surface.total.min():.4f} (at a = {alphas[m]:.3g}, b = {betas[k]:.3g}) to {surface.total.max():.4f}; "
+              "--json prints the grids")
+    else:
+        print(f"{'a':>10} {'data':>10} {'reg':>10} {'total':>10}")
+        for a, d, r, t in zip(alphas, surface.data, surface.reg, surface.total):
+            print(f"{a:10.4f} {d:10.4f} {r:10.4f} {t:10.4f}")
+    return EXIT_OK
+
+
 def cmd_knn(args: argparse.Namespace) -> int:
     """k-NN: cross-validation over a list of k on a training subset, the best k, and its test
     accuracy (trained on the whole subset)."""
@@ -941,10 +1033,29 @@ def build_parser() -> argparse.ArgumentParser:
                           '"test_accuracy"}')
     knn.set_defaults(func=cmd_knn)
 
+    landscape = commands.add_parser("landscape", help="the loss around a model's weights, along a line or a plane")
+    landscape.add_argument("source", help='CIFAR-10 folder or tarball, image folder/.zip/.tar[.gz], or "demo"')
+    landscape.add_argument("--model-file", default=None, metavar="M.npz", help="the model whose weights are the center")
+    landscape.add_argument("--features", default=None,
+                           help="without --model-file: train a model on these features first (default hog+hue)")
+    landscape.add_argument("--model", choices=("svm", "softmax"), default=None,
+                           help="without --model-file: the loss of the model trained first (default softmax)")
+    landscape.add_argument("--directions", choices=("random", "gradient"), default="random",
+                           help="random Gaussian directions scaled to W's norm per class (default), or the "
+                                "negative gradient (with --2d, and a random direction orthogonal to it)")
+    landscape.add_argument("--range", type=float, default=1.0, metavar="R", help="a (and b) from -R to R (default 1)")
+    landscape.add_argument("--steps", type=int, default=51, metavar="K", help="grid points per axis (default 51)")
+    landscape.add_argument("--2d", dest="two_d", action="store_true", help="a plane W + a D1 + b D2 instead of a line")
+    landscape.add_argument("--seed", type=_seed, default=0, help="random seed of the split and the directions (default 0)")
+    landscape.add_argument("--image-size", type=int, default=32)
+    landscape.add_argument("--json", action="store_true",
+                           help='print {"alphas", "betas", "data", "reg", "total"} (betas null without --2d)')
+    landscape.set_defaults(func=cmd_landscape)
+
     bench = commands.add_parser("bench", help="side-by-side benchmarks against reference tools")
     bench.add_argument("--data", default=None, help="the shared CIFAR-10 JPEG archive (found automatically)")
     bench.add_argument("--only", default=None,
-                       help="comma-separated sections: load,features,study,sgd,e2e,gui,knn,tune (default: all but study)")
+                       help="comma-separated sections: load,features,study,sgd,e2e,gui,knn,tune,landscape (default: all but study)")
     bench.add_argument("--quick", action="store_true", help="fewer images and repeats")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(func=cmd_bench)
@@ -1018,7 +1129,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except SystemExit as exc:  # --help
             return exc.code if isinstance(exc.code, int) else EXIT_OK
         if getattr(args, "func", None) is None:
-            raise UsageError("linviz: give a command: info, features, train, tune, predict, knn or bench")
+            raise UsageError("linviz: give a command: info, features, train, tune, predict, knn, landscape or bench")
         code = args.func(args)
         _finish_cache_writes()
         return code

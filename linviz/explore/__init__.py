@@ -9,14 +9,24 @@ Each function here takes plain arrays (and, where features matter, a fitted
   image, per feature block (pixels, HOG cells, histogram bins, colour layout), plus the bias.
 - :mod:`linviz.explore.knn`: k-nearest neighbours: cross-validation snapshots fold by fold,
   one image's neighbours and vote, test accuracy and timing beside a linear model.
+- :func:`loss_surface`: the loss along lines and over planes through W, exact and fast
+  (:mod:`linviz.explore.loss_surface`, with the directions: random, gradient, trajectory PCA).
+- :func:`race`: random search to Adam on one budget of examples processed
+  (:mod:`linviz.explore.race`).
+- :func:`gradient_table`: the gradient check with the course's verdicts
+  (:mod:`linviz.explore.gradient_table`).
 """
 
 from linviz.explore.evidence import BlockEvidence, Evidence, evidence
+from linviz.explore.gradient_table import GradientTable, gradient_table
 from linviz.explore.knn import (ClassifierTiming, CrossValidation, KnnFeatures, KnnSetup, Neighbors,
                                 cross_validation, knn_test, linear_test, neighbors_of, prepare_knn,
                                 run_cross_validation)
+from linviz.explore.loss_surface import LossSurface, loss_surface
+from linviz.explore.race import RaceSettings, RaceSnapshot, race
 from linviz.explore.score_breakdown import ScoreBreakdown, score_breakdown
 
-__all__ = ["BlockEvidence", "ClassifierTiming", "CrossValidation", "Evidence", "KnnFeatures", "KnnSetup", "Neighbors",
-           "ScoreBreakdown", "cross_validation", "evidence", "knn_test", "linear_test", "neighbors_of", "prepare_knn",
+__all__ = ["BlockEvidence", "ClassifierTiming", "CrossValidation", "Evidence", "GradientTable", "KnnFeatures", "KnnSetup",
+           "LossSurface", "Neighbors", "RaceSettings", "RaceSnapshot", "ScoreBreakdown", "cross_validation", "evidence",
+           "gradient_table", "knn_test", "linear_test", "loss_surface", "neighbors_of", "prepare_knn", "race",
            "run_cross_validation", "score_breakdown"]

@@ -123,10 +123,10 @@ def _in_window(window, features, prepared, settings: dict, app, tab: int = 0) ->
     }
 
 
-def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, say=print) -> dict:
-    """Headless and in-window runs alternated ``repeats`` times; medians and ratio."""
+def bench_application():
+    """The QApplication for a GUI bench: offscreen unless a display is set, test-mode paths."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
+    from PySide6.QtCore import QCoreApplication, QStandardPaths
     from PySide6.QtWidgets import QApplication
 
     QStandardPaths.setTestModeEnabled(True)  # never touch the user's settings
@@ -140,9 +140,29 @@ def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, sa
     from linviz.gui.garbage import collect_on_gui_thread
 
     collect_on_gui_thread()  # as in the app
+    return app
 
-    from linviz.gui.blas_threads import limit_loaded_blas
+
+def bench_window(app):
+    """A shown 1400 x 900 window on the demo set with its own settings file, no warm-up."""
+    from PySide6.QtCore import QSettings
+
     from linviz.gui.main_window import MainWindow
+
+    settings_file = QSettings(os.path.join(os.environ.get("TMPDIR", "/tmp"), "linviz-bench.ini"),
+                              QSettings.Format.IniFormat)
+    window = MainWindow("demo", settings=settings_file)
+    window.queue.warmup_state = "done"
+    window.resize(1400, 900)
+    window.show()
+    app.processEvents()
+    return window
+
+
+def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, say=print) -> dict:
+    """Headless and in-window runs alternated ``repeats`` times; medians and ratio."""
+    app = bench_application()
+    from linviz.gui.blas_threads import limit_loaded_blas
 
     # Both runs use the app's BLAS setting (one core left to the GUI); MainWindow would
     # apply it anyway, this only makes the calibration run match.
@@ -158,13 +178,7 @@ def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, sa
     say(f"training: {len(prepared.train.labels):,} images x {features.X_train.shape[1]:,} features, "
         f"batch {settings['batch_size']}, {epochs} epochs ({epochs * iterations_per_epoch:,} iterations) per run")
 
-    settings_file = QSettings(os.path.join(os.environ.get("TMPDIR", "/tmp"), "linviz-bench.ini"),
-                              QSettings.Format.IniFormat)
-    window = MainWindow("demo", settings=settings_file)
-    window.queue.warmup_state = "done"
-    window.resize(1400, 900)
-    window.show()
-    app.processEvents()
+    window = bench_window(app)
     headless, gui, lab = [], [], []
     lab_tab = [window.view_tabs.tabText(i) for i in range(window.view_tabs.count())].index("Inside one image")
     idle = _idle_stall(app, 2.0)

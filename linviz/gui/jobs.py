@@ -19,6 +19,7 @@ from linviz.gui.session import (Evaluation, ExtractedFeatures, Model, PreparedDa
 GIL_YIELD_EVERY_S = 0.1
 GIL_YIELD_S = 0.001
 TEMPLATE_INTERVAL_S = 0.2  # template pictures at most 5 times a second
+MAX_TRAJECTORY = 1000  # weight snapshots a frame's trajectory keeps (then every other one)
 
 
 class QuietContext:
@@ -191,6 +192,7 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
         W, evaluation, templates = None, None, None
         model, frame = None, None
         epochs_seen, templates_at = -1, 0.0
+        path, trajectory = [], ()  # the weights after the first update and at each epoch end
         last_yield = loop_start = time.perf_counter()
         W_start = W0 if (W0 is not None and W0.shape[0] == feats.dim) else None
         for snapshot in train(feats.X_train, prepared.train.labels, X_val, y_val, config, control=control,
@@ -198,6 +200,11 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
             changed = snapshot.W is not None and snapshot.W is not W
             W = snapshot.W if snapshot.W is not None else W
             now = time.perf_counter()
+            if W is not None and (not path or snapshot.epochs_done != epochs_seen or snapshot.done):
+                if path and len(path) >= MAX_TRAJECTORY:
+                    path = path[::2]
+                path.append(W)
+                trajectory = tuple(path)
             if W is not None and (snapshot.epochs_done != epochs_seen or snapshot.done):
                 epochs_seen = snapshot.epochs_done
                 evaluation, changed = evaluate(feats, prepared, W), True
@@ -205,7 +212,7 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
                 templates, templates_at = template_rows(W, feats.pipeline), now
             if changed:
                 model = Model(W, loss, dict(settings), feats, evaluation, templates)
-            frame = TrainingFrame(snapshot, model, run, data_key=prepared.key())
+            frame = TrainingFrame(snapshot, model, run, data_key=prepared.key(), trajectory=trajectory)
             if snapshot.iteration > 0:  # the initial random weights are no model to show
                 ctx.publish(frame)
             if now - last_yield >= GIL_YIELD_EVERY_S:

@@ -44,6 +44,14 @@ def main(argv=None) -> int:
     parser.add_argument("--advanced", action="store_true", help="open the training panel's Advanced section")
     parser.add_argument("--playground", default=None, help="the 2-D playground: load this JSON state first")
     parser.add_argument("--playground-steps", type=int, default=0, help="the 2-D playground: take this many steps")
+    parser.add_argument("--subview", default=None, help="inside the --view lab: show this inner tab (its title)")
+    parser.add_argument("--landscape", default=None, metavar="MODE:DIRECTIONS",
+                        help="optimization lab: the landscape's mode (plane|lines) and directions "
+                             "(random|gradient|trajectory), e.g. plane:trajectory")
+    parser.add_argument("--race", default=None, metavar="PRESET",
+                        help="optimization lab: run the strategy race (features|lecture) and grab when it ends")
+    parser.add_argument("--race-budget", type=int, default=None, help="the race's budget in thousands of examples")
+    parser.add_argument("--gradient-h", type=float, default=None, help="optimization lab: the gradient check's step h")
     parser.add_argument("--runs", default=None, metavar="REGS",
                         help="the Runs lab: train one run per regularization strength (e.g. 1e-4,1e-2,1), select them")
     parser.add_argument("--tune", default=None, metavar="LRS;REGS",
@@ -144,6 +152,15 @@ def main(argv=None) -> int:
         window.view_tabs.setCurrentIndex(titles.index(args.view))
     if args.knn:
         _knn_steps(window, args, pump)
+    if args.subview:
+        from PySide6.QtWidgets import QTabWidget
+
+        lab = window.view_tabs.currentWidget()
+        inner = lab.findChild(QTabWidget)
+        titles = [inner.tabText(i) for i in range(inner.count())]
+        inner.setCurrentIndex(titles.index(args.subview))
+    if args.landscape or args.race or args.gradient_h:
+        _drive_optimization(window, args, pump)
     pump(0.5)
     while window.runner.quick.busy:
         pump(0.05)
@@ -255,6 +272,43 @@ def _drive_tuning(window, args, pump) -> None:
     pump(0.5)
     _wait(window, pump)
     pump(0.5)
+
+
+def _drive_optimization(window, args, pump) -> None:
+    """Set the loss landscape's mode and directions; run the strategy race to its end."""
+    from linviz.gui.labs.optimization import OptimizationLab
+
+    lab = next(lab for lab in window.labs if isinstance(lab, OptimizationLab))
+    if args.landscape:
+        mode, _, directions = args.landscape.partition(":")
+        view = lab.landscape
+        view.mode_box.setCurrentIndex(view.mode_box.findData(mode == "plane"))
+        if directions:
+            view.direction_box.setCurrentIndex(view.direction_box.findData(directions))
+        view._settings_changed()
+        pump(0.3)
+        while window.runner.quick.busy:
+            pump(0.05)
+        view.hover(0.3, -0.25) if mode == "plane" else view.hover(0.3)
+    if args.gradient_h:
+        view = lab.gradient_check
+        view.h_box.setCurrentIndex(view.h_box.findData(args.gradient_h))
+        view.check()
+        while window.runner.quick.busy:
+            pump(0.05)
+    if args.race:
+        view = lab.race
+        while window.runner.busy:
+            pump(0.1)
+        view.preset_box.setCurrentIndex(view.preset_box.findData(args.race))
+        view._on_preset()
+        if args.race_budget:
+            view.budget_spin.setValue(args.race_budget)
+        view.start()
+        pump(0.5)
+        while window.runner.busy:
+            pump(0.2)
+        pump(0.5)
 
 
 if __name__ == "__main__":

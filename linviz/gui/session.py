@@ -149,6 +149,9 @@ class TrainingFrame:
     data_key: Optional[tuple] = None  # PreparedData.key() of the data trained on
     final: bool = False  # the run's last frame: views draw it at once, unthrottled
     wall_seconds: Optional[float] = None  # on the final frame: wall time of the training loop
+    # the weights (D + 1, C) after the first update and at every epoch end so far (thinned to
+    # every other one past MAX_TRAJECTORY): the path the loss landscape projects
+    trajectory: tuple = ()
 
 
 @dataclass(frozen=True)

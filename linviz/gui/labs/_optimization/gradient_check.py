@@ -1,0 +1,240 @@
+"""The gradient check, shown: sampled weights of the current model with the analytic and the
+numerical derivative of its loss on a minibatch, their relative error coloured by the
+course's thresholds, kinks of the SVM marked as such, and a histogram of the errors.
+
+It runs on the quick lane when the model changes outside training (while a run trains, on
+"Check" for the newest weights). The arithmetic is :mod:`linviz.explore.gradient_table`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
+                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from linviz.gui.labs.lab import Lab
+from linviz.gui.views.plot_style import outward_ticks
+
+VERDICT_COLORS = {"fine": (200, 235, 200), "acceptable": (232, 244, 200), "suspect": (255, 222, 170),
+                  "wrong": (250, 180, 180), "kink": (205, 220, 245), "zero": (232, 232, 232)}
+H_CHOICES = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7)
+COLUMNS = [("weight", "Feature (row of W) and class (column)"), ("analytic", "dL/dw from the loss function"),
+           ("numeric", "Centered differences with steps h and h/2, Richardson-combined"),
+           ("rel. error", "|numeric − analytic| / (|numeric| + |analytic|)"), ("verdict", "The course's reading")]
+
+
+def row_name(blocks, row: int, n_rows: int) -> str:
+    """'hog #12', 'hue #3' or 'bias' for a row of W."""
+    if row == n_rows - 1:
+        return "bias"
+    for block in blocks or ():
+        if block.start <= row < block.stop:
+            return f"{block.name.split(':')[0]} #{row - block.start}"
+    return f"feature {row}"
+
+
+def check_job(W, X, y, options: dict, *, num_checks: int, h: float, batch_size: int, seed: int):
+    from linviz.explore.gradient_table import gradient_table
+
+    def job(ctx):
+        return gradient_table(W, X, y, num_checks=num_checks, h=h, batch_size=batch_size, seed=seed,
+                              cancel=ctx.cancel, **options)
+
+    return job
+
+
+class GradientCheckView(Lab):
+    title = "Gradient check"
+    order = 2
+    object_name = "gradientCheckView"
+
+    def __init__(self, bench, jobs, parent=None):
+        super().__init__(bench, jobs, parent)
+        from linviz.explore.gradient_table import VERDICTS
+
+        self.table_data = None  # the newest GradientTable shown
+        self._checked_W = None
+        self.caption = QLabel("")
+        self.caption.setWordWrap(True)
+        self.caption.setObjectName("viewCaption")
+        self.h_box = QComboBox()
+        for h in H_CHOICES:
+            self.h_box.addItem(f"{h:g}", h)
+        self.h_box.setCurrentIndex(H_CHOICES.index(1e-4))
+        self.h_box.setToolTip("The finite-difference step: too large crosses kinks and curvature, too small "
+                              "drowns in rounding")
+        self.count_spin = QSpinBox(minimum=5, maximum=1000, singleStep=25, value=100)
+        self.count_spin.setToolTip("How many weights to check (sampled at random)")
+        self.batch_spin = QSpinBox(minimum=1, maximum=10_000, singleStep=50, value=200)
+        self.batch_spin.setToolTip("The minibatch of training images the loss is computed on")
+        self.seed_spin = QSpinBox(minimum=0, maximum=1_000_000, value=0)
+        self.check_button = QPushButton("Check")
+        self.check_button.setToolTip("Check the newest weights now (while training it does not follow by itself)")
+        controls = QHBoxLayout()
+        for text, widget in (("Step h", self.h_box), ("Weights", self.count_spin), ("Minibatch", self.batch_spin),
+                             ("Seed", self.seed_spin)):
+            controls.addWidget(QLabel(text))
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        controls.addWidget(self.check_button)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("gradientCheckTable")
+        for k, (text, tip) in enumerate(COLUMNS):
+            item = QTableWidgetItem(text)
+            item.setToolTip(tip)
+            self.table.setHorizontalHeaderItem(k, item)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(20)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.histogram = pg.PlotWidget()
+        self.histogram.setObjectName("gradientCheckHistogram")
+        self.histogram.setMinimumHeight(140)
+        item = self.histogram.getPlotItem()
+        item.hideButtons()
+        outward_ticks(item)
+        item.setLabel("bottom", "log10 of the relative error (zeros at the left)")
+        item.setLabel("left", "weights")
+        item.getViewBox().setMouseEnabled(x=False, y=False)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.85, brushes=[])
+        item.addItem(self.bars)
+        self.kink_bars = pg.BarGraphItem(x=[], height=[], width=0.85, brushes=[])
+        item.addItem(self.kink_bars)
+        for value, text in ((-7, "1e-7"), (-4, "1e-4"), (-2, "1e-2")):
+            item.addItem(pg.InfiniteLine(pos=value, angle=90, pen=pg.mkPen((90, 90, 90), style=Qt.PenStyle.DashLine),
+                                         label=text, labelOpts={"position": 0.92, "color": (60, 60, 60)}))
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.summary.setObjectName("viewCaption")
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        legend = "  ".join(f'<span style="background-color:rgb{VERDICT_COLORS[k]}">&nbsp;{k}&nbsp;</span> {v}'
+                           for k, v in VERDICTS.items())
+        self.legend = QLabel(legend)
+        self.legend.setWordWrap(True)
+        self.legend.setObjectName("viewCaption")
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.histogram, 1)
+        right_layout.addWidget(self.summary)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setObjectName("gradientCheckSplitter")
+        split.setChildrenCollapsible(False)
+        split.addWidget(self.table)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([600, 400])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.caption)
+        layout.addLayout(controls)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.legend)
+
+        bench.model_changed.connect(self._on_model)
+        bench.training_changed.connect(self.request_refresh)
+        self.check_button.clicked.connect(self.check)
+        for widget in (self.h_box,):
+            widget.activated.connect(self.check)
+        for spin in (self.count_spin, self.batch_spin, self.seed_spin):
+            spin.setKeyboardTracking(False)
+            spin.valueChanged.connect(self.check)
+
+    def _on_model(self, *_) -> None:
+        if not self.bench.training:
+            self.request_refresh()
+
+    def refresh(self) -> None:
+        model = self.bench.model
+        if model is None or self.bench.features is None or self.bench.data is None:
+            self._show_nothing("Train a model or load one: its loss's gradient is checked here against centered "
+                               "differences.")
+            return
+        if self.bench.training:
+            self.caption.setText("Training: press Check to check the newest weights (the table does not follow "
+                                 "the run by itself).")
+            return
+        if self._checked_W is not model.W:
+            self.check()
+
+    def check(self, *_) -> None:
+        model = self.bench.model
+        if model is None or self.bench.features is None or self.bench.data is None or not self.isVisible():
+            return
+        options = model.loss_options()
+        h = float(self.h_box.currentData())
+        job = check_job(np.asarray(model.W), self.bench.features.X_train, self.bench.data.train.labels, options,
+                        num_checks=int(self.count_spin.value()), h=h, batch_size=int(self.batch_spin.value()),
+                        seed=int(self.seed_spin.value()))
+        self._checked_W = model.W
+        self.submit("check", job, self._on_result)
+
+    def _on_result(self, outcome) -> None:
+        if outcome.error:
+            self._show_nothing(f"Gradient check: {outcome.error}")
+            return
+        if not outcome.ok:
+            return
+        table = outcome.result
+        self.table_data = table
+        model = self.bench.model
+        blocks = model.features.pipeline.blocks if model is not None else None
+        n_rows = model.W.shape[0] if model is not None else 0
+        names = self.bench.class_names
+        opts = model.loss_options() if model is not None else {}
+        reg = opts.get("reg", 0.0)
+        self.caption.setText(f"{table.loss} loss with {opts.get('reg_type', 'l2')} regularization {reg:g}, on a "
+                             f"minibatch of {table.batch_rows:,} training images, in float64; {len(table.rows)} "
+                             f"weights sampled; numeric: centered differences with h = {table.h:g} and h/2.")
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(table.rows))
+        for r, row in enumerate(table.rows):
+            cls = names[row.cls] if row.cls < len(names) else str(row.cls)
+            values = [f"{row_name(blocks, row.feature, n_rows)}, {cls}", f"{row.analytic:+.6e}",
+                      f"{row.numeric:+.6e}", f"{row.rel_error:.2e}", row.verdict]
+            color = pg.mkColor(*VERDICT_COLORS[row.verdict])
+            for k, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                if k in (1, 2, 3):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if k == 3:
+                    item.setData(Qt.ItemDataRole.UserRole, row.rel_error)
+                item.setBackground(color)
+                self.table.setItem(r, k, item)
+        self._draw_histogram(table)
+        self.summary.setText(table.summary())
+
+    def _draw_histogram(self, table) -> None:
+        """Bars of the errors by their verdict's colour; steps that crossed a kink stacked on top
+        in the kink colour (a kink's large error is no verdict on the gradient)."""
+        from linviz.explore.gradient_table import HISTOGRAM_EDGES, log_histogram, verdict
+
+        kinks = table.result.crossed_kink
+        rel = table.result.rel_errors
+        centers = HISTOGRAM_EDGES[:-1] + 0.5
+        plain = log_histogram(rel[~kinks])
+        kinked = log_histogram(rel[kinks])
+        brushes = [pg.mkBrush(*VERDICT_COLORS[verdict(10.0 ** c, smooth=table.smooth)]) for c in centers]
+        pen = pg.mkPen((90, 90, 90))
+        self.bars.setOpts(x=centers, height=plain, width=0.85, brushes=brushes, pens=[pen] * len(centers))
+        self.kink_bars.setOpts(x=centers, y0=plain, height=kinked, width=0.85,
+                               brushes=[pg.mkBrush(*VERDICT_COLORS["kink"])] * len(centers), pens=[pen] * len(centers))
+        item = self.histogram.getPlotItem()
+        item.setXRange(HISTOGRAM_EDGES[0], HISTOGRAM_EDGES[-1], padding=0.02)
+        item.setYRange(0, max(1, int(np.max(plain + kinked))) * 1.1, padding=0)
+
+    def _show_nothing(self, message: str) -> None:
+        self.cancel("check")
+        self.table_data = None
+        self._checked_W = None
+        self.caption.setText(message)
+        self.table.setRowCount(0)
+        self.bars.setOpts(x=[], height=[], brushes=[])
+        self.kink_bars.setOpts(x=[], height=[], brushes=[])
+        self.summary.setText("")

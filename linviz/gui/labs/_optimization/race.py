@@ -1,0 +1,340 @@
+"""The race of optimization strategies: random search, random local search, full-batch GD,
+SGD, momentum and Adam from the same W0, on one budget of examples processed.
+
+The race runs on the heavy lane (progress and Cancel in the status bar) and publishes a
+snapshot after every round; the job queue hands the newest one to the view a few times a
+second (``on_publish``), which draws it: loss on the common evaluation
+sample and validation accuracy, against examples processed and against each strategy's own
+compute time. The "lecture setting" preset repeats the lecture's experiment (raw 0-255
+pixels with a bias, SVM loss, 1,000 tries) and lists the lecture's figures beside the
+result. The arithmetic is :mod:`linviz.explore.race`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QHeaderView,
+                               QLabel, QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
+
+from linviz.gui.labs.lab import Lab
+from linviz.gui.views.plot_style import outward_ticks
+
+STRATEGY_COLORS = {"random_search": (127, 127, 127), "random_local_search": (140, 86, 75), "gd": (31, 119, 180),
+                   "sgd": (44, 160, 44), "momentum": (255, 127, 14), "adam": (214, 39, 40)}
+LECTURE_IMAGES = 10_000  # training images of the lecture setting (raw pixels: 123 MB as float32)
+LECTURE_TRIES = 1000
+COLUMNS = ["strategy", "steps", "examples", "loss", "val. accuracy", "seconds", "lecture"]
+
+
+def race_job(features, prepared, settings, *, lecture: bool):
+    """The race on the heavy lane: the lecture's raw pixels are made here, off the GUI thread."""
+    from linviz.data import subsample_per_class
+    from linviz.explore.race import lecture_features, race
+
+    def job(ctx):
+        if lecture:
+            ctx.message("Race: preparing raw 0-255 pixels")
+            train = prepared.train
+            if len(train.labels) > LECTURE_IMAGES:
+                train = subsample_per_class(train, LECTURE_IMAGES // len(prepared.class_names), seed=settings.seed)
+            X, y = lecture_features(train.images), train.labels
+            X_val = lecture_features(prepared.val.images) if prepared.has_validation else None
+        else:
+            X, y = features.X_train, prepared.train.labels
+            X_val = features.X_val if prepared.has_validation else None
+        y_val = prepared.val.labels if X_val is not None else None
+        ctx.message("Race")
+        last = None
+        for k, snap in enumerate(race(X, y, X_val, y_val, settings, n_classes=len(prepared.class_names),
+                                      cancel=ctx.cancel)):
+            ctx.publish(snap)
+            ctx.progress(k, settings.rounds)
+            last = snap
+        return last
+
+    return job
+
+
+class RaceView(Lab):
+    title = "Strategy race"
+    order = 1
+    object_name = "raceView"
+
+    def __init__(self, bench, jobs, parent=None):
+        super().__init__(bench, jobs, parent)
+        from linviz.explore.race import BUDGET_RULE, STRATEGIES
+
+        self.snapshot = None  # the newest RaceSnapshot drawn
+        self.running = False
+        self.caption = QLabel("")
+        self.caption.setWordWrap(True)
+        self.caption.setObjectName("viewCaption")
+        self.preset_box = QComboBox()
+        self.preset_box.addItem("current features", "features")
+        self.preset_box.addItem("lecture setting (raw 0–255 pixels, SVM)", "lecture")
+        self.preset_box.setToolTip("The lecture setting repeats CS231n's experiment: raw 0–255 pixels with a bias, "
+                                   "SVM loss, no regularization, 1,000 tries of the searches")
+        self.loss_box = QComboBox()
+        self.loss_box.addItem("softmax", "softmax")
+        self.loss_box.addItem("SVM", "svm")
+        self.budget_spin = QSpinBox(minimum=1, maximum=1_000_000, singleStep=100, value=500, suffix=" k")
+        self.budget_spin.setToolTip("Examples processed per strategy, in thousands. " + BUDGET_RULE)
+        self.sample_spin = QSpinBox(minimum=10, maximum=100_000, singleStep=500, value=1000)
+        self.sample_spin.setToolTip("Training images every search try is judged on (the lecture: all of them)")
+        self.seed_spin = QSpinBox(minimum=0, maximum=1_000_000, value=0)
+        self.seed_spin.setToolTip("The race is reproducible for a seed (W0, samples, batches, proposals)")
+        self.start_button = QPushButton("Start the race")
+        self.start_button.setObjectName("raceStartButton")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.strategy_boxes = {}
+        strategies = QHBoxLayout()
+        strategies.setContentsMargins(0, 0, 0, 0)
+        for name, label in STRATEGIES.items():
+            box = QCheckBox(label)
+            box.setChecked(True)
+            box.setStyleSheet(f"QCheckBox {{ color: rgb{STRATEGY_COLORS[name]}; font-weight: bold; }}")
+            self.strategy_boxes[name] = box
+            strategies.addWidget(box)
+        strategies.addStretch(1)
+        controls = QGridLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
+        for k, (text, widget) in enumerate((("Preset", self.preset_box), ("Loss", self.loss_box),
+                                            ("Budget", self.budget_spin), ("Search sample", self.sample_spin),
+                                            ("Seed", self.seed_spin))):
+            controls.addWidget(QLabel(text), 0, 2 * k)
+            controls.addWidget(widget, 0, 2 * k + 1)
+        controls.setColumnStretch(1, 2)
+        controls.addWidget(self.start_button, 0, 10)
+        controls.addWidget(self.stop_button, 0, 11)
+        self.rule = QLabel(BUDGET_RULE)
+        self.rule.setWordWrap(True)
+        self.rule.setObjectName("viewCaption")
+
+        self.plots = {}
+        self.curves = {}
+        grid = pg.GraphicsLayoutWidget()
+        grid.setObjectName("racePlots")
+        grid.setMinimumHeight(220)
+        for r, (key, ylabel) in enumerate((("loss", "eval. loss"), ("accuracy", "val. accuracy"))):
+            for c, (xkey, xlabel) in enumerate((("examples", "examples processed"), ("seconds", "compute time (s)"))):
+                plot = grid.addPlot(row=r, col=c)
+                plot.hideButtons()
+                outward_ticks(plot)
+                plot.setLabel("left", ylabel)
+                plot.setLabel("bottom", xlabel)
+                plot.getAxis("bottom").enableAutoSIPrefix(False)
+                plot.getAxis("left").enableAutoSIPrefix(False)
+                plot.showGrid(x=True, y=True, alpha=0.2)
+                if r == 0 and c == 0:
+                    plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+                self.plots[(key, xkey)] = plot
+                for name, label in STRATEGIES.items():
+                    pen = pg.mkPen(STRATEGY_COLORS[name], width=2)
+                    self.curves[(key, xkey, name)] = plot.plot(pen=pen, name=label if (r, c) == (0, 0) else None)
+        self.lecture_marks = pg.ScatterPlotItem(size=12, symbol="star", pen=pg.mkPen((20, 20, 20)))
+        self.plots[("accuracy", "examples")].addItem(self.lecture_marks)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("raceTable")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(20)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.notes = QLabel("")
+        self.notes.setWordWrap(True)
+        self.notes.setObjectName("viewCaption")
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.table, 1)
+        lower_layout.addWidget(self.notes)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.setObjectName("raceSplitter")
+        split.setChildrenCollapsible(False)
+        split.addWidget(grid)
+        split.addWidget(lower)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setSizes([420, 190])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.caption)
+        layout.addLayout(controls)
+        layout.addLayout(strategies)
+        layout.addWidget(self.rule)
+        layout.addWidget(split, 1)
+
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.preset_box.activated.connect(self._on_preset)
+        self.sample_spin.valueChanged.connect(self._sync_budget)
+        bench.data_changed.connect(self.request_refresh)
+        bench.features_changed.connect(self.request_refresh)
+        bench.model_changed.connect(self._on_model)
+
+    # ------------------------------------------------------------------ settings
+    def _on_model(self, model) -> None:
+        if model is not None and self.preset_box.currentData() == "features":
+            self.loss_box.setCurrentIndex(self.loss_box.findData(model.loss))
+
+    def _on_preset(self, *_) -> None:
+        lecture = self.preset_box.currentData() == "lecture"
+        self.loss_box.setEnabled(not lecture)
+        self.budget_spin.setEnabled(not lecture)  # the lecture's budget: 1,000 tries x the judged images
+        if lecture:
+            self._budget_before = self.budget_spin.value()
+            self.loss_box.setCurrentIndex(self.loss_box.findData("svm"))
+            self.sample_spin.setValue(1000)
+        elif getattr(self, "_budget_before", None) is not None:
+            self.budget_spin.setValue(self._budget_before)
+            self._budget_before = None
+        self._sync_budget()
+        self.refresh()
+
+    def _sync_budget(self, *_) -> None:
+        if self.preset_box.currentData() == "lecture":
+            self.budget_spin.setValue(max(1, LECTURE_TRIES * int(self.sample_spin.value()) // 1000))
+
+    def settings(self):
+        """The RaceSettings the controls describe (None when there is nothing to race on)."""
+        from linviz.explore.race import RaceSettings, lecture_settings
+        from linviz.training import recommended_settings
+
+        chosen = tuple(name for name, box in self.strategy_boxes.items() if box.isChecked())
+        seed = int(self.seed_spin.value())
+        if self.preset_box.currentData() == "lecture":
+            base = lecture_settings(tries=LECTURE_TRIES, search_sample=int(self.sample_spin.value()), seed=seed)
+            return RaceSettings(**{**base.__dict__, "strategies": chosen or base.strategies})
+        features = self.bench.features
+        loss = self.loss_box.currentData()
+        spec = features.spec_text if features is not None else "hog+hue"
+        rates = []
+        for name, optimizer in (("gd", "gd"), ("sgd", "sgd"), ("momentum", "momentum"), ("adam", "adam")):
+            rates.append((name, float(recommended_settings(spec, loss, optimizer)["learning_rate"])))
+        sgd = recommended_settings(spec, loss, "sgd")
+        return RaceSettings(strategies=chosen or RaceSettings().strategies, budget=int(self.budget_spin.value()) * 1000,
+                            loss=loss, reg=float(sgd["reg"]), search_sample=int(self.sample_spin.value()),
+                            batch_size=int(sgd["batch_size"]), learning_rates=tuple(rates), search_step=0.01,
+                            search_scale=0.01, seed=seed)
+
+    # ------------------------------------------------------------------ refresh
+    def refresh(self) -> None:
+        lecture = self.preset_box.currentData() == "lecture"
+        if self.bench.data is None:
+            self.caption.setText("Load a dataset to race the strategies.")
+            self.start_button.setEnabled(False)
+            return
+        if not lecture and self.bench.features is None:
+            self.caption.setText("Extract features (or train once) to race on them, or choose the lecture setting.")
+            self.start_button.setEnabled(not self.running)
+            return
+        self.start_button.setEnabled(not self.running)
+        s = self.settings()
+        rates = ", ".join(f"{n} {lr:g}" for n, lr in s.learning_rates)
+        if lecture:
+            n = min(LECTURE_IMAGES, len(self.bench.data.train.labels))
+            self.caption.setText(f"Lecture setting: raw 0–255 pixels with a bias, SVM loss (Δ 1, no regularization), "
+                                 f"{n:,} training images; random search tries W ~ 0.0001·N(0, 1), random local "
+                                 f"search steps 0.0001·N(0, 1) from W0 ~ 0.001·N(0, 1); 1,000 tries, each judged on "
+                                 f"{s.search_sample:,} training images: a budget of {s.budget:,} examples. "
+                                 f"Learning rates: {rates} (constant).")
+        else:
+            self.caption.setText(f"{s.loss} loss on {self.bench.features.spec_text}, reg {s.reg:g}; every strategy "
+                                 f"starts from the same W0 ~ {s.init_scale:g}·N(0, 1) with a budget of {s.budget:,} "
+                                 f"examples. Learning rates (recommended, constant): {rates}; SGD batch "
+                                 f"{s.batch_size}; search steps {s.search_step:g}.")
+
+    # ------------------------------------------------------------------ the race
+    def start(self) -> None:
+        if self.running or self.bench.data is None:
+            return
+        lecture = self.preset_box.currentData() == "lecture"
+        if not lecture and self.bench.features is None:
+            self.bench.post_message("Race: extract features first (or choose the lecture setting)", error=True)
+            return
+        try:
+            settings = self.settings()
+        except ValueError as exc:
+            self.bench.post_message(f"Race: {exc}", error=True)
+            return
+        job = race_job(self.bench.features, self.bench.data, settings, lecture=lecture)
+        self._lecture = lecture
+
+        def started():
+            self.running = True
+            self.start_button.setEnabled(False)
+            self.stop_button.setEnabled(True)
+
+        self.jobs.run("race", job, "Race of strategies", on_done=self._finished, on_start=started,
+                      on_publish=self._on_snapshot)
+
+    def stop(self) -> None:
+        if self.running:
+            self.jobs.cancel()
+
+    def _on_snapshot(self, snap) -> None:
+        if self.running and hasattr(snap, "curves"):
+            self.draw(snap)
+
+    def _finished(self, outcome) -> None:
+        self.running = False
+        if outcome.ok and outcome.result is not None:
+            self.draw(outcome.result)
+        self.start_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        if outcome.cancelled:
+            self.bench.post_message("Race cancelled: the curves show how far it got")
+        elif outcome.error:
+            self.bench.post_message(f"Race: {outcome.error}", error=True)
+
+    # ------------------------------------------------------------------ drawing
+    def draw(self, snap) -> None:
+        from linviz.explore.race import LECTURE_FIGURES, LECTURE_NOTE
+
+        self.snapshot = snap
+        shown = {c.strategy for c in snap.curves}
+        for (key, xkey, name), curve in self.curves.items():
+            c = snap.curve(name)
+            if c is None:
+                curve.setData([], [])
+                continue
+            x = c.examples if xkey == "examples" else c.seconds
+            yv = c.loss if key == "loss" else c.val_accuracy
+            ok = np.isfinite(yv)
+            curve.setData(x[ok], yv[ok])
+        lecture = getattr(self, "_lecture", False)
+        if lecture:
+            xs = [snap.budget for name in LECTURE_FIGURES if name in shown]
+            ys = [LECTURE_FIGURES[name] for name in LECTURE_FIGURES if name in shown]
+            brushes = [pg.mkBrush(*STRATEGY_COLORS[name]) for name in LECTURE_FIGURES if name in shown]
+            self.lecture_marks.setData(xs, ys, brush=brushes)
+        else:
+            self.lecture_marks.setData([], [])
+        self.table.setColumnHidden(len(COLUMNS) - 1, not lecture)
+        self.table.setRowCount(len(snap.curves))
+        for r, c in enumerate(snap.curves):
+            acc = c.val_accuracy[-1]
+            figure = LECTURE_FIGURES.get(c.strategy) if lecture else None
+            values = [c.label + (f" ({c.note})" if c.note else ""), f"{c.steps:,}", f"{int(c.examples[-1]):,}",
+                      f"{c.loss[-1]:.4f}", "—" if not np.isfinite(acc) else f"{acc:.1%}", f"{c.seconds[-1]:.2f}",
+                      "" if figure is None else f"{figure:.1%} (lecture, test)"]
+            for k, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                if k == 0:
+                    item.setForeground(pg.mkColor(*STRATEGY_COLORS[c.strategy]))
+                else:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, k, item)
+        notes = [f"Loss: {snap.eval_note}; {snap.search_note}. Compute time: each strategy's own seconds "
+                 "(the evaluations for the plot not counted)."]
+        if lecture:
+            notes.append(LECTURE_NOTE + " Here: validation accuracy (★ on the accuracy plot: the lecture's figures).")
+        if not snap.done:
+            notes.append("Running…")
+        self.notes.setText(" ".join(notes))
