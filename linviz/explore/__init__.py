@@ -6,7 +6,7 @@ Each function here takes plain arrays (and, where features matter, a fitted
 - :func:`score_breakdown`: one image's scores, SVM margins and hinge terms, softmax
   probabilities and -ln p, its data loss and the regularization loss (the lecture's tables).
 - :func:`evidence`: where a score comes from: the products w_k x_k summed back onto the
-  image, per feature block (pixels, HOG cells, histogram bins, colour layout), plus the bias.
+  image, per feature block (pixels, HOG cells, histogram bins, color layout), plus the bias.
 - :mod:`linviz.explore.knn`: k-nearest neighbours: cross-validation snapshots fold by fold,
   one image's neighbours and vote, test accuracy and timing beside a linear model.
 - :func:`loss_surface`: the loss along lines and over planes through W, exact and fast

@@ -10,7 +10,7 @@ feature's mean is folded into the bias:
 
 and a feature that is absent contributes nothing. The contributions are summed back onto what
 each feature block describes: pixels (over RGB), HOG cells (over orientations and over every
-block that contains the cell), histogram bins, colour-layout cells (over RGB). The blocks'
+block that contains the cell), histogram bins, color-layout cells (over RGB). The blocks'
 totals plus the bias term equal the score exactly (up to float64 rounding).
 
 Passing a difference of two classes' weights, w_a - w_b, gives the map of "why a rather than

@@ -58,7 +58,7 @@ def upscale(picture: np.ndarray, size: int) -> np.ndarray:
 
 
 def hue_colors(n: int) -> np.ndarray:
-    """n RGB colours around the hue circle (bin centres), for hue-histogram bars."""
+    """n RGB colors around the hue circle (bin centres), for hue-histogram bars."""
     import colorsys
 
     rgb = [colorsys.hsv_to_rgb((i + 0.5) / n, 0.75, 0.9) for i in range(n)]

@@ -24,8 +24,8 @@ def test_rows_sum_to_one(real_images, fn):
         assert np.all(h >= 0)
 
 
-def test_known_colours_land_in_known_hue_bins():
-    colours = {
+def test_known_colors_land_in_known_hue_bins():
+    colors = {
         (255, 0, 0): 0,  # red, 0 deg
         (255, 255, 0): 1,  # yellow, 60
         (0, 255, 0): 3,  # green, 120
@@ -34,9 +34,9 @@ def test_known_colours_land_in_known_hue_bins():
         (255, 0, 255): 8,  # magenta, 300
         (255, 0, 40): 9,  # red with a little blue: ~351 deg wraps to the last bin
     }
-    images = np.stack([_solid(*c) for c in colours])
+    images = np.stack([_solid(*c) for c in colors])
     h = hue_histogram(images, 10)
-    assert list(h.argmax(axis=1)) == list(colours.values())
+    assert list(h.argmax(axis=1)) == list(colors.values())
     np.testing.assert_allclose(h.max(axis=1), 1.0)
 
 
@@ -48,7 +48,7 @@ def test_gray_pixels_do_not_vote_and_all_gray_is_uniform():
     img[:, :4] = (0, 200, 0)
     h = hue_histogram(img, 10)[0]
     assert h[3] == pytest.approx(1.0)
-    # a faint tint weighs less than a strong colour (chroma weighting)
+    # a faint tint weighs less than a strong color (chroma weighting)
     img = _solid(100, 100, 110)  # nearly gray, bluish
     img[:, :4] = (255, 0, 0)
     h = hue_histogram(img, 10)[0]

@@ -27,7 +27,7 @@ from linviz.gui.views.plot_style import outward_ticks
 
 TILE = 64
 MEAN_LOSS_SAMPLE = 5000  # training images for the mean data loss when there is no validation split
-# One colour per feature block in the stacked bar (and its legend), then the bias.
+# One color per feature block in the stacked bar (and its legend), then the bias.
 BLOCK_COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (148, 103, 189), (140, 86, 75), (227, 119, 194),
                 (188, 189, 34), (23, 190, 207)]
 BIAS_COLOR = (127, 127, 127)
@@ -82,7 +82,7 @@ def short_block_name(name: str) -> str:
 
 def evidence_picture(image: np.ndarray, rows: list, block_kinds: list) -> tuple:
     """One mosaic: a row per (label, Evidence), the image first, then a tile per block, each
-    block's column on one colour scale so the rows compare. Red: evidence for, blue: against."""
+    block's column on one color scale so the rows compare. Red: evidence for, blue: against."""
     scales = []
     for k in range(len(block_kinds)):
         peak = max(float(np.max(np.abs(ev.blocks[k].values))) for _, ev in rows) if rows else 1.0

@@ -33,7 +33,7 @@ from linviz.gui.views.user_images_view import rgb_pixmap
 THUMB = 64  # neighbour thumbnails, pixels
 QUERY_THUMB = 96
 MAX_SHOWN = 50  # neighbours drawn (the vote counts all k)
-FRAME = 3  # coloured frame around a neighbour: its class is the query's (green) or not (red)
+FRAME = 3  # colored frame around a neighbour: its class is the query's (green) or not (red)
 SAME, OTHER, UNKNOWN = (40, 150, 60), (200, 50, 40), (150, 150, 150)
 DISTANCE_NAMES = {"l1": "L1 (sum |a − b|)", "l2": "L2 (Euclidean)", "cosine": "cosine (1 − cos)"}
 FEATURE_CHOICES = ("raw", "raw16", "hog", "hog+hue", "color", "best")
@@ -707,7 +707,7 @@ class KnnLab(Lab):
 
 
 def framed(image: np.ndarray, color, size: int) -> np.ndarray:
-    """The image scaled to ``size`` (nearest neighbour) with a coloured frame around it."""
+    """The image scaled to ``size`` (nearest neighbour) with a colored frame around it."""
     from linviz.gui.pictures import upscale
 
     out = np.empty((size + 2 * FRAME, size + 2 * FRAME, 3), np.uint8)

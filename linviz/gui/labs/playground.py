@@ -3,7 +3,7 @@
 A few points in the plane, in 2 to 5 classes; each class j has a line w_j . x + b_j = 0 with
 an arrow for w_j (its score grows that way). Drag an arrow's tip to change w_j, a line's body
 to shift it (b_j), a point to move it; click to add a point, right-click one to remove it.
-The plane is coloured by the winning class; the table lists every point's scores and loss,
+The plane is colored by the winning class; the table lists every point's scores and loss,
 recomputed while you drag. Step takes one full-batch gradient step (the dashed arrows show
 the negative gradient before it is applied), Play repeats it at a chosen pace, and a small
 loss landscape over two parameters shows the path of the steps.
@@ -62,7 +62,7 @@ def class_color(j: int) -> tuple:
 
 
 def plane_rgb(dmap: pgd.DecisionMap, shading: str, n_classes: int, margins: bool) -> np.ndarray:
-    """The decision map as uint8 RGB (ny, nx, 3): each class's colour, pale to full by the
+    """The decision map as uint8 RGB (ny, nx, 3): each class's color, pale to full by the
     shading, darker inside the margin bands."""
     colors = np.array([class_color(j) for j in range(n_classes)], dtype=np.float32)
     if shading == "class":  # one tint per class, darker in the bands: a lookup, no arithmetic per pixel
@@ -392,7 +392,7 @@ class PlaygroundLab(Lab):
         layout.addWidget(split, 1)
         self._show_settings()
         self._rebuild_class_widgets()
-        self.view.sigRangeChanged.connect(self._draw_map)  # a resize widens the view: colour all of it
+        self.view.sigRangeChanged.connect(self._draw_map)  # a resize widens the view: color all of it
 
     # ------------------------------------------------------------------ building
     def _build_plane(self) -> None:
@@ -545,7 +545,7 @@ class PlaygroundLab(Lab):
         self.shading_box = QComboBox()
         for key, text in pgd.SHADINGS.items():
             self.shading_box.addItem(text, key)
-        self.shading_box.setToolTip("What the plane's colour shows; its hue is always the winning class")
+        self.shading_box.setToolTip("What the plane's color shows; its hue is always the winning class")
         self.margins_check = QCheckBox("Margins")
         self.margins_check.setChecked(True)
         self.margins_check.setToolTip("Darken the SVM's margin bands: a point there has a loss even when "
@@ -1118,7 +1118,7 @@ class PlaygroundLab(Lab):
         self._draw_here()
 
     def _draw_map(self, *_) -> None:
-        """The plane's colours over the whole visible range (wider than the data's extent when
+        """The plane's colors over the whole visible range (wider than the data's extent when
         the view is not square)."""
         if not self.active:
             return

@@ -3,9 +3,9 @@ across sessions, to compare, restore, re-run, rename, delete and export.
 
 The table (``runsTable``) lists one run per row with its key settings and its train /
 validation accuracy, sortable by any column. Select runs to overlay their loss and accuracy
-curves, each in its own colour; the current run (the one whose weights are the model, or the
+curves, each in its own color; the current run (the one whose weights are the model, or the
 one training now) is drawn thick and dark whether selected or not. Select two to four to see their
-weight templates side by side on ONE colour scale per feature block, so that regularization's
+weight templates side by side on ONE color scale per feature block, so that regularization's
 effect on the templates' magnitude shows. The records live in :class:`~linviz.gui.run_history.
 RunHistory` (``bench.runs``); the disk work runs on the quick lane.
 """
@@ -29,7 +29,7 @@ from linviz.gui.views.loss_view import LogTicksAxis
 from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.plot_style import outward_ticks
 
-# distinct colours for the selected runs (tab10 without its gray); the current run is dark
+# distinct colors for the selected runs (tab10 without its gray); the current run is dark
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
            (227, 119, 194), (188, 189, 34), (23, 190, 207)]
 CURRENT_COLOR = (20, 20, 20)
@@ -37,7 +37,7 @@ MAX_COMPARED = 4  # runs whose templates are drawn side by side
 OVERLAY_SMOOTHING = 0.9  # overlaid curves are compared, not read point by point
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
-COLUMNS = [("Name", "The run's name (Rename); its colour in the plots while selected; ● the current model"),
+COLUMNS = [("Name", "The run's name (Rename); its color in the plots while selected; ● the current model"),
            ("Val", "Validation accuracy of the kept weights"), ("Train", "Training accuracy of the kept weights"),
            ("lr", "Learning rate"), ("reg", "Regularization strength (and type)"),
            ("Features", "The feature spec it trained on"), ("Loss", "softmax or SVM"), ("Optimizer", "The optimizer"),
@@ -153,7 +153,7 @@ class RunsLab(Lab):
         item.setLabel("bottom", "epoch")
         item.showGrid(x=True, y=True, alpha=0.2)
         self.curve_items: dict[str, tuple] = {}  # run id (or "live") -> (loss item, val item, train item)
-        self._drawn: dict[str, tuple] = {}  # run id -> what its items show (curves, colour, width)
+        self._drawn: dict[str, tuple] = {}  # run id -> what its items show (curves, color, width)
 
         self.templates = TemplatesView()  # the Training tab's view, without a workbench: it draws what it is given
         self.templates.setObjectName("runsTemplates")
@@ -341,12 +341,12 @@ class RunsLab(Lab):
         return PALETTE[self._colors[run_id]]
 
     def _draw_curves(self, selected: list, current) -> None:
-        """Selected runs in their colours; the current run (or the run training now) thick and dark."""
+        """Selected runs in their colors; the current run (or the run training now) thick and dark."""
         wanted: dict[str, tuple] = {}
         selected_ids = {r.id for r in selected}
         for key in list(self._colors):
             if key not in selected_ids:
-                del self._colors[key]  # a colour is free again once its run is deselected
+                del self._colors[key]  # a color is free again once its run is deselected
         for r in selected:
             if r.curves is not None:
                 wanted[r.id] = (r.curves, self._color(r.id), r.id == (current.id if current else None))
@@ -387,7 +387,7 @@ class RunsLab(Lab):
                              for key, (_, color, is_current) in wanted.items()})
 
     def _show_swatches(self, colors: dict) -> None:
-        """Each overlaid run's colour as a square in its Name cell."""
+        """Each overlaid run's color as a square in its Name cell."""
         for row in range(self.table.rowCount()):
             item = self.table.item(row, 0)
             color = colors.get(item.data(ID_ROLE))
@@ -561,7 +561,7 @@ class RunsLab(Lab):
 
 
 def templates_job(history, records: list):
-    """A few runs' templates on one colour scale per block (same features), as one mosaic."""
+    """A few runs' templates on one color scale per block (same features), as one mosaic."""
     from linviz.gui.template_pictures import shared_template_rows, template_rows
 
     known = {r.id: history.weights(r.id) for r in records}

@@ -482,7 +482,7 @@ class TuningLab(Lab):
         else:
             self.best_star.setData([], [])
         self._mark_selected()
-        self.legend.setText(f"Each point a run (log axes), coloured by validation accuracy from {lo:.3f} (dark) to "
+        self.legend.setText(f"Each point a run (log axes), colored by validation accuracy from {lo:.3f} (dark) to "
                             f"{hi:.3f} (yellow); ✕ diverged; white: running. Star: the best. Click a point to show "
                             "its run.")
 

@@ -1,6 +1,6 @@
 """Confusion matrix on the validation split; clicking a cell asks to show its images.
 
-The matrix is one image (coloured by row fraction) and its counts are painted by one item,
+The matrix is one image (colored by row fraction) and its counts are painted by one item,
 in each cell only when they fit (so 100 classes cost no more than 10, and numbers never run
 into each other); the tick labels thin out when there are many classes.
 """
@@ -151,7 +151,7 @@ class ConfusionView(QWidget):
         self._show_axes(True)  # axes only around a matrix (an empty plot showed raw axes)
         self.counts = counts
         n = counts.shape[0]
-        # Colour by row fraction (recall), so small and large classes read the same.
+        # Color by row fraction (recall), so small and large classes read the same.
         row_sums = np.maximum(counts.sum(axis=1, keepdims=True), 1)
         fractions = counts / row_sums
         rgb = SEQUENTIAL_LUT[np.clip(np.round(fractions * 255), 0, 255).astype(np.intp)]

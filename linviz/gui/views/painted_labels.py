@@ -82,7 +82,7 @@ class PaintedLabels(pg.GraphicsObject):
         return size if size >= self._min_px else 0.0
 
     def _rects(self, transform, metrics):
-        """(rect in device pixels, alignment, text, colour) of every label."""
+        """(rect in device pixels, alignment, text, color) of every label."""
         h = metrics.height()
         room = abs(self.fit_width * transform.m11()) - 6 if self.fit_width is not None else None
         for x, y, text, color in zip(self._xs, self._ys, self._texts, self._colors):

@@ -333,7 +333,7 @@ def test_the_landscape_follows_the_chosen_parameters(lab, wait_quick):
     assert "two different" in lab.status.text()
 
 
-def test_the_plane_is_coloured_by_the_winner_and_darker_in_the_margin_bands():
+def test_the_plane_is_colored_by_the_winner_and_darker_in_the_margin_bands():
     from linviz.gui.labs.playground import class_color, plane_rgb
 
     dmap = pgd.decision_map(pgd.DEMO_W, pgd.DEMO_B, (-1, 1, -1, 1), 31, loss="svm", delta=1.0)
@@ -344,7 +344,7 @@ def test_the_plane_is_coloured_by_the_winner_and_darker_in_the_margin_bands():
     assert outside.any() and inside.any()
     np.testing.assert_array_equal(rgb[outside], plain[outside])
     assert np.all(rgb[inside].astype(int).sum(axis=1) < plain[inside].astype(int).sum(axis=1))
-    hue = np.argmax(plain.astype(int) - 200, axis=2)  # each tint's strongest channel is its class colour's
+    hue = np.argmax(plain.astype(int) - 200, axis=2)  # each tint's strongest channel is its class color's
     expected = np.array([np.argmax(class_color(c)) for c in range(3)])[dmap.winner]
     np.testing.assert_array_equal(hue, expected)
     shaded = plane_rgb(pgd.decision_map(pgd.DEMO_W, pgd.DEMO_B, (-1, 1, -1, 1), 31, loss="softmax"),

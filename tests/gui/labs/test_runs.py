@@ -61,7 +61,7 @@ def test_runs_are_recorded_overlaid_compared_and_restored(qtbot, make_window, wa
     vals = [r.val_accuracy for r in shown]
     assert vals == sorted(vals)
 
-    # three runs selected: three curves in three colours, the current one thick and dark
+    # three runs selected: three curves in three colors, the current one thick and dark
     lab.select_runs([r.id for r in history.records])
     qtbot.waitUntil(lambda: (wait_quick(window), len(lab.curve_items) == 3)[1], timeout=30_000)
     pens = {key: items[0].opts["pen"] for key, items in lab.curve_items.items()}
@@ -73,7 +73,7 @@ def test_runs_are_recorded_overlaid_compared_and_restored(qtbot, make_window, wa
     _, val = lab.curve_items[newest.id][1].getData()
     np.testing.assert_allclose(val, history.get(newest.id).curves.val_accuracies)
 
-    # two selected: templates side by side on one colour scale
+    # two selected: templates side by side on one color scale
     weak, strong = history.records[2], history.records[0]
     lab.select_runs([weak.id, strong.id])
     qtbot.waitUntil(lambda: (wait_quick(window), "One color scale" in lab.templates_caption.text())[1],

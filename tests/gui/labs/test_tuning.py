@@ -57,7 +57,7 @@ def test_the_search_fills_the_heat_map_and_its_best_cell_is_tunes_best(qtbot, ma
     assert np.isfinite(values).all() and 1 <= filled_early <= 6
     assert max(state.workers) == 2 or (state.workers and __import__("os").cpu_count() == 1)  # both cores
     image = lab.image.image
-    assert image.shape[:2] == (3, 2)  # learning rates x regs, every cell coloured by its accuracy
+    assert image.shape[:2] == (3, 2)  # learning rates x regs, every cell colored by its accuracy
     cmap = __import__("pyqtgraph").colormap.get("viridis")
     lo, hi = np.nanmin(values), np.nanmax(values)
     for (row, col), value in np.ndenumerate(values):

@@ -1,5 +1,5 @@
 """The gradient check, shown: sampled weights of the current model with the analytic and the
-numerical derivative of its loss on a minibatch, their relative error coloured by the
+numerical derivative of its loss on a minibatch, their relative error colored by the
 course's thresholds, kinks of the SVM marked as such, and a histogram of the errors.
 
 It runs on the quick lane when the model changes outside training (while a run trains, on
@@ -211,8 +211,8 @@ class GradientCheckView(Lab):
         self.summary.setText(table.summary())
 
     def _draw_histogram(self, table) -> None:
-        """Bars of the errors by their verdict's colour; steps that crossed a kink stacked on top
-        in the kink colour (a kink's large error is no verdict on the gradient)."""
+        """Bars of the errors by their verdict's color; steps that crossed a kink stacked on top
+        in the kink color (a kink's large error is no verdict on the gradient)."""
         from linviz.explore.gradient_table import HISTOGRAM_EDGES, log_histogram, verdict
 
         kinks = table.result.crossed_kink

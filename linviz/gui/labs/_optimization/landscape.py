@@ -28,7 +28,7 @@ LIVE_INTERVAL_S = 1.0  # the coarse surface follows training about once a second
 SETTLE_MS = 1500  # no new weights for this long: compute the full-resolution surface
 LIVE_STEPS = 31
 LIVE_IMAGES = 2000
-BANDS = 16  # the colour map's steps: filled contours
+BANDS = 16  # the color map's steps: filled contours
 COLOR_QUANTILE = 0.8
 LINE_COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
                (227, 119, 194), (127, 127, 127)]
@@ -365,7 +365,7 @@ class LandscapeView(Lab):
         model = self.bench.model
         s = result.surfaces[0]
         what = QUANTITIES[self.quantity_box.currentData()]
-        grid_words = (f"{len(s.betas)} × {len(s.alphas)} grid (colours: lowest {COLOR_QUANTILE:.0%} of it)"
+        grid_words = (f"{len(s.betas)} × {len(s.alphas)} grid (colors: lowest {COLOR_QUANTILE:.0%} of it)"
                       if result.two_d else
                       f"{len(result.surfaces)} line(s) of {len(s.alphas)} points")
         kind = "coarse, following training" if result.coarse else "full resolution"
@@ -382,8 +382,8 @@ class LandscapeView(Lab):
         if result.two_d:
             self.stack.setCurrentWidget(self.map_plot)
             values = self._quantity(s)
-            # the far corners of a wide range dwarf the valley: the colours span the lowest
-            # COLOR_QUANTILE of the grid and saturate above it (the colour bar says so)
+            # the far corners of a wide range dwarf the valley: the colors span the lowest
+            # COLOR_QUANTILE of the grid and saturate above it (the color bar says so)
             lo = float(np.min(values))
             hi = float(np.quantile(values, COLOR_QUANTILE))
             hi = hi if hi > lo else float(np.max(values))
