@@ -250,3 +250,16 @@ def test_no_validation_images_means_no_validation_split(make_window, wait_idle):
     assert window.bench.model is not None and window.bench.model.evaluation is None  # nothing scored on test
     assert "no validation split" in window.confusion_view.caption.text()
     assert window.accuracy_view.point_count == 2
+
+
+def test_no_tab_squeezes_the_side_panel_at_1024x700(make_window, qtbot):
+    """A tab page's minimum width is the widest of all pages (hidden ones too): one lab with a
+    wide row of controls squeezed the side panel to a sliver at 1024 x 700."""
+    window = make_window("demo")
+    window.resize(1024, 700)
+    qtbot.wait(50)
+    widest = {window.view_tabs.tabText(i): window.view_tabs.widget(i).minimumSizeHint().width()
+              for i in range(window.view_tabs.count())}
+    assert max(widest.values()) <= 680, widest
+    panel = window.training_panel
+    assert panel.width() >= 280 or not panel.isVisible(), panel.width()

@@ -18,10 +18,11 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QPushButton, QSpinBox,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QPushButton, QSpinBox,
                                QStackedWidget, QVBoxLayout)
 
 from linviz.gui.labs.lab import Lab
+from linviz.gui.views.control_flow import control_flow
 from linviz.gui.views.plot_style import outward_ticks
 
 LIVE_INTERVAL_S = 1.0  # the coarse surface follows training about once a second
@@ -171,20 +172,10 @@ class LandscapeView(Lab):
         self.live_box = QCheckBox("Follow training")
         self.live_box.setChecked(True)
         self.live_box.setToolTip("While training: a coarse surface around the newest W about once a second")
-        controls = QGridLayout()
-        controls.setContentsMargins(0, 0, 0, 0)
-        row = [("Show", self.mode_box), ("Directions", self.direction_box), ("Loss", self.quantity_box),
-               ("On", self.data_box)]
-        row2 = [("Range ±", self.range_spin), ("Grid", self.steps_spin), ("Lines", self.lines_spin),
-                ("Seed", self.seed_spin)]
-        for r, items in enumerate((row, row2)):
-            for k, (text, widget) in enumerate(items):
-                controls.addWidget(QLabel(text), r, 2 * k)
-                controls.addWidget(widget, r, 2 * k + 1)
-        controls.addWidget(self.new_button, 0, 8)
-        controls.addWidget(self.live_box, 1, 8)
-        for k in (1, 3, 5, 7):
-            controls.setColumnStretch(k, 1)
+        controls = control_flow(("Show", self.mode_box), ("Directions", self.direction_box),
+                                ("Loss", self.quantity_box), ("On", self.data_box), self.new_button,
+                                ("Range ±", self.range_spin), ("Grid", self.steps_spin), ("Lines", self.lines_spin),
+                                ("Seed", self.seed_spin), self.live_box)
 
         # the 2-D map
         self.map_plot = pg.PlotWidget()
@@ -231,7 +222,7 @@ class LandscapeView(Lab):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)
-        layout.addLayout(controls)
+        layout.addWidget(controls)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.readout)
         layout.addWidget(self.note)

@@ -15,11 +15,12 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QHeaderView,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHeaderView,
                                QLabel, QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
 from linviz.gui.labs.lab import Lab
+from linviz.gui.views.control_flow import control_flow
 from linviz.gui.views.plot_style import outward_ticks
 
 STRATEGY_COLORS = {"random_search": (127, 127, 127), "random_local_search": (140, 86, 75), "gd": (31, 119, 180),
@@ -91,25 +92,15 @@ class RaceView(Lab):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
         self.strategy_boxes = {}
-        strategies = QHBoxLayout()
-        strategies.setContentsMargins(0, 0, 0, 0)
         for name, label in STRATEGIES.items():
             box = QCheckBox(label)
             box.setChecked(True)
             box.setStyleSheet(f"QCheckBox {{ color: rgb{STRATEGY_COLORS[name]}; font-weight: bold; }}")
             self.strategy_boxes[name] = box
-            strategies.addWidget(box)
-        strategies.addStretch(1)
-        controls = QGridLayout()
-        controls.setContentsMargins(0, 0, 0, 0)
-        for k, (text, widget) in enumerate((("Preset", self.preset_box), ("Loss", self.loss_box),
-                                            ("Budget", self.budget_spin), ("Search sample", self.sample_spin),
-                                            ("Seed", self.seed_spin))):
-            controls.addWidget(QLabel(text), 0, 2 * k)
-            controls.addWidget(widget, 0, 2 * k + 1)
-        controls.setColumnStretch(1, 2)
-        controls.addWidget(self.start_button, 0, 10)
-        controls.addWidget(self.stop_button, 0, 11)
+        strategies = control_flow(*self.strategy_boxes.values())
+        controls = control_flow(("Preset", self.preset_box), ("Loss", self.loss_box), ("Budget", self.budget_spin),
+                                ("Search sample", self.sample_spin), ("Seed", self.seed_spin), self.start_button,
+                                self.stop_button)
         self.rule = QLabel(BUDGET_RULE)
         self.rule.setWordWrap(True)
         self.rule.setObjectName("viewCaption")
@@ -165,8 +156,8 @@ class RaceView(Lab):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)
-        layout.addLayout(controls)
-        layout.addLayout(strategies)
+        layout.addWidget(controls)
+        layout.addWidget(strategies)
         layout.addWidget(self.rule)
         layout.addWidget(split, 1)
 
