@@ -66,7 +66,7 @@ def run_app(argv: Optional[Sequence[str]] = None) -> int:
     QCoreApplication.setApplicationName(APPLICATION)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "linviz"])
     configure_application(app)
-    from linviz.gui.garbage import collect_on_gui_thread
+    from linviz.gui.garbage import collect_on_gui_thread, freeze_survivors
 
     collect_on_gui_thread()  # never a Qt destructor on a worker thread
 
@@ -83,6 +83,7 @@ def run_app(argv: Optional[Sequence[str]] = None) -> int:
     if args.size:
         window.resize(*args.size)
     window.show()
+    freeze_survivors()  # full collections then scan only what came after the window
     _quit_on_ctrl_c(app)
     return int(app.exec())
 

@@ -156,6 +156,9 @@ def bench_window(app):
     window.resize(1400, 900)
     window.show()
     app.processEvents()
+    from linviz.gui.garbage import freeze_survivors
+
+    freeze_survivors()  # as in the app
     return window
 
 

@@ -42,3 +42,20 @@ def test_a_cycle_dropped_while_a_worker_allocates_is_collected_on_the_gui_thread
     qtbot.waitUntil(lambda: _Cycle.collected_on != [], timeout=5_000)
     del alive
     assert _Cycle.collected_on == [threading.main_thread()]
+
+
+def test_after_the_window_is_built_collections_skip_what_existed_and_still_free_what_came_later(qtbot):
+    from linviz.gui.garbage import freeze_survivors
+
+    survivor = _Cycle()
+    try:
+        freeze_survivors()
+        assert gc.get_freeze_count() > 0
+        assert not any(obj is survivor for obj in gc.get_objects())  # out of the collector's sight
+        _Cycle.collected_on.clear()
+        _Cycle()  # garbage made after the freeze
+        gc.collect()
+        assert _Cycle.collected_on == [threading.main_thread()]
+    finally:
+        gc.unfreeze()  # the rest of the test session as it was
+    assert any(obj is survivor for obj in gc.get_objects())
