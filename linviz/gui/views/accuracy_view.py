@@ -44,7 +44,7 @@ class AccuracyView(QWidget):
         self._val: list[float] = []
         self.readout = HoverReadout(self.plot, self._describe)
         if bench is not None:
-            self._redraw = Redraw(bench, self._draw_frame, REDRAW_MS)
+            self._redraw = Redraw(bench, self._draw_frame, REDRAW_MS, leading=False)  # see the confusion view
             bench.frame_changed.connect(self._redraw)
 
     def _draw_frame(self, frame) -> None:

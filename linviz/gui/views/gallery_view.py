@@ -114,7 +114,7 @@ class GalleryView(QWidget):
         self._bench = bench
         self._evaluation = None
         if bench is not None:
-            self._redraw = Redraw(bench, self._on_model, REDRAW_MS)
+            self._redraw = Redraw(bench, self._on_model, REDRAW_MS, leading=False)  # see the confusion view
             bench.data_changed.connect(self._on_data)
             bench.model_changed.connect(self._redraw)
             bench.selection_changed.connect(self._on_selection)

@@ -56,7 +56,7 @@ class ProbabilitiesView(QWidget):
         item.getViewBox().sigResized.connect(self._fit_x_range)
         self._bench = bench
         if bench is not None:
-            self._redraw = Redraw(bench, self.show_selection, REDRAW_MS)
+            self._redraw = Redraw(bench, self.show_selection, REDRAW_MS, leading=False)  # see the confusion view
             bench.data_changed.connect(self._on_data)
             bench.selection_changed.connect(self.show_selection)
             bench.model_changed.connect(self._redraw)
