@@ -17,13 +17,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSplitter,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from linviz.gui.labs.lab import Lab
 from linviz.gui.pictures import bars_tile, diverging_rgb, grid_mosaic, hue_colors, upscale
 from linviz.gui.views.mosaic_view import MosaicView
 from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.tables import reading_table, set_columns
 
 TILE = 64
 MEAN_LOSS_SAMPLE = 5000  # training images for the mean data loss when there is no validation split
@@ -180,14 +181,8 @@ class InsideImageLab(Lab):
         controls.addStretch(1)
         controls.addWidget(self.lecture_button)
 
-        self.table = QTableWidget(0, 4)
-        self.table.setObjectName("scoreTable")
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(22)  # ten classes fit without scrolling
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(False)
+        # rows of 22 px: ten classes fit without scrolling
+        self.table = reading_table("scoreTable", row_height=22, selectable=False, stretch_last=False)
         self.totals = QLabel("")
         self.totals.setWordWrap(True)
         self.totals.setObjectName("lossTotals")
@@ -347,11 +342,7 @@ class InsideImageLab(Lab):
     # ------------------------------------------------------------------ drawing
     def _fill_table(self, b, names, assumed: str) -> None:
         columns = SVM_COLUMNS if b.loss == "svm" else SOFTMAX_COLUMNS
-        self.table.setColumnCount(len(columns))
-        for k, (text, tip) in enumerate(columns):
-            item = QTableWidgetItem(text)
-            item.setToolTip(tip)
-            self.table.setHorizontalHeaderItem(k, item)
+        set_columns(self.table, columns)
         self.table.setRowCount(len(names))
         bold = QFont()
         bold.setBold(True)

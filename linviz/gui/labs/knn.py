@@ -23,12 +23,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListView,
-                               QListWidget, QListWidgetItem, QPushButton, QSpinBox, QSplitter, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+                               QListWidget, QListWidgetItem, QPushButton, QSpinBox, QSplitter, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.plot_style import outward_ticks
 from linviz.gui.views.user_images_view import rgb_pixmap
+from linviz.gui.views.tables import reading_table
 
 THUMB = 64  # neighbour thumbnails, pixels
 QUERY_THUMB = 96
@@ -259,17 +260,10 @@ class KnnLab(Lab):
             item.addItem(graphic)
         item.addItem(self.best_text, ignoreBounds=True)
 
-        self.compare_table = QTableWidget(0, 5)
-        self.compare_table.setObjectName("knnCompareTable")
-        self.compare_table.setHorizontalHeaderLabels(["classifier", "accuracy", "training / image",
-                                                      "prediction / image", "trained on"])
-        self.compare_table.verticalHeader().setVisible(False)
-        self.compare_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.compare_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        header = self.compare_table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.compare_table.verticalHeader().setDefaultSectionSize(22)
+        self.compare_table = reading_table("knnCompareTable", ["classifier", "accuracy", "training / image",
+                                                               "prediction / image", "trained on"],
+                                           row_height=22, selectable=False, stretch_last=False)
+        self.compare_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.compare_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.compare_table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.compare_table.setFixedHeight(3 * 22 + 6)

@@ -19,8 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel, QMenu,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout,
-                               QWidget)
+                               QPushButton, QSplitter, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
 from linviz.explore.curves import smooth_curve
 from linviz.gui.labs.lab import Lab
@@ -28,6 +27,7 @@ from linviz.gui.run_history import restore_run
 from linviz.gui.views.loss_view import LogTicksAxis
 from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.tables import reading_table
 
 # distinct colors for the selected runs (tab10 without its gray); the current run is dark
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
@@ -122,20 +122,11 @@ class RunsLab(Lab):
         buttons.addStretch(1)
         buttons.addWidget(self.export_button)
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("runsTable")
-        for k, (text, tip) in enumerate(COLUMNS):
-            header = QTableWidgetItem(text)
-            header.setToolTip(tip)
-            self.table.setHorizontalHeaderItem(k, header)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = reading_table("runsTable", COLUMNS, row_height=22,
+                                   resize=QHeaderView.ResizeMode.Interactive)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setSortingEnabled(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.sortItems(WHEN_COLUMN, Qt.SortOrder.DescendingOrder)
 
         self.loss_plot = pg.PlotWidget(axisItems={"left": LogTicksAxis("left")})

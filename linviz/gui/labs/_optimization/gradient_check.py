@@ -11,11 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
-                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.tables import reading_table
 
 VERDICT_COLORS = {"fine": (200, 235, 200), "acceptable": (232, 244, 200), "suspect": (255, 222, 170),
                   "wrong": (250, 180, 180), "kink": (205, 220, 245), "zero": (232, 232, 232)}
@@ -80,17 +81,7 @@ class GradientCheckView(Lab):
         controls.addStretch(1)
         controls.addWidget(self.check_button)
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("gradientCheckTable")
-        for k, (text, tip) in enumerate(COLUMNS):
-            item = QTableWidgetItem(text)
-            item.setToolTip(tip)
-            self.table.setHorizontalHeaderItem(k, item)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(20)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = reading_table("gradientCheckTable", COLUMNS)
         self.histogram = pg.PlotWidget()
         self.histogram.setObjectName("gradientCheckHistogram")
         self.histogram.setMinimumHeight(140)

@@ -15,13 +15,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHeaderView,
-                               QLabel, QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QLabel, QPushButton, QSpinBox, QSplitter, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.control_flow import control_flow
 from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.tables import reading_table
 
 STRATEGY_COLORS = {"random_search": (127, 127, 127), "random_local_search": (140, 86, 75), "gd": (31, 119, 180),
                    "sgd": (44, 160, 44), "momentum": (255, 127, 14), "adam": (214, 39, 40)}
@@ -128,14 +128,7 @@ class RaceView(Lab):
                     self.curves[(key, xkey, name)] = plot.plot(pen=pen, name=label if (r, c) == (0, 0) else None)
         self.lecture_marks = pg.ScatterPlotItem(size=12, symbol="star", pen=pg.mkPen((20, 20, 20)))
         self.plots[("accuracy", "examples")].addItem(self.lecture_marks)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("raceTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(20)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = reading_table("raceTable", COLUMNS)
         self.notes = QLabel("")
         self.notes.setWordWrap(True)
         self.notes.setObjectName("viewCaption")
