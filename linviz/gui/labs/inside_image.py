@@ -104,7 +104,8 @@ def evidence_picture(image: np.ndarray, rows: list, block_kinds: list) -> tuple:
 def inside_job(W, x, true_class, compare, model_options, delta, pipeline, image, class_names, caption,
                split_X, split_y, split_text):
     """The lab's whole computation, for the quick lane (a few milliseconds)."""
-    from linviz.explore import evidence, score_breakdown
+    from linviz.explore.evidence import evidence
+    from linviz.explore.score_breakdown import score_breakdown
     from linviz.models import softmax_loss, svm_loss
 
     def job(ctx) -> InsideResult:
@@ -417,7 +418,7 @@ class InsideImageLab(Lab):
         self.legend.setText("")
 
     def _show_lecture_example(self) -> None:
-        from linviz.explore import score_breakdown
+        from linviz.explore.score_breakdown import score_breakdown
 
         W = np.vstack([LECTURE_W.T, LECTURE_B])
         x = np.append(LECTURE_X, 1.0)
