@@ -9,9 +9,11 @@ feature's mean is folded into the bias:
         \\_____ contribution _____/     \\_________ bias term ________/
 
 and a feature that is absent contributes nothing. The contributions are summed back onto what
-each feature block describes: pixels (over RGB), HOG cells (over orientations and over every
-block that contains the cell), histogram bins, color-layout cells (over RGB). The blocks'
-totals plus the bias term equal the score exactly (up to float64 rounding).
+each feature block describes, as the block declares it
+(:meth:`~linviz.features.blocks.BlockType.evidence_map`): pixels (over RGB), HOG cells (over
+orientations and over every block that contains the cell), histogram bins, color-layout cells
+(over RGB), visual words (over the pooling regions, and per word). The blocks' totals plus the
+bias term equal the score exactly (up to float64 rounding).
 
 Passing a difference of two classes' weights, w_a - w_b, gives the map of "why a rather than
 b" for this image.
@@ -27,9 +29,11 @@ import numpy as np
 @dataclass(frozen=True)
 class BlockEvidence:
     name: str  # the block's spec, e.g. "hog:orient=9:cell=8:..."
-    kind: str  # "raw" | "hog" | "hist" | "layout"
-    values: np.ndarray  # the map: (H, W) pixels, (cell rows, cell cols), (bins,), or (g, g)
+    kind: str  # "raw" | "hog" | "hist" | "layout" | "words"
+    values: np.ndarray  # the map: (H, W) pixels, (cell rows, cell cols), (bins,), (g, g) cells or regions
     total: float  # the block's share of the score
+    over_image: bool = True  # ``values`` lie over the image (else: bars, one per bin)
+    parts: tuple = ()  # a finer split, (label, contribution), largest first (the words)
 
 
 @dataclass(frozen=True)
@@ -60,26 +64,13 @@ def contributions(w, x, mean, scale) -> tuple[np.ndarray, float]:
     return parts, bias
 
 
-def _block_map(block, parts: np.ndarray) -> np.ndarray:
-    values = parts[block.start:block.stop].reshape(block.shape)
-    if block.kind in ("raw", "layout"):
-        return values.sum(axis=2) if values.ndim == 3 else values
-    if block.kind == "hog":
-        nbr, nbc, b, _, _ = block.shape
-        ncr, ncc = block.params["cells"]
-        cells = np.zeros((ncr, ncc))
-        per_cell = values.sum(axis=4)  # (nbr, nbc, b, b)
-        for i in range(b):
-            for j in range(b):
-                cells[i:i + nbr, j:j + nbc] += per_cell[:, :, i, j]
-        return cells
-    return values  # histograms: one value per bin
-
-
 def evidence(w, x, pipeline) -> Evidence:
     """The evidence of weights ``w`` (D + 1,) for features ``x`` (D + 1,) of ``pipeline``
     (a fitted FeaturePipeline: its blocks, ``mean_`` and ``scale_``)."""
     parts, bias = contributions(w, x, pipeline.mean_, pipeline.scale_)
-    blocks = [BlockEvidence(b.name, b.kind, _block_map(b, parts), float(parts[b.start:b.stop].sum()))
-              for b in pipeline.blocks]
+    blocks = []
+    for b in pipeline.blocks:
+        share = parts[b.start:b.stop]
+        drawn = b.type.evidence_map(b, share, pipeline.state_of(b))
+        blocks.append(BlockEvidence(b.name, b.kind, drawn.values, float(share.sum()), drawn.over_image, drawn.parts))
     return Evidence(blocks, bias, float(sum(b.total for b in blocks) + bias))

@@ -30,6 +30,7 @@ well under a second, less than reading it back would.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -42,10 +43,8 @@ import numpy as np
 from linviz.errors import LinvizError, ModelFileError
 from linviz.features._images import as_rgb_batch
 from linviz.limits import MAX_IMAGE_SIZE, MIN_IMAGE_SIZE, format_bytes, memory_limit
-from linviz.features.color import color_layout, hue_histogram, saturation_histogram, value_histogram
-from linviz.features.hog_descriptor import hog, hog_and_hue, hog_grid, hog_max_scales
-from linviz.features.raw import raw_pixels
-from linviz.features.spec import FeatureItem, FeatureSpec, parse_feature_spec
+from linviz.features.blocks import FeatureBlock, block_type, block_types
+from linviz.features.spec import FeatureSpec, parse_feature_spec
 from linviz.features.standardize import column_moments, standardize
 from linviz.progress import check_cancelled, report
 
@@ -54,113 +53,49 @@ CHUNK_IMAGES = 4096
 SCALINGS = ("block", "column")
 
 
-@dataclass(frozen=True)
-class FeatureBlock:
-    """Where one feature of the spec lives in the matrix, and how to draw its weights.
-
-    ``kind`` / ``shape`` (of ``columns[start:stop]`` reshaped, C order):
-
-    * ``raw``    -- ``(H, W, 3)`` or ``(H, W)`` (after optional downscaling), values in [0, 1]
-    * ``hog``    -- ``(block_rows, block_cols, cells_per_block, cells_per_block, orientations)``;
-      ``params`` also has ``cells`` = (cell rows, cell cols), ``cell`` (pixels),
-      ``block``, ``orient``, ``norm``, ``color``, ``sqrt``, ``image_shape``
-    * ``hist``   -- ``(bins,)``; ``params["channel"]`` is ``hue``, ``sat`` or ``val``
-    * ``layout`` -- ``(grid, grid, 3)``
-    """
-
-    name: str
-    kind: str
-    params: dict
-    start: int
-    stop: int
-    shape: tuple
-
-    @property
-    def size(self) -> int:
-        return self.stop - self.start
+def _place_blocks(spec: FeatureSpec, image_shape) -> list[FeatureBlock]:
+    blocks, start = [], 0
+    for index, item in enumerate(spec.items):
+        block = block_type(item.name).place(item, tuple(int(v) for v in image_shape[:2]), start, index)
+        blocks.append(block)
+        start = block.stop
+    return blocks
 
 
-def _item_block(item: FeatureItem, image_shape: tuple, start: int) -> FeatureBlock:
-    h, w = int(image_shape[0]), int(image_shape[1])
-    p = dict(item.params)
-    if item.name == "raw":
-        size = p["size"]
-        if size and (size > h or size > w):
-            raise LinvizError(f"feature spec: raw:size={size} is larger than the {h}x{w} images")
-        hh, ww = (size, size) if size else (h, w)
-        shape = (hh, ww) if p["gray"] else (hh, ww, 3)
-        kind = "raw"
-    elif item.name == "hog":
-        ncr, ncc, nbr, nbc = hog_grid((h, w), p["cell"], p["block"])
-        shape = (nbr, nbc, p["block"], p["block"], p["orient"])
-        p.update(cells=(ncr, ncc), image_shape=(h, w))
-        kind = "hog"
-    elif item.name in ("hue", "sat", "val"):
-        shape = (p["bins"],)
-        p["channel"] = item.name
-        kind = "hist"
-    elif item.name == "layout":
-        g = p["grid"]
-        if g > h or g > w:
-            raise LinvizError(f"feature spec: layout:grid={g} is larger than the {h}x{w} images")
-        shape = (g, g, 3)
-        kind = "layout"
-    else:  # pragma: no cover - the parser only makes known names
-        raise LinvizError(f"unknown feature {item.name!r}")
-    size = int(np.prod(shape))
-    return FeatureBlock(str(item), kind, p, start, start + size, tuple(shape))
-
-
-def _extract_item(item: FeatureItem, images: np.ndarray) -> np.ndarray:
-    p = dict(item.params)
-    if item.name == "raw":
-        out = raw_pixels(images, grayscale=bool(p["gray"]), size=p["size"] or None)
-    elif item.name == "hog":
-        out = hog(images, p["orient"], p["cell"], p["block"], p["norm"], channel_max=p["color"] == "max")
-    elif item.name == "hue":
-        out = hue_histogram(images, p["bins"])
-    elif item.name == "sat":
-        out = saturation_histogram(images, p["bins"])
-    elif item.name == "val":
-        out = value_histogram(images, p["bins"])
-    elif item.name == "layout":
-        out = color_layout(images, p["grid"])
-    else:  # pragma: no cover
-        raise LinvizError(f"unknown feature {item.name!r}")
-    if p.get("sqrt"):
-        np.sqrt(out, out=out)  # every feature with a sqrt option is >= 0
-    return out
-
-
-def _max_hog_groups(items, blocks):
-    """{orientations: [(item, block), ...]} of the strongest-channel HOG items, which
-    ``hog_max_scales`` computes together (one gradient pass per image for all cell sizes)."""
-    groups: dict[int, list] = {}
-    for item, block in zip(items, blocks):
-        if item.name == "hog" and item.param("color") == "max":
-            groups.setdefault(int(item.param("orient")), []).append((item, block))
-    return groups
-
-
-def _fused_hog_hue(items, blocks):
-    """((hog item, block), (hue item, block)) when the spec has a luma HOG and a hue
-    histogram, which ``hog_and_hue`` computes together; else None."""
-    hog_part = next(((i, b) for i, b in zip(items, blocks) if i.name == "hog" and i.param("color") != "max"), None)
-    hue_part = next(((i, b) for i, b in zip(items, blocks) if i.name == "hue"), None)
-    if hog_part is None or hue_part is None:
-        return None
-    return hog_part, hue_part
+def _extraction_plan(blocks: list[FeatureBlock]) -> tuple[list, list[FeatureBlock]]:
+    """(joint extractions, blocks extracted on their own): each block type may claim groups
+    of the spec's blocks that it computes together in one pass (the first claim wins)."""
+    claimed, joint = set(), []
+    for kind in block_types():
+        for extraction in kind.joint_extractions(blocks):
+            if any(b.index in claimed for b in extraction.blocks):
+                continue
+            claimed.update(b.index for b in extraction.blocks)
+            joint.append(extraction)
+    return joint, [b for b in blocks if b.index not in claimed]
 
 
 # --------------------------------------------------------------------------- cache
 
 
+def _nbytes(value) -> int:
+    if isinstance(value, dict):
+        return sum(int(v.nbytes) for v in value.values())
+    return int(value.nbytes)
+
+
+def _freeze(value) -> None:
+    for array in (value.values() if isinstance(value, dict) else (value,)):
+        array.flags.writeable = False
+
+
 class _FeatureCache:
-    """A thread-safe, byte-bounded LRU of extracted (read-only) feature matrices."""
+    """A thread-safe, byte-bounded LRU of read-only arrays (or dicts of arrays): extracted
+    feature matrices, and the fitted blocks' states."""
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
-        self._items: "OrderedDict[tuple, np.ndarray]" = OrderedDict()
+        self._items: "OrderedDict[tuple, object]" = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key):
@@ -170,14 +105,14 @@ class _FeatureCache:
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key, value: np.ndarray) -> None:
-        if value.nbytes > self.max_bytes:
+    def put(self, key, value) -> None:
+        if _nbytes(value) > self.max_bytes:
             return
-        value.flags.writeable = False
+        _freeze(value)
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
-            while sum(v.nbytes for v in self._items.values()) > self.max_bytes:
+            while sum(_nbytes(v) for v in self._items.values()) > self.max_bytes:
                 self._items.popitem(last=False)
 
     def clear(self) -> None:
@@ -186,6 +121,9 @@ class _FeatureCache:
 
 
 FEATURE_CACHE = _FeatureCache(int(float(os.environ.get("LINVIZ_FEATURE_CACHE_MB", "1024")) * 2**20))
+# Fitted blocks' states (a codebook is a few MB), keyed by the training images, the block and
+# the seed: extracting again with the same training split does not fit again.
+FITTED_STATE_CACHE = _FeatureCache(64 * 2**20)
 
 
 # --------------------------------------------------------------------------- pipeline
@@ -194,17 +132,24 @@ FEATURE_CACHE = _FeatureCache(int(float(os.environ.get("LINVIZ_FEATURE_CACHE_MB"
 class FeaturePipeline:
     """Spec -> float32 feature matrix; standardization fitted on training features only."""
 
-    def __init__(self, spec, scaling: str = "block"):
+    def __init__(self, spec, scaling: str = "block", seed: int = 0):
         self.spec: FeatureSpec = parse_feature_spec(spec)
         if scaling not in SCALINGS:
             raise LinvizError(f"feature pipeline: scaling must be one of {', '.join(SCALINGS)}, got {scaling!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**63:
+            raise LinvizError(f"feature pipeline: the seed must be a whole number from 0 to 2^63 - 1, got {seed!r}")
         self.scaling = scaling
+        self.seed = int(seed)  # what fitted blocks draw their random patches and start from
         self.image_shape: Optional[tuple] = None
         self.mean_: Optional[np.ndarray] = None
         self.scale_: Optional[np.ndarray] = None
+        # fitted blocks' states by block index (a codebook and its whitening), learned from the
+        # training images by fit_blocks or read from a model file: never refitted
+        self.states_: dict[int, dict[str, np.ndarray]] = {}
+        self._state_digest: Optional[str] = None
         self._blocks: Optional[list[FeatureBlock]] = None
-        # seconds spent so far, per phase (extraction, statistics, standardization)
-        self.timings: dict[str, float] = {"extract": 0.0, "fit": 0.0, "standardize": 0.0}
+        # seconds spent so far, per phase (fitting blocks, extraction, statistics, standardization)
+        self.timings: dict[str, float] = {"fit_blocks": 0.0, "extract": 0.0, "fit": 0.0, "standardize": 0.0}
 
     def __repr__(self) -> str:
         fitted = "fitted" if self.is_fitted else "not fitted"
@@ -214,12 +159,7 @@ class FeaturePipeline:
 
     def blocks_for(self, image_shape) -> list[FeatureBlock]:
         """The column blocks for images of ``image_shape`` (H, W[, 3])."""
-        blocks, start = [], 0
-        for item in self.spec.items:
-            block = _item_block(item, tuple(image_shape[:2]), start)
-            blocks.append(block)
-            start = block.stop
-        return blocks
+        return _place_blocks(self.spec, image_shape)
 
     @property
     def blocks(self) -> list[FeatureBlock]:
@@ -236,6 +176,20 @@ class FeaturePipeline:
     @property
     def is_fitted(self) -> bool:
         return self.mean_ is not None
+
+    @property
+    def has_fitted_blocks(self) -> bool:
+        """The spec has blocks that learn from the training images (``words``)."""
+        return any(block_type(item.name).fitted for item in self.spec.items)
+
+    @property
+    def blocks_fitted(self) -> bool:
+        """Every block that learns from the training images has its state."""
+        return self._blocks is not None and all(b.index in self.states_ for b in self._blocks if b.type.fitted)
+
+    def state_of(self, block: FeatureBlock):
+        """The fitted state of ``block`` (None for a block that learns nothing)."""
+        return self.states_.get(block.index)
 
     def _set_image_shape(self, shape) -> None:
         shape = (int(shape[0]), int(shape[1]))
@@ -261,9 +215,10 @@ class FeaturePipeline:
         arr = as_rgb_batch(images, "features")
         self._set_image_shape(arr.shape[1:3])
         check_feature_memory(self.spec, len(arr), self.dim)
+        self._check_blocks_fitted()
         key = None
         if cache_key is not None:
-            key = (str(cache_key), str(self.spec), arr.shape)
+            key = (str(cache_key), str(self.spec), arr.shape, self.state_digest())
             cached = FEATURE_CACHE.get(key)
             if cached is not None:
                 report(progress, len(arr), len(arr))
@@ -278,40 +233,73 @@ class FeaturePipeline:
         ``dim`` or more columns), every kernel writing straight into its columns."""
         started = time.perf_counter()
         n = arr.shape[0]
-        items, blocks = self.spec.items, self.blocks
-        fused = _fused_hog_hue(items, blocks)
-        max_groups = _max_hog_groups(items, blocks)
-        done_by_kernel = set()
-        if fused is not None:
-            done_by_kernel.update(id(item) for item, _ in fused)
-        for group in max_groups.values():
-            done_by_kernel.update(id(item) for item, _ in group)
+        blocks = self.blocks
+        joint, alone = _extraction_plan(blocks)
+        chunk_images = min([CHUNK_IMAGES] + [b.type.chunk_images for b in blocks if b.type.chunk_images])
         report(progress, 0, n)
-        for start in range(0, n, CHUNK_IMAGES):
+        for start in range(0, n, chunk_images):
             check_cancelled(cancel)
-            stop = min(n, start + CHUNK_IMAGES)
+            stop = min(n, start + chunk_images)
             chunk = arr[start:stop]
             rows = out[start:stop]
-            if fused is not None:
-                # luma HOG + hue in one pass over the images, written straight into the matrix
-                (hog_item, hog_block), (hue_item, hue_block) = fused
-                hp = dict(hog_item.params)
-                hog_and_hue(chunk, rows, hog_block.start, hue_block.start, hp["orient"], hp["cell"], hp["block"],
-                            hp["norm"], hue_item.param("bins"))
-            for orientations, group in max_groups.items():
-                # every cell size from one gradient pass per image
-                hog_max_scales(chunk, rows, [(b.start, i.param("cell"), i.param("block"), i.param("norm"))
-                                             for i, b in group], orientations)
-            for item, block in zip(items, blocks):
-                cols = rows[:, block.start : block.stop]
-                if id(item) in done_by_kernel:
-                    if item.param("sqrt"):
-                        np.sqrt(cols, out=cols)
-                else:
-                    cols[...] = _extract_item(item, chunk)
+            for extraction in joint:
+                extraction.run(chunk, rows)
+            for block in alone:
+                block.type.extract(block, chunk, rows[:, block.start:block.stop], self.states_.get(block.index))
+            for block in blocks:
+                block.type.finish(block, rows[:, block.start:block.stop])
             report(progress, stop, n)
         self.timings["extract"] += time.perf_counter() - started
         return out
+
+    # -- fitted blocks
+
+    def fit_blocks(self, images, progress=None, cancel=None, *, cache_key: Optional[str] = None) -> "FeaturePipeline":
+        """Learn the state of every block that learns from images (the words' codebook) from
+        ``images``, which must be *training* images; blocks already fitted keep their state.
+
+        Deterministic from ``seed``. With ``cache_key`` (naming these images, as for
+        :meth:`extract`) a state fitted before on the same images, block and seed is reused.
+        ``progress(done, total)`` and ``cancel`` as for :meth:`extract`.
+        """
+        arr = as_rgb_batch(images, "features")
+        self._set_image_shape(arr.shape[1:3])
+        todo = [b for b in self.blocks if b.type.fitted and b.index not in self.states_]
+        if todo and arr.shape[0] == 0:
+            raise LinvizError("feature pipeline: no training images to fit the feature blocks on")
+        started = time.perf_counter()
+        for k, block in enumerate(todo):
+            key = None if cache_key is None else (str(cache_key), block.name, arr.shape, self.seed)
+            state = FITTED_STATE_CACHE.get(key) if key is not None else None
+            if state is None:
+                def part(done, total, k=k):
+                    report(progress, k * total + done, len(todo) * total)
+                state = block.type.fit(block, arr, self.seed, part, cancel)
+                if key is not None:
+                    FITTED_STATE_CACHE.put(key, state)
+            self.states_[block.index] = state
+        self._state_digest = None
+        self.timings["fit_blocks"] += time.perf_counter() - started
+        return self
+
+    def _check_blocks_fitted(self) -> None:
+        missing = [b for b in self.blocks if b.type.fitted and b.index not in self.states_]
+        if missing:
+            raise LinvizError(f"feature pipeline: the {missing[0].feature} block learns from the training images: "
+                              "fit it first (fit_blocks or fit_transform on the training split)")
+
+    def state_digest(self) -> str:
+        """A fingerprint of the fitted blocks' states ("" without any): part of the cache key,
+        so features of one codebook are never served for another."""
+        if self._state_digest is None:
+            digest = hashlib.blake2b(digest_size=16)
+            for index in sorted(self.states_):
+                for name in sorted(self.states_[index]):
+                    array = np.ascontiguousarray(self.states_[index][name])
+                    digest.update(f"{index}:{name}:{array.dtype.str}:{array.shape}".encode())
+                    digest.update(array.tobytes())
+            self._state_digest = digest.hexdigest() if self.states_ else ""
+        return self._state_digest
 
     # -- standardization
 
@@ -335,7 +323,8 @@ class FeaturePipeline:
         else:
             scale = np.empty_like(std)
             for block in self.blocks:
-                scale[block.start : block.stop] = np.sqrt(np.mean(var[block.start : block.stop]))
+                columns = slice(block.start, block.stop)
+                scale[columns] = std[columns] if block.type.column_scaled else np.sqrt(np.mean(var[columns]))
         scale = np.where(scale > 1e-8, scale, 1.0)
         self.mean_ = mean.astype(np.float32)
         self.scale_ = scale.astype(np.float32)
@@ -365,10 +354,15 @@ class FeaturePipeline:
         be standardized in place (no second matrix, no copy)."""
         arr = as_rgb_batch(images, "features")
         self._set_image_shape(arr.shape[1:3])
+        check_feature_memory(self.spec, len(arr), self.dim)
+        self._check_blocks_fitted()
         return self._extract_into(arr, np.empty((arr.shape[0], self.dim + 1), dtype=np.float32), progress, cancel)
 
     def fit_transform(self, images, progress=None, cancel=None, *, cache_key: Optional[str] = None) -> np.ndarray:
-        """Extract the training images, fit on them, return their standardized matrix."""
+        """Fit the blocks that learn (if not yet), extract the training images, fit the
+        standardization on them, return their standardized matrix."""
+        if not self.blocks_fitted:
+            self.fit_blocks(images, progress, cancel, cache_key=cache_key)
         if cache_key is not None:  # the cached unstandardized matrix must stay as it is
             features = self.extract(images, progress, cancel, cache_key=cache_key)
             return self.fit(features).transform_features(features)

@@ -7,20 +7,9 @@ is the canonical form with *every* parameter spelled out in a fixed order, so tw
 that mean the same thing print the same, and a saved spec does not change meaning if a
 default changes later. A preset name (``best``, ``hog+hue``, ...) stands for its spec.
 
-Features and parameters (defaults in brackets):
-
-=========  ====================================================================
-raw        raw pixels in [0, 1]: ``gray`` (0/1) [0], ``size`` (average down to
-           size x size; 0 = keep) [0]
-hog        HOG: ``orient`` [9], ``cell`` pixels [8], ``block`` cells [1], ``norm``
-           (L1, L1-sqrt, L2, L2-Hys, none) [L2-Hys], ``color`` (gray = luma, max = the
-           strongest channel's gradient) [gray], ``sqrt`` (0/1: square root of
-           each value, "power normalization") [0]
-hue        chroma-weighted HSV hue histogram: ``bins`` [10], ``sqrt`` [0]
-sat        HSV saturation histogram: ``bins`` [10], ``sqrt`` [0]
-val        HSV value histogram: ``bins`` [10], ``sqrt`` [0]
-layout     image averaged to grid x grid RGB: ``grid`` [4]
-=========  ====================================================================
+Each feature is a block type of :mod:`linviz.features.blocks`, which declares its
+parameters (type, default, range or choices, help line); ``python main.py features --help``
+and the features panel list them.
 """
 
 from __future__ import annotations
@@ -30,53 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from linviz.errors import LinvizError
-from linviz.features.hog_descriptor import HOG_NORMS
+from linviz.features.blocks import block_names, block_type, resolve_block_name
 
-# name -> ordered {param: (type, default)}; the order is the canonical order
-_PARAMS: dict[str, dict[str, tuple[type, Any]]] = {
-    "raw": {"gray": (int, 0), "size": (int, 0)},
-    "hog": {
-        "orient": (int, 9),
-        "cell": (int, 8),
-        "block": (int, 1),
-        "norm": (str, "L2-Hys"),
-        "color": (str, "gray"),
-        "sqrt": (int, 0),
-    },
-    "hue": {"bins": (int, 10), "sqrt": (int, 0)},
-    "sat": {"bins": (int, 10), "sqrt": (int, 0)},
-    "val": {"bins": (int, 10), "sqrt": (int, 0)},
-    "layout": {"grid": (int, 4)},
-}
-_ALIASES = {
-    "pixels": "raw",
-    "saturation": "sat",
-    "value": "val",
-    "color_layout": "layout",
-    "hue_histogram": "hue",
-}
-_PARAM_ALIASES = {
-    "hog": {"orientations": "orient", "pixels_per_cell": "cell", "cells_per_block": "block", "block_norm": "norm"},
-    "raw": {"grayscale": "gray"},
-}
-_RANGES = {
-    ("raw", "gray"): (0, 1),
-    ("raw", "size"): (0, 1024),
-    ("hog", "orient"): (1, 180),
-    ("hog", "cell"): (1, 256),
-    ("hog", "block"): (1, 16),
-    ("hog", "sqrt"): (0, 1),
-    ("hue", "bins"): (1, 360),
-    ("sat", "bins"): (1, 360),
-    ("val", "bins"): (1, 360),
-    ("hue", "sqrt"): (0, 1),
-    ("sat", "sqrt"): (0, 1),
-    ("val", "sqrt"): (0, 1),
-    ("layout", "grid"): (1, 256),
-}
-_CHOICES = {("hog", "norm"): HOG_NORMS, ("hog", "color"): ("gray", "max")}
-
-FEATURE_NAMES = tuple(_PARAMS)
+FEATURE_NAMES = block_names()
 
 # The best preset comes out of the accuracy study (``python main.py bench --only study``).
 PRESETS: dict[str, str] = {
@@ -132,31 +77,32 @@ class FeatureSpec:
 
 
 def _make_item(name: str, given: dict[str, str], text: str) -> FeatureItem:
-    table = _PARAMS[name]
+    kind_of_block = block_type(name)
     values = {}
     for key, raw in given.items():
-        key = _PARAM_ALIASES.get(name, {}).get(key, key)
-        if key not in table:
+        key = kind_of_block.param_alias(key)
+        if key not in kind_of_block.param_names():
             raise LinvizError(
-                f"feature spec {text!r}: {name} has no parameter {key!r} (it has {', '.join(table)})"
+                f"feature spec {text!r}: {name} has no parameter {key!r} "
+                f"(it has {', '.join(kind_of_block.param_names())})"
             )
-        kind, _ = table[key]
-        if kind is int:
+        param = kind_of_block.param(key)
+        if param.kind is int:
             try:
                 value = int(raw)
             except ValueError:
                 raise LinvizError(f"feature spec {text!r}: {name}:{key} must be a whole number, got {raw!r}") from None
-            lo, hi = _RANGES.get((name, key), (-(2**31), 2**31))
-            if not lo <= value <= hi:
-                raise LinvizError(f"feature spec {text!r}: {name}:{key} must be between {lo} and {hi}, got {value}")
+            if not param.low <= value <= param.high:
+                raise LinvizError(f"feature spec {text!r}: {name}:{key} must be between {param.low} and "
+                                  f"{param.high}, got {value}")
         else:
-            choices = _CHOICES[(name, key)]
-            match = [c for c in choices if c.lower() == raw.lower()]
+            match = [c for c in param.choices if c.lower() == raw.lower()]
             if not match:
-                raise LinvizError(f"feature spec {text!r}: {name}:{key} must be one of {', '.join(choices)}, got {raw!r}")
+                raise LinvizError(f"feature spec {text!r}: {name}:{key} must be one of {', '.join(param.choices)}, "
+                                  f"got {raw!r}")
             value = match[0]
         values[key] = value
-    params = tuple((key, values.get(key, default)) for key, (_, default) in table.items())
+    params = tuple((p.name, values.get(p.name, p.default)) for p in kind_of_block.params)
     return FeatureItem(name, params)
 
 
@@ -179,10 +125,10 @@ def parse_feature_spec(text) -> FeatureSpec:
         if not part:
             raise LinvizError(f"feature spec {original!r}: empty item")
         name, *pairs = [p.strip() for p in part.split(":")]
-        name = _ALIASES.get(name.lower(), name.lower())
-        if name not in _PARAMS:
+        known = resolve_block_name(name)
+        if known is None:
             raise LinvizError(
-                f"feature spec {original!r}: unknown feature {name!r}; features: {', '.join(FEATURE_NAMES)}; "
+                f"feature spec {original!r}: unknown feature {name.lower()!r}; features: {', '.join(block_names())}; "
                 f"presets: {', '.join(PRESETS)}"
             )
         given: dict[str, str] = {}
@@ -192,9 +138,9 @@ def parse_feature_spec(text) -> FeatureSpec:
                 raise LinvizError(f"feature spec {original!r}: expected key=value, got {pair!r}")
             key = key.strip().lower()
             if key in given:
-                raise LinvizError(f"feature spec {original!r}: {name}:{key} given twice")
+                raise LinvizError(f"feature spec {original!r}: {known}:{key} given twice")
             given[key] = value.strip()
-        item = _make_item(name, given, original)
+        item = _make_item(known, given, original)
         if item in items:
             raise LinvizError(f"feature spec {original!r}: {item} appears twice")
         items.append(item)

@@ -36,6 +36,9 @@ of 0.95 for the same accuracy). The other optimizers and the SVM scale from ther
 
 from __future__ import annotations
 
+import numpy as np
+
+from linviz.features.blocks import block_type
 from linviz.features.spec import FeatureSpec, parse_feature_spec
 from linviz.models.losses import LOSSES
 from linviz.training.optimizers import OPTIMIZERS
@@ -46,16 +49,14 @@ SETTINGS = ("learning_rate", "lr_decay", "epochs", "batch_size", "momentum", "re
 
 
 def pixel_columns(spec: FeatureSpec, image_shape=(32, 32)) -> int:
-    """Columns of the spec that are pixels or pixel averages (raw pixels, the color layout)."""
-    h, w = int(image_shape[0]), int(image_shape[1])
+    """Columns of the spec that are pixels or pixel averages (the blocks that declare
+    themselves ``pixel_like``: raw pixels, the color layout)."""
+    shape = (int(image_shape[0]), int(image_shape[1]))
     total = 0
     for item in spec.items:
-        if item.name == "raw":
-            size = item.param("size")
-            hh, ww = (size, size) if size else (h, w)
-            total += hh * ww * (1 if item.param("gray") else 3)
-        elif item.name == "layout":
-            total += item.param("grid") ** 2 * 3
+        kind = block_type(item.name)
+        if kind.pixel_like:
+            total += int(np.prod(kind.shape(dict(item.params), shape)))
     return total
 
 
