@@ -383,11 +383,35 @@ class FeaturePipeline:
 
     # -- persistence
 
+    def _restore_block_states(self, state) -> None:
+        """The fitted blocks' states from a saved state: each array of the exact dtype kind and
+        shape the spec implies, then checked by its block (finite, bounded); never refitted."""
+        for block in self.blocks:
+            if not block.type.fitted:
+                continue
+            arrays = {}
+            for name, (kinds, shape) in block.type.state_layout(block).items():
+                key = block_state_key(block, name)
+                if key not in state:
+                    raise ModelFileError(f"feature pipeline state: the {block.feature} block's {name} "
+                                         f"({key!r}) is missing")
+                array = np.asarray(state[key])
+                if array.dtype.kind not in kinds or array.shape != tuple(shape):
+                    raise ModelFileError(f"feature pipeline state: the {block.feature} block's {name} is "
+                                         f"{array.dtype} {array.shape}, expected {tuple(shape)}")
+                arrays[name] = array
+            try:
+                self.states_[block.index] = block.type.check_state(block, arrays)
+            except LinvizError as exc:
+                raise ModelFileError(f"feature pipeline state: the {block.feature} block's state is refused: "
+                                     f"{exc}") from None
+        self._state_digest = None
+
     def state(self) -> dict[str, np.ndarray]:
         """Everything needed to rebuild the fitted pipeline, as numpy arrays (npz-friendly)."""
         if not self.is_fitted:
             raise LinvizError("feature pipeline: not fitted, nothing to save")
-        return {
+        arrays = {
             "feature_spec": np.array(str(self.spec)),
             "feature_scaling": np.array(self.scaling),
             "feature_image_shape": np.array(self.image_shape, dtype=np.int64),
@@ -395,6 +419,21 @@ class FeaturePipeline:
             "feature_scale": self.scale_.copy(),
             "feature_state_version": np.array(STATE_VERSION, dtype=np.int64),
         }
+        for block in self.blocks:
+            if block.type.fitted:
+                for name in block.type.state_layout(block):
+                    arrays[block_state_key(block, name)] = np.ascontiguousarray(self.states_[block.index][name])
+        return arrays
+
+    def state_layout(self) -> dict[str, tuple[str, tuple]]:
+        """{model-file key: (dtype kinds, exact shape)} of every fitted block's state arrays,
+        known from the spec and the image shape before anything is read."""
+        layout = {}
+        for block in self.blocks:
+            if block.type.fitted:
+                for name, rule in block.type.state_layout(block).items():
+                    layout[block_state_key(block, name)] = rule
+        return layout
 
     @classmethod
     def from_state(cls, state, *, statistics: bool = True) -> "FeaturePipeline":
@@ -424,6 +463,7 @@ class FeaturePipeline:
             pipeline._set_image_shape((height, width))
             if not statistics:
                 return pipeline
+            pipeline._restore_block_states(state)
             mean = np.asarray(state["feature_mean"])
             scale = np.asarray(state["feature_scale"])
         except KeyError as exc:
@@ -445,6 +485,11 @@ class FeaturePipeline:
             raise ModelFileError("feature pipeline state: the feature scales must be finite and positive")
         pipeline.mean_, pipeline.scale_ = mean, scale
         return pipeline
+
+
+def block_state_key(block: FeatureBlock, name: str) -> str:
+    """The model-file key of one array of a fitted block's state: feature_block<index>_<name>."""
+    return f"feature_block{block.index}_{name}"
 
 
 def _state_text(value, what: str) -> str:

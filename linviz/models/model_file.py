@@ -9,7 +9,9 @@ Contents (all plain NumPy arrays, read with ``allow_pickle=False``):
 ``loss``              "svm" or "softmax" (decides probabilities vs scores)
 ``metadata``          JSON text: hyperparameters, accuracies, feature spec, linviz version, date
 ``feature_*``         the fitted feature pipeline (``FeaturePipeline.state()``): spec,
-                      standardization mean and scale, image shape
+                      standardization mean and scale, image shape, and the state every
+                      fitted block learned from the training images
+                      (``feature_block<i>_<name>``: the words' codebook and whitening)
 
 A saved model carries its preprocessing (the standardization statistics of its training
 split), so :class:`SavedModel` classifies an image file on its own -- the usual trap of a
@@ -21,15 +23,18 @@ the reason.
 A model file may come from anyone, so it is read like hostile input: only a regular file is
 opened; every array's declared type and shape is read from its header and checked against
 sane bounds (image side <= 512, features <= 10^6, classes <= 10,000, weights <= 10^8, names
-<= 256 characters) *before* its data is read; the JSON metadata is size- and depth-limited
-and every field is type- and range-checked; class names must be distinct strings and the
-feature statistics finite.
+<= 256 characters) *before* its data is read; a fitted block's arrays must have exactly the
+type and shape its spec implies (a codebook of k words of the declared patch size) and pass
+the block's own checks (finite, bounded values); the JSON metadata is size- and
+depth-limited and every field is type- and range-checked; class names must be distinct
+strings and the feature statistics finite. Loading never refits anything.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -213,6 +218,8 @@ _ARRAY_RULES = {
     "feature_scale": ("f", (1,)),
     "feature_state_version": ("iu", (0,)),
 }
+#: A fitted block's state array (its shape comes from the spec: FeaturePipeline.state_layout).
+_BLOCK_STATE_KEY = re.compile(r"feature_block[0-9]{1,3}_[a-z_]{1,32}")
 _MAX_MEMBERS = 64
 _MAX_TEXT_CHARS = {"metadata": 1_000_000, "feature_spec": 4096, "class_names": MAX_NAME_CHARS}
 _MAX_METADATA_DEPTH = 8
@@ -259,13 +266,15 @@ class _ModelArchive:
     def __exit__(self, *exc):
         self.close()
 
-    def read(self, key: str, max_elements: int) -> np.ndarray:
-        """The array ``key``, if its header declares an allowed type and at most ``max_elements``."""
+    def read(self, key: str, max_elements: int, rule=None, exact_shape=None) -> np.ndarray:
+        """The array ``key``, if its header declares an allowed type and at most
+        ``max_elements`` (``rule``: (kinds, ndims) for keys not in the fixed table;
+        ``exact_shape``: the only shape accepted)."""
         path = self.path
         info = self.members.get(key)
         if info is None:
             raise ModelFileError(f"{path}: incomplete model file: the array {key!r} is missing")
-        kinds, ndims = _ARRAY_RULES[key]
+        kinds, ndims = rule if rule is not None else _ARRAY_RULES[key]
         try:
             with self.zip.open(info) as f:
                 version = np.lib.format.read_magic(f)
@@ -285,6 +294,9 @@ class _ModelArchive:
                     raise ModelFileError(f"{path}: the array {key!r} has {len(shape)} dimensions, "
                                          f"expected {ndims[0]}")
                 count = math.prod(shape)
+                if exact_shape is not None and tuple(shape) != tuple(exact_shape):
+                    raise ModelFileError(f"{path}: the array {key!r} declares shape {shape}, the feature spec "
+                                         f"needs {tuple(exact_shape)} (refused before reading it)")
                 if count > max_elements:
                     raise ModelFileError(f"{path}: the array {key!r} declares shape {shape}, more than "
                                          f"{max_elements:,} values (refused before reading it)")
@@ -440,7 +452,7 @@ def load_model(path) -> SavedModel:
             raise ModelFileError(f"{path}: corrupt metadata ({exc})") from None
         metadata = _check_metadata(metadata, path)
         feature_keys = [key for key in archive.files if key.startswith("feature_")]
-        unknown = [key for key in feature_keys if key not in _ARRAY_RULES]
+        unknown = [key for key in feature_keys if key not in _ARRAY_RULES and not _BLOCK_STATE_KEY.fullmatch(key)]
         if unknown:
             raise ModelFileError(f"{path}: unknown feature pipeline array {unknown[0][:40]!r}")
         feature_state = {}
@@ -474,6 +486,15 @@ def _pipeline_of(state: dict, archive: _ModelArchive, path: Path):
         raise ModelFileError(f"{path}: the feature pipeline makes {layout.dim:,} features "
                              f"(at most {MAX_MODEL_FEATURES:,} allowed)")
     state = dict(state)
+    expected = layout.state_layout()
+    stray = [key for key in archive.files if _BLOCK_STATE_KEY.fullmatch(key) and key not in expected]
+    if stray:
+        raise ModelFileError(f"{path}: unknown feature pipeline array {stray[0][:40]!r} (not part of "
+                             f"{layout.spec})")
+    if sum(math.prod(shape) for _, shape in expected.values()) > MAX_MODEL_WEIGHTS:
+        raise ModelFileError(f"{path}: the fitted feature blocks would hold more than {MAX_MODEL_WEIGHTS:,} values")
+    for key, (kinds, shape) in expected.items():
+        state[key] = archive.read(key, math.prod(shape), rule=(kinds, (len(shape),)), exact_shape=shape)
     state["feature_mean"] = archive.read("feature_mean", layout.dim)
     state["feature_scale"] = archive.read("feature_scale", layout.dim)
     try:

@@ -89,18 +89,27 @@ def prepare_splits(dataset, settings: SplitSettings) -> PreparedData:
 
 
 def extract_features(prepared: PreparedData, spec_text: str, ctx) -> ExtractedFeatures:
-    """Fit the pipeline on the training split; transform every split (test included)."""
+    """Fit the pipeline on the training split; transform every split (test included).
+
+    Blocks that learn from images (the visual words' codebook) learn from the training split
+    only, from the split's seed; a second Extract of the same data and spec reuses them.
+    """
     from linviz.features import FeaturePipeline, parse_feature_spec
 
     spec = parse_feature_spec(spec_text)
-    pipeline = FeaturePipeline(spec)
+    pipeline = FeaturePipeline(spec, seed=prepared.settings.seed)
     parts = [("train", prepared.train), ("val", prepared.val)]
     if prepared.test is not None:
         parts.append(("test", prepared.test))
     total = sum(len(split.labels) for _, split in parts)
     start = time.perf_counter()
-    ctx.message(f"Extracting {spec_text}")
     key = f"{prepared.key()}"
+    if pipeline.has_fitted_blocks:
+        learners = sorted({b.type.title for b in pipeline.blocks_for(prepared.train.images.shape[1:3])
+                           if b.type.fitted})
+        ctx.message(f"Learning {', '.join(learners)} from the {len(prepared.train.labels):,} training images")
+        pipeline.fit_blocks(prepared.train.images, progress=ctx.progress, cancel=ctx.cancel, cache_key=f"{key}:train")
+    ctx.message(f"Extracting {spec_text}")
     raw, done = {}, 0
     for name, split in parts:
         def progress(k, _total, offset=done):
