@@ -37,6 +37,10 @@ PRESETS: dict[str, str] = {
     "best": "hog:cell=4:block=2:norm=L1-sqrt:color=max,hog:cell=8:block=2:norm=L1-sqrt:color=max,"
     "hog:cell=16:block=2:norm=L1-sqrt:color=max,hue:bins=12:sqrt=1,sat:bins=8:sqrt=1,val:bins=8:sqrt=1,"
     "layout:grid=8",
+    # a bag of visual words learned from the training images (Coates, Lee & Ng 2011): 1,600 words
+    # of 6x6 patches pooled over the quadrants (6,400 features), and a quicker 400-word version
+    "words": "words",
+    "words-quick": "words:k=400:samples=100000",
 }
 
 
@@ -144,4 +148,17 @@ def parse_feature_spec(text) -> FeatureSpec:
         if item in items:
             raise LinvizError(f"feature spec {original!r}: {item} appears twice")
         items.append(item)
+    return FeatureSpec(tuple(items))
+
+
+def warm_up_version(spec) -> FeatureSpec:
+    """The spec with every block's parameters made tiny where the block says so (the same
+    kernels on little work: a words codebook of 8 words), for loading kernels ahead of time."""
+    spec = parse_feature_spec(spec)
+    items = []
+    for item in spec.items:
+        params = block_type(item.name).warm_up_params(dict(item.params))
+        candidate = FeatureItem(item.name, tuple((key, params[key]) for key, _ in item.params))
+        if candidate not in items:
+            items.append(candidate)
     return FeatureSpec(tuple(items))

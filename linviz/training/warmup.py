@@ -17,6 +17,7 @@ from typing import Optional
 import numpy as np
 
 from linviz.features import FeaturePipeline
+from linviz.features.spec import warm_up_version
 from linviz.features.standardize import _TASK_ROWS, column_moments, standardize
 from linviz.training.loop import TrainingConfig, run_to_end, train
 
@@ -31,7 +32,7 @@ def warm_up_kernels(features="hog+hue", config: Optional[TrainingConfig] = None,
     start = time.perf_counter()
     h, w = int(image_shape[0]), int(image_shape[1])
     images = np.random.default_rng(0).integers(0, 256, (_IMAGES, h, w, 3), dtype=np.uint8)
-    pipeline = FeaturePipeline(features)
+    pipeline = FeaturePipeline(warm_up_version(features))
     X = pipeline.fit_transform(images)  # the parallel feature kernels (more than one task)
     pipeline.transform(images[:1])      # the serial ones (one image: a prediction)
     # the standardization's parallel kernels run from one task of rows on: a narrow matrix

@@ -338,12 +338,13 @@ def warmup_job():
         rng = np.random.default_rng(0)
         images = rng.integers(0, 256, size=(4, 32, 32, 3), dtype=np.uint8)
         from linviz.features import PRESETS, FeaturePipeline, parse_feature_spec
+        from linviz.features.spec import warm_up_version
         from linviz.training import train
 
-        for spec_text in list(dict.fromkeys(PRESETS.values()))[:4]:
+        for spec_text in list(dict.fromkeys(PRESETS.values()))[:4] + ["words"]:
             if ctx.cancelled():
                 raise Cancelled("warm-up cancelled")
-            X = FeaturePipeline(parse_feature_spec(spec_text)).fit_transform(images)
+            X = FeaturePipeline(warm_up_version(parse_feature_spec(spec_text))).fit_transform(images)
         y = np.arange(4) % 2
         for loss in ("softmax", "svm"):
             config = make_training_config({"loss": loss, "epochs": 1, "batch_size": 2})

@@ -13,7 +13,7 @@ from linviz.features.blocks.base import (BlockType, EvidenceMap, FeatureBlock, J
                                          WeightPictures)
 
 # In the order the features panel lists them.
-_MODULES = ("raw", "hog", "histograms", "layout")
+_MODULES = ("raw", "hog", "histograms", "layout", "words")
 
 
 def _build_registry() -> Registry:

@@ -225,6 +225,11 @@ class BlockType:
         if block.params.get("sqrt"):
             np.sqrt(out, out=out)
 
+    def warm_up_params(self, params: dict) -> dict:
+        """Parameters that run the same kernels on tiny work (loading the compiled kernels
+        ahead of the real work must not fit a full codebook)."""
+        return dict(params)
+
     # ----------------------------------------------------------------- fitted blocks
     def fit(self, block: FeatureBlock, images: np.ndarray, seed: int, progress=None, cancel=None) -> dict:
         """Learn the state from training images; a dict of named arrays (fitted blocks only)."""
