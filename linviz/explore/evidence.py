@@ -22,6 +22,7 @@ b" for this image.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -33,7 +34,8 @@ class BlockEvidence:
     values: np.ndarray  # the map: (H, W) pixels, (cell rows, cell cols), (bins,), (g, g) cells or regions
     total: float  # the block's share of the score
     over_image: bool = True  # ``values`` lie over the image (else: bars, one per bin)
-    parts: tuple = ()  # a finer split, (label, contribution), largest first (the words)
+    parts: tuple = ()  # a finer split, (part, contribution), largest first (the words)
+    colors: Optional[str] = None  # bars: "hue" colors each bin by its hue
 
 
 @dataclass(frozen=True)
@@ -72,5 +74,6 @@ def evidence(w, x, pipeline) -> Evidence:
     for b in pipeline.blocks:
         share = parts[b.start:b.stop]
         drawn = b.type.evidence_map(b, share, pipeline.state_of(b))
-        blocks.append(BlockEvidence(b.name, b.kind, drawn.values, float(share.sum()), drawn.over_image, drawn.parts))
+        blocks.append(BlockEvidence(b.name, b.kind, drawn.values, float(share.sum()), drawn.over_image, drawn.parts,
+                                    drawn.colors))
     return Evidence(blocks, bias, float(sum(b.total for b in blocks) + bias))

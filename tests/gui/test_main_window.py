@@ -210,11 +210,11 @@ def test_selected_image_glyphs_follow_the_hog_settings(make_window):
     window = make_window("demo")
     window.gallery_view.select("validation", 0)
     panel = window.features_panel
-    panel.hog_box.setChecked(True)
-    panel.hog_cell.setValue(4)
+    panel.block_box("hog").setChecked(True)
+    panel.param_widget("hog", "cell").setValue(4)
     assert "4 px cells" in panel.image_caption.text()
     first = panel.glyph_item.image.copy()
-    panel.hog_cell.setValue(8)
+    panel.param_widget("hog", "cell").setValue(8)
     assert "8 px cells" in panel.image_caption.text()
     assert not np.array_equal(first, panel.glyph_item.image)
 

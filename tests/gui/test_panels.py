@@ -32,12 +32,37 @@ def test_the_spec_field_shows_the_start_of_a_long_spec(make_window):
 def test_block_parameters_are_enabled_only_with_their_block(make_window):
     panel = make_window("demo").features_panel
     panel.set_spec_text("hue:bins=10")
-    assert not panel.hog_cell.isEnabled() and not panel.hog_orientations.isEnabled()
-    assert not panel.hog_block.isEnabled() and panel.hue_bins.isEnabled() and not panel.layout_grid.isEnabled()
-    panel.hog_box.setChecked(True)
-    assert panel.hog_cell.isEnabled() and panel.hog_block.isEnabled()
-    panel.raw_box.setChecked(False)
-    assert not panel.raw_gray.isEnabled()
+    assert not panel.param_widget("hog", "cell").isEnabled() and not panel.param_widget("hog", "orient").isEnabled()
+    assert panel.param_widget("hue", "bins").isEnabled() and not panel.param_widget("layout", "grid").isEnabled()
+    panel.block_box("hog").setChecked(True)
+    assert panel.param_widget("hog", "cell").isEnabled() and panel.param_widget("hog", "block").isEnabled()
+    panel.block_box("raw").setChecked(False)
+    assert not panel.param_widget("raw", "gray").isEnabled()
+
+
+def test_every_block_and_parameter_comes_from_its_declaration(make_window):
+    from PySide6.QtWidgets import QComboBox, QSpinBox
+
+    from linviz.features import parse_feature_spec
+    from linviz.features.blocks import block_types
+
+    panel = make_window("demo").features_panel
+    for kind in block_types():
+        assert panel.block_box(kind.name).text() == kind.title
+        for param in kind.params:
+            widget = panel.param_widget(kind.name, param.name)
+            assert param.help in widget.toolTip()
+            if isinstance(widget, QSpinBox):
+                assert (widget.minimum(), widget.maximum()) == (param.low, param.high)
+            elif isinstance(widget, QComboBox):
+                assert [widget.itemText(i) for i in range(widget.count())] == list(param.choices)
+    # the words block, its parameters and the spec they make
+    panel.set_spec_text("words-quick")
+    assert panel.preset_box.currentText() == "words-quick" and panel.block_box("words").isChecked()
+    assert panel.param_widget("words", "k").value() == 400
+    panel.param_widget("words", "pool").setValue(3)
+    assert panel.preset_box.currentText() == "custom"
+    assert parse_feature_spec(panel.spec_text()) == parse_feature_spec("words:k=400:samples=100000:pool=3")
 
 
 def test_the_features_readout_follows_the_spec(make_window, wait_idle):

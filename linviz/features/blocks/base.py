@@ -135,13 +135,15 @@ class EvidenceMap:
 
     ``values``: (h, w) over the image (pixels, cells, pooling regions) or (n,) bins;
     ``over_image``: the map lies over the whole image (drawn as a picture) rather than being
-    bars; ``parts``: an optional finer split as (label, contribution) pairs, largest |value|
-    first (the words: which words gave the most).
+    bars (``colors`` "hue": each bar in its hue); ``parts``: an optional finer split as
+    (part, contribution) pairs, largest |value| first (the words: which words gave the most;
+    :meth:`BlockType.part_pictures` draws the parts).
     """
 
     values: np.ndarray
     over_image: bool
     parts: tuple = ()
+    colors: Optional[str] = None
 
 
 # A joint extraction: several blocks of one spec computed in one pass over the images.
@@ -255,6 +257,10 @@ class BlockType:
         """The weights (block size, C) of every class as numbers to draw."""
         return WeightPictures("bars", [weights[:, c] for c in range(weights.shape[1])])
 
+    def part_pictures(self, block: FeatureBlock, state=None) -> Optional[np.ndarray]:
+        """uint8 (n, h, w, 3) pictures of the parts an evidence map splits into (None: none)."""
+        return None
+
     def short_name(self, block: FeatureBlock) -> str:
         """A label that fits beside a 64 px tile ('hog 8px', 'layout 4x4', 'words 1600')."""
         return self.name
@@ -263,6 +269,31 @@ class BlockType:
         """How to read its templates, for the templates view's caption (None: a histogram's
         bars, said once for all histograms)."""
         return None
+
+
+FOR_COLOR = np.array([214, 96, 77], dtype=np.uint8)
+AGAINST_COLOR = np.array([67, 147, 195], dtype=np.uint8)
+
+
+def for_and_against_mosaic(pictures: np.ndarray, top, bottom, per_row: int = 4) -> np.ndarray:
+    """A square picture of small pictures: ``top`` (indices into ``pictures``) in the upper
+    half on a red frame (for), ``bottom`` in the lower half on a blue one (against),
+    ``per_row`` a row, ``per_row // 2`` rows each."""
+    n = per_row
+    h = pictures.shape[1]
+    side = n * h + n + 1
+    out = np.empty((side, side, 3), dtype=np.uint8)
+    half = (n // 2) * (h + 1)
+    out[:half + 1] = FOR_COLOR
+    out[half + 1:] = AGAINST_COLOR
+    slots = n * n // 2
+    chosen = [(k, j) for k, j in enumerate(list(top)[:slots])]
+    chosen += [(slots + k, j) for k, j in enumerate(list(bottom)[:slots])]
+    for k, j in chosen:
+        r, c = divmod(k, n)
+        y, x = 1 + r * (h + 1), 1 + c * (h + 1)
+        out[y:y + h, x:x + h] = pictures[j]
+    return out
 
 
 @dataclass

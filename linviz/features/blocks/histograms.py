@@ -3,7 +3,9 @@ chroma, so gray pixels do not vote)."""
 
 from __future__ import annotations
 
-from linviz.features.blocks.base import BlockType, Param, WeightPictures
+import numpy as np
+
+from linviz.features.blocks.base import BlockType, EvidenceMap, Param, WeightPictures
 from linviz.features.color import hue_histogram, saturation_histogram, value_histogram
 
 
@@ -24,6 +26,10 @@ class Histogram(BlockType):
 
     def extract(self, block, images, out, state=None):
         out[...] = self._function(images, block.params["bins"])
+
+    def evidence_map(self, block, parts, state=None):
+        return EvidenceMap(np.asarray(parts, dtype=np.float64), over_image=False,
+                           colors="hue" if self.name == "hue" else None)
 
     def weight_pictures(self, block, weights, image_shape, state=None):
         return WeightPictures("bars", [weights[:, c] for c in range(weights.shape[1])],

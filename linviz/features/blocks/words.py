@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from linviz.errors import LinvizError
-from linviz.features.blocks.base import BlockType, EvidenceMap, Param, WeightPictures
+from linviz.features.blocks.base import BlockType, EvidenceMap, Param, WeightPictures, for_and_against_mosaic
 from linviz.features.visual_words import Codebook, encode, fit_codebook, patch_grid, unwhitened_patches
 
 # What a genuine state can hold: normalized patches are within +-sqrt(D) ~ 28 of zero and the
@@ -20,8 +20,6 @@ from linviz.features.visual_words import Codebook, encode, fit_codebook, patch_g
 # file (and would overflow the float32 distances).
 MAX_STATE_VALUE = 1e4
 WORDS_PER_SIDE = 4  # a class's template: 4 x 4 words, the 8 strongest for it above the 8 against
-FOR_COLOR = np.array([214, 96, 77], dtype=np.uint8)
-AGAINST_COLOR = np.array([67, 147, 195], dtype=np.uint8)
 
 
 def codebook_of(state: dict, patch: int) -> Codebook:
@@ -35,23 +33,6 @@ def patch_pictures(codebook: Codebook) -> np.ndarray:
     lo = patches.min(axis=(1, 2, 3), keepdims=True)
     hi = patches.max(axis=(1, 2, 3), keepdims=True)
     return np.round((patches - lo) / np.where(hi > lo, hi - lo, 1.0) * 255).astype(np.uint8)
-
-
-def words_mosaic(pictures: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
-    """A square picture: the words ``top`` in the upper half on a red frame, ``bottom`` in the
-    lower half on a blue one (WORDS_PER_SIDE a row)."""
-    n = WORDS_PER_SIDE
-    p = pictures.shape[1]
-    side = n * p + n + 1
-    out = np.empty((side, side, 3), dtype=np.uint8)
-    half = (n // 2) * (p + 1)
-    out[:half + 1] = FOR_COLOR
-    out[half + 1:] = AGAINST_COLOR
-    for k, word in enumerate(list(top)[:n * n // 2] + list(bottom)[:n * n // 2]):
-        r, c = divmod(k, n)
-        y, x = 1 + r * (p + 1), 1 + c * (p + 1)
-        out[y:y + p, x:x + p] = pictures[word]
-    return out
 
 
 class VisualWords(BlockType):
@@ -148,8 +129,11 @@ class VisualWords(BlockType):
         mosaics = []
         for c in range(per_word.shape[1]):
             order = np.argsort(-per_word[:, c], kind="stable")
-            mosaics.append(words_mosaic(pictures, order[:half], order[::-1][:half]))
+            mosaics.append(for_and_against_mosaic(pictures, order[:half], order[::-1][:half], WORDS_PER_SIDE))
         return WeightPictures("patches", mosaics)
+
+    def part_pictures(self, block, state=None):
+        return None if state is None else patch_pictures(codebook_of(state, block.params["patch"]))
 
     def short_name(self, block):
         return f"words {block.params['k']}"

@@ -20,6 +20,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSplitter,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from linviz.features.blocks.base import for_and_against_mosaic
 from linviz.gui.labs.lab import Lab
 from linviz.workbench.pictures import bars_tile, diverging_rgb, grid_mosaic, hue_colors, upscale
 from linviz.gui.views.mosaic_view import MosaicView
@@ -65,35 +66,46 @@ class InsideResult:
     picture: Optional[np.ndarray]
     layout: object
     labels: list
-    block_names: list
+    block_names: list  # each block's short name
+    columns: int = 0  # evidence tiles after the image
 
 
-def short_block_name(name: str) -> str:
-    """'hog:orient=9:cell=8:...' -> 'HOG 8px'; the full spec goes in a tooltip."""
-    kind, _, rest = name.partition(":")
-    params = dict(p.split("=", 1) for p in rest.split(":") if "=" in p)
-    if kind == "hog":
-        return f"HOG {params.get('cell', '?')}"
-    if kind == "raw":
-        return "pixels (gray)" if params.get("gray") not in (None, "0") else "pixels"
-    if kind == "layout":
-        return "layout"
-    return {"hue": "hue", "sat": "sat.", "val": "value"}.get(kind, kind)
+PARTS_SHOWN = 8  # of a block split into parts (the words): the strongest for and against
 
 
-def evidence_picture(image: np.ndarray, rows: list, block_kinds: list) -> tuple:
-    """One mosaic: a row per (label, Evidence), the image first, then a tile per block, each
-    block's column on one color scale so the rows compare. Red: evidence for, blue: against."""
-    scales = []
-    for k in range(len(block_kinds)):
+def evidence_columns(blocks, pipeline) -> list[tuple]:
+    """(label, block index, part pictures or None) of each column after the image: a tile per
+    block, and for a block whose evidence splits into parts with pictures (the words) a
+    second tile with its strongest parts."""
+    columns = []
+    for k, block in enumerate(blocks):
+        columns.append((block.type.short_name(block), k, None))
+        pictures = block.type.part_pictures(block, pipeline.state_of(block))
+        if pictures is not None:
+            columns.append((f"{block.type.short_name(block).split()[0]} ±", k, pictures))
+    return columns
+
+
+def evidence_picture(image: np.ndarray, rows: list, columns: list) -> tuple:
+    """One mosaic: a row per (label, Evidence), the image first, then a tile per column, each
+    block's column on one color scale so the rows compare. Red: evidence for, blue: against.
+    A parts column shows the parts that gave most for the score (red frame) and against it
+    (blue frame)."""
+    scales = {}
+    for _, k, _ in columns:
         peak = max(float(np.max(np.abs(ev.blocks[k].values))) for _, ev in rows) if rows else 1.0
-        scales.append(peak or 1.0)
+        scales[k] = peak or 1.0
     grid = []
     for _, ev in rows:
         tiles = [upscale(np.ascontiguousarray(image), TILE)]
-        for k, block in enumerate(ev.blocks):
-            if block.kind == "hist":
-                colors = hue_colors(len(block.values)) if block.name.startswith("hue") else None
+        for _, k, pictures in columns:
+            block = ev.blocks[k]
+            if pictures is not None:
+                positive = [j for j, v in block.parts if v > 0][:PARTS_SHOWN]
+                negative = [j for j, v in block.parts if v < 0][:PARTS_SHOWN]
+                tiles.append(upscale(for_and_against_mosaic(pictures, positive, negative), TILE))
+            elif not block.over_image:
+                colors = hue_colors(len(block.values)) if block.colors == "hue" else None
                 tiles.append(bars_tile(block.values, TILE, colors=colors, scale=scales[k]))
             else:
                 tiles.append(upscale(diverging_rgb(block.values, scales[k]), TILE))
@@ -131,14 +143,16 @@ def inside_job(W, x, true_class, compare, model_options, delta, pipeline, image,
                 (f"compared: {names[other]}", evidence(W[:, other], x, pipeline)),
                 (f"{names[top]} − {names[other]}", evidence(W[:, top] - W[:, other], x, pipeline))]
         blocks = pipeline.blocks
-        picture, layout = evidence_picture(image, rows, [b.kind for b in blocks])
-        stagger = len(blocks) > 4  # long rows of narrow tiles: alternate two label lines (as drawn)
+        columns = evidence_columns(blocks, pipeline)
+        picture, layout = evidence_picture(image, rows, columns)
+        stagger = len(columns) > 4  # long rows of narrow tiles: alternate two label lines (as drawn)
         labels = [("image", *_above(layout, 0, 0))]
-        labels += [(short_block_name(b.name), *_above(layout, 0, k + 1, lift=stagger and k % 2 == 0))
-                   for k, b in enumerate(blocks)]
+        labels += [(text, *_above(layout, 0, c + 1, lift=stagger and c % 2 == 0))
+                   for c, (text, _, _) in enumerate(columns)]
         labels += [(f"{label}  ({ev.score:+.2f})", *_left(layout, r)) for r, (label, ev) in enumerate(rows)]
         return InsideResult(breakdown, list(names), assumed, caption, None if mean_loss is None else float(mean_loss),
-                            split_text, rows, picture, layout, labels, [b.name for b in blocks])
+                            split_text, rows, picture, layout, labels, [b.type.short_name(b) for b in blocks],
+                            len(columns))
 
     return job
 
@@ -334,7 +348,7 @@ class InsideImageLab(Lab):
                              f"top class {names[b.predicted_class]}")
         self._fill_table(b, names, assumed)
         self._show_totals(b, result, names)
-        staggered = len(result.block_names) > 4
+        staggered = result.columns > 4
         self.mosaic.set_mosaic(result.picture, result.layout, margin_top=(0.75 if staggered else 0.4) * TILE,
                                margin_left=2.2 * TILE)
         self.mosaic.set_labels(result.labels)
@@ -402,7 +416,7 @@ class InsideImageLab(Lab):
         item.getAxis("left").setTicks([[(r, label.split(":")[0]) for r, (label, _) in enumerate(result.rows)]])
         item.setYRange(-0.6, len(result.rows) - 0.4, padding=0)
         item.enableAutoRange(axis="x")
-        names = [short_block_name(n) for n in result.block_names] + ["bias (means folded in)"]
+        names = list(result.block_names) + ["bias (means folded in)"]
         colors = [BLOCK_COLORS[k % len(BLOCK_COLORS)] for k in range(len(result.block_names))] + [BIAS_COLOR]
         self.legend.setText("  ".join(f'<span style="color:rgb{c}">■</span>&nbsp;{n}' for n, c in zip(names, colors)))
 

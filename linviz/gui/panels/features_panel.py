@@ -1,17 +1,119 @@
-"""Features: which blocks (raw pixels, hue histogram, HOG, color layout), their parameters,
-the presets, Extract with progress and timing; the selected image's HOG glyphs and hue
-histogram."""
+"""Features: which blocks, with their parameters, the presets, Extract with progress and
+timing; the selected image's HOG glyphs and hue histogram.
+
+The block controls are made from the blocks' declarations (:mod:`linviz.features.blocks`):
+a check box per block type and, while it is checked, a spin box, choice box or check box per
+parameter, with the declared range, default and help line. A new block appears here without
+any change to this panel."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from linviz.features.blocks import block_types
 from linviz.workbench.pictures import hue_colors
 from linviz.gui.widgets.progress_row import ProgressRow
+
+PARAMS_PER_ROW = 2
+
+
+class BlockControls:
+    """One block type's check box and parameter widgets, made from its declaration."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.box = QCheckBox(kind.title)
+        self.box.setObjectName(f"{kind.name}Block")
+        self.box.setToolTip(kind.summary)
+        self.widgets: dict[str, QWidget] = {}
+        self.params = QWidget()
+        grid = QGridLayout(self.params)
+        grid.setContentsMargins(18, 0, 0, 4)  # under its check box
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(2)
+        for k, param in enumerate(kind.params):
+            widget = self._widget(param)
+            widget.setObjectName(f"{kind.name}_{param.name}")
+            widget.setToolTip(param.describe())
+            self.widgets[param.name] = widget
+            label = QLabel(param.name)
+            label.setToolTip(param.describe())
+            row, col = divmod(k, PARAMS_PER_ROW)
+            if param.is_switch:
+                grid.addWidget(widget, row, 2 * col, 1, 2)
+            else:
+                grid.addWidget(label, row, 2 * col)
+                grid.addWidget(widget, row, 2 * col + 1)
+        for col in range(PARAMS_PER_ROW):
+            grid.setColumnStretch(2 * col + 1, 1)
+        self.params.setVisible(False)
+
+    @staticmethod
+    def _widget(param) -> QWidget:
+        if param.is_switch:
+            box = QCheckBox(param.name)
+            box.setChecked(bool(param.default))
+            return box
+        if param.kind is int:
+            spin = QSpinBox(minimum=param.low, maximum=param.high, value=param.default)
+            spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+            if param.high >= 10_000:
+                spin.setGroupSeparatorShown(True)
+            return spin
+        combo = QComboBox()
+        combo.addItems(list(param.choices))
+        combo.setCurrentText(param.default)
+        return combo
+
+    def value(self, name: str):
+        widget = self.widgets[name]
+        if isinstance(widget, QCheckBox):
+            return int(widget.isChecked())
+        if isinstance(widget, QSpinBox):
+            return widget.value()
+        return widget.currentText()
+
+    def set_value(self, name: str, value) -> None:
+        widget = self.widgets[name]
+        if isinstance(widget, QCheckBox):
+            widget.setChecked(bool(int(value)))
+        elif isinstance(widget, QSpinBox):
+            widget.setValue(int(value))
+        else:
+            widget.setCurrentText(str(value))
+
+    def reset(self) -> None:
+        for param in self.kind.params:
+            self.set_value(param.name, param.default)
+
+    def item_text(self) -> str:
+        """The block's spec item: its name and every parameter not at its default."""
+        changed = [f"{p.name}={self.value(p.name)}" for p in self.kind.params if self.value(p.name) != p.default]
+        return ":".join([self.kind.name] + changed)
+
+    def signals(self):
+        yield self.box.toggled
+        for widget in self.widgets.values():
+            if isinstance(widget, QCheckBox):
+                yield widget.toggled
+            elif isinstance(widget, QSpinBox):
+                yield widget.valueChanged
+            else:
+                yield widget.currentIndexChanged
+
+    def all_widgets(self) -> list[QWidget]:
+        return [self.box, *self.widgets.values()]
+
+    def update_enabled(self) -> None:
+        """Parameters are shown, and enabled, only while their block is checked."""
+        checked = self.box.isChecked()
+        self.params.setVisible(checked)
+        for widget in self.widgets.values():
+            widget.setEnabled(checked)
 
 
 class FeaturesPanel(QWidget):
@@ -26,27 +128,12 @@ class FeaturesPanel(QWidget):
             self.preset_box.addItem(name, text)
         self.preset_box.setToolTip("Feature sets from the course and beyond; 'best' is the most accurate")
 
-        self.raw_box = QCheckBox("Raw pixels")
-        self.raw_gray = QCheckBox("gray")
-        self.hue_box = QCheckBox("Hue histogram")
-        self.hue_bins = QSpinBox(minimum=2, maximum=64, value=10)
-        self.hog_box = QCheckBox("HOG")
-        self.hog_orientations = QSpinBox(minimum=2, maximum=36, value=9)
-        self.hog_cell = QSpinBox(minimum=2, maximum=32, value=8)
-        self.hog_block = QSpinBox(minimum=1, maximum=4, value=1)
-        self.layout_box = QCheckBox("Color layout")
-        self.layout_grid = QSpinBox(minimum=1, maximum=16, value=4)
-        grid = QGridLayout()
-        grid.addWidget(self.raw_box, 0, 0)
-        grid.addWidget(self.raw_gray, 0, 1)
-        grid.addWidget(self.hue_box, 1, 0)
-        grid.addWidget(self._labelled("bins", self.hue_bins), 1, 1)
-        grid.addWidget(self.hog_box, 2, 0)
-        grid.addWidget(self._labelled("orient.", self.hog_orientations), 2, 1)
-        grid.addWidget(self._labelled("cell", self.hog_cell), 3, 0)
-        grid.addWidget(self._labelled("block", self.hog_block), 3, 1)
-        grid.addWidget(self.layout_box, 4, 0)
-        grid.addWidget(self._labelled("grid", self.layout_grid), 4, 1)
+        self.blocks = {kind.name: BlockControls(kind) for kind in block_types()}
+        grid = QVBoxLayout()
+        grid.setSpacing(2)
+        for controls in self.blocks.values():
+            grid.addWidget(controls.box)
+            grid.addWidget(controls.params)
 
         self.spec_edit = QLineEdit()
         self.spec_edit.setToolTip("The feature spec (a preset name or e.g. hog:cell=8,hue:bins=10); editable")
@@ -105,10 +192,9 @@ class FeaturesPanel(QWidget):
         layout.addWidget(selected)
         layout.addStretch(1)
 
-        for box in (self.raw_box, self.raw_gray, self.hue_box, self.hog_box, self.layout_box):
-            box.toggled.connect(self._on_controls_changed)
-        for spin in (self.hue_bins, self.hog_orientations, self.hog_cell, self.hog_block, self.layout_grid):
-            spin.valueChanged.connect(self._on_controls_changed)
+        for controls in self.blocks.values():
+            for signal in controls.signals():
+                signal.connect(self._on_controls_changed)
         self.preset_box.currentIndexChanged.connect(self._on_preset_chosen)
         self.spec_edit.editingFinished.connect(self._on_spec_edited)
         self.extract_button.clicked.connect(self.extractRequested)
@@ -167,7 +253,8 @@ class FeaturesPanel(QWidget):
         selected = self._bench.selected_image()
         if selected is None:
             return
-        orientations, cell, bins = self.hog_orientations.value(), self.hog_cell.value(), self.hue_bins.value()
+        hog, hue = self.blocks["hog"], self.blocks["hue"]
+        orientations, cell, bins = hog.value("orient"), hog.value("cell"), hue.value("bins")
         try:
             glyphs, hist = image_hog_and_hue(selected.image, orientations=orientations, cell=cell, bins=bins)
             what = f"HOG glyphs ({orientations} orientations, {cell} px cells), {bins}-bin hue histogram"
@@ -222,49 +309,42 @@ class FeaturesPanel(QWidget):
         self.spec_edit.setText(text)
         self.spec_edit.setCursorPosition(0)  # the start of the spec says what it is
 
+    def block_box(self, name: str) -> QCheckBox:
+        """The check box of the block type ``name``."""
+        return self.blocks[name].box
+
+    def param_widget(self, block: str, param: str) -> QWidget:
+        """The widget of one parameter of one block type."""
+        return self.blocks[block].widgets[param]
+
     def controls_spec(self) -> str:
-        parts = []
-        if self.raw_box.isChecked():
-            parts.append("raw:gray=1" if self.raw_gray.isChecked() else "raw")
-        if self.hog_box.isChecked():
-            parts.append(f"hog:orient={self.hog_orientations.value()}:cell={self.hog_cell.value()}"
-                         f":block={self.hog_block.value()}")
-        if self.hue_box.isChecked():
-            parts.append(f"hue:bins={self.hue_bins.value()}")
-        if self.layout_box.isChecked():
-            parts.append(f"layout:grid={self.layout_grid.value()}")
-        return ",".join(parts)
+        return ",".join(c.item_text() for c in self.blocks.values() if c.box.isChecked())
 
     def _update_enabled(self) -> None:
-        """A block's parameters are enabled only when the block is checked."""
-        self.raw_gray.setEnabled(self.raw_box.isChecked())
-        self.hue_bins.setEnabled(self.hue_box.isChecked())
-        for spin in (self.hog_orientations, self.hog_cell, self.hog_block):
-            spin.setEnabled(self.hog_box.isChecked())
-        self.layout_grid.setEnabled(self.layout_box.isChecked())
+        for controls in self.blocks.values():
+            controls.update_enabled()
 
     def _sync_controls(self, text: str) -> None:
-        """Tick the boxes that a spec text mentions (best effort: the text stays the truth)."""
-        widgets = [self.raw_box, self.raw_gray, self.hue_box, self.hog_box, self.layout_box, self.hue_bins,
-                   self.hog_orientations, self.hog_cell, self.hog_block, self.layout_grid]
+        """Check the blocks a spec text names and show their parameters (the first item of
+        each block type; the text stays the truth)."""
+        from linviz.errors import LinvizError
+        from linviz.features import parse_feature_spec
+
+        try:
+            items = parse_feature_spec(text).items
+        except LinvizError:
+            return  # the spec error says what is wrong; the controls stay as they were
+        widgets = [w for c in self.blocks.values() for w in c.all_widgets()]
         for w in widgets:
             w.blockSignals(True)
-        kinds = {}
-        for part in text.split(","):
-            name, *params = part.strip().split(":")
-            kinds[name] = dict(p.split("=", 1) for p in params if "=" in p)
-        self.raw_box.setChecked("raw" in kinds)
-        self.raw_gray.setChecked(kinds.get("raw", {}).get("gray", "0") not in ("0", "false"))
-        self.hue_box.setChecked("hue" in kinds)
-        self.hog_box.setChecked("hog" in kinds)
-        self.layout_box.setChecked("layout" in kinds)
-        for kind, key, spin in (("hue", "bins", self.hue_bins), ("hog", "orient", self.hog_orientations),
-                                ("hog", "cell", self.hog_cell), ("hog", "block", self.hog_block),
-                                ("layout", "grid", self.layout_grid)):
-            try:
-                spin.setValue(int(kinds.get(kind, {}).get(key, spin.value())))
-            except ValueError:
-                pass
+        first = {}
+        for item in items:
+            first.setdefault(item.name, item)
+        for name, controls in self.blocks.items():
+            controls.box.setChecked(name in first)
+            if name in first:
+                for key, value in first[name].params:
+                    controls.set_value(key, value)
         for w in widgets:
             w.blockSignals(False)
         self._update_enabled()
