@@ -11,6 +11,7 @@ parallel kernels: never overlap it with another thread's extraction or training.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from typing import Optional
 
@@ -45,3 +46,27 @@ def warm_up_kernels(features="hog+hue", config: Optional[TrainingConfig] = None,
                                    snapshot_every=1)
         run_to_end(train(X, y, X, y, tiny, n_classes=2))
     return time.perf_counter() - start
+
+
+class BackgroundWarmUp:
+    """:func:`warm_up_kernels` in a daemon thread, started at once; :meth:`wait` returns how
+    long the caller waited for it. A failure is kept in ``error``, not raised: the real
+    work then loads the kernels itself."""
+
+    def __init__(self, features="hog+hue", config: Optional[TrainingConfig] = None, *, image_shape=(32, 32)):
+        self.seconds: Optional[float] = None
+        self.error: Optional[Exception] = None
+
+        def run():
+            try:
+                self.seconds = warm_up_kernels(features, config, image_shape=image_shape)
+            except Exception as exc:
+                self.error = exc
+
+        self._thread = threading.Thread(target=run, name="linviz-warm-up", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> float:
+        start = time.perf_counter()
+        self._thread.join()
+        return time.perf_counter() - start
