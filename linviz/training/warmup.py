@@ -4,8 +4,9 @@ Every kernel is compiled once and then cached on disk (``cache=True``), but even
 from the cache costs time at its first call in a process: ~0.8 s for the ``best`` features'
 and the training loop's kernels together. :func:`warm_up_kernels` makes those first calls
 on a few synthetic images, so that a caller can do it in a background thread while it waits
-for something else (the CLI's ``train`` overlaps it with loading the dataset). It runs
-parallel kernels: never overlap it with another thread's extraction or training.
+for something else (:class:`BackgroundWarmUp`; the train recipe overlaps it with loading
+the dataset). It runs parallel kernels: never overlap it with another thread's extraction
+or training.
 """
 
 from __future__ import annotations
