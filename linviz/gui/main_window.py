@@ -71,7 +71,8 @@ class MainWindow(QMainWindow):
             remember_default_layout(self)
             refused = restore_window(self, self.settings)
         except BaseException:
-            # A running QThread torn down by an exception aborts the whole process (pitfall 18).
+            # A running QThread torn down by an exception aborts the whole process (docs/pitfalls.md,
+            # 'QThread destroyed while running').
             self.runner.shutdown()
             raise
         app = QApplication.instance()
