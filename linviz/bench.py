@@ -710,7 +710,7 @@ def bench_gui(archive: Optional[Path], quick: bool) -> dict:
     pixels (3073 columns: the compiled kernels dominate).
     """
     try:
-        from linviz.gui.gui_bench import prepare_bench_data, run_gui_bench  # Qt only in here
+        from linviz.gui.devtools.training_bench import prepare_bench_data, run_gui_bench  # Qt only in here
     except ImportError as exc:
         _say(f"skipped: the GUI needs PySide6 and pyqtgraph ({exc})")
         return {"skipped": str(exc)}
@@ -1177,8 +1177,8 @@ def bench_landscape(archive: Optional[Path], quick: bool) -> dict:
 def _landscape_gui(archive: Optional[Path], quick: bool) -> dict:
     """Training in the window with the loss landscape live (a coarse surface a second)."""
     try:
-        from linviz.gui.gui_bench import prepare_bench_data
-        from linviz.gui.landscape_bench import run_landscape_gui_bench  # Qt only in here
+        from linviz.gui.devtools.training_bench import prepare_bench_data
+        from linviz.gui.devtools.landscape_bench import run_landscape_gui_bench  # Qt only in here
     except ImportError as exc:
         _say(f"skipped the GUI part: the GUI needs PySide6 and pyqtgraph ({exc})")
         return {"skipped": str(exc)}

@@ -8,7 +8,7 @@ from typing import Optional
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton
 
-from linviz.gui.progress_row import ProgressRow
+from linviz.gui.widgets.progress_row import ProgressRow
 
 DEFAULT_TEXT = ("You are looking at the offline demo set (synthetic shapes). "
                 "For real photos, download CIFAR-10 or open your own image folder.")
