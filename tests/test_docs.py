@@ -1,6 +1,7 @@
 """The documentation holds together: the README is a short front page that starts with the two
 commands, every relative link and image in README.md and docs/ leads to a file (and heading)
-in the repository, and neither the README nor the code narrates history."""
+in the repository, every file the docs name exists, and neither the README nor the code
+narrates history."""
 
 from __future__ import annotations
 
@@ -108,6 +109,18 @@ def test_every_relative_link_and_image_resolves_inside_the_repository(page):
         elif anchor and resolved.suffix == ".md" and anchor not in anchors_of(resolved):
             broken.append(f"{target}: no heading #{anchor} in {resolved.relative_to(REPO_ROOT)}")
     assert not broken, f"{page.relative_to(REPO_ROOT)}: " + "; ".join(broken)
+
+
+REPO_PATH = re.compile(r"`((?:linviz|tests|docs|resources|\.ci)/[^`\s]*)`")
+
+
+@pytest.mark.parametrize("page", markdown_pages(), ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_every_file_the_docs_name_exists(page):
+    """Paths written as code (`linviz/gui/labs/lab.py`) follow the files when they move;
+    patterns such as `linviz/gui/labs/<name>.py` are not paths."""
+    named = [p for p in REPO_PATH.findall(page.read_text(encoding="utf-8")) if not re.search(r"[<>*{}]|\.\.\.", p)]
+    missing = [p for p in named if not (REPO_ROOT / p.rstrip("/")).exists()]
+    assert not missing, f"{page.relative_to(REPO_ROOT)} names files that do not exist: {missing}"
 
 
 def test_the_docs_point_at_no_files_outside_the_repository():
