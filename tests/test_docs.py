@@ -164,3 +164,16 @@ def test_the_history_pattern_catches_what_it_must():
         assert HISTORY.search(text), text
     for text in ("an issue with the file", "the first released weights", "committed to disk"):
         assert not HISTORY.search(text), text
+
+
+def python_examples() -> list[tuple[str, str]]:
+    """The ```python blocks meant to be run (interfaces.md lists signatures, not examples)."""
+    return [(f"{page.relative_to(REPO_ROOT)}#{n}", block)
+            for page in markdown_pages() if page.name != "interfaces.md"
+            for n, block in enumerate(re.findall(r"^```python\n(.*?)^```", page.read_text(encoding="utf-8"),
+                                                 re.MULTILINE | re.DOTALL), 1)]
+
+
+@pytest.mark.parametrize("name, code", python_examples(), ids=[name for name, _ in python_examples()])
+def test_the_python_examples_in_the_docs_run(name, code, capsys):
+    exec(compile(code, name, "exec"), {"__name__": "__docs_example__"})
