@@ -1,5 +1,5 @@
 """Training inside the window (offscreen, every view live) vs headless, and the GUI thread's
-stalls (linviz.gui.gui_bench does the Qt part)."""
+stalls (linviz.gui.devtools.training_bench does the Qt part)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def bench_gui(archive: Optional[Path], quick: bool, say: Say) -> dict:
     pixels (3073 columns: the compiled kernels dominate).
     """
     try:
-        from linviz.gui.gui_bench import prepare_bench_data, run_gui_bench  # Qt only in here
+        from linviz.gui.devtools.training_bench import prepare_bench_data, run_gui_bench  # Qt only in here
     except ImportError as exc:
         say(f"skipped: the GUI needs PySide6 and pyqtgraph ({exc})")
         return {"skipped": str(exc)}

@@ -107,8 +107,8 @@ def _surface_vs_numpy(spec: str, X, y, loss: str, alphas, sample: int, quick: bo
 def _landscape_gui(archive: Optional[Path], quick: bool, say: Say) -> dict:
     """Training in the window with the loss landscape live (a coarse surface a second)."""
     try:
-        from linviz.gui.gui_bench import prepare_bench_data
-        from linviz.gui.landscape_bench import run_landscape_gui_bench  # Qt only in here
+        from linviz.gui.devtools.training_bench import prepare_bench_data
+        from linviz.gui.devtools.landscape_bench import run_landscape_gui_bench  # Qt only in here
     except ImportError as exc:
         say(f"skipped the GUI part: the GUI needs PySide6 and pyqtgraph ({exc})")
         return {"skipped": str(exc)}

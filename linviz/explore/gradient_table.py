@@ -21,7 +21,7 @@ import numpy as np
 from linviz.errors import Cancelled
 from linviz.models.losses import LossFunction
 from linviz.progress import is_cancelled
-from linviz.training.gradient_check import GradientCheckResult, gradient_check
+from linviz.training.numerical_gradient import GradientCheckResult, gradient_check
 
 FINE, ACCEPTABLE, WRONG = 1e-7, 1e-4, 1e-2
 VERDICTS = {

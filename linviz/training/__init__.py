@@ -5,7 +5,7 @@ Nothing here imports Qt: the GUI runs :func:`train` in a worker thread.
 """
 
 from linviz.training.defaults import recommended_settings
-from linviz.training.gradient_check import GradientCheckResult, gradient_check
+from linviz.training.numerical_gradient import GradientCheckResult, gradient_check
 from linviz.training.linear_classifier import LinearClassifier
 from linviz.training.loop import Snapshot, TrainingConfig, TrainingControl, accuracy, run_to_end, train
 from linviz.training.optimizers import (

@@ -183,7 +183,8 @@ def load(source, pipeline: FeaturePipeline, config: Optional[TrainingConfig] = N
                                                                   needs_validation=needs_validation)
     finally:
         # Never go on with the warm-up still compiling: its parallel kernels would overlap
-        # whatever runs next in this process (pitfall 5).
+        # whatever runs next in this process (docs/pitfalls.md, 'parallel=True from two threads
+        # at once can abort').
         waited = warm_up.wait()
     timings["dataset"] = time.perf_counter() - start - waited
     timings["kernels_wait"] = waited

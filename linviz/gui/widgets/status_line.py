@@ -12,14 +12,14 @@ class StatusLine(QLabel):
     """Shows what the workbench posts (``message_posted``) and what the job queue says about
     the running job (*transient* messages: "Paused", "Busy with ...", cleared when it ends)."""
 
-    def __init__(self, bench=None, parent=None):
+    def __init__(self, workbench=None, parent=None):
         super().__init__("", parent)
         self.setObjectName("statusMessage")
         self.error_messages: list[str] = []  # every error shown, oldest first
         self._transient = ""
         self.dialogs_enabled = True  # off while the window closes
-        if bench is not None:
-            bench.message_posted.connect(self.show_message)
+        if workbench is not None:
+            workbench.message_posted.connect(self.show_message)
 
     def show_message(self, text: str, error: bool = False, transient: bool = False) -> None:
         self._transient = text if transient else ""

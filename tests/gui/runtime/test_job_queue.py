@@ -52,55 +52,55 @@ def train_until(qtbot, window, points: int) -> None:
 def test_opening_another_dataset_mid_training_stops_the_training_first(qtbot, make_window, wait_idle, tmp_path):
     window = make_window("demo")
     quick_training(window, epochs=1000)
-    window.training.train()
+    window.training_controller.train()
     train_until(qtbot, window, 10)
-    window.data.load_source(three_class_folder(tmp_path / "fruit"))
-    window.data.extract_features()  # asked while the switch is pending: runs on the NEW data
+    window.data_controller.load_source(three_class_folder(tmp_path / "fruit"))
+    window.data_controller.extract_features()  # asked while the switch is pending: runs on the NEW data
     wait_idle(window, timeout_s=30)
     qtbot.wait(100)  # display ticks: no frame of the old run may be drawn any more
 
-    assert window.bench.class_names == ["apple", "pear", "plum"]
-    assert window.bench.W is None and window.bench.frame is None
+    assert window.workbench.class_names == ["apple", "pear", "plum"]
+    assert window.workbench.W is None and window.workbench.frame is None
     assert window.loss_view.point_count == 0
     assert window.training_panel.train_button.isEnabled() and not window.training_panel.stop_button.isEnabled()
-    assert window.training.control is None
-    features = window.bench.features
-    assert features is not None and features.data_key == window.bench.data.key()
+    assert window.training_controller.control is None
+    features = window.workbench.features
+    assert features is not None and features.data_key == window.workbench.data.key()
     assert not window.error_messages, window.error_messages
 
     # The window is consistent: training on the new data works and the model saves.
     quick_training(window, epochs=2)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
-    assert window.bench.W.shape == (features.X_train.shape[1], 3)
-    window.models.save_model(str(tmp_path / "fruit.npz"))
+    assert window.workbench.W.shape == (features.X_train.shape[1], 3)
+    window.model_files_controller.save_model(str(tmp_path / "fruit.npz"))
     assert (tmp_path / "fruit.npz").is_file(), window.error_messages
 
 
 def test_demo_set_and_split_changes_mid_training_stop_it_first(qtbot, make_window, wait_idle):
     window = make_window("demo")
     quick_training(window, epochs=1000)
-    window.training.train()
+    window.training_controller.train()
     train_until(qtbot, window, 10)
     window.data_panel.set_split_values(300, 0)
-    window.data.apply_split_settings()
+    window.data_controller.apply_split_settings()
     wait_idle(window, timeout_s=30)
     qtbot.wait(100)
-    assert len(window.bench.data.val.labels) == 300
-    assert window.bench.W is None and window.loss_view.point_count == 0
+    assert len(window.workbench.data.val.labels) == 300
+    assert window.workbench.W is None and window.loss_view.point_count == 0
     assert window.training_panel.train_button.isEnabled()
 
-    window.training.train()
+    window.training_controller.train()
     train_until(qtbot, window, 10)
-    old = window.bench.data
-    window.data.use_demo_set()
-    assert window.bench.data is old  # not switched under the running job...
+    old = window.workbench.data
+    window.data_controller.use_demo_set()
+    assert window.workbench.data is old  # not switched under the running job...
     wait_idle(window, timeout_s=30)
     qtbot.wait(100)
-    assert window.bench.data is not old  # ...but once it has stopped
-    assert window.bench.W is None and window.loss_view.point_count == 0
+    assert window.workbench.data is not old  # ...but once it has stopped
+    assert window.workbench.W is None and window.loss_view.point_count == 0
     assert not window.error_messages, window.error_messages
-    window.models.save_model("unused.npz")
+    window.model_files_controller.save_model("unused.npz")
     assert window.message_label.text() == "Train a model first"
 
 
@@ -108,46 +108,46 @@ def test_requests_during_the_warmup_wait_their_turn(qtbot, make_window, wait_idl
     window = make_window("demo")
     quick_training(window, epochs=2)
     release = threading.Event()
-    assert window.runner.start("warmup", blocking_job(release))
-    window.training.train()
-    window.data.extract_features()
+    assert window.job_runner.start("warmup", blocking_job(release))
+    window.training_controller.train()
+    window.data_controller.extract_features()
     panel = window.training_panel
     # Nothing runs yet: the buttons change when the training job really starts.
     assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
     wait_idle(window, timeout_s=60)
-    qtbot.waitUntil(lambda: not window.runner.busy and not window.queue.pending, timeout=60_000)
-    assert window.bench.W is not None and window.loss_view.point_count > 0
-    assert window.bench.features is not None
+    qtbot.waitUntil(lambda: not window.job_runner.busy and not window.job_queue.pending, timeout=60_000)
+    assert window.workbench.W is not None and window.loss_view.point_count > 0
+    assert window.workbench.features is not None
     assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled() and not panel.pause_button.isEnabled()
-    assert window.training.control is None
+    assert window.training_controller.control is None
     assert not window.error_messages, window.error_messages
 
 
 def test_train_while_another_job_runs_keeps_the_model(make_window, wait_idle):
     window = make_window("demo")
     quick_training(window, epochs=2)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
-    W = window.bench.W
+    W = window.workbench.W
     release = threading.Event()
-    assert window.queue.run("slow job", blocking_job(release), "Something slow")
-    window.training.train()
-    assert window.bench.W is W and window.loss_view.point_count > 0
+    assert window.job_queue.run("slow job", blocking_job(release), "Something slow")
+    window.training_controller.train()
+    assert window.workbench.W is W and window.loss_view.point_count > 0
     assert "Busy" in window.message_label.text()
     release.set()
     wait_idle(window)
-    assert window.bench.W is W
+    assert window.workbench.W is W
     assert "Busy" not in window.message_label.text()  # stale once that job has ended
 
 
 def test_stop_during_the_extraction_phase_cancels_it_and_keeps_the_model(qtbot, make_window, wait_idle, monkeypatch):
-    from linviz.gui import jobs
+    from linviz.workbench import jobs
 
     window = make_window("demo")
     quick_training(window, epochs=2)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
-    W = window.bench.W
+    W = window.workbench.W
     real_extract = jobs.extract_features
     started = threading.Event()
 
@@ -159,12 +159,12 @@ def test_stop_during_the_extraction_phase_cancels_it_and_keeps_the_model(qtbot, 
 
     monkeypatch.setattr(jobs, "extract_features", slow_extract)
     window.features_panel.set_spec_text("hue:bins=12")  # other features: Train extracts first
-    window.training.train()
+    window.training_controller.train()
     qtbot.waitUntil(started.is_set, timeout=10_000)
     window.training_panel.stop_button.click()
     wait_idle(window, timeout_s=5)
     qtbot.wait(100)
-    assert window.bench.W is W  # no 0-iteration model of random weights
+    assert window.workbench.W is W  # no 0-iteration model of random weights
     assert window.loss_view.point_count > 0  # the old curves stay with the old model
     assert window.training_panel.train_button.isEnabled()
     assert not window.error_messages, window.error_messages
@@ -173,7 +173,7 @@ def test_stop_during_the_extraction_phase_cancels_it_and_keeps_the_model(qtbot, 
 def test_a_stopped_paused_run_leaves_no_paused_message(qtbot, make_window, wait_idle):
     window = make_window("demo")
     quick_training(window, epochs=1000)
-    window.training.train()
+    window.training_controller.train()
     train_until(qtbot, window, 10)
     window.training_panel.pause_button.click()
     assert window.message_label.text() == "Paused"
@@ -187,20 +187,20 @@ def test_save_model_keeps_the_settings_it_was_trained_with(make_window, wait_idl
 
     window = make_window("demo")
     quick_training(window, epochs=2)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
     panel = window.training_panel
     panel.lr_slider.setValue(0.5)  # changed after training: not the model's settings
     panel.epochs_spin.setValue(9)
     path = tmp_path / "model.npz"
-    window.models.save_model(str(path))
+    window.model_files_controller.save_model(str(path))
     saved = load_model(str(path)).hyperparameters
     assert saved["epochs"] == 2 and saved["learning_rate"] == 1e-2 and saved["batch_size"] == 100
     # A loaded model keeps its own settings too.
-    window.training.reset_model()
-    window.models.load_model(str(path))
+    window.training_controller.reset_model()
+    window.model_files_controller.load_model(str(path))
     wait_idle(window)
-    window.models.save_model(str(tmp_path / "again.npz"))
+    window.model_files_controller.save_model(str(tmp_path / "again.npz"))
     assert load_model(str(tmp_path / "again.npz")).hyperparameters["epochs"] == 2
 
 
@@ -211,10 +211,10 @@ def test_svm_sanity_check_is_the_cores_and_templates_caption_follows_the_blocks(
     panel.delta_spin.setValue(2.0)
     quick_training(window, epochs=1)
     window.features_panel.set_spec_text("hog+hue")
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
     text = panel.sanity_label.text()
-    assert window.bench.frame.snapshot.sanity_check in text
+    assert window.workbench.frame.snapshot.sanity_check in text
     assert "(C - 1) × delta" in text
     caption = window.templates_view.caption.text()
     assert "raw pixels" not in caption and "color layout" not in caption
@@ -242,8 +242,8 @@ def test_published_values_reach_on_publish_on_the_gui_thread_newest_first_and_la
         order.append("publish")
         step.set()
 
-    assert window.queue.run("publisher", job, "Publishing", on_publish=on_publish,
+    assert window.job_queue.run("publisher", job, "Publishing", on_publish=on_publish,
                             on_done=lambda outcome: order.append(outcome.result))
     wait_idle(window)
     assert seen == [1, 2, 3, 99] and order[-2:] == ["publish", "done"]
-    assert not window.queue._publish_timer.isActive()
+    assert not window.job_queue._publish_timer.isActive()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from linviz.gui import jobs
-from linviz.gui.jobs import QuietContext
-from linviz.gui.session import Model, Selection, SplitSettings, TrainingFrame, Workbench
+from linviz.workbench import jobs
+from linviz.workbench.jobs import QuietContext
+from linviz.workbench import Model, Selection, SplitSettings, TrainingFrame, Workbench
 
 
 @pytest.fixture(scope="module")
@@ -17,10 +17,10 @@ def prepared():
     return jobs.prepare_splits(make_demo_dataset(n_train_per_class=30, n_test_per_class=5), SplitSettings(val_size=60))
 
 
-def recorder(bench):
+def recorder(workbench):
     events = []
     for name in ("data_changed", "features_changed", "model_changed", "frame_changed", "selection_changed"):
-        getattr(bench, name).connect(lambda value=None, name=name: events.append((name, value)))
+        getattr(workbench, name).connect(lambda value=None, name=name: events.append((name, value)))
     return events
 
 
@@ -38,57 +38,57 @@ def test_features_of_every_split_are_extracted_together(prepared):
 
 
 def test_new_data_forgets_features_model_and_selection(prepared):
-    bench = Workbench()
-    bench.set_data(prepared)
+    workbench = Workbench()
+    workbench.set_data(prepared)
     features = jobs.extract_features(prepared, "hue", QuietContext())
-    bench.set_features(features)
-    bench.set_model(model_for(features))
-    bench.select(Selection("validation", 3))
-    events = recorder(bench)
-    bench.set_data(prepared)
-    assert bench.features is None and bench.model is None and bench.selection is None
+    workbench.set_features(features)
+    workbench.set_model(model_for(features))
+    workbench.select(Selection("validation", 3))
+    events = recorder(workbench)
+    workbench.set_data(prepared)
+    assert workbench.features is None and workbench.model is None and workbench.selection is None
     names = [name for name, _ in events]
     assert {"model_changed", "features_changed", "data_changed", "selection_changed"} <= set(names)
     assert names.index("model_changed") < names.index("data_changed")  # views never see a model of old data
 
 
 def test_new_features_keep_the_model_only_when_they_are_the_same_features(prepared):
-    bench = Workbench()
-    bench.set_data(prepared)
+    workbench = Workbench()
+    workbench.set_data(prepared)
     hue = jobs.extract_features(prepared, "hue", QuietContext())
-    bench.set_features(hue)
+    workbench.set_features(hue)
     model = model_for(hue)
-    bench.set_model(model)
+    workbench.set_model(model)
     again = jobs.extract_features(prepared, "hue", QuietContext())  # a re-extraction: same spec, same data
-    bench.set_features(again)
-    assert bench.model is not None and bench.model.features is again and np.shares_memory(bench.model.W, model.W)
-    bench.set_features(jobs.extract_features(prepared, "hue:bins=12", QuietContext()))
-    assert bench.model is None
+    workbench.set_features(again)
+    assert workbench.model is not None and workbench.model.features is again and np.shares_memory(workbench.model.W, model.W)
+    workbench.set_features(jobs.extract_features(prepared, "hue:bins=12", QuietContext()))
+    assert workbench.model is None
 
 
 def test_a_frame_brings_its_model_and_its_features(prepared):
-    bench = Workbench()
-    bench.set_data(prepared)
+    workbench = Workbench()
+    workbench.set_data(prepared)
     features = jobs.extract_features(prepared, "hue", QuietContext())
-    events = recorder(bench)
+    events = recorder(workbench)
     frame = TrainingFrame(snapshot=None, model=model_for(features), run=1, data_key=prepared.key())
-    bench.set_frame(frame)
-    assert bench.features is features and bench.model is frame.model and bench.frame is frame
+    workbench.set_frame(frame)
+    assert workbench.features is features and workbench.model is frame.model and workbench.frame is frame
     assert [name for name, _ in events] == ["features_changed", "model_changed", "frame_changed"]
-    bench.clear_model()
-    assert bench.frame is None and bench.model is None and bench.features is features
+    workbench.clear_model()
+    assert workbench.frame is None and workbench.model is None and workbench.features is features
 
 
 def test_the_selected_image_resolves_to_pixels_features_and_label(prepared):
-    bench = Workbench()
-    bench.set_data(prepared)
-    bench.select(Selection("test", 2))
-    selected = bench.selected_image()
+    workbench = Workbench()
+    workbench.set_data(prepared)
+    workbench.select(Selection("test", 2))
+    selected = workbench.selected_image()
     assert selected.x is None and selected.true_class == prepared.test.labels[2]
     features = jobs.extract_features(prepared, "hue", QuietContext())
-    bench.set_features(features)
-    np.testing.assert_array_equal(bench.selected_image().x, features.X_test[2])
-    np.testing.assert_array_equal(bench.selected_image().image, prepared.test.images[2])
+    workbench.set_features(features)
+    np.testing.assert_array_equal(workbench.selected_image().x, features.X_test[2])
+    np.testing.assert_array_equal(workbench.selected_image().image, prepared.test.images[2])
 
 
 def test_validation_size_zero_means_no_validation_split_not_the_test_split(prepared):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from linviz.gui.garbage import collect_on_gui_thread
+from linviz.gui.runtime.garbage import collect_on_gui_thread
 
 
 class _Cycle:
@@ -45,7 +45,7 @@ def test_a_cycle_dropped_while_a_worker_allocates_is_collected_on_the_gui_thread
 
 
 def test_after_the_window_is_built_collections_skip_what_existed_and_still_free_what_came_later(qtbot):
-    from linviz.gui.garbage import freeze_survivors
+    from linviz.gui.runtime.garbage import freeze_survivors
 
     survivor = _Cycle()
     try:

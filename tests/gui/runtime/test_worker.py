@@ -17,15 +17,15 @@ def test_a_quick_job_runs_while_a_heavy_job_runs(qtbot, make_window):
             if ctx.cancel.wait(0.01):
                 raise Cancelled("cancelled")
 
-    assert window.runner.start("slow", heavy)
+    assert window.job_runner.start("slow", heavy)
     qtbot.waitUntil(started.is_set, timeout=5000)
     results = []
-    window.runner.quick.submit("sum", lambda ctx: 2 + 3, results.append)
+    window.job_runner.quick.submit("sum", lambda ctx: 2 + 3, results.append)
     qtbot.waitUntil(lambda: bool(results), timeout=5000)
     assert results[0].ok and results[0].result == 5
-    assert window.runner.busy  # the heavy job is still running
+    assert window.job_runner.busy  # the heavy job is still running
     release.set()
-    qtbot.waitUntil(lambda: not window.runner.busy, timeout=5000)
+    qtbot.waitUntil(lambda: not window.job_runner.busy, timeout=5000)
 
 
 def test_the_newest_request_of_a_kind_replaces_the_older_ones(qtbot, make_window, wait_quick):
@@ -43,7 +43,7 @@ def test_the_newest_request_of_a_kind_replaces_the_older_ones(qtbot, make_window
             return k
         return run
 
-    quick = window.runner.quick
+    quick = window.job_runner.quick
     quick.submit("block", blocker, seen.append)
     for k in range(5):
         quick.submit("table", job(k), seen.append)  # all but the last are replaced while pending
@@ -64,7 +64,7 @@ def test_a_running_job_of_the_same_kind_is_cancelled_and_its_answer_dropped(qtbo
             raise Cancelled("replaced")
         return "slow"
 
-    quick = window.runner.quick
+    quick = window.job_runner.quick
     quick.submit("surface", slow, seen.append)
     qtbot.waitUntil(started.is_set, timeout=5000)
     quick.submit("surface", lambda ctx: "fresh", seen.append)

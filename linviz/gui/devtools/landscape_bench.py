@@ -1,6 +1,6 @@
 """Training with the loss landscape live: throughput and GUI-thread stalls (``bench --only landscape``).
 
-The same measurement as :mod:`linviz.gui.gui_bench`, with the Optimization lab's loss
+The same measurement as :mod:`linviz.gui.devtools.training_bench`, with the Optimization lab's loss
 landscape showing. Three runs alternate, ``repeats`` times: headless; in the window with the
 landscape shown but not following training ("Follow training" off); and following it (a
 coarse surface around the newest W about once a second on the quick lane). The live
@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import statistics
 
-from linviz.gui.gui_bench import (TRAINING_SETTINGS, _headless, _idle_stall, _in_window, bench_application,
+from linviz.gui.devtools.training_bench import (TRAINING_SETTINGS, _headless, _idle_stall, _in_window, bench_application,
                                   bench_window)
 
 
 def run_landscape_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, say=print) -> dict:
     app = bench_application()
-    from linviz.gui.blas_threads import limit_loaded_blas
+    from linviz.gui.runtime.blas_threads import limit_loaded_blas
     from linviz.gui.labs.optimization import OptimizationLab
 
     limit_loaded_blas()

@@ -16,12 +16,12 @@ from superqt.utils import qthrottled
 
 
 class Redraw:
-    def __init__(self, bench, draw: Callable, interval_ms: int, leading: bool = True):
+    def __init__(self, workbench, draw: Callable, interval_ms: int, leading: bool = True):
         """``leading=False``: while training, even the first call waits ``interval_ms``."""
-        self._bench = bench
+        self._bench = workbench
         self._draw = draw
         self._throttled = qthrottled(draw, timeout=interval_ms, leading=leading)
-        bench.training_changed.connect(self._on_training_changed)
+        workbench.training_changed.connect(self._on_training_changed)
 
     def __call__(self, *args) -> None:
         if self._bench.training:

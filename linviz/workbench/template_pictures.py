@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from linviz.gui.pictures import bars_tile, diverging_rgb, hue_colors, minmax_rgb, upscale
+from linviz.workbench.pictures import bars_tile, diverging_rgb, hue_colors, minmax_rgb, upscale
 
 TILE = 64
 

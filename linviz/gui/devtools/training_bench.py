@@ -28,7 +28,7 @@ TRAINING_SETTINGS = {"loss": "softmax", "reg": 1e-3, "reg_type": "l2", "optimize
 
 def _headless(features, prepared, settings: dict) -> float:
     """Samples per wall-clock second of a plain loop over the training generator."""
-    from linviz.gui.jobs import make_training_config
+    from linviz.workbench.jobs import make_training_config
     from linviz.training import train
 
     config = make_training_config(settings)
@@ -86,28 +86,28 @@ def _in_window(window, features, prepared, settings: dict, app, tab: int = 0) ->
 
     panel = window.training_panel
     panel.apply_settings(settings)
-    window.bench.set_data(prepared)
+    window.workbench.set_data(prepared)
     window.features_panel.set_spec_text(features.spec_text)  # Train then reuses these features
-    window.bench.set_features(features)
+    window.workbench.set_features(features)
     window.gallery_view.select("validation", 0)
     window.view_tabs.setCurrentIndex(tab)
     probe = _StallProbe()
     app.processEvents()
-    draws_before = window.training.redraw_count
-    quick_before = window.runner.quick.completed
+    draws_before = window.training_controller.redraw_count
+    quick_before = window.job_runner.quick.completed
     probe.start()
     start = time.perf_counter()
     # Wait in a real event loop (a processEvents() busy loop would itself steal the GIL).
     loop = QEventLoop()
-    window.runner.finished.connect(loop.quit)
-    window.training.train()
-    if window.runner.busy:
+    window.job_runner.finished.connect(loop.quit)
+    window.training_controller.train()
+    if window.job_runner.busy:
         loop.exec()
-    window.runner.finished.disconnect(loop.quit)
+    window.job_runner.finished.disconnect(loop.quit)
     wall = time.perf_counter() - start
     probe.stop()
-    frame = window.bench.frame
-    if window.bench.features is not features:
+    frame = window.workbench.frame
+    if window.workbench.features is not features:
         raise RuntimeError("the window extracted its own features: the runs would not compare")
     if frame is None or window.error_messages:
         raise RuntimeError(f"training in the window failed: {window.error_messages}")
@@ -117,8 +117,8 @@ def _in_window(window, features, prepared, settings: dict, app, tab: int = 0) ->
         "samples_per_second": wall_rate,
         "max_stall_ms": 1000 * max(gaps),
         "p99_gap_ms": 1000 * float(np.percentile(gaps, 99)),
-        "redraws_per_second": (window.training.redraw_count - draws_before) / wall,
-        "quick_jobs_per_second": (window.runner.quick.completed - quick_before) / wall,
+        "redraws_per_second": (window.training_controller.redraw_count - draws_before) / wall,
+        "quick_jobs_per_second": (window.job_runner.quick.completed - quick_before) / wall,
         "seconds": wall,
     }
 
@@ -137,7 +137,7 @@ def bench_application():
     QCoreApplication.setOrganizationName("linviz-bench")
     QCoreApplication.setApplicationName("linviz-bench")
     app = QApplication.instance() or QApplication(["linviz-bench"])
-    from linviz.gui.garbage import collect_on_gui_thread
+    from linviz.gui.runtime.garbage import collect_on_gui_thread
 
     collect_on_gui_thread()  # as in the app
     return app
@@ -152,11 +152,11 @@ def bench_window(app):
     settings_file = QSettings(os.path.join(os.environ.get("TMPDIR", "/tmp"), "linviz-bench.ini"),
                               QSettings.Format.IniFormat)
     window = MainWindow("demo", settings=settings_file)
-    window.queue.warmup_state = "done"
+    window.job_queue.warmup_state = "done"
     window.resize(1400, 900)
     window.show()
     app.processEvents()
-    from linviz.gui.garbage import freeze_survivors
+    from linviz.gui.runtime.garbage import freeze_survivors
 
     freeze_survivors()  # as in the app
     return window
@@ -165,7 +165,7 @@ def bench_window(app):
 def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, say=print) -> dict:
     """Headless and in-window runs alternated ``repeats`` times; medians and ratio."""
     app = bench_application()
-    from linviz.gui.blas_threads import limit_loaded_blas
+    from linviz.gui.runtime.blas_threads import limit_loaded_blas
 
     # Both runs use the app's BLAS setting (one core left to the GUI); MainWindow would
     # apply it anyway, this only makes the calibration run match.
@@ -227,8 +227,8 @@ def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, sa
 def prepare_bench_data(archive, quick: bool, spec: str = "hog+hue"):
     """CIFAR-10 from the shared archive when given (else the demo set), split and featurized."""
     from linviz.data import load_dataset
-    from linviz.gui.jobs import QuietContext, extract_features, prepare_splits
-    from linviz.gui.session import SplitSettings
+    from linviz.workbench.jobs import QuietContext, extract_features, prepare_splits
+    from linviz.workbench import SplitSettings
 
     dataset = load_dataset(str(archive) if archive is not None else "demo")
     # The app's default split: every training image (49,000 on CIFAR-10), so that epochs are as

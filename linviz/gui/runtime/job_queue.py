@@ -20,10 +20,10 @@ from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
-from linviz.gui import jobs
-from linviz.gui.job_status import JobStatus
-from linviz.gui.status_line import StatusLine
-from linviz.gui.worker import JobOutcome, JobRunner
+from linviz.workbench import jobs
+from linviz.gui.widgets.job_status import JobStatus
+from linviz.gui.widgets.status_line import StatusLine
+from linviz.gui.runtime.worker import JobOutcome, JobRunner
 
 PUBLISH_INTERVAL_MS = 100  # how often a job's newest published value is handed to ``on_publish``
 
@@ -131,7 +131,7 @@ class JobQueue(QObject):
 
     @property
     def quick(self):
-        """The quick lane (short jobs beside the heavy one; see linviz.gui.worker)."""
+        """The quick lane (short jobs beside the heavy one; see linviz.gui.runtime.worker)."""
         return self.runner.quick
 
     @Slot()

@@ -6,8 +6,8 @@ import threading
 
 import numpy as np
 
-from linviz.gui import jobs
-from linviz.gui.session import SplitSettings
+from linviz.workbench import jobs
+from linviz.workbench import SplitSettings
 
 
 class Ctx:

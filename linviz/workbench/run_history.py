@@ -131,8 +131,8 @@ class RunHistory:
         """Make a run the current model on the workbench's features (:meth:`can_restore_in_place`
         must hold). Result: the TrainingFrame to show (its curves, the model with evaluation and
         templates), and W. The weights come from memory, else from the run's model file."""
-        from linviz.gui import jobs
-        from linviz.gui.session import Model, TrainingFrame
+        from linviz.workbench import jobs
+        from linviz.workbench.state import Model, TrainingFrame
         from linviz.training.records import snapshot_of
 
         store = self.store
@@ -159,21 +159,21 @@ class RunHistory:
 
         return job
 
-    def apply_restored(self, bench, outcome, what: str = "") -> bool:
+    def apply_restored(self, workbench, outcome, what: str = "") -> bool:
         """Show a restored run (the result of :meth:`restore_job`) on the workbench; True if done."""
         if outcome.error:
-            bench.post_message(f"{what or 'Restore'}: {outcome.error}", True)
+            workbench.post_message(f"{what or 'Restore'}: {outcome.error}", True)
             return False
         if not outcome.ok:
             return False
         frame, model, record, data_key = outcome.result
-        if not bench.is_current(data_key):
+        if not workbench.is_current(data_key):
             return False
-        bench.clear_model()
+        workbench.clear_model()
         if frame is not None:
-            bench.set_frame(frame)
+            workbench.set_frame(frame)
         else:
-            bench.set_model(model)
+            workbench.set_model(model)
         self.replace(record)
         self.remember_weights(record.id, model.W, model.features.pipeline)
         self.set_current(record.id, model.W)
@@ -183,7 +183,7 @@ class RunHistory:
     def record_job(self, frame, data, *, pace: Optional[float] = None):
         """The record of a finished training frame (its model's weights are the kept ones), written
         to the store; result: (record, W, pipeline, messages) for :meth:`record_finished`."""
-        from linviz.gui.jobs import make_training_config
+        from linviz.workbench.jobs import make_training_config
         from linviz.training import accuracy
         from linviz.training.records import dataset_summary, make_record
 
@@ -272,35 +272,35 @@ class RunHistory:
         self._post(text, error)
 
 
-def restore_run(bench, submit, run_heavy, record) -> None:
+def restore_run(workbench, submit, run_heavy, record) -> None:
     """Make ``record`` the current model (a lab's action; ``submit`` its quick-lane submit,
     ``run_heavy`` its JobQueue.run): in place when the workbench holds the features it was
     trained on, else through its model file, re-expressing the data with its own pipeline."""
-    from linviz.gui import jobs as gui_jobs
+    from linviz.workbench import jobs as gui_jobs
 
-    history = bench.runs
+    history = workbench.runs
     what = f"Restore {record.title}"
-    if bench.data is None:
-        bench.post_message("Load a dataset first", True)
+    if workbench.data is None:
+        workbench.post_message("Load a dataset first", True)
         return
-    if list(record.dataset.get("classes", [])) != bench.class_names:
-        bench.post_message(f"{record.title} was trained on other classes ({record.dataset.get('source', '?')}): "
+    if list(record.dataset.get("classes", [])) != workbench.class_names:
+        workbench.post_message(f"{record.title} was trained on other classes ({record.dataset.get('source', '?')}): "
                            "load that data first", True)
         return
-    if history.can_restore_in_place(record, bench.features, bench.data):
-        submit("restore", history.restore_job(record, bench.features, bench.data),
-               lambda outcome: history.apply_restored(bench, outcome, what))
+    if history.can_restore_in_place(record, workbench.features, workbench.data):
+        submit("restore", history.restore_job(record, workbench.features, workbench.data),
+               lambda outcome: history.apply_restored(workbench, outcome, what))
         return
     path = str(history.store.model_path(record.id))
 
     def loaded(outcome) -> None:
         if outcome.error:
-            bench.post_message(f"{what}: {outcome.error}", True)
+            workbench.post_message(f"{what}: {outcome.error}", True)
             return
-        if not outcome.ok or not bench.is_current(outcome.result.features.data_key):
+        if not outcome.ok or not workbench.is_current(outcome.result.features.data_key):
             return
         model = outcome.result
-        submit("restore", history.restore_job(record, model.features, bench.data, W=model.W),
-               lambda done: history.apply_restored(bench, done, what))
+        submit("restore", history.restore_job(record, model.features, workbench.data, W=model.W),
+               lambda done: history.apply_restored(workbench, done, what))
 
-    run_heavy("model", gui_jobs.load_model_job(path, bench.data), f"Restoring {record.title}", on_done=loaded)
+    run_heavy("model", gui_jobs.load_model_job(path, workbench.data), f"Restoring {record.title}", on_done=loaded)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from linviz.gui.progress_row import ProgressRow
+from linviz.gui.widgets.progress_row import ProgressRow
 
 
 class JobStatus(QWidget):

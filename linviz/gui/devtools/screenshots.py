@@ -1,4 +1,4 @@
-"""Take the README screenshots: ``python -m linviz.gui.screenshots [--data SOURCE] OUT.png``.
+"""Take the README screenshots: ``python -m linviz.gui.devtools.screenshots [--data SOURCE] OUT.png``.
 
 Starts the window (offscreen unless a display is set), loads the source, starts training
 and grabs the window mid-training, after ``--seconds`` of it. Used for docs/screenshots/.
@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     QCoreApplication.setOrganizationName("linviz-screenshots")
     QCoreApplication.setApplicationName("linviz-screenshots")
     app = QApplication(sys.argv[:1])
-    from linviz.gui.garbage import collect_on_gui_thread
+    from linviz.gui.runtime.garbage import collect_on_gui_thread
 
     collect_on_gui_thread()
     from linviz.gui.app import configure_application
@@ -98,7 +98,7 @@ def main(argv=None) -> int:
             app.processEvents()
             time.sleep(0.01)
 
-    while window.runner.busy:  # loading (and the warm-up)
+    while window.job_runner.busy:  # loading (and the warm-up)
         pump(0.1)
     window.features_panel.set_spec_text(args.features)
     window.training_panel.epochs_spin.setValue(args.epochs)
@@ -112,25 +112,25 @@ def main(argv=None) -> int:
         box = window.training_panel.loss_box
         box.setCurrentIndex(box.findData(args.loss))
     if args.drop:
-        window.user_images.add(args.drop)
-        while window.runner.quick.busy:
+        window.user_images_controller.add(args.drop)
+        while window.job_runner.quick.busy:
             pump(0.05)
     if not args.no_train:
-        window.training.train()
+        window.training_controller.train()
         pump(args.seconds)
-        while args.until_done and window.runner.busy:
+        while args.until_done and window.job_runner.busy:
             pump(0.1)
     if args.score_test:
-        window.training.score_on_test()
+        window.training_controller.score_on_test()
         pump(0.3)
-        while window.runner.quick.busy:
+        while window.job_runner.quick.busy:
             pump(0.05)
     if args.advanced:
         window.training_panel.advanced.expand(animate=False)
     if args.tab:
         window.docks[args.tab].raise_()
         pump(0.3)
-    if window.bench.data is not None and window.bench.data.val is not None:
+    if window.workbench.data is not None and window.workbench.data.val is not None:
         window.gallery_view.split_box.setCurrentText("validation")
         if args.misclassified:
             window.gallery_view.wrong_box.setChecked(True)
@@ -143,10 +143,10 @@ def main(argv=None) -> int:
         window.lower_tabs.setCurrentWidget(window.user_images_view)
         window.user_images_view.select(0)
     if args.select:
-        from linviz.gui.session import Selection
+        from linviz.workbench import Selection
 
         split, index = args.select.split(":")
-        window.bench.select(Selection(split, int(index)))
+        window.workbench.select(Selection(split, int(index)))
     if args.view:
         titles = [window.view_tabs.tabText(i) for i in range(window.view_tabs.count())]
         window.view_tabs.setCurrentIndex(titles.index(args.view))
@@ -162,7 +162,7 @@ def main(argv=None) -> int:
     if args.landscape or args.race or args.gradient_h:
         _drive_optimization(window, args, pump)
     pump(0.5)
-    while window.runner.quick.busy:
+    while window.job_runner.quick.busy:
         pump(0.05)
     if args.playground or args.playground_steps:
         _drive_playground(window, args, pump)
@@ -172,7 +172,7 @@ def main(argv=None) -> int:
         _drive_tuning(window, args, pump)
     pump(0.3)
     window.grab().save(args.out)
-    print(f"saved {args.out}; training {'running' if window.runner.busy else 'finished'}; "
+    print(f"saved {args.out}; training {'running' if window.job_runner.busy else 'finished'}; "
           f"messages: {window.error_messages}")
     window.shutdown()
     window.close()
@@ -182,11 +182,11 @@ def main(argv=None) -> int:
 def _knn_steps(window, args, pump) -> None:
     """Cross-validate and test in the kNN lab, then select a test image it gets wrong."""
     from linviz.gui.labs.knn import KnnLab
-    from linviz.gui.session import Selection
+    from linviz.workbench import Selection
 
     def idle() -> None:
         pump(0.3)
-        while window.runner.busy or window.runner.quick.busy:
+        while window.job_runner.busy or window.job_runner.quick.busy:
             pump(0.1)
 
     lab = next(lab for lab in window.labs if isinstance(lab, KnnLab))
@@ -203,13 +203,13 @@ def _knn_steps(window, args, pump) -> None:
         return
     mistakes = result.mistakes
     if args.knn_mistake:
-        names = window.bench.class_names
+        names = window.workbench.class_names
         true_name, predicted_name = args.knn_mistake.split(":")
         wanted = [i for i in mistakes if names[result.labels[i]] == true_name
                   and names[result.predicted[i]] == predicted_name]
         mistakes = wanted or mistakes
     if len(mistakes):
-        window.bench.select(Selection(result.split, int(mistakes[0])))
+        window.workbench.select(Selection(result.split, int(mistakes[0])))
     idle()
 
 
@@ -222,12 +222,12 @@ def _drive_playground(window, args, pump) -> None:
         lab.load_from(args.playground)
     for _ in range(args.playground_steps):
         lab.step()
-    while window.runner.quick.busy:
+    while window.job_runner.quick.busy:
         pump(0.05)
 
 
 def _wait(window, pump) -> None:
-    while window.runner.busy or window.runner.quick.busy:
+    while window.job_runner.busy or window.job_runner.quick.busy:
         pump(0.05)
 
 
@@ -237,13 +237,13 @@ def _drive_runs(window, args, pump) -> None:
 
     for reg in args.runs.split(","):
         window.training_panel.reg_slider.setValue(float(reg))
-        window.training.train()
+        window.training_controller.train()
         _wait(window, pump)
     lab = next(lab for lab in window.labs if isinstance(lab, RunsLab))
     window.view_tabs.setCurrentWidget(lab)
-    while not window.bench.runs.loaded or lab.table.rowCount() < len(args.runs.split(",")):
+    while not window.workbench.runs.loaded or lab.table.rowCount() < len(args.runs.split(",")):
         pump(0.1)
-    lab.select_runs([r.id for r in window.bench.runs.records])
+    lab.select_runs([r.id for r in window.workbench.runs.records])
     pump(0.5)
     _wait(window, pump)
     pump(0.5)
@@ -256,8 +256,8 @@ def _drive_tuning(window, args, pump) -> None:
 
     lab = next(lab for lab in window.labs if isinstance(lab, TuningLab))
     window.view_tabs.setCurrentWidget(lab)
-    if window.bench.features is None:
-        window.data.extract_features()
+    if window.workbench.features is None:
+        window.data_controller.extract_features()
         _wait(window, pump)
     lrs, regs = args.tune.split(";")
     lab.lr_edit.setText(lrs)
@@ -287,18 +287,18 @@ def _drive_optimization(window, args, pump) -> None:
             view.direction_box.setCurrentIndex(view.direction_box.findData(directions))
         view._settings_changed()
         pump(0.3)
-        while window.runner.quick.busy:
+        while window.job_runner.quick.busy:
             pump(0.05)
         view.hover(0.3, -0.25) if mode == "plane" else view.hover(0.3)
     if args.gradient_h:
         view = lab.gradient_check
         view.h_box.setCurrentIndex(view.h_box.findData(args.gradient_h))
         view.check()
-        while window.runner.quick.busy:
+        while window.job_runner.quick.busy:
             pump(0.05)
     if args.race:
         view = lab.race
-        while window.runner.busy:
+        while window.job_runner.busy:
             pump(0.1)
         view.preset_box.setCurrentIndex(view.preset_box.findData(args.race))
         view._on_preset()
@@ -306,7 +306,7 @@ def _drive_optimization(window, args, pump) -> None:
             view.budget_spin.setValue(args.race_budget)
         view.start()
         pump(0.5)
-        while window.runner.busy:
+        while window.job_runner.busy:
             pump(0.2)
         pump(0.5)
 

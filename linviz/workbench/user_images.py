@@ -8,7 +8,7 @@ from typing import Optional
 import numpy as np
 
 from linviz.errors import LinvizError
-from linviz.gui.session import UserImage
+from linviz.workbench.state import UserImage
 
 MAX_DROPPED_FILES = 500
 

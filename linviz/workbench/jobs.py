@@ -1,6 +1,6 @@
 """The window's jobs: plain functions of a ``ctx`` (progress, cancel, publish; see
-:mod:`linviz.gui.worker`) that run off the GUI thread and return immutable results for the
-workbench (:mod:`linviz.gui.session`). No Qt in here.
+:mod:`linviz.gui.runtime.worker`) that run off the GUI thread and return immutable results for the
+workbench (:mod:`linviz.workbench.state`). No Qt in here.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Optional
 import numpy as np
 
 from linviz.errors import Cancelled, LinvizError
-from linviz.gui.session import (Evaluation, ExtractedFeatures, Model, PreparedData, SplitSettings,
+from linviz.workbench.state import (Evaluation, ExtractedFeatures, Model, PreparedData, SplitSettings,
                                 TrainingFrame)
 
 # How often a training job steps aside for the GUI thread, and for how long (see train_job).
@@ -154,7 +154,7 @@ def test_predictions(model: Model, X_test: np.ndarray, labels: np.ndarray) -> tu
 
 def template_rows(W, pipeline):
     """Template pictures of W, or None when they cannot be drawn (never stops a job)."""
-    from linviz.gui.template_pictures import template_rows as rows
+    from linviz.workbench.template_pictures import template_rows as rows
 
     try:
         return rows(W, pipeline)
