@@ -22,9 +22,6 @@ TWO_COMMANDS = [
 
 # History belongs in git and docs/benchmarks.md, not in the README or the code.
 HISTORY = re.compile(r"\bissue\s+#?\d+|\bfirst release\b|\bcommit [0-9a-f]{7,40}\b", re.IGNORECASE)
-# The single-module cli.py and bench.py give way to the linviz/cli/ and linviz/bench/ packages,
-# which are checked like every other module.
-NOT_CHECKED_FOR_HISTORY = {"linviz/cli.py", "linviz/bench.py"}
 
 LINK = re.compile(r"!?\[(?:[^\]\[]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 HTML_SRC = re.compile(r"""<(?:img|a)\b[^>]*?\b(?:src|href)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
@@ -154,8 +151,7 @@ def test_the_readme_does_not_narrate_history():
 def test_the_code_does_not_narrate_history():
     found = []
     for path in sorted((REPO_ROOT / "linviz").rglob("*.py")):
-        if path.relative_to(REPO_ROOT).as_posix() not in NOT_CHECKED_FOR_HISTORY:
-            found += history_lines(path)
+        found += history_lines(path)
     assert not found, "comments say why, not when:\n" + "\n".join(found)
 
 
