@@ -30,8 +30,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
 
 from linviz.explore import playground as pgd
 from linviz.gui.labs.lab import Lab
-from linviz.gui.widgets.log_slider import LogSlider
 from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.widgets.choices import choice_box
+from linviz.gui.widgets.log_slider import LogSlider
+from linviz.models.losses import LOSSES
+from linviz.models.regularizers import REG_TYPES
 
 CLASS_COLORS = [(214, 39, 40), (44, 160, 44), (31, 119, 180), (255, 127, 14), (148, 103, 189)]
 ARROW_SCALE = 0.25  # an arrow is w_j drawn at a quarter of its length (data units)
@@ -531,14 +534,10 @@ class PlaygroundLab(Lab):
                      ["Click adds", (self.add_class_box, 3)]])
 
         # Loss
-        self.loss_box = QComboBox()
-        for key, text in pgd.LOSS_NAMES.items():
-            self.loss_box.addItem(text, key)
+        self.loss_box = choice_box(pgd.PLAYGROUND_LOSSES)
         self.delta_spin = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=10.0, singleStep=0.25, value=s.delta)
         self.delta_spin.setToolTip("The SVM margin Δ")
-        self.reg_box = QComboBox()
-        for key, text in (("l2", "L2"), ("l1", "L1"), ("elastic", "elastic")):
-            self.reg_box.addItem(text, key)
+        self.reg_box = choice_box(REG_TYPES)
         self.reg_box.setToolTip("The penalty on W (b is not regularized): L2 ΣW², L1 Σ|W|, elastic ΣW² + Σ|W|")
         self.reg_slider = LogSlider(1e-4, 10.0, s.reg, allow_zero=True)
         self.reg_slider.setToolTip("The regularization strength λ")
@@ -1018,7 +1017,7 @@ class PlaygroundLab(Lab):
     def _warm_for(self, loss: str) -> bool:
         """svm / softmax run on compiled kernels: load them once, on the quick lane, first
         (from Numba's cache that takes about a second; the GUI stays responsive)."""
-        if loss in pgd.NUMPY_TERMS or self._kernels_warm:
+        if pgd.PLAYGROUND_LOSSES[loss].kernel_code is None or self._kernels_warm:
             return True
         if not self._warming:
             self._warming = True
@@ -1113,8 +1112,9 @@ class PlaygroundLab(Lab):
         note = pgd.separability_note(s.preset)
         self.note.setText(note or "")
         self.note.setVisible(note is not None)
-        self.delta_spin.setEnabled(s.loss in pgd.SVM_LOSSES)
-        self.margins_check.setEnabled(s.loss in pgd.SVM_LOSSES)
+        hinge = pgd.PLAYGROUND_LOSSES[s.loss].hinge
+        self.delta_spin.setEnabled(hinge)
+        self.margins_check.setEnabled(hinge)
         self._draw_here()
 
     def _draw_map(self, *_) -> None:
@@ -1131,7 +1131,7 @@ class PlaygroundLab(Lab):
         ny = int(np.clip(rect.height() / MAP_PIXELS, 40, MAP_MAX))
         dmap = pgd.decision_map(self.state.W, self.state.b, extent, (nx, ny), loss=s.loss, delta=s.delta,
                                 probabilities=s.shading == "probability")
-        margins = self.margins_check.isChecked() and s.loss in pgd.SVM_LOSSES
+        margins = self.margins_check.isChecked() and pgd.PLAYGROUND_LOSSES[s.loss].hinge
         self.map_image.setImage(plane_rgb(dmap, s.shading, self.state.n_classes, margins), levels=(0, 255),
                                 autoLevels=False)
         self.map_image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
@@ -1172,9 +1172,10 @@ class PlaygroundLab(Lab):
             self.totals.setText("Loading the compiled losses…")
             return
         n = len(self.state.labels)
-        reg_words = {"l2": "L2: λ·ΣW²", "l1": "L1: λ·Σ|W|", "elastic": "elastic: λ·Σ(W² + |W|)"}[s.reg_type]
+        loss, penalty = pgd.PLAYGROUND_LOSSES[s.loss], REG_TYPES[s.reg_type]
+        reg_words = f"{penalty.label}: λ·{penalty.formula}" + (", β = 1" if penalty.uses_beta else "")
         self.totals.setText(
-            f"<b>{pgd.LOSS_NAMES[s.loss]}</b>{f', Δ = {s.delta:g}' if s.loss in pgd.SVM_LOSSES else ''}: "
+            f"<b>{loss.label}</b>{f', Δ = {s.delta:g}' if loss.hinge else ''}: "
             f"data loss {ev.data_loss:.4f} (mean L_i of {n} points) + regularization {ev.reg_loss:.4f} "
             f"({reg_words}, λ = {s.reg:g}; b is free) = <b>total {ev.total:.4f}</b> · "
             f"accuracy {ev.correct}/{n} ({100 * ev.accuracy:.0f}%)")
@@ -1254,7 +1255,7 @@ class PlaygroundLab(Lab):
 def _warmup_job():
     def job(ctx) -> bool:
         state = pgd.new_state()
-        for loss in ("svm", "softmax"):
+        for loss in LOSSES:  # the compiled ones
             pgd.evaluate(state.points, state.labels, state.W, state.b, loss=loss, reg=0.1)
             pgd.loss_landscape(state.replace(settings=dataclasses.replace(state.settings, loss=loss)), size=2)
         return True
