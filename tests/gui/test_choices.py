@@ -31,8 +31,8 @@ def test_the_window_offers_the_tables(make_window):
     labs = {type(lab): lab for lab in window.labs}
     assert offered(labs[OptimizationLab].race.loss_box) == table(LOSSES, short=True)
     assert offered(labs[TuningLab].loss_box) == table(LOSSES, short=True)
-    assert offered(labs[PlaygroundLab].loss_box) == table(PLAYGROUND_LOSSES)
-    assert offered(labs[PlaygroundLab].reg_box) == table(REG_TYPES)
+    assert offered(labs[PlaygroundLab].tabs.loss_box) == table(PLAYGROUND_LOSSES)
+    assert offered(labs[PlaygroundLab].tabs.reg_box) == table(REG_TYPES)
 
 
 def test_the_panel_enables_what_the_chosen_entries_use(qtbot):
