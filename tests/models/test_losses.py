@@ -239,6 +239,14 @@ def test_the_tables_initial_loss_is_the_loss_at_zero_weights(c, delta, squared):
         assert spec.expected_initial_loss(c, delta) == pytest.approx(loss, rel=1e-12)
 
 
+def test_the_initial_loss_in_words():
+    from linviz.models.losses import LOSSES
+
+    assert LOSSES["softmax"].initial_loss_words(10) == "ln 10"
+    assert LOSSES["svm"].initial_loss_words(10, 1.0) == "C - 1 = 9"
+    assert LOSSES["svm"].initial_loss_words(10, 2.0, True) == "(C - 1) x delta^2"
+
+
 def test_the_table_says_which_loss_is_a_hinge_and_which_has_probabilities():
     from linviz.models.losses import LOSSES, LossFunction
 
