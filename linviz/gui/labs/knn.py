@@ -41,6 +41,7 @@ FEATURE_CHOICES = ("raw", "raw16", "hog", "hog+hue", "color", "best")
 
 
 def time_text(seconds_per_image: Optional[float]) -> str:
+    """'3.4 µs', '120 µs' or '1.5 ms' per image; '—' when it is not known."""
     if seconds_per_image is None:
         return "—"
     us = seconds_per_image * 1e6
