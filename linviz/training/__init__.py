@@ -11,20 +11,22 @@ from linviz.training.loop import Snapshot, TrainingConfig, TrainingControl, accu
 from linviz.training.optimizers import (
     OPTIMIZERS,
     SGD,
+    OptimizerSpec,
     Adam,
     Momentum,
     Nesterov,
     RandomLocalSearch,
     RandomSearch,
     make_optimizer,
+    optimizer_named,
     random_local_search,
     random_search,
 )
 from linviz.training.warmup import warm_up_kernels
 
 __all__ = [
-    "Adam", "GradientCheckResult", "LinearClassifier", "Momentum", "Nesterov", "OPTIMIZERS", "RandomLocalSearch",
-    "RandomSearch", "SGD", "Snapshot", "TrainingConfig", "TrainingControl", "accuracy",
-    "gradient_check", "make_optimizer", "random_local_search", "random_search", "recommended_settings",
+    "Adam", "GradientCheckResult", "LinearClassifier", "Momentum", "Nesterov", "OPTIMIZERS", "OptimizerSpec",
+    "RandomLocalSearch", "RandomSearch", "SGD", "Snapshot", "TrainingConfig", "TrainingControl", "accuracy",
+    "gradient_check", "make_optimizer", "optimizer_named", "random_local_search", "random_search", "recommended_settings",
     "run_to_end", "train", "warm_up_kernels",
 ]

@@ -17,7 +17,7 @@ from typing import Optional
 
 import numpy as np
 
-from linviz.models.losses import softmax
+from linviz.models.losses import LOSSES, softmax
 from linviz.training.loop import TrainingConfig, run_to_end, train
 
 
@@ -139,9 +139,10 @@ class LinearClassifier:
     @property
     def predict_proba(self):
         """Class probabilities (softmax only; an SVM's scores are not probabilities)."""
-        if self.loss != "softmax":
-            raise AttributeError("predict_proba is only defined for loss='softmax'; "
-                                 "use decision_function for SVM scores")
+        spec = LOSSES.get(self.loss)
+        if spec is None or not spec.has_probabilities:
+            raise AttributeError(f"predict_proba is only defined for a loss with probabilities (softmax), not "
+                                 f"loss={self.loss!r}; use decision_function for its scores")
         return self._predict_proba
 
     def _predict_proba(self, X) -> np.ndarray:

@@ -194,3 +194,80 @@ def test_float32_kernels_propagate_nan_and_inf(loss_fn):
     W_inf = W.copy()
     W_inf[5, 7] = np.inf
     assert not np.isfinite(loss_fn(W_inf, X, y, 0.0)[0])
+
+
+# ---------------------------------------------------------------------------- the table of losses
+def test_every_loss_has_every_field():
+    import dataclasses
+
+    from linviz.explore.playground import PLAYGROUND_LOSSES
+    from linviz.models.losses import LOSS_CODES, LOSSES, LossSpec
+
+    assert list(LOSSES) == ["softmax", "svm"]  # the order the menus offer them in
+    for table in (LOSSES, PLAYGROUND_LOSSES):
+        for name, spec in table.items():
+            assert isinstance(spec, LossSpec) and spec.name == name
+            for field in dataclasses.fields(LossSpec):
+                value = getattr(spec, field.name)
+                if field.name == "kernel_code":
+                    assert value is None or isinstance(value, int)
+                elif field.type in ("str", str):
+                    assert isinstance(value, str) and value.strip(), (name, field.name)
+                elif field.type in ("bool", bool):
+                    assert isinstance(value, bool), (name, field.name)
+                else:
+                    assert callable(value), (name, field.name)
+            assert isinstance(spec.initial_loss_words(10, 1.0, False), str)
+    # every loss the classifier trains with has its own compiled kernel
+    assert sorted(LOSS_CODES.values()) == list(range(len(LOSSES)))
+
+
+@pytest.mark.parametrize("c", [2, 3, 10])
+@pytest.mark.parametrize("delta, squared", [(1.0, False), (2.5, False), (2.5, True)])
+def test_the_tables_initial_loss_is_the_loss_at_zero_weights(c, delta, squared):
+    from linviz.explore import playground as pgd
+    from linviz.models.losses import LOSSES, LossFunction
+
+    W, X, y = problem(n=20, d=6, c=c)
+    for name, spec in LOSSES.items():
+        loss, _ = LossFunction(name, 0.0, delta=delta, squared=squared)(np.zeros_like(W), X, y)
+        assert spec.expected_initial_loss(c, delta, squared) == pytest.approx(loss, rel=1e-12)
+    points = np.random.default_rng(1).standard_normal((9, 2))
+    labels = np.arange(9) % c
+    for name, spec in pgd.PLAYGROUND_LOSSES.items():
+        loss, _, _ = pgd.playground_loss(points, labels, np.zeros((c, 2)), np.zeros(c), loss=name, delta=delta)
+        assert spec.expected_initial_loss(c, delta) == pytest.approx(loss, rel=1e-12)
+
+
+def test_the_initial_loss_in_words():
+    from linviz.models.losses import LOSSES
+
+    assert LOSSES["softmax"].initial_loss_words(10) == "ln 10"
+    assert LOSSES["svm"].initial_loss_words(10, 1.0) == "C - 1 = 9"
+    assert LOSSES["svm"].initial_loss_words(10, 2.0, True) == "(C - 1) x delta^2"
+
+
+def test_the_table_says_which_loss_is_a_hinge_and_which_has_probabilities():
+    from linviz.models.losses import LOSSES, LossFunction
+
+    # a hinge is piecewise linear: along a line through a point with active margins its
+    # second difference is 0 (away from kinks); the smooth softmax curves
+    W, X, y = problem(n=1, d=4, c=3, scale=1.0)
+    D = np.random.default_rng(5).standard_normal(W.shape)
+    for name, spec in LOSSES.items():
+        f = LossFunction(name, 0.0, delta=100.0)  # a wide margin: every term active, no kink nearby
+        values = [f(W + t * D, X, y)[0] for t in (-1e-3, 0.0, 1e-3)]
+        curvature = abs(values[0] - 2 * values[1] + values[2])
+        assert (curvature < 1e-10) == spec.hinge, name
+        assert spec.has_probabilities == (not spec.hinge)
+
+
+def test_an_unknown_loss_is_refused_with_the_choices():
+    from linviz.models.losses import LossFunction, loss_named
+
+    with pytest.raises(ValueError, match="choose from softmax, svm"):
+        loss_named("hinge")
+    with pytest.raises(ValueError, match="unknown loss"):
+        loss_named(["svm"])  # unhashable, from a hostile file: still a ValueError
+    with pytest.raises(ValueError, match="unknown loss"):
+        LossFunction("logistic")
