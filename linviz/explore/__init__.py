@@ -13,12 +13,12 @@ Each function here takes plain arrays (and, where features matter, a fitted
   (:mod:`linviz.explore.loss_surface`, with the directions: random, gradient, trajectory PCA).
 - :func:`race`: random search to Adam on one budget of examples processed
   (:mod:`linviz.explore.race`).
-- :func:`gradient_table`: the gradient check with the course's verdicts
-  (:mod:`linviz.explore.gradient_table`).
+- :func:`gradient_table`: the gradient check with the course's verdicts, and
+  :func:`gradient_sweep`, its error against the step h (:mod:`linviz.explore.gradient_table`).
 """
 
 from linviz.explore.evidence import BlockEvidence, Evidence, evidence
-from linviz.explore.gradient_table import GradientTable, gradient_table
+from linviz.explore.gradient_table import GradientTable, gradient_sweep, gradient_table
 from linviz.explore.knn import (ClassifierTiming, CrossValidation, KnnFeatures, KnnSetup, Neighbors,
                                 cross_validation, knn_test, linear_test, neighbors_of, prepare_knn,
                                 run_cross_validation)
@@ -28,5 +28,5 @@ from linviz.explore.score_breakdown import ScoreBreakdown, score_breakdown
 
 __all__ = ["BlockEvidence", "ClassifierTiming", "CrossValidation", "Evidence", "GradientTable", "KnnFeatures", "KnnSetup",
            "LossSurface", "Neighbors", "RaceSettings", "RaceSnapshot", "ScoreBreakdown", "cross_validation", "evidence",
-           "gradient_table", "knn_test", "linear_test", "loss_surface", "neighbors_of", "prepare_knn", "race",
+           "gradient_sweep", "gradient_table", "knn_test", "linear_test", "loss_surface", "neighbors_of", "prepare_knn", "race",
            "run_cross_validation", "score_breakdown"]
