@@ -66,6 +66,25 @@ def sweep_job(W, X, y, options: dict, *, num_checks: int, batch_size: int, seed:
     return job
 
 
+def sweep_note(sweep, hinge: bool) -> str:
+    """The sweep in words: where it is lowest, which error rises on which side, the kinks."""
+    med = np.where(np.isfinite(sweep.median_rel_error), sweep.median_rel_error, np.nan)
+    best = sweep.best_step
+    low = np.nanmin(med) if np.isfinite(med).any() else np.nan
+    text = f"Median over the sampled weights at each h; lowest at h = {best:g}."
+    if np.nanmax(med[sweep.steps > best], initial=0.0) > 10 * low:
+        text += " Above it the truncation error (h² f‴/6) grows with h."
+    if np.nanmax(med[sweep.steps < best], initial=0.0) > 10 * low:
+        text += " Below it rounding (about ε|f|/h) grows as h shrinks."
+    if sweep.n_kinks.any():
+        crossing = ", ".join(f"{h:g}: {k}" for h, k in zip(sweep.steps, sweep.n_kinks) if k)
+        text += f" Steps that crossed a kink are left out (h = {crossing})."
+    if hinge:
+        text += (" Between its kinks the hinge is linear in each weight (an L2 term quadratic), where the "
+                 "centered difference is exact: only rounding is left.")
+    return text
+
+
 class GradientCheckView(Lab):
     title = "Gradient check"
     order = 2
@@ -267,13 +286,8 @@ class GradientCheckView(Lab):
         self.sweep_curve.setData(sweep.steps, np.where(finite, sweep.median_rel_error, np.nan))
         item = self.sweep_plot.getPlotItem()
         item.setXRange(np.log10(sweep.steps.min()), np.log10(sweep.steps.max()), padding=0.05)
-        text = (f"Median over the sampled weights at each h; lowest at h = {sweep.best_step:g}. Right of it the "
-                f"truncation error (h² f‴/6) falls as h shrinks, left of it rounding (ε|f|/h) grows.")
-        if sweep.n_kinks.any():
-            crossing = [f"{h:g}: {k}" for h, k in zip(sweep.steps, sweep.n_kinks) if k]
-            text += (" Steps that crossed a kink are left out (" + ", ".join(crossing) + "); between kinks the "
-                     "hinge is linear and the centered difference has no truncation error.")
-        self.sweep_note.setText(text)
+        options = self.bench.model.loss_options() if self.bench.model is not None else {}
+        self.sweep_note.setText(sweep_note(sweep, options.get("loss") == "svm" and not options.get("squared")))
 
     def _draw_histogram(self, table) -> None:
         """Bars of the errors by their verdict's color; steps that crossed a kink stacked on top
