@@ -1,6 +1,6 @@
-"""The layering rules: nothing outside linviz.gui imports Qt or pyqtgraph, and no module imports
-from a layer above its own (errors/paths/progress < data, features < models < training <
-explore < gui < cli/bench)."""
+"""The layering rules: nothing outside linviz.gui imports Qt or pyqtgraph (the Qt-free
+workbench included), and no module imports from a layer above its own (errors/paths/progress <
+data, features < models < training < explore < workbench < gui < cli/bench)."""
 
 import subprocess
 import sys
@@ -49,8 +49,9 @@ LAYERS = {
     "linviz.models": 2,
     "linviz.training": 3,
     "linviz.explore": 4,
-    "linviz.gui": 5,
-    "linviz.cli": 6, "linviz.bench": 6,
+    "linviz.workbench": 5,
+    "linviz.gui": 6,
+    "linviz.cli": 7, "linviz.bench": 7,
 }
 
 

@@ -15,18 +15,18 @@ Each function here takes plain arrays (and, where features matter, a fitted
   (:mod:`linviz.explore.race`).
 - :func:`gradient_table`: the gradient check with the course's verdicts, and
   :func:`gradient_sweep`, its error against the step h (:mod:`linviz.explore.gradient_table`).
+
+The package binds only the result types; each function is imported from its own module
+(``from linviz.explore.evidence import evidence``), so that ``linviz.explore.evidence`` is always
+the module, never a function of the same name.
 """
 
-from linviz.explore.evidence import BlockEvidence, Evidence, evidence
-from linviz.explore.gradient_table import GradientTable, gradient_sweep, gradient_table
-from linviz.explore.knn import (ClassifierTiming, CrossValidation, KnnFeatures, KnnSetup, Neighbors,
-                                cross_validation, knn_test, linear_test, neighbors_of, prepare_knn,
-                                run_cross_validation)
-from linviz.explore.loss_surface import LossSurface, loss_surface
-from linviz.explore.race import RaceSettings, RaceSnapshot, race
-from linviz.explore.score_breakdown import ScoreBreakdown, score_breakdown
+from linviz.explore.evidence import BlockEvidence, Evidence
+from linviz.explore.gradient_table import GradientTable
+from linviz.explore.knn import ClassifierTiming, CrossValidation, KnnFeatures, KnnSetup, Neighbors
+from linviz.explore.loss_surface import LossSurface
+from linviz.explore.race import RaceSettings, RaceSnapshot
+from linviz.explore.score_breakdown import ScoreBreakdown
 
 __all__ = ["BlockEvidence", "ClassifierTiming", "CrossValidation", "Evidence", "GradientTable", "KnnFeatures", "KnnSetup",
-           "LossSurface", "Neighbors", "RaceSettings", "RaceSnapshot", "ScoreBreakdown", "cross_validation", "evidence",
-           "gradient_sweep", "gradient_table", "knn_test", "linear_test", "loss_surface", "neighbors_of", "prepare_knn", "race",
-           "run_cross_validation", "score_breakdown"]
+           "LossSurface", "Neighbors", "RaceSettings", "RaceSnapshot", "ScoreBreakdown"]

@@ -27,7 +27,8 @@ import numpy as np
 from linviz.errors import Cancelled
 from linviz.models.losses import LossFunction
 from linviz.progress import is_cancelled
-from linviz.training.gradient_check import SWEEP_STEPS, GradientCheckResult, StepSweep, gradient_check, step_sweep
+from linviz.training.numerical_gradient import (SWEEP_STEPS, GradientCheckResult, StepSweep, gradient_check,
+                                              step_sweep)
 
 FINE, ACCEPTABLE, WRONG = 1e-7, 1e-4, 1e-2
 VERDICTS = {

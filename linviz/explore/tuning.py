@@ -188,7 +188,7 @@ def train_one(X, y, X_val, y_val, config: TrainingConfig, *, n_classes: int, ind
     final = None
     for final in train(X, y, X_val, y_val, config, control=control, n_classes=n_classes):
         if yield_gil and time.perf_counter() - last_yield >= YIELD_EVERY_S:
-            time.sleep(0.001)  # let the GUI thread in (see linviz.gui.jobs.train_job)
+            time.sleep(0.001)  # let the GUI thread in (see linviz.workbench.jobs.train_job)
             last_yield = time.perf_counter()
     if final is None or str(final.stop_reason).startswith("stopped by the user"):
         return None

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from linviz.errors import LinvizError
-from linviz.features.hog import hog_grid
+from linviz.features.hog_descriptor import hog_grid
 
 
 def _line_stencils(orientations: int, size: int) -> np.ndarray:

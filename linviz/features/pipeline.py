@@ -43,7 +43,7 @@ from linviz.errors import LinvizError, ModelFileError
 from linviz.features._images import as_rgb_batch
 from linviz.limits import MAX_IMAGE_SIZE, MIN_IMAGE_SIZE, format_bytes, memory_limit
 from linviz.features.color import color_layout, hue_histogram, saturation_histogram, value_histogram
-from linviz.features.hog import hog, hog_and_hue, hog_grid, hog_max_scales
+from linviz.features.hog_descriptor import hog, hog_and_hue, hog_grid, hog_max_scales
 from linviz.features.raw import raw_pixels
 from linviz.features.spec import FeatureItem, FeatureSpec, parse_feature_spec
 from linviz.features.standardize import column_moments, standardize

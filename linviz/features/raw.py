@@ -11,7 +11,7 @@ import numpy as np
 
 from linviz.features._images import as_rgb_batch
 from linviz.features.color import area_pool
-from linviz.features.hog import LUMA_WEIGHTS
+from linviz.features.hog_descriptor import LUMA_WEIGHTS
 
 _INV_255 = np.float32(1.0 / 255.0)
 

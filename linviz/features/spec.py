@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from linviz.errors import LinvizError
-from linviz.features.hog import HOG_NORMS
+from linviz.features.hog_descriptor import HOG_NORMS
 
 # name -> ordered {param: (type, default)}; the order is the canonical order
 _PARAMS: dict[str, dict[str, tuple[type, Any]]] = {

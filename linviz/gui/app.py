@@ -56,17 +56,17 @@ def configure_application(app) -> None:
 
 def run_app(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    from linviz.gui.blas_threads import set_env_before_numpy
+    from linviz.gui.runtime.blas_threads import set_env_before_numpy
 
     set_env_before_numpy()  # before anything imports NumPy
-    from PySide6.QtCore import QCoreApplication  # PySide6 before pyqtgraph (pitfall 2)
+    from PySide6.QtCore import QCoreApplication  # PySide6 first, or pyqtgraph may pick PyQt6
     from PySide6.QtWidgets import QApplication
 
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "linviz"])
     configure_application(app)
-    from linviz.gui.garbage import collect_on_gui_thread, freeze_survivors
+    from linviz.gui.runtime.garbage import collect_on_gui_thread, freeze_survivors
 
     collect_on_gui_thread()  # never a Qt destructor on a worker thread
 

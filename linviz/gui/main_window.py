@@ -1,6 +1,6 @@
 """The main window: composition and menus.
 
-It builds the workbench (the evented state, :mod:`linviz.gui.session`), the job runner, the
+It builds the workbench (the evented state, :mod:`linviz.workbench`), the job runner, the
 views and panels (each listens to the workbench for what it shows), the controllers that turn
 requests into jobs (:mod:`linviz.gui.controllers`) and the labs (:mod:`linviz.gui.labs`, found
 by module, added as tabs). It routes nothing else: no state passes through the window.
@@ -15,20 +15,20 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QScrollArea, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from linviz.gui.blas_threads import limit_loaded_blas
+from linviz.gui.runtime.blas_threads import limit_loaded_blas
 from linviz.gui.controllers.data_controller import DataController
-from linviz.gui.controllers.job_queue import JobQueue
+from linviz.gui.runtime.job_queue import JobQueue
 from linviz.gui.controllers.model_files_controller import ModelFilesController
 from linviz.gui.controllers.training_controller import TrainingController
 from linviz.gui.controllers.user_images_controller import UserImagesController
-from linviz.gui.download_banner import DownloadBanner
-from linviz.gui.job_status import JobStatus
+from linviz.gui.widgets.download_banner import DownloadBanner
+from linviz.gui.widgets.job_status import JobStatus
 from linviz.gui.labs import lab_classes
 from linviz.gui.panels.data_panel import DataPanel
 from linviz.gui.panels.features_panel import FeaturesPanel
 from linviz.gui.panels.training_panel import TrainingPanel
-from linviz.gui.session import Workbench
-from linviz.gui.status_line import StatusLine
+from linviz.workbench import Workbench
+from linviz.gui.widgets.status_line import StatusLine
 from linviz.gui.views.accuracy_view import AccuracyView
 from linviz.gui.views.confusion_view import ConfusionView
 from linviz.gui.views.gallery_view import GalleryView
@@ -38,7 +38,7 @@ from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.user_images_view import UserImagesView
 from linviz.gui.window_settings import (model_folder, remember_default_layout, remember_model_folder, reset_layout,
                                        restore_window, save_window)
-from linviz.gui.worker import JobRunner
+from linviz.gui.runtime.worker import JobRunner
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 
@@ -54,8 +54,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Linear image classifiers")
         self.setAcceptDrops(True)
         self.settings = settings if settings is not None else QSettings()
-        self.bench = Workbench()
-        self.runner = JobRunner(self)
+        self.workbench = Workbench()
+        self.job_runner = JobRunner(self)
         limit_loaded_blas()  # one core stays free for the GUI thread (see blas_threads)
         self._closing = False
 
@@ -71,37 +71,38 @@ class MainWindow(QMainWindow):
             remember_default_layout(self)
             refused = restore_window(self, self.settings)
         except BaseException:
-            # A running QThread torn down by an exception aborts the whole process (pitfall 18).
-            self.runner.shutdown()
+            # A running QThread torn down by an exception aborts the whole process (docs/pitfalls.md,
+            # 'QThread destroyed while running').
+            self.job_runner.shutdown()
             raise
         app = QApplication.instance()
         if app is not None:  # however the app ends, the worker threads are stopped first
             app.aboutToQuit.connect(self._on_about_to_quit)
-        self.data.start_on(source)
+        self.data_controller.start_on(source)
         if refused:
             self.status.show_message(f"Saved settings: ignored {', '.join(refused)} (the defaults are used)",
                                      error=True)
 
     # ------------------------------------------------------------------ construction
     def _build_views(self) -> None:
-        bench = self.bench
-        self.loss_view = LossView(bench)
-        self.accuracy_view = AccuracyView(bench)
-        self.templates_view = TemplatesView(bench)
-        self.probabilities_view = ProbabilitiesView(bench)
-        self.confusion_view = ConfusionView(bench)
-        self.gallery_view = GalleryView(bench)
-        self.user_images_view = UserImagesView(bench)
+        workbench = self.workbench
+        self.loss_view = LossView(workbench)
+        self.accuracy_view = AccuracyView(workbench)
+        self.templates_view = TemplatesView(workbench)
+        self.probabilities_view = ProbabilitiesView(workbench)
+        self.confusion_view = ConfusionView(workbench)
+        self.gallery_view = GalleryView(workbench)
+        self.user_images_view = UserImagesView(workbench)
 
     def _build_panels(self) -> None:
         from linviz.features import PRESETS
 
-        self.data_panel = DataPanel(self.bench)
-        self.features_panel = FeaturesPanel(presets=dict(PRESETS), bench=self.bench)
-        self.training_panel = TrainingPanel(self.bench)
+        self.data_panel = DataPanel(self.workbench)
+        self.features_panel = FeaturesPanel(presets=dict(PRESETS), workbench=self.workbench)
+        self.training_panel = TrainingPanel(self.workbench)
         self.banner = DownloadBanner()
         self.banner.setVisible(False)
-        self.status = StatusLine(self.bench)
+        self.status = StatusLine(self.workbench)
         self.message_label = self.status  # the status line's text (tests read it)
         self.error_messages = self.status.error_messages
         self.job_status = JobStatus()
@@ -109,18 +110,18 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.job_status)
 
     def _build_controllers(self) -> None:
-        self.queue = JobQueue(self.runner, self.status, self.job_status, self)
-        self.queue.can_warm_up = self.isVisible
-        self.data = DataController(self.bench, self.queue, self.data_panel, self.features_panel, self.banner, self)
-        self.data.open_dialog = self.open_dataset_dialog
-        self.training = TrainingController(self.bench, self.queue, self.data, self.training_panel, self)
-        self.user_images = UserImagesController(self.bench, self.runner, self)
-        self.models = ModelFilesController(self.bench, self.queue, self.features_panel, self)
+        self.job_queue = JobQueue(self.job_runner, self.status, self.job_status, self)
+        self.job_queue.can_warm_up = self.isVisible
+        self.data_controller = DataController(self.workbench, self.job_queue, self.data_panel, self.features_panel, self.banner, self)
+        self.data_controller.open_dialog = self.open_dataset_dialog
+        self.training_controller = TrainingController(self.workbench, self.job_queue, self.data_controller, self.training_panel, self)
+        self.user_images_controller = UserImagesController(self.workbench, self.job_runner, self)
+        self.model_files_controller = ModelFilesController(self.workbench, self.job_queue, self.features_panel, self)
         self.banner.openRequested.connect(self.open_dataset_dialog)
         self.training_panel.saveRequested.connect(self.save_model_dialog)
         self.training_panel.loadRequested.connect(self.load_model_dialog)
         self.user_images_view.openRequested.connect(self.open_images_dialog)
-        self.user_images_view.clearRequested.connect(self.user_images.clear)
+        self.user_images_view.clearRequested.connect(self.user_images_controller.clear)
 
     def _splitter(self, name: str, orientation, widgets, sizes) -> QSplitter:
         splitter = QSplitter(orientation)
@@ -180,7 +181,7 @@ class MainWindow(QMainWindow):
         """Every lab module under linviz/gui/labs becomes a tab; the window knows no lab by name."""
         self.labs = []
         for lab_class in lab_classes():
-            lab = lab_class(self.bench, self.queue)
+            lab = lab_class(self.workbench, self.job_queue)
             self.labs.append(lab)
             self.view_tabs.addTab(lab, lab.title)
 
@@ -188,7 +189,7 @@ class MainWindow(QMainWindow):
         """What one view asks of another, in the window's terms (tabs)."""
         self.confusion_view.cellClicked.connect(self._show_confusion_cell)
         self.gallery_view.cellShown.connect(self.confusion_view.highlight_cell)  # the cell the gallery shows
-        self.bench.user_images_changed.connect(self._show_user_images)
+        self.workbench.user_images_changed.connect(self._show_user_images)
 
     @Slot(int, int)
     def _show_confusion_cell(self, true_class: int, predicted: int) -> None:
@@ -196,7 +197,7 @@ class MainWindow(QMainWindow):
         self.gallery_view.show_cell(true_class, predicted)
 
     def _show_user_images(self) -> None:
-        if self.bench.user_images:
+        if self.workbench.user_images:
             self.lower_tabs.setCurrentWidget(self.user_images_view)
 
     def _route_drops_to_window(self) -> None:
@@ -221,16 +222,16 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         action(file_menu, "Open folder or archive...", self.open_dataset_dialog, "Ctrl+O")
         action(file_menu, "Open images...", self.open_images_dialog, "Ctrl+I")
-        action(file_menu, "Use the demo set", self.data.use_demo_set)
-        action(file_menu, "Download CIFAR-10 (163 MB)", self.data.start_download)
+        action(file_menu, "Use the demo set", self.data_controller.use_demo_set)
+        action(file_menu, "Download CIFAR-10 (170 MB)", self.data_controller.start_download)
         file_menu.addSeparator()
         action(file_menu, "Save model...", self.save_model_dialog, "Ctrl+S")
         action(file_menu, "Load model...", self.load_model_dialog)
         file_menu.addSeparator()
         action(file_menu, "Quit", self.close, "Ctrl+Q")
         model_menu = self.menuBar().addMenu("&Model")
-        action(model_menu, "Train", self.training.train, "Ctrl+T")
-        action(model_menu, "Score on test", self.training.score_on_test)
+        action(model_menu, "Train", self.training_controller.train, "Ctrl+T")
+        action(model_menu, "Score on test", self.training_controller.score_on_test)
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
@@ -246,22 +247,22 @@ class MainWindow(QMainWindow):
             path, _ = QFileDialog.getOpenFileName(self, "Or open an archive", "",
                                                   "Archives (*.zip *.tar *.tar.gz *.tgz);;All files (*)")
         if path:
-            self.data.load_source(path)
+            self.data_controller.load_source(path)
 
     @Slot()
     def open_images_dialog(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Open images", "", IMAGE_FILTER)
         if paths:
-            self.user_images.add(paths)
+            self.user_images_controller.add(paths)
 
     @Slot()
     def save_model_dialog(self) -> None:
-        if self.bench.model is None:
+        if self.workbench.model is None:
             self.status.show_message("Train a model first", error=True)
             return
         folder = model_folder(self.settings)
         path, _ = QFileDialog.getSaveFileName(self, "Save model", str(folder / "model.npz"), "linviz models (*.npz)")
-        if path and self.models.save_model(path):
+        if path and self.model_files_controller.save_model(path):
             remember_model_folder(self.settings, path)
 
     @Slot()
@@ -270,7 +271,7 @@ class MainWindow(QMainWindow):
                                               "linviz models (*.npz);;All files (*)")
         if path:
             remember_model_folder(self.settings, path)
-            self.models.load_model(path)
+            self.model_files_controller.load_model(path)
 
     # ------------------------------------------------------------------ drops
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -290,7 +291,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         event.acceptProposedAction()
-        self.user_images.add(paths)
+        self.user_images_controller.add(paths)
 
     # ------------------------------------------------------------------ life cycle
     def save_settings(self) -> None:
@@ -298,9 +299,9 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self.queue.warmup_state == "waiting":
+        if self.job_queue.warmup_state == "waiting":
             # After the first paint: the window must appear before any compiling starts.
-            QTimer.singleShot(300, self.queue.start_warmup)
+            QTimer.singleShot(300, self.job_queue.start_warmup)
 
     @Slot()
     def _on_about_to_quit(self) -> None:
@@ -315,15 +316,15 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self._closing = True
-        self.queue.closing = True
+        self.job_queue.closing = True
         self.status.dialogs_enabled = False
         try:
             self.save_settings()
         except Exception:  # settings must never keep the window from closing
             pass
-        self.training.display_timer.stop()
-        self.training.stop()
-        self.runner.shutdown()
+        self.training_controller.display_timer.stop()
+        self.training_controller.stop()
+        self.job_runner.shutdown()
         from linviz.data.cache import abort_pending_writes
 
         abort_pending_writes()  # a dataset still being written to the cache: its temporary file goes

@@ -5,10 +5,9 @@ Nothing here imports Qt: the GUI runs :func:`train` in a worker thread.
 """
 
 from linviz.training.defaults import recommended_settings
-from linviz.training.gradient_check import GradientCheckResult, StepSweep, gradient_check, step_sweep
+from linviz.training.numerical_gradient import GradientCheckResult, StepSweep, gradient_check, step_sweep
 from linviz.training.linear_classifier import LinearClassifier
 from linviz.training.loop import Snapshot, TrainingConfig, TrainingControl, accuracy, run_to_end, train
-from linviz.training.warmup import warm_up_kernels
 from linviz.training.optimizers import (
     OPTIMIZERS,
     SGD,
@@ -21,6 +20,7 @@ from linviz.training.optimizers import (
     random_local_search,
     random_search,
 )
+from linviz.training.warmup import warm_up_kernels
 
 __all__ = [
     "Adam", "GradientCheckResult", "LinearClassifier", "Momentum", "Nesterov", "OPTIMIZERS", "RandomLocalSearch",

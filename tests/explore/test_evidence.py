@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from linviz.data import make_demo_dataset
-from linviz.explore import evidence
+from linviz.explore.evidence import evidence
 from linviz.explore.evidence import contributions
 from linviz.features import FeaturePipeline
 

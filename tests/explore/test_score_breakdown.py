@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from linviz.explore import score_breakdown
+from linviz.explore.score_breakdown import score_breakdown
 from linviz.models import softmax_loss, svm_loss
 
 

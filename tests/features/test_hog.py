@@ -268,7 +268,7 @@ def test_rgb_tiny_images_and_flat_regions():
 
 def test_hog_and_hue_in_place_equal_the_separate_functions(real_images):
     from linviz.features import hue_histogram
-    from linviz.features.hog import hog_and_hue
+    from linviz.features.hog_descriptor import hog_and_hue
 
     many = np.concatenate([real_images] * 6)  # > one parallel task
     for o, c, b, bins in [(9, 8, 1, 10), (8, 4, 2, 7)]:

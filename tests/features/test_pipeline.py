@@ -173,7 +173,7 @@ def test_strongest_channel_hog_at_several_cell_sizes_in_one_pass(images, odd_siz
 
 
 def test_hog_max_scales_writes_only_its_columns(images):
-    from linviz.features.hog import hog_max_scales
+    from linviz.features.hog_descriptor import hog_max_scales
 
     out = np.full((len(images), 2 + 1764 + 3 + 36), -7.0, np.float32)
     hog_max_scales(images, out, [(2, 4, 2, "L1-sqrt"), (2 + 1764 + 3, 16, 2, "L2-Hys")])

@@ -19,7 +19,7 @@ QCoreApplication.setApplicationName("linviz-tests")
 
 @pytest.fixture(autouse=True)
 def garbage_on_the_gui_thread():
-    """As in the app (linviz.gui.garbage): no automatic collection while a test runs, so a
+    """As in the app (linviz.gui.runtime.garbage): no automatic collection while a test runs, so a
     worker thread never collects a Qt object of a closed window; collected here, after the
     test, on the GUI thread."""
     import gc
@@ -47,8 +47,8 @@ def make_window(qtbot, settings):
 
     def make(source="demo", **kwargs):
         window = MainWindow(source, settings=kwargs.pop("settings", settings))
-        window.queue.warmup_state = "done"  # tests compile what they use; no background warm-up
-        window.data.confirm = lambda title, text: True  # no modal dialog in tests: the user agrees
+        window.job_queue.warmup_state = "done"  # tests compile what they use; no background warm-up
+        window.data_controller.confirm = lambda title, text: True  # no modal dialog in tests: the user agrees
         qtbot.addWidget(window)
         windows.append(window)
         return window
@@ -56,7 +56,7 @@ def make_window(qtbot, settings):
     yield make
     for window in windows:
         window.shutdown()
-        assert not window.runner.threads_running(), "the compute thread outlived its window"
+        assert not window.job_runner.threads_running(), "the compute thread outlived its window"
 
 
 @pytest.fixture
@@ -79,8 +79,8 @@ def drop_paths():
 
 def _wait_idle(qtbot, window, timeout_s: float) -> None:
     deadline = time.perf_counter() + timeout_s
-    while window.runner.busy:
-        assert time.perf_counter() < deadline, f"job {window.runner.job_name} still running after {timeout_s} s"
+    while window.job_runner.busy:
+        assert time.perf_counter() < deadline, f"job {window.job_runner.job_name} still running after {timeout_s} s"
         qtbot.wait(20)
 
 
@@ -89,7 +89,7 @@ def wait_quick_lane(window, timeout_s: float = 60.0) -> None:
     from PySide6.QtWidgets import QApplication
 
     deadline = time.perf_counter() + timeout_s
-    while window.runner.quick.busy:
+    while window.job_runner.quick.busy:
         assert time.perf_counter() < deadline, f"the quick lane is still busy after {timeout_s} s"
         QApplication.processEvents()
         time.sleep(0.005)
@@ -97,7 +97,8 @@ def wait_quick_lane(window, timeout_s: float = 60.0) -> None:
 
 
 def _drop_paths(window, paths) -> None:
-    """A real drag-enter + drop of file URLs (mouse moves cannot drive a drag; pitfall 14);
+    """A real drag-enter + drop of file URLs (mouse moves cannot drive a drag: docs/pitfalls.md,
+    'Testing Qt headless');
     returns when the dropped files have been read (off the GUI thread)."""
     from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent

@@ -58,7 +58,7 @@ def test_corrupt_saved_settings_fall_back_to_defaults_with_a_message(make_window
     settings.setValue(key, value)
     settings.sync()
     window = make_window("demo")
-    assert window.bench.data is not None
+    assert window.workbench.data is not None
     assert any("Saved settings" in m for m in window.error_messages), window.error_messages
     panel = window.training_panel
     assert panel.settings()["reg"] >= 0 and panel.settings()["epochs"] >= 1
@@ -109,5 +109,5 @@ def test_an_unusable_cache_folder_means_running_without_it(make_window, wait_idl
             Image.fromarray(pixels).save(root / name / f"{k}.png")
     window = make_window(str(root))
     wait_idle(window)
-    assert window.bench.class_names == ["blue", "red"]
+    assert window.workbench.class_names == ["blue", "red"]
     assert "without the cache" in window.message_label.text()

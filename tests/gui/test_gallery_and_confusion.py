@@ -12,9 +12,9 @@ from PySide6.QtCore import Qt
 def trained(make_window, wait_idle):
     window = make_window("demo")
     window.training_panel.epochs_spin.setValue(2)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
-    assert window.bench.model is not None and not window.error_messages
+    assert window.workbench.model is not None and not window.error_messages
     return window
 
 
@@ -45,14 +45,14 @@ def test_clicking_a_cell_shows_the_filter_highlights_the_cell_and_selects_an_ima
     assert window.confusion_view.highlighted == (t, p) and window.confusion_view.highlight.isVisible()
     shown = gallery.shown_indices
     assert len(shown) == min(96, counts[t, p])
-    selection = window.bench.selection
+    selection = window.workbench.selection
     assert selection.split == "validation" and selection.index == int(shown[0])
     assert "predicted" in window.probabilities_view.caption.text() or window.probabilities_view.values.size
     # The filter changed in the boxes: the highlight goes.
     gallery.predicted_box.setCurrentIndex(0)
     assert window.confusion_view.highlighted is None
     tip = window.confusion_view.cell_text(t, p)
-    assert f"{counts[t, p]:,} image" in tip and window.bench.class_names[t] in tip
+    assert f"{counts[t, p]:,} image" in tip and window.workbench.class_names[t] in tip
 
 
 def test_thumbnails_are_marked_right_or_wrong_with_a_tooltip(trained, wait_quick):
@@ -63,8 +63,8 @@ def test_thumbnails_are_marked_right_or_wrong_with_a_tooltip(trained, wait_quick
     gallery.split_box.setCurrentText("validation")
     picture = gallery.mosaic.image.image
     layout = gallery.mosaic.layout_info
-    predictions = window.bench.model.evaluation.val_predictions
-    labels = window.bench.data.val.labels
+    predictions = window.workbench.model.evaluation.val_predictions
+    labels = window.workbench.data.val.labels
     for k in range(6):
         y, x = layout.origin(k // 12, k % 12)
         corner = picture[y, x + layout.tile_w - 1]
@@ -73,7 +73,7 @@ def test_thumbnails_are_marked_right_or_wrong_with_a_tooltip(trained, wait_quick
         assert tuple(corner) == tuple(expected)
         assert MARK > 0
     text = gallery._tile_text(0, 0)
-    names = window.bench.class_names
+    names = window.workbench.class_names
     assert f"predicted {names[predictions[gallery.shown_indices[0]]]}" in text
     # the train split is marked too (the page is scored), the test split only once scored
     gallery.split_box.setCurrentText("train")
@@ -91,14 +91,14 @@ def test_keyboard_moves_the_selection_through_the_gallery(trained, qtbot):
     gallery.split_box.setCurrentText("train")
     gallery.select("train", int(gallery.shown_indices[0]))
     qtbot.keyClick(gallery.mosaic, Qt.Key.Key_Right)
-    assert window.bench.selection.index == int(gallery.shown_indices[1])
+    assert window.workbench.selection.index == int(gallery.shown_indices[1])
     qtbot.keyClick(gallery.mosaic, Qt.Key.Key_Down)
-    assert window.bench.selection.index == int(gallery.shown_indices[13])
+    assert window.workbench.selection.index == int(gallery.shown_indices[13])
     qtbot.keyClick(gallery.mosaic, Qt.Key.Key_End)
-    assert window.bench.selection.index == int(gallery.shown_indices[95])
+    assert window.workbench.selection.index == int(gallery.shown_indices[95])
     qtbot.keyClick(gallery.mosaic, Qt.Key.Key_Right)  # past the page's end: the next page
     assert "page 2" in gallery.count_label.text()
-    assert window.bench.selection.index == int(gallery.shown_indices[0])
+    assert window.workbench.selection.index == int(gallery.shown_indices[0])
     qtbot.keyClick(gallery.mosaic, Qt.Key.Key_PageUp)
     assert "page 1" in gallery.count_label.text()
 

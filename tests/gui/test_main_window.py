@@ -24,20 +24,20 @@ def test_key_widgets_have_object_names(make_window):
     for name in OBJECT_NAMES:
         assert window.findChild(QWidget, name) is not None, name
     assert window.acceptDrops()
-    assert window.bench.data is not None and window.banner.isVisibleTo(window)
+    assert window.workbench.data is not None and window.banner.isVisibleTo(window)
 
 
 def test_extract_train_and_live_views(qtbot, make_window, wait_idle, drop_paths, tmp_path):
     window = make_window("demo")
-    window.data.extract_features()
+    window.data_controller.extract_features()
     wait_idle(window)
-    features = window.bench.features
-    assert features is not None and features.X_train.shape[0] == len(window.bench.data.train.labels)
+    features = window.workbench.features
+    assert features is not None and features.X_train.shape[0] == len(window.workbench.data.train.labels)
     assert "images in" in window.features_panel.timing_label.text()
 
     quick_training(window, epochs=16)  # 1,600 training images / 100 per batch = 256 iterations
     qtbot.mouseClick(window.findChild(QPushButton, "trainButton"), Qt.MouseButton.LeftButton)
-    assert window.runner.busy
+    assert window.job_runner.busy
     wait_idle(window)
     assert not window.error_messages, window.error_messages
 
@@ -45,14 +45,14 @@ def test_extract_train_and_live_views(qtbot, make_window, wait_idle, drop_paths,
     x, y = window.loss_view.raw_curve.getData()
     assert len(y) == window.loss_view.point_count and np.all(np.isfinite(y))
     assert window.accuracy_view.point_count == 16
-    assert window.templates_view.tile_count >= len(window.bench.class_names)
+    assert window.templates_view.tile_count >= len(window.workbench.class_names)
     assert window.templates_view.mosaic.image.image is not None
     probabilities = window.probabilities_view.values
     assert window.probabilities_view.kind == "probabilities"
-    assert probabilities.shape == (len(window.bench.class_names),)
+    assert probabilities.shape == (len(window.workbench.class_names),)
     assert probabilities.sum() == pytest.approx(1.0, abs=1e-4)
     counts = window.confusion_view.counts
-    assert counts is not None and counts.sum() == len(window.bench.data.val.labels)
+    assert counts is not None and counts.sum() == len(window.workbench.data.val.labels)
     assert "ln C" in window.training_panel.sanity_label.text()
     assert "iterations/s" in window.training_panel.rate_label.text()
 
@@ -61,11 +61,11 @@ def test_extract_train_and_live_views(qtbot, make_window, wait_idle, drop_paths,
     window.confusion_view.cellClicked.emit(int(true_class), int(predicted))
     shown = window.gallery_view.shown_indices
     assert len(shown) == min(96, counts[true_class, predicted])
-    assert np.all(window.bench.data.val.labels[shown] == true_class)
+    assert np.all(window.workbench.data.val.labels[shown] == true_class)
 
     # A dropped image gets probabilities that sum to 1.
     path = tmp_path / "my photo.png"
-    Image.fromarray(window.bench.data.val.images[0]).resize((64, 48)).save(path)
+    Image.fromarray(window.workbench.data.val.images[0]).resize((64, 48)).save(path)
     drop_paths(window, [path])
     assert window.user_images_view.count() == 1
     assert window.probabilities_view.values.sum() == pytest.approx(1.0, abs=1e-4)
@@ -77,9 +77,9 @@ def test_train_in_one_click_with_svm_scores(make_window, wait_idle):
     window = make_window("demo")
     window.training_panel.loss_box.setCurrentIndex(window.training_panel.loss_box.findData("svm"))
     quick_training(window, epochs=2)
-    window.training.train()  # no features yet: the job extracts them first
+    window.training_controller.train()  # no features yet: the job extracts them first
     wait_idle(window)
-    assert window.bench.features is not None
+    assert window.workbench.features is not None
     assert window.loss_view.point_count > 0
     assert window.probabilities_view.kind == "scores"
     assert "C - 1" in window.training_panel.sanity_label.text()
@@ -103,16 +103,16 @@ def test_bad_drop_is_reported_not_fatal(make_window, drop_paths, tmp_path):
 def test_stop_mid_training_then_close_without_warnings(qtbot, make_window, wait_idle, qtlog):
     window = make_window("demo")
     quick_training(window, epochs=1000)
-    window.training.train()
+    window.training_controller.train()
     qtbot.waitUntil(lambda: window.loss_view.point_count >= 30, timeout=60_000)
     window.training_panel.pause_button.click()
-    assert window.training.control.paused
+    assert window.training_controller.control.paused
     qtbot.mouseClick(window.findChild(QPushButton, "stopButton"), Qt.MouseButton.LeftButton)
     wait_idle(window, timeout_s=20)
     assert window.training_panel.train_button.isEnabled()
-    assert window.bench.W is not None  # stopping keeps the weights
+    assert window.workbench.W is not None  # stopping keeps the weights
     window.close()
-    assert not window.runner.threads_running()
+    assert not window.job_runner.threads_running()
     noisy = [r for r in qtlog.records if r.type.name in ("QtWarningMsg", "QtCriticalMsg", "QtFatalMsg")
              and "propagateSizeHints" not in r.message]
     assert not noisy, [r.message for r in noisy]
@@ -121,10 +121,10 @@ def test_stop_mid_training_then_close_without_warnings(qtbot, make_window, wait_
 def test_close_while_training_stops_the_worker(qtbot, make_window):
     window = make_window("demo")
     quick_training(window, epochs=1000)
-    window.training.train()
+    window.training_controller.train()
     qtbot.waitUntil(lambda: window.loss_view.point_count >= 10, timeout=60_000)
     window.close()
-    assert not window.runner.threads_running()
+    assert not window.job_runner.threads_running()
 
 
 def test_settings_persist(make_window, settings):
@@ -140,19 +140,19 @@ def test_settings_persist(make_window, settings):
 def test_save_and_load_model_round_trip(make_window, wait_idle, tmp_path):
     window = make_window("demo")
     quick_training(window, epochs=2)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
-    W = window.bench.W.copy()
+    W = window.workbench.W.copy()
     path = tmp_path / "demo-model.npz"
-    window.models.save_model(str(path))
+    window.model_files_controller.save_model(str(path))
     assert path.is_file(), window.error_messages
-    window.training.reset_model()
-    assert window.bench.W is None and window.confusion_view.counts is None
-    window.models.load_model(str(path))
+    window.training_controller.reset_model()
+    assert window.workbench.W is None and window.confusion_view.counts is None
+    window.model_files_controller.load_model(str(path))
     wait_idle(window)
     assert not window.error_messages, window.error_messages
-    np.testing.assert_allclose(window.bench.W, W, rtol=1e-6)
-    assert window.confusion_view.counts.sum() == len(window.bench.data.val.labels)
+    np.testing.assert_allclose(window.workbench.W, W, rtol=1e-6)
+    assert window.confusion_view.counts.sum() == len(window.workbench.data.val.labels)
     assert window.probabilities_view.values.sum() == pytest.approx(1.0, abs=1e-4)
 
 
@@ -170,7 +170,7 @@ def test_a_failed_download_offers_a_retry(make_window, wait_idle, monkeypatch):
     wait_idle(window)
     assert "connection refused" in window.banner.text.text()
     assert window.banner.download_button.isVisibleTo(window) and "Retry" in window.banner.download_button.text()
-    assert window.bench.data is not None  # still on the demo set, still usable
+    assert window.workbench.data is not None  # still on the demo set, still usable
     assert any("connection refused" in m for m in window.error_messages)
 
 
@@ -178,7 +178,7 @@ def test_a_bad_source_is_reported_and_the_demo_set_stays(make_window, wait_idle,
     window = make_window(str(tmp_path / "no-such-folder"))
     wait_idle(window)
     assert window.error_messages and "no-such-folder" in window.error_messages[-1]
-    assert window.bench.data is not None
+    assert window.workbench.data is not None
 
 
 def test_drops_on_child_widgets_reach_the_window(make_window, wait_quick, tmp_path):
@@ -229,7 +229,7 @@ def test_a_one_class_folder_says_why_it_cannot_train(make_window, wait_idle, tmp
     wait_idle(window)
     assert "at least 2" in window.error_messages[-1] and "cats" in window.error_messages[-1]
     count = len(window.error_messages)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
     assert len(window.error_messages) == count + 1 and "at least 2" in window.error_messages[-1]
     assert window.findChild(QPushButton, "trainButton").isEnabled()
@@ -238,16 +238,16 @@ def test_a_one_class_folder_says_why_it_cannot_train(make_window, wait_idle, tmp
 def test_no_validation_images_means_no_validation_split(make_window, wait_idle):
     window = make_window("demo")
     window.data_panel.set_split_values(0, 0)
-    window.data.apply_split_settings()
+    window.data_controller.apply_split_settings()
     wait_idle(window)
-    data = window.bench.data
+    data = window.workbench.data
     assert len(data.val.labels) == 0 and len(data.train.labels) == len(data.dataset.train.labels)
     assert "No validation split" in window.data_panel.sizes_label.text()
     quick_training(window, epochs=2)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
     assert not window.error_messages, window.error_messages
-    assert window.bench.model is not None and window.bench.model.evaluation is None  # nothing scored on test
+    assert window.workbench.model is not None and window.workbench.model.evaluation is None  # nothing scored on test
     assert "no validation split" in window.confusion_view.caption.text()
     assert window.accuracy_view.point_count == 2
 

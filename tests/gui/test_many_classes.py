@@ -1,4 +1,4 @@
-"""Issue 14: 100 classes must not freeze the window. A tiny 100-class folder is loaded and
+"""100 classes must not freeze the window. A tiny 100-class folder is loaded and
 trained end to end; every view then holds a bounded number of graphics items (a per-class text
 item was the freeze: 10,100 of them in the confusion view), never a timed assert."""
 
@@ -30,18 +30,18 @@ def _scene_items(widget) -> int:
 def test_a_hundred_classes_load_and_train_with_bounded_drawing(make_window, wait_idle, wait_quick, tmp_path):
     window = make_window(str(_hundred_classes(tmp_path / "hundred")))
     wait_idle(window)
-    assert len(window.bench.class_names) == N_CLASSES, window.error_messages
+    assert len(window.workbench.class_names) == N_CLASSES, window.error_messages
     assert window.data_panel.class_table.rowCount() == N_CLASSES
     assert window.gallery_view.class_box.count() == N_CLASSES + 1
     window.data_panel.set_split_values(100, 0)  # one validation image per class
-    window.data.apply_split_settings()
+    window.data_controller.apply_split_settings()
     wait_idle(window)
     window.training_panel.epochs_spin.setValue(2)
     window.training_panel.batch_spin.setValue(50)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
     assert not window.error_messages, window.error_messages
-    model = window.bench.model
+    model = window.workbench.model
     assert model is not None and model.W.shape[1] == N_CLASSES
 
     confusion = window.confusion_view
@@ -64,7 +64,7 @@ def test_a_hundred_classes_load_and_train_with_bounded_drawing(make_window, wait
     gallery = window.gallery_view
     assert _scene_items(gallery.mosaic) <= ITEM_BOUND
     window.confusion_view.cellClicked.emit(0, int(np.argmax(confusion.counts[0])))
-    assert window.bench.selection.split == "validation"
+    assert window.workbench.selection.split == "validation"
 
     # The Inside-one-image lab computes and draws the 100 classes too.
     titles = [window.view_tabs.tabText(i) for i in range(window.view_tabs.count())]

@@ -45,7 +45,7 @@ def test_the_python_api_defaults_are_the_recommended_settings(loss, optimizer):
 
 
 def test_the_cli_parser_leaves_the_recommended_settings_to_recommended_settings():
-    from linviz.cli import build_parser
+    from linviz.cli.parser import build_parser
 
     args = build_parser().parse_args(["train", "demo", "--out", "m.npz"])
     assert (args.features, args.model, args.optimizer) == (DEFAULT_FEATURES, "softmax", "sgd")

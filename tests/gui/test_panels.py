@@ -44,7 +44,7 @@ def test_the_features_readout_follows_the_spec(make_window, wait_idle):
     window = make_window("demo")
     panel = window.features_panel
     panel.set_spec_text("hog+hue")
-    window.data.extract_features()
+    window.data_controller.extract_features()
     wait_idle(window)
     assert "154 features per image" in panel.timing_label.text()
     panel.set_spec_text("raw")
@@ -70,32 +70,32 @@ def _image_folder(root, class_names, per_class=3, size=32, seed=0):
 def test_apply_asks_before_discarding_a_trained_model(make_window, wait_idle):
     window = make_window("demo")
     window.training_panel.epochs_spin.setValue(1)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
-    model = window.bench.model
+    model = window.workbench.model
     asked = []
-    window.data.confirm = lambda title, text: asked.append(text) or False
+    window.data_controller.confirm = lambda title, text: asked.append(text) or False
     window.data_panel.set_split_values(500, 0)
     window.data_panel.apply_button.click()
     wait_idle(window)
     assert asked and "discard" in asked[0].lower()
-    assert window.bench.model is model and len(window.bench.data.val.labels) != 500
-    window.data.confirm = lambda title, text: True
+    assert window.workbench.model is model and len(window.workbench.data.val.labels) != 500
+    window.data_controller.confirm = lambda title, text: True
     window.data_panel.apply_button.click()
     wait_idle(window)
-    assert window.bench.model is None and len(window.bench.data.val.labels) == 500
+    assert window.workbench.model is None and len(window.workbench.data.val.labels) == 500
 
 
 def test_train_while_loading_waits_for_the_data(make_window, wait_idle, tmp_path):
     source = _image_folder(tmp_path / "three", ["red", "green", "blue"], per_class=8)
     window = make_window(str(source))
-    assert window.runner.busy and window.runner.job_name == "load"
+    assert window.job_runner.busy and window.job_runner.job_name == "load"
     window.training_panel.epochs_spin.setValue(1)
-    window.training.train()
+    window.training_controller.train()
     assert not window.error_messages and "loading" in window.message_label.text()
     wait_idle(window)
     assert not window.error_messages, window.error_messages
-    assert window.bench.model is not None and window.bench.data.class_names == ["blue", "green", "red"]
+    assert window.workbench.model is not None and window.workbench.data.class_names == ["blue", "green", "red"]
 
 
 def test_the_banner_says_what_is_loaded(make_window, wait_idle, tmp_path, monkeypatch):
@@ -114,9 +114,9 @@ def test_the_banner_says_what_is_loaded(make_window, wait_idle, tmp_path, monkey
     assert "already on this machine" in demo.banner.text.text()
     assert "Open CIFAR-10" in demo.banner.download_button.text()
     opened = []
-    demo.data.load_source = lambda path: opened.append(path)
+    demo.data_controller.load_source = lambda path: opened.append(path)
     demo.banner.localRequested.disconnect()
-    demo.banner.localRequested.connect(demo.data.load_source)
+    demo.banner.localRequested.connect(demo.data_controller.load_source)
     demo.banner.download_button.click()
     assert opened == [str(tmp_path / "cifar-10-batches-py")]
 
@@ -137,7 +137,7 @@ def test_an_offline_download_says_so_in_words(make_window, wait_idle, monkeypatc
 
 
 def test_progress_figures_are_beside_the_bars_not_on_them(qtbot):
-    from linviz.gui.job_status import JobStatus
+    from linviz.gui.widgets.job_status import JobStatus
 
     strip = JobStatus()
     qtbot.addWidget(strip)
@@ -148,8 +148,8 @@ def test_progress_figures_are_beside_the_bars_not_on_them(qtbot):
 
 def test_the_feature_set_is_locked_while_training(make_window):
     window = make_window("demo")
-    window.bench.set_training(True)
+    window.workbench.set_training(True)
     assert not window.features_panel.choose_box.isEnabled()
     assert "locked" in window.features_panel.choose_box.title()
-    window.bench.set_training(False)
+    window.workbench.set_training(False)
     assert window.features_panel.choose_box.isEnabled()

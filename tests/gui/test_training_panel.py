@@ -34,7 +34,7 @@ def test_every_optimizer_of_the_core_is_offered(panel):
 
 
 def test_the_advanced_settings_reach_the_training_config(panel):
-    from linviz.gui.jobs import make_training_config
+    from linviz.workbench.jobs import make_training_config
 
     assert panel.advanced.objectName() == "advancedSection"
     panel.apply_settings({"lr_decay": 0.5, "momentum": 0.8, "adam_beta1": 0.85, "adam_beta2": 0.99,
@@ -88,22 +88,22 @@ def test_reset_and_score_on_test_need_a_model(make_window, wait_idle, qtbot):
     panel = window.training_panel
     assert not panel.reset_button.isEnabled() and not panel.test_button.isEnabled()
     panel.epochs_spin.setValue(2)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
     assert panel.reset_button.isEnabled() and panel.test_button.isEnabled()
     assert "Kept: the weights of epoch" in panel.result_label.text()
 
-    model = window.bench.model
+    model = window.workbench.model
     panel.test_button.click()
     qtbot.waitUntil(lambda: "Test accuracy" in panel.test_label.text(), timeout=30_000)
-    data = window.bench.data
+    data = window.workbench.data
     expected = np.mean(np.argmax(model.features.X_test @ model.W, axis=1) == data.test.labels)
     assert f"{expected:.1%}" in panel.test_label.text()
-    assert window.bench.model.test_accuracy == pytest.approx(expected)
-    assert window.bench.model.evaluation is model.evaluation  # validation results untouched
+    assert window.workbench.model.test_accuracy == pytest.approx(expected)
+    assert window.workbench.model.evaluation is model.evaluation  # validation results untouched
 
     panel.reset_button.click()
-    assert window.bench.model is None and panel.test_label.text() == ""
+    assert window.workbench.model is None and panel.test_label.text() == ""
     assert not panel.reset_button.isEnabled() and not panel.test_button.isEnabled()
     assert "accuracy" not in window.confusion_view.caption.text()  # no stale header after Reset
 
@@ -111,10 +111,10 @@ def test_reset_and_score_on_test_need_a_model(make_window, wait_idle, qtbot):
 def test_no_validation_split_says_the_last_weights_were_kept(make_window, wait_idle):
     window = make_window("demo")
     window.data_panel.set_split_values(0, 0)
-    window.data.apply_split_settings()
+    window.data_controller.apply_split_settings()
     wait_idle(window)
     window.training_panel.epochs_spin.setValue(2)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
     assert "Kept: the last weights (no validation data)" in window.training_panel.result_label.text()
 
@@ -124,13 +124,13 @@ def test_random_local_search_in_the_window_shows_its_fixed_sample(make_window, w
     panel = window.training_panel
     choose(panel.optimizer_box, "random_local_search")
     panel.search_sample_spin.setValue(300)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
     assert not window.error_messages, window.error_messages
     text = panel.result_label.text()
     assert "Search: every step judged on the same 300" in text, text
     assert "judged on the same 300" in panel.rate_label.text()
-    losses = window.bench.frame.snapshot.losses
+    losses = window.workbench.frame.snapshot.losses
     assert np.all(np.diff(losses) <= 1e-6)  # judged on one sample: the reported loss never rises
 
 
@@ -138,7 +138,7 @@ def test_the_rate_is_the_recent_one_not_the_average_since_the_start(qtbot):
     from types import SimpleNamespace
 
     from linviz.gui.panels.training_panel import TrainingPanel
-    from linviz.gui.session import TrainingFrame, Workbench
+    from linviz.workbench import TrainingFrame, Workbench
 
     panel = TrainingPanel(Workbench())
     qtbot.addWidget(panel)

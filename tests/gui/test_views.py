@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from linviz.gui.pictures import MosaicLayout, diverging_rgb, mosaic
+from linviz.workbench.pictures import MosaicLayout, diverging_rgb, mosaic
 
 
 def test_mosaic_layout_maps_pixels_back_to_tiles():
@@ -70,7 +70,7 @@ def test_views_draw_synthetic_arrays(qtbot):
 
 def test_template_pictures_for_every_block_kind():
     from linviz.features import FeaturePipeline
-    from linviz.gui.template_pictures import template_rows
+    from linviz.workbench.template_pictures import template_rows
 
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(8, 32, 32, 3), dtype=np.uint8)
@@ -85,7 +85,7 @@ def test_template_pictures_for_every_block_kind():
 
 @pytest.mark.parametrize("value", [0.0, 1e-4, 0.5, 3.0])
 def test_log_slider_round_trips(qtbot, value):
-    from linviz.gui.log_slider import LogSlider
+    from linviz.gui.widgets.log_slider import LogSlider
 
     slider = LogSlider(1e-6, 10.0, 1e-3, allow_zero=True)
     qtbot.addWidget(slider)
@@ -139,7 +139,7 @@ def test_probability_and_score_labels_fit_in_the_plot(qtbot, values, kind):
 
 def test_templates_caption_names_the_blocks_shown():
     from linviz.features import FeaturePipeline
-    from linviz.gui.template_pictures import templates_caption
+    from linviz.workbench.template_pictures import templates_caption
 
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(4, 32, 32, 3), dtype=np.uint8)
@@ -158,7 +158,7 @@ def test_templates_caption_names_the_blocks_shown():
 
 
 def test_skipped_files_are_named_once(tmp_path):
-    from linviz.gui.user_images import read_user_images, skipped_summary
+    from linviz.workbench.user_images import read_user_images, skipped_summary
 
     good = tmp_path / "good.jpg"
     Image.fromarray(np.full((40, 40, 3), 120, np.uint8)).save(good, quality=90)
@@ -172,8 +172,8 @@ def test_skipped_files_are_named_once(tmp_path):
 
 
 def test_dropped_image_captions_use_the_core_softmax():
-    from linviz.gui import session
-    from linviz.gui.user_images import top_classes_caption
+    from linviz import workbench as session
+    from linviz.workbench.user_images import top_classes_caption
     from linviz.models import softmax
 
     x = np.array([1.0, -2.0, 0.5], np.float32)

@@ -40,7 +40,7 @@ def test_the_save_dialog_opens_in_the_last_folder_used(make_window, wait_idle, t
 
     window = make_window("demo")
     window.training_panel.epochs_spin.setValue(1)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
     asked = []
     target = tmp_path / "models" / "mine.npz"
@@ -57,8 +57,8 @@ def test_the_save_dialog_opens_in_the_last_folder_used(make_window, wait_idle, t
 def _saved_model(window, path, hyperparameters):
     from linviz.models import save_model
 
-    model = window.bench.model
-    save_model(path, W=model.W, class_names=window.bench.class_names, pipeline=model.features.pipeline,
+    model = window.workbench.model
+    save_model(path, W=model.W, class_names=window.workbench.class_names, pipeline=model.features.pipeline,
                loss=model.loss, hyperparameters=hyperparameters)
     return path
 
@@ -66,13 +66,13 @@ def _saved_model(window, path, hyperparameters):
 def test_a_model_with_unusable_hyper_parameters_is_reported(make_window, wait_idle, tmp_path):
     window = make_window("demo")
     window.training_panel.epochs_spin.setValue(1)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
     for hyperparameters, words in (("reg=0.1", "must be a JSON object"), ({"reg": "abc"}, "reg"),
                                    ({"epochs": "3"}, "epochs")):
         path = _saved_model(window, tmp_path / f"bad-{len(window.error_messages)}.npz", hyperparameters)
         before = len(window.error_messages)
-        window.models.load_model(str(path))
+        window.model_files_controller.load_model(str(path))
         wait_idle(window)
         assert len(window.error_messages) == before + 1, hyperparameters
         assert "Load model" in window.error_messages[-1] and words in window.error_messages[-1]
@@ -84,7 +84,7 @@ def test_a_failing_result_handler_is_reported_not_silent(make_window, wait_idle)
     def broken(outcome):
         raise TypeError("must be real number, not str")
 
-    window.queue.run("model", lambda ctx: 1, "A job", on_done=broken)
+    window.job_queue.run("model", lambda ctx: 1, "A job", on_done=broken)
     wait_idle(window)
     assert "must be real number" in window.error_messages[-1]
 

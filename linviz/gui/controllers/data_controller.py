@@ -12,17 +12,17 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QMessageBox
 
 from linviz.errors import LinvizError
-from linviz.gui import jobs
-from linviz.gui.controllers.job_queue import JobQueue
-from linviz.gui.download_banner import download_error_text
-from linviz.gui.session import PreparedData, Selection, SplitSettings, Workbench
+from linviz.workbench import jobs
+from linviz.gui.runtime.job_queue import JobQueue
+from linviz.gui.widgets.download_banner import download_error_text
+from linviz.workbench import PreparedData, Selection, SplitSettings, Workbench
 
 
 class DataController(QObject):
-    def __init__(self, bench: Workbench, queue: JobQueue, data_panel, features_panel, banner, parent=None):
+    def __init__(self, workbench: Workbench, job_queue: JobQueue, data_panel, features_panel, banner, parent=None):
         super().__init__(parent)
-        self.bench = bench
-        self.queue = queue
+        self.workbench = workbench
+        self.job_queue = job_queue
         self.data_panel = data_panel
         self.features_panel = features_panel
         self.banner = banner
@@ -32,7 +32,7 @@ class DataController(QObject):
         data_panel.splitsChanged.connect(self.apply_split_settings)
         banner.downloadRequested.connect(self.start_download)
         banner.localRequested.connect(self.load_source)
-        banner.cancelRequested.connect(queue.cancel)
+        banner.cancelRequested.connect(job_queue.cancel)
         features_panel.extractRequested.connect(self.extract_features)
         self.open_dialog = None  # the window's "open a folder or archive" dialog
         # Asks the user before a trained model is discarded (the window's dialog; tests replace it).
@@ -63,20 +63,20 @@ class DataController(QObject):
     @Slot()
     def use_demo_set(self) -> None:
         """The demo set is small and generated: built right here, no worker needed."""
-        if not self.queue.data_can_change("demo", self.use_demo_set):
+        if not self.job_queue.data_can_change("demo", self.use_demo_set):
             return
         try:
             prepared = jobs.prepare_splits(jobs.demo_dataset(), self.split_settings())
         except LinvizError as exc:
-            self.queue.status.show_error("Demo set", str(exc))
+            self.job_queue.status.show_error("Demo set", str(exc))
             return
         self._set_data(prepared)
         self.banner.setVisible(True)
 
     def load_source(self, source: str) -> None:
-        if not self.queue.data_can_change("data", lambda: self.load_source(source)):
+        if not self.job_queue.data_can_change("data", lambda: self.load_source(source)):
             return
-        self.queue.run("load", jobs.load_job(source, self.split_settings()), f"Loading {source}",
+        self.job_queue.run("load", jobs.load_job(source, self.split_settings()), f"Loading {source}",
                        on_done=self._loaded, on_progress=self.data_panel.show_progress)
 
     def _ask(self, title: str, text: str) -> bool:
@@ -87,30 +87,30 @@ class DataController(QObject):
 
     @Slot()
     def apply_split_settings(self) -> None:
-        if self.bench.data is None:
+        if self.workbench.data is None:
             return
-        if self.bench.model is not None and not self.confirm(
+        if self.workbench.model is not None and not self.confirm(
                 "Apply new splits", "New splits discard the trained model and its curves (Save model... keeps "
                 "it). Discard the model?"):
-            self.queue.status.show_message("Splits unchanged: the model is kept")
+            self.job_queue.status.show_message("Splits unchanged: the model is kept")
             return
-        if not self.queue.data_can_change("data", self._apply_split_settings):
+        if not self.job_queue.data_can_change("data", self._apply_split_settings):
             return
         self._apply_split_settings()
 
     def _apply_split_settings(self) -> None:
-        if self.bench.data is None:
+        if self.workbench.data is None:
             return
-        dataset, settings = self.bench.data.dataset, self.split_settings()
+        dataset, settings = self.workbench.data.dataset, self.split_settings()
 
         def job(ctx) -> PreparedData:
             return jobs.prepare_splits(dataset, settings)
 
-        self.queue.run("split", job, "Preparing splits", on_done=self._loaded, on_progress=self.data_panel.show_progress)
+        self.job_queue.run("split", job, "Preparing splits", on_done=self._loaded, on_progress=self.data_panel.show_progress)
 
     @Slot()
     def start_download(self) -> None:
-        if not self.queue.data_can_change("data", self.start_download):
+        if not self.job_queue.data_can_change("data", self.start_download):
             return
         settings = self.split_settings()
 
@@ -121,14 +121,14 @@ class DataController(QObject):
             return jobs.load_job(str(path), settings)(ctx)
 
         self.banner.setVisible(True)
-        if self.queue.run("download", job, "Downloading CIFAR-10", on_done=self._loaded,
+        if self.job_queue.run("download", job, "Downloading CIFAR-10", on_done=self._loaded,
                           on_progress=self.banner.show_downloading):
             self.banner.show_downloading(0, 0)
 
     def _loaded(self, outcome) -> None:
         self.data_panel.hide_progress()
         if not outcome.ok:  # what waited for this data (Train, Extract) does not run on other data
-            self.queue.drop_pending(("train", "extract"))
+            self.job_queue.drop_pending(("train", "extract"))
         if outcome.ok:
             from linviz.data.cache import unavailable_reason
 
@@ -137,28 +137,28 @@ class DataController(QObject):
             n = len(outcome.result.train.labels) + len(outcome.result.val.labels)
             without_cache = unavailable_reason()
             note = f"; running without the cache ({without_cache})" if without_cache else ""
-            self.queue.status.show_message(f"Loaded {n:,} training images in {outcome.seconds:.1f} s{note}",
+            self.job_queue.status.show_message(f"Loaded {n:,} training images in {outcome.seconds:.1f} s{note}",
                                            error=bool(without_cache))
         elif outcome.name == "download":
             error = download_error_text(outcome.error or "")
             self.banner.show_idle("Download cancelled." if outcome.cancelled else f"Download failed: {error}",
                                   retry=True)
         if outcome.cancelled:
-            self.queue.status.show_message(f"{outcome.name.capitalize()} cancelled")
+            self.job_queue.status.show_message(f"{outcome.name.capitalize()} cancelled")
         elif outcome.error:
             error = download_error_text(outcome.error) if outcome.name == "download" else outcome.error
-            self.queue.status.show_error(f"Could not {outcome.name}", error, outcome.details)
-            if self.bench.data is None:
+            self.job_queue.status.show_error(f"Could not {outcome.name}", error, outcome.details)
+            if self.workbench.data is None:
                 self.use_demo_set()
 
     def _set_data(self, prepared: PreparedData) -> None:
-        self.bench.set_data(prepared)
+        self.workbench.set_data(prepared)
         self._update_banner(prepared)
         if len(prepared.train.labels):
-            self.bench.select(Selection("train", 0))
+            self.workbench.select(Selection("train", 0))
         problem = self.why_untrainable()
         if problem:
-            self.queue.status.show_message(problem, error=True)
+            self.job_queue.status.show_message(problem, error=True)
 
     def _update_banner(self, prepared: PreparedData) -> None:
         """The banner says what is loaded and never offers a download already done."""
@@ -174,7 +174,7 @@ class DataController(QObject):
 
     def why_untrainable(self) -> Optional[str]:
         """Why the loaded data cannot train a classifier (fewer than two classes), or None."""
-        prepared = self.bench.data
+        prepared = self.workbench.data
         present = sorted({int(c) for c in prepared.train.labels}) if prepared is not None else []
         if prepared is None or len(present) >= 2:
             return None
@@ -193,32 +193,32 @@ class DataController(QObject):
             return jobs.canonical_spec(text)
         except LinvizError as exc:
             self.features_panel.show_spec_error(str(exc))
-            self.queue.status.show_message(f"Feature spec: {exc}", error=True)
+            self.job_queue.status.show_message(f"Feature spec: {exc}", error=True)
             return None
 
     @Slot()
     def extract_features(self) -> None:
-        if self.queue.waits_for_data("extract", self.extract_features):
-            self.queue.status.show_message("The data is loading: features are extracted when it is ready")
+        if self.job_queue.waits_for_data("extract", self.extract_features):
+            self.job_queue.status.show_message("The data is loading: features are extracted when it is ready")
             return
-        if self.bench.data is None:
-            self.queue.status.show_message("Load a dataset first", error=True)
+        if self.workbench.data is None:
+            self.job_queue.status.show_message("Load a dataset first", error=True)
             return
-        if not self.queue.free_for("extract", self.extract_features):
+        if not self.job_queue.free_for("extract", self.extract_features):
             return
         spec = self.valid_spec()
         if spec is None:
             return
         self.features_panel.show_progress(0, 0)
-        self.queue.run("extract", jobs.extract_job(self.bench.data, spec), "Extracting features",
+        self.job_queue.run("extract", jobs.extract_job(self.workbench.data, spec), "Extracting features",
                        on_done=self._extracted, on_progress=self.features_panel.show_progress)
 
     def _extracted(self, outcome) -> None:
         self.features_panel.progress.setVisible(False)
-        if outcome.ok and self.bench.is_current(outcome.result.data_key):
-            self.bench.set_features(outcome.result)
+        if outcome.ok and self.workbench.is_current(outcome.result.data_key):
+            self.workbench.set_features(outcome.result)
         elif outcome.cancelled:
             self.features_panel.show_timing("Extraction cancelled")
         elif outcome.error:
             self.features_panel.show_timing("Extraction failed")
-            self.queue.status.show_error("Feature extraction", outcome.error, outcome.details)
+            self.job_queue.status.show_error("Feature extraction", outcome.error, outcome.details)

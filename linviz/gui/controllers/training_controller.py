@@ -17,21 +17,21 @@ from typing import Optional
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
-from linviz.gui import jobs
+from linviz.workbench import jobs
 from linviz.gui.controllers.data_controller import DataController
-from linviz.gui.controllers.job_queue import JobQueue
-from linviz.gui.session import TrainingFrame, Workbench
+from linviz.gui.runtime.job_queue import JobQueue
+from linviz.workbench import TrainingFrame, Workbench
 
 DISPLAY_HZ = 25
 PROGRESS_INTERVAL_S = 0.25  # the status strip's epoch progress
 
 
 class TrainingController(QObject):
-    def __init__(self, bench: Workbench, queue: JobQueue, data: DataController, panel, parent=None):
+    def __init__(self, workbench: Workbench, job_queue: JobQueue, data_controller: DataController, panel, parent=None):
         super().__init__(parent)
-        self.bench = bench
-        self.queue = queue
-        self.data = data
+        self.workbench = workbench
+        self.job_queue = job_queue
+        self.data_controller = data_controller
         self.panel = panel
         self.control = None  # TrainingControl of the running training job
         self.redraw_count = 0  # frames drawn by the display timer (the GUI bench counts them)
@@ -45,12 +45,12 @@ class TrainingController(QObject):
         panel.resetRequested.connect(self.reset_model)
         panel.pace.paceChanged.connect(self.set_pace)
         panel.pace.stepRequested.connect(self.step)
-        bench.runs.rerun_requested.connect(self.rerun)
+        workbench.runs.rerun_requested.connect(self.rerun)
         self._pace_at_start = None
         panel.scoreTestRequested.connect(self.score_on_test)
         # The recommended settings follow the features Train would use.
-        data.features_panel.specChanged.connect(panel.set_features)
-        panel.set_features(data.features_panel.spec_text())
+        data_controller.features_panel.specChanged.connect(panel.set_features)
+        panel.set_features(data_controller.features_panel.spec_text())
         self.display_timer = QTimer(self)
         self.display_timer.setInterval(int(1000 / DISPLAY_HZ))
         self.display_timer.timeout.connect(self._on_display_tick)
@@ -58,7 +58,7 @@ class TrainingController(QObject):
 
     @property
     def running(self) -> bool:
-        return self.queue.runner.job_name == "train"
+        return self.job_queue.runner.job_name == "train"
 
     # ------------------------------------------------------------------ requests
     @Slot()
@@ -66,54 +66,54 @@ class TrainingController(QObject):
         """One click from any state: features are extracted first when missing or stale.
         ``step`` ("minibatch" | "epoch"): start paused and take that step. ``settings``: these
         (TrainingConfig fields) instead of the panel's."""
-        runner = self.queue.runner
+        runner = self.job_queue.runner
         if runner.busy and runner.job_name == "train" and not runner.cancelling:
             return
-        if self.queue.waits_for_data("train", lambda: self.train(step, settings)):
-            self.queue.status.show_message("The data is loading: training starts when it is ready")
+        if self.job_queue.waits_for_data("train", lambda: self.train(step, settings)):
+            self.job_queue.status.show_message("The data is loading: training starts when it is ready")
             return
-        if self.bench.data is None:
-            self.queue.status.show_message("Load a dataset first", error=True)
+        if self.workbench.data is None:
+            self.job_queue.status.show_message("Load a dataset first", error=True)
             return
-        problem = self.data.why_untrainable()
+        problem = self.data_controller.why_untrainable()
         if problem:
-            self.queue.status.show_message(problem, error=True)
+            self.job_queue.status.show_message(problem, error=True)
             return
-        spec = self.data.valid_spec()
+        spec = self.data_controller.valid_spec()
         if spec is None:
             return
         settings = dict(settings) if settings is not None else self.panel.settings()
-        if self.queue.free_for("train", lambda: self._start(spec, settings, step)):
+        if self.job_queue.free_for("train", lambda: self._start(spec, settings, step)):
             self._start(spec, settings, step)
 
     def _start(self, spec: str, settings: dict, step: Optional[str] = None) -> None:
         from linviz.training import TrainingControl
 
-        if self.bench.data is None:
+        if self.workbench.data is None:
             return
         control = TrainingControl(pace=self.panel.pace.pace())
         if step is not None:
             control.step(step)
         pace = control.pace
         run = self._run + 1
-        job = self._recorded(jobs.train_job(self.bench.data, self.bench.features, spec, settings, control, run),
-                             self.bench.data, pace)
+        job = self._recorded(jobs.train_job(self.workbench.data, self.workbench.features, spec, settings, control, run),
+                             self.workbench.data, pace)
 
         def started() -> None:
             self.control = control
             self._run, self._fresh = run, True
             self._planned_epochs = int(settings.get("epochs", 0))
             self._pace_at_start = pace
-            self.bench.set_training(True)
+            self.workbench.set_training(True)
             if control.paused:
                 self.panel.set_running(True, True)
 
-        self.queue.run("train", job, "Training", on_done=self._finished, on_cancel=control.stop, on_start=started,
+        self.job_queue.run("train", job, "Training", on_done=self._finished, on_cancel=control.stop, on_start=started,
                        on_progress=self._extraction_progress)
 
     def _extraction_progress(self, done: int, total: int) -> None:
         """A training job reports progress only while it extracts its features."""
-        self.data.features_panel.show_progress(done, total)
+        self.data_controller.features_panel.show_progress(done, total)
 
     @Slot(bool)
     def set_paused(self, paused: bool) -> None:
@@ -121,10 +121,10 @@ class TrainingController(QObject):
             return
         if paused:
             self.control.pause()
-            self.queue.status.show_message("Paused", transient=True)
+            self.job_queue.status.show_message("Paused", transient=True)
         else:
             self.control.resume()
-            self.queue.status.show_message("")
+            self.job_queue.status.show_message("")
         self.panel.set_running(True, paused)
 
     @Slot(object)
@@ -143,24 +143,24 @@ class TrainingController(QObject):
         self.control.step(unit)
         self.panel.set_running(True, True)
         what = "one minibatch" if unit == "minibatch" else "the rest of this epoch"
-        self.queue.status.show_message(f"Paused after {what}: Step again, or Resume", transient=True)
+        self.job_queue.status.show_message(f"Paused after {what}: Step again, or Resume", transient=True)
 
     def rerun(self, record) -> None:
         """Train again with a recorded run's features and every one of its settings."""
-        if self.bench.data is None:
+        if self.workbench.data is None:
             return
-        if list(record.dataset.get("classes", [])) != self.bench.class_names:
-            self.queue.status.show_message(f"Re-run: {record.title} was trained on other classes "
+        if list(record.dataset.get("classes", [])) != self.workbench.class_names:
+            self.job_queue.status.show_message(f"Re-run: {record.title} was trained on other classes "
                                            f"({record.dataset.get('source', '?')}); load that data first", error=True)
             return
         if self.running:
-            self.queue.status.show_message("Re-run: a training run is going on; stop it first", error=True)
+            self.job_queue.status.show_message("Re-run: a training run is going on; stop it first", error=True)
             return
         self.panel.apply_settings(record.settings)
-        self.data.features_panel.set_spec_text(record.features)
-        note = "" if record.dataset.get("key") == getattr(self.bench.data.dataset, "key", None) else \
+        self.data_controller.features_panel.set_spec_text(record.features)
+        note = "" if record.dataset.get("key") == getattr(self.workbench.data.dataset, "key", None) else \
             f" (it ran on {record.dataset.get('source', '?')}; these data differ)"
-        self.queue.status.show_message(f"Re-running {record.title}{note}", transient=True)
+        self.job_queue.status.show_message(f"Re-running {record.title}{note}", transient=True)
         self.train(settings=record.settings)
 
     @Slot()
@@ -169,71 +169,71 @@ class TrainingController(QObject):
         if self.control is not None:
             self.control.stop()  # wakes a paused loop, too
         if self.running:
-            self.queue.runner.cancel()
+            self.job_queue.runner.cancel()
 
     @Slot()
     def reset_model(self) -> None:
         if not self.running:
-            self.bench.clear_model()
+            self.workbench.clear_model()
 
     @Slot()
     def score_on_test(self) -> None:
         """The current model's accuracy on the test split, computed off the GUI thread: the
         only place the app scores test images (nothing is ever chosen on them)."""
-        model, data = self.bench.model, self.bench.data
+        model, data = self.workbench.model, self.workbench.data
         if model is None:
-            self.queue.status.show_message("Train or load a model first", error=True)
+            self.job_queue.status.show_message("Train or load a model first", error=True)
             return
         X_test = model.features.X_test
         if data is None or data.test is None or X_test is None or not len(data.test.labels):
-            self.queue.status.show_message("This dataset has no test split", error=True)
+            self.job_queue.status.show_message("This dataset has no test split", error=True)
             return
         labels = data.test.labels
 
         def job(ctx):
             return jobs.test_predictions(model, X_test, labels)
 
-        self.queue.status.show_message("Scoring the test split...")
-        self.queue.quick.submit("score-test", job, lambda outcome: self._scored(model, outcome))
+        self.job_queue.status.show_message("Scoring the test split...")
+        self.job_queue.quick.submit("score-test", job, lambda outcome: self._scored(model, outcome))
 
     def _scored(self, model, outcome) -> None:
         if not outcome.ok:
             if outcome.error:
-                self.queue.status.show_error("Score on test", outcome.error, outcome.details)
+                self.job_queue.status.show_error("Score on test", outcome.error, outcome.details)
             return
-        if self.bench.model is not model:
-            self.queue.status.show_message("The model changed while the test split was scored: score it again")
+        if self.workbench.model is not model:
+            self.job_queue.status.show_message("The model changed while the test split was scored: score it again")
             return
         predictions, accuracy = outcome.result
-        self.bench.set_model(dataclasses.replace(model, test_predictions=predictions, test_accuracy=accuracy))
-        self.queue.status.show_message(f"Test accuracy {accuracy:.1%} on {len(predictions):,} test images "
+        self.workbench.set_model(dataclasses.replace(model, test_predictions=predictions, test_accuracy=accuracy))
+        self.job_queue.status.show_message(f"Test accuracy {accuracy:.1%} on {len(predictions):,} test images "
                                        "(scored on request; nothing was chosen on them)")
 
     # ------------------------------------------------------------------ frames
     @Slot()
     def _on_display_tick(self) -> None:
         """Draw the newest frame (if one arrived since the last tick) and nothing else."""
-        frame = self.queue.runner.latest.take() if self.running else None
+        frame = self.job_queue.runner.latest.take() if self.running else None
         if frame is not None and self._apply(frame):
             self.redraw_count += 1
             now = time.perf_counter()
             if self._planned_epochs and now - self._progress_at >= PROGRESS_INTERVAL_S:
                 self._progress_at = now
-                self.queue.show_progress(int(1000 * float(frame.snapshot.epoch)), 1000 * self._planned_epochs)
+                self.job_queue.show_progress(int(1000 * float(frame.snapshot.epoch)), 1000 * self._planned_epochs)
 
     def _apply(self, frame: Optional[TrainingFrame]) -> bool:
-        if frame is None or frame.run != self._run or not self.bench.is_current(frame.data_key):
+        if frame is None or frame.run != self._run or not self.workbench.is_current(frame.data_key):
             return False
         if self._fresh:  # the run's first iteration: now the new model replaces the old
             self._fresh = False
-            self.bench.clear_model()
-        self.bench.set_frame(frame)
+            self.workbench.clear_model()
+        self.workbench.set_frame(frame)
         return True
 
     def _recorded(self, job, data, pace):
         """The training job, then its run recorded in the run history (still off the GUI thread;
         a failure to record is said, never a failed run). Result: (frame, recorded, problem)."""
-        history = self.bench.runs
+        history = self.workbench.runs
 
         def recorded(ctx):
             frame = job(ctx)
@@ -248,22 +248,22 @@ class TrainingController(QObject):
 
     def _finished(self, outcome) -> None:
         self.control = None
-        self.data.features_panel.progress.setVisible(False)
-        frame = self.queue.runner.latest.take()
+        self.data_controller.features_panel.progress.setVisible(False)
+        frame = self.job_queue.runner.latest.take()
         recorded = problem = None
         if outcome.ok:
             frame, recorded, problem = outcome.result
         self._apply(frame)
         if recorded is not None or problem is not None:
             # the run is current while the model still has its weights
-            current = frame is not None and self.bench.model is frame.model
-            self.bench.runs.record_finished(recorded, problem, current=current)
-        self.bench.set_training(False)  # views still pacing their redraws draw the last frame now
+            current = frame is not None and self.workbench.model is frame.model
+            self.workbench.runs.record_finished(recorded, problem, current=current)
+        self.workbench.set_training(False)  # views still pacing their redraws draw the last frame now
         if self._fresh:  # not one iteration was drawn: the model and its views stay
             self._fresh = False
             if outcome.cancelled:
-                self.queue.status.show_message("Stopped before the first iteration: the model is unchanged")
+                self.job_queue.status.show_message("Stopped before the first iteration: the model is unchanged")
         elif outcome.cancelled:
-            self.queue.status.show_message("Training cancelled")
+            self.job_queue.status.show_message("Training cancelled")
         if outcome.error:
-            self.queue.status.show_error("Training", outcome.error, outcome.details)
+            self.job_queue.status.show_error("Training", outcome.error, outcome.details)

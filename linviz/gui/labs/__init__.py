@@ -3,7 +3,7 @@
 A lab is one module in this package with one :class:`~linviz.gui.labs.lab.Lab` subclass. The
 window finds them here (:func:`lab_classes`) and adds each as a tab, in ``order``; it knows no
 lab by name. A lab reads the workbench, asks the job queue for work off the GUI thread
-(``jobs.quick`` for short answers, ``jobs.run`` on the heavy lane for long jobs) and computes
+(``job_queue.quick`` for short answers, ``job_queue.run`` on the heavy lane for long jobs) and computes
 nothing while it is hidden. Its arithmetic lives in :mod:`linviz.explore`, where tests check it without Qt.
 """
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, Q
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from linviz.gui.labs.lab import Lab
-from linviz.gui.pictures import bars_tile, diverging_rgb, grid_mosaic, hue_colors, upscale
+from linviz.workbench.pictures import bars_tile, diverging_rgb, grid_mosaic, hue_colors, upscale
 from linviz.gui.views.mosaic_view import MosaicView
 from linviz.gui.views.plot_style import outward_ticks
 from linviz.gui.views.tables import reading_table, set_columns
@@ -104,7 +104,8 @@ def evidence_picture(image: np.ndarray, rows: list, block_kinds: list) -> tuple:
 def inside_job(W, x, true_class, compare, model_options, delta, pipeline, image, class_names, caption,
                split_X, split_y, split_text):
     """The lab's whole computation, for the quick lane (a few milliseconds)."""
-    from linviz.explore import evidence, score_breakdown
+    from linviz.explore.evidence import evidence
+    from linviz.explore.score_breakdown import score_breakdown
     from linviz.models import softmax_loss, svm_loss
 
     def job(ctx) -> InsideResult:
@@ -157,8 +158,8 @@ class InsideImageLab(Lab):
     order = 10
     object_name = "insideImageLab"
 
-    def __init__(self, bench, jobs, parent=None):
-        super().__init__(bench, jobs, parent)
+    def __init__(self, workbench, job_queue, parent=None):
+        super().__init__(workbench, job_queue, parent)
         self.result: Optional[InsideResult] = None
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
@@ -255,10 +256,10 @@ class InsideImageLab(Lab):
 
         self._model_delta = None
         self._unlabeled = None  # the pixels of the dropped-in image the true-class box is for
-        bench.data_changed.connect(self._on_classes)
-        bench.model_changed.connect(self._on_model)
-        bench.selection_changed.connect(self.request_refresh)
-        bench.user_images_changed.connect(self.request_refresh)
+        workbench.data_changed.connect(self._on_classes)
+        workbench.model_changed.connect(self._on_model)
+        workbench.selection_changed.connect(self.request_refresh)
+        workbench.user_images_changed.connect(self.request_refresh)
         self.true_box.activated.connect(self.request_refresh)
         self.compare_box.activated.connect(self.request_refresh)
         self.delta_spin.valueChanged.connect(self.request_refresh)
@@ -267,7 +268,7 @@ class InsideImageLab(Lab):
 
     # ------------------------------------------------------------------ inputs
     def _on_classes(self, *_) -> None:
-        names = self.bench.class_names
+        names = self.workbench.class_names
         for box, first in ((self.true_box, "top class (assumed)"), (self.compare_box, "runner-up")):
             box.blockSignals(True)
             box.clear()
@@ -289,7 +290,7 @@ class InsideImageLab(Lab):
 
     def _mean_loss_split(self):
         """(X, y, words) of the images the mean data loss is taken over."""
-        data, features = self.bench.data, self.bench.features
+        data, features = self.workbench.data, self.workbench.features
         if data.has_validation:
             return features.X_val, data.val.labels, f"the validation split ({len(data.val.labels):,} images)"
         n = min(MEAN_LOSS_SAMPLE, len(data.train.labels))
@@ -301,7 +302,7 @@ class InsideImageLab(Lab):
         if self.lecture_button.isChecked():
             self._show_lecture_example()
             return
-        selected, model = self.bench.selected_image(), self.bench.model
+        selected, model = self.workbench.selected_image(), self.workbench.model
         if selected is None:
             self._show_nothing("Select an image (gallery, confusion matrix or your images) to look inside the "
                                "classifier's decision for it.")
@@ -315,7 +316,7 @@ class InsideImageLab(Lab):
         X, y, words = self._mean_loss_split()
         job = inside_job(np.asarray(model.W, dtype=np.float64), np.asarray(selected.x, dtype=np.float64), true_class,
                          self.compare_box.currentData(), model.loss_options(), float(self.delta_spin.value()),
-                         model.features.pipeline, selected.image, self.bench.class_names, selected.caption, X, y, words)
+                         model.features.pipeline, selected.image, self.workbench.class_names, selected.caption, X, y, words)
         self.submit("breakdown", job, self._on_result)
 
     def _show_true_class(self, selected) -> None:
@@ -332,7 +333,7 @@ class InsideImageLab(Lab):
 
     def _on_result(self, outcome) -> None:
         if outcome.error:
-            self.bench.post_message(f"Inside one image: {outcome.error}", error=True)
+            self.workbench.post_message(f"Inside one image: {outcome.error}", error=True)
         if not outcome.ok or self.lecture_button.isChecked():
             return
         result = outcome.result
@@ -428,11 +429,11 @@ class InsideImageLab(Lab):
         self.legend.setText("")
 
     def _show_lecture_example(self) -> None:
-        from linviz.explore import score_breakdown
+        from linviz.explore.score_breakdown import score_breakdown
 
         W = np.vstack([LECTURE_W.T, LECTURE_B])
         x = np.append(LECTURE_X, 1.0)
-        model = self.bench.model
+        model = self.workbench.model
         loss = model.loss if model is not None else "svm"
         b = score_breakdown(W, x, 0, loss=loss, delta=float(self.delta_spin.value()))
         names = ["cat", "dog", "ship"]

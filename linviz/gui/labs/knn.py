@@ -178,8 +178,8 @@ class KnnLab(Lab):
     order = 40
     object_name = "knnLab"
 
-    def __init__(self, bench, jobs, parent=None):
-        super().__init__(bench, jobs, parent)
+    def __init__(self, workbench, job_queue, parent=None):
+        super().__init__(workbench, job_queue, parent)
         self.setup: Optional[KeyedSetup] = None
         self.cv = None  # CrossValidation of the current setup
         self.cv_key: Optional[SetupKey] = None
@@ -321,11 +321,11 @@ class KnnLab(Lab):
         layout.addWidget(self.compare_table)
         layout.addWidget(self.compare_note)
 
-        bench.data_changed.connect(self._on_data)
-        bench.features_changed.connect(self._on_features)
-        bench.selection_changed.connect(self.request_refresh)
-        bench.user_images_changed.connect(self.request_refresh)
-        jobs.runner.finished.connect(self._on_lane_free)
+        workbench.data_changed.connect(self._on_data)
+        workbench.features_changed.connect(self._on_features)
+        workbench.selection_changed.connect(self.request_refresh)
+        workbench.user_images_changed.connect(self.request_refresh)
+        job_queue.runner.finished.connect(self._on_lane_free)
         for box in (self.feature_box, self.distance_box):
             box.activated.connect(self._on_setting)
         self.size_spin.valueChanged.connect(self._on_setting)
@@ -334,14 +334,14 @@ class KnnLab(Lab):
         self.test_button.clicked.connect(self.run_test)
         self.mistake_button.clicked.connect(self.next_mistake)
         self._fill_features()
-        self._on_data(bench.data)
+        self._on_data(workbench.data)
 
     # ------------------------------------------------------------------ state
     def current_key(self) -> Optional[SetupKey]:
-        data = self.bench.data
+        data = self.workbench.data
         if data is None or len(data.train.labels) < 2:
             return None
-        from linviz.gui.jobs import canonical_spec
+        from linviz.workbench.jobs import canonical_spec
 
         return SetupKey(data.key(), canonical_spec(self.feature_box.currentData()), int(self.size_spin.value()),
                         self.distance_box.currentData())
@@ -355,7 +355,7 @@ class KnnLab(Lab):
         self.feature_box.addItem("raw pixels (course)", "raw")
         for name in FEATURE_CHOICES[1:]:
             self.feature_box.addItem(name, PRESETS.get(name, name))
-        features = self.bench.features
+        features = self.workbench.features
         if features is not None:
             known = {self._canonical(self.feature_box.itemData(i)) for i in range(self.feature_box.count())}
             if features.spec_text not in known:
@@ -370,7 +370,7 @@ class KnnLab(Lab):
 
     @staticmethod
     def _canonical(spec: str) -> str:
-        from linviz.gui.jobs import canonical_spec
+        from linviz.workbench.jobs import canonical_spec
 
         return canonical_spec(spec)
 
@@ -419,7 +419,7 @@ class KnnLab(Lab):
         self._find_neighbors()
 
     def _index(self, key: SetupKey) -> None:
-        runner = self.jobs.runner
+        runner = self.job_queue.runner
         if key == self._declined:
             self.query_text.setText("Indexing was cancelled: change a setting, or press Cross-validate or Test.")
             return
@@ -432,26 +432,26 @@ class KnnLab(Lab):
             return
         self.query_text.setText("Indexing the training images...")
         self._indexing = key
-        self.jobs.run("knn-index", index_job(key, self.bench.data, self.setup),
+        self.job_queue.run("knn-index", index_job(key, self.workbench.data, self.setup),
                       "Indexing the training images for kNN", on_done=self._indexed)
 
     def _indexed(self, outcome) -> None:
         if outcome.ok:
-            if self.bench.is_current(outcome.result.key.data_key):
+            if self.workbench.is_current(outcome.result.key.data_key):
                 self.setup = outcome.result
             self.request_refresh()
             return
         self._declined = self._indexing
         if outcome.error:
-            self.bench.post_message(f"Nearest neighbors: {outcome.error}", error=True)
+            self.workbench.post_message(f"Nearest neighbors: {outcome.error}", error=True)
         self.refresh()
 
     def _keep_setup(self, keyed: KeyedSetup) -> None:
-        if keyed is not None and keyed is not self.setup and self.bench.is_current(keyed.key.data_key):
+        if keyed is not None and keyed is not self.setup and self.workbench.is_current(keyed.key.data_key):
             self.setup = keyed
 
     def _find_neighbors(self) -> None:
-        selected = self.bench.selected_image()
+        selected = self.workbench.selected_image()
         if selected is None:
             self._show_neighbors(None, "Select an image (gallery, confusion matrix or your images) to see its "
                                        "nearest training images.")
@@ -466,8 +466,8 @@ class KnnLab(Lab):
 
     def _neighbors_found(self, outcome, keyed: KeyedSetup, selected) -> None:
         if outcome.error:
-            self.bench.post_message(f"Nearest neighbors: {outcome.error}", error=True)
-        if not outcome.ok or keyed is not self.setup or self.bench.selection != selected.selection:
+            self.workbench.post_message(f"Nearest neighbors: {outcome.error}", error=True)
+        if not outcome.ok or keyed is not self.setup or self.workbench.selection != selected.selection:
             return
         self.neighbors = outcome.result
         self._show_neighbors(outcome.result, selected=selected)
@@ -480,7 +480,7 @@ class KnnLab(Lab):
         try:
             return parse_ks(self.ks_edit.text())
         except LinvizError as exc:
-            self.bench.post_message(f"Nearest neighbors: {exc}", error=True)
+            self.workbench.post_message(f"Nearest neighbors: {exc}", error=True)
             return None
 
     def cross_validate(self) -> None:
@@ -492,12 +492,12 @@ class KnnLab(Lab):
         smallest_fold = key.train_size - -(-key.train_size // folds)
         too_big = [k for k in ks if k > smallest_fold]
         if too_big:
-            self.bench.post_message(f"Nearest neighbors: k {', '.join(map(str, too_big))} is more than the "
+            self.workbench.post_message(f"Nearest neighbors: k {', '.join(map(str, too_big))} is more than the "
                                     f"{smallest_fold:,} training images of a fold", error=True)
             return
         self.cv, self.cv_key = None, key
         self._draw_cv(None)
-        self.jobs.run("knn-cv", cv_job(key, self.bench.data, self.setup, ks, folds),
+        self.job_queue.run("knn-cv", cv_job(key, self.workbench.data, self.setup, ks, folds),
                       f"{folds}-fold cross-validation", on_publish=self._on_fold, on_done=self._cv_done)
 
     def _on_fold(self, value) -> None:
@@ -519,13 +519,13 @@ class KnnLab(Lab):
                 self.k_spin.setValue(cv.best_k)
         elif outcome.cancelled:
             done = self.cv.folds_done if self.cv is not None else 0
-            self.bench.post_message(f"Cross-validation cancelled after {done} fold(s)")
+            self.workbench.post_message(f"Cross-validation cancelled after {done} fold(s)")
         elif outcome.error:
-            self.bench.post_message(f"Cross-validation: {outcome.error}", error=True)
+            self.workbench.post_message(f"Cross-validation: {outcome.error}", error=True)
         self.request_refresh()
 
     def _test_split(self) -> Optional[str]:
-        data = self.bench.data
+        data = self.workbench.data
         if data.test is not None and len(data.test.labels):
             return "test"
         return "validation" if data.has_validation else None
@@ -533,15 +533,15 @@ class KnnLab(Lab):
     def _linear_reference(self, key: SetupKey, split: str) -> dict:
         """The current model when it reads the same features of the same data, else {} (one is
         trained with the defaults)."""
-        model, features = self.bench.model, self.bench.features
+        model, features = self.workbench.model, self.workbench.features
         if model is None or features is None or features.spec_text != key.spec or features.data_key != key.data_key:
             return {}
         X = features.matrix(split)
         if X is None:
             return {}
-        frame = self.bench.frame
+        frame = self.workbench.frame
         trained_here = frame is not None and frame.model is model and frame.wall_seconds is not None
-        return {"W": np.asarray(model.W, np.float32), "X_test": X, "n_train": len(self.bench.data.train.labels),
+        return {"W": np.asarray(model.W, np.float32), "X_test": X, "n_train": len(self.workbench.data.train.labels),
                 "train_seconds": frame.wall_seconds if trained_here else None,
                 "name": f"linear: the current model ({model.loss})",
                 "note": "trained in this window" if trained_here else "training time unknown (loaded model)"}
@@ -552,15 +552,15 @@ class KnnLab(Lab):
             return
         split = self._test_split()
         if split is None:
-            self.bench.post_message("Nearest neighbors: this dataset has no test or validation images", error=True)
+            self.workbench.post_message("Nearest neighbors: this dataset has no test or validation images", error=True)
             return
         k = int(self.k_spin.value())
         if k > key.train_size:
-            self.bench.post_message(f"Nearest neighbors: k {k} is more than the {key.train_size:,} training images",
+            self.workbench.post_message(f"Nearest neighbors: k {k} is more than the {key.train_size:,} training images",
                                     error=True)
             return
         self.compare_note.setText(f"Testing kNN with k = {k} on the {split} images...")
-        self.jobs.run("knn-test", knn_test_job(key, self.bench.data, self.setup, k, split,
+        self.job_queue.run("knn-test", knn_test_job(key, self.workbench.data, self.setup, k, split,
                                            self._linear_reference(key, split)),
                       f"kNN test (k = {k})", on_done=self._tested)
 
@@ -568,30 +568,30 @@ class KnnLab(Lab):
         if outcome.ok:
             keyed, result = outcome.result
             self._keep_setup(keyed)
-            if self.bench.is_current(result.key.data_key):
+            if self.workbench.is_current(result.key.data_key):
                 self._show_test(result)
         else:
             self.compare_note.setText("Test cancelled." if outcome.cancelled else "")
             if outcome.error:
-                self.bench.post_message(f"kNN test: {outcome.error}", error=True)
+                self.workbench.post_message(f"kNN test: {outcome.error}", error=True)
         self.request_refresh()
 
     def next_mistake(self) -> None:
-        from linviz.gui.session import Selection
+        from linviz.workbench import Selection
 
         if self.test is None or not len(self.test.mistakes):
             return
         mistakes = self.test.mistakes
         self._mistake = int(np.searchsorted(mistakes, self._mistake, side="right")) % len(mistakes)
         self._mistake = int(mistakes[self._mistake])
-        self.bench.select(Selection(self.test.split, self._mistake))
+        self.workbench.select(Selection(self.test.split, self._mistake))
 
     # ------------------------------------------------------------------ drawing
     def _say(self, text: str) -> None:
         self.caption.setText(text)
 
     def _say_setup(self, key: SetupKey) -> None:
-        n = len(self.bench.data.train.labels)
+        n = len(self.workbench.data.train.labels)
         what = "raw pixels, unstandardized as in the course" if key.spec == self._canonical("raw") else \
             "standardized features (no bias)"
         self._say(f"k-nearest neighbours on {key.train_size:,} of {n:,} training images ({what}), "
@@ -671,7 +671,7 @@ class KnnLab(Lab):
             if message:
                 self.query_text.setText(message)
             return
-        data = self.bench.data
+        data = self.workbench.data
         names = data.class_names
         truth = selected.true_class
         self.query_picture.setPixmap(rgb_pixmap(framed(selected.image, UNKNOWN, QUERY_THUMB), QUERY_THUMB + 2 * FRAME))
@@ -702,7 +702,7 @@ class KnnLab(Lab):
 
 def framed(image: np.ndarray, color, size: int) -> np.ndarray:
     """The image scaled to ``size`` (nearest neighbour) with a colored frame around it."""
-    from linviz.gui.pictures import upscale
+    from linviz.workbench.pictures import upscale
 
     out = np.empty((size + 2 * FRAME, size + 2 * FRAME, 3), np.uint8)
     out[...] = color

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
-from linviz.gui.redraw import Redraw
+from linviz.gui.runtime.redraw import Redraw
 
 REFRESH_MS = 300  # while training, a lab follows the model a few times a second
 
@@ -13,20 +13,20 @@ class Lab(QWidget):
     """Subclasses set ``title`` (the tab's text), ``order`` (its place among the tabs) and
     ``object_name``, connect the workbench signals they show to :meth:`request_refresh`, and
     implement :meth:`refresh`. ``submit`` runs a job on the quick lane under the lab's name;
-    ``self.jobs.run(...)`` runs a long one on the heavy lane, with progress and Cancel in the
+    ``self.job_queue.run(...)`` runs a long one on the heavy lane, with progress and Cancel in the
     status bar, one at a time (the user is told when another job is running)."""
 
     title = "Lab"
     order = 100
     object_name = "lab"
 
-    def __init__(self, bench, jobs, parent=None):
+    def __init__(self, workbench, job_queue, parent=None):
         super().__init__(parent)
         self.setObjectName(self.object_name)
-        self.bench = bench
-        self.jobs = jobs  # the JobQueue: .run(...) on the heavy lane, .quick for short jobs
+        self.workbench = workbench
+        self.job_queue = job_queue  # the JobQueue: .run(...) on the heavy lane, .quick for short jobs
         self._stale = True
-        self._refresh_soon = Redraw(bench, self._refresh_if_visible, REFRESH_MS)
+        self._refresh_soon = Redraw(workbench, self._refresh_if_visible, REFRESH_MS)
 
     @property
     def active(self) -> bool:
@@ -54,8 +54,8 @@ class Lab(QWidget):
 
     def submit(self, kind: str, job, on_done) -> None:
         """``job(ctx)`` on the quick lane; a newer request of the same kind replaces it."""
-        self.jobs.quick.submit(f"{self.object_name}:{kind}", job, on_done)
+        self.job_queue.quick.submit(f"{self.object_name}:{kind}", job, on_done)
 
     def cancel(self, kind: str) -> None:
         """Drop the pending or running request of ``kind``: its answer would be stale."""
-        self.jobs.quick.cancel(f"{self.object_name}:{kind}")
+        self.job_queue.quick.cancel(f"{self.object_name}:{kind}")

@@ -26,11 +26,11 @@ class OptimizationLab(Lab):
     order = 70
     object_name = "optimizationLab"
 
-    def __init__(self, bench, jobs, parent=None):
-        super().__init__(bench, jobs, parent)
-        self.landscape = LandscapeView(bench, jobs)
-        self.race = RaceView(bench, jobs)
-        self.gradient_check = GradientCheckView(bench, jobs)
+    def __init__(self, workbench, job_queue, parent=None):
+        super().__init__(workbench, job_queue, parent)
+        self.landscape = LandscapeView(workbench, job_queue)
+        self.race = RaceView(workbench, job_queue)
+        self.gradient_check = GradientCheckView(workbench, job_queue)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("optimizationTabs")
         self.tabs.setDocumentMode(True)

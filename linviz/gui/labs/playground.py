@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
 
 from linviz.explore import playground as pgd
 from linviz.gui.labs.lab import Lab
-from linviz.gui.log_slider import LogSlider
+from linviz.gui.widgets.log_slider import LogSlider
 from linviz.gui.views.plot_style import outward_ticks
 
 CLASS_COLORS = [(214, 39, 40), (44, 160, 44), (31, 119, 180), (255, 127, 14), (148, 103, 189)]
@@ -340,8 +340,8 @@ class PlaygroundLab(Lab):
     order = 60
     object_name = "playgroundView"
 
-    def __init__(self, bench, jobs, parent=None):
-        super().__init__(bench, jobs, parent)
+    def __init__(self, workbench, job_queue, parent=None):
+        super().__init__(workbench, job_queue, parent)
         self.state = pgd.new_state()
         self.evaluation: Optional[pgd.Evaluation] = None
         self.history: list[tuple[int, float]] = []  # (iteration, total loss) after each step
@@ -1008,7 +1008,7 @@ class PlaygroundLab(Lab):
         self.status.setVisible(bool(text))
         self.status.setStyleSheet("QLabel { color: #b00020; }" if error else "")
         if error:
-            self.bench.post_message(f"2-D playground: {text}", error=True)
+            self.workbench.post_message(f"2-D playground: {text}", error=True)
 
     # ------------------------------------------------------------------ computing
     def refresh(self) -> None:

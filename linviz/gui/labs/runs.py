@@ -6,7 +6,7 @@ validation accuracy, sortable by any column. Select runs to overlay their loss a
 curves, each in its own color; the current run (the one whose weights are the model, or the
 one training now) is drawn thick and dark whether selected or not. Select two to four to see their
 weight templates side by side on ONE color scale per feature block, so that regularization's
-effect on the templates' magnitude shows. The records live in :class:`~linviz.gui.run_history.
+effect on the templates' magnitude shows. The records live in :class:`~linviz.workbench.run_history.
 RunHistory` (``bench.runs``); the disk work runs on the quick lane.
 """
 
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 
 from linviz.explore.curves import smooth_curve
 from linviz.gui.labs.lab import Lab
-from linviz.gui.run_history import restore_run
+from linviz.workbench.run_history import restore_run
 from linviz.gui.views.loss_view import LogTicksAxis
 from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.plot_style import outward_ticks
@@ -89,9 +89,9 @@ class RunsLab(Lab):
     order = 20
     object_name = "runsLab"
 
-    def __init__(self, bench, jobs, parent=None):
-        super().__init__(bench, jobs, parent)
-        self.history = bench.runs
+    def __init__(self, workbench, job_queue, parent=None):
+        super().__init__(workbench, job_queue, parent)
+        self.history = workbench.runs
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
         self.caption.setObjectName("viewCaption")
@@ -187,9 +187,9 @@ class RunsLab(Lab):
         self._templates_for: Optional[tuple] = None
         self.history.changed.connect(self.request_refresh)
         self.history.current_changed.connect(self.request_refresh)
-        bench.model_changed.connect(self.request_refresh)
-        bench.frame_changed.connect(self._on_frame)
-        bench.data_changed.connect(self.request_refresh)
+        workbench.model_changed.connect(self.request_refresh)
+        workbench.frame_changed.connect(self._on_frame)
+        workbench.data_changed.connect(self.request_refresh)
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.restore_button.clicked.connect(self.restore_selected)
         self.rerun_button.clicked.connect(self.rerun_selected)
@@ -199,7 +199,7 @@ class RunsLab(Lab):
 
     # ------------------------------------------------------------------ state
     def _on_frame(self, frame) -> None:
-        if self.bench.training:  # the live run's curve, at the lab's pace
+        if self.workbench.training:  # the live run's curve, at the lab's pace
             self.request_refresh()
 
     def _on_selection(self) -> None:
@@ -253,7 +253,7 @@ class RunsLab(Lab):
         self._request_templates(selected)
 
     def _current_record(self):
-        return self.history.get(self.history.current_for(self.bench.model))
+        return self.history.get(self.history.current_for(self.workbench.model))
 
     def _show_caption(self) -> None:
         n = len(self.history.records)
@@ -267,7 +267,7 @@ class RunsLab(Lab):
     def _fill_table(self) -> None:
         records = self.history.records
         listed = tuple((r.id, r.name) for r in records)
-        current = self.history.current_for(self.bench.model)
+        current = self.history.current_for(self.workbench.model)
         if listed == self._listed and current == getattr(self, "_listed_current", None):
             return
         self._listed, self._listed_current = listed, current
@@ -312,14 +312,14 @@ class RunsLab(Lab):
 
     def _on_curves(self, outcome) -> None:
         if outcome.error:
-            self.bench.post_message(f"Runs: {outcome.error}", error=True)
+            self.workbench.post_message(f"Runs: {outcome.error}", error=True)
         if not outcome.ok:
             return
         done, problems = outcome.result
         for record in done:
             self.history.replace(record)
         for _, message in problems:
-            self.bench.post_message(message, error=True)
+            self.workbench.post_message(message, error=True)
         if done:
             self._draw_curves(self.selected_records(), self._current_record())
 
@@ -343,8 +343,8 @@ class RunsLab(Lab):
                 wanted[r.id] = (r.curves, self._color(r.id), r.id == (current.id if current else None))
         if current is not None and current.curves is not None and current.id not in wanted:
             wanted[current.id] = (current.curves, CURRENT_COLOR, True)
-        frame = self.bench.frame
-        live = frame is not None and self.bench.training and frame.snapshot is not None
+        frame = self.workbench.frame
+        live = frame is not None and self.workbench.training and frame.snapshot is not None
         for key in [k for k in self.curve_items if k not in wanted and not (k == "live" and live)]:
             loss, val, train = self.curve_items.pop(key)
             self._drawn.pop(key, None)
@@ -442,7 +442,7 @@ class RunsLab(Lab):
     def restore_selected(self) -> None:
         records = self.selected_records()
         if len(records) == 1:
-            restore_run(self.bench, self.submit, self.jobs.run, records[0])
+            restore_run(self.workbench, self.submit, self.job_queue.run, records[0])
 
     def rerun_selected(self) -> None:
         records = self.selected_records()
@@ -467,7 +467,7 @@ class RunsLab(Lab):
 
     def _on_renamed(self, outcome) -> None:
         if outcome.error:
-            self.bench.post_message(f"Rename: {outcome.error}", error=True)
+            self.workbench.post_message(f"Rename: {outcome.error}", error=True)
         elif outcome.ok:
             self.history.replace(outcome.result)
 
@@ -494,7 +494,7 @@ class RunsLab(Lab):
 
     def _on_deleted(self, outcome) -> None:
         if outcome.error:
-            self.bench.post_message(f"Delete: {outcome.error}", error=True)
+            self.workbench.post_message(f"Delete: {outcome.error}", error=True)
             return
         if not outcome.ok:
             return
@@ -502,8 +502,8 @@ class RunsLab(Lab):
         for run_id in deleted:
             self.history.remove(run_id)
         for message in problems:
-            self.bench.post_message(message, error=True)
-        self.bench.post_message(f"Deleted {len(deleted)} run{'s' if len(deleted) != 1 else ''}")
+            self.workbench.post_message(message, error=True)
+        self.workbench.post_message(f"Deleted {len(deleted)} run{'s' if len(deleted) != 1 else ''}")
 
     def export_dialog(self, kind: str) -> None:
         suffix = "csv" if kind == "csv" else "json"
@@ -519,7 +519,7 @@ class RunsLab(Lab):
         try:
             check_write_target(path)
         except FileRefusedError as exc:
-            self.bench.post_message(f"Export: {exc}", error=True)
+            self.workbench.post_message(f"Export: {exc}", error=True)
             return
         records = self.selected_records() or list(self.history.records)
         store = self.history.store
@@ -544,16 +544,16 @@ class RunsLab(Lab):
 
         def done(outcome) -> None:
             if outcome.error:
-                self.bench.post_message(f"Export: {outcome.error}", error=True)
+                self.workbench.post_message(f"Export: {outcome.error}", error=True)
             elif outcome.ok:
-                self.bench.post_message(f"Exported {outcome.result} run(s) to {path}")
+                self.workbench.post_message(f"Exported {outcome.result} run(s) to {path}")
 
         self.submit(f"export:{path}", job, done)
 
 
 def templates_job(history, records: list):
     """A few runs' templates on one color scale per block (same features), as one mosaic."""
-    from linviz.gui.template_pictures import shared_template_rows, template_rows
+    from linviz.workbench.template_pictures import shared_template_rows, template_rows
 
     known = {r.id: history.weights(r.id) for r in records}
     store = history.store

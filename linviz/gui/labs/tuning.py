@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (QComboBox, QGraphicsRectItem, QGridLayout, QHBoxL
 from linviz.explore.curves import smooth_curve
 from linviz.explore.tuning import SearchPlan, best_result, heat_map, parse_values
 from linviz.gui.labs.lab import Lab
-from linviz.gui.run_history import restore_run
+from linviz.workbench.run_history import restore_run
 from linviz.gui.views.loss_view import LogTicksAxis
 from linviz.gui.views.plot_style import outward_ticks
 from linviz.gui.views.templates_view import TemplatesView
@@ -119,9 +119,9 @@ class TuningLab(Lab):
     order = 30
     object_name = "tuningLab"
 
-    def __init__(self, bench, jobs, parent=None):
-        super().__init__(bench, jobs, parent)
-        self.history = bench.runs
+    def __init__(self, workbench, job_queue, parent=None):
+        super().__init__(workbench, job_queue, parent)
+        self.history = workbench.runs
         self.state: Optional[SearchState] = None
         self.selected_index: Optional[int] = None
         self._recorded = 0  # records of the state handed to the history so far
@@ -261,8 +261,8 @@ class TuningLab(Lab):
         self.mode_box.currentIndexChanged.connect(self._on_mode)
         self._selected_record: Optional[str] = None
         self.history.current_changed.connect(self._on_current)
-        bench.features_changed.connect(self.request_refresh)
-        bench.data_changed.connect(self.request_refresh)
+        workbench.features_changed.connect(self.request_refresh)
+        workbench.data_changed.connect(self.request_refresh)
         self._on_mode()
         self._set_searching(False)
 
@@ -276,7 +276,7 @@ class TuningLab(Lab):
 
     @property
     def searching(self) -> bool:
-        return self.state is not None and self.state.t1 is None and self.jobs.runner.job_name == "search"
+        return self.state is not None and self.state.t1 is None and self.job_queue.runner.job_name == "search"
 
     def plan(self) -> SearchPlan:
         """The search the controls describe (ValueError with a one-line reason when they do not)."""
@@ -289,30 +289,30 @@ class TuningLab(Lab):
         """Start the search on the current features (the heavy lane; progress and Cancel there too)."""
         from linviz.training import TrainingConfig, recommended_settings
 
-        bench = self.bench
-        if bench.data is None or bench.features is None or not bench.is_current(bench.features.data_key):
-            bench.post_message("Tuning: extract features first (Features > Extract, or train once); the search "
+        workbench = self.workbench
+        if workbench.data is None or workbench.features is None or not workbench.is_current(workbench.features.data_key):
+            workbench.post_message("Tuning: extract features first (Features > Extract, or train once); the search "
                                "runs on the current features", True)
             return
         try:
             plan = self.plan()
         except ValueError as exc:
-            bench.post_message(f"Tuning: {exc}", True)
+            workbench.post_message(f"Tuning: {exc}", True)
             return
         loss = self.loss_box.currentData()
-        settings = recommended_settings(bench.features.pipeline.spec, loss, "sgd")
+        settings = recommended_settings(workbench.features.pipeline.spec, loss, "sgd")
         settings["epochs"] = int(self.epochs_spin.value())
         base = TrainingConfig(loss=loss, optimizer="sgd", **settings)
-        state = SearchState(plan, bench.features.spec_text, loss, base.epochs, bench.data.key(),
+        state = SearchState(plan, workbench.features.spec_text, loss, base.epochs, workbench.data.key(),
                             time.strftime("%Y%m%d-%H%M%S"))
-        quick = self.jobs.quick
+        quick = self.job_queue.quick
         cores = os.cpu_count() or 1
 
         def workers() -> int:
             # both cores while the search is the only job; one while the quick lane computes
             return 1 if quick.busy else max(1, cores)
 
-        job = search_job(state, bench.features, bench.data, base, self.history.store, workers)
+        job = search_job(state, workbench.features, workbench.data, base, self.history.store, workers)
 
         def started() -> None:
             self.state = state
@@ -323,24 +323,24 @@ class TuningLab(Lab):
             self._draw()
             self.poll.start()
 
-        self.jobs.run("search", job, f"Searching {plan.n_runs} runs", on_done=self._finished, on_start=started,
+        self.job_queue.run("search", job, f"Searching {plan.n_runs} runs", on_done=self._finished, on_start=started,
                       on_progress=None)
 
     def cancel_search(self) -> None:
         if self.searching:
-            self.jobs.cancel()
+            self.job_queue.cancel()
 
     def _finished(self, outcome) -> None:
         self.poll.stop()
         self._set_searching(False)
         if outcome.error:
-            self.bench.post_message(f"Tuning: {outcome.error}", True)
+            self.workbench.post_message(f"Tuning: {outcome.error}", True)
         self._poll()
         state = self.state
         if state is not None:
             done = len(state.results)
             what = "cancelled: kept" if outcome.cancelled else "done:"
-            self.bench.post_message(f"Search {what} {done} of {state.plan.n_runs} runs in {state.t1 - state.t0:.1f} s")
+            self.workbench.post_message(f"Search {what} {done} of {state.plan.n_runs} runs in {state.t1 - state.t0:.1f} s")
 
     # ------------------------------------------------------------------ following the search
     def _poll(self) -> None:
@@ -355,7 +355,7 @@ class TuningLab(Lab):
                 self.history.add(record, W, pipeline, messages)
             else:
                 for message in messages:
-                    self.bench.post_message(message, True)
+                    self.workbench.post_message(message, True)
         self._draw()
 
     def refresh(self) -> None:
@@ -364,7 +364,7 @@ class TuningLab(Lab):
     def _draw(self) -> None:
         state = self.state
         if state is None:
-            features = self.bench.features
+            features = self.workbench.features
             what = f"the current features ({features.spec_text.split(':')[0]}…, {features.X_train.shape[0]:,} " \
                    f"training images)" if features is not None else "the current features (extract them first)"
             self.caption.setText(f"Trains one run per (learning rate, regularization) pair on {what}, every other "
@@ -572,20 +572,20 @@ class TuningLab(Lab):
                                  f"{_pct(result.val_accuracy)}, train {_pct(result.train_accuracy)}, "
                                  f"{result.seconds:.1f} s; {result.stop_reason}. Validation per epoch: {vals or '—'}.")
         if record is None:
-            self.bench.post_message("Tuning: this run was not recorded; it cannot become the current model", True)
+            self.workbench.post_message("Tuning: this run was not recorded; it cannot become the current model", True)
             return
-        if not self.bench.is_current(state.data_key):
-            self.bench.post_message("Tuning: the data changed since this search; its runs are in the Runs lab", True)
+        if not self.workbench.is_current(state.data_key):
+            self.workbench.post_message("Tuning: the data changed since this search; its runs are in the Runs lab", True)
             return
         self._selected_record = record.id
-        self.history.remember_weights(record.id, final.best_W, self.bench.features.pipeline)
-        restore_run(self.bench, self.submit, self.jobs.run, record)
+        self.history.remember_weights(record.id, final.best_W, self.workbench.features.pipeline)
+        restore_run(self.workbench, self.submit, self.job_queue.run, record)
 
     def _on_current(self, run_id) -> None:
         """The clicked run became the current model: its templates (made by the restore)."""
-        model = self.bench.model
+        model = self.workbench.model
         if run_id is not None and run_id == self._selected_record and model is not None and model.templates:
-            self.run_templates.set_templates(model.templates, self.bench.class_names,
+            self.run_templates.set_templates(model.templates, self.workbench.class_names,
                                              caption="Its weight templates (each stretched on its own scale)")
             self.run_caption.setText(self.run_caption.text().replace(" (click to make it current)", "")
                                      + " Its weight templates below; it is now the current model.")

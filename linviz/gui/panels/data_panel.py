@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QGroupBox, QHBoxL
                                QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
-from linviz.gui.progress_row import ProgressRow
+from linviz.gui.widgets.progress_row import ProgressRow
 
 
 class DataPanel(QWidget):
@@ -17,7 +17,7 @@ class DataPanel(QWidget):
     downloadRequested = Signal()
     splitsChanged = Signal()  # "Apply" pressed with new split settings
 
-    def __init__(self, bench=None, parent=None):
+    def __init__(self, workbench=None, parent=None):
         super().__init__(parent)
         self.source_label = QLabel("No dataset")
         self.source_label.setWordWrap(True)
@@ -78,8 +78,8 @@ class DataPanel(QWidget):
         self.demo_button.clicked.connect(self.demoRequested)
         self.download_button.clicked.connect(self.downloadRequested)
         self.apply_button.clicked.connect(self.splitsChanged)
-        if bench is not None:
-            bench.data_changed.connect(self._on_data)
+        if workbench is not None:
+            workbench.data_changed.connect(self._on_data)
 
     def _on_data(self, prepared) -> None:
         self.hide_progress()

@@ -10,15 +10,15 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from linviz.gui.pictures import hue_colors
-from linviz.gui.progress_row import ProgressRow
+from linviz.workbench.pictures import hue_colors
+from linviz.gui.widgets.progress_row import ProgressRow
 
 
 class FeaturesPanel(QWidget):
     extractRequested = Signal()
     specChanged = Signal(str)
 
-    def __init__(self, presets: dict[str, str] | None = None, bench=None, parent=None):
+    def __init__(self, presets: dict[str, str] | None = None, workbench=None, parent=None):
         super().__init__(parent)
         self.preset_box = QComboBox()
         self.preset_box.addItem("custom", "")
@@ -112,14 +112,14 @@ class FeaturesPanel(QWidget):
         self.preset_box.currentIndexChanged.connect(self._on_preset_chosen)
         self.spec_edit.editingFinished.connect(self._on_spec_edited)
         self.extract_button.clicked.connect(self.extractRequested)
-        self._bench = bench
+        self._bench = workbench
         self._canonical_presets: dict[int, str] = {}
         self._update_enabled()
-        if bench is not None:
-            bench.features_changed.connect(self._on_features)
-            bench.data_changed.connect(self._on_features)
-            bench.training_changed.connect(self._on_training_changed)
-            bench.selection_changed.connect(self.show_selected_image)
+        if workbench is not None:
+            workbench.features_changed.connect(self._on_features)
+            workbench.data_changed.connect(self._on_features)
+            workbench.training_changed.connect(self._on_training_changed)
+            workbench.selection_changed.connect(self.show_selected_image)
             self.specChanged.connect(self._on_spec_changed)
 
     def _on_training_changed(self, training: bool) -> None:
@@ -162,7 +162,7 @@ class FeaturesPanel(QWidget):
         """The selected image's HOG glyphs and hue histogram, with the HOG settings chosen
         here, so changing them shows at once what the classifier will see."""
         from linviz.errors import LinvizError
-        from linviz.gui.template_pictures import image_hog_and_hue
+        from linviz.workbench.template_pictures import image_hog_and_hue
 
         selected = self._bench.selected_image()
         if selected is None:

@@ -12,7 +12,7 @@ from typing import Optional
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QLabel, QPushButton, QWidget
 
-from linviz.gui.log_slider import LogSlider
+from linviz.gui.widgets.log_slider import LogSlider
 
 PACE_RANGE = (1.0, 1000.0)  # iterations per second on the slider
 DEFAULT_PACE = 20.0

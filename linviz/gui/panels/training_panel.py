@@ -11,9 +11,9 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayo
                                QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 from superqt import QCollapsible
 
-from linviz.gui.log_slider import LogSlider
+from linviz.gui.widgets.log_slider import LogSlider
 from linviz.gui.panels.pace_control import PaceControl
-from linviz.gui.redraw import Redraw
+from linviz.gui.runtime.redraw import Redraw
 
 LOSSES = [("Softmax (cross-entropy)", "softmax"), ("Multiclass SVM (hinge)", "svm")]
 REG_TYPES = [("L2", "l2"), ("L1", "l1"), ("Elastic net", "elastic")]
@@ -64,7 +64,7 @@ class TrainingPanel(QWidget):
     loadRequested = Signal()
     scoreTestRequested = Signal()
 
-    def __init__(self, bench=None, parent=None):
+    def __init__(self, workbench=None, parent=None):
         super().__init__(parent)
         self.loss_box = _combo(LOSSES)
         self.delta_spin = _double(2, 0.0, 100.0, 0.5, 1.0, "SVM margin: the correct score must beat the others by delta")
@@ -232,13 +232,13 @@ class TrainingPanel(QWidget):
         self._recent: deque = deque()  # (training seconds, iteration) of the last second's frames
         self._rate_run = None
         self._sanity_before = None  # (text, style) to restore when a run ends before its first frame
-        self._bench = bench
-        if bench is not None:
-            self._redraw_rates = Redraw(bench, self._show_frame_rates, TEXT_MS)
-            bench.training_changed.connect(self._on_training_changed)
-            bench.frame_changed.connect(self._on_frame)
-            bench.model_changed.connect(self._on_model)
-            bench.data_changed.connect(self._on_data)
+        self._bench = workbench
+        if workbench is not None:
+            self._redraw_rates = Redraw(workbench, self._show_frame_rates, TEXT_MS)
+            workbench.training_changed.connect(self._on_training_changed)
+            workbench.frame_changed.connect(self._on_frame)
+            workbench.model_changed.connect(self._on_model)
+            workbench.data_changed.connect(self._on_data)
 
     # ------------------------------------------------------------------ the workbench
     def _on_data(self, prepared) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from linviz.gui.redraw import Redraw
+from linviz.gui.runtime.redraw import Redraw
 from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
 from linviz.gui.views.plot_style import outward_ticks
 
@@ -16,7 +16,7 @@ REDRAW_MS = 100
 class AccuracyView(QWidget):
     """Draws plain lists (``set_accuracies``); bound to a workbench, its training frames."""
 
-    def __init__(self, bench=None, parent=None):
+    def __init__(self, workbench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("accuracyPlot")
         self.plot = HoverPlotWidget()
@@ -43,9 +43,9 @@ class AccuracyView(QWidget):
         self._train: list[float] = []
         self._val: list[float] = []
         self.readout = HoverReadout(self.plot, self._describe)
-        if bench is not None:
-            self._redraw = Redraw(bench, self._draw_frame, REDRAW_MS, leading=False)  # see the confusion view
-            bench.frame_changed.connect(self._redraw)
+        if workbench is not None:
+            self._redraw = Redraw(workbench, self._draw_frame, REDRAW_MS, leading=False)  # see the confusion view
+            workbench.frame_changed.connect(self._redraw)
 
     def _draw_frame(self, frame) -> None:
         if frame is None:

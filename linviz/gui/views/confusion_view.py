@@ -12,8 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from linviz.gui.pictures import SEQUENTIAL_LUT
-from linviz.gui.redraw import Redraw
+from linviz.workbench.pictures import SEQUENTIAL_LUT
+from linviz.gui.runtime.redraw import Redraw
 from linviz.gui.views.painted_labels import PaintedLabels
 from linviz.gui.views.plot_style import highlight_rect, outward_ticks
 
@@ -40,7 +40,7 @@ class ConfusionView(QWidget):
 
     cellClicked = Signal(int, int)  # true class, predicted class
 
-    def __init__(self, bench=None, parent=None):
+    def __init__(self, workbench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("confusionView")
         self.caption = QLabel(EMPTY)
@@ -76,14 +76,14 @@ class ConfusionView(QWidget):
         self.counts: np.ndarray | None = None
         self.plot.scene().sigMouseClicked.connect(self._on_clicked)
         self.plot.scene().sigMouseMoved.connect(self._on_hover)
-        self._bench = bench
+        self._bench = workbench
         self._drawn = None
-        if bench is not None:
+        if workbench is not None:
             # Trailing: an epoch end changes several views at once; the matrix is drawn a
             # moment later, in its own turn of the event loop, not in the same long frame.
-            self._redraw = Redraw(bench, self._on_model, REDRAW_MS, leading=False)
-            bench.data_changed.connect(self._on_data)
-            bench.model_changed.connect(self._redraw)
+            self._redraw = Redraw(workbench, self._on_model, REDRAW_MS, leading=False)
+            workbench.data_changed.connect(self._on_data)
+            workbench.model_changed.connect(self._redraw)
 
     def _on_data(self, prepared) -> None:
         self.clear()

@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout,
                                QWidget)
 
-from linviz.gui.pictures import mosaic
-from linviz.gui.redraw import Redraw
+from linviz.workbench.pictures import mosaic
+from linviz.gui.runtime.redraw import Redraw
 from linviz.gui.views.mosaic_view import MosaicView
 
 COLUMNS = 12
@@ -41,7 +41,7 @@ class GalleryView(QWidget):
     imageSelected = Signal(str, int)  # split name, index in that split
     cellShown = Signal(int, int)  # the confusion cell the filter shows (true, predicted), or (-1, -1)
 
-    def __init__(self, bench=None, parent=None):
+    def __init__(self, workbench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("galleryView")
         self.split_box = QComboBox()
@@ -111,13 +111,13 @@ class GalleryView(QWidget):
         self.prev_button.clicked.connect(self._on_prev)
         self.next_button.clicked.connect(self._on_next)
         self.mosaic.tileClicked.connect(self._on_tile_clicked)
-        self._bench = bench
+        self._bench = workbench
         self._evaluation = None
-        if bench is not None:
-            self._redraw = Redraw(bench, self._on_model, REDRAW_MS, leading=False)  # see the confusion view
-            bench.data_changed.connect(self._on_data)
-            bench.model_changed.connect(self._redraw)
-            bench.selection_changed.connect(self._on_selection)
+        if workbench is not None:
+            self._redraw = Redraw(workbench, self._on_model, REDRAW_MS, leading=False)  # see the confusion view
+            workbench.data_changed.connect(self._on_data)
+            workbench.model_changed.connect(self._redraw)
+            workbench.selection_changed.connect(self._on_selection)
 
     # ------------------------------------------------------------------ the workbench
     def _on_data(self, prepared) -> None:
@@ -370,7 +370,7 @@ class GalleryView(QWidget):
         self.selected = (split, index)
         self._update_highlight()
         if self._bench is not None:
-            from linviz.gui.session import Selection
+            from linviz.workbench import Selection
 
             self._bench.select(Selection(split, index))
         self.imageSelected.emit(split, index)

@@ -55,7 +55,7 @@ def _nice_ceiling(value: float) -> float:
 class LossView(QWidget):
     """Draws plain arrays (``set_losses``); bound to a workbench, draws its training frames."""
 
-    def __init__(self, bench=None, parent=None):
+    def __init__(self, workbench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("lossPlot")
         self.plot = HoverPlotWidget(axisItems={"left": LogTicksAxis("left")})
@@ -137,8 +137,8 @@ class LossView(QWidget):
         self._on_norm_toggled(False)
         self._set_title()
         self._run = None
-        if bench is not None:
-            bench.frame_changed.connect(self._on_frame)
+        if workbench is not None:
+            workbench.frame_changed.connect(self._on_frame)
 
     def _build_norm_axis(self, item) -> None:
         """||W|| in a second view box on the right axis, linked to the loss plot's x."""

@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QRectF, Signal, Slot
 
-from linviz.gui.pictures import MosaicLayout
+from linviz.workbench.pictures import MosaicLayout
 from linviz.gui.views.plot_style import highlight_rect
 
 NAVIGATION_KEYS = {int(k.value) for k in (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down,

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from linviz.gui.redraw import Redraw
+from linviz.gui.runtime.redraw import Redraw
 from linviz.gui.views.painted_labels import PaintedLabels
 from linviz.gui.views.plot_style import outward_ticks
 
@@ -23,7 +23,7 @@ class ProbabilitiesView(QWidget):
     """Draws per-class values (``set_values``); bound to a workbench, those of the selected
     image under the current model (softmax probabilities, or SVM scores labelled as such)."""
 
-    def __init__(self, bench=None, parent=None):
+    def __init__(self, workbench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("probabilitiesView")
         self.caption = QLabel(HINT)
@@ -54,13 +54,13 @@ class ProbabilitiesView(QWidget):
         self.kind = ""
         self._extent = (0.0, 1.0)  # the data the x range shows; the value labels get room beside it
         item.getViewBox().sigResized.connect(self._fit_x_range)
-        self._bench = bench
-        if bench is not None:
-            self._redraw = Redraw(bench, self.show_selection, REDRAW_MS, leading=False)  # see the confusion view
-            bench.data_changed.connect(self._on_data)
-            bench.selection_changed.connect(self.show_selection)
-            bench.model_changed.connect(self._redraw)
-            bench.user_images_changed.connect(self.show_selection)
+        self._bench = workbench
+        if workbench is not None:
+            self._redraw = Redraw(workbench, self.show_selection, REDRAW_MS, leading=False)  # see the confusion view
+            workbench.data_changed.connect(self._on_data)
+            workbench.selection_changed.connect(self.show_selection)
+            workbench.model_changed.connect(self._redraw)
+            workbench.user_images_changed.connect(self.show_selection)
 
     def _on_data(self, prepared) -> None:
         if prepared is not None:
@@ -68,9 +68,9 @@ class ProbabilitiesView(QWidget):
 
     def show_selection(self, *_) -> None:
         """The selected image's values under the current model, or what to do to see them."""
-        bench = self._bench
-        selected = bench.selected_image()
-        model = bench.model
+        workbench = self._bench
+        selected = workbench.selected_image()
+        model = workbench.model
         if selected is None:
             self.clear(HINT)
         elif model is None or selected.x is None or model.W.shape[0] != len(selected.x):
@@ -80,10 +80,10 @@ class ProbabilitiesView(QWidget):
 
             scores = model.scores(selected.x[None])
             if model.loss == "softmax":
-                self.set_values(softmax(scores)[0], bench.class_names, "probabilities", selected.true_class,
+                self.set_values(softmax(scores)[0], workbench.class_names, "probabilities", selected.true_class,
                                 selected.caption)
             else:
-                self.set_values(scores[0], bench.class_names, "scores", selected.true_class, selected.caption)
+                self.set_values(scores[0], workbench.class_names, "scores", selected.true_class, selected.caption)
 
     def set_classes(self, class_names: list[str]) -> None:
         if class_names == self._class_names:

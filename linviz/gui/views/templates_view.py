@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from linviz.gui.pictures import grid_mosaic
+from linviz.workbench.pictures import grid_mosaic
 from linviz.gui.views.mosaic_view import MosaicView
 from linviz.gui.views.painted_labels import PaintedLabels
 
@@ -20,7 +20,7 @@ EMPTY = "Weight templates: train a model to see what each class looks for"
 class TemplatesView(QWidget):
     """Draws template pictures (``set_templates``); bound to a workbench, its model's."""
 
-    def __init__(self, bench=None, parent=None):
+    def __init__(self, workbench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("templatesView")
         self.caption = QLabel(EMPTY)
@@ -39,17 +39,17 @@ class TemplatesView(QWidget):
         layout.addWidget(self.mosaic, 1)
         self.tile_count = 0
         self._grid: list[list[tuple[str, str]]] = []  # (class name, row name) per tile
-        self._bench = bench
+        self._bench = workbench
         self._drawn = None
-        if bench is not None:
-            bench.model_changed.connect(self._on_model)
+        if workbench is not None:
+            workbench.model_changed.connect(self._on_model)
 
     def _on_model(self, model) -> None:
         if model is None:
             self._drawn = None
             self.clear()
         elif model.templates is not None and model.templates is not self._drawn:
-            from linviz.gui.template_pictures import templates_caption
+            from linviz.workbench.template_pictures import templates_caption
 
             self._drawn = model.templates
             self.set_templates(model.templates, self._bench.class_names,

@@ -8,8 +8,8 @@ from PySide6.QtGui import QImage, QPixmap, QIcon
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QPushButton,
                                QVBoxLayout, QWidget)
 
-from linviz.gui.redraw import Redraw
-from linviz.gui.user_images import top_classes_caption
+from linviz.gui.runtime.redraw import Redraw
+from linviz.workbench.user_images import top_classes_caption
 
 THUMB = 64
 
@@ -34,7 +34,7 @@ class UserImagesView(QWidget):
     openRequested = Signal()
     clearRequested = Signal()
 
-    def __init__(self, bench=None, parent=None):
+    def __init__(self, workbench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("dropZone")
         self.hint = QLabel("Drop image files or folders anywhere on the window, or use Open images...")
@@ -62,13 +62,13 @@ class UserImagesView(QWidget):
         self.list.currentRowChanged.connect(self._on_row_changed)
         self.open_button.clicked.connect(self.openRequested)
         self.clear_button.clicked.connect(self.clearRequested)
-        self._bench = bench
-        if bench is not None:
-            self._redraw = Redraw(bench, self._update_captions, REDRAW_MS)
-            bench.user_images_changed.connect(self._on_images)
-            bench.model_changed.connect(self._redraw)
-            bench.features_changed.connect(self._update_captions)
-            bench.selection_changed.connect(self._on_selection)
+        self._bench = workbench
+        if workbench is not None:
+            self._redraw = Redraw(workbench, self._update_captions, REDRAW_MS)
+            workbench.user_images_changed.connect(self._on_images)
+            workbench.model_changed.connect(self._redraw)
+            workbench.features_changed.connect(self._update_captions)
+            workbench.selection_changed.connect(self._on_selection)
 
     def _on_images(self) -> None:
         images = self._bench.user_images
@@ -80,11 +80,11 @@ class UserImagesView(QWidget):
 
     def _update_captions(self, *_) -> None:
         """Captions (top classes) of the dropped images, for the current model."""
-        bench = self._bench
-        model = bench.model
-        for row, item in enumerate(bench.user_images):
-            x = bench.user_image_features(item) if model is not None else None
-            caption = top_classes_caption(x, model.W if model else None, bench.class_names,
+        workbench = self._bench
+        model = workbench.model
+        for row, item in enumerate(workbench.user_images):
+            x = workbench.user_image_features(item) if model is not None else None
+            caption = top_classes_caption(x, model.W if model else None, workbench.class_names,
                                           model.loss if model else "")
             self.set_caption(row, item.name, caption)
 
@@ -123,7 +123,7 @@ class UserImagesView(QWidget):
     def _on_row_changed(self, row: int) -> None:
         if row >= 0:
             if self._bench is not None:
-                from linviz.gui.session import Selection
+                from linviz.workbench import Selection
 
                 self._bench.select(Selection("yours", row))
             self.imageSelected.emit(row)

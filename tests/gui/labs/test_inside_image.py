@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from linviz.gui.session import Selection
+from linviz.workbench import Selection
 
 
 def lab_of(window):
@@ -21,9 +21,9 @@ def train_demo(window, wait_idle, loss="softmax", spec="hog+hue"):
     panel.epochs_spin.setValue(3)
     panel.batch_spin.setValue(100)
     window.features_panel.set_spec_text(spec)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
-    assert window.bench.model is not None, window.error_messages
+    assert window.workbench.model is not None, window.error_messages
 
 
 def show_lab(window, wait_quick):
@@ -41,16 +41,16 @@ def table_column(lab, column: int) -> np.ndarray:
 def test_the_score_table_is_w_transpose_x_and_the_maps_sum_to_the_scores(make_window, wait_idle, wait_quick):
     window = make_window("demo")
     train_demo(window, wait_idle, "softmax", "raw:size=16,hog:cell=8:block=2,hue,layout")
-    window.bench.select(Selection("validation", 7))
+    window.workbench.select(Selection("validation", 7))
     lab = show_lab(window, wait_quick)
-    model = window.bench.model
-    x = window.bench.features.X_val[7].astype(np.float64)
+    model = window.workbench.model
+    x = window.workbench.features.X_val[7].astype(np.float64)
     scores = x @ model.W.astype(np.float64)  # computed here, independently of the lab
     np.testing.assert_allclose(table_column(lab, 1), scores, atol=1e-3)
     p = np.exp(scores - scores.max())
     p /= p.sum()
     np.testing.assert_allclose(table_column(lab, 3), p, atol=1e-4)
-    true = int(window.bench.data.val.labels[7])
+    true = int(window.workbench.data.val.labels[7])
     assert lab.table.item(true, 0).text().startswith("✔")
     assert lab.result.breakdown.data_loss == pytest.approx(-np.log(p[true]), abs=1e-6)
     for _, ev in lab.result.rows:
@@ -65,11 +65,11 @@ def test_the_score_table_is_w_transpose_x_and_the_maps_sum_to_the_scores(make_wi
 def test_delta_edits_recompute_the_margins_not_the_model(make_window, wait_idle, wait_quick):
     window = make_window("demo")
     train_demo(window, wait_idle, "svm")
-    window.bench.select(Selection("validation", 3))
+    window.workbench.select(Selection("validation", 3))
     lab = show_lab(window, wait_quick)
-    W = window.bench.model.W
-    scores = window.bench.features.X_val[3].astype(np.float64) @ W.astype(np.float64)
-    y = int(window.bench.data.val.labels[3])
+    W = window.workbench.model.W
+    scores = window.workbench.features.X_val[3].astype(np.float64) @ W.astype(np.float64)
+    y = int(window.workbench.data.val.labels[3])
     for delta in (1.0, 4.0):
         lab.delta_spin.setValue(delta)
         wait_quick(window)
@@ -79,7 +79,7 @@ def test_delta_edits_recompute_the_margins_not_the_model(make_window, wait_idle,
         np.testing.assert_allclose(margins, expected, atol=2e-3)
         hinge = np.maximum(expected, 0)
         assert lab.result.breakdown.data_loss == pytest.approx(np.nansum(hinge), abs=1e-9)
-    assert window.bench.model.W is W
+    assert window.workbench.model.W is W
 
 
 def test_a_dropped_image_takes_the_top_class_as_assumed_true(make_window, wait_idle, wait_quick, drop_paths, tmp_path):
@@ -88,14 +88,14 @@ def test_a_dropped_image_takes_the_top_class_as_assumed_true(make_window, wait_i
     window = make_window("demo")
     train_demo(window, wait_idle)
     path = tmp_path / "mine.png"
-    Image.fromarray(window.bench.data.val.images[0]).save(path)
+    Image.fromarray(window.workbench.data.val.images[0]).save(path)
     drop_paths(window, [path])
     lab = show_lab(window, wait_quick)
     assert lab.true_box.isEnabled()
     top = lab.result.breakdown.predicted_class
     assert lab.result.assumed and lab.result.breakdown.true_class == top
     assert "(assumed)" in lab.table.item(top, 0).text()
-    other = (top + 1) % len(window.bench.class_names)
+    other = (top + 1) % len(window.workbench.class_names)
     lab.true_box.setCurrentIndex(other + 1)
     lab.true_box.activated.emit(other + 1)
     wait_quick(window)
@@ -110,7 +110,7 @@ def test_a_dropped_image_never_takes_the_previous_images_class(make_window, wait
 
     window = make_window("demo")
     train_demo(window, wait_idle)
-    data, features, W = window.bench.data, window.bench.features, window.bench.model.W
+    data, features, W = window.workbench.data, window.workbench.features, window.workbench.model.W
     top = int(np.argmax(features.X_val[0] @ W))  # the dropped copy of validation image 0 (PNG: same pixels)
     other = int(np.flatnonzero(data.val.labels != top)[0])
     window.gallery_view.select("validation", other)
@@ -123,7 +123,7 @@ def test_a_dropped_image_never_takes_the_previous_images_class(make_window, wait
         Image.fromarray(data.val.images[0]).save(path)
         drop_paths(window, [path])
         wait_quick(window)
-        assert window.bench.selection.split == "yours"
+        assert window.workbench.selection.split == "yours"
         b = lab.result.breakdown
         assert lab.result.assumed and b.true_class == top != gallery_class
         assert lab.true_box.isEnabled() and lab.true_box.currentData() is None  # "top class (assumed)"
@@ -143,14 +143,14 @@ def test_without_a_model_it_says_what_to_do_and_hidden_it_computes_nothing(make_
     lab = show_lab(window, wait_quick)
     assert "train a model" in lab.caption.text()
     window.view_tabs.setCurrentIndex(0)  # the training view: the lab is hidden
-    done = window.runner.quick.completed
+    done = window.job_runner.quick.completed
     train_demo(window, wait_idle)
-    window.bench.select(Selection("validation", 1))
+    window.workbench.select(Selection("validation", 1))
     wait_quick(window)
-    assert window.runner.quick.completed == done
+    assert window.job_runner.quick.completed == done
     window.view_tabs.setCurrentWidget(lab)
     wait_quick(window)
-    assert window.runner.quick.completed == done + 1 and lab.table.rowCount() == 6
+    assert window.job_runner.quick.completed == done + 1 and lab.table.rowCount() == 6
 
 
 def test_the_lecture_example_reproduces_the_lectures_scores(make_window, wait_quick):
@@ -164,10 +164,10 @@ def test_the_lecture_example_reproduces_the_lectures_scores(make_window, wait_qu
 def test_an_answer_for_a_model_that_is_gone_is_never_shown(make_window, wait_idle, wait_quick):
     window = make_window("demo")
     train_demo(window, wait_idle)
-    window.bench.select(Selection("validation", 2))
+    window.workbench.select(Selection("validation", 2))
     lab = show_lab(window, wait_quick)
-    window.bench.select(Selection("validation", 4))  # a request is on its way...
-    window.bench.clear_model()  # ...and its model goes before the answer arrives
+    window.workbench.select(Selection("validation", 4))  # a request is on its way...
+    window.workbench.clear_model()  # ...and its model goes before the answer arrives
     wait_quick(window)
     assert lab.result is None and lab.table.rowCount() == 0
     assert "train a model" in lab.caption.text()

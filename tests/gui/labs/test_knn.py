@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from linviz.gui.session import Selection
+from linviz.workbench import Selection
 
 
 def lab_of(window):
@@ -76,8 +76,8 @@ def test_the_cv_plot_fills_in_fold_by_fold_and_equals_the_core(make_window, wait
 
     cv = lab.cv
     subset = lab.setup.value.subset
-    X = raw_pixels(window.bench.data.train.images[subset])
-    core = cross_validate_knn(X, window.bench.data.train.labels[subset], [1, 3, 7, 20], folds=3, metric="l1")
+    X = raw_pixels(window.workbench.data.train.images[subset])
+    core = cross_validate_knn(X, window.workbench.data.train.labels[subset], [1, 3, 7, 20], folds=3, metric="l1")
     np.testing.assert_array_equal(cv.fold_accuracies, np.array([core[k] for k in (1, 3, 7, 20)]).T)
     xs, ys = lab.fold_dots.getData()
     assert len(xs) == 12 and sorted(ys) == sorted(np.concatenate([core[k] for k in (1, 3, 7, 20)]))
@@ -98,10 +98,10 @@ def test_the_neighbours_of_the_selected_image_are_the_exact_nearest(make_window,
     lab = show_lab(window, wait_idle, wait_quick)
     configure(lab, size=800, metric="l1")
     lab.k_spin.setValue(7)
-    window.bench.select(Selection("validation", 5))
+    window.workbench.select(Selection("validation", 5))
     wait_idle(window)
     wait_quick(window)
-    data = window.bench.data
+    data = window.workbench.data
     subset = lab.setup.value.subset
     Xtr, ytr = raw_pixels(data.train.images[subset]), data.train.labels[subset]
     order, vote = brute_force(Xtr, ytr, raw_pixels(data.val.images[5:6])[0], 7, "l1")
@@ -114,7 +114,7 @@ def test_the_neighbours_of_the_selected_image_are_the_exact_nearest(make_window,
 
     # a training image among the kNN images is not its own nearest neighbour
     own = int(subset[3])
-    window.bench.select(Selection("train", own))
+    window.workbench.select(Selection("train", own))
     wait_quick(window)
     assert own not in lab.neighbors.indices and "itself left out" in lab.query_text.text()
 
@@ -122,7 +122,7 @@ def test_the_neighbours_of_the_selected_image_are_the_exact_nearest(make_window,
     path = tmp_path / "mine.png"
     Image.fromarray(data.val.images[5]).save(path)
     drop_paths(window, [path])
-    window.bench.select(Selection("yours", 0))
+    window.workbench.select(Selection("yours", 0))
     wait_quick(window)
     np.testing.assert_array_equal(lab.neighbors.indices, subset[order])
     assert "no label" in lab.query_text.text()
@@ -136,7 +136,7 @@ def test_test_accuracy_beside_the_current_linear_model_and_the_next_mistake(make
     panel = window.training_panel
     panel.epochs_spin.setValue(1)
     window.features_panel.set_spec_text("raw")
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
     lab = show_lab(window, wait_idle, wait_quick)
     configure(lab, size=300)
@@ -145,7 +145,7 @@ def test_test_accuracy_beside_the_current_linear_model_and_the_next_mistake(make
     lab.test_button.click()
     wait_idle(window)
     result = lab.test
-    data = window.bench.data
+    data = window.workbench.data
     subset = lab.setup.value.subset
     Xtr, ytr = raw_pixels(data.train.images[subset]).astype(np.float64), data.train.labels[subset]
     X_test = raw_pixels(data.test.images)
@@ -154,17 +154,17 @@ def test_test_accuracy_beside_the_current_linear_model_and_the_next_mistake(make
     assert result.knn.accuracy == pytest.approx(np.mean(np.array(expected) == data.test.labels))
     assert lab.compare_table.rowCount() == 2
     assert "current model" in lab.compare_table.item(1, 0).text()  # same features (raw): the trained model
-    W = window.bench.model.W
-    linear = np.mean(np.argmax(window.bench.features.X_test @ W, axis=1) == data.test.labels)
+    W = window.workbench.model.W
+    linear = np.mean(np.argmax(window.workbench.features.X_test @ W, axis=1) == data.test.labels)
     assert float(lab.compare_table.item(1, 1).text()) == pytest.approx(linear, abs=5e-4)
     assert result.linear.train_seconds is not None and result.knn.predict_seconds > 0
 
     lab.mistake_button.click()
     wait_quick(window)
     first = int(result.mistakes[0])
-    assert window.bench.selection == Selection("test", first)
+    assert window.workbench.selection == Selection("test", first)
     lab.mistake_button.click()
-    assert window.bench.selection == Selection("test", int(result.mistakes[1]))
+    assert window.workbench.selection == Selection("test", int(result.mistakes[1]))
     assert not window.error_messages, window.error_messages
 
 
@@ -192,10 +192,10 @@ def test_hidden_it_computes_nothing(make_window, wait_idle, wait_quick):
     lab = show_lab(window, wait_idle, wait_quick)
     assert lab.setup is not None
     window.view_tabs.setCurrentIndex(0)
-    done = window.runner.quick.completed
-    window.bench.select(Selection("validation", 9))
+    done = window.job_runner.quick.completed
+    window.workbench.select(Selection("validation", 9))
     wait_quick(window)
-    assert window.runner.quick.completed == done
+    assert window.job_runner.quick.completed == done
     window.view_tabs.setCurrentWidget(lab)
     wait_quick(window)
-    assert window.runner.quick.completed == done + 1 and lab.neighbors is not None
+    assert window.job_runner.quick.completed == done + 1 and lab.neighbors is not None

@@ -20,9 +20,9 @@ def train_demo(window, wait_idle, loss="softmax", epochs=3, spec="hue"):
     panel.epochs_spin.setValue(epochs)
     panel.batch_spin.setValue(100)
     window.features_panel.set_spec_text(spec)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
-    assert window.bench.model is not None, window.error_messages
+    assert window.workbench.model is not None, window.error_messages
 
 
 def show(window, view, wait_quick):
@@ -46,7 +46,7 @@ def test_landscape_center_is_the_models_loss_and_hover_reads_the_grid(make_windo
     assert result is not None and result.two_d and not result.coarse
     surface = result.surfaces[0]
     assert surface.total.shape == (11, 11)
-    model = window.bench.model
+    model = window.workbench.model
     from linviz.gui.labs._optimization.landscape import features_of
 
     X, y, _ = view._data(coarse=False)
@@ -70,7 +70,7 @@ def test_landscape_center_is_the_models_loss_and_hover_reads_the_grid(make_windo
 def test_trajectory_plane_draws_the_path(make_window, wait_idle, wait_quick):
     window = make_window("demo")
     train_demo(window, wait_idle, epochs=4)
-    assert len(window.bench.frame.trajectory) >= 4
+    assert len(window.workbench.frame.trajectory) >= 4
     view = show(window, lab_of(window).landscape, wait_quick)
     view.steps_spin.setValue(9)
     view.direction_box.setCurrentIndex(view.direction_box.findData("trajectory"))
@@ -91,12 +91,12 @@ def test_live_surface_follows_training_then_settles_at_full_resolution(qtbot, ma
     panel = window.training_panel
     panel.epochs_spin.setValue(100_000)  # far longer than the test: it stops the run
     panel.batch_spin.setValue(20)
-    window.training.train()
+    window.training_controller.train()
     qtbot.waitUntil(lambda: view.live_jobs >= 2 and view.result is not None and view.result.coarse, timeout=60_000)
-    assert window.bench.training
+    assert window.workbench.training
     assert view.result.surfaces[0].total.shape == (31, 31)
     # paused: a changed setting gets the full resolution at once
-    window.training.set_paused(True)
+    window.training_controller.set_paused(True)
     qtbot.waitUntil(lambda: view.result is not None and not view.result.coarse, timeout=30_000)  # settled
     wait_quick(window)
     full = view.full_jobs
@@ -104,13 +104,13 @@ def test_live_surface_follows_training_then_settles_at_full_resolution(qtbot, ma
     wait_quick(window)
     assert view.full_jobs == full + 1 and view.result.surfaces[0].total.shape == (13, 13)
     assert not view.result.coarse
-    window.training.set_paused(False)
-    window.training.stop()
+    window.training_controller.set_paused(False)
+    window.training_controller.stop()
     wait_idle(window)
     wait_quick(window)
     qtbot.waitUntil(lambda: view.result is not None and not view.result.coarse, timeout=30_000)
     assert view.full_jobs > full_before
-    assert view.result.W is window.bench.model.W or np.array_equal(view.result.W, window.bench.model.W)
+    assert view.result.W is window.workbench.model.W or np.array_equal(view.result.W, window.workbench.model.W)
 
 
 def test_hidden_views_compute_nothing(make_window, wait_idle, wait_quick):
@@ -118,10 +118,10 @@ def test_hidden_views_compute_nothing(make_window, wait_idle, wait_quick):
     lab = lab_of(window)
     window.show()
     window.view_tabs.setCurrentIndex(0)  # the training view: the lab is hidden
-    done = window.runner.quick.completed
+    done = window.job_runner.quick.completed
     train_demo(window, wait_idle)
     wait_quick(window)
-    assert window.runner.quick.completed == done
+    assert window.job_runner.quick.completed == done
     assert lab.landscape.live_jobs == lab.landscape.full_jobs == 0
     assert lab.gradient_check.table_data is None and lab.race.snapshot is None
     window.view_tabs.setCurrentWidget(lab)  # the landscape tab shows: it alone computes
@@ -138,7 +138,7 @@ def test_race_runs_on_the_heavy_lane_reproducibly(make_window, wait_idle, wait_q
     finals = []
     for _ in range(2):
         view.start()
-        assert window.runner.job_name == "race"
+        assert window.job_runner.job_name == "race"
         wait_idle(window)
         assert view.snapshot is not None and view.snapshot.done
         finals.append(view.snapshot)
@@ -188,10 +188,10 @@ def test_gradient_table_is_gradient_checks(make_window, wait_idle, wait_quick, l
     assert view.sweep_data is sweep  # a new h only moves the mark: the sweep is not computed again
     assert view.h_line.value() == pytest.approx(-2.0)
     table = view.table_data
-    model = window.bench.model
+    model = window.workbench.model
     n = min(100, model.W.size)  # hue: 11 x 6 weights
     assert table is not None and table.h == 1e-2 and view.table.rowCount() == len(table.rows) == n
-    X, y = window.bench.features.X_train, window.bench.data.train.labels
+    X, y = window.workbench.features.X_train, window.workbench.data.train.labels
     again = gradient_table(model.W, X, y, h=table.h, **model.loss_options())
     np.testing.assert_allclose([r.rel_error for r in table.rows], [r.rel_error for r in again.rows])
     verdicts = [view.table.item(r, VERDICT_COLUMN).text() for r in range(view.table.rowCount())]

@@ -31,10 +31,10 @@ def window(qapp, tmp_path_factory):
 
     settings = QSettings(str(tmp_path_factory.mktemp("playground") / "linviz.ini"), QSettings.Format.IniFormat)
     window = MainWindow("demo", settings=settings)
-    window.queue.warmup_state = "done"  # tests compile what they use; no background warm-up
+    window.job_queue.warmup_state = "done"  # tests compile what they use; no background warm-up
     yield window
     window.shutdown()
-    assert not window.runner.threads_running(), "the compute thread outlived its window"
+    assert not window.job_runner.threads_running(), "the compute thread outlived its window"
     window.close()
     window.deleteLater()
 
@@ -252,11 +252,11 @@ def test_a_hidden_lab_stops_playing_and_computes_nothing(lab, wait_quick):
     lab.play()
     window.view_tabs.setCurrentIndex(0)
     assert not lab.playing
-    done = window.runner.quick.completed
+    done = window.job_runner.quick.completed
     evaluation = lab.evaluation
     lab.set_param("w0x", 2.5)
     wait_quick(window)
-    assert lab.evaluation is evaluation and window.runner.quick.completed == done
+    assert lab.evaluation is evaluation and window.job_runner.quick.completed == done
     window.view_tabs.setCurrentWidget(lab)
     wait_quick(window)
     assert lab.evaluation is not evaluation and lab.state.W[0, 0] == 2.5

@@ -25,7 +25,7 @@ def _train(window, wait_idle, wait_quick, reg):
     panel.batch_spin.setValue(100)
     panel.lr_slider.setValue(1e-2)
     panel.reg_slider.setValue(reg)
-    window.training.train()
+    window.training_controller.train()
     wait_idle(window)
     wait_quick(window)
 
@@ -50,10 +50,10 @@ def test_runs_are_recorded_overlaid_compared_and_restored(qtbot, make_window, wa
     table = window.findChild(QTableWidget, "runsTable")
     assert table is lab.table
     _wait_rows(qtbot, window, wait_quick, lab, 3)
-    history = window.bench.runs
+    history = window.workbench.runs
     assert [r.reg for r in history.records] == [1.0, 1e-2, 1e-4]  # newest first
     newest = history.records[0]
-    assert history.current_for(window.bench.model) == newest.id  # the model is the newest run's
+    assert history.current_for(window.workbench.model) == newest.id  # the model is the newest run's
     assert table.item(0, 0).text().startswith("● ")
     # sortable: by validation accuracy, as numbers
     table.sortItems([name for name, _ in COLUMNS].index("Val"))
@@ -91,12 +91,12 @@ def test_runs_are_recorded_overlaid_compared_and_restored(qtbot, make_window, wa
     # restore the weak-regularization run as the current model
     lab.select_runs([weak.id])
     lab.restore_selected()
-    qtbot.waitUntil(lambda: (wait_quick(window), history.current_for(window.bench.model) == weak.id)[1],
+    qtbot.waitUntil(lambda: (wait_quick(window), history.current_for(window.workbench.model) == weak.id)[1],
                     timeout=30_000)
-    np.testing.assert_array_equal(window.bench.model.W, history.store.load_model(weak.id).W)
+    np.testing.assert_array_equal(window.workbench.model.W, history.store.load_model(weak.id).W)
     assert window.loss_view.point_count == weak.iterations
     assert window.accuracy_view.point_count == 2
-    assert window.bench.model.evaluation is not None
+    assert window.workbench.model.evaluation is not None
 
     # rename, export, delete
     lab.rename_selected("weak reg")
@@ -121,14 +121,14 @@ def test_runs_are_recorded_overlaid_compared_and_restored(qtbot, make_window, wa
     again = make_window("demo")
     lab2 = _lab(again)
     _wait_rows(qtbot, again, wait_quick, lab2, 2)
-    assert {r.name for r in again.bench.runs.records} == {"weak reg", ""}
+    assert {r.name for r in again.workbench.runs.records} == {"weak reg", ""}
 
 
 def test_rerun_trains_with_the_records_settings(qtbot, make_window, wait_idle, wait_quick, private_history):
     window = make_window("demo")
     _train(window, wait_idle, wait_quick, 0.05)
-    qtbot.waitUntil(lambda: (wait_quick(window), len(window.bench.runs.records) == 1)[1], timeout=30_000)
-    first = window.bench.runs.records[0]
+    qtbot.waitUntil(lambda: (wait_quick(window), len(window.workbench.runs.records) == 1)[1], timeout=30_000)
+    first = window.workbench.runs.records[0]
     window.training_panel.reg_slider.setValue(1e-5)  # the panel moved on
     window.training_panel.epochs_spin.setValue(7)
     lab = _lab(window)
@@ -136,12 +136,12 @@ def test_rerun_trains_with_the_records_settings(qtbot, make_window, wait_idle, w
     lab.select_runs([first.id])
     lab.rerun_selected()
     wait_idle(window)
-    qtbot.waitUntil(lambda: (wait_quick(window), len(window.bench.runs.records) == 2)[1], timeout=30_000)
-    second = window.bench.runs.records[0]
+    qtbot.waitUntil(lambda: (wait_quick(window), len(window.workbench.runs.records) == 2)[1], timeout=30_000)
+    second = window.workbench.runs.records[0]
     assert second.settings == first.settings and second.features == first.features
     assert second.val_accuracy == first.val_accuracy  # same seed, same settings, same data
-    np.testing.assert_array_equal(window.bench.runs.store.load_model(second.id).W,
-                                  window.bench.runs.store.load_model(first.id).W)
+    np.testing.assert_array_equal(window.workbench.runs.store.load_model(second.id).W,
+                                  window.workbench.runs.store.load_model(first.id).W)
     assert window.training_panel.reg_slider.value() == pytest.approx(0.05, rel=0.3)
 
 
@@ -150,6 +150,6 @@ def test_a_corrupt_history_is_reported_not_fatal(qtbot, make_window, wait_quick,
     private_history.write_bytes(b"\x00garbage")  # the runs folder is a file
     window = make_window("demo")
     lab = _lab(window)
-    qtbot.waitUntil(lambda: (wait_quick(window), window.bench.runs.loaded)[1], timeout=30_000)
+    qtbot.waitUntil(lambda: (wait_quick(window), window.workbench.runs.loaded)[1], timeout=30_000)
     assert any("set aside" in m for m in window.error_messages), window.error_messages
     assert lab.table.rowCount() == 0 and private_history.is_dir()

@@ -24,7 +24,7 @@ def private_history(tmp_path, monkeypatch):
 
 
 def _lab(window, wait_idle) -> TuningLab:
-    window.data.extract_features()
+    window.data_controller.extract_features()
     wait_idle(window)
     lab = next(lab for lab in window.labs if isinstance(lab, TuningLab))
     window.view_tabs.setCurrentWidget(lab)
@@ -72,7 +72,7 @@ def test_the_search_fills_the_heat_map_and_its_best_cell_is_tunes_best(qtbot, ma
     assert (int(rect.center().y()), int(rect.center().x())) == best_cell
 
     # the same search from the command line, on the same split
-    n_val = len(window.bench.data.val.labels)
+    n_val = len(window.workbench.data.val.labels)
     capsys.readouterr()
     out_stream, err_stream = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out_stream), contextlib.redirect_stderr(err_stream):
@@ -89,14 +89,14 @@ def test_the_search_fills_the_heat_map_and_its_best_cell_is_tunes_best(qtbot, ma
         assert run["val_accuracy"] == pytest.approx(values[r])
 
     # every run is in the run history; a click on the best cell makes it the current model
-    assert len(window.bench.runs.records) == 6
-    assert all(r.origin == "search" for r in window.bench.runs.records)
+    assert len(window.workbench.runs.records) == 6
+    assert all(r.origin == "search" for r in window.workbench.runs.records)
     _click(qtbot, lab, col + 0.5, row + 0.5)
     best_index = row * len(state.plan.regs) + col
     assert lab.selected_index == best_index
-    qtbot.waitUntil(lambda: (wait_quick(window), window.bench.runs.current_for(window.bench.model) is not None)[1],
+    qtbot.waitUntil(lambda: (wait_quick(window), window.workbench.runs.current_for(window.workbench.model) is not None)[1],
                     timeout=30_000)
-    np.testing.assert_array_equal(window.bench.model.W, state.result_at(best_index).final.best_W)
+    np.testing.assert_array_equal(window.workbench.model.W, state.result_at(best_index).final.best_W)
     assert window.loss_view.point_count == state.result_at(best_index).final.iteration
     assert lab.run_templates.tile_count > 0 and "now the current model" in lab.run_caption.text()
     x, _ = lab.run_loss.getData()
@@ -120,7 +120,7 @@ def test_cancel_keeps_the_finished_runs(qtbot, make_window, wait_idle, wait_quic
     values, best = heat_map(state.plan, state.results)
     assert np.isfinite(values).sum() == kept and best is not None
     assert all(r.final.epochs_done == 60 for r in state.results)  # only whole runs
-    assert len(window.bench.runs.records) == kept
+    assert len(window.workbench.runs.records) == kept
     assert not lab.cancel_button.isEnabled() and lab.start_button.isEnabled()
     assert f"{kept} of 16 runs done" in lab.caption.text()
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpi
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.plot_style import outward_ticks
 from linviz.gui.views.tables import reading_table
-from linviz.training.gradient_check import SWEEP_STEPS
+from linviz.training.numerical_gradient import SWEEP_STEPS
 
 VERDICT_COLORS = {"fine": (200, 235, 200), "acceptable": (232, 244, 200), "suspect": (255, 222, 170),
                   "wrong": (250, 180, 180), "kink": (205, 220, 245), "zero": (232, 232, 232)}
@@ -90,8 +90,8 @@ class GradientCheckView(Lab):
     order = 2
     object_name = "gradientCheckView"
 
-    def __init__(self, bench, jobs, parent=None):
-        super().__init__(bench, jobs, parent)
+    def __init__(self, workbench, job_queue, parent=None):
+        super().__init__(workbench, job_queue, parent)
         from linviz.explore.gradient_table import VERDICTS
 
         self.table_data = None  # the newest GradientTable shown
@@ -193,8 +193,8 @@ class GradientCheckView(Lab):
         layout.addWidget(split, 1)
         layout.addWidget(self.legend)
 
-        bench.model_changed.connect(self._on_model)
-        bench.training_changed.connect(self.request_refresh)
+        workbench.model_changed.connect(self._on_model)
+        workbench.training_changed.connect(self.request_refresh)
         self.check_button.clicked.connect(self.check)
         for widget in (self.h_box,):
             widget.activated.connect(self.check)
@@ -203,16 +203,16 @@ class GradientCheckView(Lab):
             spin.valueChanged.connect(self.check)
 
     def _on_model(self, *_) -> None:
-        if not self.bench.training:
+        if not self.workbench.training:
             self.request_refresh()
 
     def refresh(self) -> None:
-        model = self.bench.model
-        if model is None or self.bench.features is None or self.bench.data is None:
+        model = self.workbench.model
+        if model is None or self.workbench.features is None or self.workbench.data is None:
             self._show_nothing("Train a model or load one: its loss's gradient is checked here against centered "
                                "differences.")
             return
-        if self.bench.training:
+        if self.workbench.training:
             self.caption.setText("Training: press Check to check the newest weights (the table does not follow "
                                  "the run by itself).")
             return
@@ -220,13 +220,13 @@ class GradientCheckView(Lab):
             self.check()
 
     def check(self, *_) -> None:
-        model = self.bench.model
-        if model is None or self.bench.features is None or self.bench.data is None or not self.isVisible():
+        model = self.workbench.model
+        if model is None or self.workbench.features is None or self.workbench.data is None or not self.isVisible():
             return
         options = model.loss_options()
         h = float(self.h_box.currentData())
         self.h_line.setValue(np.log10(h))
-        W, X, y = np.asarray(model.W), self.bench.features.X_train, self.bench.data.train.labels
+        W, X, y = np.asarray(model.W), self.workbench.features.X_train, self.workbench.data.train.labels
         sample = dict(num_checks=int(self.count_spin.value()), batch_size=int(self.batch_spin.value()),
                       seed=int(self.seed_spin.value()))
         self._checked_W = model.W
@@ -246,10 +246,10 @@ class GradientCheckView(Lab):
             return
         table = outcome.result
         self.table_data = table
-        model = self.bench.model
+        model = self.workbench.model
         blocks = model.features.pipeline.blocks if model is not None else None
         n_rows = model.W.shape[0] if model is not None else 0
-        names = self.bench.class_names
+        names = self.workbench.class_names
         opts = model.loss_options() if model is not None else {}
         reg = opts.get("reg", 0.0)
         self.caption.setText(f"{table.loss} loss with {opts.get('reg_type', 'l2')} regularization {reg:g}, on a "
@@ -286,7 +286,7 @@ class GradientCheckView(Lab):
         self.sweep_curve.setData(sweep.steps, np.where(finite, sweep.median_rel_error, np.nan))
         item = self.sweep_plot.getPlotItem()
         item.setXRange(np.log10(sweep.steps.min()), np.log10(sweep.steps.max()), padding=0.05)
-        options = self.bench.model.loss_options() if self.bench.model is not None else {}
+        options = self.workbench.model.loss_options() if self.workbench.model is not None else {}
         self.sweep_note.setText(sweep_note(sweep, options.get("loss") == "svm" and not options.get("squared")))
 
     def _draw_histogram(self, table) -> None:

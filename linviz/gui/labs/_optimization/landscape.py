@@ -128,8 +128,8 @@ class LandscapeView(Lab):
     order = 0
     object_name = "landscapeView"
 
-    def __init__(self, bench, jobs, parent=None):
-        super().__init__(bench, jobs, parent)
+    def __init__(self, workbench, job_queue, parent=None):
+        super().__init__(workbench, job_queue, parent)
         self.result: Optional[LandscapeResult] = None
         self.live_jobs = 0  # coarse surfaces computed while training (tests count them)
         self.full_jobs = 0
@@ -236,8 +236,8 @@ class LandscapeView(Lab):
         self._settle.timeout.connect(self._on_settled)
         self.map_plot.scene().sigMouseMoved.connect(self._on_mouse_map)
         self.line_plot.scene().sigMouseMoved.connect(self._on_mouse_lines)
-        bench.model_changed.connect(self.request_refresh)
-        bench.training_changed.connect(self.request_refresh)
+        workbench.model_changed.connect(self.request_refresh)
+        workbench.training_changed.connect(self.request_refresh)
         for box in (self.mode_box, self.direction_box, self.data_box):
             box.activated.connect(self._settings_changed)
         self.quantity_box.activated.connect(self._redraw)
@@ -255,7 +255,7 @@ class LandscapeView(Lab):
 
     def _data(self, coarse: bool):
         """(X, y, words) of the images the loss is averaged over (a fixed sample per data)."""
-        data, features = self.bench.data, self.bench.features
+        data, features = self.workbench.data, self.workbench.features
         choice = self.data_box.currentData()
         if choice == "validation" and data.has_validation:
             X, y, words = features.X_val, data.val.labels, f"the validation split ({len(data.val.labels):,} images)"
@@ -276,19 +276,19 @@ class LandscapeView(Lab):
 
     # ------------------------------------------------------------------ refresh
     def refresh(self) -> None:
-        model = self.bench.model
-        if model is None or self.bench.data is None or self.bench.features is None:
+        model = self.workbench.model
+        if model is None or self.workbench.data is None or self.workbench.features is None:
             self._show_nothing("Train a model (Model and training > Train) or load one to see the loss around "
                                "its weights.")
             return
-        frame = self.bench.frame
+        frame = self.workbench.frame
         trajectory = frame.trajectory if frame is not None and frame.model is not None else ()
         if self.direction_box.currentData() == "trajectory" and len(trajectory) < 2:
             self._show_nothing("The trajectory plane needs the weights of at least two epochs of a run trained in "
                                "this window (train a few epochs, or choose other directions).")
             return
-        live = self.bench.training and self.live_box.isChecked()
-        if self.bench.training and not live:
+        live = self.workbench.training and self.live_box.isChecked()
+        if self.workbench.training and not live:
             return  # not following: the surface stays until the run ends
         if live and model.W is self._live_W:
             # no new weights since the last coarse surface (paused): explore at full resolution
@@ -309,9 +309,9 @@ class LandscapeView(Lab):
 
     def _on_settled(self) -> None:
         """Training paused (no new weights for a while): the full resolution, once per W."""
-        model = self.bench.model
+        model = self.workbench.model
         if model is not None and self.isVisible() and self._full_W is not model.W:
-            frame = self.bench.frame
+            frame = self.workbench.frame
             trajectory = frame.trajectory if frame is not None else ()
             if self.direction_box.currentData() != "trajectory" or len(trajectory) >= 2:
                 self._submit(model, trajectory, coarse=False)
@@ -338,7 +338,7 @@ class LandscapeView(Lab):
         if outcome.error:
             self._show_nothing(f"Loss landscape: {outcome.error}")
             if outcome.details:
-                self.bench.post_message(f"Loss landscape: {outcome.error}", error=True)
+                self.workbench.post_message(f"Loss landscape: {outcome.error}", error=True)
             return
         if not outcome.ok:
             return
@@ -353,7 +353,7 @@ class LandscapeView(Lab):
         result = self.result
         if result is None:
             return
-        model = self.bench.model
+        model = self.workbench.model
         s = result.surfaces[0]
         what = QUANTITIES[self.quantity_box.currentData()]
         grid_words = (f"{len(s.betas)} × {len(s.alphas)} grid (colors: lowest {COLOR_QUANTILE:.0%} of it)"

@@ -64,8 +64,8 @@ class RaceView(Lab):
     order = 1
     object_name = "raceView"
 
-    def __init__(self, bench, jobs, parent=None):
-        super().__init__(bench, jobs, parent)
+    def __init__(self, workbench, job_queue, parent=None):
+        super().__init__(workbench, job_queue, parent)
         from linviz.explore.race import BUDGET_RULE, STRATEGIES
 
         self.snapshot = None  # the newest RaceSnapshot drawn
@@ -158,9 +158,9 @@ class RaceView(Lab):
         self.stop_button.clicked.connect(self.stop)
         self.preset_box.activated.connect(self._on_preset)
         self.sample_spin.valueChanged.connect(self._sync_budget)
-        bench.data_changed.connect(self.request_refresh)
-        bench.features_changed.connect(self.request_refresh)
-        bench.model_changed.connect(self._on_model)
+        workbench.data_changed.connect(self.request_refresh)
+        workbench.features_changed.connect(self.request_refresh)
+        workbench.model_changed.connect(self._on_model)
 
     # ------------------------------------------------------------------ settings
     def _on_model(self, model) -> None:
@@ -195,7 +195,7 @@ class RaceView(Lab):
         if self.preset_box.currentData() == "lecture":
             base = lecture_settings(tries=LECTURE_TRIES, search_sample=int(self.sample_spin.value()), seed=seed)
             return RaceSettings(**{**base.__dict__, "strategies": chosen or base.strategies})
-        features = self.bench.features
+        features = self.workbench.features
         loss = self.loss_box.currentData()
         spec = features.spec_text if features is not None else "hog+hue"
         rates = []
@@ -210,11 +210,11 @@ class RaceView(Lab):
     # ------------------------------------------------------------------ refresh
     def refresh(self) -> None:
         lecture = self.preset_box.currentData() == "lecture"
-        if self.bench.data is None:
+        if self.workbench.data is None:
             self.caption.setText("Load a dataset to race the strategies.")
             self.start_button.setEnabled(False)
             return
-        if not lecture and self.bench.features is None:
+        if not lecture and self.workbench.features is None:
             self.caption.setText("Extract features (or train once) to race on them, or choose the lecture setting.")
             self.start_button.setEnabled(not self.running)
             return
@@ -222,32 +222,32 @@ class RaceView(Lab):
         s = self.settings()
         rates = ", ".join(f"{n} {lr:g}" for n, lr in s.learning_rates)
         if lecture:
-            n = min(LECTURE_IMAGES, len(self.bench.data.train.labels))
+            n = min(LECTURE_IMAGES, len(self.workbench.data.train.labels))
             self.caption.setText(f"Lecture setting: raw 0–255 pixels with a bias, SVM loss (Δ 1, no regularization), "
                                  f"{n:,} training images; random search tries W ~ 0.0001·N(0, 1), random local "
                                  f"search steps 0.0001·N(0, 1) from W0 ~ 0.001·N(0, 1); 1,000 tries, each judged on "
                                  f"{s.search_sample:,} training images: a budget of {s.budget:,} examples. "
                                  f"Learning rates: {rates} (constant).")
         else:
-            self.caption.setText(f"{s.loss} loss on {self.bench.features.spec_text}, reg {s.reg:g}; every strategy "
+            self.caption.setText(f"{s.loss} loss on {self.workbench.features.spec_text}, reg {s.reg:g}; every strategy "
                                  f"starts from the same W0 ~ {s.init_scale:g}·N(0, 1) with a budget of {s.budget:,} "
                                  f"examples. Learning rates (recommended, constant): {rates}; SGD batch "
                                  f"{s.batch_size}; search steps {s.search_step:g}.")
 
     # ------------------------------------------------------------------ the race
     def start(self) -> None:
-        if self.running or self.bench.data is None:
+        if self.running or self.workbench.data is None:
             return
         lecture = self.preset_box.currentData() == "lecture"
-        if not lecture and self.bench.features is None:
-            self.bench.post_message("Race: extract features first (or choose the lecture setting)", error=True)
+        if not lecture and self.workbench.features is None:
+            self.workbench.post_message("Race: extract features first (or choose the lecture setting)", error=True)
             return
         try:
             settings = self.settings()
         except ValueError as exc:
-            self.bench.post_message(f"Race: {exc}", error=True)
+            self.workbench.post_message(f"Race: {exc}", error=True)
             return
-        job = race_job(self.bench.features, self.bench.data, settings, lecture=lecture)
+        job = race_job(self.workbench.features, self.workbench.data, settings, lecture=lecture)
         self._lecture = lecture
 
         def started():
@@ -255,12 +255,12 @@ class RaceView(Lab):
             self.start_button.setEnabled(False)
             self.stop_button.setEnabled(True)
 
-        self.jobs.run("race", job, "Race of strategies", on_done=self._finished, on_start=started,
+        self.job_queue.run("race", job, "Race of strategies", on_done=self._finished, on_start=started,
                       on_publish=self._on_snapshot)
 
     def stop(self) -> None:
         if self.running:
-            self.jobs.cancel()
+            self.job_queue.cancel()
 
     def _on_snapshot(self, snap) -> None:
         if self.running and hasattr(snap, "curves"):
@@ -273,9 +273,9 @@ class RaceView(Lab):
         self.start_button.setEnabled(True)
         self.stop_button.setEnabled(False)
         if outcome.cancelled:
-            self.bench.post_message("Race cancelled: the curves show how far it got")
+            self.workbench.post_message("Race cancelled: the curves show how far it got")
         elif outcome.error:
-            self.bench.post_message(f"Race: {outcome.error}", error=True)
+            self.workbench.post_message(f"Race: {outcome.error}", error=True)
 
     # ------------------------------------------------------------------ drawing
     def draw(self, snap) -> None:

@@ -1,0 +1,100 @@
+"""The workbench keeps its parts consistent and announces each change (no window needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from linviz.workbench import jobs
+from linviz.workbench.jobs import QuietContext
+from linviz.workbench import Model, Selection, SplitSettings, TrainingFrame, Workbench
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    from linviz.data import make_demo_dataset
+
+    return jobs.prepare_splits(make_demo_dataset(n_train_per_class=30, n_test_per_class=5), SplitSettings(val_size=60))
+
+
+def recorder(workbench):
+    events = []
+    for name in ("data_changed", "features_changed", "model_changed", "frame_changed", "selection_changed"):
+        getattr(workbench, name).connect(lambda value=None, name=name: events.append((name, value)))
+    return events
+
+
+def model_for(features, n_classes=6):
+    W = np.zeros((features.dim, n_classes), dtype=np.float32)
+    return Model(W, "softmax", {"loss": "softmax"}, features)
+
+
+def test_features_of_every_split_are_extracted_together(prepared):
+    features = jobs.extract_features(prepared, "hog+hue", QuietContext())
+    assert features.X_train.shape[0] == len(prepared.train.labels)
+    assert features.X_val.shape[0] == len(prepared.val.labels)
+    assert features.X_test.shape[0] == len(prepared.test.labels)
+    np.testing.assert_allclose(features.X_test, features.pipeline.transform(prepared.test.images), rtol=1e-6)
+
+
+def test_new_data_forgets_features_model_and_selection(prepared):
+    workbench = Workbench()
+    workbench.set_data(prepared)
+    features = jobs.extract_features(prepared, "hue", QuietContext())
+    workbench.set_features(features)
+    workbench.set_model(model_for(features))
+    workbench.select(Selection("validation", 3))
+    events = recorder(workbench)
+    workbench.set_data(prepared)
+    assert workbench.features is None and workbench.model is None and workbench.selection is None
+    names = [name for name, _ in events]
+    assert {"model_changed", "features_changed", "data_changed", "selection_changed"} <= set(names)
+    assert names.index("model_changed") < names.index("data_changed")  # views never see a model of old data
+
+
+def test_new_features_keep_the_model_only_when_they_are_the_same_features(prepared):
+    workbench = Workbench()
+    workbench.set_data(prepared)
+    hue = jobs.extract_features(prepared, "hue", QuietContext())
+    workbench.set_features(hue)
+    model = model_for(hue)
+    workbench.set_model(model)
+    again = jobs.extract_features(prepared, "hue", QuietContext())  # a re-extraction: same spec, same data
+    workbench.set_features(again)
+    assert workbench.model is not None and workbench.model.features is again and np.shares_memory(workbench.model.W, model.W)
+    workbench.set_features(jobs.extract_features(prepared, "hue:bins=12", QuietContext()))
+    assert workbench.model is None
+
+
+def test_a_frame_brings_its_model_and_its_features(prepared):
+    workbench = Workbench()
+    workbench.set_data(prepared)
+    features = jobs.extract_features(prepared, "hue", QuietContext())
+    events = recorder(workbench)
+    frame = TrainingFrame(snapshot=None, model=model_for(features), run=1, data_key=prepared.key())
+    workbench.set_frame(frame)
+    assert workbench.features is features and workbench.model is frame.model and workbench.frame is frame
+    assert [name for name, _ in events] == ["features_changed", "model_changed", "frame_changed"]
+    workbench.clear_model()
+    assert workbench.frame is None and workbench.model is None and workbench.features is features
+
+
+def test_the_selected_image_resolves_to_pixels_features_and_label(prepared):
+    workbench = Workbench()
+    workbench.set_data(prepared)
+    workbench.select(Selection("test", 2))
+    selected = workbench.selected_image()
+    assert selected.x is None and selected.true_class == prepared.test.labels[2]
+    features = jobs.extract_features(prepared, "hue", QuietContext())
+    workbench.set_features(features)
+    np.testing.assert_array_equal(workbench.selected_image().x, features.X_test[2])
+    np.testing.assert_array_equal(workbench.selected_image().image, prepared.test.images[2])
+
+
+def test_validation_size_zero_means_no_validation_split_not_the_test_split(prepared):
+    from linviz.data import make_demo_dataset
+
+    none = jobs.prepare_splits(make_demo_dataset(n_train_per_class=10, n_test_per_class=2), SplitSettings(val_size=0))
+    assert len(none.val.labels) == 0 and not none.has_validation
+    assert len(none.train.labels) == 60
+    assert jobs.evaluate(jobs.extract_features(none, "hue", QuietContext()), none, np.zeros((11, 6), np.float32)) is None
