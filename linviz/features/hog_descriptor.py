@@ -393,6 +393,18 @@ def _scatter_votes(mag, pos, W, hist, cell, n_orient, colbase, part):
 
 
 @kernel
+def _scatter_scratch(ncr, ncc, cell, n_orient):
+    """What :func:`_scatter_votes` works in for ``ncr x ncc`` cells: the cell histograms, the two
+    partial ones, and ``colbase[x] = (x // cell) * n_orient``."""
+    hist = np.empty((ncr, ncc, n_orient), dtype=np.float32)
+    part = np.empty((2, ncr * ncc * n_orient), dtype=np.float32)
+    colbase = np.empty(ncc * cell, dtype=np.int32)
+    for x in range(ncc * cell):
+        colbase[x] = (x // cell) * n_orient
+    return hist, part, colbase
+
+
+@kernel
 def _hog_hue_rgb_range(images, out, hog_col, hue_col, hue_bins, start, stop, cell, block, n_orient, norm, special):
     """Luma HOG of images ``start:stop`` into ``out[i, hog_col:]`` and, when ``hue_bins``
     > 0, their hue histogram into ``out[i, hue_col:hue_col + hue_bins]``, image by image
@@ -400,7 +412,7 @@ def _hog_hue_rgb_range(images, out, hog_col, hue_col, hue_bins, start, stop, cel
     H, W = images.shape[1], images.shape[2]
     ncr, ncc = H // cell, W // cell
     length = (ncr - block + 1) * (ncc - block + 1) * block * block * n_orient
-    hist = np.empty((ncr, ncc, n_orient), dtype=np.float32)
+    hist, part, colbase = _scatter_scratch(ncr, ncc, cell, n_orient)
     L = np.zeros((H + 2) * W + 2, dtype=np.float32)
     colmask = np.ones(H * W, dtype=np.uint8)
     for y in range(H):
@@ -410,10 +422,6 @@ def _hog_hue_rgb_range(images, out, hog_col, hue_col, hue_bins, start, stop, cel
     bottom = max(H - 2, 0)
     mag = np.empty(H * W, dtype=np.float32)
     pos = np.empty(H * W, dtype=np.int32)
-    part = np.empty((2, ncr * ncc * n_orient), dtype=np.float32)
-    colbase = np.empty(ncc * cell, dtype=np.int32)
-    for x in range(ncc * cell):
-        colbase[x] = (x // cell) * n_orient
     k_buf = np.empty(H * W, dtype=np.int32)
     wi_buf = np.empty(H * W, dtype=np.int32)
     hue_part = np.empty((4, max(hue_bins, 1)), dtype=np.int32)
@@ -695,12 +703,7 @@ def _hog_from_degrees(g_row, g_col, degrees, W, out, cell, block, n_orient, norm
     """
     n = g_row.shape[0]
     H = g_row.shape[1] // W
-    ncr, ncc = H // cell, W // cell
-    hist = np.empty((ncr, ncc, n_orient), dtype=np.float32)
-    part = np.empty((2, ncr * ncc * n_orient), dtype=np.float32)
-    colbase = np.empty(ncc * cell, dtype=np.int32)
-    for x in range(ncc * cell):
-        colbase[x] = (x // cell) * n_orient
+    hist, part, colbase = _scatter_scratch(H // cell, W // cell, cell, n_orient)
     mag = np.empty(H * W, dtype=np.float32)
     pos = np.empty(H * W, dtype=np.int32)
     per = 180.0 / n_orient

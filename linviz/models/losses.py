@@ -90,30 +90,14 @@ class LossFunction:
 
     def __call__(self, W: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """``(loss, dW)`` at W (D, C) over all rows of X."""
-        W = np.asarray(W)
-        X = np.asarray(X)
-        y = np.asarray(y)
-        check_inputs(W, X, y)
-        dtype = _float_dtype(W, X)
-        Wt = np.ascontiguousarray(W.T, dtype=dtype)
-        Xc = np.ascontiguousarray(X, dtype=dtype)
-        yc = np.ascontiguousarray(y, dtype=np.int64)
+        Wt, Xc, yc, rows = _kernel_inputs(W, X, y)
         dWt = np.empty_like(Wt)
-        loss = self.transposed(Wt, Xc, yc, np.arange(Xc.shape[0], dtype=np.int64), dWt)
+        loss = self.transposed(Wt, Xc, yc, rows, dWt)
         return float(loss), np.ascontiguousarray(dWt.T)
-
 
     def value(self, W: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
         """The loss alone at W (D, C) over all rows of X (no gradient computed)."""
-        W = np.asarray(W)
-        X = np.asarray(X)
-        y = np.asarray(y)
-        check_inputs(W, X, y)
-        dtype = _float_dtype(W, X)
-        Wt = np.ascontiguousarray(W.T, dtype=dtype)
-        Xc = np.ascontiguousarray(X, dtype=dtype)
-        yc = np.ascontiguousarray(y, dtype=np.int64)
-        return float(self.transposed(Wt, Xc, yc, np.arange(Xc.shape[0], dtype=np.int64), None))
+        return float(self.transposed(*_kernel_inputs(W, X, y), None))
 
     def crossed_kinks(self, W: np.ndarray, X: np.ndarray, y: np.ndarray, coordinates, h: float) -> np.ndarray:
         """Which steps ``W[d, c] +- h`` put a kink of this loss between them (bool per
@@ -149,6 +133,17 @@ class LossFunction:
                 mine = own & (margins < reach[:, None]).any(axis=1)
                 out[k] |= bool(others.any() or mine.any())
         return out
+
+
+def _kernel_inputs(W, X, y):
+    """(Wt, X, y, rows) checked and laid out as :meth:`LossFunction.transposed` wants them."""
+    W = np.asarray(W)
+    X = np.asarray(X)
+    y = np.asarray(y)
+    check_inputs(W, X, y)
+    dtype = _float_dtype(W, X)
+    return (np.ascontiguousarray(W.T, dtype=dtype), np.ascontiguousarray(X, dtype=dtype),
+            np.ascontiguousarray(y, dtype=np.int64), np.arange(X.shape[0], dtype=np.int64))
 
 
 # Zero-size gradient placeholders for loss-only calls (the kernels' signature wants an array).
