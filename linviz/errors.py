@@ -18,6 +18,10 @@ class ModelFileError(LinvizError):
     """A model file that is truncated, foreign, or from a newer linviz."""
 
 
+class UsageError(LinvizError):
+    """Bad command-line arguments (of a CLI command or the benchmarks): exit code 2."""
+
+
 class Cancelled(Exception):
     """Raised inside long operations when the caller's ``cancel`` check turns true.
 

@@ -31,7 +31,7 @@ class FolderUnavailableError(LinvizError, OSError):
 class CacheUnavailableError(FolderUnavailableError):
     """linviz's cache folder cannot be created or written; the message says which and why.
 
-    Also an OSError, as the failed ``mkdir`` used to raise, for callers that catch that.
+    Also an OSError, like the failed ``mkdir`` behind it, for callers that catch that.
     """
 
 

@@ -1,7 +1,7 @@
 """Opening files the user pointed at, and writing files, without hanging or clobbering.
 
-A FIFO or a device looks like a file (pitfall 19): ``open()`` on a named pipe blocks until a
-writer appears, and ``/dev/zero`` has size 0 but never ends. So linviz reads only *regular*
+A FIFO or a device looks like a file (see docs/pitfalls.md): ``open()`` on a named pipe blocks
+until a writer appears, and ``/dev/zero`` has size 0 but never ends. So linviz reads only *regular*
 files, checked with ``stat`` after following links and checked again on the opened
 descriptor (no race), and never reads more than a byte cap. On the writing side, a target
 that exists and is not a regular file (``/dev/null``, a FIFO) is never replaced, and a folder

@@ -1,6 +1,7 @@
 """Files of an image folder, a .zip or a .tar[.gz|.tgz|.bz2|.xz], read in place.
 
-Nothing is ever extracted to disk (pitfall 12: ``extractall`` is unsafe on this Python).
+Nothing is ever extracted to disk: ``extractall`` is unsafe on Python before 3.11.13, even
+with a filter (docs/pitfalls.md, 'Never extractall a downloaded tar').
 Each source yields chunks of ``(relative_path, payload)`` and offers ``read(payload)`` that
 returns the member's bytes and is safe to call from worker threads.
 

@@ -1,6 +1,7 @@
 """CIFAR-10 in its official python format: read safely, find an existing copy, download.
 
-The batches are pickles, and a pickle can run any code when loaded (pitfall 11). They are
+The batches are pickles, and a pickle can run any code when loaded (docs/pitfalls.md,
+'Never pickle.load a CIFAR-10 batch'). They are
 read with :class:`RestrictedUnpickler`, which resolves only the names those files use, and
 even those to stand-ins rather than the real functions: ``numpy.core.multiarray._reconstruct``
 and ``numpy.ndarray`` make an empty :class:`_ArrayBuilder`, ``numpy.dtype`` a
@@ -14,7 +15,7 @@ so no zero-stride view of one byte posing as gigabytes), at most 10,000 x 3,072 
 batch's labels must be a flat list of as many plain ints in 0..9 (memoized nested lists,
 floats and integers beyond 64 bits are refused before NumPy sees them); names are short
 strings. The ``cifar-10-python.tar.gz`` archive is read in place: only the known members
-are read, nothing is extracted (pitfall 12).
+are read, nothing is extracted (docs/pitfalls.md, 'Never extractall a downloaded tar').
 """
 
 from __future__ import annotations

@@ -38,7 +38,8 @@ from linviz.limits import MAX_FILE_BYTES, decode_budget_bytes, format_bytes, mem
 from linviz.progress import CancelCheck, ProgressCallback, check_cancelled, report
 from linviz.safe_files import failure_reason, not_regular_reason, read_regular, read_regular_or
 
-# Pillow only *warns* between MAX_IMAGE_PIXELS and twice that (pitfall 13): make it an error,
+# Pillow only *warns* between MAX_IMAGE_PIXELS and twice that (docs/pitfalls.md, "Pillow's
+# decompression-bomb check is only a warning"): make it an error,
 # so a decompression bomb is refused before its pixels are allocated.
 warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 # Pillow's other warnings (corrupt EXIF, palette transparency, odd TIFF tags) are about files

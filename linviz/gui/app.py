@@ -59,7 +59,7 @@ def run_app(argv: Optional[Sequence[str]] = None) -> int:
     from linviz.gui.runtime.blas_threads import set_env_before_numpy
 
     set_env_before_numpy()  # before anything imports NumPy
-    from PySide6.QtCore import QCoreApplication  # PySide6 before pyqtgraph (pitfall 2)
+    from PySide6.QtCore import QCoreApplication  # PySide6 first, or pyqtgraph may pick PyQt6
     from PySide6.QtWidgets import QApplication
 
     QCoreApplication.setOrganizationName(ORGANIZATION)

@@ -71,7 +71,8 @@ class MainWindow(QMainWindow):
             remember_default_layout(self)
             refused = restore_window(self, self.settings)
         except BaseException:
-            # A running QThread torn down by an exception aborts the whole process (pitfall 18).
+            # A running QThread torn down by an exception aborts the whole process (docs/pitfalls.md,
+            # 'QThread destroyed while running').
             self.job_runner.shutdown()
             raise
         app = QApplication.instance()
@@ -222,7 +223,7 @@ class MainWindow(QMainWindow):
         action(file_menu, "Open folder or archive...", self.open_dataset_dialog, "Ctrl+O")
         action(file_menu, "Open images...", self.open_images_dialog, "Ctrl+I")
         action(file_menu, "Use the demo set", self.data_controller.use_demo_set)
-        action(file_menu, "Download CIFAR-10 (163 MB)", self.data_controller.start_download)
+        action(file_menu, "Download CIFAR-10 (170 MB)", self.data_controller.start_download)
         file_menu.addSeparator()
         action(file_menu, "Save model...", self.save_model_dialog, "Ctrl+S")
         action(file_menu, "Load model...", self.load_model_dialog)

@@ -4,21 +4,12 @@ One learning rate does not fit every feature set. The features are standardized 
 but how far a step may go depends on how correlated the columns are: raw pixels (3,072
 columns that mostly move together) have a largest covariance eigenvalue of ~1,050, the
 ``best`` features (2,344 columns, mostly HOG) ~185, the course's HOG + hue ~17. A step that
-suits one is 10x too small or too large for the other. Measured on the shared CIFAR-10 (49,000
-train / 1,000 val / 10,000 test, softmax, seed 0; ``python main.py bench --only study`` and
-``train ... --json``):
+suits one is 10x too small or too large for the other. One rate for every feature set (0.03,
+decay 0.95) leaves raw pixels several points below a tuned scikit-learn LogisticRegression on
+the same features; the rule below comes within about a point of it on raw pixels and
+``best`` (docs/benchmarks.md, "One-click accuracy", has the figures).
 
-==================  ==========================================  ============  ============
-features            SGD setting                                 test before   test now
-==================  ==========================================  ============  ============
-raw pixels          lr 0.01, decay 0.8 per epoch, 10 epochs     0.369         0.408
-``best``            lr 0.1, decay 0.8, 10 epochs                0.635         0.642
-``hog+hue``         lr 0.1, decay 0.8, 10 epochs                0.515         0.518
-==================  ==========================================  ============  ============
-
-(scikit-learn's LogisticRegression, tuned, on the same features: raw 0.399, ``best`` 0.650.)
-
-The rule behind the table: the learning rate of softmax SGD is ``min(0.1, 30 / P)``, P being
+The rule: the learning rate of softmax SGD is ``min(0.1, 30 / P)``, P being
 the number of pixel-like columns of the spec -- raw pixels and the color layout, whose
 columns are strongly correlated -- so 0.01 for full raw pixels, 0.04 for ``raw16`` and 0.1
 for everything made of histograms and HOG. A decay of 0.8 per epoch anneals the rate to a
@@ -32,6 +23,11 @@ of 0.95 for the same accuracy). The other optimizers and the SVM scale from ther
   a decay of 0.99 (10 epochs would be 10 steps);
 * random search and random local search judge every candidate on all training images (so
   the training loss they report never rises) for one epoch of proposals.
+
+These are the defaults everywhere: the CLI's ``train`` fills every option not given from
+them, the window's training panel shows them (and keeps what the user sets by hand), and
+``TrainingConfig()`` and ``LinearClassifier()`` take them for every setting left at None
+(for ``DEFAULT_FEATURES``, the loss and the optimizer chosen).
 """
 
 from __future__ import annotations
@@ -40,12 +36,15 @@ import numpy as np
 
 from linviz.features.blocks import block_type
 from linviz.features.spec import FeatureSpec, parse_feature_spec
-from linviz.models.losses import LOSSES
-from linviz.training.optimizers import OPTIMIZERS
+from linviz.models.losses import loss_named
+from linviz.training.optimizers import optimizer_named
 
 # The settings that recommended_settings fills in (TrainingConfig field names).
 SETTINGS = ("learning_rate", "lr_decay", "epochs", "batch_size", "momentum", "reg",
             "search_step", "search_sample")
+# The features the CLI's ``train`` and the window start with, and what TrainingConfig and
+# LinearClassifier recommend for when they are not told the features.
+DEFAULT_FEATURES = "hog+hue"
 
 
 def pixel_columns(spec: FeatureSpec, image_shape=(32, 32)) -> int:
@@ -60,7 +59,7 @@ def pixel_columns(spec: FeatureSpec, image_shape=(32, 32)) -> int:
     return total
 
 
-def recommended_settings(features="hog+hue", loss: str = "softmax", optimizer: str = "sgd", *,
+def recommended_settings(features=DEFAULT_FEATURES, loss: str = "softmax", optimizer: str = "sgd", *,
                          image_shape=(32, 32)) -> dict:
     """The settings one click should train with: a dict of :class:`TrainingConfig` fields.
 
@@ -71,24 +70,22 @@ def recommended_settings(features="hog+hue", loss: str = "softmax", optimizer: s
     numbers come from). ``ValueError`` for an unknown loss or optimizer, ``LinvizError`` for
     a bad spec.
     """
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+    hinge = loss_named(loss).hinge
+    method = optimizer_named(optimizer)
     spec = features if isinstance(features, FeatureSpec) else parse_feature_spec(features)
     pixels = pixel_columns(spec, image_shape)
     sgd_rate = min(0.1, 30.0 / pixels) if pixels else 0.1
-    if loss == "svm":
+    if hinge:  # a hinge's gradient is larger than the softmax's
         sgd_rate *= 0.3
     settings = dict(learning_rate=sgd_rate, lr_decay=0.8, epochs=10, batch_size=200, momentum=0.9,
                     reg=1e-3, search_step=1e-2, search_sample=1000)
-    if optimizer in ("momentum", "nesterov"):
+    if "momentum" in method.settings:
         settings["learning_rate"] = sgd_rate * (1 - settings["momentum"])
-    elif optimizer == "adam":
+    elif method.name == "adam":
         settings["learning_rate"] = 1e-3
-    elif optimizer == "gd":
+    elif method.full_batch:
         settings.update(learning_rate=3 * sgd_rate, lr_decay=0.99, epochs=100)
-    elif optimizer in ("random_search", "random_local_search"):
+    elif method.gradient_free:
         settings.update(learning_rate=0.0, lr_decay=1.0, epochs=1, search_sample=0)
     settings["learning_rate"] = float(f"{settings['learning_rate']:.2g}")
     return settings

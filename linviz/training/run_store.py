@@ -35,7 +35,7 @@ from typing import Optional
 
 from linviz.errors import LinvizError
 from linviz.safe_files import atomic_write, kind_of, read_regular
-from linviz.training.records import (RUN_ID, RecordError, RunRecord, curves_from_json, curves_to_json)
+from linviz.training.records import RUN_ID, RecordError, RunRecord, curves_from_json, curves_to_json
 
 RUNS_FOLDER = "runs"
 SET_ASIDE_FOLDER = "runs-set-aside"

@@ -4,13 +4,15 @@ Every kernel is compiled once and then cached on disk (``cache=True``), but even
 from the cache costs time at its first call in a process: ~0.8 s for the ``best`` features'
 and the training loop's kernels together. :func:`warm_up_kernels` makes those first calls
 on a few synthetic images, so that a caller can do it in a background thread while it waits
-for something else (the CLI's ``train`` overlaps it with loading the dataset). It runs
-parallel kernels: never overlap it with another thread's extraction or training.
+for something else (:class:`BackgroundWarmUp`; the train recipe overlaps it with loading
+the dataset). It runs parallel kernels: never overlap it with another thread's extraction
+or training.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from typing import Optional
 
@@ -46,3 +48,27 @@ def warm_up_kernels(features="hog+hue", config: Optional[TrainingConfig] = None,
                                    snapshot_every=1)
         run_to_end(train(X, y, X, y, tiny, n_classes=2))
     return time.perf_counter() - start
+
+
+class BackgroundWarmUp:
+    """:func:`warm_up_kernels` in a daemon thread, started at once; :meth:`wait` returns how
+    long the caller waited for it. A failure is kept in ``error``, not raised: the real
+    work then loads the kernels itself."""
+
+    def __init__(self, features="hog+hue", config: Optional[TrainingConfig] = None, *, image_shape=(32, 32)):
+        self.seconds: Optional[float] = None
+        self.error: Optional[Exception] = None
+
+        def run():
+            try:
+                self.seconds = warm_up_kernels(features, config, image_shape=image_shape)
+            except Exception as exc:
+                self.error = exc
+
+        self._thread = threading.Thread(target=run, name="linviz-warm-up", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> float:
+        start = time.perf_counter()
+        self._thread.join()
+        return time.perf_counter() - start

@@ -1,7 +1,8 @@
 """Pictures from numbers, in plain numpy (no Qt): mosaics, colormaps, bar tiles.
 
 Every live view that shows many small images draws them as ONE mosaic image, because one
-``ImageItem`` is about ten times cheaper than many small ones (pitfall 16).
+``ImageItem`` is about ten times cheaper than many small ones (docs/pitfalls.md, 'Many small
+images: draw one mosaic').
 """
 
 from __future__ import annotations

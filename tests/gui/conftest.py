@@ -97,7 +97,8 @@ def wait_quick_lane(window, timeout_s: float = 60.0) -> None:
 
 
 def _drop_paths(window, paths) -> None:
-    """A real drag-enter + drop of file URLs (mouse moves cannot drive a drag; pitfall 14);
+    """A real drag-enter + drop of file URLs (mouse moves cannot drive a drag: docs/pitfalls.md,
+    'Testing Qt headless');
     returns when the dropped files have been read (off the GUI thread)."""
     from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent

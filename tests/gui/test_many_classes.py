@@ -1,4 +1,4 @@
-"""Issue 14: 100 classes must not freeze the window. A tiny 100-class folder is loaded and
+"""100 classes must not freeze the window. A tiny 100-class folder is loaded and
 trained end to end; every view then holds a bounded number of graphics items (a per-class text
 item was the freeze: 10,100 of them in the confusion view), never a timed assert."""
 

@@ -19,7 +19,7 @@ def _full_losses(X, y, config):
 @pytest.mark.parametrize("loss", ["svm", "softmax"])
 def test_judged_on_all_training_images_the_training_loss_never_rises(make_blobs, optimizer, loss):
     # Weak, noisy classes: a step that suits one 200-image minibatch often hurts the rest
-    # (the old loop kept such steps and its full training loss rose).
+    # (a loop that keeps such steps sees its full training loss rise).
     X, y = make_blobs(n=3000, d=40, c=10, seed=1, spread=0.15)
     config = TrainingConfig(loss=loss, optimizer=optimizer, epochs=3, search_sample=0,
                             snapshot_every=1, weights_interval=0.0)

@@ -257,7 +257,8 @@ class JobRunner(QObject):
 
     def __init__(self, parent: Optional[QObject] = None):
         super().__init__(parent)
-        # Python references to threads and workers, for the whole life of the window (pitfall 8).
+        # Python references to threads and workers, for the whole life of the window (a dropped
+        # running QThread aborts; docs/pitfalls.md, 'Compiled loops ignore interrupts').
         self._worker = _JobWorker()
         self._thread = _start_thread("linvizCompute", self._worker)
         self._submit.connect(self._worker.run)

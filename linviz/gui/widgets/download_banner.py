@@ -14,7 +14,7 @@ DEFAULT_TEXT = ("You are looking at the offline demo set (synthetic shapes). "
                 "For real photos, download CIFAR-10 or open your own image folder.")
 LOCAL_TEXT = ("You are looking at the offline demo set (synthetic shapes). "
               "CIFAR-10 is already on this machine: open it, or open your own image folder.")
-DOWNLOAD_TEXT = "Download CIFAR-10 (163 MB)"
+DOWNLOAD_TEXT = "Download CIFAR-10 (170 MB)"
 # What a failed download's low-level reason means for the user.
 _OFFLINE = ("Errno -2", "Errno -3", "Errno -5", "Errno 101", "Name or service not known",
             "Temporary failure in name resolution", "nodename nor servname", "Network is unreachable",
@@ -85,7 +85,7 @@ class DownloadBanner(QFrame):
             self.text.setText(f"CIFAR-10 is loaded ({source}). Open your own image folder or archive at any time.")
         else:
             self.text.setText(f"Loaded {source}. CIFAR-10 is "
-                              + ("on this machine." if self.local_copy else "163 MB to download."))
+                              + ("on this machine." if self.local_copy else "170 MB to download."))
         self.download_button.setVisible(not is_cifar10)
         self.download_button.setText("Open CIFAR-10 (on this machine)" if self.local_copy else DOWNLOAD_TEXT)
 
@@ -102,5 +102,5 @@ class DownloadBanner(QFrame):
         self.cancel_button.setVisible(False)
         self.download_button.setVisible(True)
         self.local_copy = None if retry else self.local_copy
-        self.download_button.setText("Retry download (163 MB)" if retry else DOWNLOAD_TEXT)
+        self.download_button.setText("Retry download (170 MB)" if retry else DOWNLOAD_TEXT)
         self.text.setText(message or DEFAULT_TEXT)

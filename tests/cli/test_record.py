@@ -10,7 +10,7 @@ from linviz.cli import main
 
 
 def run(capsys, *argv):
-    """main() with its own stdout and stderr for the call (see tests/test_cli_hostile.py)."""
+    """main() with its own stdout and stderr for the call (see tests/cli/test_hostile.py)."""
     capsys.readouterr()
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from linviz import cli
-from linviz.cli import ProgressBar
+from linviz.cli import progress_bar as cli
+from linviz.cli.progress_bar import ProgressBar
 
 
 class Clock:

@@ -171,7 +171,7 @@ def test_ctrl_c_during_training_saves_the_best_weights_so_far(tmp_path, capsys, 
     import os
     import signal
 
-    from linviz import cli
+    from linviz.cli import train as cli
 
     sent = []
 

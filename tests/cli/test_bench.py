@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linviz import bench
+from linviz.bench import runner as bench
 from linviz.cli import main
 
 

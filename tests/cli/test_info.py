@@ -13,7 +13,7 @@ from PIL import Image
 
 from linviz.cli import main
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -1,0 +1,42 @@
+"""``python main.py predict MODEL IMAGE...``: classify image files (or folders of them) with a
+saved model; unreadable files are reported, not fatal (unless none could be read)."""
+
+from __future__ import annotations
+
+import argparse
+
+from linviz.cli.common import EXIT_OK, UsageError, print_json
+from linviz.text import printable
+
+
+def run(args: argparse.Namespace) -> int:
+    """Classify image files (or folders of them) with a saved model; unreadable files are reported."""
+    from linviz.data import image_files_in
+    from linviz.models.model_file import ImagePrediction, load_model
+
+    if args.top is not None and args.top < 1:
+        raise UsageError("predict: --top must be at least 1")
+    model = load_model(args.model)  # ModelFileError -> exit 2
+    files, skipped = image_files_in(args.images)  # FIFOs and devices are skipped, never opened
+    results = model.predict_images(files, top=args.top)
+    results += [ImagePrediction(path, error=f"{path}: {reason}") for path, reason in skipped]
+    n_ok = sum(r.error is None for r in results)
+    if args.json:
+        print_json([r.as_json() for r in results])
+    else:
+        _print_predictions(args.model, model, results)
+    if n_ok == 0:
+        raise UsageError(f"predict: none of the {len(results)} image(s) could be read")
+    return EXIT_OK
+
+
+def _print_predictions(model_path: str, model, results) -> None:
+    what = "probability" if model.loss == "softmax" else "score (SVM, not a probability)"
+    print(f"model: {printable(model_path)} ({model.loss}, {len(model.class_names)} classes); values: {what}")
+    for r in results:
+        if r.error is not None:
+            reason = r.error[len(r.path) + 2:] if r.error.startswith(f"{r.path}: ") else r.error
+            print(f"{printable(r.path)}: unreadable: {printable(reason)}")
+            continue
+        shown = ", ".join(f"{printable(name)} {value:.3f}" for name, value in r.classes)
+        print(f"{printable(r.path)}: {shown}")
