@@ -66,7 +66,7 @@ def _load(args: argparse.Namespace, saved):
     from linviz.features import FeaturePipeline
     from linviz.training import recipe
 
-    pipeline = saved.pipeline if saved is not None else FeaturePipeline(args.features or "hog+hue")
+    pipeline = saved.pipeline if saved is not None else FeaturePipeline(args.features or "hog+hue", seed=args.seed)
     with ProgressBar("loading ") as bar:
         dataset = load_dataset(args.source, image_size=saved.image_size if saved else args.image_size, progress=bar)
         recipe.check_trainable(dataset)

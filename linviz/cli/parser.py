@@ -89,14 +89,31 @@ def add_info_arguments(commands) -> None:
     parser.set_defaults(func=info.run)
 
 
+def feature_blocks_help() -> str:
+    """Every feature block with its parameters (from the blocks' own declarations) and the presets."""
+    from linviz.features import PRESETS
+    from linviz.features.blocks import block_types
+
+    lines = ["feature blocks (a spec: name:param=value:..., comma-separated):"]
+    for kind in block_types():
+        lines.append(f"  {kind.name}: {kind.summary}" + (" (learned from the training split)" if kind.fitted else ""))
+        lines += [f"      {p.describe()}" for p in kind.params]
+    lines.append("presets: " + ", ".join(PRESETS))
+    return "\n".join(lines)
+
+
 def add_features_arguments(commands) -> None:
-    parser = commands.add_parser("features", help="extract features and report timing")
+    parser = commands.add_parser("features", help="extract features and report timing",
+                                 epilog=feature_blocks_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source", help='CIFAR-10 folder or tarball, image folder/.zip/.tar[.gz], or "demo"')
     parser.add_argument(
         "--features", default="hog+hue",
-        help='a preset (raw, hog+hue, best, ...) or a spec like "hog:cell=8:block=2,hue:bins=10" (default hog+hue)',
+        help='a preset (raw, hog+hue, best, words, ...) or a spec like "hog:cell=8:block=2,hue:bins=10" '
+             "(default hog+hue; the blocks and their parameters are listed below)",
     )
     parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--seed", type=seed, default=0,
+                        help="seed of the blocks that learn from the training split (words; default 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=features.run)
 

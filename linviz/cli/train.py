@@ -80,7 +80,8 @@ def configure(args: argparse.Namespace):
     from linviz.features import FeaturePipeline
     from linviz.training import recipe
 
-    pipeline = FeaturePipeline(args.features)  # bad spec -> LinvizError, exit 2
+    # bad spec -> LinvizError, exit 2; blocks that learn from the images draw from the run's seed
+    pipeline = FeaturePipeline(args.features, seed=args.seed)
     given = {"learning_rate": args.lr, "lr_decay": args.lr_decay, "epochs": args.epochs,
              "batch_size": args.batch, "momentum": args.momentum, "reg": args.reg,
              "search_step": args.search_step, "search_sample": args.search_sample}

@@ -93,7 +93,8 @@ def _base_config(args: argparse.Namespace):
     from linviz.features import FeaturePipeline
     from linviz.training import recipe
 
-    pipeline = FeaturePipeline(args.features)  # bad spec -> LinvizError, exit 2
+    # bad spec -> LinvizError, exit 2; blocks that learn from the images draw from the run's seed
+    pipeline = FeaturePipeline(args.features, seed=args.seed)
     given = {"epochs": args.epochs, "batch_size": args.batch, "lr_decay": args.lr_decay}
     try:
         base = recipe.recommended_config(pipeline.spec, args.model, "sgd", image_size=args.image_size, given=given,

@@ -194,7 +194,12 @@ def load(source, pipeline: FeaturePipeline, config: Optional[TrainingConfig] = N
 
 def extract(data: TrainingData, *, step: Step = quiet_step, timings: Optional[dict] = None) -> TrainingData:
     """The features of every split in ``data.matrices``, standardized with statistics fitted on
-    the training split. Timings: ``features``, ``fit``, ``standardize``."""
+    the training split; feature blocks that learn (the words' codebook) learn from the
+    training split first, in a step of their own (``learning``). Timings: ``learning``,
+    ``features``, ``fit``, ``standardize``."""
+    if not data.pipeline.blocks_fitted and data.pipeline.has_fitted_blocks:
+        with step("learning") as progress:
+            data.pipeline.fit_blocks(data.train.images, progress=progress)
     splits = [("train", data.train), ("val", data.val)]
     if data.with_test:
         splits.append(("test", data.dataset.test))
@@ -216,6 +221,8 @@ def extract(data: TrainingData, *, step: Step = quiet_step, timings: Optional[di
     if timings is not None:
         timings.update(features=data.pipeline.timings["extract"], fit=data.pipeline.timings["fit"],
                        standardize=data.pipeline.timings["standardize"])
+        if data.pipeline.has_fitted_blocks:
+            timings["learning"] = data.pipeline.timings["fit_blocks"]
     return data
 
 

@@ -30,3 +30,24 @@ def test_bad_spec_exits_2_with_one_line(capsys):
 def test_missing_source_exits_2(capsys, tmp_path):
     assert main(["features", str(tmp_path / "nope"), "--json"]) == 2
     assert capsys.readouterr().out == ""
+
+
+def test_words_learn_from_the_training_split_then_extract(capsys):
+    spec = "words:k=16:samples=2000:iters=2:pool=3"
+    assert main(["features", "demo", "--features", spec, "--seed", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["dims"] == 3 * 3 * 16 and [b["kind"] for b in out["blocks"]] == ["words"]
+    assert out["blocks"][0]["shape"] == [3, 3, 16]
+    learning = out["learning"]
+    assert learning["blocks"] == [out["spec"]] and learning["images"] == out["splits"]["train"]["images"]
+    assert learning["seconds"] > 0
+
+
+def test_the_help_lists_every_block_from_its_declaration(capsys):
+    from linviz.features.blocks import block_types
+
+    assert main(["features", "--help"]) == 0
+    out = capsys.readouterr().out
+    for kind in block_types():
+        assert f"  {kind.name}: {kind.summary}" in out
+        assert all(p.describe() in out for p in kind.params)

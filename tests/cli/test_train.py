@@ -245,3 +245,34 @@ def test_help_says_where_the_defaults_come_from(capsys):
     code, out, err = run(capsys, "train", "--help")
     assert code == 0
     assert "recommended_settings" in out and "RECOMMENDED" in out
+
+
+def test_train_words_then_predict_in_a_fresh_process_without_refitting(tmp_path, capsys):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out_file = tmp_path / "words.npz"
+    spec = "words:k=24:samples=3000:iters=3"
+    code, out, err = run(capsys, "train", "demo", "--features", spec, "--epochs", "3", "--val", "300",
+                         "--out", str(out_file), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["n_features"] == 4 * 24 and report["timings"]["learning"] > 0 and "learning" in err
+    assert report["test_accuracy"] > 0.3  # 6 demo classes: chance is 0.17
+    model = load_model(out_file)
+    assert model.pipeline.blocks_fitted and out_file.stat().st_size < 100_000
+    image = tmp_path / "one.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(image)
+    # a fresh process: the codebook comes from the file (fitting is made impossible there)
+    script = ("import sys, linviz.features.blocks.words as w\n"
+              "w.fit_codebook = None\n"
+              "from linviz.cli import main\n"
+              "sys.exit(main(sys.argv[1:]))\n")
+    done = subprocess.run([sys.executable, "-c", script, "predict", str(out_file), str(image), "--json"],
+                          capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    predicted = json.loads(done.stdout)[0]["classes"]
+    expected = model.predict_images([image])[0].classes
+    assert [c["class"] for c in predicted] == [name for name, _ in expected]
+    assert [c["probability"] for c in predicted] == pytest.approx([value for _, value in expected], abs=1e-6)
