@@ -20,9 +20,10 @@ from linviz.bench.load import bench_load
 from linviz.bench.sgd import bench_sgd
 from linviz.bench.study import bench_study
 from linviz.bench.tune import bench_tune
+from linviz.bench.words import bench_words
 from linviz.errors import UsageError
 
-SECTIONS = ("load", "features", "study", "sgd", "e2e", "gui", "knn", "tune", "landscape")
+SECTIONS = ("load", "features", "study", "sgd", "e2e", "gui", "knn", "tune", "landscape", "words")
 DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s != "study")  # the study takes many minutes
 
 
@@ -38,6 +39,7 @@ def _section(name: str):
         "knn": bench_knn,
         "tune": bench_tune,
         "landscape": bench_landscape,
+        "words": bench_words,
     }[name]
 
 
