@@ -37,7 +37,7 @@ from linviz.training.loop import PER_SNAPSHOT_COLUMNS, Snapshot, TrainingConfig
 
 RECORD_FORMAT = "linviz-run"
 RECORD_VERSION = 1
-RUN_ID = re.compile(r"^\d{8}-\d{6}-\d{3}[0-9a-f]{4}$")
+RUN_ID = re.compile(r"\d{8}-\d{6}-\d{3}[0-9a-f]{4}")  # always fullmatch: "$" matches before a final newline
 ORIGINS = ("app", "cli", "search")
 MAX_CURVE_POINTS = 20_000     # losses and per-snapshot rows kept per run (block means beyond)
 MAX_EPOCH_POINTS = 20_000     # accuracies per epoch
@@ -176,7 +176,7 @@ class RunRecord:
         if version > RECORD_VERSION:
             check.fail("version", f"written by a newer linviz (version {version}; this one reads {RECORD_VERSION})")
         run_id = check.text(data, "id", 40)
-        if not RUN_ID.match(run_id):
+        if not RUN_ID.fullmatch(run_id):
             check.fail("id", f"not a run id: {run_id[:40]!r}")
         origin = check.text(data, "origin", 20)
         if origin not in ORIGINS:
