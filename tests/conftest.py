@@ -24,6 +24,10 @@ atexit.register(shutil.rmtree, _SESSION_CACHE, ignore_errors=True)
 _SESSION_DATA = tempfile.mkdtemp(prefix="linviz-test-data-")
 os.environ["LINVIZ_DATA_DIR"] = _SESSION_DATA
 atexit.register(shutil.rmtree, _SESSION_DATA, ignore_errors=True)
+# ... nor the user's window settings ($XDG_CONFIG_HOME/linviz/settings.json).
+_SESSION_CONFIG = tempfile.mkdtemp(prefix="linviz-test-config-")
+os.environ["XDG_CONFIG_HOME"] = _SESSION_CONFIG
+atexit.register(shutil.rmtree, _SESSION_CONFIG, ignore_errors=True)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_ARCHIVE = REPO_ROOT.parent / "shared" / "datasets" / "cifar10-jpeg.tar.gz"
