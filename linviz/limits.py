@@ -39,15 +39,11 @@ MAX_NAME_CHARS = 256
 
 
 def decode_budget_bytes() -> int:
-    """Bytes of decoded pixels allowed in flight across all decode threads (default 1 GB)."""
-    text = os.environ.get("LINVIZ_DECODE_BUDGET_MB", "")
-    try:
-        megabytes = float(text) if text else 1024.0
-    except ValueError:
-        megabytes = 1024.0
-    if not megabytes > 0 or megabytes != megabytes or megabytes == float("inf"):
-        megabytes = 1024.0
-    return int(megabytes * MiB)
+    """Bytes of decoded pixels allowed in flight across all decode threads: 1 GB, or
+    ``$LINVIZ_DECODE_BUDGET_MB`` (1 to 1 TiB)."""
+    from linviz import environment
+
+    return int(environment.number("LINVIZ_DECODE_BUDGET_MB", 1024.0, 1.0, 2.0**20) * MiB)
 
 
 def _cgroup_limit() -> Optional[int]:

@@ -30,7 +30,6 @@ well under a second, less than reading it back would.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -39,6 +38,7 @@ from typing import Optional
 
 import numpy as np
 
+from linviz import environment
 from linviz.errors import LinvizError, ModelFileError
 from linviz.features._images import as_rgb_batch
 from linviz.limits import MAX_IMAGE_SIZE, MIN_IMAGE_SIZE, format_bytes, memory_limit
@@ -185,7 +185,8 @@ class _FeatureCache:
             self._items.clear()
 
 
-FEATURE_CACHE = _FeatureCache(int(float(os.environ.get("LINVIZ_FEATURE_CACHE_MB", "1024")) * 2**20))
+#: Extracted features kept for reuse: ``$LINVIZ_FEATURE_CACHE_MB`` (0 to 1 TiB; default 1024).
+FEATURE_CACHE = _FeatureCache(int(environment.number("LINVIZ_FEATURE_CACHE_MB", 1024.0, 0.0, 2.0**20) * 2**20))
 
 
 # --------------------------------------------------------------------------- pipeline
