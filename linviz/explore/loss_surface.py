@@ -34,12 +34,13 @@ import numba
 import numpy as np
 
 from linviz.errors import LinvizError
+from linviz.limits import MAX_LANDSCAPE_SPAN, MAX_LANDSCAPE_STEPS, MIN_LANDSCAPE_SPAN
 from linviz.models.losses import LOSSES, LossFunction, check_inputs
 from linviz.models.regularizers import check_reg_type
 from linviz.progress import check_cancelled, report
 from linviz.explore import surface_kernels as K
 
-MAX_GRID_STEPS = 1001  # alphas or betas per axis
+MAX_GRID_STEPS = MAX_LANDSCAPE_STEPS  # alphas or betas per axis
 MAX_GRID_POINTS = 1_100_000
 
 
@@ -80,9 +81,11 @@ class LossSurface:
 
 
 def grid(span: float, steps: int, center: float = 0.0) -> np.ndarray:
-    """``steps`` evenly spaced values from center - span to center + span (float64)."""
-    if not (math.isfinite(span) and span > 0):
-        raise ValueError(f"the range must be a finite number > 0, got {span}")
+    """``steps`` evenly spaced values from center - span to center + span (float64); the span
+    from MIN_LANDSCAPE_SPAN to MAX_LANDSCAPE_SPAN (smaller ones are not distinct numbers)."""
+    if not (math.isfinite(span) and MIN_LANDSCAPE_SPAN <= span <= MAX_LANDSCAPE_SPAN):
+        raise ValueError(f"the range must be a number from {MIN_LANDSCAPE_SPAN:g} to {MAX_LANDSCAPE_SPAN:g}, "
+                         f"got {span:.4g}")
     if not 2 <= int(steps) <= MAX_GRID_STEPS:
         raise ValueError(f"steps must be from 2 to {MAX_GRID_STEPS}, got {steps}")
     return np.linspace(center - span, center + span, int(steps))

@@ -78,7 +78,9 @@ def run_app(argv: Optional[Sequence[str]] = None) -> int:
         import traceback
 
         traceback.print_exc()
-        print(f"linviz: could not open the window: {type(exc).__name__}: {exc}", file=sys.stderr)
+        from linviz.text import printable
+
+        print(f"linviz: could not open the window: {type(exc).__name__}: {printable(exc)}", file=sys.stderr)
         return 1
     if args.size:
         window.resize(*args.size)

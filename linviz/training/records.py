@@ -45,12 +45,8 @@ MAX_NAME = 200                # a run's name
 MAX_TEXT = 2_000              # stop reason, kept, features spec
 MAX_SOURCE = 4_096            # a dataset's source (a path)
 MAX_COUNT = 10**10            # images, iterations, epochs
+MAX_CURVE_VALUE = 1e30        # a curve's larger values (a diverging run's) are stored as null, like NaN
 SETTING_FIELDS = tuple(f.name for f in dataclasses.fields(TrainingConfig))
-# what a record may ask a re-run for (the app's own limits, with room)
-SETTING_BOUNDS = {"batch_size": 10**7, "epochs": 10**6, "snapshot_every": 10**9, "accuracy_sample": 10**9,
-                  "search_sample": 10**9, "early_stopping": 10**6, "learning_rate": 1e6, "reg": 1e6,
-                  "delta": 1e6, "init_scale": 1e6, "search_step": 1e6, "elastic_beta": 1e6,
-                  "weights_interval": 1e6, "chunk_seconds": 1e3, "divergence_factor": 1e12}
 
 
 class RecordError(LinvizError):
@@ -307,7 +303,8 @@ def curves_from_json(data: Any, where: str) -> RunCurves:
 
 def check_settings(settings: Any, check: Optional["_Checker"] = None) -> dict:
     """Training settings read from a record: known TrainingConfig fields with scalar values
-    that make a valid TrainingConfig (RecordError otherwise)."""
+    that make a valid TrainingConfig, so within the bounds every command and the window
+    accept (:data:`linviz.limits.TRAINING_SETTINGS`); RecordError otherwise."""
     check = check or _Checker("settings")
     if not isinstance(settings, dict):
         check.fail("settings", "expected an object")
@@ -318,11 +315,7 @@ def check_settings(settings: Any, check: Optional["_Checker"] = None) -> dict:
         if not (value is None or isinstance(value, (bool, int, float, str))) or (isinstance(value, str)
                                                                               and len(value) > 100):
             check.fail(f"settings.{key}", "expected a number, a short text or null")
-    for key, hi in SETTING_BOUNDS.items():
-        value = settings.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and not value <= hi:
-            check.fail(f"settings.{key}", f"{str(value)[:30]} is above {hi:,}")
-    try:
+    try:  # TrainingConfig checks every number against linviz.limits.TRAINING_SETTINGS
         TrainingConfig(**settings)
     except (TypeError, ValueError, OverflowError) as exc:
         check.fail("settings", str(exc)[:200])
@@ -442,7 +435,7 @@ class _Checker:
         if width is not None:
             array = array.reshape(-1, width)
         finite = array[np.isfinite(array)]
-        if np.any(np.abs(finite) > 1e30) or (lo is not None and np.any(finite < lo)) or (
+        if np.any(np.abs(finite) > MAX_CURVE_VALUE) or (lo is not None and np.any(finite < lo)) or (
                 hi is not None and np.any(finite > hi)):
             self.fail(key, "a value out of range")
         return array
@@ -496,8 +489,10 @@ def _plain(value):
 
 
 def _floats(values, digits: int) -> list:
-    """Rounded to ``digits`` significant digits (a few times smaller as text), NaN as null."""
-    return [float(f"{v:.{digits}g}") if math.isfinite(v) else None for v in np.asarray(values, dtype=np.float64).tolist()]
+    """Rounded to ``digits`` significant digits (a few times smaller as text); NaN, infinities
+    and values beyond :data:`MAX_CURVE_VALUE` as null (what :func:`curves_from_json` reads)."""
+    return [float(f"{v:.{digits}g}") if math.isfinite(v) and abs(v) <= MAX_CURVE_VALUE else None
+            for v in np.asarray(values, dtype=np.float64).tolist()]
 
 
 def _accuracy_or_none(value) -> Optional[float]:

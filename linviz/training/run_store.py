@@ -168,9 +168,13 @@ class RunStore:
     # ------------------------------------------------------------------ writing
     def add(self, record: RunRecord, *, W, class_names, pipeline) -> list[str]:
         """Write a run (its model file, curves and record, in that order); returns messages
-        (the oldest runs deleted beyond ``keep``)."""
+        (the oldest runs deleted beyond ``keep``). What cannot be read back is not written: the
+        record and its curves are checked as :meth:`load` checks them first (RecordError)."""
         from linviz.models import save_model
 
+        RunRecord.from_json(record.to_json(), f"run {record.id}")
+        if record.curves is not None:
+            curves_from_json(curves_to_json(record.curves), f"run {record.id}: curves")
         messages = self.open()
         folder = self._folder(record.id)
         folder.mkdir()

@@ -72,9 +72,9 @@ def model_file(tmp_path_factory):
     (["--val", "-inf"], "--val"),
     (["--seed", "-1"], "--seed"),
     (["--seed", str(2**64)], "--seed"),
-    (["--momentum", "nan"], "momentum"),
-    (["--momentum", "1.5"], "momentum"),
-    (["--lr-decay", "nan"], "lr_decay"),
+    (["--momentum", "nan"], "--momentum"),
+    (["--momentum", "1.5"], "--momentum"),
+    (["--lr-decay", "nan"], "--lr-decay"),
 ])
 def test_bad_numbers_exit_2_with_one_line_before_loading(tmp_path, capsys, no_loading, argv, word):
     code, _, err = run(capsys, "train", "demo", *argv, "--out", tmp_path / "m.npz")
@@ -107,7 +107,7 @@ def test_out_over_a_special_file_is_refused_before_loading(tmp_path, capsys, no_
 
 def test_a_diverged_run_exits_3_and_says_which_weights_were_saved(tmp_path, capsys):
     out = tmp_path / "m.npz"
-    code, stdout, err = run(capsys, "train", "demo", "--features", "hue", "--lr", "1e30", "--epochs", "2",
+    code, stdout, err = run(capsys, "train", "demo", "--features", "hue", "--lr", "1e6", "--epochs", "2",
                             "--val", "100", "--out", out, "--json")
     assert code == 3
     report = json.loads(stdout)
@@ -207,3 +207,61 @@ def test_predict_refuses_dev_zero_and_links_to_it_without_reading(tmp_path, mode
     assert "/dev/zero: unreadable: not a regular file but a character device" in result.stdout
     assert f"{link}: unreadable: not a regular file but a character device" in result.stdout
     assert one_error_line(result.stderr) == "error: predict: none of the 2 image(s) could be read"
+
+
+# --------------------------------------------------------------------------- arguments checked when given
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["knn", "demo", "--seed", "-1"], ["--seed", "expected a whole number from 0"]),
+    (["landscape", "demo", "--range", "5e-324"], ["--range", "expected a number from 1e-06 to 1,000,000"]),
+    (["landscape", "demo", "--steps", "100000"], ["--steps", "2 to 1,001"]),
+    (["tune", "demo", "--lr", "1e-3", "--reg", "1e-3", "--workers", "0"], ["--workers", "from 1 to 1,000,000"]),
+    (["predict", "m.npz", "x.png", "--top", "0"], ["--top", "from 1 to 10,000"]),
+    (["info", "demo", "--image-size", "100000"], ["--image-size", "from 4 to 512"]),
+])
+def test_bad_values_are_refused_before_loading(capsys, no_loading, argv, words):
+    code, _, err = run(capsys, *argv)
+    line = one_error_line(err)
+    assert code == 2 and all(word in line for word in words), line
+
+
+def test_tune_never_starts_more_threads_than_cores(capsys):
+    from linviz.limits import cpu_count
+
+    code, out, err = run(capsys, "tune", "demo", "--features", "hue", "--lr", "1e-3:1e-1:3", "--reg", "1e-4:1e-2:3",
+                         "--epochs", "1", "--image-size", "8", "--workers", "2500", "--json")
+    assert code == 0, err
+    assert json.loads(out)["workers"] == min(cpu_count(), 9)
+
+
+def test_a_search_with_thousands_of_workers_runs_on_the_cores():
+    import threading
+
+    from linviz.explore.tuning import SearchPlan, run_search
+    from linviz.limits import cpu_count
+    from linviz.training import TrainingConfig
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 5)).astype(np.float32)
+    y = np.arange(40) % 2
+    alive = []
+
+    def on_start(index):
+        alive.append(sum(t.name.startswith("linviz-search-") for t in threading.enumerate()))
+
+    plan = SearchPlan([1e-3, 1e-2, 1e-1, 1.0], [0.0, 1e-3, 1e-2])
+    results = run_search(X, y, X, y, TrainingConfig(epochs=1, batch_size=10), plan, n_classes=2, workers=2500,
+                         on_start=on_start)
+    assert len(results) == 12 and max(alive) <= cpu_count() - 1  # counted before the new one starts
+
+
+def test_a_model_path_with_escape_sequences_is_printed_escaped(tmp_path, capsys):
+    folder = tmp_path / "evil\x1b]0;owned\x07"
+    folder.mkdir()
+    model = folder / "m.npz"
+    assert main(["train", "demo", "--features", "hue", "--epochs", "1", "--image-size", "8", "--out", str(model)]) == 0
+    code, out, err = run(capsys, "landscape", "demo", "--model-file", model, "--steps", "3")
+    assert code == 0, err
+    assert "\x1b" not in out + err and "\x07" not in out + err
+    assert "evil\\x1b]0;owned\\x07" in out

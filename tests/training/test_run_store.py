@@ -188,7 +188,7 @@ def _record_json(finished_run) -> dict:
     ("seconds", float("inf"), "outside"),
     ("val_accuracy", 1.5, "outside"),
     ("settings", {"loss": "hinge"}, "unknown loss"),
-    ("settings", {"epochs": 10**12}, "above"),
+    ("settings", {"epochs": 10**12}, "epochs must be a whole number from 1 to 1,000,000"),
     ("settings", {"evil": 1}, "unknown field"),
     ("settings", {"learning_rate": [1, 2]}, "expected a number"),
     ("dataset", {"classes": ["a"]}, "class names"),
