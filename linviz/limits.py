@@ -40,6 +40,11 @@ MAX_ARCHIVE_MEMBERS = 500_000
 MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 4, 512
 #: Model files: features (without the bias), classes, weights in W.
 MAX_MODEL_FEATURES, MAX_MODEL_CLASSES, MAX_MODEL_WEIGHTS = 1_000_000, 10_000, 100_000_000
+#: Model files: the largest weight in size, and the feature statistics. Features of images
+#: are bounded, so with these every score is a finite float32 (never NaN on the screen).
+MAX_MODEL_WEIGHT = 1e6
+MAX_FEATURE_MEAN = 1e9
+FEATURE_SCALE_RANGE = (1e-9, 1e9)  # a fitted pipeline makes > 1e-8 (or 1 for a constant column)
 #: Class names: characters.
 MAX_NAME_CHARS = 256
 

@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -158,10 +159,15 @@ def test_non_utf8_folder_names_on_a_strict_utf8_stdout(tmp_path, run_cli):
     assert "caf\\xe9" in result.stdout and "Traceback" not in result.stderr
 
 
-def test_predict_json_never_prints_nan_and_no_warning_leaks(tmp_path, model_file, run_cli):
+def test_predict_never_prints_nan_and_no_warning_leaks(tmp_path, model_file, run_cli):
+    """The most extreme model a file may hold (the smallest feature scales, the largest
+    weights) still gives finite values: the bounds are chosen so that every score is finite."""
+    from linviz.limits import FEATURE_SCALE_RANGE, MAX_MODEL_WEIGHT
+
     model = load_model(model_file)
-    model.pipeline.scale_ = np.full_like(model.pipeline.scale_, 1e-45)  # finite, positive, absurd
-    absurd = save_model(tmp_path / "absurd.npz", W=model.W, class_names=model.class_names, pipeline=model.pipeline,
+    model.pipeline.scale_ = np.full_like(model.pipeline.scale_, FEATURE_SCALE_RANGE[0])
+    W = np.where(np.arange(model.W.size).reshape(model.W.shape) % 2, MAX_MODEL_WEIGHT, -MAX_MODEL_WEIGHT)
+    absurd = save_model(tmp_path / "absurd.npz", W=W, class_names=model.class_names, pipeline=model.pipeline,
                         loss="softmax")
     exif = Image.Exif()
     exif[0x010E] = "x" * 200
@@ -172,7 +178,43 @@ def test_predict_json_never_prints_nan_and_no_warning_leaks(tmp_path, model_file
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     document = json.loads(result.stdout, parse_constant=lambda name: pytest.fail(f"bare {name} in JSON"))
-    assert document[0]["classes"][0]["probability"] is None
+    assert all(isinstance(c["probability"], float) for c in document[0]["classes"])
+    result = run_cli("predict", absurd, tmp_path / "bad-exif.jpg")
+    assert result.returncode == 0 and not re.search(r"\bnan\b", result.stdout, re.IGNORECASE), result.stdout
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"hyperparameters": {"reg": None}}, ["hyper-parameter 'reg'", "must be a number from 0 to 1,000,000"]),
+    ({"hyperparameters": {"reg_type": "l7"}}, ["hyper-parameter 'reg_type'", "l2, l1, elastic"]),
+    ({"W": 3e38}, ["the weights must lie within", "1,000,000"]),
+])
+def test_a_hostile_model_file_is_one_line_for_every_command(tmp_path, model_file, capsys, change, words):
+    """One loader, one validation, one message: predict and landscape (and the window, through
+    the same load_model) refuse the same file the same way."""
+    import zipfile
+
+    with np.load(model_file, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    if "W" in change:
+        arrays["W"] = np.full_like(arrays["W"], change["W"])
+    else:
+        meta = json.loads(str(arrays["metadata"]))
+        meta["hyperparameters"].update(change["hyperparameters"])
+        arrays["metadata"] = np.array(json.dumps(meta))
+    hostile = tmp_path / "hostile.npz"
+    with open(hostile, "wb") as f:
+        np.savez(f, **arrays)
+    assert zipfile.is_zipfile(hostile)
+    image = tmp_path / "x.png"
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(image)
+    lines = []
+    for argv in (["predict", hostile, image], ["landscape", "demo", "--model-file", hostile, "--steps", "3"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == "", (argv, out)
+        line = one_error_line(err)
+        assert all(word in line for word in words), line
+        lines.append(line)
+    assert lines[0] == lines[1]
 
 
 # --------------------------------------------------------------------------- special files, end to end
