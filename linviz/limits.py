@@ -6,7 +6,9 @@ by what genuine input needs *before* it is made, and refused with the figure. Th
 
 * one image file or archive member: 256 MB (:data:`MAX_FILE_BYTES`);
 * one CIFAR-10 batch file: 64 MB; at most 10,000 images of 3,072 bytes per batch;
-* an archive: at most 500,000 members (CIFAR-10 has 60,000);
+* an archive: at most 500,000 members (CIFAR-10 has 60,000), and at most
+  :func:`decompression_budget` bytes decompressed across all of them (64 times its size, or
+  1 GiB for a smaller archive: images hardly compress, zeros a thousand times);
 * decoding: at most 1 GB of pixels in flight across all decode threads
   (``$LINVIZ_DECODE_BUDGET_MB``);
 * square images of 4 to 512 pixels a side; model files: at most 10^6 features, 10,000
@@ -36,6 +38,8 @@ MAX_BATCH_BYTES = 64 * MiB
 MAX_BATCH_IMAGES, CIFAR_ROW_BYTES = 10_000, 3072
 #: Archives with more members are refused before their index is built.
 MAX_ARCHIVE_MEMBERS = 500_000
+#: Decompressed bytes an archive may expand to: this many times its own size, at least the floor.
+ARCHIVE_EXPANSION, ARCHIVE_BUDGET_FLOOR = 64, 1024 * MiB
 #: Images are square, this many pixels a side (loading and model files).
 MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 4, 512
 #: Model files: features (without the bias), classes, weights in W.
@@ -152,6 +156,13 @@ TRAINING_SETTINGS = {
     "smoothing": Bound(0, 1, hi_open=True),
     "chunk_seconds": Bound(0, 1e3),
 }
+
+
+def decompression_budget(compressed_bytes: int) -> int:
+    """Bytes an archive of ``compressed_bytes`` may decompress to, across all its members.
+    Genuine image archives expand a few times (CIFAR-10's JPEG tar.gz: 4.7); a bomb of
+    zeros a thousand times."""
+    return max(ARCHIVE_BUDGET_FLOOR, ARCHIVE_EXPANSION * int(compressed_bytes))
 
 
 def cpu_count() -> int:
