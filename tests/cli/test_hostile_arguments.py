@@ -151,3 +151,25 @@ def test_hostile_values_exit_2_with_one_line_or_run_normally(command, name, tmp_
             assert code in (0, 3), f"{where}: exit {code}: {err[-500:]}"
         outcomes.append(code)
     assert 2 in outcomes, f"{command} {name}: no hostile value was refused"
+
+
+def test_the_docs_list_every_option_s_bounds():
+    from pathlib import Path
+
+    from linviz.cli.arguments import OPTION_TYPES
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    for option, parse in OPTION_TYPES.items():
+        assert f"| `{option}` | {parse.bound.describe()}" in text, option
+
+
+def test_every_number_option_has_its_bounds():
+    """type=int / type=float never reach argparse unchecked (the parser swaps in the entry of
+    linviz.cli.arguments.OPTION_TYPES, and refuses an option that has none)."""
+    from linviz.cli.parser import _Parser
+
+    for parser in _subparsers().values():
+        for action in _valued_actions(parser):
+            assert action.type not in (int, float), action.option_strings
+    with pytest.raises(LookupError, match="OPTION_TYPES"):
+        _Parser(prog="x").add_argument("--brand-new", type=int)

@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("argv, expected", [
     (["--data", "demo", "--size", "abc"], "--size"),
     (["--data", "demo", "--size", "0x900"], "--size"),
+    (["--data", "demo", "--size", f"{10**12}x900"], "16,384"),
+    (["--data", "demo", "--size", "\x1b]0;owned\x07"], "--size"),
     (["--data", "demo", "--bogus"], "--bogus"),
 ])
 def test_bad_arguments_are_one_line_and_exit_2(capsys, argv, expected):
