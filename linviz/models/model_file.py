@@ -48,6 +48,7 @@ from linviz.safe_files import FileRefusedError, atomic_write, open_regular_or
 FORMAT_NAME = "linviz-model"
 FORMAT_VERSION = 1
 REQUIRED = ("format", "format_version", "W", "class_names", "loss", "metadata")
+PREDICT_BATCH = 256  # images decoded at once by predict_images (a folder of a million is fine)
 
 
 def _json_safe(value):
@@ -185,7 +186,15 @@ class SavedModel:
         return scores
 
     def predict_images(self, paths: Sequence, top: Optional[int] = None) -> list[ImagePrediction]:
-        """Classify image files; an unreadable file gets an ``error`` instead of raising."""
+        """Classify image files; an unreadable file gets an ``error`` instead of raising.
+        :data:`PREDICT_BATCH` images are decoded at a time, however many are given."""
+        results: list[ImagePrediction] = []
+        paths = list(paths)
+        for start in range(0, len(paths), PREDICT_BATCH):
+            results += self._predict_batch(paths[start:start + PREDICT_BATCH], top)
+        return results
+
+    def _predict_batch(self, paths: list, top: Optional[int]) -> list[ImagePrediction]:
         from linviz.data import read_image
 
         kind = "probability" if self.loss == "softmax" else "score"
