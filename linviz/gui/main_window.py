@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
             self._build_controllers()
             self._build_layout()
             self._build_labs()
+            self._build_your_classes()
             self._build_menus()
             self._connect_views()
             self._route_drops_to_window()
@@ -185,6 +186,24 @@ class MainWindow(QMainWindow):
             self.labs.append(lab)
             self.view_tabs.addTab(lab, lab.title)
 
+    def _build_your_classes(self) -> None:
+        """The "Your classes" tab (a project of the user's own images), after Training."""
+        from linviz.gui.controllers.class_project_controller import ClassProjectController
+        from linviz.gui.views.your_classes_view import YourClassesView
+
+        self.class_project_controller = ClassProjectController(
+            self.workbench, self.job_queue, self.data_controller, self.training_controller, self.features_panel,
+            self.settings, self)
+        self.your_classes_view = YourClassesView(self.workbench, self.class_project_controller)
+        self.view_tabs.insertTab(1, self.your_classes_view, "Your classes")
+        self.class_project_controller.projectOpened.connect(self.show_your_classes)
+        self.banner.classesRequested.connect(self.show_your_classes)
+        self.data_panel.classesRequested.connect(self.show_your_classes)
+
+    @Slot()
+    def show_your_classes(self) -> None:
+        self.view_tabs.setCurrentWidget(self.your_classes_view)
+
     def _connect_views(self) -> None:
         """What one view asks of another, in the window's terms (tabs)."""
         self.confusion_view.cellClicked.connect(self._show_confusion_cell)
@@ -224,6 +243,10 @@ class MainWindow(QMainWindow):
         action(file_menu, "Open images...", self.open_images_dialog, "Ctrl+I")
         action(file_menu, "Use the demo set", self.data_controller.use_demo_set)
         action(file_menu, "Download CIFAR-10 (170 MB)", self.data_controller.start_download)
+        file_menu.addSeparator()
+        action(file_menu, "New classes...", self.your_classes_view.new_project_dialog)
+        action(file_menu, "Open classes...", self.your_classes_view.open_project_dialog)
+        action(file_menu, "Add images to a class...", self.your_classes_view.add_images_dialog)
         file_menu.addSeparator()
         action(file_menu, "Save model...", self.save_model_dialog, "Ctrl+S")
         action(file_menu, "Load model...", self.load_model_dialog)

@@ -15,6 +15,7 @@ class DataPanel(QWidget):
     openRequested = Signal()
     demoRequested = Signal()
     downloadRequested = Signal()
+    classesRequested = Signal()  # the "Your classes" tab
     splitsChanged = Signal()  # "Apply" pressed with new split settings
 
     def __init__(self, workbench=None, parent=None):
@@ -25,9 +26,12 @@ class DataPanel(QWidget):
         self.open_button = QPushButton("Open folder or archive...")
         self.demo_button = QPushButton("Demo set")
         self.download_button = QPushButton("Download CIFAR-10")
+        self.classes_button = QPushButton("Your classes...")
+        self.classes_button.setToolTip("Name classes and add a few images to each, inside the app")
         sources = QHBoxLayout()
         sources.addWidget(self.demo_button)
         sources.addWidget(self.download_button)
+        sources.addWidget(self.classes_button)
         self.progress = ProgressRow()
         self.progress.setVisible(False)
         self.skipped_label = QLabel("")
@@ -77,6 +81,7 @@ class DataPanel(QWidget):
         self.open_button.clicked.connect(self.openRequested)
         self.demo_button.clicked.connect(self.demoRequested)
         self.download_button.clicked.connect(self.downloadRequested)
+        self.classes_button.clicked.connect(self.classesRequested)
         self.apply_button.clicked.connect(self.splitsChanged)
         if workbench is not None:
             workbench.data_changed.connect(self._on_data)
