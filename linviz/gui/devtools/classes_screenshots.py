@@ -1,9 +1,8 @@
 """Screenshots of the "Your classes" flow for docs/tour.md:
-``python -m linviz.gui.devtools.classes_screenshots OUT_FOLDER [--size 1366x768] [--data ARCHIVE]``.
+``python -m linviz.gui.devtools.classes_screenshots OUT_FOLDER [--size 1366x768] [--data SOURCE]``.
 
 Drives the window as a new user would: the start page, a new project of three classes, ten
-images added to each (pictures from the shared CIFAR-10 archive, or the demo set without
-it), training, a new picture dropped and classified, a mistake added to its right class and
+images added to each (CIFAR-10 pictures, or the demo set's without CIFAR-10), training, a new picture dropped and classified, a mistake added to its right class and
 the second training. Offscreen unless a display is set; the user's data folder and settings
 stay untouched (a temporary data folder, test-mode settings).
 """
@@ -47,7 +46,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", help="the folder the PNG files go to")
     parser.add_argument("--size", default="1366x768")
-    parser.add_argument("--data", default=None, help="the CIFAR-10 JPEG archive (default: the shared one)")
+    parser.add_argument("--data", default=None,
+                        help="where the pictures come from: a CIFAR-10 source such as the JPEG archive "
+                             "(default: a CIFAR-10 copy found on this machine, else the demo set)")
     args = parser.parse_args(argv)
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -66,12 +67,12 @@ def main(argv=None) -> int:
     from linviz.gui.runtime.garbage import collect_on_gui_thread
 
     collect_on_gui_thread()
-    from linviz.bench.common import find_shared_archive
+    from linviz.data import find_cifar10
     from linviz.gui.app import configure_application
     from linviz.gui.main_window import MainWindow
 
     configure_application(app)
-    files = _pictures(work / "pictures", args.data or find_shared_archive())
+    files = _pictures(work / "pictures", args.data or find_cifar10())
     names = list(files)
     settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow("demo", settings=settings)
