@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
             self._build_layout()
             self._build_labs()
             self._build_your_classes()
+            self._build_file_controllers()
             self._build_menus()
             self._connect_views()
             self._route_drops_to_window()
@@ -200,6 +201,12 @@ class MainWindow(QMainWindow):
         self.banner.classesRequested.connect(self.show_your_classes)
         self.data_panel.classesRequested.connect(self.show_your_classes)
 
+    def _build_file_controllers(self) -> None:
+        """Keeping what is on screen: views as pictures, the whole state as a workspace file."""
+        from linviz.gui.controllers.export_controller import ExportController
+
+        self.export_controller = ExportController(self, self.view_tabs, self.settings, self.status, self)
+
     @Slot()
     def show_your_classes(self) -> None:
         self.view_tabs.setCurrentWidget(self.your_classes_view)
@@ -250,6 +257,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         action(file_menu, "Save model...", self.save_model_dialog, "Ctrl+S")
         action(file_menu, "Load model...", self.load_model_dialog)
+        file_menu.addSeparator()
+        action(file_menu, "Export view...", lambda: self.export_controller.open_dialog(), "Ctrl+E")
         file_menu.addSeparator()
         action(file_menu, "Quit", self.close, "Ctrl+Q")
         model_menu = self.menuBar().addMenu("&Model")
