@@ -204,8 +204,10 @@ class MainWindow(QMainWindow):
     def _build_file_controllers(self) -> None:
         """Keeping what is on screen: views as pictures, the whole state as a workspace file."""
         from linviz.gui.controllers.export_controller import ExportController
+        from linviz.gui.controllers.workspace_controller import WorkspaceController
 
         self.export_controller = ExportController(self, self.view_tabs, self.settings, self.status, self)
+        self.workspace_controller = WorkspaceController(self, self)
 
     @Slot()
     def show_your_classes(self) -> None:
@@ -258,6 +260,8 @@ class MainWindow(QMainWindow):
         action(file_menu, "Save model...", self.save_model_dialog, "Ctrl+S")
         action(file_menu, "Load model...", self.load_model_dialog)
         file_menu.addSeparator()
+        action(file_menu, "Save workspace...", self.save_workspace_dialog)
+        action(file_menu, "Open workspace...", self.open_workspace_dialog)
         action(file_menu, "Export view...", lambda: self.export_controller.open_dialog(), "Ctrl+E")
         file_menu.addSeparator()
         action(file_menu, "Quit", self.close, "Ctrl+Q")
@@ -304,6 +308,21 @@ class MainWindow(QMainWindow):
         if path:
             remember_model_folder(self.settings, path)
             self.model_files_controller.load_model(path)
+
+    @Slot()
+    def save_workspace_dialog(self) -> None:
+        folder = self.workspace_controller.folder()
+        path, _ = QFileDialog.getSaveFileName(self, "Save workspace", f"{folder}/lesson.linviz",
+                                              "linviz workspaces (*.linviz)")
+        if path:
+            self.workspace_controller.save(path)
+
+    @Slot()
+    def open_workspace_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open workspace", self.workspace_controller.folder(),
+                                              "linviz workspaces (*.linviz);;All files (*)")
+        if path:
+            self.workspace_controller.open(path)
 
     # ------------------------------------------------------------------ drops
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

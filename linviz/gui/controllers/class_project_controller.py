@@ -145,17 +145,18 @@ class ClassProjectController(QObject):
         self.workbench.post_message(f"Created {project.root}: add images to each class, then Train")
         return True
 
-    def open_project(self, path: str) -> bool:
+    def open_project(self, path: str, load: bool = True) -> bool:
+        """Open a project folder; ``load``: load it as the data at once when it can train."""
         try:
             project = ClassProject.open(path)
             project.classes()
         except LinvizError as exc:
             self.workbench.post_message(f"Open classes: {exc}", error=True)
             return False
-        self._open(project)
+        self._open(project, load)
         return True
 
-    def _open(self, project: ClassProject) -> None:
+    def _open(self, project: ClassProject, load: bool = True) -> None:
         self.project = project
         self.listing, self.thumbnails = {}, {}
         self.dirty, self.focus = False, None
@@ -163,7 +164,7 @@ class ClassProjectController(QObject):
         self._remember(project.root)
         self.projectOpened.emit()
         self.changed.emit()
-        self._submit(_thumbnails_job(project, set()), then=self._load_if_trainable)
+        self._submit(_thumbnails_job(project, set()), then=self._load_if_trainable if load else None)
 
     def _load_if_trainable(self) -> None:
         if self.project is not None and self.why_untrainable() is None and not self.is_loaded:

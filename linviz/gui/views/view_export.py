@@ -65,8 +65,14 @@ def _paint(widget: QWidget, painter: QPainter, size: QSize) -> None:
     painter.fillRect(QRect(QPoint(0, 0), size), widget.palette().window())
     painter.translate((size.width() - w * scale) / 2, (size.height() - h * scale) / 2)
     painter.scale(scale, scale)
-    widget.render(painter, QPoint(0, 0), QRegion(),
-                  QWidget.RenderFlag.DrawWindowBackground | QWidget.RenderFlag.DrawChildren)
+    import pyqtgraph as pg
+
+    for view in [widget] + widget.findChildren(pg.GraphicsView):
+        if isinstance(view, pg.GraphicsView):
+            view.scene().prepareForPaint()  # what pyqtgraph's own render does first
+    # QWidget's render: a graphics view's own render() draws only its scene, without its frame
+    QWidget.render(widget, painter, QPoint(0, 0), QRegion(),
+                   QWidget.RenderFlag.DrawWindowBackground | QWidget.RenderFlag.DrawChildren)
 
 
 def render_png(widget: QWidget, size: Optional[QSize] = None) -> bytes:
