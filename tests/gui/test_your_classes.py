@@ -267,3 +267,66 @@ def test_the_bars_take_a_third_of_the_window_and_follow_training(qtbot, make_win
     wait_idle(window)
     assert window.your_classes_view.bars.values is not None  # the demo's first training image, live
     assert len(frames) >= 2
+
+
+@pytest.mark.parametrize("per_class", [10, 3])
+def test_every_lab_works_on_a_small_project(make_window, wait_idle, shapes, tmp_path, per_class):
+    """Trained on a project of 3 classes (10 images each: a validation split; 3 each: none),
+    every lab computes on it, and its main buttons work or say why not."""
+    from PySide6.QtWidgets import QTabWidget
+
+    window = make_window("demo")
+    window.resize(1366, 768)
+    window.show()
+    controller = window.class_project_controller
+    controller.new_project("small", CLASSES, str(tmp_path))
+    wait_project(window)
+    for name in CLASSES:
+        controller.add_files(name, shapes[name][:per_class])
+    wait_project(window)
+    quick_settings(window)
+    controller.train()
+    wait_idle(window)
+    assert window.workbench.model is not None
+    assert bool(len(window.workbench.data.val.labels)) == (per_class >= 5)
+
+    def settle():
+        for _ in range(3):
+            wait_idle(window)
+            wait_project(window)
+            QApplication.processEvents()
+
+    labs = {lab.object_name: lab for lab in window.labs}
+    for lab in window.labs:
+        window.view_tabs.setCurrentWidget(lab)
+        settle()
+        for inner in lab.findChildren(QTabWidget):
+            for k in range(inner.count()):
+                inner.setCurrentIndex(k)
+                settle()
+    knn = labs["knnLab"]
+    window.view_tabs.setCurrentWidget(knn)
+    knn.folds_spin.setValue(2)
+    knn.cv_button.click()
+    settle()
+    knn.test_button.click()
+    settle()
+    tuning = labs["tuningLab"]
+    window.view_tabs.setCurrentWidget(tuning)
+    tuning.lr_edit.setText("1e-2:1e-1:2")
+    tuning.reg_edit.setText("1e-4:1e-2:2")
+    tuning.epochs_spin.setValue(2)
+    tuning.start_button.click()
+    settle()
+    optimization = labs["optimizationLab"]
+    window.view_tabs.setCurrentWidget(optimization)
+    optimization.tabs.setCurrentWidget(optimization.race)
+    optimization.race.budget_spin.setValue(5)
+    optimization.race.start_button.click()
+    settle()
+    optimization.tabs.setCurrentWidget(optimization.gradient_check)
+    optimization.gradient_check.check_button.click()
+    settle()
+    # Without a validation split, kNN's Test has nothing to test on, and says so.
+    errors = [e for e in window.error_messages if not (per_class < 5 and "no test or validation images" in e)]
+    assert not errors, errors
