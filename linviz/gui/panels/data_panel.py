@@ -31,7 +31,6 @@ class DataPanel(QWidget):
         sources = QHBoxLayout()
         sources.addWidget(self.demo_button)
         sources.addWidget(self.download_button)
-        sources.addWidget(self.classes_button)
         self.progress = ProgressRow()
         self.progress.setVisible(False)
         self.skipped_label = QLabel("")
@@ -42,6 +41,7 @@ class DataPanel(QWidget):
         source_layout.addWidget(self.source_label)
         source_layout.addWidget(self.open_button)
         source_layout.addLayout(sources)
+        source_layout.addWidget(self.classes_button)
         source_layout.addWidget(self.progress)
         source_layout.addWidget(self.skipped_label)
 

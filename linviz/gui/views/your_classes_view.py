@@ -232,6 +232,10 @@ class YourClassesView(QWidget):
         from linviz.text import printable
 
         self.project_list.clear()
+        if not self.controller.recent():
+            empty = QListWidgetItem("None yet: New classes... starts one")
+            empty.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.project_list.addItem(empty)
         for path in self.controller.recent():
             item = QListWidgetItem(f"{printable(path.name)}    ({printable(str(path.parent))})")
             item.setData(Qt.ItemDataRole.UserRole, str(path))

@@ -39,6 +39,7 @@ class ClassCard(QFrame):
         self.setObjectName("classCard")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAcceptDrops(True)
+        self._paths: list[Path] = []
         self.title = QLabel()
         self.title.setObjectName("classCardTitle")
         font = self.title.font()
@@ -77,7 +78,7 @@ class ClassCard(QFrame):
         self.list.setMovement(QListView.Movement.Static)
         self.list.setWrapping(True)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.list.setFixedHeight(ROWS * (THUMB + 8) + 8)
+        self._fit_rows(0)
         self.list.setAcceptDrops(False)
         self.list.viewport().setAcceptDrops(False)
         self.list.setDragEnabled(False)
@@ -96,7 +97,6 @@ class ClassCard(QFrame):
         layout.addWidget(self.list)
         self.add_button.clicked.connect(lambda: self.addRequested.emit(self.name))
         self.list.itemSelectionChanged.connect(lambda: self.activated.emit(self.name))
-        self._paths: list[Path] = []
         self.set_name(name)
 
     # ------------------------------------------------------------------ contents
@@ -124,6 +124,19 @@ class ClassCard(QFrame):
             item = self.list.item(row)
             if item.icon().isNull() and path in thumbnails:
                 item.setIcon(QIcon(rgb_pixmap(np.asarray(thumbnails[path]), THUMB)))
+        self._fit_rows(n)
+
+    def _fit_rows(self, n: int) -> None:
+        """As many thumbnail rows as the images need, up to ROWS (then the strip scrolls)."""
+        per_row = max(1, (self.list.viewport().width() - 4) // (THUMB + 8))
+        rows = min(ROWS, max(1, -(-n // per_row)))
+        height = rows * (THUMB + 8) + 2 * self.list.frameWidth() + 4
+        if self.list.height() != height:
+            self.list.setFixedHeight(height)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_rows(len(self._paths))
 
     def selected_paths(self) -> list[str]:
         return [item.data(PATH_ROLE) for item in self.list.selectedItems()]
