@@ -112,9 +112,6 @@ def main(argv=None) -> int:
     window.training_panel.epochs_spin.setValue(20)
     controller.train()
     settle()
-    window.user_images_controller.add([files[names[2]][10]])
-    settle()
-    grab("classified")
 
     # A mistake: the first new picture the model puts in another class.
     from linviz.workbench import Selection
