@@ -42,6 +42,7 @@ import numpy as np
 from linviz.models.losses import LOSSES, LossFunction, check_inputs
 from linviz.models.regularizers import check_reg_type, regularization
 from linviz.training.control import Grant, TrainingControl
+from linviz.training.defaults import DEFAULT_FEATURES, SETTINGS, recommended_settings
 from linviz.training.minibatch_kernels import LOSS_CODES, run_minibatches
 from linviz.training.optimizers import OPTIMIZERS, make_optimizer
 
@@ -50,25 +51,33 @@ _INITIAL_HISTORY = 4096  # loss entries allocated at the start; doubled when ful
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Everything that defines a training run (with the data and W0, it fixes the result)."""
+    """Everything that defines a training run (with the data and W0, it fixes the result).
+
+    The learning rate, its decay, momentum, batch size, epochs, regularization strength and
+    the searches' step and sample default to ``recommended_settings(DEFAULT_FEATURES, loss,
+    optimizer)`` (:mod:`linviz.training.defaults`), the values the CLI and the window use:
+    a field left at None is filled in from them. For other features, start from
+    ``TrainingConfig(**recommended_settings(features, loss, optimizer), loss=..., ...)``.
+    """
 
     loss: str = "softmax"                 # "svm" | "softmax"
     delta: float = 1.0                    # SVM margin
     squared_hinge: bool = False
-    reg: float = 1e-3                     # regularization strength (features are standardized)
+    reg: Optional[float] = None           # regularization strength (features are standardized)
     reg_type: str = "l2"                  # "l2" | "l1" | "elastic"
     elastic_beta: float = 1.0             # elastic net: R = sum(beta W^2 + |W|)
     optimizer: str = "sgd"                # see linviz.training.optimizers.OPTIMIZERS
-    learning_rate: float = 3e-2
-    lr_decay: float = 0.95                # learning rate multiplied by this after every epoch
-    momentum: float = 0.9                 # momentum and nesterov
+    # None, for these eight: the recommended value (see the class docstring)
+    learning_rate: Optional[float] = None
+    lr_decay: Optional[float] = None      # learning rate multiplied by this after every epoch
+    momentum: Optional[float] = None      # momentum and nesterov
     adam_beta1: float = 0.9
     adam_beta2: float = 0.999
-    search_step: float = 1e-2             # random (local) search: proposal scale
-    search_sample: int = 1000             # random (local) search: training images every candidate
+    search_step: Optional[float] = None   # random (local) search: proposal scale
+    search_sample: Optional[int] = None   # random (local) search: training images every candidate
                                           # is judged on, fixed per run (0: all of them)
-    batch_size: int = 200                 # ignored by "gd" (full batch)
-    epochs: int = 10
+    batch_size: Optional[int] = None      # ignored by "gd" (full batch)
+    epochs: Optional[int] = None
     seed: int = 0
     init_scale: float = 1e-3              # W0 = init_scale * N(0, 1): losses start at C-1 / ln C
     snapshot_every: int = 10              # iterations between snapshots (at least one chunk)
@@ -86,6 +95,11 @@ class TrainingConfig:
         check_reg_type(self.reg_type)
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+        missing = [name for name in SETTINGS if getattr(self, name) is None]
+        if missing:
+            recommended = recommended_settings(DEFAULT_FEATURES, self.loss, self.optimizer)
+            for name in missing:
+                object.__setattr__(self, name, recommended[name])
         for name in ("reg", "learning_rate", "delta", "init_scale", "search_step", "elastic_beta"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):

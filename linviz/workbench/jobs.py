@@ -186,7 +186,7 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
         if feats is None or feats.spec_text != canonical_spec(spec_text) or feats.data_key != prepared.key():
             feats = extract_features(prepared, spec_text, ctx)
         config = make_training_config(settings)
-        loss = settings.get("loss", "softmax")
+        loss = config.loss
         X_val, y_val = (feats.X_val, prepared.val.labels) if prepared.has_validation else (None, None)
         ctx.message("Training")
         W, evaluation, templates = None, None, None
@@ -335,6 +335,7 @@ def warmup_job():
         rng = np.random.default_rng(0)
         images = rng.integers(0, 256, size=(4, 32, 32, 3), dtype=np.uint8)
         from linviz.features import PRESETS, FeaturePipeline, parse_feature_spec
+        from linviz.models.losses import LOSSES
         from linviz.training import train
 
         for spec_text in list(dict.fromkeys(PRESETS.values()))[:4]:
@@ -342,7 +343,7 @@ def warmup_job():
                 raise Cancelled("warm-up cancelled")
             X = FeaturePipeline(parse_feature_spec(spec_text)).fit_transform(images)
         y = np.arange(4) % 2
-        for loss in ("softmax", "svm"):
+        for loss in LOSSES:
             config = make_training_config({"loss": loss, "epochs": 1, "batch_size": 2})
             for _ in train(X, y, X, y, config, n_classes=2):
                 if ctx.cancelled():
