@@ -59,12 +59,13 @@ class AddResult:
 # ------------------------------------------------------------------------------ names
 
 
-def check_name(name, what: str = "class name") -> str:
+def check_name(name, what: str = "class name", split_names: bool = True) -> str:
     """``name`` stripped, if it can be a folder name on any system; ClassProjectError otherwise.
 
     Refused: empty names, path separators, control characters, names starting with a dot
     (hidden: the loader skips them), names the loader reads as a split (train, test, ...),
-    and names longer than :data:`MAX_NAME_LENGTH` characters.
+    and names longer than :data:`MAX_NAME_LENGTH` characters. ``split_names`` False: train,
+    test, ... are fine (a project's own folder name, which the loader never reads as a split).
     """
     if not isinstance(name, str):
         raise ClassProjectError(f"a {what} must be text")
@@ -81,7 +82,7 @@ def check_name(name, what: str = "class name") -> str:
         raise ClassProjectError(f"the {what} {name!r} starts with a dot (the folder would be hidden)")
     if name.endswith("."):
         raise ClassProjectError(f"the {what} {name!r} ends with a dot")
-    if name.lower() in RESERVED_NAMES:
+    if split_names and name.lower() in RESERVED_NAMES:
         raise ClassProjectError(f"{name!r} cannot be a {what}: image folders use it for a split "
                                 "(train, test, validation)")
     return name
@@ -170,7 +171,7 @@ class ClassProject:
     @classmethod
     def create(cls, name: str, parent: Optional[Path] = None, classes: Sequence[str] = ()) -> "ClassProject":
         """A new, empty project folder ``parent/name`` (default parent: :func:`projects_root`)."""
-        name = check_name(name, "project name")
+        name = check_name(name, "project name", split_names=False)
         parent = projects_root() if parent is None else Path(parent)
         root = parent / name
         if os.path.lexists(root):

@@ -262,17 +262,6 @@ def parse_workspace(text, source: str) -> WorkspaceState:
 # ------------------------------------------------------------------------------ validation
 
 
-def _depth_ok(value, limit: int) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            if depth > limit:
-                return False
-            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return True
-
-
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -302,7 +291,9 @@ def validate_workspace(document, source: str) -> WorkspaceState:
         refuse("not a linviz workspace (expected a JSON object)")
     if document.get("format") != FORMAT:
         refuse(f"not a linviz workspace (\"format\" must be \"{FORMAT}\")")
-    if not _depth_ok(document, MAX_DEPTH):
+    from linviz.models.model_file import _json_depth_ok  # the model file's metadata check, iterative
+
+    if not _json_depth_ok(document, MAX_DEPTH):
         refuse(f"nested more than {MAX_DEPTH} levels deep")
     version = document.get("version")
     if not _is_int(version) or version < 1:
