@@ -38,6 +38,7 @@ VALIDATION_FRACTION = 0.2
 MAX_NAME_LENGTH = 80
 MAX_FILES_PER_ADD = 2000  # a dropped folder: the first this many images are added
 THUMBNAIL_SIZE = 96
+TEMPORARY_PREFIX = ".linviz-adding-"  # an image being written (hidden: the loader skips it)
 # Top-level folder names the loader reads as splits (train/ test/ ...): never a class name here,
 # or the project would stop being a plain class-per-folder image folder.
 RESERVED_NAMES = frozenset(TRAIN_NAMES + TEST_NAMES + ("__macosx",))
@@ -198,10 +199,15 @@ class ClassProject:
         if not stat.S_ISDIR(mode):
             raise ClassProjectError(f"{root}: not a folder (a project is a folder with one sub-folder per class)")
         project = cls(root)
-        splits = [name for name in project.classes() if name.lower() in RESERVED_NAMES]
+        classes = project.classes()
+        splits = [name for name in classes if name.lower() in RESERVED_NAMES]
         if splits:
             raise ClassProjectError(f"{root}: has a {splits[0]}/ folder, so it is a dataset with its own splits; "
                                     "open it with File > Open folder or archive")
+        from linviz.safe_files import remove_stale_temporaries
+
+        for name in classes:  # what a writer that stopped half-way left (never a whole image)
+            remove_stale_temporaries(root / name, TEMPORARY_PREFIX)
         return project
 
     # -------------------------------------------------------------- reading
@@ -432,7 +438,7 @@ def _write_new_file(target: Path, data: bytes) -> None:
     from linviz.safe_files import FileRefusedError, atomic_write
 
     try:
-        with atomic_write(target) as f:
+        with atomic_write(target, prefix=TEMPORARY_PREFIX) as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

@@ -154,3 +154,17 @@ def test_why_untrainable():
     assert "at least two" in why_untrainable({"a": 3})
     assert "Add images to b" in why_untrainable({"a": 3, "b": 0})
     assert why_untrainable({"a": 1, "b": 1}) is None
+
+
+def test_a_half_written_image_of_a_stopped_writer_goes_when_the_project_opens(tmp_path, pictures):
+    from linviz.workbench.class_project import TEMPORARY_PREFIX
+
+    project = ClassProject.create("p", parent=tmp_path, classes=["a"])
+    project.add_files("a", [pictures / "red" / "r0.png"])
+    dead = project.root / "a" / f"{TEMPORARY_PREFIX}999999999-abcd.tmp"  # no such process
+    dead.write_bytes(b"half an image")
+    mine = project.root / "a" / ".my-notes"
+    mine.write_text("kept")
+    ClassProject.open(project.root)
+    assert not dead.exists() and mine.exists()
+    assert [p.name for p in project.images("a")] == ["r0.png"]

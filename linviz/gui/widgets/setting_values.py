@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QAbstractButton, QComboBox, QDoubleSpinBox, QSlide
 from linviz.gui.widgets.log_slider import LogSlider
 
 MAX_NESTING = 3
+MAX_TEXT = 256  # a combo box's entry kept by a workspace (what it accepts back)
 
 
 def _controls(owner, prefix: str = "", depth: int = 0) -> dict[str, QWidget]:
@@ -39,7 +40,8 @@ def capture(owner) -> dict:
     values = {}
     for name, widget in _controls(owner).items():
         if isinstance(widget, QComboBox):
-            values[name] = widget.currentText()
+            if len(widget.currentText()) <= MAX_TEXT:
+                values[name] = widget.currentText()
         elif isinstance(widget, QAbstractButton):
             values[name] = widget.isChecked()
         elif isinstance(widget, (QDoubleSpinBox, LogSlider)):
