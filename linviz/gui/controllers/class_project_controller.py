@@ -82,7 +82,6 @@ class ClassProjectController(QObject):
         self.thumbnails: dict[Path, np.ndarray] = {}
         self.dirty = False  # the files changed since the data was loaded from them
         self.focus: Optional[str] = None  # the class the newest operation was about
-        self.message = ""  # the newest thing the view should say about the project
         self._jobs = itertools.count(1)
         self._pending_jobs = 0
         training_controller.before_train = self._reload_before_training
@@ -160,7 +159,6 @@ class ClassProjectController(QObject):
         self.project = project
         self.listing, self.thumbnails = {}, {}
         self.dirty, self.focus = False, None
-        self.message = ""
         self._remember(project.root)
         self.projectOpened.emit()
         self.changed.emit()
@@ -169,11 +167,6 @@ class ClassProjectController(QObject):
     def _load_if_trainable(self) -> None:
         if self.project is not None and self.why_untrainable() is None and not self.is_loaded:
             self.load()
-
-    def close_project(self) -> None:
-        self.project = None
-        self.listing, self.thumbnails = {}, {}
-        self.changed.emit()
 
     # ------------------------------------------------------------------ the data
     def load(self) -> bool:
@@ -235,7 +228,6 @@ class ClassProjectController(QObject):
             return  # another project was opened meanwhile
         if not outcome.ok:
             if outcome.error:
-                self.message = outcome.error
                 self.workbench.post_message(f"Your classes: {outcome.error}", error=True)
                 self.changed.emit()
             return
@@ -250,7 +242,6 @@ class ClassProjectController(QObject):
         if update.skipped:
             text = skipped_summary(len(update.thumbnails), update.skipped)
         if text:
-            self.message = text
             self.workbench.post_message(text, error=bool(update.skipped))
         self.focus = update.focus
         self.changed.emit()
