@@ -80,8 +80,8 @@ def save_model(path, *, W, class_names: Sequence[str], pipeline, loss: str,
     names = [str(c) for c in class_names]
     if W.ndim != 2 or W.shape[1] != len(names):
         raise ValueError(f"W must be (D + 1, {len(names)}) for {len(names)} classes, got {W.shape}")
-    if loss not in ("svm", "softmax"):
-        raise ValueError(f"loss must be 'svm' or 'softmax', got {loss!r}")
+    if not (isinstance(loss, str) and loss in LOSSES):
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
     state = pipeline.state() if pipeline is not None else {}
     if pipeline is not None and W.shape[0] != pipeline.dim + 1:
         raise ValueError(f"W has {W.shape[0]} rows but the pipeline makes {pipeline.dim} features + bias")
@@ -179,7 +179,7 @@ class SavedModel:
 
     def values_of_scores(self, scores: np.ndarray) -> np.ndarray:
         """Probabilities for softmax, the raw scores for the SVM."""
-        if self.loss == "softmax":
+        if LOSSES[self.loss].has_probabilities:
             from linviz.models.losses import softmax
 
             return softmax(scores.astype(np.float64))
@@ -197,7 +197,7 @@ class SavedModel:
     def _predict_batch(self, paths: list, top: Optional[int]) -> list[ImagePrediction]:
         from linviz.data import read_image
 
-        kind = "probability" if self.loss == "softmax" else "score"
+        kind = "probability" if LOSSES[self.loss].has_probabilities else "score"
         results: list[ImagePrediction] = []
         images, slots = [], []
         for p in paths:
@@ -401,7 +401,7 @@ def check_hyperparameter(name: str, value) -> Optional[str]:
     if bound is not None:
         return bound.problem(value)
     if name in _CHOICES:
-        if value not in _CHOICES[name]:
+        if not (isinstance(value, str) and value in _CHOICES[name]):
             return f"must be one of {', '.join(_CHOICES[name])}, got {_short_repr(value)}"
         return None
     if name in _FLAGS:
