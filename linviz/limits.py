@@ -44,9 +44,10 @@ ARCHIVE_EXPANSION, ARCHIVE_BUDGET_FLOOR = 64, 1024 * MiB
 MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 4, 512
 #: Model files: features (without the bias), classes, weights in W.
 MAX_MODEL_FEATURES, MAX_MODEL_CLASSES, MAX_MODEL_WEIGHTS = 1_000_000, 10_000, 100_000_000
-#: Model files: the largest weight in size, and the feature statistics. Features of images
-#: are bounded, so with these every score is a finite float32 (never NaN on the screen).
-MAX_MODEL_WEIGHT = 1e6
+#: Model files: the largest weight in size (anything training keeps, a diverged run's best
+#: included, with room), and the feature statistics. With these bounds every score of every
+#: image is a finite float64 (never NaN on the screen).
+MAX_MODEL_WEIGHT = 1e30
 MAX_FEATURE_MEAN = 1e9
 FEATURE_SCALE_RANGE = (1e-9, 1e9)  # a fitted pipeline makes > 1e-8 (or 1 for a constant column)
 #: Class names: characters.

@@ -13,7 +13,7 @@ from linviz.text import printable
 def run(args: argparse.Namespace) -> int:
     """The loss around a model's weights on the source's validation split: along a line, or
     over a plane with --2d (linviz.explore.loss_surface)."""
-    from linviz.explore.loss_surface import grid, loss_surface
+    from linviz.explore.loss_surface import SurfaceError, grid, loss_surface
 
     _check_options(args)
     saved = _saved_model(args)
@@ -23,7 +23,10 @@ def run(args: argparse.Namespace) -> int:
     dirs, words = _directions(args, W, X_val, y_val, options)
     alphas = grid(args.range, args.steps)
     betas = grid(args.range, args.steps) if args.two_d else None
-    surface = loss_surface(W, X_val, y_val, dirs, alphas, betas, **options)
+    try:
+        surface = loss_surface(W, X_val, y_val, dirs, alphas, betas, **options)
+    except SurfaceError as exc:  # weights too large to compute with (a model file may hold them)
+        raise UsageError(f"landscape: {trained}: {exc}") from None
     if args.json:
         print_json(surface.to_json())
         return EXIT_OK

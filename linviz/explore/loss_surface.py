@@ -44,6 +44,11 @@ MAX_GRID_STEPS = MAX_LANDSCAPE_STEPS  # alphas or betas per axis
 MAX_GRID_POINTS = 1_100_000
 
 
+class SurfaceError(LinvizError, ValueError):
+    """The loss cannot be computed around these weights (too large to compute with): a
+    message for the user, not a bug."""
+
+
 @dataclass(frozen=True, eq=False)
 class LossSurface:
     """The loss on a line (1-D) or over a plane (2-D) through W.
@@ -176,7 +181,7 @@ def loss_surface(W, X, y, directions, alphas, betas=None, *, loss: str = "svm", 
     S2 = scores[2] if len(dirs) == 2 else S1  # 1-D: b = 0, S2 unused
     for S in (S0, S1, S2):
         if not np.all(np.isfinite(S)):
-            raise ValueError("the scores are not finite (weights, directions or features too large)")
+            raise SurfaceError("the scores are not finite (weights, directions or features too large)")
     uniform = _evenly_spaced(alphas)
     step = (alphas[-1] - alphas[0]) / (alphas.size - 1) if alphas.size > 1 else 0.0
     with np.errstate(over="ignore"):

@@ -167,8 +167,9 @@ class SavedModel:
         return int(shape[0])
 
     def decision_function(self, features_with_bias: np.ndarray) -> np.ndarray:
-        """Scores (N, C) of standardized features with the bias column last."""
-        return np.asarray(features_with_bias, dtype=np.float32) @ self.W
+        """Scores (N, C) of standardized features with the bias column last, in float64: with
+        the weights and feature statistics a model file may hold, never infinite or NaN."""
+        return np.asarray(features_with_bias, dtype=np.float64) @ self.W.astype(np.float64)
 
     def scores_of_images(self, images: np.ndarray) -> np.ndarray:
         """Scores (N, C) of uint8 images (N, H, W, 3) through the saved feature pipeline."""
@@ -182,7 +183,7 @@ class SavedModel:
         if LOSSES[self.loss].has_probabilities:
             from linviz.models.losses import softmax
 
-            return softmax(scores.astype(np.float64))
+            return softmax(np.asarray(scores, dtype=np.float64))
         return scores
 
     def predict_images(self, paths: Sequence, top: Optional[int] = None) -> list[ImagePrediction]:
@@ -487,8 +488,8 @@ def check_weights(W: np.ndarray) -> Optional[str]:
         block = np.asarray(W[start:start + step], dtype=np.float64)
         if not np.isfinite(block).all():
             return "the weights contain NaN or infinite values"
-        if block.size and np.abs(block).max() > MAX_MODEL_WEIGHT:
-            return (f"the weights must lie within ±{MAX_MODEL_WEIGHT:,.0f} (found "
+        if block.size and np.abs(block).max() > float(np.float32(MAX_MODEL_WEIGHT)):
+            return (f"the weights must lie within ±{MAX_MODEL_WEIGHT:g} (found "
                     f"{block.flat[int(np.argmax(np.abs(block)))]:.3g})")
     return None
 

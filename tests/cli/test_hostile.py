@@ -186,7 +186,7 @@ def test_predict_never_prints_nan_and_no_warning_leaks(tmp_path, model_file, run
 @pytest.mark.parametrize("change, words", [
     ({"hyperparameters": {"reg": None}}, ["hyper-parameter 'reg'", "must be a number from 0 to 1,000,000"]),
     ({"hyperparameters": {"reg_type": "l7"}}, ["hyper-parameter 'reg_type'", "l2, l1, elastic"]),
-    ({"W": 3e38}, ["the weights must lie within", "1,000,000"]),
+    ({"W": 3e38}, ["the weights must lie within", "1e+30"]),
 ])
 def test_a_hostile_model_file_is_one_line_for_every_command(tmp_path, model_file, capsys, change, words):
     """One loader, one validation, one message: predict and landscape (and the window, through
@@ -307,3 +307,22 @@ def test_a_model_path_with_escape_sequences_is_printed_escaped(tmp_path, capsys)
     assert code == 0, err
     assert "\x1b" not in out + err and "\x07" not in out + err
     assert "evil\\x1b]0;owned\\x07" in out
+
+
+def test_weights_too_large_to_compute_with_in_float32(tmp_path, model_file, capsys):
+    """The most extreme model a file may hold: predict computes in float64 (finite values),
+    the landscape (float32 kernels) says why it cannot, in one line."""
+    from linviz.limits import FEATURE_SCALE_RANGE, MAX_MODEL_WEIGHT
+
+    model = load_model(model_file)
+    model.pipeline.scale_ = np.full_like(model.pipeline.scale_, FEATURE_SCALE_RANGE[0])
+    signs = np.where(np.arange(model.W.size).reshape(model.W.shape) % 3, 1.0, -1.0)
+    big = save_model(tmp_path / "big.npz", W=signs * MAX_MODEL_WEIGHT, class_names=model.class_names,
+                     pipeline=model.pipeline, loss="softmax")
+    image = tmp_path / "x.png"
+    Image.fromarray(np.full((8, 8, 3), 120, np.uint8)).save(image)
+    code, out, err = run(capsys, "predict", big, image)
+    assert code == 0 and not re.search(r"\bnan\b", out, re.IGNORECASE), out
+    code, out, err = run(capsys, "landscape", "demo", "--model-file", big, "--steps", "3")
+    last = err.replace("\r", "\n").strip().splitlines()[-1]  # after the progress bars
+    assert code == 2 and last.startswith("error: landscape: the weights in ") and "not finite" in last, err

@@ -1,5 +1,6 @@
 """Model files: round trip, classifying image files alone, and every kind of bad file."""
 
+import dataclasses
 import json
 import zipfile
 
@@ -27,7 +28,7 @@ def trained():
 def model_path(trained, tmp_path):
     ds, pipeline, clf = trained
     return save_model(tmp_path / "model.npz", W=clf.W_, class_names=ds.class_names, pipeline=pipeline,
-                      loss="softmax", hyperparameters=clf.get_params(),
+                      loss="softmax", hyperparameters=dataclasses.asdict(clf.training_config()),
                       accuracies={"train": 0.9, "val": float("nan")})
 
 
