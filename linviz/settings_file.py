@@ -14,7 +14,8 @@ replaced by good settings when the window closes.
 
 The API is the part of ``QSettings`` the window uses (``value``, ``setValue``, ``sync``,
 ``fileName``), so a ``QSettings`` can stand in (tests, developer tools). Values are what JSON
-holds (text, numbers, booleans, None) and bytes (saved window layouts; stored as base64).
+holds (text, numbers, booleans, None, flat lists of those: recent projects) and bytes (saved
+window layouts; stored as base64).
 Every value read back is input: the window checks each one's type and range.
 """
 
@@ -33,6 +34,7 @@ from linviz.text import printable
 
 MAX_SETTINGS_BYTES = 1024 * 1024  # a window's settings take a few KB
 MAX_KEYS = 1000
+MAX_LIST = 1000  # items of a list value
 SETTINGS_NAME = "settings.json"
 _NOT_SAVED = "the defaults are used, and the settings are not saved"
 
@@ -61,8 +63,11 @@ class SettingsFile:
     def setValue(self, key: str, value: Any) -> None:  # noqa: N802 (QSettings' name)
         if isinstance(value, (bytes, bytearray, memoryview)):
             value = bytes(value)
-        elif not (value is None or isinstance(value, (bool, int, float, str))):
-            raise TypeError(f"settings hold text, numbers, booleans and bytes, not {type(value).__name__}")
+        elif isinstance(value, (list, tuple)) and all(_is_scalar(v) for v in value):
+            value = list(value)
+        elif not _is_scalar(value):
+            raise TypeError(f"settings hold text, numbers, booleans, lists of those and bytes, "
+                            f"not {type(value).__name__}")
         if self._values.get(key, _MISSING) != value:
             self._values[str(key)] = value
             self._dirty = True
@@ -129,12 +134,16 @@ class SettingsFile:
                 value = _bytes_of(value)
                 if value is None:
                     continue  # a damaged layout: its default
-            elif isinstance(value, list):
-                continue
+            elif isinstance(value, list) and not (len(value) <= MAX_LIST and all(_is_scalar(v) for v in value)):
+                continue  # nested or huge: not one of ours
             self._values[key] = value
 
 
 _MISSING = object()
+
+
+def _is_scalar(value) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))
 
 
 def _bytes_of(value: dict) -> Optional[bytes]:

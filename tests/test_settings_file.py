@@ -20,12 +20,14 @@ def test_values_round_trip(tmp_path):
     settings.setValue("loss/log", True)
     settings.setValue("data/val_size", 1000)
     settings.setValue("features/spec", "hog+hue")
+    settings.setValue("projects/recent", ["/a", "/b"])
     settings.sync()
     again = SettingsFile(path)
     assert again.problem is None
     assert again.value("window/geometry") == b"\x00\x01binary"
     assert again.value("loss/log") is True and again.value("data/val_size") == 1000
     assert again.value("features/spec") == "hog+hue" and again.fileName() == str(path)
+    assert again.value("projects/recent") == ["/a", "/b"]
 
 
 @pytest.mark.parametrize("content, word", [
@@ -33,6 +35,7 @@ def test_values_round_trip(tmp_path):
     (b"{" * 5000, "not valid JSON"),
     (b"\xff\xfe", "not valid JSON"),
     (b'{"a": {"base64": "!!"}}', None),  # one bad value: that value's default, not the whole file's
+    (b'{"a": [[1], {"b": 2}]}', None),
 ])
 def test_a_corrupt_file_gives_the_defaults_and_is_rewritten(tmp_path, content, word):
     path = tmp_path / "settings.json"
