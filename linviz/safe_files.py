@@ -255,9 +255,10 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-#: The temporary files :func:`atomic_write` makes: ``.<name>.<pid>-<8 hex>.tmp`` (the cache's:
-#: ``.tmp-<pid>-<8 hex>.tmp``). Nothing else in a folder is ever taken for one.
-TEMPORARY_NAME = re.compile(r"\.(?:.+\.|tmp-)(?P<pid>[0-9]{1,10})-[0-9a-f]{8}\.tmp")
+#: The temporary files :func:`atomic_write` makes: ``<prefix><pid>-<8 hex>.tmp``, the prefix
+#: hidden and ending in "." or "-" (``.<name>.`` by default, the cache's ``.tmp-``). Nothing
+#: else in a folder is ever taken for one.
+TEMPORARY_NAME = re.compile(r"\.(?:.*[.-])?(?P<pid>[0-9]{1,10})-[0-9a-f]{8}\.tmp")
 
 
 def remove_stale_temporaries(folder: PathLike, prefix: Optional[str] = None, max_age_s: float = 24 * 3600) -> int:

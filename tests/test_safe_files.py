@@ -177,6 +177,7 @@ def test_a_writer_killed_mid_write_leaves_nothing_after_the_next_write(tmp_path,
     assert len(leftovers) == 1 and leftovers[0].startswith(".model.npz.") and leftovers[0].endswith(".tmp")
     assert model.read_bytes() == b"old model"  # the old model is intact
     (tmp_path / ".model.npz.12-notours.tmp").write_bytes(b"x")  # not linviz's naming: kept
+    (tmp_path / ".linviz-adding-999999999-0123abcd.tmp").write_bytes(b"x")  # another prefix, a dead writer
     (tmp_path / "notes.txt").write_text("x")
     with atomic_write(tmp_path / "other.npz") as f:  # any later write to the folder cleans up
         f.write(b"x")

@@ -2,8 +2,9 @@
 
 The bytes go to a hidden temporary file next to the destination
 (:func:`linviz.safe_files.atomic_write`); only a complete download whose md5 matches is
-renamed to ``cifar-10-python.tar.gz`` (``os.replace`` is atomic on one file system). Whatever goes wrong (network error, cancel, short read, bad checksum), the
-partial file is deleted, so nothing that looks like a valid archive is ever left behind.
+renamed to ``cifar-10-python.tar.gz`` (``os.replace`` is atomic on one file system).
+Whatever goes wrong (network error, cancel, short read, bad checksum), the partial file is
+deleted, so nothing that looks like a valid archive is ever left behind.
 """
 
 from __future__ import annotations
