@@ -150,35 +150,12 @@ def test_decoded_images_larger_than_half_the_memory_are_refused_with_the_figure(
 # --------------------------------------------------------------------------- decompression bombs
 
 
-class _RepeatingDeflate:
-    """Deflate that ends every call with a full flush, so that equal blocks compress to equal
-    bytes: computed once, repeated. A valid stream, made in seconds for gigabytes of zeros."""
-
-    def __init__(self, wbits=-15):
-        self._compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
-        self._done = {}
-
-    def compress(self, data):
-        data = bytes(data)
-        key = (len(data), data[:64], data[-64:]) if data.count(0) == len(data) else None
-        if key is None or key not in self._done:
-            out = self._compressor.compress(data) + self._compressor.flush(zlib.Z_FULL_FLUSH)
-            if key is None:
-                return out
-            self._done[key] = out
-        return self._done[key]
-
-    def flush(self):
-        return self._compressor.flush()
-
-
 ZEROS = bytes(16 << 20)
 
 
-def _tar_gz_of_zero_members(path, n_members, member_size):
+def _tar_gz_of_zero_members(path, n_members, member_size, deflate):
     """A .tar.gz of ``n_members`` PNG-named members of ``member_size`` zero bytes each (a gzip
-    stream written by hand: header, repeated deflate segments, crc and size)."""
-    deflate = _RepeatingDeflate()
+    stream written by hand: header, ``deflate``'s segments, crc and size)."""
     crc, size = 0, 0
     with open(path, "wb") as out:
         out.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff")
@@ -202,12 +179,12 @@ def _tar_gz_of_zero_members(path, n_members, member_size):
     return path
 
 
-def test_a_tar_gz_bomb_is_refused_in_bounded_memory_and_linear_time(tmp_path, run_refusal):
+def test_a_tar_gz_bomb_is_refused_in_bounded_memory_and_linear_time(tmp_path, run_refusal, zip_bombs):
     """2.9 MB of tar.gz, 12 members of 250 MB of zeros (each under the member cap): before,
     273 s and 3.2 GB (a quadratic buffer, every member held at once); now refused once the
     decompressed bytes pass the archive's budget, under 2 GB (of which 512 MB are the
     preallocated output and two members of 250 MB are in flight)."""
-    target = _tar_gz_of_zero_members(tmp_path / "bomb.tar.gz", 12, 250 * 2**20)
+    target = _tar_gz_of_zero_members(tmp_path / "bomb.tar.gz", 12, 250 * 2**20, zip_bombs.deflate())
     assert target.stat().st_size < 5 * 2**20
     result = run_refusal(f"load_dataset({str(target)!r})", memory_gb=2,
                          env={"LINVIZ_CACHE_DIR": str(tmp_path / "cache")}, timeout=180)
@@ -216,11 +193,10 @@ def test_a_tar_gz_bomb_is_refused_in_bounded_memory_and_linear_time(tmp_path, ru
     assert "times its" in result.stdout and "decompression bomb" in result.stdout
 
 
-def test_a_zip_bomb_is_refused_from_its_declared_sizes(tmp_path, monkeypatch):
+def test_a_zip_bomb_is_refused_from_its_declared_sizes(tmp_path, zip_bombs):
     target = tmp_path / "bomb.zip"
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        with monkeypatch.context() as patch:
-            patch.setattr(zipfile, "_get_compressor", lambda *args, **kwargs: _RepeatingDeflate())
+        with zip_bombs():
             for i in range(12):
                 with zf.open(f"c{i % 2}/{i}.png", "w", force_zip64=True) as member:
                     for _ in range(250 * 2**20 // len(ZEROS)):

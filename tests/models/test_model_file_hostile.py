@@ -9,7 +9,6 @@ import io
 import json
 import os
 import zipfile
-import zlib
 
 import numpy as np
 import pytest
@@ -141,19 +140,23 @@ def test_bad_class_names(good_model, tmp_path, names, word):
     refused(variant(good_model, tmp_path, class_names=np.array(names)), word)
 
 
+def _write_members_but(zf, good_arrays, key):
+    """Every member of the good model but ``key`` into the open zip ``zf``."""
+    for name, array in good_arrays.items():
+        if name != key:
+            member = io.BytesIO()
+            np.lib.format.write_array(member, array, allow_pickle=False)
+            zf.writestr(f"{name}.npy", member.getvalue())
+
+
 def _npz_with_member(path, good_arrays, key, header_shape, dtype="<f4", data=b"\0" * 1024, compress=False):
     """A model file whose ``key`` member declares ``header_shape`` but holds only ``data``."""
     buffer = io.BytesIO()
     np.lib.format.write_array_header_1_0(buffer, {"descr": dtype, "fortran_order": False, "shape": header_shape})
     method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     with zipfile.ZipFile(path, "w", method) as zf:
-        for name, array in good_arrays.items():
-            if name == key:
-                zf.writestr(f"{name}.npy", buffer.getvalue() + data)
-            else:
-                member = io.BytesIO()
-                np.lib.format.write_array(member, array, allow_pickle=False)
-                zf.writestr(f"{name}.npy", member.getvalue())
+        zf.writestr(f"{key}.npy", buffer.getvalue() + data)
+        _write_members_but(zf, good_arrays, key)
     return path
 
 
@@ -206,26 +209,7 @@ def test_saving_over_a_special_file_is_refused(good_model, tmp_path, private_nul
 # --------------------------------------------------------------------------- bombs: bounded before reading
 
 
-class _RepeatingDeflate:
-    """A deflate compressor that ends every call with a full flush, so that the same block
-    always compresses to the same bytes: computed once, repeated (a gigabyte of zeros in a
-    second instead of a minute). The stream is a valid deflate stream all the same."""
-
-    def __init__(self):
-        self._compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-        self._done = {}
-
-    def compress(self, data):
-        key = (len(data), hash(bytes(data[:64])), bytes(data[-64:]))
-        if key not in self._done:
-            self._done[key] = self._compressor.compress(data) + self._compressor.flush(zlib.Z_FULL_FLUSH)
-        return self._done[key]
-
-    def flush(self):
-        return self._compressor.flush()
-
-
-def _deflated_weights(path, good_arrays, shape, dtype, monkeypatch):
+def _deflated_weights(path, good_arrays, shape, dtype, zip_bombs):
     """A model file whose W member honestly holds ``shape`` zeros of ``dtype``, deflated: a
     gigabyte of zeros in a megabyte (the reader must refuse it from its header, unread)."""
     header = io.BytesIO()
@@ -234,18 +218,11 @@ def _deflated_weights(path, good_arrays, shape, dtype, monkeypatch):
     nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
     block = bytes(16 << 20)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, array in good_arrays.items():
-            if name == "W":
-                with monkeypatch.context() as patch:
-                    patch.setattr(zipfile, "_get_compressor", lambda *args, **kwargs: _RepeatingDeflate())
-                    with zf.open("W.npy", "w", force_zip64=True) as member:
-                        member.write(header.getvalue())
-                        for start in range(0, nbytes, len(block)):
-                            member.write(block[: min(len(block), nbytes - start)])
-            else:
-                member = io.BytesIO()
-                np.lib.format.write_array(member, array, allow_pickle=False)
-                zf.writestr(f"{name}.npy", member.getvalue())
+        with zip_bombs(), zf.open("W.npy", "w", force_zip64=True) as member:
+            member.write(header.getvalue())
+            for start in range(0, nbytes, len(block)):
+                member.write(block[: min(len(block), nbytes - start)])
+        _write_members_but(zf, good_arrays, "W")
     return path
 
 
@@ -256,9 +233,9 @@ def _deflated_weights(path, good_arrays, shape, dtype, monkeypatch):
     ((20_000_000, 6), "<f8", ["'W'", "before reading"]),                     # 960 MB of float64
     ((9, 6), np.longdouble, ["float128"]),                                   # 16-byte floats
 ])
-def test_a_compressed_bomb_as_the_weights_is_refused_from_its_header(good_model, tmp_path, run_refusal, monkeypatch,
+def test_a_compressed_bomb_as_the_weights_is_refused_from_its_header(good_model, tmp_path, run_refusal, zip_bombs,
                                                                       shape, dtype, words):
-    path = _deflated_weights(tmp_path / "bomb.npz", good_model[1], shape, dtype, monkeypatch)
+    path = _deflated_weights(tmp_path / "bomb.npz", good_model[1], shape, dtype, zip_bombs)
     assert path.stat().st_size < 2_000_000
     with zipfile.ZipFile(path) as zf, zf.open("W.npy") as member:  # a genuine deflate stream of zeros
         if zf.getinfo("W.npy").file_size > 20 << 20:
