@@ -2,7 +2,10 @@
 
 Each command's options sit here, its work in its own module (``linviz.cli.<command>.run``).
 The parser raises :class:`~linviz.errors.UsageError` instead of printing the usage block, so
-that a bad argument is one line on stderr and exit code 2.
+that a bad argument is one line on stderr and exit code 2. An option declared with
+``type=int`` or ``type=float`` is checked against its bounds in
+:data:`linviz.cli.arguments.OPTION_TYPES` (finite, in range, representable), the same table
+for every command.
 """
 
 from __future__ import annotations
@@ -10,17 +13,24 @@ from __future__ import annotations
 import argparse
 
 from linviz.cli import bench, features, info, knn, landscape, predict, train, tune
-from linviz.cli.common import seed, validation_size
+from linviz.cli import arguments
+from linviz.cli.arguments import seed, validation_size
 from linviz.errors import UsageError
 
 COMMANDS = ("info", "features", "train", "tune", "predict", "knn", "landscape", "bench")
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of printing the usage block, so errors stay one line."""
+    """argparse that raises instead of printing the usage block, so errors stay one line, and
+    that checks every number against its bounds (linviz.cli.arguments)."""
 
     def error(self, message: str):  # noqa: D401 (argparse API)
         raise UsageError(f"{self.prog}: {message}")
+
+    def add_argument(self, *names, **kwargs):
+        if "type" in kwargs:
+            kwargs["type"] = arguments.type_of(names, kwargs["type"])
+        return super().add_argument(*names, **kwargs)
 
 
 TRAIN_RECOMMENDED = """\
@@ -199,7 +209,7 @@ def add_knn_arguments(commands) -> None:
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     parser.add_argument("--train-size", type=int, default=None, metavar="N",
                         help="training images drawn at random (seeded) for kNN (default 5000, or all if fewer)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed, default=0, help="random seed of the subset and the folds (default 0)")
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--json", action="store_true",
                         help='print {"k", "fold_accuracies" (per k, one per fold), "mean", "std", "best_k", '

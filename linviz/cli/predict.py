@@ -14,8 +14,6 @@ def run(args: argparse.Namespace) -> int:
     from linviz.data import image_files_in
     from linviz.models.model_file import ImagePrediction, load_model
 
-    if args.top is not None and args.top < 1:
-        raise UsageError("predict: --top must be at least 1")
     model = load_model(args.model)  # ModelFileError -> exit 2
     files, skipped = image_files_in(args.images)  # FIFOs and devices are skipped, never opened
     results = model.predict_images(files, top=args.top)
