@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from linviz.cli.common import EXIT_OK, UsageError, print_json
+from linviz.models.losses import LOSSES
 from linviz.text import printable
 
 
@@ -29,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_predictions(model_path: str, model, results) -> None:
-    what = "probability" if model.loss == "softmax" else "score (SVM, not a probability)"
+    loss = LOSSES[model.loss]
+    what = "probability" if loss.has_probabilities else f"score ({loss.short_label}, not a probability)"
     print(f"model: {printable(model_path)} ({model.loss}, {len(model.class_names)} classes); values: {what}")
     for r in results:
         if r.error is not None:
