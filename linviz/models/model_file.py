@@ -620,6 +620,7 @@ def _block_states_of(archive: _ModelArchive, path: Path, layout) -> dict:
     def exactly(shape: tuple) -> Callable[[tuple], Optional[str]]:
         return lambda declared: None if declared == shape else f"the feature spec needs {shape}"
 
-    return {key: archive.read(key, math.prod(shape), max_bytes=math.prod(shape) * _MAX_ITEMSIZE,
-                              check_shape=exactly(tuple(shape)), rule=(kinds, (len(shape),)))
+    # Bounded by the exact shape (the spec's bounds keep it to tens of MB) and the 8-byte items;
+    # the count bound only stops a huge declared shape before the shape check names it.
+    return {key: archive.read(key, MAX_MODEL_WEIGHTS, check_shape=exactly(tuple(shape)), rule=(kinds, (len(shape),)))
             for key, (kinds, shape) in expected.items()}

@@ -189,4 +189,5 @@ def test_a_words_model_predicts_in_a_fresh_pipeline_without_refitting(real_image
     path = save_model(tmp_path / "words.npz", W=W, class_names=["a", "b", "c"], pipeline=p, loss="svm")
     monkeypatch.setattr(words_block, "fit_codebook", lambda *a, **k: pytest.fail("a loaded model refitted"))
     model = load_model(path)
-    np.testing.assert_array_equal(model.scores_of_images(real_images), X @ W)
+    np.testing.assert_array_equal(model.pipeline.transform(real_images), X)  # the same features, bit for bit
+    np.testing.assert_array_equal(model.scores_of_images(real_images), model.decision_function(X))

@@ -291,3 +291,82 @@ def test_what_is_saved_reads_back(good_model, tmp_path):
         save_model(tmp_path / "huge.npz", W=np.full_like(model.W, 3e38), class_names=model.class_names,
                    pipeline=model.pipeline, loss="softmax")
     assert not (tmp_path / "huge.npz").exists()
+
+
+# --------------------------------------------------------------------------- a fitted block's state
+
+
+@pytest.fixture(scope="module")
+def words_model(tmp_path_factory):
+    """A model whose pipeline has a fitted words block (8 words of 4 x 4 patches: d = 48)."""
+    ds = make_demo_dataset(n_train_per_class=10, n_test_per_class=2, seed=1)
+    pipeline = FeaturePipeline("hue:bins=8,words:k=8:patch=4:samples=1000:iters=2")
+    X = pipeline.fit_transform(ds.train.images)
+    clf = LinearClassifier(epochs=1).fit(X, ds.train.labels)
+    path = tmp_path_factory.mktemp("words") / "words.npz"
+    save_model(path, W=clf.W_, class_names=ds.class_names, pipeline=pipeline, loss="softmax",
+               hyperparameters=dataclasses.asdict(clf.training_config()))
+    with np.load(path, allow_pickle=False) as archive:
+        return path, {k: archive[k] for k in archive.files}
+
+
+def test_the_words_model_loads_its_state_unchanged(words_model):
+    path, arrays = words_model
+    assert {"feature_block1_codebook", "feature_block1_whitening", "feature_block1_mean"} <= set(arrays)
+    state = load_model(path).pipeline.states_[1]
+    np.testing.assert_array_equal(state["codebook"], arrays["feature_block1_codebook"])
+
+
+@pytest.mark.parametrize("key, value, words", [
+    # wrong shape: another k, another patch size, a flat codebook
+    ("feature_block1_codebook", np.zeros((9, 48), np.float32), ["'feature_block1_codebook'", "needs (8, 48)"]),
+    ("feature_block1_codebook", np.zeros((8, 75), np.float32), ["needs (8, 48)"]),
+    ("feature_block1_codebook", np.zeros(384, np.float32), ["'feature_block1_codebook'", "dimensions"]),
+    ("feature_block1_whitening", np.eye(47, dtype=np.float32), ["needs (48, 48)"]),
+    ("feature_block1_counts", np.zeros(9, np.int64), ["needs (8,)"]),
+    # wrong type: text, complex, Python objects, whole numbers where numbers are, 16-byte floats
+    ("feature_block1_codebook", np.full((8, 48), "x"), ["'feature_block1_codebook'", "expected numbers"]),
+    ("feature_block1_codebook", np.zeros((8, 48), np.complex64), ["expected numbers"]),
+    ("feature_block1_mean", np.zeros(48, np.longdouble), ["float128"]),
+    ("feature_block1_counts", np.zeros(8, np.float32), ["'feature_block1_counts'", "whole numbers"]),
+    # values no fit could give
+    ("feature_block1_codebook", np.full((8, 48), np.nan, np.float32), ["codebook", "NaN or infinite"]),
+    ("feature_block1_whitening", np.full((48, 48), np.inf, np.float32), ["whitening", "NaN or infinite"]),
+    ("feature_block1_mean", np.full(48, 1e300), ["mean", "NaN or infinite"]),  # beyond float32
+    ("feature_block1_codebook", np.full((8, 48), 1e30, np.float32), ["codebook", "beyond"]),
+    ("feature_block1_counts", np.full(8, -1, np.int64), ["word counts"]),
+    ("feature_block1_counts", np.full(8, 2**63 - 1, np.int64), ["word counts"]),
+    ("feature_block1_counts", np.full(8, 2**64 - 1, np.uint64), ["word counts"]),
+    ("feature_block1_losses", np.array([1.0, np.nan]), ["losses"]),
+])
+def test_a_hostile_words_state_is_refused(words_model, tmp_path, key, value, words):
+    message = refused(variant(words_model, tmp_path, **{key: value}), *words)
+    assert "Traceback" not in message
+
+
+def test_a_missing_or_stray_words_array_is_refused(words_model, tmp_path):
+    refused(variant(words_model, tmp_path, feature_block1_codebook=None), "feature_block1_codebook", "missing")
+    refused(variant(words_model, tmp_path, feature_block0_codebook=np.zeros((8, 48), np.float32)),
+            "unknown feature pipeline array", "feature_block0_codebook")
+    refused(variant(words_model, tmp_path, feature_block1_Codebook=np.zeros(1, np.float32)),
+            "unknown feature pipeline array")
+
+
+@pytest.mark.parametrize("key, shape", [
+    ("feature_block1_codebook", (10**9, 48)),     # 192 GB declared in a few bytes
+    ("feature_block1_whitening", (48, 10**9)),
+    ("feature_block1_codebook", (8, 48, 10**6)),
+])
+def test_a_huge_declared_words_state_is_refused_before_reading(words_model, tmp_path, run_refusal, key, shape):
+    path = _npz_with_member(tmp_path / "huge.npz", words_model[1], key, shape, compress=True)
+    result = run_refusal(f"load_model({str(path)!r})", memory_gb=2)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith(f"{path}: "), result.stdout
+    assert key in result.stdout, result.stdout
+
+
+def test_a_words_spec_too_large_for_a_model_is_refused(words_model, tmp_path):
+    # the largest codebook the spec allows, declared by the spec alone: refused from the spec, unread
+    spec = np.array("hue:bins=8,words:k=8192:patch=16:samples=2000000:iters=2")
+    message = refused(variant(words_model, tmp_path, feature_spec=spec), "feature")
+    assert "refused" in message or "at most" in message or "needs" in message or "features" in message

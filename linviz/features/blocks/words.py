@@ -95,7 +95,8 @@ class VisualWords(BlockType):
                 raise LinvizError(f"the {name} holds values beyond +-{MAX_STATE_VALUE:g}")
             checked[name] = np.ascontiguousarray(values)
         counts = np.asarray(state["counts"])
-        if counts.size and (counts.min() < 0 or counts.sum() > block.params["samples"]):
+        # summed as floats: whole numbers near 2**63 would wrap around in an integer sum
+        if counts.size and (counts.min() < 0 or counts.sum(dtype=np.float64) > block.params["samples"]):
             raise LinvizError(f"the word counts must be >= 0 and add up to at most {block.params['samples']:,}")
         losses = np.asarray(state["losses"], dtype=np.float64)
         if not (np.isfinite(losses).all() and np.all(losses >= 0)):
