@@ -267,7 +267,8 @@ def add_bench_arguments(commands) -> None:
     parser = commands.add_parser("bench", help="side-by-side benchmarks against reference tools")
     parser.add_argument("--data", default=None, help="the shared CIFAR-10 JPEG archive (found automatically)")
     parser.add_argument("--only", default=None,
-                        help="comma-separated sections: load,features,study,sgd,e2e,gui,knn,tune,landscape,words (default: all but study)")
+                        help="comma-separated sections: load,features,study,fewshot,sgd,e2e,gui,knn,tune,landscape,"
+                             "words (default: all but study, fewshot and words, which take minutes)")
     parser.add_argument("--quick", action="store_true", help="fewer images and repeats")
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(func=bench.run)
