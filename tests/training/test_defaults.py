@@ -27,6 +27,16 @@ def test_sgd_settings_anneal_over_ten_epochs():
     assert set(s) == set(SETTINGS)
 
 
+def test_learned_features_train_longer():
+    # visual words: SGD at 10 epochs is still climbing (validation accuracy rising at the last
+    # epoch); 50 epochs annealed at 0.93 a epoch end near the same last rate
+    for spec in ("words", "words-quick", "hue,words:k=64"):
+        s = recommended_settings(spec, "softmax", "sgd")
+        assert (s["epochs"], s["lr_decay"], s["learning_rate"], s["reg"]) == (50, 0.93, 0.1, 1e-3), spec
+    assert recommended_settings("words", "softmax", "gd")["epochs"] == 100  # one step an epoch: as before
+    assert recommended_settings("best")["epochs"] == 10
+
+
 def test_loss_and_optimizer_scale_the_step():
     assert recommended_settings("best", "svm")["learning_rate"] == pytest.approx(0.03)
     for name in ("momentum", "nesterov"):
