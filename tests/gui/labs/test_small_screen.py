@@ -1,0 +1,147 @@
+"""Every lab at 1024 x 700, as a student with a small screen meets it: the window stays that
+size, no lab scrolls sideways, no text is cut off, no table column is narrower than what it
+shows, and the side panel shows all of itself without scrolling."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractScrollArea, QComboBox, QHeaderView,
+                               QLabel, QPushButton, QTableView, QTabWidget, QWidget)
+
+from linviz.workbench import Selection
+
+SMALL = (1024, 700)
+
+
+def train_demo(window, wait_idle, loss="svm"):
+    panel = window.training_panel
+    panel.loss_box.setCurrentIndex(panel.loss_box.findData(loss))
+    panel.epochs_spin.setValue(3)
+    window.features_panel.set_spec_text("hog+hue")
+    window.training_controller.train()
+    wait_idle(window)
+    assert window.workbench.model is not None, window.error_messages
+
+
+def every_view(window):
+    """(title, widget) of every tab, an inner tab (the Optimization lab's views) on its own,
+    each made current before it is yielded."""
+    tabs = window.view_tabs
+    for i in range(tabs.count()):
+        tabs.setCurrentIndex(i)
+        page = tabs.widget(i)
+        inner = page.findChild(QTabWidget, "optimizationTabs")
+        if inner is None:
+            yield tabs.tabText(i), page
+            continue
+        for k in range(inner.count()):
+            inner.setCurrentIndex(k)
+            yield f"{tabs.tabText(i)} / {inner.tabText(k)}", inner.widget(k)
+
+
+def shown(widget: QWidget, root: QWidget) -> bool:
+    return widget.isVisibleTo(root) and widget.isVisible()
+
+
+def _name(widget: QWidget) -> str:
+    text = widget.objectName() or type(widget).__name__
+    if isinstance(widget, (QLabel, QAbstractButton)):
+        text += f" {widget.text()[:50]!r}"
+    return text
+
+
+def layout_problems(root: QWidget) -> list[str]:
+    """What a reader would see as broken in ``root`` as laid out now."""
+    problems = []
+    for area in root.findChildren(QAbstractScrollArea):
+        if shown(area, root) and area.horizontalScrollBar().isVisible():
+            problems.append(f"horizontal scroll bar in {_name(area)}")
+    for table in root.findChildren(QTableView):
+        if not shown(table, root) or table.model() is None:
+            continue
+        header = table.horizontalHeader()
+        for c in range(header.count()):
+            if header.isSectionHidden(c) or header.sectionResizeMode(c) == QHeaderView.ResizeMode.Stretch:
+                continue
+            wanted = max(header.sectionSizeFromContents(c).width(), table.sizeHintForColumn(c))
+            if header.sectionSize(c) < wanted - 1:
+                title = table.model().headerData(c, header.orientation())
+                problems.append(f"{_name(table)} column {title!r} is {header.sectionSize(c)} px, its text {wanted}")
+    for label in root.findChildren(QLabel):
+        if not shown(label, root) or not label.text().strip():
+            continue
+        if label.wordWrap():
+            needed = label.heightForWidth(label.width())
+            if label.height() < needed - 1:
+                problems.append(f"{_name(label)} cut off: {label.height()} of {needed} px high")
+        elif label.width() < label.minimumSizeHint().width() - 1:
+            problems.append(f"{_name(label)} cut off: {label.width()} of {label.minimumSizeHint().width()} px wide")
+    for control in root.findChildren(QWidget):
+        if not shown(control, root) or not isinstance(control, (QAbstractButton, QComboBox)):
+            continue
+        width, height = _needed(control)
+        if control.width() < width - 1 or control.height() < height - 1:
+            problems.append(f"{_name(control)} squeezed to {control.width()} x {control.height()} "
+                            f"(needs {width} x {height})")
+    return problems
+
+
+def _needed(control: QWidget) -> tuple[int, int]:
+    """The size below which a control's words are cut. A push button's text with a few pixels
+    of frame (the style's minimum hint adds a floor of 80 pixels whatever the text); any
+    other control: its minimum size hint."""
+    hint = control.minimumSizeHint()
+    if isinstance(control, QPushButton) and control.text() and control.icon().isNull():
+        text = control.fontMetrics().horizontalAdvance(control.text().replace("&", ""))
+        return text + 8 + (12 if control.menu() is not None else 0), hint.height()
+    return hint.width(), hint.height()
+
+
+@pytest.fixture
+def small_window(make_window, wait_idle, wait_quick):
+    window = make_window("demo")
+    window.resize(*SMALL)
+    window.show()
+    train_demo(window, wait_idle)
+    window.workbench.select(Selection("validation", 3))
+    wait_quick(window)
+    return window
+
+
+def _settle(window, qtbot, wait_quick):
+    qtbot.wait(50)
+    wait_quick(window)
+    qtbot.wait(50)
+
+
+def test_the_window_stays_1024_by_700(small_window, qtbot, wait_quick):
+    window = small_window
+    for title, _ in every_view(window):
+        _settle(window, qtbot, wait_quick)
+        assert (window.width(), window.height()) == SMALL, f"{title} widens the window to {window.size()}"
+
+
+def test_no_lab_scrolls_sideways_or_cuts_text_at_1024_by_700(small_window, qtbot, wait_quick):
+    window = small_window
+    found = {}
+    for title, view in every_view(window):
+        _settle(window, qtbot, wait_quick)
+        problems = layout_problems(view)
+        if problems:
+            found[title] = problems
+    assert not found, "\n".join(f"{t}: {p}" for t, ps in found.items() for p in ps)
+
+
+def test_the_side_panel_needs_no_scrolling_at_1024_by_700(small_window, qtbot, wait_quick):
+    """After a run (its sanity check, rates and result shown) every control of Model and
+    training is in sight, Save model included."""
+    window = small_window
+    _settle(window, qtbot, wait_quick)
+    scroll = window.docks["training"].widget()
+    assert not scroll.verticalScrollBar().isVisible(), (
+        f"the panel needs {window.training_panel.sizeHint().height()} px, has {scroll.viewport().height()}")
+    panel = window.training_panel
+    for button in (panel.save_button, panel.load_button, panel.test_button):
+        bottom = button.mapTo(scroll.viewport(), button.rect().bottomLeft()).y()
+        assert bottom <= scroll.viewport().height(), f"{button.text()} is below the panel's edge"
+    assert not layout_problems(panel), layout_problems(panel)
