@@ -28,3 +28,33 @@ def highlight_rect(width: float = 2.0, z: float = 10.0):
     rect.setZValue(z)
     rect.setVisible(False)
     return rect
+
+
+def fitting_title(plot_item, side: str, *texts: str) -> None:
+    """Title the ``side`` axis with the first of ``texts`` (longest first) that fits its length,
+    chosen again whenever the plot is resized; none when not even the last fits. A narrow
+    plot then reads "log10 rel. error" instead of "log10 of the relative er" cut off."""
+    from PySide6.QtGui import QFontMetricsF
+
+    axis = plot_item.getAxis(side)
+    view = plot_item.getViewBox()
+    horizontal = side in ("top", "bottom")
+    state = {"shown": None}
+
+    def choose(*_) -> None:
+        length = view.width() if horizontal else view.height()
+        metrics = QFontMetricsF(axis.label.font())
+        chosen = next((t for t in texts if metrics.horizontalAdvance(t) + 8 <= length), None)
+        if length < 1:  # not laid out yet: the longest, until the first resize
+            chosen = texts[0]
+        if chosen == state["shown"]:
+            return
+        state["shown"] = chosen
+        if chosen is None:
+            axis.showLabel(False)
+        else:
+            axis.setLabel(chosen)
+            axis.showLabel(True)
+
+    view.sigResized.connect(choose)
+    choose()

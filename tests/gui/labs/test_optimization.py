@@ -150,7 +150,13 @@ def test_race_runs_on_the_heavy_lane_reproducibly(make_window, wait_idle, wait_q
     assert view.table.rowCount() == 6
     xs, _ = view.curves[("loss", "examples", "sgd")].getData()
     np.testing.assert_array_equal(xs, a.curve("sgd").examples)
-    assert "costs n" in view.rule.text()
+    assert "costs n" in view.notes.text()
+    sgd = [c.strategy for c in a.curves].index("sgd")
+    assert view.table.item(sgd, 1).text() == f"lr {a.settings.learning_rate('sgd'):g}"
+    view.seed_spin.setValue(1)  # another race: the table shows its plan, the old curves go
+    wait_quick(window)
+    assert view.snapshot is None and view.table.item(sgd, 2).text() == "—"
+    assert len(view.curves[("loss", "examples", "sgd")].getData()[0] or []) == 0
 
 
 def test_race_cancel_keeps_the_curves_so_far(make_window, wait_idle, wait_quick):

@@ -83,6 +83,29 @@ def layout_problems(root: QWidget) -> list[str]:
         if control.width() < width - 1 or control.height() < height - 1:
             problems.append(f"{_name(control)} squeezed to {control.width()} x {control.height()} "
                             f"(needs {width} x {height})")
+    problems += plot_problems(root)
+    return problems
+
+
+def plot_problems(root: QWidget) -> list[str]:
+    """Axis titles cut off by their axis, legends cut off by their plot."""
+    import pyqtgraph as pg
+
+    problems = []
+    for view in root.findChildren(pg.GraphicsView):
+        if not shown(view, root):
+            continue
+        for item in view.scene().items():
+            if isinstance(item, pg.AxisItem) and item.isVisible() and item.label.isVisible():
+                text = item.label.toPlainText()
+                room = item.width() if item.orientation in ("top", "bottom") else item.height()
+                needed = item.label.boundingRect().width()
+                if text and needed > room + 1:
+                    problems.append(f"{_name(view)}: axis title {text!r} needs {needed:.0f} px, has {room:.0f}")
+            if isinstance(item, pg.LegendItem) and item.isVisible() and item.parentItem() is not None:
+                legend, plot = item.sceneBoundingRect(), item.parentItem().sceneBoundingRect()
+                if not plot.contains(legend):
+                    problems.append(f"{_name(view)}: the legend does not fit its plot")
     return problems
 
 
@@ -121,8 +144,49 @@ def test_the_window_stays_1024_by_700(small_window, qtbot, wait_quick):
         assert (window.width(), window.height()) == SMALL, f"{title} widens the window to {window.size()}"
 
 
-def test_no_lab_scrolls_sideways_or_cuts_text_at_1024_by_700(small_window, qtbot, wait_quick):
+def fill_the_labs(window, wait_idle, wait_quick) -> None:
+    """Every lab with something in it: two runs to compare, a search, cross-validation and a
+    test of kNN, a race (their tables and notes are what overflow first)."""
+    from linviz.gui.labs.knn import KnnLab
+    from linviz.gui.labs.optimization import OptimizationLab
+    from linviz.gui.labs.runs import RunsLab
+    from linviz.gui.labs.tuning import TuningLab
+
+    labs = {type(lab): lab for lab in window.labs}
+    window.training_panel.reg_slider.setValue(0.1)
+    window.training_controller.train()
+    wait_idle(window)
+    runs = labs[RunsLab]
+    window.view_tabs.setCurrentWidget(runs)
+    wait_quick(window)
+    runs.select_runs([r.id for r in window.workbench.runs.records[:2]])
+    tuning = labs[TuningLab]
+    window.view_tabs.setCurrentWidget(tuning)
+    tuning.lr_edit.setText("0.01,0.1")
+    tuning.reg_edit.setText("1e-3,1e-1")
+    tuning.epochs_spin.setValue(1)
+    tuning.start()
+    wait_idle(window)
+    knn = labs[KnnLab]
+    window.view_tabs.setCurrentWidget(knn)
+    wait_idle(window)
+    knn.ks_edit.setText("1, 3, 5")
+    knn.cross_validate()
+    wait_idle(window)
+    knn.run_test()
+    wait_idle(window)
+    race = labs[OptimizationLab].race
+    window.view_tabs.setCurrentWidget(labs[OptimizationLab])
+    labs[OptimizationLab].tabs.setCurrentWidget(race)
+    race.budget_spin.setValue(20)
+    race.start()
+    wait_idle(window)
+    wait_quick(window)
+
+
+def test_no_lab_scrolls_sideways_or_cuts_text_at_1024_by_700(small_window, qtbot, wait_idle, wait_quick):
     window = small_window
+    fill_the_labs(window, wait_idle, wait_quick)
     found = {}
     for title, view in every_view(window):
         _settle(window, qtbot, wait_quick)

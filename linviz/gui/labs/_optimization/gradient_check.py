@@ -11,12 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter, QTableWidgetItem,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from linviz.gui.labs.lab import Lab
-from linviz.gui.views.plot_style import outward_ticks
-from linviz.gui.views.tables import reading_table
+from linviz.gui.views.plot_style import fitting_title, outward_ticks
+from linviz.gui.views.tables import reading_table, table_width
+from linviz.gui.widgets.fitting_splitter import FittingSplitter
 
 VERDICT_COLORS = {"fine": (200, 235, 200), "acceptable": (232, 244, 200), "suspect": (255, 222, 170),
                   "wrong": (250, 180, 180), "kink": (205, 220, 245), "zero": (232, 232, 232)}
@@ -88,16 +89,21 @@ class GradientCheckView(Lab):
         item = self.histogram.getPlotItem()
         item.hideButtons()
         outward_ticks(item)
-        item.setLabel("bottom", "log10 of the relative error (zeros at the left)")
+        fitting_title(item, "bottom", "log10 of the relative error (zeros at the left)",
+                      "log10 of the relative error", "log10 rel. error")
         item.setLabel("left", "weights")
         item.getViewBox().setMouseEnabled(x=False, y=False)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.85, brushes=[])
         item.addItem(self.bars)
         self.kink_bars = pg.BarGraphItem(x=[], height=[], width=0.85, brushes=[])
         item.addItem(self.kink_bars)
-        for value, text in ((-7, "1e-7"), (-4, "1e-4"), (-2, "1e-2")):
-            item.addItem(pg.InfiniteLine(pos=value, angle=90, pen=pg.mkPen((90, 90, 90), style=Qt.PenStyle.DashLine),
-                                         label=text, labelOpts={"position": 0.92, "color": (60, 60, 60)}))
+        # The thresholds' labels at two heights: 1e-4 and 1e-2 are close on a narrow plot.
+        self.threshold_lines = []
+        for value, text, height in ((-7, "1e-7", 0.93), (-4, "1e-4", 0.80), (-2, "1e-2", 0.93)):
+            line = pg.InfiniteLine(pos=value, angle=90, pen=pg.mkPen((90, 90, 90), style=Qt.PenStyle.DashLine),
+                                   label=text, labelOpts={"position": height, "color": (60, 60, 60)})
+            item.addItem(line)
+            self.threshold_lines.append(line)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.summary.setObjectName("viewCaption")
@@ -112,14 +118,10 @@ class GradientCheckView(Lab):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.histogram, 1)
         right_layout.addWidget(self.summary)
-        split = QSplitter(Qt.Orientation.Horizontal)
+        # the table beside the histogram when all its columns fit, above it when not
+        split = FittingSplitter(self.table, right, lambda: table_width(self.table))
         split.setObjectName("gradientCheckSplitter")
-        split.setChildrenCollapsible(False)
-        split.addWidget(self.table)
-        split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([600, 400])
+        self.splitter = split
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -200,6 +202,7 @@ class GradientCheckView(Lab):
                 self.table.setItem(r, k, item)
         self._draw_histogram(table)
         self.summary.setText(table.summary())
+        self.splitter.refit()
 
     def _draw_histogram(self, table) -> None:
         """Bars of the errors by their verdict's color; steps that crossed a kink stacked on top
