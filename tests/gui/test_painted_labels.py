@@ -59,3 +59,31 @@ def test_painted_labels_update_region_is_finite(qtbot):
     rect = view.plot.mapFromScene(labels.sceneBoundingRect()).boundingRect()
     assert rect.width() > 50 and rect.height() > 50
     assert view.plot.viewport().rect().intersects(rect)
+
+
+def test_probability_bars_take_the_plot_width_and_their_labels_stay_inside(qtbot):
+    """At 1024 x 700 the view is about 150 pixels wide: the labels may not eat the bars' room
+    (a probability of 1 spans the plot), and each label stays in the plot, beside its bar or
+    inside it when the bar is long."""
+    from linviz.gui.views.probabilities_view import ProbabilitiesView
+
+    view = ProbabilitiesView()
+    qtbot.addWidget(view)
+    view.resize(150, 260)
+    view.show()
+    qtbot.waitExposed(view)
+    values = np.full(10, 0.01)
+    values[8] = 0.91
+    view.set_values(values, NAMES, "probabilities", 8)
+    _settle(qtbot)
+    box = view.plot.getPlotItem().getViewBox()
+    (x0, x1), _ = box.viewRange()
+    assert x0 <= 0 and x1 <= 1.06, f"the x range {x0:.2f}..{x1:.2f} leaves the bars {1 / (x1 - x0):.0%} of it"
+    area = box.sceneBoundingRect()
+    rects = view.value_labels.scene_rects() + view.inner_labels.scene_rects()
+    assert len(rects) == 10
+    for rect in rects:
+        assert area.contains(rect), (rect, area)
+    assert sorted(view.value_labels.texts + view.inner_labels.texts) == sorted(f"{v:.0%}" for v in values)
+    assert view.inner_labels.texts == ["91%"]  # the long bar's label inside it
+    assert _on_screen(view) == _fresh(view)
