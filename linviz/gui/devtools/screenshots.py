@@ -271,6 +271,7 @@ def _drive_tuning(window, args, pump) -> None:
     best = best_result(lab.state.results)
     if best is not None:
         lab.show_run(best.index)
+        lab.make_current()
     pump(0.5)
     _wait(window, pump)
     pump(0.5)

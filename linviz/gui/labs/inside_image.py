@@ -28,6 +28,7 @@ from linviz.gui.labs._inside.lecture_page import LecturePage
 from linviz.gui.labs._inside.mosaic import TILE, evidence_mosaic, evidence_tiles, short_block_name
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.control_flow import control_flow
+from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.mosaic_view import MosaicView
 from linviz.gui.views.plot_style import fitting_title, outward_ticks
 from linviz.gui.views.tables import reading_table
@@ -212,7 +213,9 @@ class InsideImageLab(Lab):
         bars_item.addItem(self.bar_item)
         self.score_marks = pg.ScatterPlotItem(symbol="d", size=10, brush=pg.mkBrush(20, 20, 20))
         bars_item.addItem(self.score_marks)
-        bars_item.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen((90, 90, 90))))
+        self.zero_line = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen((90, 90, 90)))
+        bars_item.addItem(self.zero_line)
+        self.bars_hint = EmptyHint(bars_item)
         self.legend = WrappedLabel("")
         self.legend.setObjectName("viewCaption")
         totals_box = QWidget()
@@ -420,6 +423,8 @@ class InsideImageLab(Lab):
                 widths.append(abs(value))
                 ys.append(r)
                 brushes.append(pg.mkBrush(*color))
+        self.bars_hint.filled()
+        self.zero_line.setVisible(True)
         self.bar_item.setOpts(x0=x0, y=ys, width=widths, height=0.6, brushes=brushes)
         self.score_marks.setData([ev.score for _, ev in result.rows], list(range(len(result.rows))))
         item = self.bars.getPlotItem()
@@ -446,6 +451,8 @@ class InsideImageLab(Lab):
         self.bar_item.setOpts(x0=[], y=[], width=[], brushes=[])
         self.score_marks.setData([], [])
         self.bars.getPlotItem().getAxis("left").setTicks([[]])
+        self.zero_line.setVisible(False)
+        self.bars_hint.show("Each score as a sum of what the feature blocks add shows here")
         self.bars_caption.setText("")
         self.legend.setText("")
 

@@ -25,6 +25,7 @@ from linviz.explore.curves import smooth_curve
 from linviz.gui.labs.lab import Lab
 from linviz.workbench.run_history import restore_run
 from linviz.workbench.spec_names import short_spec
+from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.loss_view import LogTicksAxis
 from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.plot_style import outward_ticks
@@ -152,6 +153,7 @@ class RunsLab(Lab):
         item.setTitle("Accuracy: val ——, train - -")
         item.setLabel("bottom", "epoch")
         item.showGrid(x=True, y=True, alpha=0.2)
+        self.hints = [EmptyHint(plot.getPlotItem()) for plot in (self.loss_plot, self.accuracy_plot)]
         self.curve_items: dict[str, tuple] = {}  # run id (or "live") -> (loss item, val item, train item)
         self._drawn: dict[str, tuple] = {}  # run id -> what its items show (curves, color, width)
 
@@ -378,6 +380,12 @@ class RunsLab(Lab):
             items[0].setData(np.arange(1, len(y) + 1), np.where(y > 0, y, np.nan), connect="finite")
             val, train = np.asarray(snap.val_accuracies), np.asarray(snap.train_accuracies)
             self._set_accuracies(items, train, val, np.arange(1, len(val) + 1), np.arange(1, len(train) + 1))
+        for hint in self.hints:
+            if self.curve_items:
+                hint.filled()
+            else:
+                hint.show("Select runs in the table to overlay their curves here" if self.history.records else
+                          "Train a model: every run is recorded here, to compare")
         for plot in (self.loss_plot, self.accuracy_plot):
             plot.getPlotItem().enableAutoRange()
         self._show_swatches({key: (CURRENT_COLOR if is_current else color)

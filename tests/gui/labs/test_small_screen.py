@@ -4,6 +4,7 @@ shows, and the side panel shows all of itself without scrolling."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractScrollArea, QComboBox, QHeaderView,
                                QLabel, QPushButton, QTableView, QTabWidget, QWidget)
@@ -209,3 +210,54 @@ def test_the_side_panel_needs_no_scrolling_at_1024_by_700(small_window, qtbot, w
         bottom = button.mapTo(scroll.viewport(), button.rect().bottomLeft()).y()
         assert bottom <= scroll.viewport().height(), f"{button.text()} is below the panel's edge"
     assert not layout_problems(panel), layout_problems(panel)
+
+
+def _has_data(plot_item) -> bool:
+    import pyqtgraph as pg
+
+    for item in plot_item.getViewBox().addedItems:
+        if not item.isVisible():
+            continue
+        if isinstance(item, pg.PlotDataItem):
+            x, _ = item.getData()
+            if x is not None and len(x):
+                return True
+        elif isinstance(item, pg.ImageItem) and item.image is not None:
+            return True
+        elif isinstance(item, pg.BarGraphItem):
+            heights = item.opts.get("height")
+            widths = item.opts.get("width")
+            if any(v is not None and np.size(v) > 1 or (np.size(v) == 1 and np.ndim(v) == 1) for v in (heights, widths)) \
+                    and np.size(item.opts.get("x0") if item.opts.get("x0") is not None else item.opts.get("x")):
+                return True
+        elif isinstance(item, pg.ScatterPlotItem) and len(item.points()):
+            return True
+    return False
+
+
+def test_every_empty_plot_says_what_to_do_instead_of_showing_meaningless_axes(make_window, qtbot, wait_idle,
+                                                                              wait_quick):
+    """Before anything ran: no axis from -0.4 to 0.4 or "(x0.001)" from -500 to 500; a sentence
+    that says how to fill the plot."""
+    import pyqtgraph as pg
+
+    window = make_window("demo")
+    window.resize(*SMALL)
+    window.show()
+    wait_idle(window)
+    found = []
+    for title, view in every_view(window):
+        if title == "Training":
+            continue
+        _settle(window, qtbot, wait_quick)
+        for widget in view.findChildren(pg.GraphicsView):
+            if not shown(widget, view):
+                continue
+            for item in widget.scene().items():
+                if not isinstance(item, pg.PlotItem) or not item.isVisible() or _has_data(item):
+                    continue
+                axes = [name for name in ("left", "bottom") if item.getAxis(name).isVisible()]
+                hints = [i for i in item.items if isinstance(i, pg.TextItem) and i.isVisible() and i.toPlainText()]
+                if axes or not hints:
+                    found.append(f"{title}: {_name(widget)} is empty with axes {axes} and no hint")
+    assert not found, "\n".join(found)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpi
                                QVBoxLayout, QWidget)
 
 from linviz.gui.labs.lab import Lab
+from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.plot_style import fitting_title, outward_ticks
 from linviz.gui.views.tables import reading_table, table_width
 from linviz.gui.widgets.fitting_splitter import FittingSplitter
@@ -104,6 +105,7 @@ class GradientCheckView(Lab):
                                    label=text, labelOpts={"position": height, "color": (60, 60, 60)})
             item.addItem(line)
             self.threshold_lines.append(line)
+        self.histogram_hint = EmptyHint(item)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.summary.setObjectName("viewCaption")
@@ -220,6 +222,9 @@ class GradientCheckView(Lab):
         self.kink_bars.setOpts(x=centers, y0=plain, height=kinked, width=0.85,
                                brushes=[pg.mkBrush(*VERDICT_COLORS["kink"])] * len(centers), pens=[pen] * len(centers))
         item = self.histogram.getPlotItem()
+        self.histogram_hint.filled()
+        for line in self.threshold_lines:
+            line.setVisible(True)
         item.setXRange(HISTOGRAM_EDGES[0], HISTOGRAM_EDGES[-1], padding=0.02)
         item.setYRange(0, max(1, int(np.max(plain + kinked))) * 1.1, padding=0)
 
@@ -232,3 +237,6 @@ class GradientCheckView(Lab):
         self.bars.setOpts(x=[], height=[], brushes=[])
         self.kink_bars.setOpts(x=[], height=[], brushes=[])
         self.summary.setText("")
+        for line in self.threshold_lines:
+            line.setVisible(False)
+        self.histogram_hint.show("The relative errors of the checked weights, on a log scale, fill in here")

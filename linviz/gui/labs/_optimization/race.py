@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QLabel, QPushButton, QSpinB
 
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.control_flow import control_flow
+from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.plot_style import fitting_title, outward_ticks
 from linviz.gui.views.tables import reading_table
 from linviz.gui.widgets.choices import choice_box
@@ -126,6 +127,7 @@ class RaceView(Lab):
         # both (a row each). No legend in the plots (in a small plot it covers curves and
         # lists what fits): the strategy boxes above, each in its curve's color, are the legend.
         self.plots = {}
+        self.hints = {}
         self.curves = {}
         self.plot_rows = {}
         plots_box = QWidget()
@@ -148,6 +150,7 @@ class RaceView(Lab):
                 plot.getAxis("left").enableAutoSIPrefix(False)
                 plot.showGrid(x=True, y=True, alpha=0.2)
                 self.plots[(key, xkey)] = plot
+                self.hints[(key, xkey)] = EmptyHint(plot)
                 for name in STRATEGIES:
                     pen = pg.mkPen(STRATEGY_COLORS[name], width=2)
                     self.curves[(key, xkey, name)] = plot.plot(pen=pen)
@@ -257,10 +260,14 @@ class RaceView(Lab):
         if self.workbench.data is None:
             self.caption.setText("Load a dataset to race the strategies.")
             self.start_button.setEnabled(False)
+            for hint in self.hints.values():
+                hint.show("Load a dataset to race the strategies")
             return
         if not lecture and self.workbench.features is None:
             self.caption.setText("Extract features (or train once) to race on them, or choose the lecture setting.")
             self.start_button.setEnabled(not self.running)
+            for hint in self.hints.values():
+                hint.show("Extract features (or train once), or choose the lecture setting; then start the race")
             return
         self.start_button.setEnabled(not self.running)
         s = self.settings()
@@ -285,6 +292,8 @@ class RaceView(Lab):
         self.snapshot = None
         for curve in self.curves.values():
             curve.setData([], [])
+        for hint in self.hints.values():
+            hint.show("Start the race: the curves fill in as it runs")
         self.lecture_marks.setData([], [])
         self.table.setColumnHidden(len(COLUMNS) - 1, True)
         self.table.setRowCount(len(s.strategies))
@@ -355,6 +364,8 @@ class RaceView(Lab):
         from linviz.explore.race import LECTURE_FIGURES, LECTURE_NOTE
 
         self.snapshot = snap
+        for hint in self.hints.values():
+            hint.filled()
         shown = {c.strategy for c in snap.curves}
         for (key, xkey, name), curve in self.curves.items():
             c = snap.curve(name)
