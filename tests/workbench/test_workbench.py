@@ -121,3 +121,16 @@ def test_stepping_through_the_images_of_the_selected_split(prepared):
     bench.select(Selection("train", 5))
     bench.step_selection(1)
     assert bench.selection == Selection("train", 6)
+
+
+def test_a_spec_in_words():
+    from linviz.workbench.spec_names import describe_spec, short_spec
+    from linviz.features import PRESETS, parse_feature_spec
+
+    best = str(parse_feature_spec(PRESETS["best"]))
+    text = describe_spec(best)
+    assert text.startswith("HOG at cells of 4, 8, 16 px") and "2 x 2 blocks" in text
+    assert "hue 12, saturation 8, value 8 bins" in text and "8 x 8 color layout" in text
+    assert describe_spec("raw:size=16:gray=1") == "raw pixels (16 x 16, gray)"
+    assert short_spec(best) == "best"
+    assert short_spec(str(parse_feature_spec("hog:cell=4,hog:cell=16,hue:bins=7"))) == "hog 4/16, hue 7"
