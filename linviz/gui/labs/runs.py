@@ -29,7 +29,7 @@ from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.loss_view import LogTicksAxis
 from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.plot_style import outward_ticks
-from linviz.gui.views.tables import ColumnFitter, reading_table
+from linviz.gui.views.tables import ColumnFitter, column_width, reading_table
 
 # distinct colors for the selected runs (tab10 without its gray); the current run is dark
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
@@ -50,6 +50,7 @@ NUMERIC_COLUMNS = range(1, 5)
 WHEN_COLUMN = 11
 # The columns a narrow table keeps, most important first (the rest are in the name's tooltip).
 COLUMN_PRIORITY = [0, 1, 2, 4, 3, 5, 6, 7, 9, 8, 10, 11, 12, 13]
+NAME_ROOM = 110  # pixels the name column keeps when the others need the room (a longer name is cut)
 
 
 class _SortItem(QTableWidgetItem):
@@ -133,7 +134,9 @@ class RunsLab(Lab):
 
         self.table = reading_table("runsTable", COLUMNS, row_height=22, stretch_last=False)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.columns = ColumnFitter(self.table, COLUMN_PRIORITY)  # no sideways scrolling: hide what does not fit
+        # no sideways scrolling: hide what does not fit (the name stretches; it gives way first)
+        self.columns = ColumnFitter(self.table, COLUMN_PRIORITY,
+                                    width_of=lambda c: column_width(self.table, c) if c else NAME_ROOM)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setSortingEnabled(True)
@@ -184,8 +187,8 @@ class RunsLab(Lab):
         split.setChildrenCollapsible(False)
         split.addWidget(table_box)
         split.addWidget(lower)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 0)  # a taller window gives its height to the curves and templates
+        split.setStretchFactor(1, 1)
         split.setSizes([220, 440])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -290,10 +293,10 @@ class RunsLab(Lab):
         table.setRowCount(len(records))
         for row, r in enumerate(records):
             s = r.settings
-            name = ("● " if r.id == current else "") + r.name
+            name = ("● " if r.id == current else "") + r.title  # unnamed: what it is
             reg_text = f"{r.reg:g}" + ("" if s.get("reg_type", "l2") == "l2" else f" {s.get('reg_type')}")
             cells = [
-                _item(name, (r.name or "~").lower(), run_details(r, r.id == current)),
+                _item(name, r.title.lower(), run_details(r, r.id == current)),
                 _item(_pct(r.val_accuracy), r.val_accuracy), _item(_pct(r.train_accuracy), r.train_accuracy),
                 _item(f"{r.learning_rate:.3g}", r.learning_rate), _item(reg_text, r.reg),
                 _item(short_spec(r.features), r.features, r.features),

@@ -218,7 +218,10 @@ class TuningLab(Lab):
         item.addItem(self.point_labels, ignoreBounds=True)
         self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), interactive=False,
                                         width=12, label="validation accuracy")
-        self.colorbar.setImageItem(self.image, insert_in=item)
+        # beside the plot, as pyqtgraph places one; not bound to the image, which is already colored
+        # (bound, the bar would map the image's RGB values through its own levels)
+        item.layout.addItem(self.colorbar, 2, 5)
+        item.layout.setColumnFixedWidth(4, 5)
         self.heatmap_hint = EmptyHint(item)
         self.heatmap.scene().sigMouseClicked.connect(self._on_clicked)
         self.legend = QLabel("")
