@@ -20,12 +20,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QLabel, QPushButton, QSplitter, QStackedWidget,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QPushButton, QSplitter, QStackedWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from linviz.explore.evidence import ABSENT, AVERAGE_IMAGE
 from linviz.gui.labs._inside.lecture_page import LecturePage
-from linviz.gui.labs._inside.mosaic import TILE, evidence_mosaic, evidence_tiles, short_block_name
+from linviz.gui.labs._inside.mosaic import evidence_mosaic, evidence_tiles, short_block_name
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.control_flow import control_flow
 from linviz.gui.views.empty_plot import EmptyHint

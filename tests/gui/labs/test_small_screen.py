@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractScrollArea, QComboBox, QHeaderView,
+from PySide6.QtWidgets import (QAbstractButton, QAbstractScrollArea, QComboBox, QHeaderView,
                                QLabel, QPushButton, QTableView, QTabWidget, QWidget)
 
 from linviz.workbench import Selection

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QLabel, QPushButton, QSpinBox, QSplitter, QTableWidgetItem,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QPushButton, QSpinBox, QSplitter, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from linviz.gui.labs.lab import Lab
