@@ -25,7 +25,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from linviz.models import loss_kernels
-from linviz.models.regularizers import check_reg_type
+from linviz.models.regularizers import REG_TYPES, check_reg_type
 
 # Which loss the compiled kernels compute (loss_kernels, the chunked training loop, the loss
 # surfaces): an integer, because a string argument would cost a dispatch in every call.
@@ -169,17 +169,60 @@ class LossFunction:
 
     def __call__(self, W: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """``(loss, dW)`` at W (D, C) over all rows of X."""
-        W = np.asarray(W)
-        X = np.asarray(X)
-        y = np.asarray(y)
-        check_inputs(W, X, y)
-        dtype = _float_dtype(W, X)
-        Wt = np.ascontiguousarray(W.T, dtype=dtype)
-        Xc = np.ascontiguousarray(X, dtype=dtype)
-        yc = np.ascontiguousarray(y, dtype=np.int64)
+        Wt, Xc, yc, rows = _kernel_inputs(W, X, y)
         dWt = np.empty_like(Wt)
-        loss = self.transposed(Wt, Xc, yc, np.arange(Xc.shape[0], dtype=np.int64), dWt)
+        loss = self.transposed(Wt, Xc, yc, rows, dWt)
         return float(loss), np.ascontiguousarray(dWt.T)
+
+    def value(self, W: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
+        """The loss alone at W (D, C) over all rows of X (no gradient computed)."""
+        return float(self.transposed(*_kernel_inputs(W, X, y), None))
+
+    def crossed_kinks(self, W: np.ndarray, X: np.ndarray, y: np.ndarray, coordinates, h: float) -> np.ndarray:
+        """Which steps ``W[d, c] +- h`` put a kink of this loss between them (bool per
+        ``(d, c)`` of ``coordinates``), at W (D, C) on the rows of (X, y).
+
+        The kinks are where the loss is not differentiable: a hinge margin
+        ``s_j - s_{y_i} + delta`` (j != y_i) at 0 for the plain SVM (the squared hinge is
+        differentiable there), and a regularized weight at 0 for the L1 and elastic-net terms.
+        A step of h on ``W[d, c]`` moves ``s_c`` of image i by ``h x_id``: the margins of class
+        c of the images of other classes, and every margin of the images of class c (their
+        ``s_{y_i}``). A margin m crosses when ``|m| < h |x_id|``; a weight when ``|w| < h``.
+        The softmax with L2 has no kinks: nothing is ever flagged.
+        """
+        W = np.asarray(W, dtype=np.float64)
+        coords = [(int(d), int(c)) for d, c in coordinates]
+        out = np.zeros(len(coords), dtype=bool)
+        if not coords:
+            return out
+        n_reg = W.shape[0] if self.n_reg_rows is None else int(self.n_reg_rows)
+        if REG_TYPES[self.reg_type].absolute_values and self.reg > 0:
+            out |= np.array([d < n_reg and abs(W[d, c]) < h for d, c in coords])
+        if LOSSES[self.loss].hinge and not self.squared:  # a squared hinge is smooth
+            X = np.asarray(X, dtype=np.float64)
+            y = np.asarray(y, dtype=np.int64)
+            scores = X @ W
+            rows = np.arange(len(y))
+            margins = np.abs(scores - scores[rows, y][:, None] + self.delta)
+            margins[rows, y] = np.inf  # no margin of the true class
+            for k, (d, c) in enumerate(coords):
+                reach = h * np.abs(X[:, d])
+                own = y == c
+                others = ~own & (margins[:, c] < reach)
+                mine = own & (margins < reach[:, None]).any(axis=1)
+                out[k] |= bool(others.any() or mine.any())
+        return out
+
+
+def _kernel_inputs(W, X, y):
+    """(Wt, X, y, rows) checked and laid out as :meth:`LossFunction.transposed` wants them."""
+    W = np.asarray(W)
+    X = np.asarray(X)
+    y = np.asarray(y)
+    check_inputs(W, X, y)
+    dtype = _float_dtype(W, X)
+    return (np.ascontiguousarray(W.T, dtype=dtype), np.ascontiguousarray(X, dtype=dtype),
+            np.ascontiguousarray(y, dtype=np.int64), np.arange(X.shape[0], dtype=np.int64))
 
 
 # Zero-size gradient placeholders for loss-only calls (the kernels' signature wants an array).

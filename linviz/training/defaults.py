@@ -23,6 +23,11 @@ of 0.95 for the same accuracy). The other optimizers and the SVM scale from ther
   a decay of 0.99 (10 epochs would be 10 steps);
 * random search and random local search judge every candidate on all training images (so
   the training loss they report never rises) for one epoch of proposals.
+
+These are the defaults everywhere: the CLI's ``train`` fills every option not given from
+them, the window's training panel shows them (and keeps what the user sets by hand), and
+``TrainingConfig()`` and ``LinearClassifier()`` take them for every setting left at None
+(for ``DEFAULT_FEATURES``, the loss and the optimizer chosen).
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ from linviz.training.optimizers import optimizer_named
 # The settings that recommended_settings fills in (TrainingConfig field names).
 SETTINGS = ("learning_rate", "lr_decay", "epochs", "batch_size", "momentum", "reg",
             "search_step", "search_sample")
+# The features the CLI's ``train`` and the window start with, and what TrainingConfig and
+# LinearClassifier recommend for when they are not told the features.
+DEFAULT_FEATURES = "hog+hue"
 
 
 def pixel_columns(spec: FeatureSpec, image_shape=(32, 32)) -> int:
@@ -50,7 +58,7 @@ def pixel_columns(spec: FeatureSpec, image_shape=(32, 32)) -> int:
     return total
 
 
-def recommended_settings(features="hog+hue", loss: str = "softmax", optimizer: str = "sgd", *,
+def recommended_settings(features=DEFAULT_FEATURES, loss: str = "softmax", optimizer: str = "sgd", *,
                          image_shape=(32, 32)) -> dict:
     """The settings one click should train with: a dict of :class:`TrainingConfig` fields.
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 from linviz.models.loss_kernels import softmax_batch, svm_batch
-from linviz.models.losses import LOSS_CODES, SVM_KERNEL  # noqa: F401  (LOSS_CODES: what the loop passes)
+from linviz.models.losses import SVM_KERNEL
 from linviz.numba_setup import kernel
 from linviz.training.update_kernels import adam_update, momentum_update, nesterov_update, sgd_update
 

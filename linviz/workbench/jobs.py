@@ -246,32 +246,38 @@ def load_model_job(path: str, prepared: PreparedData):
     def job(ctx) -> Model:
         from linviz.models import load_model
 
-        saved = load_model(path)
-        if saved.pipeline is None:
-            raise LinvizError(f"{path}: this model has no feature pipeline, so it cannot read images")
-        names = list(saved.class_names)
-        if names != prepared.class_names:
-            raise LinvizError(f"{path}: the model's classes ({', '.join(names)}) are not this dataset's")
-        pipeline = saved.pipeline
-        splits = [prepared.train, prepared.val] + ([prepared.test] if prepared.test is not None else [])
-        total = sum(len(s.labels) for s in splits)
-        start, done, X = time.perf_counter(), 0, []
-        for split in splits:
-            def progress(k, _total, offset=done):
-                ctx.progress(offset + k, total)
-
-            X.append(np.ascontiguousarray(pipeline.transform(split.images, progress=progress, cancel=ctx.cancel),
-                                          dtype=np.float32))
-            done += len(split.labels)
-        features = ExtractedFeatures(str(pipeline.spec), prepared.key(), pipeline, X[0], X[1],
-                                     X[2] if len(X) > 2 else None, total, time.perf_counter() - start)
-        W = np.asarray(saved.W, dtype=np.float32)
-        settings = usable_settings(saved.hyperparameters, path)
-        settings.setdefault("loss", str(saved.loss))
-        return Model(W, str(saved.loss), settings, features, evaluate(features, prepared, W),
-                     template_rows(W, pipeline))
+        return model_on_data(load_model(path), prepared, ctx, path)
 
     return job
+
+
+def model_on_data(saved, prepared: PreparedData, ctx, label: str) -> Model:
+    """A loaded model file (``linviz.models.SavedModel``) as the workbench's Model on
+    ``prepared``: every split re-expressed through the model's own pipeline. ``label`` names
+    the model in messages."""
+    if saved.pipeline is None:
+        raise LinvizError(f"{label}: this model has no feature pipeline, so it cannot read images")
+    names = list(saved.class_names)
+    if names != prepared.class_names:
+        raise LinvizError(f"{label}: the model's classes ({', '.join(names)}) are not this dataset's")
+    pipeline = saved.pipeline
+    splits = [prepared.train, prepared.val] + ([prepared.test] if prepared.test is not None else [])
+    total = sum(len(s.labels) for s in splits)
+    start, done, X = time.perf_counter(), 0, []
+    for split in splits:
+        def progress(k, _total, offset=done):
+            ctx.progress(offset + k, total)
+
+        X.append(np.ascontiguousarray(pipeline.transform(split.images, progress=progress, cancel=ctx.cancel),
+                                      dtype=np.float32))
+        done += len(split.labels)
+    features = ExtractedFeatures(str(pipeline.spec), prepared.key(), pipeline, X[0], X[1],
+                                 X[2] if len(X) > 2 else None, total, time.perf_counter() - start)
+    W = np.asarray(saved.W, dtype=np.float32)
+    settings = usable_settings(saved.hyperparameters, label)
+    settings.setdefault("loss", str(saved.loss))
+    return Model(W, str(saved.loss), settings, features, evaluate(features, prepared, W),
+                 template_rows(W, pipeline))
 
 
 def usable_settings(hyperparameters, path: str) -> dict:

@@ -262,6 +262,7 @@ class InsideImageLab(Lab):
         layout.addWidget(self.pages, 1)
 
         self._model_delta = None
+        self._unlabeled = None  # the pixels of the dropped-in image the true-class box is for
         workbench.data_changed.connect(self._on_classes)
         workbench.model_changed.connect(self._on_model)
         workbench.selection_changed.connect(self.request_refresh)
@@ -324,9 +325,7 @@ class InsideImageLab(Lab):
             self._show_nothing("Select an image (◀ ▶, Gallery…, the Training tab's gallery or confusion matrix, or "
                                "your images) to look inside the classifier's decision for it.")
             return
-        self.true_box.setEnabled(selected.true_class is None)
-        if selected.true_class is not None:
-            self.true_box.setCurrentIndex(selected.true_class + 1)
+        self._show_true_class(selected)
         if model is None or selected.x is None or model.W.shape[0] != len(selected.x):
             self._show_nothing(f"{selected.caption}: train a model (Model and training > Train) or load one to "
                                "see its scores, margins and losses for this image.")
@@ -338,6 +337,18 @@ class InsideImageLab(Lab):
                          model.features.pipeline, selected.image, self.workbench.class_names, selected.caption, X, y,
                          words, self.relative_box.currentData())
         self.submit("breakdown", job, self._on_result)
+
+    def _show_true_class(self, selected) -> None:
+        """A dataset image's label; for a dropped-in image, newly selected, "top class
+        (assumed)" until the user picks a class for it -- never the class the box showed for
+        the image selected before."""
+        self.true_box.setEnabled(selected.true_class is None)
+        if selected.true_class is not None:
+            self._unlabeled = None
+            self.true_box.setCurrentIndex(selected.true_class + 1)
+        elif selected.image is not self._unlabeled:  # the same dropped image keeps the user's pick
+            self._unlabeled = selected.image
+            self.true_box.setCurrentIndex(0)
 
     def _on_result(self, outcome) -> None:
         if outcome.error:
