@@ -157,7 +157,7 @@ class GradientCheckView(Lab):
         sweep.setLogMode(x=True, y=True)
         sweep.showGrid(x=True, y=True, alpha=0.2)
         sweep.setLabel("bottom", "step h")
-        sweep.setLabel("left", "median rel. error")
+        fitting_title(sweep, "left", "median rel. error", "rel. error")
         for side in ("bottom", "left"):  # powers of ten, not "x0.001" SI prefixes
             sweep.getAxis(side).enableAutoSIPrefix(False)
         sweep.getViewBox().setMouseEnabled(x=False, y=False)
