@@ -16,8 +16,10 @@ from PySide6.QtWidgets import QSplitter, QWidget
 
 class FittingSplitter(QSplitter):
     def __init__(self, first: QWidget, second: QWidget, first_width: Callable[[], int], second_width: int = 260,
-                 stretch: tuple = (3, 2), parent=None):
-        """``first_width()``: the pixels the first part wants (a table: all its columns)."""
+                 stretch: tuple = (3, 2), parent=None, turned: Callable = None):
+        """``first_width()``: the pixels the first part wants (a table: all its columns);
+        ``turned(orientation)`` is called when the orientation changes (the second part may
+        lay itself out across, below the first)."""
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.setChildrenCollapsible(False)
         self.addWidget(first)
@@ -26,6 +28,7 @@ class FittingSplitter(QSplitter):
         self.setStretchFactor(1, stretch[1])
         self._first_width = first_width
         self._second_width = second_width
+        self._turned = turned
 
     def fits_side_by_side(self, width: int) -> bool:
         return width >= self._first_width() + self._second_width + self.handleWidth()
@@ -40,6 +43,8 @@ class FittingSplitter(QSplitter):
         if wanted == self.orientation():
             return
         self.setOrientation(wanted)
+        if self._turned is not None:
+            self._turned(wanted)
         if wanted == Qt.Orientation.Horizontal:
             first = min(self._first_width(), width - self._second_width)
             self.setSizes([first, max(width - first, 1)])

@@ -140,6 +140,9 @@ def _settle(window, qtbot, wait_quick):
 
 def test_the_window_stays_1024_by_700(small_window, qtbot, wait_quick):
     window = small_window
+    bar = window.view_tabs.tabBar()
+    last = bar.tabRect(bar.count() - 1)
+    assert bar.tabRect(0).left() >= 0 and last.right() <= bar.width(), "tabs scrolled out of sight"
     for title, _ in every_view(window):
         _settle(window, qtbot, wait_quick)
         assert (window.width(), window.height()) == SMALL, f"{title} widens the window to {window.size()}"

@@ -14,14 +14,15 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QBoxLayout, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.plot_style import fitting_title, outward_ticks
 from linviz.gui.views.tables import reading_table, table_width
 from linviz.gui.widgets.fitting_splitter import FittingSplitter
+from linviz.gui.widgets.wrapped_label import WrappedLabel
 from linviz.models.losses import LOSSES
 from linviz.training.numerical_gradient import SWEEP_STEPS
 
@@ -36,6 +37,16 @@ COLUMNS = [("weight", "Feature (row of W) and class (column)"), ("analytic", "dL
            ("Richardson error", "For comparison only: the relative error of Richardson's (4 g(h/2) − g(h)) / 3, "
                                 "which cancels the h² term of the centered difference g")]
 VERDICT_COLUMN = 4
+
+
+def _column(plot, note) -> QWidget:
+    """A plot with its note below it."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(plot, 1)
+    layout.addWidget(note)
+    return box
 
 
 def row_name(blocks, row: int, n_rows: int) -> str:
@@ -168,11 +179,9 @@ class GradientCheckView(Lab):
                                       label="h", labelOpts={"position": 0.9, "color": (200, 80, 40)})
         sweep.addItem(self.h_line)
         self.sweep_hint = EmptyHint(sweep)
-        self.sweep_note = QLabel("")
-        self.sweep_note.setWordWrap(True)
+        self.sweep_note = WrappedLabel("")
         self.sweep_note.setObjectName("viewCaption")
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
+        self.summary = WrappedLabel("")
         self.summary.setObjectName("viewCaption")
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         legend = "  ".join(f'<span style="background-color:rgb{VERDICT_COLORS[k]}">&nbsp;{k}&nbsp;</span> {v}'
@@ -180,15 +189,20 @@ class GradientCheckView(Lab):
         self.legend = QLabel(legend)
         self.legend.setWordWrap(True)
         self.legend.setObjectName("viewCaption")
+        # the sweep above the histogram beside the table when all its columns fit; when not, the
+        # table on top and the two plots side by side below it
         right = QWidget()
-        right_layout = QVBoxLayout(right)
+        right_layout = QBoxLayout(QBoxLayout.Direction.TopToBottom, right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.sweep_plot, 1)
-        right_layout.addWidget(self.sweep_note)
-        right_layout.addWidget(self.histogram, 1)
-        right_layout.addWidget(self.summary)
-        # the table beside the histogram when all its columns fit, above it when not
-        split = FittingSplitter(self.table, right, lambda: table_width(self.table))
+        for plot, note in ((self.sweep_plot, self.sweep_note), (self.histogram, self.summary)):
+            right_layout.addWidget(_column(plot, note), 1)
+
+        def turned(orientation) -> None:
+            across = orientation == Qt.Orientation.Vertical
+            right_layout.setDirection(QBoxLayout.Direction.LeftToRight if across else
+                                      QBoxLayout.Direction.TopToBottom)
+
+        split = FittingSplitter(self.table, right, lambda: table_width(self.table), turned=turned)
         split.setObjectName("gradientCheckSplitter")
         self.splitter = split
 
