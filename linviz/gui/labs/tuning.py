@@ -26,7 +26,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPen
-from PySide6.QtWidgets import (QComboBox, QGraphicsRectItem, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QComboBox, QGraphicsRectItem, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 from linviz.explore.curves import smooth_curve
@@ -35,6 +35,7 @@ from linviz.gui.labs.lab import Lab
 from linviz.workbench.run_history import restore_run
 from linviz.gui.views.loss_view import LogTicksAxis
 from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.control_flow import control_flow
 from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.painted_labels import PaintedLabels
@@ -150,6 +151,12 @@ class TuningLab(Lab):
         self.mode_box.addItem("random", "random")
         self.mode_box.setToolTip("Grid: every pair. Random: pairs drawn log-uniformly over the same ranges "
                                  "(Bergstra & Bengio: more distinct values of what matters)")
+        self.scale_box = QComboBox()
+        self.scale_box.addItem("chance to 1", "fixed")
+        self.scale_box.addItem("worst to best found", "found")
+        self.scale_box.setToolTip("The colors' scale. Chance to 1: a cell keeps its color while the search goes "
+                                  "on. Worst to best found: more contrast, the scale stretching as results arrive "
+                                  "(the bar beside the map shows it)")
         self.trials_spin = QSpinBox(minimum=1, maximum=2500, value=25)
         self.trials_spin.setToolTip("Random search: how many runs")
         self.start_button = QPushButton("Start")
@@ -157,22 +164,13 @@ class TuningLab(Lab):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelSearchButton")
         self.cancel_button.setToolTip("Stop the search; the finished runs stay")
-        controls = QGridLayout()
-        controls.setContentsMargins(0, 0, 0, 0)
-        row = [("Learning rates", self.lr_edit), ("Regularization", self.reg_edit), ("Epochs", self.epochs_spin)]
-        for k, (text, widget) in enumerate(row):
-            controls.addWidget(QLabel(text), 0, 2 * k)
-            controls.addWidget(widget, 0, 2 * k + 1)
-        second = [("Loss", self.loss_box), ("Search", self.mode_box), ("Trials", self.trials_spin)]
-        for k, (text, widget) in enumerate(second):
-            controls.addWidget(QLabel(text), 1, 2 * k)
-            controls.addWidget(widget, 1, 2 * k + 1)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.cancel_button)
-        controls.addLayout(buttons, 0, 6, 2, 1)
-        controls.setColumnStretch(1, 2)
-        controls.setColumnStretch(3, 2)
+        self.lr_edit.setMinimumWidth(110)
+        self.reg_edit.setMinimumWidth(110)
+        # a row that wraps on a narrow window (a grid of them widened the window past 1024 px)
+        controls = control_flow(("Learning rates", self.lr_edit), ("Regularization", self.reg_edit),
+                                ("Epochs", self.epochs_spin), ("Loss", self.loss_box), ("Search", self.mode_box),
+                                ("Trials", self.trials_spin), ("Colors", self.scale_box), self.start_button,
+                                self.cancel_button)
 
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
@@ -277,7 +275,7 @@ class TuningLab(Lab):
         split.setSizes([560, 420])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(controls)
+        layout.addWidget(controls)
         layout.addWidget(self.caption)
         layout.addWidget(split, 1)
 
@@ -288,6 +286,7 @@ class TuningLab(Lab):
         self.cancel_button.clicked.connect(self.cancel_search)
         self.mode_box.currentIndexChanged.connect(self._on_mode)
         self.make_current_button.clicked.connect(self.make_current)
+        self.scale_box.activated.connect(self.request_refresh)
         self._selected_record: Optional[str] = None
         self.history.current_changed.connect(self._on_current)
         workbench.features_changed.connect(self.request_refresh)
@@ -439,14 +438,21 @@ class TuningLab(Lab):
             text += f" {diverged} diverged (their accuracy is that of the weights kept before)."
         self.caption.setText(text)
 
-    def _color_scale(self) -> tuple:
-        """From chance (1 / classes) to 1, fixed: a cell keeps its color while the search goes on."""
+    def _color_scale(self, results) -> tuple:
+        """From chance (1 / classes) to 1, fixed: a cell keeps its color while the search goes
+        on; or (the "Colors" box) from the worst to the best accuracy found so far."""
+        if self.scale_box.currentData() == "found":
+            values = [r.val_accuracy if r.val_accuracy is not None else r.train_accuracy for r in results]
+            values = [v for v in values if v is not None]
+            if values:
+                lo, hi = min(values), max(values)
+                return lo, hi if hi > lo else lo + 1e-3
         n = len(self.workbench.class_names)
         return (1.0 / n if n > 1 else 0.0), 1.0
 
     def _draw_grid(self, plan: SearchPlan, results, running) -> None:
         values, best = heat_map(plan, results)
-        lo, hi = self._color_scale()
+        lo, hi = self._color_scale(results)
         cmap = pg.colormap.get("viridis")
         rgba = np.zeros(values.shape + (4,), np.uint8)
         rgba[:] = EMPTY_RGBA
@@ -490,15 +496,15 @@ class TuningLab(Lab):
             self.best_box.setVisible(False)
             self.best_star.setData([], [])
         self._mark_selected()
-        self.legend.setText(f"Color: validation accuracy from {lo:.2f} (chance, dark) to {hi:.0f} (yellow), the "
-                            "bar on the right; gray: not run yet. Red frame and star: the best run. Click a cell to "
-                            "show its run.")
+        self.legend.setText(f"Color: validation accuracy from {lo:.3g} ({self._scale_words()}, dark) to {hi:.3g} "
+                            "(yellow), the bar on the right; gray: not run yet. Red frame and star: the best run. "
+                            "Click a cell to show its run.")
 
     def _draw_scatter(self, plan: SearchPlan, results, running) -> None:
         self.image.setVisible(False)
         self.best_box.setVisible(False)
         self._set_cell_labels([], 5)
-        lo, hi = self._color_scale()
+        lo, hi = self._color_scale(results)
         self.colorbar.setLevels((lo, hi))
         cmap = pg.colormap.get("viridis")
         points = plan.points()
@@ -531,9 +537,12 @@ class TuningLab(Lab):
         else:
             self.best_star.setData([], [])
         self._mark_selected()
-        self.legend.setText(f"Each point a run (log axes) with its validation accuracy, colored from {lo:.2f} "
-                            f"(chance, dark) to {hi:.0f} (yellow); ✕ diverged; white: running. Star: the best. Click "
-                            "a point to show its run.")
+        self.legend.setText(f"Each point a run (log axes) with its validation accuracy, colored from {lo:.3g} "
+                            f"({self._scale_words()}, dark) to {hi:.3g} (yellow); ✕ diverged; white: running. Star: "
+                            "the best. Click a point to show its run.")
+
+    def _scale_words(self) -> str:
+        return "the worst found" if self.scale_box.currentData() == "found" else "chance"
 
     def _set_cell_labels(self, texts: list, cells_per_side: int) -> None:
         item = self.heatmap.getPlotItem()

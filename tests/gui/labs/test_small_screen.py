@@ -38,6 +38,13 @@ def every_view(window):
         for k in range(inner.count()):
             inner.setCurrentIndex(k)
             yield f"{tabs.tabText(i)} / {inner.tabText(k)}", inner.widget(k)
+    from linviz.gui.labs.inside_image import InsideImageLab
+
+    inside = next(lab for lab in window.labs if isinstance(lab, InsideImageLab))
+    tabs.setCurrentWidget(inside)
+    inside.lecture_button.setChecked(True)  # the lecture's examples: a page of their own
+    yield "Inside one image / Lecture example", inside
+    inside.lecture_button.setChecked(False)
 
 
 def shown(widget: QWidget, root: QWidget) -> bool:
@@ -143,9 +150,12 @@ def test_the_window_stays_1024_by_700(small_window, qtbot, wait_quick):
     bar = window.view_tabs.tabBar()
     last = bar.tabRect(bar.count() - 1)
     assert bar.tabRect(0).left() >= 0 and last.right() <= bar.width(), "tabs scrolled out of sight"
-    for title, _ in every_view(window):
+    for title, view in every_view(window):
         _settle(window, qtbot, wait_quick)
         assert (window.width(), window.height()) == SMALL, f"{title} widens the window to {window.size()}"
+        dock = window.docks["training"]
+        assert dock.width() >= 300, f"{title} ({view.minimumSizeHint().width()} px at least) squeezes the side " \
+                                    f"panel to {dock.width()} px"
 
 
 def fill_the_labs(window, wait_idle, wait_quick) -> None:

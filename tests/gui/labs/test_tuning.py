@@ -63,6 +63,15 @@ def test_the_search_fills_the_heat_map_and_its_best_cell_is_tunes_best(qtbot, ma
     for (row, col), value in np.ndenumerate(values):
         np.testing.assert_array_equal(image[row, col], cmap.map((value - chance) / (1 - chance), mode="byte"))
     assert lab.colorbar.isVisible() and lab.colorbar.levels() == pytest.approx((chance, 1.0))
+    lab.scale_box.setCurrentIndex(lab.scale_box.findData("found"))  # more contrast: worst to best found
+    lab.scale_box.activated.emit(lab.scale_box.currentIndex())
+    wait_quick(window)
+    lo, hi = np.nanmin(values), np.nanmax(values)
+    assert lab.colorbar.levels() == pytest.approx((lo, hi))
+    np.testing.assert_array_equal(lab.image.image[best_cell], cmap.map(1.0, mode="byte"))
+    lab.scale_box.setCurrentIndex(lab.scale_box.findData("fixed"))
+    lab.scale_box.activated.emit(lab.scale_box.currentIndex())
+    wait_quick(window)
     # ... drawn where the axes say: the cell at (reg j, learning rate k) is row k, column j
     rect = lab.image.mapRectToParent(lab.image.boundingRect())
     assert (rect.width(), rect.height()) == (2, 3)

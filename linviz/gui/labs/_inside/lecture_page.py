@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from linviz.explore import lecture_examples as lecture
 from linviz.gui.views.tables import reading_table
+from linviz.gui.widgets.fitting_splitter import FittingSplitter
 from linviz.gui.widgets.wrapped_label import WrappedLabel
 
 PIXEL = 44  # screen pixels per pixel of the lecture's 2 x 2 image
@@ -103,22 +104,28 @@ class LecturePage(QWidget):
         figure.addWidget(QLabel("→"), 0, Qt.AlignmentFlag.AlignVCenter)
         figure.addWidget(self.equation, 0, Qt.AlignmentFlag.AlignVCenter)
         figure.addStretch(1)
-        left = QVBoxLayout()
+        left_box = QWidget()
+        left = QVBoxLayout(left_box)
+        left.setContentsMargins(0, 0, 8, 0)
         left.addWidget(_title("An image to class scores: s = W x + b"))
         left.addLayout(figure)
         left.addWidget(self.table)
         left.addWidget(self.image_note)
         left.addStretch(1)
-        right = QVBoxLayout()
+        right_box = QWidget()
+        right = QVBoxLayout(right_box)
+        right.setContentsMargins(8, 0, 0, 0)
         right.addWidget(_title("The multiclass SVM loss of three images"))
         right.addWidget(self.svm)
         right.addWidget(self.svm_note)
         right.addStretch(1)
+        # side by side on a wide window, the second below the first on a narrow one: the page
+        # never widens the window
+        self.splitter = FittingSplitter(left_box, right_box, lambda: left_box.minimumSizeHint().width(),
+                                        second_width=right_box.minimumSizeHint().width())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
-        layout.addLayout(left, 3)
-        layout.addSpacing(12)
-        layout.addLayout(right, 2)
+        layout.addWidget(self.splitter)
 
     def show_examples(self, image, svm) -> None:
         """``image``: the image example's ScoreBreakdown; ``svm``: the three images' SvmExample."""
