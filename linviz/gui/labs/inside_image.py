@@ -36,6 +36,7 @@ from linviz.gui.widgets.image_picker import ImagePicker
 from linviz.gui.widgets.wrapped_label import WrappedLabel
 from linviz.models.losses import LOSSES
 
+MAX_TABLE_ROWS = 12  # the score table's rows in sight; more classes scroll
 MEAN_LOSS_SAMPLE = 5000  # training images for the mean data loss when there is no validation split
 # One color per feature block in the stacked bar (and its legend), then the bias.
 BLOCK_COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (148, 103, 189), (140, 86, 75), (227, 119, 194),
@@ -374,15 +375,17 @@ class InsideImageLab(Lab):
     _sized_for = 0
 
     def _size_numbers(self, n_classes: int) -> None:
-        """The numbers as high as the table's rows and the totals need (up to half the lab);
-        the maps below get the rest (done per number of classes: a drag of the handle stays)."""
+        """The table shows every class's row (up to a dozen; more scroll): the numbers are the
+        lesson, the maps below take the rest of the height."""
         self._sized_for = n_classes
         table = self.table
-        wanted = (table.horizontalHeader().sizeHint().height() + n_classes * table.verticalHeader().defaultSectionSize()
-                  + 2 * table.frameWidth() + 4 + self.totals.heightForWidth(max(self.totals.width(), 200)) + 8)
+        rows = min(n_classes, MAX_TABLE_ROWS)
+        table.setMinimumHeight(table.horizontalHeader().sizeHint().height() + rows * table.verticalHeader()
+                               .defaultSectionSize() + 2 * table.frameWidth() + 2)
         total = sum(self.splitter.sizes())
-        upper = min(max(wanted, 150), total // 2) if total > 0 else wanted
-        self.splitter.setSizes([upper, max(total - upper, 1)])
+        upper = self.splitter.widget(0).minimumSizeHint().height()
+        if total > upper:
+            self.splitter.setSizes([upper, total - upper])
 
     def _show_totals(self, b, result: InsideResult, names) -> None:
         lines = [f"This image: {loss_term(b, names[b.true_class])}"]

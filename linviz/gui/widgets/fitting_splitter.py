@@ -52,6 +52,13 @@ class FittingSplitter(QSplitter):
             height = max(self.height(), 2)
             self.setSizes([height * 3 // 5, height - height * 3 // 5])
 
+    def minimumSizeHint(self):
+        """As narrow as the wider part: side by side is chosen only when both fit (a minimum of
+        both widths side by side would keep the window from ever being narrow enough to turn)."""
+        hint = super().minimumSizeHint()
+        width = max(self.widget(k).minimumSizeHint().width() for k in range(self.count())) if self.count() else 0
+        return hint.__class__(width, hint.height())
+
     def resizeEvent(self, event) -> None:
         self._choose(event.size().width())
         super().resizeEvent(event)
