@@ -62,6 +62,7 @@ def fitting_title(plot_item, side: str, *texts: str) -> None:
         else:
             axis.setLabel(chosen)
             axis.showLabel(True)
+        axis.resizeEvent()  # the axis places its title only when resized: centre this one now
 
     view.sigResized.connect(choose)
     choose()
