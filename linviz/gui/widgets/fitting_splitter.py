@@ -16,10 +16,13 @@ from PySide6.QtWidgets import QSplitter, QWidget
 
 class FittingSplitter(QSplitter):
     def __init__(self, first: QWidget, second: QWidget, first_width: Callable[[], int], second_width: int = 260,
-                 stretch: tuple = (3, 2), parent=None, turned: Callable = None):
+                 stretch: tuple = (3, 2), parent=None, turned: Callable = None,
+                 first_height: Callable[[], int] = None):
         """``first_width()``: the pixels the first part wants (a table: all its columns);
         ``turned(orientation)`` is called when the orientation changes (the second part may
-        lay itself out across, below the first)."""
+        lay itself out across, below the first); ``first_height()``, when given: the pixels the
+        first part wants one above the other (it gets them, the second part keeping its
+        minimum), instead of three fifths of the height."""
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.setChildrenCollapsible(False)
         self.addWidget(first)
@@ -29,6 +32,7 @@ class FittingSplitter(QSplitter):
         self._first_width = first_width
         self._second_width = second_width
         self._turned = turned
+        self._first_height = first_height
 
     def fits_side_by_side(self, width: int) -> bool:
         return width >= self._first_width() + self._second_width + self.handleWidth()
@@ -49,8 +53,14 @@ class FittingSplitter(QSplitter):
             first = min(self._first_width(), width - self._second_width)
             self.setSizes([first, max(width - first, 1)])
         else:
-            height = max(self.height(), 2)
-            self.setSizes([height * 3 // 5, height - height * 3 // 5])
+            self._share_height()
+
+    def _share_height(self) -> None:
+        height = max(self.height(), 2)
+        first = height * 3 // 5
+        if self._first_height is not None:
+            first = max(min(self._first_height(), height - self.widget(1).minimumSizeHint().height()), 1)
+        self.setSizes([first, max(height - first, 1)])
 
     def minimumSizeHint(self):
         """As narrow as the wider part: side by side is chosen only when both fit (a minimum of
@@ -62,3 +72,5 @@ class FittingSplitter(QSplitter):
     def resizeEvent(self, event) -> None:
         self._choose(event.size().width())
         super().resizeEvent(event)
+        if self._first_height is not None and self.orientation() == Qt.Orientation.Vertical:
+            self._share_height()  # a new height: the first part still gets what it wants

@@ -261,6 +261,26 @@ def test_the_evidence_maps_grow_with_the_window(make_window, wait_idle, wait_qui
     assert sizes[(1920, 1080)] >= 2 * sizes[(1024, 700)] - 1, sizes
 
 
+def test_the_lecture_example_is_drawn_larger_on_a_wide_window(make_window, wait_idle, wait_quick, qtbot):
+    """At 1920 x 1080 the lecture's picture, its numbers and the table's rows are larger than at
+    1024 x 700 (the page filled a quarter of the screen), and the table still shows every row."""
+    window = make_window("demo")
+    train_demo(window, wait_idle, "svm")
+    lab = show_lab(window, wait_quick)
+    lab.lecture_button.setChecked(True)
+    page = lab.lecture_page
+    drawn = {}
+    for size in ((1024, 700), (1920, 1080)):
+        window.resize(*size)
+        qtbot.wait(100)
+        wait_quick(window)
+        table = page.table
+        assert not table.verticalScrollBar().isVisible(), size
+        drawn[size] = (page.picture.pixmap().width(), page.equation.sizeHint().width(), table.rowHeight(0))
+    small, large = drawn[(1024, 700)], drawn[(1920, 1080)]
+    assert all(b >= 1.3 * a for a, b in zip(small, large)), drawn
+
+
 def test_previous_next_and_the_gallery_change_the_image_without_leaving_the_lab(make_window, wait_idle, wait_quick):
     window = make_window("demo")
     train_demo(window, wait_idle)

@@ -210,6 +210,25 @@ def test_no_lab_scrolls_sideways_or_cuts_text_at_1024_by_700(small_window, qtbot
     assert not found, "\n".join(f"{t}: {p}" for t, ps in found.items() for p in ps)
 
 
+def test_the_lecture_example_shows_both_examples_whole_at_1024_by_700(small_window, qtbot, wait_quick):
+    """One below the other on a small screen: the figure W x + b = s keeps its height (x's last
+    pixel included) and the score table shows its three rows without scrolling."""
+    from linviz.gui.labs.inside_image import InsideImageLab
+
+    window = small_window
+    inside = next(lab for lab in window.labs if isinstance(lab, InsideImageLab))
+    window.view_tabs.setCurrentWidget(inside)
+    inside.lecture_button.setChecked(True)
+    _settle(window, qtbot, wait_quick)
+    page = inside.lecture_page
+    for label in (page.equation, page.svm):
+        assert label.height() >= label.sizeHint().height() - 1, (label.height(), label.sizeHint().height())
+    table = page.table
+    rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+    assert table.rowCount() == 3 and table.viewport().height() >= rows, (table.viewport().height(), rows)
+    assert not table.verticalScrollBar().isVisible()
+
+
 def test_the_side_panel_needs_no_scrolling_at_1024_by_700(small_window, qtbot, wait_quick):
     """After a run (its sanity check, rates and result shown) every control of Model and
     training is in sight, Save model included."""
