@@ -83,8 +83,8 @@ def test_inside_one_image_splits_a_score_over_the_words_and_the_quadrants(make_w
     window.view_tabs.setCurrentWidget(lab)
     window.show()
     wait_quick(window)
-    texts = [text for text, *_ in lab.result.labels]
-    assert "words 30" in texts and "words ±" in texts and lab.result.columns == 3
+    assert lab.result.column_names == ["words", "words ±", "hue"]
+    assert all(len(tiles) == 4 for tiles in lab.result.tiles)  # the image, then the three columns
     for _, ev in lab.result.rows:
         words = ev.blocks[0]
         assert words.values.shape == (2, 2)  # the quadrants
