@@ -1,9 +1,12 @@
 """Training: Train / Pause / Stop / Reset, pace and Step, and the display timer that moves the
 newest frame of the running job into the workbench.
 
-The training job publishes immutable frames into a one-slot box; the display timer (25 Hz)
-takes the newest and hands it to the workbench, whose views redraw what changed. The compute
-rate and the redraw rate stay independent.
+A run trains in the worker process (:mod:`linviz.workbench.worker`) and publishes its state
+on a board in shared memory; the display timer (25 Hz) reads the newest frame from it and
+hands it to the workbench, whose views redraw what changed. The compute rate and the redraw
+rate stay independent, and the window's redraws never take the training's interpreter.
+With ``LINVIZ_TRAINING_IN_WINDOW=1`` a run trains in the heavy lane's thread instead (the
+design before the worker process, kept for comparison: the GUI bench measures both).
 
 The model and its views are replaced when a run's first iteration arrives: a run refused,
 still waiting or stopped before any update leaves the current model alone.
@@ -26,6 +29,16 @@ DISPLAY_HZ = 25
 PROGRESS_INTERVAL_S = 0.25  # the status strip's epoch progress
 
 
+class _LatestOfRunner:
+    """The frames of a run trained in the heavy lane's thread: the runner's one-slot box."""
+
+    def __init__(self, runner):
+        self.runner = runner
+
+    def take(self):
+        return self.runner.latest.take()
+
+
 class TrainingController(QObject):
     def __init__(self, workbench: Workbench, job_queue: JobQueue, data_controller: DataController, panel, parent=None):
         super().__init__(parent)
@@ -33,7 +46,8 @@ class TrainingController(QObject):
         self.job_queue = job_queue
         self.data_controller = data_controller
         self.panel = panel
-        self.control = None  # TrainingControl of the running training job
+        self.control = None  # TrainingControl (or RemoteControl) of the running training job
+        self._live = None  # where the running job's frames come from: .take() -> newest frame or None
         self.redraw_count = 0  # frames drawn by the display timer (the GUI bench counts them)
         self._run = 0  # the newest run started; frames of older runs are not drawn
         self._fresh = False  # the newest run has not drawn its first frame yet
@@ -87,20 +101,31 @@ class TrainingController(QObject):
             self._start(spec, settings, step)
 
     def _start(self, spec: str, settings: dict, step: Optional[str] = None) -> None:
-        from linviz.training import TrainingControl
-
         if self.workbench.data is None:
             return
-        control = TrainingControl(pace=self.panel.pace.pace())
+        run = self._run + 1
+        runner = self.job_queue.runner
+        if not runner.trains_in_worker:
+            from linviz.training import TrainingControl
+
+            control = TrainingControl(pace=self.panel.pace.pace())
+            training = jobs.train_job(self.workbench.data, self.workbench.features, spec, settings, control, run)
+            live = _LatestOfRunner(runner)
+        else:
+            from linviz.workbench.worker.client import RemoteControl
+            from linviz.workbench.worker.remote_job import RemoteTrainingJob
+
+            control = RemoteControl(pace=self.panel.pace.pace())
+            training = live = RemoteTrainingJob(runner.worker_process, runner.shared_files, self.workbench.data,
+                                                self.workbench.features, spec, settings, control, run)
         if step is not None:
             control.step(step)
         pace = control.pace
-        run = self._run + 1
-        job = self._recorded(jobs.train_job(self.workbench.data, self.workbench.features, spec, settings, control, run),
-                             self.workbench.data, pace)
+        job = self._recorded(training, self.workbench.data, pace)
 
         def started() -> None:
             self.control = control
+            self._live = live
             self._run, self._fresh = run, True
             self._planned_epochs = int(settings.get("epochs", 0))
             self._pace_at_start = pace
@@ -213,7 +238,7 @@ class TrainingController(QObject):
     @Slot()
     def _on_display_tick(self) -> None:
         """Draw the newest frame (if one arrived since the last tick) and nothing else."""
-        frame = self.job_queue.runner.latest.take() if self.running else None
+        frame = self._live.take() if self.running and self._live is not None else None
         if frame is not None and self._apply(frame):
             self.redraw_count += 1
             now = time.perf_counter()
@@ -249,7 +274,8 @@ class TrainingController(QObject):
     def _finished(self, outcome) -> None:
         self.control = None
         self.data_controller.features_panel.progress.setVisible(False)
-        frame = self.job_queue.runner.latest.take()
+        live, self._live = self._live, None
+        frame = live.take() if live is not None else None  # what the run published last (a crash keeps it)
         recorded = problem = None
         if outcome.ok:
             frame, recorded, problem = outcome.result

@@ -149,7 +149,23 @@ class JobQueue(QObject):
         self.warmup_state = "running"
         self.strip.set_running("Preparing the fast kernels")
         self._handlers = _Handlers(self._warmup_done, None, None)
-        self.runner.start("warmup", jobs.warmup_job())
+        self.runner.start("warmup", self._warmup_job())
+
+    def _warmup_job(self):
+        """This process's kernels, and the worker process's: started first, it loads its
+        interpreter and its kernels on another core meanwhile."""
+        warm_here = jobs.warmup_job()
+        runner = self.runner
+
+        def job(ctx) -> float:
+            if runner.trains_in_worker:
+                runner.worker_process.start()
+            seconds = warm_here(ctx)
+            if runner.trains_in_worker:
+                runner.worker_process.warm_up(ctx.cancel)
+            return seconds
+
+        return job
 
     def _warmup_done(self, outcome: JobOutcome) -> None:
         self.warmup_state = "done" if outcome.ok else "waiting"
