@@ -20,6 +20,7 @@ from typing import Optional
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
+from linviz.errors import LinvizError
 from linviz.workbench import jobs
 from linviz.gui.controllers.data_controller import DataController
 from linviz.gui.runtime.job_queue import JobQueue
@@ -105,7 +106,13 @@ class TrainingController(QObject):
             return
         run = self._run + 1
         runner = self.job_queue.runner
-        if not runner.trains_in_worker:
+        in_worker, note = runner.trains_in_worker, None
+        if in_worker:
+            try:
+                runner.worker_process.start()  # at once when it runs (the start-up warm-up started it)
+            except LinvizError as exc:
+                in_worker, note = False, f"Training in the window's own process: {exc}"
+        if not in_worker:
             from linviz.training import TrainingControl
 
             control = TrainingControl(pace=self.panel.pace.pace())
@@ -126,6 +133,8 @@ class TrainingController(QObject):
         def started() -> None:
             self.control = control
             self._live = live
+            if note:
+                self.job_queue.status.show_message(note, error=True)
             self._run, self._fresh = run, True
             self._planned_epochs = int(settings.get("epochs", 0))
             self._pace_at_start = pace

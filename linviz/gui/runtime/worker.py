@@ -38,8 +38,6 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from linviz.errors import Cancelled, LinvizError
 from linviz.gui.runtime.blas_threads import blas_threads_for_gui
-from linviz.workbench.worker.client import WorkerProcess
-from linviz.workbench.worker.shared_files import SharedFiles
 
 
 GUI_SWITCH_INTERVAL_S = 0.001
@@ -277,8 +275,8 @@ class JobRunner(QObject):
         self._worker.messaged.connect(self._on_message)
         self._worker.ended.connect(self._on_ended)
         self.quick = QuickLane(self)
-        self.shared_files = SharedFiles()
-        self.worker_process = WorkerProcess(blas_threads=blas_threads_for_gui())
+        self._shared_files = None  # made on first use: the window opens without importing them
+        self._worker_process = None
         # A compute loop of short nogil kernels holds the GIL between calls; every return
         # from C++ into Python on the GUI thread (each pyqtgraph paint()) then waits up to
         # the switch interval. 5 ms (the default) x dozens of such calls per frame made
@@ -326,12 +324,31 @@ class JobRunner(QObject):
         return self._thread.isRunning() or self.quick._thread.isRunning()
 
     @property
+    def shared_files(self):
+        """The app's shared memory (:class:`~linviz.workbench.worker.shared_files.SharedFiles`)."""
+        if self._shared_files is None:
+            from linviz.workbench.worker.shared_files import SharedFiles
+
+            self._shared_files = SharedFiles()
+        return self._shared_files
+
+    @property
+    def worker_process(self):
+        """The worker process (:class:`~linviz.workbench.worker.client.WorkerProcess`), started
+        by the start-up warm-up or the first run."""
+        if self._worker_process is None:
+            from linviz.workbench.worker.client import WorkerProcess
+
+            self._worker_process = WorkerProcess(blas_threads=blas_threads_for_gui())
+        return self._worker_process
+
+    @property
     def trains_in_worker(self) -> bool:
         """Training runs in :attr:`worker_process` (unless the environment asks otherwise)."""
         return os.environ.get(IN_WINDOW_VARIABLE, "") in ("", "0")
 
     def processes_running(self) -> bool:
-        return self.worker_process.alive
+        return self._worker_process is not None and self._worker_process.alive
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         """Cancel, let the jobs return, stop both threads (never terminate() a thread), then end
@@ -340,8 +357,9 @@ class JobRunner(QObject):
         self.cancel()
         quick = self.quick.shutdown(timeout_ms)
         heavy = _stop_thread(self._thread, self._name or "background", timeout_ms)
-        process = self.worker_process.shutdown()
-        self.shared_files.close()
+        process = self._worker_process.shutdown() if self._worker_process is not None else True
+        if self._shared_files is not None:
+            self._shared_files.close()
         return heavy and quick and process
 
     @Slot(object, object)

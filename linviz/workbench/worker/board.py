@@ -184,7 +184,13 @@ class LogWriter:
 
 
 class BoardWriter:
-    """The worker's side of a run's board: :meth:`publish` after appending to :attr:`logs`."""
+    """The worker's side of a run's board: :meth:`publish` after appending to :attr:`logs`.
+
+    A publication that cannot take the lock at once (the window is copying) waits in
+    :attr:`pending` and goes with the next one, or with :meth:`flush` (the run calls it before
+    it may wait: paused, paced, at the end), so the loop never waits for the window while
+    it runs and the window never misses the state a paused run shows.
+    """
 
     def __init__(self, path: str, layout: BoardLayout, lock, log_folder: str, log_stem: str,
                  limits: dict[str, int]):
@@ -194,42 +200,60 @@ class BoardWriter:
         self._views = _views(layout, self._buffer)
         self.logs = {name: LogWriter(log_folder, f"{log_stem}-{name}", *layout.log_row(name), limits[name])
                      for name in LOGS}
+        self.pending: dict = {}
+        self.skipped = 0  # publications that found the lock taken (they went out with a later one)
 
     def publish(self, state: dict, *, weights: Optional[np.ndarray] = None, evaluation=None,
-                templates=None) -> bool:
+                templates=None, wait: bool = True) -> bool:
         """Put ``state`` (plain values), and the newest ``weights``, ``evaluation``
-        ((predictions, confusion)) and ``templates`` when given, on the board; False when the
-        window held the lock too long (the next publication carries it all again)."""
+        ((predictions, confusion)) and ``templates`` when given, on the board. With ``wait``
+        False it gives up at once when the window holds the lock (False: still pending)."""
         state = dict(state, logs={name: log.descriptor() for name, log in self.logs.items()})
         blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
         if len(blob) > STATE_CAPACITY:
             raise LinvizError(f"the run's live state is {len(blob):,} bytes, over the board's {STATE_CAPACITY:,}")
-        pictures = None
+        pending = self.pending
+        pending["state"] = blob
+        if weights is not None:
+            pending["weights"] = weights
+        if evaluation is not None:
+            pending["evaluation"] = evaluation
         if templates is not None:
             pictures = pickle.dumps(templates, protocol=pickle.HIGHEST_PROTOCOL)
-            if len(pictures) > self.layout.templates_capacity:
-                pictures = None  # too large to show live; the final model carries them
-        if not self.lock.acquire(timeout=WRITE_LOCK_TIMEOUT_S):
+            if len(pictures) <= self.layout.templates_capacity:  # else too large to show live
+                pending["templates"] = pictures
+        return self.flush(wait)
+
+    def flush(self, wait: bool = True) -> bool:
+        """Write what is pending; True when nothing is left pending."""
+        pending = self.pending
+        if not pending:
+            return True
+        if not (self.lock.acquire(True, WRITE_LOCK_TIMEOUT_S) if wait else self.lock.acquire(False)):
+            self.skipped += 1
             return False
         try:
             views, header = self._views, self._views["header"]
+            blob = pending["state"]
             views["state"][:len(blob)] = np.frombuffer(blob, np.uint8)
             header[1] = len(blob)
-            if weights is not None:
-                views["weights"][...] = weights
+            if "weights" in pending:
+                views["weights"][...] = pending["weights"]
                 header[2] += 1
-            if evaluation is not None:
-                predictions, confusion = evaluation
+            if "evaluation" in pending:
+                predictions, confusion = pending["evaluation"]
                 views["val_predictions"][...] = predictions
                 views["confusion"][...] = confusion
                 header[3] += 1
-            if pictures is not None:
+            if "templates" in pending:
+                pictures = pending["templates"]
                 views["templates"][:len(pictures)] = np.frombuffer(pictures, np.uint8)
                 header[5] = len(pictures)
                 header[4] += 1
             header[0] += 1
         finally:
             self.lock.release()
+        pending.clear()
         for log in self.logs.values():
             log.published()
         return True

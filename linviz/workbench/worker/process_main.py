@@ -96,9 +96,9 @@ class _Worker:
                 self.requests.put(("warmup", message[1], None))
 
     def _queue_run(self, run_id: int, request) -> None:
-        from linviz.training import TrainingControl
+        from linviz.workbench.worker.training import PublishingControl
 
-        control = TrainingControl()
+        control = PublishingControl()
         for method, args in request.controls:
             getattr(control, method)(*args)
         with self._controls_lock:

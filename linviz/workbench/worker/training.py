@@ -14,6 +14,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from linviz.errors import Cancelled, LinvizError
+from linviz.training.control import Grant, TrainingControl
 from linviz.workbench.live_run import MAX_TRAJECTORY, LiveRun, thinned_length
 from linviz.workbench.worker.board import BoardWriter
 from linviz.workbench.worker.protocol import FinalRun, TrainingRequest
@@ -35,6 +36,17 @@ def confusion_counts(true: np.ndarray, predicted: np.ndarray, n_classes: int) ->
     from linviz.workbench.jobs import confusion_matrix
 
     return confusion_matrix(true, predicted, n_classes)
+
+
+class PublishingControl(TrainingControl):
+    """A run's control in the worker: before the loop asks for its next minibatches (and may
+    wait there: paused, paced), the board gets what is still pending."""
+
+    before_grant: Callable[[], object] = staticmethod(lambda: True)
+
+    def grant(self, wanted: int, epoch_left: int) -> Grant:
+        self.before_grant()
+        return super().grant(wanted, epoch_left)
 
 
 def log_limits(settings: dict, n_train: int) -> dict[str, int]:
@@ -72,6 +84,7 @@ def run_request(request: TrainingRequest, control, lock, started: Callable[[], N
         return predictions, confusion_counts(y_val, predictions, n_classes)
 
     live = LiveRun(evaluate, lambda W: template_rows(W, pipeline))
+    control.before_grant = board.flush
     logs = board.logs
     has_val = X_val is not None and len(y_val) > 0
     last, epochs_logged = None, 0
@@ -93,10 +106,12 @@ def run_request(request: TrainingRequest, control, lock, started: Callable[[], N
             epochs_logged = len(snapshot.train_accuracies)
         if followed.trajectory:
             _add_to_trajectory(logs["trajectory"], live.W)
+        # At full speed the loop never waits for the window (see BoardWriter); the control
+        # flushes what is pending before the loop may wait (paused, paced), and the end waits.
         board.publish(dict(snapshot_state(snapshot), has_validation=has_val),
                       weights=live.W if followed.weights else None,
                       evaluation=live.evaluation if followed.evaluation else None,
-                      templates=live.templates if followed.templates else None)
+                      templates=live.templates if followed.templates else None, wait=snapshot.done)
     wall = time.perf_counter() - loop_start
     if last is None or last.iteration == 0 or live.W is None:
         reason = getattr(last, "stop_reason", None)

@@ -113,3 +113,20 @@ def test_training_in_the_window_thread_is_still_there_on_request(qtbot, make_win
     wait_idle(window)
     assert not window.job_runner.worker_process.alive  # never started
     assert window.workbench.frame.final and window.workbench.frame.snapshot.done
+
+
+def test_a_worker_that_cannot_start_leaves_training_in_the_window(qtbot, make_window, wait_idle, monkeypatch):
+    from linviz.errors import LinvizError
+
+    window = make_window("demo")
+    _settings(window, epochs=2)
+    window.training_panel.pace.set_pace(None)
+
+    def refuse():
+        raise LinvizError("could not start the worker process: no interpreter")
+
+    monkeypatch.setattr(window.job_runner.worker_process, "start", refuse)
+    window.training_controller.train()
+    wait_idle(window)
+    assert window.workbench.frame.final and window.workbench.frame.snapshot.done
+    assert any("could not start the worker process" in m for m in window.error_messages)

@@ -106,3 +106,16 @@ def test_the_reader_skips_a_redraw_rather_than_wait_for_the_lock(board):
         release.set()
         thread.join()
     assert reader.read().state["iteration"] == 1
+
+
+def test_a_publication_that_finds_the_lock_taken_goes_out_with_the_next_flush(board):
+    writer, reader = board
+    W = np.ones((5, 3), np.float32)
+    with writer.lock:  # the window is copying
+        assert not writer.publish({"iteration": 7}, weights=W, wait=False)
+    assert writer.skipped == 1 and reader.read() is None
+    assert writer.publish({"iteration": 8}, wait=False)  # the weights of the skipped one go too
+    view = reader.read()
+    assert view.state["iteration"] == 8
+    np.testing.assert_array_equal(view.weights, W)
+    assert writer.flush()  # nothing pending: nothing to do
