@@ -13,6 +13,7 @@ import numpy as np
 
 from linviz.errors import Cancelled, LinvizError
 from linviz.workbench.live_run import LiveRun, thinned
+from linviz.workbench.thread_times import ThreadStopwatch
 from linviz.workbench.state import (Evaluation, ExtractedFeatures, Model, PreparedData, SplitSettings,
                                 TrainingFrame)
 
@@ -195,6 +196,7 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
         model, frame = None, None
         path, trajectory = [], ()  # the weights after the first update and at each epoch end
         last_yield = loop_start = time.perf_counter()
+        stopwatch = ThreadStopwatch()
         W_start = W0 if (W0 is not None and W0.shape[0] == feats.dim) else None
         for snapshot in train(feats.X_train, prepared.train.labels, X_val, y_val, config, control=control,
                               W0=W_start, n_classes=len(prepared.class_names)):
@@ -227,7 +229,8 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
             # Keep the best weights (by validation accuracy) as the model, as the core does.
             model = Model(best_W, loss, dict(settings), feats, evaluate(feats, prepared, best_W),
                           template_rows(best_W, feats.pipeline))
-        return dataclasses.replace(frame, model=model, final=True, wall_seconds=time.perf_counter() - loop_start)
+        return dataclasses.replace(frame, model=model, final=True, wall_seconds=time.perf_counter() - loop_start,
+                                   loop_times=stopwatch.stop())
 
     return job
 

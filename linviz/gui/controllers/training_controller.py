@@ -5,8 +5,9 @@ A run trains in the worker process (:mod:`linviz.workbench.worker`) and publishe
 on a board in shared memory; the display timer (25 Hz) reads the newest frame from it and
 hands it to the workbench, whose views redraw what changed. The compute rate and the redraw
 rate stay independent, and the window's redraws never take the training's interpreter.
-With ``LINVIZ_TRAINING_IN_WINDOW=1`` a run trains in the heavy lane's thread instead (the
-design before the worker process, kept for comparison: the GUI bench measures both).
+With ``LINVIZ_TRAINING_IN_WINDOW=1`` a run trains in the heavy lane's thread instead (sharing
+the GIL with the views; the GUI bench measures both ways), as it does when the worker process
+cannot start.
 
 The model and its views are replaced when a run's first iteration arrives: a run refused,
 still waiting or stopped before any update leaves the current model alone.

@@ -1,40 +1,13 @@
-"""Where a thread's wall-clock time goes: on a core, waiting for one, or blocked (Linux).
-
-The kernel counts, per thread, the time spent running and the time spent runnable but
-waiting in a run queue (``/proc/PID/task/TID/schedstat``: run ns, wait ns, slices). The rest
-of the wall-clock time the thread was blocked: in a lock, a sleep, a pipe read, or waiting
-for Python's GIL. A training thread that never sleeps on purpose and is blocked for a third
-of a run lost that third to the GIL; a second process has no such third.
-
-Elsewhere (no ``/proc``) every reading is empty and the benches print no breakdown.
-"""
+"""Where the threads of some processes spent an interval (Linux; see
+:mod:`linviz.workbench.thread_times`): the GUI bench reads the GUI thread with it. Elsewhere
+(no ``/proc``) every reading is empty and the bench prints no breakdown."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Optional
 
-
-@dataclass(frozen=True)
-class ThreadTimes:
-    """Seconds of one thread (or of several, summed) over an interval."""
-
-    running: float
-    waiting_for_a_core: float
-    blocked: float
-
-    @property
-    def wall(self) -> float:
-        return self.running + self.waiting_for_a_core + self.blocked
-
-    def shares(self) -> tuple[float, float, float]:
-        wall = self.wall or 1.0
-        return self.running / wall, self.waiting_for_a_core / wall, self.blocked / wall
-
-    def text(self) -> str:
-        run, queue, blocked = self.shares()
-        return f"{run:.0%} running, {queue:.0%} waiting for a core, {blocked:.0%} blocked"
+from linviz.workbench.thread_times import ThreadTimes
 
 
 def _read_tasks(pid: int) -> dict[int, tuple[str, int, int]]:
@@ -91,16 +64,4 @@ class CpuClock:
             count += 1
         if count == 0:
             return None
-        running, waiting = min(running, wall * count), min(waiting, wall * count)
-        return ThreadTimes(running, waiting, max(0.0, wall * count - running - waiting))
-
-    def process_cores(self, before: tuple[float, dict], pid: Optional[int] = None) -> Optional[float]:
-        """Cores a process used on average (all its threads' running time / wall time)."""
-        now_t, now = self.read()
-        then_t, then = before
-        pid = self.pids[0] if pid is None else pid
-        tasks = now.get(pid, {})
-        if not tasks:
-            return None
-        running = sum((run - then.get(pid, {}).get(tid, (None, 0, 0))[1]) for tid, (_, run, _) in tasks.items())
-        return running / 1e9 / max(now_t - then_t, 1e-9)
+        return ThreadTimes.of(wall * count, running, waiting)

@@ -14,9 +14,10 @@ training runs, and the same targets must hold. And all of it twice: on the machi
 ("quiet"), and with a process the bench starts that keeps one core busy ("loaded"; a
 student's laptop with a browser open), where the headless run has the other core.
 
-On Linux each in-window run also says where the training's and the GUI thread's time went
-(:mod:`linviz.gui.devtools.cpu_clock`): running, waiting for a core, or blocked (for the
-training thread of the window's own process, mostly waiting for the GIL).
+On Linux each in-window run also says where the training loop's thread spent the loop
+(:mod:`linviz.workbench.thread_times`: running, waiting for a core, or blocked; in the
+window's own process, blocked means waiting for the GIL) and how much of a core the GUI
+thread used (:mod:`linviz.gui.devtools.cpu_clock`).
 """
 
 from __future__ import annotations
@@ -111,19 +112,14 @@ def _idle_stall(app, seconds: float) -> float:
     return 1000 * max(probe.gaps or [0.0])
 
 
-def _where_time_went(window, clock: Optional[CpuClock], before) -> dict:
-    """The training's and the GUI thread's time over the run (Linux), as text and shares."""
-    if clock is None:
-        return {}
-    runner = window.job_runner
-    worker = runner.worker_process.pid if runner.trains_in_worker else None
-    training = (clock.since(before, pid=worker, main=True) if worker is not None
-                else clock.since(before, name="linvizCompute"))
-    gui = clock.since(before, main=True)
+def _where_time_went(frame, clock: Optional[CpuClock], before) -> dict:
+    """Where the training loop's thread (its own measurement) and the GUI thread spent the run
+    (Linux), as text and shares."""
     out = {}
-    if training is not None:
-        out["training_time"] = dict(zip(("running", "waiting_for_a_core", "blocked"), training.shares()))
-        out["training_text"] = training.text()
+    if frame.loop_times is not None:
+        out["training_time"] = dict(zip(("running", "waiting_for_a_core", "blocked"), frame.loop_times.shares()))
+        out["training_text"] = frame.loop_times.text()
+    gui = clock.since(before, main=True) if clock is not None else None
     if gui is not None:
         out["gui_thread_cores"] = gui.running / max(gui.wall, 1e-9)
     return out
@@ -144,9 +140,7 @@ def _in_window(window, features, prepared, settings: dict, app, tab: int = 0) ->
     app.processEvents()
     draws_before = window.training_controller.redraw_count
     quick_before = window.job_runner.quick.completed
-    runner = window.job_runner
-    clock = CpuClock(os.getpid(), *([runner.worker_process.pid] if runner.trains_in_worker else [])) \
-        if CpuClock.available() else None
+    clock = CpuClock() if CpuClock.available() else None
     before = clock.read() if clock is not None else None
     probe.start()
     start = time.perf_counter()
@@ -173,7 +167,7 @@ def _in_window(window, features, prepared, settings: dict, app, tab: int = 0) ->
         "redraws_per_second": (window.training_controller.redraw_count - draws_before) / wall,
         "quick_jobs_per_second": (window.job_runner.quick.completed - quick_before) / wall,
         "seconds": wall,
-        **_where_time_went(window, clock, before),
+        **_where_time_went(frame, clock, before),
     }
 
 

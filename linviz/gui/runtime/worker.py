@@ -41,8 +41,8 @@ from linviz.gui.runtime.blas_threads import blas_threads_for_gui
 
 
 GUI_SWITCH_INTERVAL_S = 0.001
-# Set to 1: training runs in the heavy lane's thread, inside the window's process (the design
-# before the worker process, kept to compare the two: the GUI bench measures both).
+# Set to 1: training runs in the heavy lane's thread, inside the window's process, sharing the
+# GIL with the views (the GUI bench measures both ways).
 IN_WINDOW_VARIABLE = "LINVIZ_TRAINING_IN_WINDOW"
 
 

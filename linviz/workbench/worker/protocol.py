@@ -58,3 +58,4 @@ class FinalRun:
     evaluation: Optional[tuple]   # (val predictions, confusion) of the kept weights
     templates: Optional[list]
     wall_seconds: float
+    loop_times: object = None     # a ThreadTimes of the loop's thread, where the system says

@@ -71,7 +71,8 @@ class RemoteFrames:
                 evaluation = Evaluation(*final.evaluation) if final.evaluation is not None else None
                 model = Model(final.kept_W, self.loss, dict(self.settings), self.features, evaluation, final.templates)
             return TrainingFrame(snapshot, model, self.run, data_key=self.data_key, final=True,
-                                 wall_seconds=final.wall_seconds, trajectory=self._trajectory_now())
+                                 wall_seconds=final.wall_seconds, trajectory=self._trajectory_now(),
+                                 loop_times=final.loop_times)
 
     def _apply(self, view: BoardView) -> None:
         self.state, self.logs = view.state, view.logs

@@ -16,6 +16,7 @@ import numpy as np
 from linviz.errors import Cancelled, LinvizError
 from linviz.training.control import Grant, TrainingControl
 from linviz.workbench.live_run import MAX_TRAJECTORY, LiveRun, thinned_length
+from linviz.workbench.thread_times import ThreadStopwatch
 from linviz.workbench.worker.board import BoardWriter
 from linviz.workbench.worker.protocol import FinalRun, TrainingRequest
 
@@ -39,13 +40,14 @@ def confusion_counts(true: np.ndarray, predicted: np.ndarray, n_classes: int) ->
 
 
 class PublishingControl(TrainingControl):
-    """A run's control in the worker: before the loop asks for its next minibatches (and may
-    wait there: paused, paced), the board gets what is still pending."""
+    """A run's control in the worker: before the loop asks for its next minibatches, what the
+    board has pending goes out, waiting for the lock when the loop may wait next (paused,
+    paced, stopped), without waiting at full speed (it goes with a later publication)."""
 
-    before_grant: Callable[[], object] = staticmethod(lambda: True)
+    before_grant: Callable[..., object] = staticmethod(lambda wait=True: True)
 
     def grant(self, wanted: int, epoch_left: int) -> Grant:
-        self.before_grant()
+        self.before_grant(wait=self.paused or self.stopped or self.pace is not None)
         return super().grant(wanted, epoch_left)
 
 
@@ -90,6 +92,7 @@ def run_request(request: TrainingRequest, control, lock, started: Callable[[], N
     last, epochs_logged = None, 0
     started()
     loop_start = time.perf_counter()
+    stopwatch = ThreadStopwatch()
     for snapshot in train(X, request.y_train, X_val, y_val, config, control=control, W0=request.W0,
                           n_classes=n_classes):
         last = snapshot
@@ -112,7 +115,7 @@ def run_request(request: TrainingRequest, control, lock, started: Callable[[], N
                       weights=live.W if followed.weights else None,
                       evaluation=live.evaluation if followed.evaluation else None,
                       templates=live.templates if followed.templates else None, wait=snapshot.done)
-    wall = time.perf_counter() - loop_start
+    wall, loop_times = time.perf_counter() - loop_start, stopwatch.stop()
     if last is None or last.iteration == 0 or live.W is None:
         reason = getattr(last, "stop_reason", None)
         if control.stopped or not reason:
@@ -124,7 +127,7 @@ def run_request(request: TrainingRequest, control, lock, started: Callable[[], N
     stripped = dataclasses.replace(last, losses=None, smoothed_losses=None, per_snapshot=None)
     return FinalRun(stripped, kept, kept_is_newest,
                     live.evaluation if kept_is_newest else evaluate(kept),
-                    live.templates if kept_is_newest else template_rows(kept, pipeline), wall)
+                    live.templates if kept_is_newest else template_rows(kept, pipeline), wall, loop_times)
 
 
 def _add_to_trajectory(log, W: np.ndarray) -> None:

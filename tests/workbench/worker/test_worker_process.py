@@ -97,6 +97,8 @@ def test_a_run_in_the_worker_gives_the_weights_of_a_headless_run_paced_or_not(wo
         assert frame.model.evaluation is not None and frame.model.templates
         assert len(frame.trajectory) == SETTINGS["epochs"] + 1 or len(frame.trajectory) == SETTINGS["epochs"] + 2
     assert final.model.features is data[1]  # the window's features, not a copy
+    if final.loop_times is not None:  # Linux says where the loop's thread spent its time
+        assert abs(sum(final.loop_times.shares()) - 1) < 1e-9 and final.loop_times.running > 0
 
 
 def test_pause_step_and_resume_reach_the_worker_and_the_frames_follow(worker, data):
