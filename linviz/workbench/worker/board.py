@@ -5,8 +5,9 @@ Two kinds of storage, both memory-mapped files (:mod:`~linviz.workbench.worker.s
 
 * **The board file** (one per run, made by the window): a header of counters, the newest
   state of the run (its snapshot's numbers and words, pickled), the newest weights, the
-  newest validation evaluation and the newest template pictures. The worker overwrites
-  these; the window copies what changed.
+  newest validation evaluation, the newest template pictures, and the weights of the best
+  epoch so far (what the window keeps if the worker dies). The worker overwrites these; the
+  window copies what changed.
 * **Logs**: what only grows (the loss of every iteration and its moving average, one row per
   snapshot, the accuracies of every epoch, the weight trajectory). The worker appends, and
   entries once written never change, so the window's views of them need no copy: a loss
@@ -34,8 +35,9 @@ import numpy as np
 from linviz.errors import LinvizError
 from linviz.workbench.worker.shared_files import SHM_RESERVE, _free_bytes, _unlink, create_file, map_file
 
-HEADER = ("sequence", "state_bytes", "weights_version", "evaluation_version", "templates_version",
-          "templates_bytes")
+# The header's counters (int64 slots): publications so far, the state's length, and a version
+# (bumped at each change) of each region the window copies only when it changed.
+SEQUENCE, STATE_BYTES, WEIGHTS, EVALUATION, TEMPLATES, TEMPLATES_BYTES, BEST_WEIGHTS = range(7)
 HEADER_SLOTS = 16
 STATE_CAPACITY = 1 << 18  # the pickled state: numbers and a few lines of text
 TILE_BYTES = 64 * 64 * 3 + 512  # one template tile, pickled
@@ -68,7 +70,8 @@ class BoardLayout:
         D, C = self.n_features, self.n_classes
         parts = [("header", np.int64, (HEADER_SLOTS,)), ("state", np.uint8, (STATE_CAPACITY,)),
                  ("weights", np.float32, (D, C)), ("val_predictions", np.int64, (self.n_val,)),
-                 ("confusion", np.int64, (C, C)), ("templates", np.uint8, (self.templates_capacity,))]
+                 ("confusion", np.int64, (C, C)), ("best_weights", np.float32, (D, C)),
+                 ("templates", np.uint8, (self.templates_capacity,))]
         regions, offset = {}, 0
         for name, dtype, shape in parts:
             dtype = np.dtype(dtype)
@@ -204,10 +207,11 @@ class BoardWriter:
         self.skipped = 0  # publications that found the lock taken (they went out with a later one)
 
     def publish(self, state: dict, *, weights: Optional[np.ndarray] = None, evaluation=None,
-                templates=None, wait: bool = True) -> bool:
+                templates=None, best_weights: Optional[np.ndarray] = None, wait: bool = True) -> bool:
         """Put ``state`` (plain values), and the newest ``weights``, ``evaluation``
-        ((predictions, confusion)) and ``templates`` when given, on the board. With ``wait``
-        False it gives up at once when the window holds the lock (False: still pending)."""
+        ((predictions, confusion)), ``templates`` and ``best_weights`` when given, on the
+        board. With ``wait`` False it gives up at once when the window holds the lock (False:
+        still pending)."""
         state = dict(state, logs={name: log.descriptor() for name, log in self.logs.items()})
         blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
         if len(blob) > STATE_CAPACITY:
@@ -218,6 +222,8 @@ class BoardWriter:
             pending["weights"] = weights
         if evaluation is not None:
             pending["evaluation"] = evaluation
+        if best_weights is not None:
+            pending["best_weights"] = best_weights
         if templates is not None:
             pictures = pickle.dumps(templates, protocol=pickle.HIGHEST_PROTOCOL)
             if len(pictures) <= self.layout.templates_capacity:  # else too large to show live
@@ -236,21 +242,22 @@ class BoardWriter:
             views, header = self._views, self._views["header"]
             blob = pending["state"]
             views["state"][:len(blob)] = np.frombuffer(blob, np.uint8)
-            header[1] = len(blob)
-            if "weights" in pending:
-                views["weights"][...] = pending["weights"]
-                header[2] += 1
+            header[STATE_BYTES] = len(blob)
+            for name, slot in (("weights", WEIGHTS), ("best_weights", BEST_WEIGHTS)):
+                if name in pending:
+                    views[name][...] = pending[name]
+                    header[slot] += 1
             if "evaluation" in pending:
                 predictions, confusion = pending["evaluation"]
                 views["val_predictions"][...] = predictions
                 views["confusion"][...] = confusion
-                header[3] += 1
+                header[EVALUATION] += 1
             if "templates" in pending:
                 pictures = pending["templates"]
                 views["templates"][:len(pictures)] = np.frombuffer(pictures, np.uint8)
-                header[5] = len(pictures)
-                header[4] += 1
-            header[0] += 1
+                header[TEMPLATES_BYTES] = len(pictures)
+                header[TEMPLATES] += 1
+            header[SEQUENCE] += 1
         finally:
             self.lock.release()
         pending.clear()
@@ -264,15 +271,16 @@ class BoardWriter:
 
 @dataclass(frozen=True)
 class BoardView:
-    """One consistent reading of the board. ``weights``, ``evaluation`` and ``templates`` are
-    new copies when they changed since the previous reading, else None; ``logs`` are
-    read-only views of every log's entries so far."""
+    """One consistent reading of the board. ``weights``, ``evaluation``, ``templates`` and
+    ``best_weights`` are new copies when they changed since the previous reading, else None;
+    ``logs`` are read-only views of every log's entries so far."""
 
     state: dict
     weights: Optional[np.ndarray]
     evaluation: Optional[tuple[np.ndarray, np.ndarray]]
     templates: Optional[list]
     logs: dict[str, np.ndarray]
+    best_weights: Optional[np.ndarray] = None
 
 
 class BoardReader:
@@ -292,15 +300,18 @@ class BoardReader:
         if not self.lock.acquire(timeout=WRITE_LOCK_TIMEOUT_S if wait else READ_LOCK_TIMEOUT_S):
             return None
         try:
-            header = self._views["header"].copy()
-            if header[0] == self._seen[0]:
+            views, seen = self._views, self._seen
+            header = views["header"].copy()
+            if header[SEQUENCE] == seen[SEQUENCE]:
                 return None
-            blob = self._views["state"][:header[1]].tobytes()
-            weights = self._views["weights"].copy() if header[2] != self._seen[2] else None
+            blob = views["state"][:header[STATE_BYTES]].tobytes()
+            weights = views["weights"].copy() if header[WEIGHTS] != seen[WEIGHTS] else None
+            best = views["best_weights"].copy() if header[BEST_WEIGHTS] != seen[BEST_WEIGHTS] else None
             evaluation = None
-            if header[3] != self._seen[3]:
-                evaluation = (self._views["val_predictions"].copy(), self._views["confusion"].copy())
-            pictures = self._views["templates"][:header[5]].tobytes() if header[4] != self._seen[4] else None
+            if header[EVALUATION] != seen[EVALUATION]:
+                evaluation = (views["val_predictions"].copy(), views["confusion"].copy())
+            pictures = (views["templates"][:header[TEMPLATES_BYTES]].tobytes()
+                        if header[TEMPLATES] != seen[TEMPLATES] else None)
             state = pickle.loads(blob)
             try:
                 logs = self._map_logs(state["logs"])  # under the lock: no older generation is unlinked meanwhile
@@ -310,7 +321,7 @@ class BoardReader:
             self.lock.release()
         self._seen = header
         templates = pickle.loads(pictures) if pictures is not None else None
-        return BoardView(state, weights, evaluation, templates, logs)
+        return BoardView(state, weights, evaluation, templates, logs, best)
 
     def _map_logs(self, descriptors: dict) -> dict[str, np.ndarray]:
         logs = {}

@@ -14,13 +14,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
 from linviz.workbench.state import Evaluation, ExtractedFeatures, Model, PreparedData, TrainingFrame
 from linviz.workbench.worker.board import BoardLayout, BoardReader, BoardView, create_board
-from linviz.workbench.worker.client import RemoteControl, WorkerProcess
+from linviz.workbench.worker.client import RemoteControl, WorkerDied, WorkerProcess
 from linviz.workbench.worker.protocol import FinalRun, TrainingRequest
 from linviz.workbench.worker.shared_files import SharedFiles, _unlink
 
@@ -42,6 +42,7 @@ class RemoteFrames:
         self.evaluation: Optional[Evaluation] = None
         self.templates = None
         self.model: Optional[Model] = None
+        self.best_W: Optional[np.ndarray] = None  # the best epoch's weights so far (validation accuracy)
         self._accuracies: tuple = ((), ())
         self._accuracy_rows = -1
         self._trajectory: tuple = ()
@@ -74,8 +75,30 @@ class RemoteFrames:
                                  wall_seconds=final.wall_seconds, trajectory=self._trajectory_now(),
                                  loop_times=final.loop_times)
 
+    def rescue(self, evaluate: Callable, pictures: Callable) -> Optional[tuple[TrainingFrame, str]]:
+        """After the worker died: the last state it published, with the weights the run would
+        have kept so far as the model (the best epoch's, by validation accuracy; else the
+        newest), and that in words. None when nothing was published."""
+        with self._lock:
+            view = self.reader.read(wait=True)
+            if view is not None:
+                self._apply(view)
+            if self.state is None or self.model is None:
+                return None
+            frame = self._frame(None)
+            best_epoch = self.state.get("best_epoch_so_far")
+            if self.best_W is None or best_epoch is None:
+                return frame, "kept the newest weights it published"
+            model = Model(self.best_W, self.loss, dict(self.settings), self.features, evaluate(self.best_W),
+                          pictures(self.best_W))
+            words = (f"kept the weights of epoch {best_epoch}, the best validation accuracy so far "
+                     f"({self.state.get('best_val_so_far', float('nan')):.4f})")
+            return dataclasses.replace(frame, model=model), words
+
     def _apply(self, view: BoardView) -> None:
         self.state, self.logs = view.state, view.logs
+        if view.best_weights is not None:
+            self.best_W = view.best_weights
         changed = False
         if view.weights is not None:
             self.W, changed = view.weights, True
@@ -133,9 +156,14 @@ class RemoteTrainingJob:
         self.prepared, self.features, self.spec_text = prepared, features, spec_text
         self.settings, self.control, self.run, self.W0 = dict(settings), control, run, W0
         self.frames: Optional[RemoteFrames] = None
+        self._rescued: Optional[TrainingFrame] = None
 
     def take(self) -> Optional[TrainingFrame]:
-        """GUI thread: the newest frame of the run, or None (nothing new, or not started)."""
+        """GUI thread: the newest frame of the run, or None (nothing new, or not started).
+        After the worker died: the frame with the weights kept (once)."""
+        rescued, self._rescued = self._rescued, None
+        if rescued is not None:
+            return rescued
         frames = self.frames
         return frames.take() if frames is not None else None
 
@@ -173,6 +201,15 @@ class RemoteTrainingJob:
         try:
             final = self.process.train(request, self.control, cancel=ctx.cancel)
             return self.frames.final(final)
+        except WorkerDied as exc:
+            from linviz.workbench.jobs import evaluate, template_rows
+
+            rescued = self.frames.rescue(lambda W: evaluate(feats, prepared, W),
+                                         lambda W: template_rows(W, feats.pipeline))
+            if rescued is None:
+                raise
+            self._rescued, words = rescued
+            raise WorkerDied(f"{exc}; {words}") from None
         finally:
             _remove_run_files(os.path.dirname(board_path), stem)
 

@@ -90,6 +90,7 @@ def run_request(request: TrainingRequest, control, lock, started: Callable[[], N
     logs = board.logs
     has_val = X_val is not None and len(y_val) > 0
     last, epochs_logged = None, 0
+    best_val, best_epoch = -1.0, None  # the best epoch so far: what the window keeps if we die
     started()
     loop_start = time.perf_counter()
     stopwatch = ThreadStopwatch()
@@ -102,19 +103,24 @@ def run_request(request: TrainingRequest, control, lock, started: Callable[[], N
         logs["losses"].sync(snapshot.losses)
         logs["smoothed_losses"].sync(snapshot.smoothed_losses)
         logs["per_snapshot"].sync(snapshot.per_snapshot)
+        best = None
         if len(snapshot.train_accuracies) > epochs_logged:
             train_acc = snapshot.train_accuracies[epochs_logged:]
             val_acc = snapshot.val_accuracies[epochs_logged:] if has_val else (np.nan,) * len(train_acc)
             logs["accuracies"].extend(np.column_stack([train_acc, val_acc]))
             epochs_logged = len(snapshot.train_accuracies)
+            if has_val and snapshot.val_accuracies[-1] > best_val:  # the loop's own rule
+                best_val, best_epoch, best = snapshot.val_accuracies[-1], epochs_logged, live.W
         if followed.trajectory:
             _add_to_trajectory(logs["trajectory"], live.W)
         # At full speed the loop never waits for the window (see BoardWriter); the control
         # flushes what is pending before the loop may wait (paused, paced), and the end waits.
-        board.publish(dict(snapshot_state(snapshot), has_validation=has_val),
+        board.publish(dict(snapshot_state(snapshot), has_validation=has_val, best_epoch_so_far=best_epoch,
+                           best_val_so_far=best_val),
                       weights=live.W if followed.weights else None,
                       evaluation=live.evaluation if followed.evaluation else None,
-                      templates=live.templates if followed.templates else None, wait=snapshot.done)
+                      templates=live.templates if followed.templates else None, best_weights=best,
+                      wait=snapshot.done)
     wall, loop_times = time.perf_counter() - loop_start, stopwatch.stop()
     if last is None or last.iteration == 0 or live.W is None:
         reason = getattr(last, "stop_reason", None)
