@@ -39,9 +39,11 @@ def bench_gui(archive: Optional[Path], quick: bool, say: Say) -> dict:
                     f"{row['headless_samples_per_second']:,.0f} samples/s on {row['headless_cores']:.2f} cores")
             if "training_time" in row:
                 shares = row["training_time"]
-                line += (f"; training {shares['running']:.0%} running, {shares['waiting_for_a_core']:.0%} waiting "
-                         f"for a core, {shares['blocked']:.0%} blocked; GUI thread "
+                line += (f"; the loop's thread {shares['running']:.0%} running, {shares['waiting_for_a_core']:.0%} "
+                         f"waiting for a core, {shares['blocked']:.0%} blocked; GUI thread "
                          f"{row['gui_thread_cores']:.0%} of a core")
+            if "cpu_efficiency" in row:
+                line += f"; samples per CPU second of the loop: {row['cpu_efficiency']:.0%} of headless"
             lines.append(line)
         results[spec] = result
     say(f"every row ({results['raw']['design']}; medians of 3 alternating rounds):")

@@ -33,6 +33,7 @@ from typing import Optional
 import numpy as np
 
 from linviz.gui.devtools.cpu_clock import CpuClock
+from linviz.workbench.thread_times import ThreadStopwatch
 
 TRAINING_SETTINGS = {"loss": "softmax", "reg": 1e-3, "reg_type": "l2", "optimizer": "sgd",
                      "learning_rate": 1e-2, "batch_size": 200}
@@ -48,14 +49,19 @@ def _headless(features, prepared, settings: dict, times: Optional[dict] = None) 
     last = None
     cpu_before = os.times()
     start = time.perf_counter()
+    stopwatch = ThreadStopwatch()
     for last in train(features.X_train, prepared.train.labels, features.X_val, prepared.val.labels, config,
                       n_classes=len(prepared.class_names)):
         pass
     wall = time.perf_counter() - start
+    samples = last.iteration * config.batch_size
     if times is not None:
         cpu_after = os.times()
         times["cores"] = ((cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)) / wall
-    return last.iteration * config.batch_size / wall
+        loop = stopwatch.stop()
+        if loop is not None and loop.running > 0:
+            times["samples_per_cpu_second"] = samples / loop.running
+    return samples / wall
 
 
 @contextlib.contextmanager
@@ -112,13 +118,15 @@ def _idle_stall(app, seconds: float) -> float:
     return 1000 * max(probe.gaps or [0.0])
 
 
-def _where_time_went(frame, clock: Optional[CpuClock], before) -> dict:
+def _where_time_went(frame, samples: int, clock: Optional[CpuClock], before) -> dict:
     """Where the training loop's thread (its own measurement) and the GUI thread spent the run
     (Linux), as text and shares."""
     out = {}
     if frame.loop_times is not None:
         out["training_time"] = dict(zip(("running", "waiting_for_a_core", "blocked"), frame.loop_times.shares()))
         out["training_text"] = frame.loop_times.text()
+        if frame.loop_times.running > 0:
+            out["samples_per_cpu_second"] = samples / frame.loop_times.running
     gui = clock.since(before, main=True) if clock is not None else None
     if gui is not None:
         out["gui_thread_cores"] = gui.running / max(gui.wall, 1e-9)
@@ -159,7 +167,8 @@ def _in_window(window, features, prepared, settings: dict, app, tab: int = 0) ->
     if frame is None or window.error_messages:
         raise RuntimeError(f"training in the window failed: {window.error_messages}")
     gaps = probe.gaps or [0.0]
-    wall_rate = frame.snapshot.iteration * settings["batch_size"] / frame.wall_seconds
+    samples = frame.snapshot.iteration * settings["batch_size"]
+    wall_rate = samples / frame.wall_seconds
     return {
         "samples_per_second": wall_rate,
         "max_stall_ms": 1000 * max(gaps),
@@ -167,7 +176,7 @@ def _in_window(window, features, prepared, settings: dict, app, tab: int = 0) ->
         "redraws_per_second": (window.training_controller.redraw_count - draws_before) / wall,
         "quick_jobs_per_second": (window.job_runner.quick.completed - quick_before) / wall,
         "seconds": wall,
-        **_where_time_went(frame, clock, before),
+        **_where_time_went(frame, samples, clock, before),
     }
 
 
@@ -251,6 +260,7 @@ def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, sa
     runs: dict = {(view, load): [] for view in VIEWS for load in LOADS}
     headless: dict = {load: [] for load in LOADS}
     cores: dict = {load: [] for load in LOADS}
+    per_cpu: dict = {load: [] for load in LOADS}  # headless samples per CPU second of the loop's thread
     try:
         for load in LOADS:
             with one_busy_core() if load == "loaded" else contextlib.nullcontext():
@@ -258,6 +268,8 @@ def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, sa
                     times: dict = {}
                     headless[load].append(_headless(features, prepared, settings, times))
                     cores[load].append(times["cores"])
+                    if "samples_per_cpu_second" in times:
+                        per_cpu[load].append(times["samples_per_cpu_second"])
                     for view, tab in zip(VIEWS, (0, lab_tab)):
                         runs[view, load].append(_in_window(window, features, prepared, settings, app, tab=tab))
                     tab_run, lab_run = runs[VIEWS[0], load][-1], runs[VIEWS[1], load][-1]
@@ -296,6 +308,11 @@ def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, sa
         if shares:
             row["training_time"] = {k: statistics.median(s[k] for s in shares) for k in shares[0]}
             row["gui_thread_cores"] = statistics.median(r["gui_thread_cores"] for r in results)
+        efficiency = [r["samples_per_cpu_second"] for r in results if "samples_per_cpu_second" in r]
+        if efficiency and per_cpu[load]:
+            # the CPU the loop spends per sample, against headless: the cost of being watched
+            # whatever else the machine runs
+            row["cpu_efficiency"] = statistics.median(efficiency) / statistics.median(per_cpu[load])
         rows[f"{view} / {load}"] = row
     return {
         "design": "worker process" if runner.trains_in_worker else "thread",
