@@ -13,8 +13,8 @@ Each function here takes plain arrays (and, where features matter, a fitted
   (:mod:`linviz.explore.loss_surface`, with the directions: random, gradient, trajectory PCA).
 - :func:`race`: random search to Adam on one budget of examples processed
   (:mod:`linviz.explore.race`).
-- :func:`gradient_table`: the gradient check with the course's verdicts
-  (:mod:`linviz.explore.gradient_table`).
+- :func:`gradient_table`: the gradient check with the course's verdicts, and
+  :func:`gradient_sweep`, its error against the step h (:mod:`linviz.explore.gradient_table`).
 
 The package binds only the result types; each function is imported from its own module
 (``from linviz.explore.evidence import evidence``), so that ``linviz.explore.evidence`` is always

@@ -352,17 +352,19 @@ def knn_test(setup: KnnSetup, X_test: np.ndarray, y_test: np.ndarray, k: int, *,
 def linear_test(X_train, y_train, X_test, y_test, *, n_classes: int, W: Optional[np.ndarray] = None,
                 train_seconds: Optional[float] = None, n_train: Optional[int] = None, name: str = "linear",
                 note: str = "", progress: Optional[ProgressCallback] = None,
-                cancel: CancelCheck = None) -> ClassifierTiming:
+                cancel: CancelCheck = None, features: Optional[str] = None) -> ClassifierTiming:
     """A linear classifier's accuracy and times on the test rows (bias column last).
 
     With ``W`` (D + 1, C) the given model is tested (``train_seconds`` as known); without,
-    a softmax classifier with linviz's default settings is trained here on (X_train,
-    y_train) and timed."""
+    a softmax classifier with the settings recommended for ``features`` (the spec the rows
+    come from; default: HOG + hue's, the window's) is trained here on (X_train, y_train) and
+    timed."""
     if W is None:
-        from linviz.training import TrainingConfig, TrainingControl, train
+        from linviz.training import TrainingConfig, TrainingControl, recommended_settings, train
+        from linviz.training.defaults import DEFAULT_FEATURES
 
         control = TrainingControl()
-        config = TrainingConfig()
+        config = TrainingConfig(**recommended_settings(features or DEFAULT_FEATURES, "softmax", "sgd"))
         start = time.perf_counter()
         final = None
         for final in train(X_train, y_train, config=config, control=control, n_classes=n_classes):

@@ -34,8 +34,8 @@ import numba
 import numpy as np
 
 from linviz.errors import LinvizError
-from linviz.models.losses import LOSSES, LossFunction, check_inputs
-from linviz.models.regularizers import check_reg_type
+from linviz.models.losses import SOFTMAX_KERNEL, LossFunction, check_inputs, loss_named
+from linviz.models.regularizers import check_reg_type, regularizer_named
 from linviz.progress import check_cancelled, report
 from linviz.explore import surface_kernels as K
 
@@ -147,8 +147,7 @@ def loss_surface(W, X, y, directions, alphas, betas=None, *, loss: str = "svm", 
     callable, checked between blocks of grid rows (raises :class:`linviz.errors.Cancelled`).
     ``scores``: ``scores_along(W, X, directions)`` computed before, to reuse it.
     """
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
+    code = loss_named(loss).kernel_code
     check_reg_type(reg_type)
     W = np.asarray(W)
     X = np.asarray(X)
@@ -178,14 +177,14 @@ def loss_surface(W, X, y, directions, alphas, betas=None, *, loss: str = "svm", 
     uniform = _evenly_spaced(alphas)
     step = (alphas[-1] - alphas[0]) / (alphas.size - 1) if alphas.size > 1 else 0.0
     with np.errstate(over="ignore"):
-        R = np.exp(S1 * step) if loss == "softmax" and uniform else S1  # S1 h > 40 is never used
+        # the softmax kernel walks a uniform axis by powers of e^(S1 step); S1 h > 40 is never used
+        R = np.exp(S1 * step) if code == SOFTMAX_KERNEL and uniform else S1
     out = np.empty((row_betas.size, alphas.size))
     run = K.data_grid_parallel if parallel else K.data_grid_serial
     threads = max(1, numba.get_num_threads()) if parallel else 1
     # rows per compiled call (cancel is checked between calls): 16 per thread, sharing the
     # softmax's per-image powers (fewer rows per call cost up to 2x)
     block = 16 * threads
-    code = K.LOSS_CODES[loss]
     for row0 in range(0, row_betas.size, block):
         check_cancelled(cancel)
         row1 = min(row_betas.size, row0 + block)
@@ -203,7 +202,7 @@ def loss_surface(W, X, y, directions, alphas, betas=None, *, loss: str = "svm", 
 def reg_grid(W, directions, alphas, betas, *, reg: float, reg_type: str = "l2", elastic_beta: float = 1.0,
              n_reg_rows: Optional[int] = None, parallel: bool = True) -> np.ndarray:
     """``reg * R(W + a D1 [+ b D2])`` over betas x alphas (one direction: b ignored)."""
-    check_reg_type(reg_type)
+    penalty = regularizer_named(reg_type)
     out = np.zeros((len(betas), len(alphas)))
     if reg == 0:
         return out
@@ -214,13 +213,13 @@ def reg_grid(W, directions, alphas, betas, *, reg: float, reg_type: str = "l2", 
           else np.zeros_like(d1))
     a = np.asarray(alphas, dtype=np.float64)[None, :]
     b = np.asarray(betas, dtype=np.float64)[:, None]
-    if reg_type in ("l2", "elastic"):
+    if penalty.squares:
         # |w + a d1 + b d2|^2 from the six inner products: exact up to rounding, O(1) per point
         ww, d11, d22 = w @ w, d1 @ d1, d2 @ d2
         wd1, wd2, d12 = w @ d1, w @ d2, d1 @ d2
         squares = ww + a * a * d11 + b * b * d22 + 2 * a * wd1 + 2 * b * wd2 + 2 * a * b * d12
-        out += (elastic_beta if reg_type == "elastic" else 1.0) * np.maximum(squares, 0.0)
-    if reg_type in ("l1", "elastic"):
+        out += (elastic_beta if penalty.uses_beta else 1.0) * np.maximum(squares, 0.0)
+    if penalty.absolute_values:
         absolute = np.empty_like(out)
         run = K.abs_grid_parallel if parallel else K.abs_grid_serial
         run(w, d1, d2, np.ascontiguousarray(alphas, dtype=np.float64), np.ascontiguousarray(betas, dtype=np.float64),

@@ -37,16 +37,44 @@ import numpy as np
 
 from linviz.errors import LinvizError
 from linviz.pacing import Pacer  # noqa: F401  (the play button's pacer; lives low, training paces with it too)
-from linviz.models.losses import LossFunction, softmax_loss, svm_loss
+from linviz.models.losses import LOSSES, LossFunction, LossSpec, loss_named, softmax_loss, svm_loss
 from linviz.models.regularizers import REG_TYPES, regularization
 
-LOSS_NAMES = {
-    "svm": "multiclass SVM (Weston-Watkins)",
-    "ova": "one-vs-all SVM",
-    "structured": "structured SVM (Crammer-Singer)",
-    "softmax": "softmax (cross-entropy)",
+
+def _one_vs_all_initial(n_classes: int, delta: float = 1.0, squared: bool = False) -> float:
+    return n_classes * delta  # every class's score 0 is delta short of its target +-delta
+
+
+def _one_vs_all_initial_words(n_classes: int, delta: float = 1.0, squared: bool = False) -> str:
+    return f"C x delta = {n_classes * delta:g}"
+
+
+def _structured_initial(n_classes: int, delta: float = 1.0, squared: bool = False) -> float:
+    return delta  # the strongest rival ties with the true class
+
+
+def _structured_initial_words(n_classes: int, delta: float = 1.0, squared: bool = False) -> str:
+    return f"delta = {delta:g}"
+
+
+# The playground's losses: the image classifier's two (:data:`linviz.models.LOSSES`; among three
+# SVMs the multiclass one goes by its authors' names) and two more SVMs of the textbook, computed
+# here in NumPy (:data:`NUMPY_TERMS`).
+PLAYGROUND_LOSSES: dict[str, LossSpec] = {
+    "svm": dataclasses.replace(LOSSES["svm"], label="multiclass SVM (Weston-Watkins)"),
+    "ova": LossSpec(
+        name="ova", label="one-vs-all SVM", short_label="one-vs-all SVM",
+        help="One binary SVM per class: its score should reach +delta on its own points and stay below "
+             "-delta on the others'",
+        has_probabilities=False, hinge=True, kernel_code=None, initial_loss_rule="C × delta",
+        initial_loss=_one_vs_all_initial, initial_loss_words=_one_vs_all_initial_words),
+    "structured": LossSpec(
+        name="structured", label="structured SVM (Crammer-Singer)", short_label="structured SVM",
+        help="Only the strongest wrong class counts: max(0, max_j s_j - s_y + delta)",
+        has_probabilities=False, hinge=True, kernel_code=None, initial_loss_rule="delta",
+        initial_loss=_structured_initial, initial_loss_words=_structured_initial_words),
+    "softmax": dataclasses.replace(LOSSES["softmax"], label="softmax (cross-entropy)"),
 }
-SVM_LOSSES = ("svm", "ova", "structured")
 PRESETS = {
     "demo": "the demo's 9 points (3 classes)",
     "blobs": "separated blobs",
@@ -122,7 +150,7 @@ class PlaygroundSettings:
               f"n_points must be an integer from {MIN_GENERATED} to {MAX_GENERATED}")
         check(_in_range(self.noise, 0.0, 1.0), "noise must be a number from 0 to 1")
         check(_is_int(self.seed) and 0 <= self.seed < 2 ** 32, "seed must be an integer from 0 to 2^32 - 1")
-        check(self.loss in LOSS_NAMES, f"loss must be one of {', '.join(LOSS_NAMES)}")
+        check(self.loss in PLAYGROUND_LOSSES, f"loss must be one of {', '.join(PLAYGROUND_LOSSES)}")
         check(_in_range(self.delta, 0.0, 10.0), "delta must be a number from 0 to 10")
         check(_in_range(self.reg, 0.0, 100.0), "reg must be a number from 0 to 100")
         check(self.reg_type in REG_TYPES, f"reg_type must be one of {', '.join(REG_TYPES)}")
@@ -380,6 +408,7 @@ def playground_loss(points, labels, W, b, *, loss: str = "svm", delta: float = 1
     "svm" and "softmax" are :func:`linviz.models.svm_loss` / :func:`~linviz.models.softmax_loss`
     on X = [x, y, 1] and [W^T; b] with ``n_reg_rows=2`` (b is not regularized).
     """
+    loss_named(loss, PLAYGROUND_LOSSES)
     X, Wm = image_form(points, W, b)
     y = np.asarray(labels, dtype=np.int64)
     options = dict(reg_type=reg_type, elastic_beta=elastic_beta, n_reg_rows=N_REG_ROWS)
@@ -389,10 +418,8 @@ def playground_loss(points, labels, W, b, *, loss: str = "svm", delta: float = 1
         total, dWm = softmax_loss(Wm, X, y, reg, **options)
     elif loss == "ova":
         total, dWm = one_vs_all_svm_loss(Wm, X, y, reg, delta, **options)
-    elif loss == "structured":
-        total, dWm = structured_svm_loss(Wm, X, y, reg, delta, **options)
     else:
-        raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSS_NAMES)}")
+        total, dWm = structured_svm_loss(Wm, X, y, reg, delta, **options)
     return float(total), dWm[:2].T.copy(), dWm[2].copy()
 
 
@@ -402,14 +429,13 @@ def point_losses(points, labels, W, b, *, loss: str = "svm", delta: float = 1.0)
     For "svm" and "softmax" each L_i is the image loss itself on that one point
     (:class:`linviz.models.LossFunction`, the training loop's fast path, without a penalty).
     """
+    loss_named(loss, PLAYGROUND_LOSSES)
     X, Wm = image_form(points, W, b)
     y = np.ascontiguousarray(labels, dtype=np.int64)
     if len(y) == 0:
         return np.zeros(0)
     if loss in NUMPY_TERMS:
         return NUMPY_TERMS[loss](X @ Wm, y, float(delta))[0]
-    if loss not in ("svm", "softmax"):
-        raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSS_NAMES)}")
     f = LossFunction(loss, 0.0, "l2", 1.0, float(delta), False, N_REG_ROWS)
     Wt = np.ascontiguousarray(Wm.T)
     rows = np.arange(len(y), dtype=np.int64)
@@ -460,7 +486,7 @@ def evaluate(points, labels, W, b, *, loss: str = "svm", delta: float = 1.0, reg
         total, dW, db = reg_loss, reg_grad[:2].T.copy(), np.zeros_like(b)
         losses = np.zeros(0)
     predicted = np.argmax(scores, axis=1) if len(labels) else np.zeros(0, dtype=np.int64)
-    flagged = losses > 1e-12 if loss in SVM_LOSSES else predicted != labels
+    flagged = losses > 1e-12 if loss_named(loss, PLAYGROUND_LOSSES).hinge else predicted != labels
     return Evaluation(scores, losses, float(total - reg_loss), float(reg_loss), float(total), dW, db, predicted,
                       flagged, labels)
 
@@ -512,11 +538,11 @@ def decision_map(W, b, extent=(-2.0, 2.0, -2.0, 2.0), size=160, *, loss: str = "
     winner = np.argmax(S, axis=0)
     top = S.max(axis=0)
     probability = 1.0 / np.exp(S - top).sum(axis=0) if probabilities else None
-    if loss in ("svm", "structured"):
+    if loss == "ova":  # each class's own band around its score 0
+        in_margin = np.any(np.abs(S) < delta, axis=0)
+    elif loss_named(loss, PLAYGROUND_LOSSES).hinge:
         runner_up = np.where(np.arange(len(b))[:, None, None] == winner, -np.inf, S).max(axis=0)
         in_margin = top - runner_up < delta
-    elif loss == "ova":
-        in_margin = np.any(np.abs(S) < delta, axis=0)
     else:
         in_margin = np.zeros(top.shape, dtype=bool)
     return DecisionMap((x0, x1, y0, y1), winner, top, probability, in_margin)

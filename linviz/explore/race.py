@@ -32,17 +32,11 @@ from linviz.errors import LinvizError
 from linviz.models.losses import LossFunction, check_inputs
 from linviz.progress import check_cancelled
 from linviz.training.loop import accuracy
-from linviz.training.optimizers import make_optimizer
+from linviz.training.optimizers import OPTIMIZERS, make_optimizer
 
-STRATEGIES = {
-    "random_search": "random search",
-    "random_local_search": "random local search",
-    "gd": "full-batch GD",
-    "sgd": "SGD",
-    "momentum": "momentum",
-    "adam": "Adam",
-}
-SEARCHES = ("random_search", "random_local_search")
+# The strategies that race (optimizer names) with their labels, in the order they are drawn.
+STRATEGIES = {name: OPTIMIZERS[name].label
+              for name in ("random_search", "random_local_search", "gd", "sgd", "momentum", "adam")}
 BUDGET_RULE = ("budget in examples processed: a loss or a gradient on n images costs n. A search try costs "
                "its judging sample, a full-batch GD step all the training images, an SGD / momentum / Adam "
                "step its batch. Evaluations for the plot cost nothing.")
@@ -51,6 +45,7 @@ BUDGET_RULE = ("budget in examples processed: a loss or a gradient on n images c
 # random search tries W ~ 0.0001 N(0, 1), random local search steps 0.0001 N(0, 1) from
 # W0 ~ 0.001 N(0, 1), 1,000 tries judged on the training loss; test accuracy.
 LECTURE_FIGURES = {"random_search": 0.155, "random_local_search": 0.214}
+LECTURE_LOSS = "svm"
 LECTURE_NOTE = ("The lecture's figures: 15.5% (random search) and 21.4% (random local search), test accuracy "
                 "after 1,000 tries judged on the loss over all 50,000 training images, from one seed of the "
                 "original CIFAR-10 data. Another seed or other images give other numbers.")
@@ -164,17 +159,19 @@ class _Runner:
         self.note = ""
         self.stopped = False
         N = X.shape[0]
-        if name in SEARCHES:
+        method = OPTIMIZERS[name]
+        self.full_batch = method.full_batch
+        if method.gradient_free:
             self.rows = search_rows
             self.cost = len(search_rows)
             scale = settings.search_scale if name == "random_search" else settings.search_step
             self.optimizer = make_optimizer(name, learning_rate=0.0, search_step=scale, seed=self.rng)
             self.best = math.inf  # the lecture's: the first try is always kept
         else:
-            self.optimizer = make_optimizer("sgd" if name == "gd" else name,
-                                            learning_rate=settings.learning_rate(name), momentum=settings.momentum)
+            self.optimizer = make_optimizer(name, learning_rate=settings.learning_rate(name),
+                                            momentum=settings.momentum)
             self.dWt = np.empty_like(self.Wt)
-            self.batch = N if name == "gd" else min(int(settings.batch_size), N)
+            self.batch = N if self.full_batch else min(int(settings.batch_size), N)
             self.cost = self.batch
             self.order = np.arange(N, dtype=np.int64)
             self.position = N  # a fresh permutation at the first step
@@ -189,13 +186,13 @@ class _Runner:
         self.seconds += time.perf_counter() - start
 
     def _step(self) -> None:
-        if self.name in SEARCHES:
+        if self.optimizer.gradient_free:
             candidate = self.optimizer.propose(self.Wt)
             value = self.loss_fn.transposed(candidate, self.X, self.y, self.rows, None)
             if value < self.best:
                 self.Wt, self.best = candidate, value
             return
-        if self.name == "gd":
+        if self.full_batch:
             idx = self.order
         else:
             N = self.X.shape[0]
@@ -302,7 +299,7 @@ def lecture_settings(tries: int = 1000, search_sample: int = 0, *, seed: int = 0
     judged = int(search_sample) if search_sample else n_train
     if not judged:
         raise ValueError("lecture_settings: give search_sample or n_train")
-    return RaceSettings(budget=int(tries) * int(judged), loss="svm", delta=1.0, reg=0.0, init_scale=1e-3,
+    return RaceSettings(budget=int(tries) * int(judged), loss=LECTURE_LOSS, delta=1.0, reg=0.0, init_scale=1e-3,
                         search_scale=1e-4, search_step=1e-4, search_sample=int(search_sample), eval_sample=1000,
                         batch_size=200, learning_rates=(("gd", 1e-7), ("sgd", 1e-7), ("momentum", 1e-8),
                                                         ("adam", 1e-5)),

@@ -15,13 +15,13 @@ from typing import Optional
 
 import numpy as np
 
-from linviz.models.losses import LOSSES
+from linviz.models.losses import loss_named
 from linviz.models.regularizers import regularization
 
 
 @dataclass(frozen=True)
 class ScoreBreakdown:
-    loss: str  # "svm" | "softmax": which loss ``data_loss`` is
+    loss: str  # which loss ``data_loss`` is: a name of linviz.models.LOSSES
     true_class: int
     delta: float
     squared: bool
@@ -53,8 +53,7 @@ def score_breakdown(W, x, y: int, *, loss: str, delta: float = 1.0, squared: boo
     :func:`linviz.models.svm_loss`: None regularizes every row (the textbook definition);
     D - 1 leaves the bias row free, as the app's models do.
     """
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
+    spec = loss_named(loss)
     W = np.asarray(W, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64)
     if W.ndim != 2 or x.shape != (W.shape[0],):
@@ -73,7 +72,7 @@ def score_breakdown(W, x, y: int, *, loss: str, delta: float = 1.0, squared: boo
     total = exp_shifted.sum()
     probabilities = exp_shifted / total
     neg_log = np.log(total) - (scores - scores.max())  # -ln p, without rounding p first
-    data_loss = float(hinge.sum()) if loss == "svm" else float(neg_log[y])
+    data_loss = float(hinge.sum()) if spec.hinge else float(neg_log[y])
     reg_loss, _ = regularization(W, float(reg), reg_type, float(elastic_beta), n_reg_rows)
     return ScoreBreakdown(loss, y, float(delta), bool(squared), scores, margins, hinge, exp_shifted, probabilities,
                           neg_log, data_loss, float(reg_loss))

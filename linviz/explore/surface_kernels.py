@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from linviz.models.losses import SVM_KERNEL
 from linviz.numba_setup import kernel, prange
 
 _FAST = {"reassoc", "contract"}
@@ -41,7 +42,6 @@ _INV_FACT = tuple(1.0 / float(np.prod(np.arange(1, m + 1, dtype=np.float64))) fo
 _MAGIC = 6755399441055744.0  # 1.5 * 2^52: adding it leaves a small integer in the low mantissa bits
 _EXP_OFFSET = np.int64(1023) - np.int64(np.array(_MAGIC).view(np.int64))
 
-LOSS_CODES = {"svm": 0, "softmax": 1}
 _BLOCK = 16  # softmax: alphas per block sharing one exp per class
 _BLOCK_SPREAD = 40.0  # ... while no score moves by more than this across the block
 _LN2 = 0.6931471805599453
@@ -325,7 +325,7 @@ def _softmax_rows(S0, S1, S2, R, y, alphas, uniform, betas, r0, r1, log_chunk, o
 
 @kernel
 def _grid_rows(S0, S1, S2, R, y, alphas, uniform, betas, r0, r1, loss_code, delta, squared, log_chunk, out):
-    if loss_code == 0:
+    if loss_code == SVM_KERNEL:
         for k in range(r0, r1):
             _svm_row(S0, S1, S2, y, alphas, uniform, betas[k], delta, squared, out[k])
     else:

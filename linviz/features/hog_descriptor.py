@@ -49,9 +49,19 @@ once for every cell size asked for (:func:`hog_max_scales`): only the scatter in
 the block normalization are per scale. ``best``'s three HOG items cost 13 us of CPU per image
 together, where three separate row-by-row passes cost ~51 us.
 
-Grayscale float input keeps the row-by-row kernels: one-hot accumulations per pixel column
-(vectorized) summed per cell; float64 input is computed in float64 (gradients one rounding
-step off the diagonal then bin exactly as NumPy's ``arctan2`` puts them).
+Grayscale float32 input keeps the row-by-row kernels: one-hot accumulations per pixel
+column (vectorized) summed per cell.
+
+Float64 input is the exact path: its bins are computed by NumPy, with scikit-image's own
+formula (:func:`_hog_float64`), and only the votes' scatter and the normalization are
+compiled. NumPy's ``arctan2`` is SIMD code on some CPUs (AVX-512) and the C library's on
+others, and the two can differ in the last bit; float64 gradients one rounding step off the
+diagonal (``a/255 - b/255``) then sit exactly on the 45 or 135 degree edge, and that last bit
+decides their bin. Binning from NumPy's result gives scikit-image's bins on every CPU. The
+float32 paths (1e-4 parity) look the exact ties up from NumPy (``special``) and give the
+other pixels near an edge the C library's ``atan2``: those agree with NumPy's unless the
+angle is within a few float64 ulps of an edge, and of the 61 million luma gradients of
+CIFAR-10 none but the exact ties comes within a million ulps of an edge (4 to 36 bins).
 
 RGB input (uint8, on its 0-255 scale as scikit-image uses uint8 input):
 
@@ -71,7 +81,7 @@ import numpy as np
 
 from linviz.errors import LinvizError
 from linviz.features.color import _histogram_of_bins, hue_and_chroma
-from linviz.features._images import as_gray_float_batch, as_rgb_batch, is_rgb_uint8
+from linviz.features._images import as_gray_float_batch, as_rgb_batch, batch_parts, is_rgb_uint8
 from linviz.numba_setup import kernel, prange
 
 BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")  # scikit-image's, and its parity tests
@@ -383,6 +393,18 @@ def _scatter_votes(mag, pos, W, hist, cell, n_orient, colbase, part):
 
 
 @kernel
+def _scatter_scratch(ncr, ncc, cell, n_orient):
+    """What :func:`_scatter_votes` works in for ``ncr x ncc`` cells: the cell histograms, the two
+    partial ones, and ``colbase[x] = (x // cell) * n_orient``."""
+    hist = np.empty((ncr, ncc, n_orient), dtype=np.float32)
+    part = np.empty((2, ncr * ncc * n_orient), dtype=np.float32)
+    colbase = np.empty(ncc * cell, dtype=np.int32)
+    for x in range(ncc * cell):
+        colbase[x] = (x // cell) * n_orient
+    return hist, part, colbase
+
+
+@kernel
 def _hog_hue_rgb_range(images, out, hog_col, hue_col, hue_bins, start, stop, cell, block, n_orient, norm, special):
     """Luma HOG of images ``start:stop`` into ``out[i, hog_col:]`` and, when ``hue_bins``
     > 0, their hue histogram into ``out[i, hue_col:hue_col + hue_bins]``, image by image
@@ -390,7 +412,7 @@ def _hog_hue_rgb_range(images, out, hog_col, hue_col, hue_bins, start, stop, cel
     H, W = images.shape[1], images.shape[2]
     ncr, ncc = H // cell, W // cell
     length = (ncr - block + 1) * (ncc - block + 1) * block * block * n_orient
-    hist = np.empty((ncr, ncc, n_orient), dtype=np.float32)
+    hist, part, colbase = _scatter_scratch(ncr, ncc, cell, n_orient)
     L = np.zeros((H + 2) * W + 2, dtype=np.float32)
     colmask = np.ones(H * W, dtype=np.uint8)
     for y in range(H):
@@ -400,10 +422,6 @@ def _hog_hue_rgb_range(images, out, hog_col, hue_col, hue_bins, start, stop, cel
     bottom = max(H - 2, 0)
     mag = np.empty(H * W, dtype=np.float32)
     pos = np.empty(H * W, dtype=np.int32)
-    part = np.empty((2, ncr * ncc * n_orient), dtype=np.float32)
-    colbase = np.empty(ncc * cell, dtype=np.int32)
-    for x in range(ncc * cell):
-        colbase[x] = (x // cell) * n_orient
     k_buf = np.empty(H * W, dtype=np.int32)
     wi_buf = np.empty(H * W, dtype=np.int32)
     hue_part = np.empty((4, max(hue_bins, 1)), dtype=np.int32)
@@ -652,6 +670,66 @@ def _hog_gray_parallel(planes, out, cell, block, n_orient, norm, special, task):
         _hog_gray_range(planes, out, t * task, min(n, (t + 1) * task), cell, block, n_orient, norm, special)
 
 
+@kernel
+def _float64_gradients(planes, g_row, g_col):
+    """scikit-image's gradients of float64 gray images ``(N, H, W)``: central differences
+    without the 1/2, zero on the first and last row / column (``_hog_channel_gradient``),
+    into ``g_row``, ``g_col`` ``(N, H * W)``."""
+    n, H, W = planes.shape
+    for i in range(n):
+        for y in range(H):
+            for x in range(W):
+                g_row[i, y * W + x] = planes[i, y + 1, x] - planes[i, y - 1, x] if 0 < y < H - 1 else 0.0
+                g_col[i, y * W + x] = planes[i, y, x + 1] - planes[i, y, x - 1] if 0 < x < W - 1 else 0.0
+
+
+@kernel(error_model="numpy")
+def _hog_from_degrees(g_row, g_col, degrees, W, out, cell, block, n_orient, norm):
+    """HOG of float64 gray images from their gradients and NumPy's orientation in degrees,
+    ``np.rad2deg(np.arctan2(g_row, g_col))``, all ``(N, H * W)``; row ``i`` of ``out`` gets
+    image ``i``.
+
+    The bin of each pixel is scikit-image's, to the last bit of the angle it is given:
+
+    1. NumPy's ``% 180`` (``npy_divmod``: ``fmod``, then ``+ 180`` for a negative
+       remainder). The angle lies in [-180, 180] plus rounding, where ``fmod`` is a
+       subtraction of 180 that is exact (Sterbenz) or nothing at all: two selects.
+    2. Bin ``i`` holds ``per * i <= o < per * (i + 1)`` with ``per = 180. / n``, the edges
+       exactly as scikit-image computes its ``orientation_end`` / ``orientation_start``;
+       ``o / per`` gives the bin to within one, the edges settle it. An angle in no bin (180
+       after the rounding of step 1, NaN) casts no vote.
+
+    Selects only, so the pixel loop vectorizes.
+    """
+    n = g_row.shape[0]
+    H = g_row.shape[1] // W
+    hist, part, colbase = _scatter_scratch(H // cell, W // cell, cell, n_orient)
+    mag = np.empty(H * W, dtype=np.float32)
+    pos = np.empty(H * W, dtype=np.int32)
+    per = 180.0 / n_orient
+    inv = n_orient / 180.0
+    top = np.int64(n_orient)
+    for i in range(n):
+        gr = g_row[i]
+        gc = g_col[i]
+        deg = degrees[i]
+        for p in range(H * W):
+            d = deg[p]
+            m = d - 180.0 if d >= 180.0 else (d + 180.0 if d <= -180.0 else d)  # fmod(d, 180)
+            o = m + 180.0 if m < 0.0 else m
+            u = o * inv if o >= 0.0 else 0.0  # no conversion of a NaN
+            b = np.int64(min(u, np.float64(top)))
+            b = b - 1 if o < per * np.float64(b) else b
+            b = b + 1 if o >= per * np.float64(b + 1) else b
+            held = (b >= 0) & (b < top) & (o >= per * np.float64(b)) & (o < per * np.float64(b + 1))
+            g_r = gr[p]
+            g_c = gc[p]
+            mag[p] = np.float32(math.sqrt(g_r * g_r + g_c * g_c)) if held else _ZERO
+            pos[p] = np.int32(b) if held else np.int32(0)
+        _scatter_votes(mag, pos, W, hist, cell, n_orient, colbase, part)
+        _normalize_blocks(hist, cell, block, norm, out[i])
+
+
 # --------------------------------------------------------------------------- Python side
 
 
@@ -670,6 +748,35 @@ def _special_bins(n_orient: int) -> np.ndarray:
     if orient[128] != orient[192]:  # pragma: no cover - would mean a different libm
         raise RuntimeError("inconsistent 135-degree orientation in this NumPy build")
     return np.array(out, dtype=np.int64)
+
+
+# Pixels whose float64 gradients and orientations are held at once (24 MB): a chunk of
+# images, never the whole batch.
+_FLOAT64_CHUNK_PIXELS = 1 << 20
+
+
+def _hog_float64(planes, out, cell, block, n_orient, norm) -> None:
+    """HOG of float64 gray images into ``out``, binned from NumPy's own orientations.
+
+    The orientation is ``np.rad2deg(np.arctan2(g_row, g_col))``, called on the same float64
+    gradients as scikit-image's ``hog_histograms``, and binned with its comparisons
+    (:func:`_hog_from_degrees`). Calling NumPy rather than computing the angle in compiled
+    code is what makes the bins agree on every CPU: NumPy sends ``arctan2`` to SIMD code on
+    some CPUs (AVX-512) and to the C library on others, and the two can differ in the last
+    bit, which decides the bin of a gradient one rounding step off the diagonal
+    (``a/255 - b/255`` against ``c/255 - d/255``) at 45 or 135 degrees. Done chunk by chunk.
+    """
+    n, h, w = planes.shape
+    chunk = max(1, _FLOAT64_CHUNK_PIXELS // (h * w))
+    g_row = np.empty((min(n, chunk), h * w))
+    g_col = np.empty_like(g_row)
+    degrees = np.empty_like(g_row)
+    for start, stop in batch_parts(n, chunk):
+        k = stop - start
+        _float64_gradients(planes[start:stop], g_row[:k], g_col[:k])
+        np.arctan2(g_row[:k], g_col[:k], out=degrees[:k])
+        np.rad2deg(degrees[:k], out=degrees[:k])
+        _hog_from_degrees(g_row[:k], g_col[:k], degrees[:k], w, out[start:stop], cell, block, n_orient, norm)
 
 
 def check_hog_params(orientations, pixels_per_cell, cells_per_block, block_norm) -> tuple[int, int, int, int]:
@@ -728,12 +835,14 @@ def hog(
 
     ``images``: uint8 RGB ``(N, H, W, 3)`` / ``(H, W, 3)``, or float grayscale
     ``(N, H, W)`` / ``(H, W)`` (float64 is computed in float64, anything else in
-    float32: the gradients then equal scikit-image's bit for bit, and so do the bins).
+    float32: the gradients then equal scikit-image's bit for bit, and so do the bins; on
+    float64 on every CPU, whichever code NumPy runs for ``arctan2``).
     RGB goes through :func:`rgb_to_gray` (BT.601 luma, 0-255 scale), or with
     ``channel_max=True`` keeps per pixel the gradient of the channel with the largest
     magnitude (scikit-image's ``channel_axis=-1`` mode). ``out`` may be a preallocated
     C-contiguous float32 ``(N, F)`` array (for example a column slice target of the
-    pipeline); ``parallel`` defaults to True for batches of more than 64 images.
+    pipeline); ``parallel`` defaults to True for batches of more than 64 images (float64
+    input, the exact path, runs in the calling thread).
     See the module docstring for the exact algorithm.
     """
     n_orient, cell, block, norm = check_hog_params(orientations, pixels_per_cell, cells_per_block, block_norm)
@@ -747,18 +856,20 @@ def hog(
         raise ValueError(f"hog: out must be C-contiguous float32 {(n, length)}, got {out.dtype} {out.shape}")
     if n == 0:
         return out
-    special = _special_bins(n_orient)
     if parallel is None:
         parallel = n > _TASK_IMAGES
+    if arr.dtype == np.float64:  # the exact path: bins from NumPy's arctan2
+        _hog_float64(arr, out, cell, block, n_orient, norm)
+        return out
+    special = _special_bins(n_orient)
     if rgb and not channel_max:
         _run_luma_hog_hue(arr, out, 0, 0, 0, cell, block, n_orient, norm, special, parallel)
     elif rgb:
         _run_max_hog(arr, out, n_orient, special, [(0, cell, block, norm)], parallel)
+    elif parallel:
+        _hog_gray_parallel(arr, out, cell, block, n_orient, norm, special, _TASK_IMAGES)
     else:
-        if parallel:
-            _hog_gray_parallel(arr, out, cell, block, n_orient, norm, special, _TASK_IMAGES)
-        else:
-            _hog_gray_range(arr, out, 0, n, cell, block, n_orient, norm, special)
+        _hog_gray_range(arr, out, 0, n, cell, block, n_orient, norm, special)
     return out
 
 

@@ -65,6 +65,8 @@ class MainWindow(QMainWindow):
             self._build_controllers()
             self._build_layout()
             self._build_labs()
+            self._build_your_classes()
+            self._build_file_controllers()
             self._build_menus()
             self._connect_views()
             self._route_drops_to_window()
@@ -185,6 +187,32 @@ class MainWindow(QMainWindow):
             self.labs.append(lab)
             self.view_tabs.addTab(lab, lab.title)
 
+    def _build_your_classes(self) -> None:
+        """The "Your classes" tab (a project of the user's own images), after Training."""
+        from linviz.gui.controllers.class_project_controller import ClassProjectController
+        from linviz.gui.views.your_classes_view import YourClassesView
+
+        self.class_project_controller = ClassProjectController(
+            self.workbench, self.job_queue, self.data_controller, self.training_controller, self.features_panel,
+            self.settings, self)
+        self.your_classes_view = YourClassesView(self.workbench, self.class_project_controller)
+        self.view_tabs.insertTab(1, self.your_classes_view, "Your classes")
+        self.class_project_controller.projectOpened.connect(self.show_your_classes)
+        self.banner.classesRequested.connect(self.show_your_classes)
+        self.data_panel.classesRequested.connect(self.show_your_classes)
+
+    def _build_file_controllers(self) -> None:
+        """Keeping what is on screen: views as pictures, the whole state as a workspace file."""
+        from linviz.gui.controllers.export_controller import ExportController
+        from linviz.gui.controllers.workspace_controller import WorkspaceController
+
+        self.export_controller = ExportController(self, self.view_tabs, self.settings, self.status, self)
+        self.workspace_controller = WorkspaceController(self, self)
+
+    @Slot()
+    def show_your_classes(self) -> None:
+        self.view_tabs.setCurrentWidget(self.your_classes_view)
+
     def _connect_views(self) -> None:
         """What one view asks of another, in the window's terms (tabs)."""
         self.confusion_view.cellClicked.connect(self._show_confusion_cell)
@@ -225,8 +253,16 @@ class MainWindow(QMainWindow):
         action(file_menu, "Use the demo set", self.data_controller.use_demo_set)
         action(file_menu, "Download CIFAR-10 (170 MB)", self.data_controller.start_download)
         file_menu.addSeparator()
+        action(file_menu, "New classes...", self.your_classes_view.new_project_dialog)
+        action(file_menu, "Open classes...", self.your_classes_view.open_project_dialog)
+        action(file_menu, "Add images to a class...", self.your_classes_view.add_images_dialog)
+        file_menu.addSeparator()
         action(file_menu, "Save model...", self.save_model_dialog, "Ctrl+S")
         action(file_menu, "Load model...", self.load_model_dialog)
+        file_menu.addSeparator()
+        action(file_menu, "Save workspace...", self.save_workspace_dialog)
+        action(file_menu, "Open workspace...", self.open_workspace_dialog)
+        action(file_menu, "Export view...", lambda: self.export_controller.open_dialog(), "Ctrl+E")
         file_menu.addSeparator()
         action(file_menu, "Quit", self.close, "Ctrl+Q")
         model_menu = self.menuBar().addMenu("&Model")
@@ -272,6 +308,21 @@ class MainWindow(QMainWindow):
         if path:
             remember_model_folder(self.settings, path)
             self.model_files_controller.load_model(path)
+
+    @Slot()
+    def save_workspace_dialog(self) -> None:
+        folder = self.workspace_controller.folder()
+        path, _ = QFileDialog.getSaveFileName(self, "Save workspace", f"{folder}/lesson.linviz",
+                                              "linviz workspaces (*.linviz)")
+        if path:
+            self.workspace_controller.save(path)
+
+    @Slot()
+    def open_workspace_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open workspace", self.workspace_controller.folder(),
+                                              "linviz workspaces (*.linviz);;All files (*)")
+        if path:
+            self.workspace_controller.open(path)
 
     # ------------------------------------------------------------------ drops
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

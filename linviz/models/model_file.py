@@ -39,6 +39,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from linviz.errors import LinvizError, ModelFileError
+from linviz.models.losses import LOSSES
 from linviz.limits import (MAX_IMAGE_SIZE, MAX_MODEL_CLASSES, MAX_MODEL_FEATURES, MAX_MODEL_WEIGHTS,
                            MAX_NAME_CHARS, MIN_IMAGE_SIZE)
 from linviz.safe_files import FileRefusedError, atomic_write, open_regular_or
@@ -75,8 +76,8 @@ def save_model(path, *, W, class_names: Sequence[str], pipeline, loss: str,
     names = [str(c) for c in class_names]
     if W.ndim != 2 or W.shape[1] != len(names):
         raise ValueError(f"W must be (D + 1, {len(names)}) for {len(names)} classes, got {W.shape}")
-    if loss not in ("svm", "softmax"):
-        raise ValueError(f"loss must be 'svm' or 'softmax', got {loss!r}")
+    if not (isinstance(loss, str) and loss in LOSSES):
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
     state = pipeline.state() if pipeline is not None else {}
     if pipeline is not None and W.shape[0] != pipeline.dim + 1:
         raise ValueError(f"W has {W.shape[0]} rows but the pipeline makes {pipeline.dim} features + bias")
@@ -167,7 +168,7 @@ class SavedModel:
 
     def values_of_scores(self, scores: np.ndarray) -> np.ndarray:
         """Probabilities for softmax, the raw scores for the SVM."""
-        if self.loss == "softmax":
+        if LOSSES[self.loss].has_probabilities:
             from linviz.models.losses import softmax
 
             return softmax(scores.astype(np.float64))
@@ -177,7 +178,7 @@ class SavedModel:
         """Classify image files; an unreadable file gets an ``error`` instead of raising."""
         from linviz.data import read_image
 
-        kind = "probability" if self.loss == "softmax" else "score"
+        kind = "probability" if LOSSES[self.loss].has_probabilities else "score"
         results: list[ImagePrediction] = []
         images, slots = [], []
         for p in paths:
@@ -452,7 +453,7 @@ def load_model(path) -> SavedModel:
             pipeline = _pipeline_of(feature_state, archive, path)
     if not np.isfinite(W).all():
         raise ModelFileError(f"{path}: the weights contain NaN or infinite values")
-    if loss not in ("svm", "softmax"):
+    if loss not in LOSSES:
         raise ModelFileError(f"{path}: unknown loss {loss[:40]!r}")
     if pipeline is not None and pipeline.dim + 1 != W.shape[0]:
         raise ModelFileError(f"{path}: inconsistent model: W has {W.shape[0]} rows, the feature "

@@ -12,23 +12,58 @@ should be (penalizing them only pulls the decision boundaries towards the origin
 
 These NumPy versions are the reference; the fused kernels in :mod:`loss_kernels` compute
 the same quantities inside their single pass.
+
+``REG_TYPES`` is the table of the penalties, one entry per name (the identifier settings
+and model files store), with what the panels show and what the code needs to know.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-REG_TYPES = ("l2", "l1", "elastic")
-# Integer codes passed to the compiled kernels (a string argument would cost a dispatch).
-REG_CODES = {"l2": 0, "l1": 1, "elastic": 2}
+
+@dataclass(frozen=True)
+class RegularizerSpec:
+    """What linviz knows about one penalty; an entry of :data:`REG_TYPES`.
+
+    R(W) = (beta if ``uses_beta`` else 1) * sum(W**2) [``squares``] + sum(|W|) [``absolute_values``].
+    """
+
+    name: str  # the stored identifier: "l2"
+    label: str  # what a menu shows: "Elastic net"
+    formula: str  # R(W) for a caption: "Σ(βW² + |W|)"
+    help: str  # one line for a tooltip or --help
+    kernel_code: int  # what the compiled kernels are passed (a string would cost a dispatch)
+    squares: bool  # R has a sum of squares: a gradient proportional to W
+    absolute_values: bool  # R has a sum of |W|: a kink at W = 0, a pull of constant size
+    uses_beta: bool  # elastic net: beta weighs the squares against the absolute values
+
+
+REG_TYPES: dict[str, RegularizerSpec] = {
+    "l2": RegularizerSpec("l2", "L2", "ΣW²", "R = sum(W²): pulls every weight towards 0 in proportion to its size",
+                          0, squares=True, absolute_values=False, uses_beta=False),
+    "l1": RegularizerSpec("l1", "L1", "Σ|W|", "R = sum(|W|): the same pull on every weight, so small ones reach 0",
+                          1, squares=False, absolute_values=True, uses_beta=False),
+    "elastic": RegularizerSpec("elastic", "Elastic net", "Σ(βW² + |W|)",
+                               "R = sum(β W² + |W|): L2 and L1 together, β weighing the squares",
+                               2, squares=True, absolute_values=True, uses_beta=True),
+}
+REG_CODES = {name: spec.kernel_code for name, spec in REG_TYPES.items()}
+
+
+def regularizer_named(reg_type: str) -> RegularizerSpec:
+    """The entry of :data:`REG_TYPES` called ``reg_type``; ValueError naming the choices."""
+    try:
+        return REG_TYPES[reg_type]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown reg_type {reg_type!r}; choose from {', '.join(REG_TYPES)}") from None
 
 
 def check_reg_type(reg_type: str) -> int:
     """The kernel code of ``reg_type``; ValueError naming the choices when unknown."""
-    try:
-        return REG_CODES[reg_type]
-    except KeyError:
-        raise ValueError(f"unknown reg_type {reg_type!r}; choose from {', '.join(REG_TYPES)}") from None
+    return regularizer_named(reg_type).kernel_code
 
 
 def regularization(W: np.ndarray, reg: float, reg_type: str = "l2", elastic_beta: float = 1.0,

@@ -23,17 +23,25 @@ of 0.95 for the same accuracy). The other optimizers and the SVM scale from ther
   a decay of 0.99 (10 epochs would be 10 steps);
 * random search and random local search judge every candidate on all training images (so
   the training loss they report never rises) for one epoch of proposals.
+
+These are the defaults everywhere: the CLI's ``train`` fills every option not given from
+them, the window's training panel shows them (and keeps what the user sets by hand), and
+``TrainingConfig()`` and ``LinearClassifier()`` take them for every setting left at None
+(for ``DEFAULT_FEATURES``, the loss and the optimizer chosen).
 """
 
 from __future__ import annotations
 
 from linviz.features.spec import FeatureSpec, parse_feature_spec
-from linviz.models.losses import LOSSES
-from linviz.training.optimizers import OPTIMIZERS
+from linviz.models.losses import loss_named
+from linviz.training.optimizers import optimizer_named
 
 # The settings that recommended_settings fills in (TrainingConfig field names).
 SETTINGS = ("learning_rate", "lr_decay", "epochs", "batch_size", "momentum", "reg",
             "search_step", "search_sample")
+# The features the CLI's ``train`` and the window start with, and what TrainingConfig and
+# LinearClassifier recommend for when they are not told the features.
+DEFAULT_FEATURES = "hog+hue"
 
 
 def pixel_columns(spec: FeatureSpec, image_shape=(32, 32)) -> int:
@@ -50,7 +58,7 @@ def pixel_columns(spec: FeatureSpec, image_shape=(32, 32)) -> int:
     return total
 
 
-def recommended_settings(features="hog+hue", loss: str = "softmax", optimizer: str = "sgd", *,
+def recommended_settings(features=DEFAULT_FEATURES, loss: str = "softmax", optimizer: str = "sgd", *,
                          image_shape=(32, 32)) -> dict:
     """The settings one click should train with: a dict of :class:`TrainingConfig` fields.
 
@@ -61,24 +69,22 @@ def recommended_settings(features="hog+hue", loss: str = "softmax", optimizer: s
     numbers come from). ``ValueError`` for an unknown loss or optimizer, ``LinvizError`` for
     a bad spec.
     """
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+    hinge = loss_named(loss).hinge
+    method = optimizer_named(optimizer)
     spec = features if isinstance(features, FeatureSpec) else parse_feature_spec(features)
     pixels = pixel_columns(spec, image_shape)
     sgd_rate = min(0.1, 30.0 / pixels) if pixels else 0.1
-    if loss == "svm":
+    if hinge:  # a hinge's gradient is larger than the softmax's
         sgd_rate *= 0.3
     settings = dict(learning_rate=sgd_rate, lr_decay=0.8, epochs=10, batch_size=200, momentum=0.9,
                     reg=1e-3, search_step=1e-2, search_sample=1000)
-    if optimizer in ("momentum", "nesterov"):
+    if "momentum" in method.settings:
         settings["learning_rate"] = sgd_rate * (1 - settings["momentum"])
-    elif optimizer == "adam":
+    elif method.name == "adam":
         settings["learning_rate"] = 1e-3
-    elif optimizer == "gd":
+    elif method.full_batch:
         settings.update(learning_rate=3 * sgd_rate, lr_decay=0.99, epochs=100)
-    elif optimizer in ("random_search", "random_local_search"):
+    elif method.gradient_free:
         settings.update(learning_rate=0.0, lr_decay=1.0, epochs=1, search_sample=0)
     settings["learning_rate"] = float(f"{settings['learning_rate']:.2g}")
     return settings

@@ -17,7 +17,7 @@ from typing import Optional
 
 import numpy as np
 
-from linviz.models.losses import softmax
+from linviz.models.losses import LOSSES, softmax
 from linviz.training.loop import TrainingConfig, run_to_end, train
 
 
@@ -25,15 +25,20 @@ class LinearClassifier:
     """Multiclass linear classifier trained by minibatch optimization.
 
     Parameters mirror :class:`~linviz.training.TrainingConfig` (``loss`` "svm" or "softmax",
-    ``reg``, ``reg_type``, ``optimizer``, ``learning_rate``, ...). After ``fit``:
-    ``W_`` (D, C), ``classes_`` (C,), ``loss_history_``, ``train_accuracies_``,
-    ``val_accuracies_``, ``stop_reason_`` and ``final_snapshot_``.
+    ``reg``, ``reg_type``, ``optimizer``, ``learning_rate``, ...). ``reg``, ``learning_rate``,
+    ``lr_decay``, ``momentum``, ``batch_size``, ``epochs``, ``search_step`` and
+    ``search_sample`` left at None take the recommended settings for the loss and optimizer
+    (:func:`~linviz.training.recommended_settings` on HOG + hue features), the defaults of the
+    CLI and the window; for other features pass them, e.g.
+    ``LinearClassifier(**recommended_settings("raw"))``. After ``fit``: ``W_`` (D, C),
+    ``classes_`` (C,), ``loss_history_``, ``train_accuracies_``, ``val_accuracies_``,
+    ``stop_reason_`` and ``final_snapshot_``.
     """
 
-    def __init__(self, loss="softmax", reg=1e-3, reg_type="l2", elastic_beta=1.0, delta=1.0,
-                 squared_hinge=False, optimizer="sgd", learning_rate=3e-2, lr_decay=0.95,
-                 momentum=0.9, batch_size=200, epochs=10, seed=0, early_stopping=None,
-                 unregularized_bias=True, keep_best=True):
+    def __init__(self, loss="softmax", reg=None, reg_type="l2", elastic_beta=1.0, delta=1.0,
+                 squared_hinge=False, optimizer="sgd", learning_rate=None, lr_decay=None,
+                 momentum=None, batch_size=None, epochs=None, seed=0, early_stopping=None,
+                 unregularized_bias=True, keep_best=True, search_step=None, search_sample=None):
         self.loss = loss
         self.reg = reg
         self.reg_type = reg_type
@@ -50,13 +55,15 @@ class LinearClassifier:
         self.early_stopping = early_stopping
         self.unregularized_bias = unregularized_bias
         self.keep_best = keep_best
+        self.search_step = search_step
+        self.search_sample = search_sample
 
     # sklearn-style parameter access (enough for clone-like use and GridSearch-like loops)
     def get_params(self, deep=True) -> dict:
         return {name: getattr(self, name) for name in (
             "loss", "reg", "reg_type", "elastic_beta", "delta", "squared_hinge", "optimizer",
             "learning_rate", "lr_decay", "momentum", "batch_size", "epochs", "seed",
-            "early_stopping", "unregularized_bias", "keep_best")}
+            "early_stopping", "unregularized_bias", "keep_best", "search_step", "search_sample")}
 
     def set_params(self, **params) -> "LinearClassifier":
         for name, value in params.items():
@@ -66,13 +73,16 @@ class LinearClassifier:
         return self
 
     def training_config(self, epochs: Optional[int] = None):
+        """The :class:`~linviz.training.TrainingConfig` ``fit`` trains with (the settings left
+        at None filled in from the recommended ones)."""
         return TrainingConfig(
             loss=self.loss, delta=self.delta, squared_hinge=self.squared_hinge, reg=self.reg,
             reg_type=self.reg_type, elastic_beta=self.elastic_beta, optimizer=self.optimizer,
             learning_rate=self.learning_rate, lr_decay=self.lr_decay, momentum=self.momentum,
             batch_size=self.batch_size, epochs=self.epochs if epochs is None else epochs,
             seed=self.seed, early_stopping=self.early_stopping,
-            unregularized_bias=self.unregularized_bias)
+            unregularized_bias=self.unregularized_bias, search_step=self.search_step,
+            search_sample=self.search_sample)
 
     def _encode(self, y) -> np.ndarray:
         y = np.asarray(y)
@@ -139,9 +149,10 @@ class LinearClassifier:
     @property
     def predict_proba(self):
         """Class probabilities (softmax only; an SVM's scores are not probabilities)."""
-        if self.loss != "softmax":
-            raise AttributeError("predict_proba is only defined for loss='softmax'; "
-                                 "use decision_function for SVM scores")
+        spec = LOSSES.get(self.loss)
+        if spec is None or not spec.has_probabilities:
+            raise AttributeError(f"predict_proba is only defined for a loss with probabilities (softmax), not "
+                                 f"loss={self.loss!r}; use decision_function for its scores")
         return self._predict_proba
 
     def _predict_proba(self, X) -> np.ndarray:

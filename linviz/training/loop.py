@@ -39,36 +39,45 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from linviz.models.losses import LOSSES, LossFunction, check_inputs
+from linviz.models.losses import LOSSES, LossFunction, check_inputs, loss_named
 from linviz.models.regularizers import check_reg_type, regularization
 from linviz.training.control import Grant, TrainingControl
-from linviz.training.minibatch_kernels import LOSS_CODES, run_minibatches
-from linviz.training.optimizers import OPTIMIZERS, make_optimizer
+from linviz.training.defaults import DEFAULT_FEATURES, SETTINGS, recommended_settings
+from linviz.training.minibatch_kernels import run_minibatches
+from linviz.training.optimizers import OPTIMIZERS, make_optimizer, optimizer_named
 
 _INITIAL_HISTORY = 4096  # loss entries allocated at the start; doubled when full
 
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Everything that defines a training run (with the data and W0, it fixes the result)."""
+    """Everything that defines a training run (with the data and W0, it fixes the result).
+
+    The learning rate, its decay, momentum, batch size, epochs, regularization strength and
+    the searches' step and sample default to ``recommended_settings(DEFAULT_FEATURES, loss,
+    optimizer)`` (:mod:`linviz.training.defaults`), the values the CLI and the window use:
+    a field left at None is filled in from them. For other features, start from
+    ``TrainingConfig(**recommended_settings(features, loss, optimizer), loss=..., ...)``.
+    """
 
     loss: str = "softmax"                 # "svm" | "softmax"
     delta: float = 1.0                    # SVM margin
     squared_hinge: bool = False
-    reg: float = 1e-3                     # regularization strength (features are standardized)
+    reg: Optional[float] = None           # regularization strength (features are standardized)
     reg_type: str = "l2"                  # "l2" | "l1" | "elastic"
     elastic_beta: float = 1.0             # elastic net: R = sum(beta W^2 + |W|)
     optimizer: str = "sgd"                # see linviz.training.optimizers.OPTIMIZERS
-    learning_rate: float = 3e-2
-    lr_decay: float = 0.95                # learning rate multiplied by this after every epoch
-    momentum: float = 0.9                 # momentum and nesterov
+    # None, for these eight: the recommended value (see the class docstring)
+    learning_rate: Optional[float] = None
+    lr_decay: Optional[float] = None      # learning rate multiplied by this after every epoch
+    momentum: Optional[float] = None      # momentum and nesterov
     adam_beta1: float = 0.9
     adam_beta2: float = 0.999
-    search_step: float = 1e-2             # random (local) search: proposal scale
-    search_sample: int = 1000             # random (local) search: training images every candidate
+    search_step: Optional[float] = None   # random (local) search: proposal scale
+    search_sample: Optional[int] = None   # random (local) search: training images every candidate
                                           # is judged on, fixed per run (0: all of them)
-    batch_size: int = 200                 # ignored by "gd" (full batch)
-    epochs: int = 10
+    batch_size: Optional[int] = None      # ignored by "gd" (full batch)
+    epochs: Optional[int] = None
     seed: int = 0
     init_scale: float = 1e-3              # W0 = init_scale * N(0, 1): losses start at C-1 / ln C
     snapshot_every: int = 10              # iterations between snapshots (at least one chunk)
@@ -81,11 +90,14 @@ class TrainingConfig:
     chunk_seconds: float = 0.01           # compiled work per call (0: one minibatch per call)
 
     def __post_init__(self):
-        if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
+        loss_named(self.loss)  # ValueError naming the choices
         check_reg_type(self.reg_type)
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+        optimizer_named(self.optimizer)
+        missing = [name for name in SETTINGS if getattr(self, name) is None]
+        if missing:
+            recommended = recommended_settings(DEFAULT_FEATURES, self.loss, self.optimizer)
+            for name in missing:
+                object.__setattr__(self, name, recommended[name])
         for name in ("reg", "learning_rate", "delta", "init_scale", "search_step", "elastic_beta"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
@@ -189,12 +201,7 @@ def accuracy(X: np.ndarray, y: np.ndarray, W: np.ndarray) -> float:
 
 
 def _sanity_message(config: "TrainingConfig", initial: float, expected: float, n_classes: int) -> str:
-    if config.loss == "softmax":
-        what = f"ln {n_classes}"
-    else:
-        # every one of the C - 1 wrong classes sits exactly at the margin when W ~ 0
-        margin = "delta^2" if config.squared_hinge else "delta"
-        what = f"C - 1 = {n_classes - 1}" if config.delta == 1 else f"(C - 1) x {margin}"
+    what = LOSSES[config.loss].initial_loss_words(n_classes, config.delta, config.squared_hinge)
     ok = abs(initial - expected) <= 0.1 * max(expected, 1e-12) + 0.05
     verdict = "as expected for small random weights" if ok else (
         "far from it: check the initial weights, the regularization and the data scale")
@@ -301,7 +308,7 @@ class _Run:
                                         momentum=config.momentum, beta1=config.adam_beta1,
                                         beta2=config.adam_beta2, search_step=config.search_step, seed=rng)
         self.gradient_free = self.optimizer.gradient_free
-        self.batch = N if config.optimizer == "gd" else min(int(config.batch_size), N)
+        self.batch = N if OPTIMIZERS[config.optimizer].full_batch else min(int(config.batch_size), N)
         self.per_epoch = -(-N // self.batch)
         self.history = _LossHistory(self.per_epoch * int(config.epochs))
         self.dWt = None if self.gradient_free else np.empty_like(self.Wt)
@@ -399,7 +406,7 @@ class _Run:
         history.make_room(it, it + count)  # the kernel writes entries it .. it + count - 1
         (code, lr, mu, beta1, beta2, eps, t0, velocity, moment) = self.optimizer.kernel_state(self.Wt)
         done, self.ema, bad_loss = run_minibatches(
-            self.Wt, self.X, self.y, order, b, count, self.batch, LOSS_CODES[loss_fn.loss], float(loss_fn.delta),
+            self.Wt, self.X, self.y, order, b, count, self.batch, LOSSES[loss_fn.loss].kernel_code, float(loss_fn.delta),
             bool(loss_fn.squared), float(loss_fn.reg), self.reg_code, float(loss_fn.elastic_beta),
             self.n_reg, True, code, lr, mu, beta1, beta2, eps, t0, velocity, moment, self.dWt,
             history.losses, history.smoothed, it, self.ema, float(self.config.smoothing), self.limit)

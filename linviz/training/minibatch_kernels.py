@@ -18,10 +18,10 @@ from __future__ import annotations
 import math
 
 from linviz.models.loss_kernels import softmax_batch, svm_batch
+from linviz.models.losses import SVM_KERNEL
 from linviz.numba_setup import kernel
 from linviz.training.update_kernels import adam_update, momentum_update, nesterov_update, sgd_update
 
-LOSS_CODES = {"svm": 0, "softmax": 1}
 # Optimizers whose update has a kernel here; the gradient-free searches stay step by step.
 OPTIMIZER_CODES = {"SGD": 0, "Momentum": 1, "Nesterov": 2, "Adam": 3}
 
@@ -46,7 +46,7 @@ def run_minibatches(Wt, X, y, order, first, count, batch,
     for k in range(count):
         start = (first + k) * batch
         idx = order[start:min(start + batch, n)]
-        if loss_code == 0:
+        if loss_code == SVM_KERNEL:
             loss = svm_batch(Wt, X, y, idx, delta, squared, reg, reg_code, elastic_beta, n_reg, True, dWt)
         else:
             loss = softmax_batch(Wt, X, y, idx, reg, reg_code, elastic_beta, n_reg, True, dWt, fast_exp)

@@ -8,17 +8,20 @@ descent" is :class:`SGD` with the whole training set as the batch (``optimizer="
 Random search and random local search (CS231n, "Optimization": strategies #1 and #2) need no
 gradient: each step proposes weights and keeps them when the loss goes down. They exist so
 the GUI can race them against gradient descent and show why nobody uses them.
+
+``OPTIMIZERS`` is the table of the optimizers by name (the identifier settings and run
+records store): the label a menu shows, its help line, which settings it reads, and how to
+make one (:func:`make_optimizer`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from linviz.training import update_kernels as K
-
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "gd", "random_search", "random_local_search")
 
 
 def _flat(a: np.ndarray) -> np.ndarray:
@@ -137,22 +140,62 @@ class RandomLocalSearch(RandomSearch):
         return W + (self.scale * self.rng.standard_normal(W.shape)).astype(W.dtype)
 
 
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """What linviz knows about one optimizer; an entry of :data:`OPTIMIZERS`.
+
+    ``settings``: the :class:`~linviz.training.TrainingConfig` fields it reads besides those
+    every run reads (epochs, the loss and its regularization), in the order a panel lists them.
+    ``make(hyper)`` builds the optimizer from a dict of :func:`make_optimizer`'s keywords.
+    """
+
+    name: str  # the stored identifier: "gd"
+    label: str  # what a menu shows: "Full-batch GD"
+    help: str  # one line for a tooltip or --help
+    settings: tuple
+    make: Callable[[dict], object]
+    gradient_free: bool = False  # proposes weights, keeps the better ones (no gradient, no learning rate)
+    full_batch: bool = False  # every step sees the whole training set (no batch size)
+
+
+_RATE = ("learning_rate", "lr_decay")
+_SEARCH = ("search_step", "search_sample")
+OPTIMIZERS: dict[str, OptimizerSpec] = {spec.name: spec for spec in (
+    OptimizerSpec("sgd", "SGD", "Minibatch stochastic gradient descent: W -= learning rate × gradient",
+                  _RATE + ("batch_size",), lambda h: SGD(h["learning_rate"])),
+    OptimizerSpec("momentum", "Momentum", "SGD with a velocity that keeps a share (momentum) of the past steps",
+                  _RATE + ("batch_size", "momentum"),
+                  lambda h: Momentum(h["learning_rate"], h["momentum"])),
+    OptimizerSpec("nesterov", "Nesterov", "Momentum with the gradient taken where the velocity leads",
+                  _RATE + ("batch_size", "momentum"),
+                  lambda h: Nesterov(h["learning_rate"], h["momentum"])),
+    OptimizerSpec("adam", "Adam", "Steps scaled per weight by running means of the gradient and of its square",
+                  _RATE + ("batch_size", "adam_beta1", "adam_beta2"),
+                  lambda h: Adam(h["learning_rate"], h["beta1"], h["beta2"])),
+    OptimizerSpec("gd", "Full-batch GD", "Gradient descent on the whole training set: one step per epoch",
+                  _RATE, lambda h: SGD(h["learning_rate"]), full_batch=True),
+    OptimizerSpec("random_search", "Random search",
+                  "The lecture's strategy #1: try random weights, keep the best (judged on a fixed sample)",
+                  _SEARCH, lambda h: RandomSearch(h["search_step"], h["seed"]), gradient_free=True),
+    OptimizerSpec("random_local_search", "Random local search",
+                  "The lecture's strategy #2: a random step from the current weights, kept when the loss drops",
+                  _SEARCH, lambda h: RandomLocalSearch(h["search_step"], h["seed"]), gradient_free=True),
+)}
+
+
+def optimizer_named(name: str) -> OptimizerSpec:
+    """The entry of :data:`OPTIMIZERS` called ``name``; ValueError naming the choices."""
+    try:
+        return OPTIMIZERS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}") from None
+
+
 def make_optimizer(name: str, *, learning_rate: float, momentum: float = 0.9, beta1: float = 0.9,
                    beta2: float = 0.999, search_step: float = 1e-3, seed=0):
     """The optimizer called ``name`` (one of :data:`OPTIMIZERS`)."""
-    if name in ("sgd", "gd"):
-        return SGD(learning_rate)
-    if name == "momentum":
-        return Momentum(learning_rate, momentum)
-    if name == "nesterov":
-        return Nesterov(learning_rate, momentum)
-    if name == "adam":
-        return Adam(learning_rate, beta1, beta2)
-    if name == "random_search":
-        return RandomSearch(search_step, seed)
-    if name == "random_local_search":
-        return RandomLocalSearch(search_step, seed)
-    raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+    return optimizer_named(name).make(dict(learning_rate=learning_rate, momentum=momentum, beta1=beta1,
+                                           beta2=beta2, search_step=search_step, seed=seed))
 
 
 def _search(strategy: RandomSearch, loss: Callable[[np.ndarray], float], W0: np.ndarray,

@@ -33,6 +33,7 @@ import numpy as np
 
 from linviz.errors import LinvizError
 from linviz.limits import MAX_MODEL_CLASSES, MAX_NAME_CHARS
+from linviz.models.losses import LOSSES
 from linviz.training.loop import PER_SNAPSHOT_COLUMNS, Snapshot, TrainingConfig
 
 RECORD_FORMAT = "linviz-run"
@@ -233,11 +234,8 @@ def snapshot_of(record: RunRecord) -> Snapshot:
     if curves is None:
         raise ValueError("the record's curves are not loaded")
     n_classes = len(record.dataset.get("classes", [])) or 2
-    delta = float(record.settings.get("delta", 1.0))
-    if record.loss == "softmax":
-        expected = math.log(n_classes)
-    else:
-        expected = (n_classes - 1) * (delta ** 2 if record.settings.get("squared_hinge") else delta)
+    expected = LOSSES[record.loss].expected_initial_loss(n_classes, float(record.settings.get("delta", 1.0)),
+                                                         bool(record.settings.get("squared_hinge")))
     losses = curves.losses
     first = float(losses[0]) if len(losses) else math.nan
     last = float(losses[-1]) if len(losses) else math.nan

@@ -189,7 +189,7 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
         if feats is None or feats.spec_text != canonical_spec(spec_text) or feats.data_key != prepared.key():
             feats = extract_features(prepared, spec_text, ctx)
         config = make_training_config(settings)
-        loss = settings.get("loss", "softmax")
+        loss = config.loss
         X_val, y_val = (feats.X_val, prepared.val.labels) if prepared.has_validation else (None, None)
         ctx.message("Training")
         live = LiveRun(lambda W: evaluate(feats, prepared, W), lambda W: template_rows(W, feats.pipeline))
@@ -243,35 +243,41 @@ def load_model_job(path: str, prepared: PreparedData, allocate=None):
     def job(ctx) -> Model:
         from linviz.models import load_model
 
-        saved = load_model(path)
-        if saved.pipeline is None:
-            raise LinvizError(f"{path}: this model has no feature pipeline, so it cannot read images")
-        names = list(saved.class_names)
-        if names != prepared.class_names:
-            raise LinvizError(f"{path}: the model's classes ({', '.join(names)}) are not this dataset's")
-        pipeline = saved.pipeline
-        splits = [prepared.train, prepared.val] + ([prepared.test] if prepared.test is not None else [])
-        total = sum(len(s.labels) for s in splits)
-        start, done, X = time.perf_counter(), 0, []
-        for split in splits:
-            def progress(k, _total, offset=done):
-                ctx.progress(offset + k, total)
-
-            matrix = np.ascontiguousarray(pipeline.transform(split.images, progress=progress, cancel=ctx.cancel),
-                                          dtype=np.float32)
-            if allocate is not None:
-                matrix = _moved(matrix, allocate(matrix.shape, np.float32, "features"))
-            X.append(matrix)
-            done += len(split.labels)
-        features = ExtractedFeatures(str(pipeline.spec), prepared.key(), pipeline, X[0], X[1],
-                                     X[2] if len(X) > 2 else None, total, time.perf_counter() - start)
-        W = np.asarray(saved.W, dtype=np.float32)
-        settings = usable_settings(saved.hyperparameters, path)
-        settings.setdefault("loss", str(saved.loss))
-        return Model(W, str(saved.loss), settings, features, evaluate(features, prepared, W),
-                     template_rows(W, pipeline))
+        return model_on_data(load_model(path), prepared, ctx, path, allocate)
 
     return job
+
+
+def model_on_data(saved, prepared: PreparedData, ctx, label: str, allocate=None) -> Model:
+    """A loaded model file (``linviz.models.SavedModel``) as the workbench's Model on
+    ``prepared``: every split re-expressed through the model's own pipeline. ``label`` names
+    the model in messages; ``allocate``: as for :func:`extract_features`."""
+    if saved.pipeline is None:
+        raise LinvizError(f"{label}: this model has no feature pipeline, so it cannot read images")
+    names = list(saved.class_names)
+    if names != prepared.class_names:
+        raise LinvizError(f"{label}: the model's classes ({', '.join(names)}) are not this dataset's")
+    pipeline = saved.pipeline
+    splits = [prepared.train, prepared.val] + ([prepared.test] if prepared.test is not None else [])
+    total = sum(len(s.labels) for s in splits)
+    start, done, X = time.perf_counter(), 0, []
+    for split in splits:
+        def progress(k, _total, offset=done):
+            ctx.progress(offset + k, total)
+
+        matrix = np.ascontiguousarray(pipeline.transform(split.images, progress=progress, cancel=ctx.cancel),
+                                      dtype=np.float32)
+        if allocate is not None:
+            matrix = _moved(matrix, allocate(matrix.shape, np.float32, "features"))
+        X.append(matrix)
+        done += len(split.labels)
+    features = ExtractedFeatures(str(pipeline.spec), prepared.key(), pipeline, X[0], X[1],
+                                 X[2] if len(X) > 2 else None, total, time.perf_counter() - start)
+    W = np.asarray(saved.W, dtype=np.float32)
+    settings = usable_settings(saved.hyperparameters, label)
+    settings.setdefault("loss", str(saved.loss))
+    return Model(W, str(saved.loss), settings, features, evaluate(features, prepared, W),
+                 template_rows(W, pipeline))
 
 
 def _moved(matrix: np.ndarray, destination: np.ndarray) -> np.ndarray:
@@ -334,6 +340,7 @@ def warmup_job():
         rng = np.random.default_rng(0)
         images = rng.integers(0, 256, size=(4, 32, 32, 3), dtype=np.uint8)
         from linviz.features import PRESETS, FeaturePipeline, parse_feature_spec
+        from linviz.models.losses import LOSSES
         from linviz.training import train
 
         for spec_text in list(dict.fromkeys(PRESETS.values()))[:4]:
@@ -341,7 +348,7 @@ def warmup_job():
                 raise Cancelled("warm-up cancelled")
             X = FeaturePipeline(parse_feature_spec(spec_text)).fit_transform(images)
         y = np.arange(4) % 2
-        for loss in ("softmax", "svm"):
+        for loss in LOSSES:
             config = make_training_config({"loss": loss, "epochs": 1, "batch_size": 2})
             for _ in train(X, y, X, y, config, n_classes=2):
                 if ctx.cancelled():

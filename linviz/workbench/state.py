@@ -104,7 +104,7 @@ class Model:
     """
 
     W: np.ndarray  # (D + 1, C), bias row last
-    loss: str  # "softmax" | "svm"
+    loss: str  # a name of linviz.models.LOSSES
     settings: dict
     features: ExtractedFeatures
     evaluation: Optional[Evaluation] = None

@@ -51,9 +51,9 @@ def top_classes_caption(x: Optional[np.ndarray], W: Optional[np.ndarray], class_
         return ""
     scores = np.asarray(x, dtype=np.float32) @ np.asarray(W, dtype=np.float32)
     order = np.argsort(scores)[::-1][:top]
-    if loss == "softmax":
-        from linviz.models import softmax
+    from linviz.models.losses import LOSSES, softmax
 
+    if LOSSES[loss].has_probabilities:
         p = softmax(scores[None])[0]
         return "\n".join(f"{class_names[c]} {p[c]:.0%}" for c in order)
     return "\n".join(f"{class_names[c]} {scores[c]:+.1f}" for c in order)

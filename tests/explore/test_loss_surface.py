@@ -47,6 +47,10 @@ def test_2d_surface_equals_the_loss_at_every_grid_point(loss, options, parallel)
     surface = loss_surface(W, X, y, dirs, alphas, betas, loss=loss, parallel=parallel, **options)
     reference = _direct(W, X, y, dirs, alphas, betas, loss, **options)
     assert surface.total.shape == (9, 17)
+    # not the same arithmetic: the surface's scores are S0 + a S1 + b S2 (the model is linear),
+    # the reference's X (W + a D1 + b D2) afresh, in a CPU-dependent summation order (BLAS,
+    # the kernels' vector lanes); equal up to rounding (~1e-14 here in float64), and 1e-6 is
+    # the bound the app's float32 features need as well
     np.testing.assert_allclose(surface.total, reference, rtol=1e-6)
     data_only = {k: v for k, v in options.items() if k != "reg"}
     np.testing.assert_allclose(surface.data, _direct(W, X, y, dirs, alphas, betas, loss, reg=0.0, **data_only),

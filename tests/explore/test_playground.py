@@ -16,7 +16,7 @@ from linviz.errors import LinvizError
 from linviz.explore import playground as pgd
 from linviz.models import softmax_loss, svm_loss
 
-LOSSES = list(pgd.LOSS_NAMES)
+LOSSES = list(pgd.PLAYGROUND_LOSSES)
 
 
 def random_problem(seed=0, n=20, C=4):

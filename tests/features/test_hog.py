@@ -77,6 +77,55 @@ def test_float64_gradients_one_rounding_step_off_the_diagonal_bin_like_skimage(o
     np.testing.assert_allclose(ours, ref, atol=TOL, rtol=0)
 
 
+def test_float64_angles_at_the_ends_of_the_range_bin_like_skimage():
+    # rad2deg(arctan2) spans [-180, 180] and "% 180" folds it: signed zeros give +-180 (bin
+    # 0), and an angle a hair below 0 becomes 180 after rounding, which no bin holds.
+    rows = [0.0, -0.0, 1e-20, -1e-20, 1.0, -1.0, 0.5]
+    cols = [1.0, -1.0, 0.0, -0.0, 1e-20, -1e-20, 3.0, -3.0]
+    pairs = [(r, c) for r in rows for c in cols]
+    imgs = np.zeros((len(pairs), 3, 3))
+    imgs[:, 2, 1] = [r for r, _ in pairs]  # minus +0.0 keeps the sign of a zero
+    imgs[:, 1, 2] = [c for _, c in pairs]
+    g_row, g_col = imgs[:, 2, 1] - imgs[:, 0, 1], imgs[:, 1, 2] - imgs[:, 1, 0]
+    assert np.signbit(g_row).any() and np.signbit(g_col).any()
+    for o in (4, 9, 12):
+        ours = hog(imgs, o, 1, 1, "L1").reshape(len(imgs), 9, o)[:, 4]
+        ref = _skimage(imgs, o, 1, 1, "L1").reshape(len(imgs), 9, o)[:, 4]
+        assert ((ref.sum(1) == 0) & (np.hypot(g_row, g_col) > 0.5)).any()  # a strong gradient in no bin
+        np.testing.assert_array_equal(ours > 0, ref > 0)
+        np.testing.assert_allclose(ours, ref, atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize("direction", [-np.inf, np.inf])
+def test_float64_bins_follow_numpys_arctan2_whatever_its_last_bit(monkeypatch, direction):
+    # NumPy's arctan2 is SIMD code on some CPUs and the C library's on others; they can
+    # differ in the last bit. Stand in for "the other CPU" on any machine: an arctan2 one
+    # step off in either direction, seen by scikit-image (its Cython calls np.arctan2 by
+    # name) and by linviz alike. The bins must still agree, gradient for gradient.
+    n = 3000
+    rng = np.random.default_rng(5)
+    d = rng.integers(1, 256, n)
+    a = rng.integers(0, 256 - d)
+    b = rng.integers(0, 256 - d)
+    rising = rng.choice([False, True], n)
+    imgs = np.zeros((n, 3, 3))
+    imgs[:, 2, 1], imgs[:, 0, 1] = (a + d) / 255, a / 255
+    imgs[:, 1, 2] = np.where(rising, b + d, b) / 255
+    imgs[:, 1, 0] = np.where(rising, b, b + d) / 255
+
+    def centre_bins(hists):
+        return hists.reshape(n, 9, 4)[:, 4].argmax(1)
+
+    # unpatched first; this also loads the kernels (Numba must never see the stand-in)
+    np.testing.assert_array_equal(centre_bins(hog(imgs, 4, 1, 1, "L1")), centre_bins(_skimage(imgs, 4, 1, 1, "L1")))
+    unpatched = centre_bins(_skimage(imgs, 4, 1, 1, "L1"))
+    exact = np.arctan2
+    monkeypatch.setattr(np, "arctan2", lambda y, x, out=None: np.nextafter(exact(y, x), direction, out=out))
+    ref = centre_bins(_skimage(imgs, 4, 1, 1, "L1"))
+    assert (ref != unpatched).any()  # the last bit decides some of these bins
+    np.testing.assert_array_equal(centre_bins(hog(imgs, 4, 1, 1, "L1")), ref)
+
+
 @pytest.mark.parametrize("norm", BLOCK_NORMS)
 def test_sizes_not_divisible_by_the_cell(odd_sized_images, norm):
     for (h, w), images in odd_sized_images.items():

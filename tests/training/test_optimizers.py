@@ -93,3 +93,30 @@ def test_random_searches_never_get_worse_and_local_search_wins():
         assert np.all(np.diff(hist) <= 0) and hist[-1] < np.log(2)
     assert hist_ls[-1] < hist_rs[-1]
     assert loss(W_ls) == pytest.approx(hist_ls[-1])
+
+
+# ---------------------------------------------------------------------------- the table of optimizers
+def test_every_optimizer_has_every_field_and_is_made_from_the_table():
+    import dataclasses
+
+    from linviz.training import OPTIMIZERS, OptimizerSpec, TrainingConfig
+
+    config_fields = {f.name for f in dataclasses.fields(TrainingConfig)}
+    for name, spec in OPTIMIZERS.items():
+        assert spec.name == name and spec.label.strip() and spec.help.strip()
+        assert set(spec.settings) <= config_fields, name
+        made = make_optimizer(name, learning_rate=0.1)
+        assert made.gradient_free == spec.gradient_free
+        # a setting is listed exactly when the optimizer reads it
+        assert ("learning_rate" in spec.settings) == (not spec.gradient_free)
+        assert ("batch_size" in spec.settings) == (not spec.gradient_free and not spec.full_batch)
+        assert ("momentum" in spec.settings) == isinstance(made, Momentum)
+        assert ("adam_beta1" in spec.settings) == isinstance(made, Adam)
+        for field in dataclasses.fields(OptimizerSpec):
+            assert getattr(spec, field.name) is not None
+    assert [n for n, s in OPTIMIZERS.items() if s.full_batch] == ["gd"]
+
+
+def test_an_unknown_optimizer_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="choose from sgd, momentum"):
+        make_optimizer("lbfgs", learning_rate=0.1)

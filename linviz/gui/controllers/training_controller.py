@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
@@ -50,6 +50,7 @@ class TrainingController(QObject):
         self.panel = panel
         self.control = None  # TrainingControl (or RemoteControl) of the running training job
         self._live = None  # where the running job's frames come from: .take() -> newest frame or None
+        self.before_train: Optional[Callable[[], None]] = None  # called first by every train request
         self.redraw_count = 0  # frames drawn by the display timer (the GUI bench counts them)
         self._run = 0  # the newest run started; frames of older runs are not drawn
         self._fresh = False  # the newest run has not drawn its first frame yet
@@ -85,6 +86,8 @@ class TrainingController(QObject):
         runner = self.job_queue.runner
         if runner.busy and runner.job_name == "train" and not runner.cancelling:
             return
+        if self.before_train is not None:  # e.g. a project whose files changed is loaded again
+            self.before_train()
         if self.job_queue.waits_for_data("train", lambda: self.train(step, settings)):
             self.job_queue.status.show_message("The data is loading: training starts when it is ready")
             return

@@ -15,6 +15,8 @@ import time
 
 
 def main(argv=None) -> int:
+    from linviz.models.losses import LOSSES
+
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--data", default="demo")
@@ -30,7 +32,7 @@ def main(argv=None) -> int:
     parser.add_argument("--reg", type=float, default=None, help="regularization strength")
     parser.add_argument("--lr", type=float, default=None, help="learning rate")
     parser.add_argument("--batch", type=int, default=None, help="batch size")
-    parser.add_argument("--loss", choices=["softmax", "svm"], default=None, help="the loss to train with")
+    parser.add_argument("--loss", choices=list(LOSSES), default=None, help="the loss to train with")
     parser.add_argument("--knn", action="store_true",
                         help="after training: on the Nearest neighbors tab, cross-validate, test, select a mistake")
     parser.add_argument("--knn-k", type=int, default=None, help="with --knn: k for the test and the neighbours "

@@ -25,6 +25,7 @@ from linviz.workbench.pictures import bars_tile, diverging_rgb, grid_mosaic, hue
 from linviz.gui.views.mosaic_view import MosaicView
 from linviz.gui.views.plot_style import outward_ticks
 from linviz.gui.views.tables import reading_table, set_columns
+from linviz.models.losses import LOSSES
 
 TILE = 64
 MEAN_LOSS_SAMPLE = 5000  # training images for the mean data loss when there is no validation split
@@ -49,6 +50,7 @@ SOFTMAX_COLUMNS = [("class", "The class; ✔ marks the true class (or the one as
 LECTURE_W = np.array([[0.2, -0.5, 0.1, 2.0], [1.5, 1.3, 2.1, 0.0], [0.0, 0.25, 0.2, -0.3]])
 LECTURE_B = np.array([1.1, 3.2, -1.2])
 LECTURE_X = np.array([56.0, 231.0, 24.0, 2.0])
+LECTURE_LOSS = "svm"  # the lecture works its example with the SVM (when no model says otherwise)
 LECTURE_NOTE = ("The lecture's 4-pixel cat, x = [56, 231, 24, 2]: scores −96.8 (cat), 437.9 (dog), 60.75 (ship). "
                 "The lecture's figure prints 61.95 for the ship: it left out the ship's bias −1.2.")
 
@@ -106,7 +108,7 @@ def inside_job(W, x, true_class, compare, model_options, delta, pipeline, image,
     """The lab's whole computation, for the quick lane (a few milliseconds)."""
     from linviz.explore.evidence import evidence
     from linviz.explore.score_breakdown import score_breakdown
-    from linviz.models import softmax_loss, svm_loss
+    from linviz.models import LossFunction
 
     def job(ctx) -> InsideResult:
         scores = x @ W
@@ -120,10 +122,7 @@ def inside_job(W, x, true_class, compare, model_options, delta, pipeline, image,
         other = compare if compare is not None else int(np.argsort(scores)[-2]) if len(scores) > 1 else top
         mean_loss = None
         if split_X is not None and len(split_y):
-            if loss == "svm":
-                mean_loss, _ = svm_loss(W, split_X, split_y, 0.0, delta, squared=options["squared"])
-            else:
-                mean_loss, _ = softmax_loss(W, split_X, split_y, 0.0)
+            mean_loss, _ = LossFunction(loss, 0.0, delta=delta, squared=options["squared"])(W, split_X, split_y)
         names = class_names
         truth = "assumed true" if assumed else "true"
         rows = [(f"top: {names[top]}", evidence(W[:, top], x, pipeline)),
@@ -255,6 +254,7 @@ class InsideImageLab(Lab):
         layout.addWidget(split, 1)
 
         self._model_delta = None
+        self._unlabeled = None  # the pixels of the dropped-in image the true-class box is for
         workbench.data_changed.connect(self._on_classes)
         workbench.model_changed.connect(self._on_model)
         workbench.selection_changed.connect(self.request_refresh)
@@ -284,7 +284,7 @@ class InsideImageLab(Lab):
             self.delta_spin.blockSignals(True)
             self.delta_spin.setValue(delta)
             self.delta_spin.blockSignals(False)
-        self.delta_spin.setEnabled(model is not None and model.loss == "svm" or self.lecture_button.isChecked())
+        self.delta_spin.setEnabled(model is not None and LOSSES[model.loss].hinge or self.lecture_button.isChecked())
         self.request_refresh()
 
     def _mean_loss_split(self):
@@ -306,9 +306,7 @@ class InsideImageLab(Lab):
             self._show_nothing("Select an image (gallery, confusion matrix or your images) to look inside the "
                                "classifier's decision for it.")
             return
-        self.true_box.setEnabled(selected.true_class is None)
-        if selected.true_class is not None:
-            self.true_box.setCurrentIndex(selected.true_class + 1)
+        self._show_true_class(selected)
         if model is None or selected.x is None or model.W.shape[0] != len(selected.x):
             self._show_nothing(f"{selected.caption}: train a model (Model and training > Train) or load one to "
                                "see its scores, margins and losses for this image.")
@@ -320,6 +318,18 @@ class InsideImageLab(Lab):
                          model.features.pipeline, selected.image, self.workbench.class_names, selected.caption, X, y, words)
         self.submit("breakdown", job, self._on_result)
 
+    def _show_true_class(self, selected) -> None:
+        """A dataset image's label; for a dropped-in image, newly selected, "top class
+        (assumed)" until the user picks a class for it -- never the class the box showed for
+        the image selected before."""
+        self.true_box.setEnabled(selected.true_class is None)
+        if selected.true_class is not None:
+            self._unlabeled = None
+            self.true_box.setCurrentIndex(selected.true_class + 1)
+        elif selected.image is not self._unlabeled:  # the same dropped image keeps the user's pick
+            self._unlabeled = selected.image
+            self.true_box.setCurrentIndex(0)
+
     def _on_result(self, outcome) -> None:
         if outcome.error:
             self.workbench.post_message(f"Inside one image: {outcome.error}", error=True)
@@ -330,7 +340,7 @@ class InsideImageLab(Lab):
         b = result.breakdown
         names = result.class_names
         assumed = " (assumed)" if result.assumed else ""
-        self.caption.setText(f"{result.caption}: {b.loss} model · true class {names[b.true_class]}{assumed} · "
+        self.caption.setText(f"{result.caption}: {LOSSES[b.loss].short_label} model · true class {names[b.true_class]}{assumed} · "
                              f"top class {names[b.predicted_class]}")
         self._fill_table(b, names, assumed)
         self._show_totals(b, result, names)
@@ -342,14 +352,14 @@ class InsideImageLab(Lab):
 
     # ------------------------------------------------------------------ drawing
     def _fill_table(self, b, names, assumed: str) -> None:
-        columns = SVM_COLUMNS if b.loss == "svm" else SOFTMAX_COLUMNS
-        set_columns(self.table, columns)
+        hinge = LOSSES[b.loss].hinge
+        set_columns(self.table, SVM_COLUMNS if hinge else SOFTMAX_COLUMNS)
         self.table.setRowCount(len(names))
         bold = QFont()
         bold.setBold(True)
         for j, name in enumerate(names):
             is_true = j == b.true_class
-            if b.loss == "svm":
+            if hinge:
                 values = [f"{b.scores[j]:.3f}", "—" if is_true else f"{b.margins[j]:.3f}",
                           "—" if is_true else f"{b.hinge[j]:.3f}"]
             else:
@@ -366,7 +376,7 @@ class InsideImageLab(Lab):
                 self.table.setItem(j, k, item)
 
     def _show_totals(self, b, result: InsideResult, names) -> None:
-        if b.loss == "svm":
+        if LOSSES[b.loss].hinge:
             term = f"L_i = Σ hinge = {b.data_loss:.4f} (SVM, Δ = {b.delta:g}{', squared' if b.squared else ''})"
         else:
             term = f"L_i = −ln p_{names[b.true_class]} = {b.data_loss:.4f} (softmax, natural log)"
@@ -423,7 +433,7 @@ class InsideImageLab(Lab):
         W = np.vstack([LECTURE_W.T, LECTURE_B])
         x = np.append(LECTURE_X, 1.0)
         model = self.workbench.model
-        loss = model.loss if model is not None else "svm"
+        loss = model.loss if model is not None else LECTURE_LOSS
         b = score_breakdown(W, x, 0, loss=loss, delta=float(self.delta_spin.value()))
         names = ["cat", "dog", "ship"]
         self._show_nothing(LECTURE_NOTE)

@@ -6,16 +6,15 @@ finish), the k nearest training images of the selected image with their class, d
 the vote (a white car next to white airplanes), and test accuracy beside a linear model with
 the training and prediction time per image of both (kNN is free to train and slow to test).
 
-The arithmetic is :mod:`linviz.explore.knn`; this module shows it. Long work (indexing the
-training images, cross-validation, the test) runs on the heavy lane with progress and Cancel
-in the status bar, one image's neighbours on the quick lane. Cross-validation publishes a
+The arithmetic is :mod:`linviz.explore.knn`, the jobs :mod:`linviz.workbench.knn_jobs`; this
+module shows them. Long work (indexing the training images, cross-validation, the test) runs
+on the heavy lane with progress and Cancel in the status bar, one image's neighbours on the
+quick lane. Cross-validation publishes a
 snapshot per fold (``ctx.publish``); ``jobs.run(..., on_publish=...)`` hands each to the plot.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -28,8 +27,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.plot_style import outward_ticks
-from linviz.gui.views.user_images_view import rgb_pixmap
 from linviz.gui.views.tables import reading_table
+from linviz.gui.views.user_images_view import rgb_pixmap
+from linviz.workbench.knn_jobs import KeyedSetup, KnnTestResult, SetupKey, cv_job, index_job, knn_test_job, neighbors_job
 
 THUMB = 64  # neighbour thumbnails, pixels
 QUERY_THUMB = 96
@@ -40,128 +40,8 @@ DISTANCE_NAMES = {"l1": "L1 (sum |a − b|)", "l2": "L2 (Euclidean)", "cosine": 
 FEATURE_CHOICES = ("raw", "raw16", "hog", "hog+hue", "color", "best")
 
 
-# --------------------------------------------------------------------------- jobs (no Qt)
-
-
-@dataclass(frozen=True)
-class SetupKey:
-    """What a kNN setup is made of: the data, the features, the subset and the distance."""
-
-    data_key: tuple
-    spec: str
-    train_size: int
-    metric: str
-
-
-@dataclass(frozen=True, eq=False)
-class KnnTestResult:
-    key: SetupKey
-    k: int
-    split: str  # "test" or "validation" (no test split)
-    labels: np.ndarray
-    predicted: np.ndarray
-    knn: object  # ClassifierTiming
-    linear: object  # ClassifierTiming
-
-    @property
-    def mistakes(self) -> np.ndarray:
-        return np.flatnonzero(self.predicted != self.labels)
-
-
-def _setup_for(key: SetupKey, prepared, setup, ctx):
-    """The setup of ``key``: ``setup`` itself when it is that one; when only the distance
-    differs, the same features refitted; else made from the training images."""
-    from linviz.explore.knn import prepare_knn
-
-    if setup is not None and setup.key == key:
-        return setup
-    if setup is not None and dataclasses.replace(setup.key, metric=key.metric) == key:
-        made = setup.value.with_metric(key.metric)
-    else:
-        ctx.message("Indexing the training images for kNN")
-        made = prepare_knn(prepared.train.images, prepared.train.labels, spec=key.spec, metric=key.metric,
-                           train_size=key.train_size, n_classes=len(prepared.class_names), progress=ctx.progress,
-                           cancel=ctx.cancel, cache_key=f"{prepared.key()}:train")
-    # the kernels the lab uses, compiled (or loaded from Numba's cache) here, not on the quick lane
-    made.model.kneighbors(made.X[:1], 1, parallel=False)
-    made.model.kneighbors(made.X[:1], 1)
-    return KeyedSetup(key, made)
-
-
-@dataclass(frozen=True, eq=False)
-class KeyedSetup:
-    key: SetupKey
-    value: object  # linviz.explore.knn.KnnSetup
-
-
-def index_job(key: SetupKey, prepared, setup: Optional[KeyedSetup]):
-    def job(ctx) -> KeyedSetup:
-        return _setup_for(key, prepared, setup, ctx)
-
-    return job
-
-
-def cv_job(key: SetupKey, prepared, setup: Optional[KeyedSetup], ks, folds: int):
-    """Index if needed, then cross-validate; publishes (setup, snapshot) after each fold."""
-
-    def job(ctx):
-        from linviz.explore.knn import cross_validation
-
-        keyed = _setup_for(key, prepared, setup, ctx)
-        ctx.message(f"{folds}-fold cross-validation of kNN")
-        last = None
-        for last in cross_validation(keyed.value.X, keyed.value.y, ks, folds=folds, metric=key.metric,
-                                     progress=ctx.progress, cancel=ctx.cancel):
-            ctx.publish((keyed, last))
-        return keyed, last
-
-    return job
-
-
-def knn_test_job(key: SetupKey, prepared, setup: Optional[KeyedSetup], k: int, split: str, linear: dict):
-    """Index if needed, predict the test split with k neighbours, and time a linear model on
-    the same split: ``linear`` has W, X_test, train_seconds, n_train, name (the current
-    model) or is empty (train one with the defaults on the kNN training images)."""
-
-    def job(ctx) -> tuple:
-        from linviz.explore.knn import knn_test, linear_test
-
-        keyed = _setup_for(key, prepared, setup, ctx)
-        s = keyed.value
-        part = prepared.split(split)
-        ctx.message(f"kNN on the {split} images")
-        X_test = s.features.transform(part.images, progress=ctx.progress, cancel=ctx.cancel,
-                                      cache_key=f"{prepared.key()}:{split}")
-        predicted, knn_timing = knn_test(s, X_test, part.labels, k, progress=ctx.progress, cancel=ctx.cancel)
-        ctx.message("The linear model on the same images")
-        n_classes = len(prepared.class_names)
-        if linear:
-            linear_timing = linear_test(None, None, linear["X_test"], part.labels, n_classes=n_classes,
-                                        W=linear["W"], train_seconds=linear["train_seconds"],
-                                        n_train=linear["n_train"], name=linear["name"], note=linear["note"])
-        else:
-            linear_timing = linear_test(s.features.linear_rows(s.X), s.y, s.features.linear_rows(X_test), part.labels,
-                                        n_classes=n_classes, name="linear: softmax, default settings",
-                                        note="trained now on the kNN training images", progress=ctx.progress,
-                                        cancel=ctx.cancel)
-        return keyed, KnnTestResult(key, k, split, np.asarray(part.labels), predicted, knn_timing, linear_timing)
-
-    return job
-
-
-def neighbors_job(keyed: KeyedSetup, image: np.ndarray, k: int, exclude: Optional[int]):
-    """One image's neighbours (quick lane: serial kernels)."""
-
-    def job(ctx):
-        from linviz.explore.knn import neighbors_of
-
-        row = keyed.value.features.transform(image[None])[0]
-        return neighbors_of(keyed.value, row, k, exclude=exclude)
-
-    return job
-
-
 def time_text(seconds_per_image: Optional[float]) -> str:
+    """'3.4 µs', '120 µs' or '1.5 ms' per image; '—' when it is not known."""
     if seconds_per_image is None:
         return "—"
     us = seconds_per_image * 1e6
@@ -491,10 +371,15 @@ class KnnLab(Lab):
         folds = int(self.folds_spin.value())
         smallest_fold = key.train_size - -(-key.train_size // folds)
         too_big = [k for k in ks if k > smallest_fold]
+        ks = [k for k in ks if k <= smallest_fold]
         if too_big:
-            self.workbench.post_message(f"Nearest neighbors: k {', '.join(map(str, too_big))} is more than the "
-                                    f"{smallest_fold:,} training images of a fold", error=True)
-            return
+            # A few images (a small project): the k's that fit are validated, the others said.
+            self.workbench.post_message(f"Nearest neighbors: k {', '.join(map(str, too_big))} "
+                                        f"{'is' if len(too_big) == 1 else 'are'} more than the {smallest_fold:,} "
+                                        f"training images of a fold"
+                                        + ("; cross-validating the others" if ks else ""), error=not ks)
+            if not ks:
+                return
         self.cv, self.cv_key = None, key
         self._draw_cv(None)
         self.job_queue.run("knn-cv", cv_job(key, self.workbench.data, self.setup, ks, folds),

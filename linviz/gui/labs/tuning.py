@@ -33,6 +33,8 @@ from linviz.workbench.run_history import restore_run
 from linviz.gui.views.loss_view import LogTicksAxis
 from linviz.gui.views.plot_style import outward_ticks
 from linviz.gui.views.templates_view import TemplatesView
+from linviz.gui.widgets.choices import choice_box
+from linviz.models.losses import LOSSES
 
 POLL_MS = 200  # the heat map follows the search this often
 EMPTY_RGBA = (235, 235, 235, 255)
@@ -134,9 +136,7 @@ class TuningLab(Lab):
         self.reg_edit.setToolTip("Regularization strengths: LOW:HIGH:COUNT or a list (0 allowed in a list)")
         self.epochs_spin = QSpinBox(minimum=1, maximum=1000, value=5)
         self.epochs_spin.setToolTip("Epochs per run")
-        self.loss_box = QComboBox()
-        self.loss_box.addItem("softmax", "softmax")
-        self.loss_box.addItem("SVM", "svm")
+        self.loss_box = choice_box(LOSSES, short=True)
         self.mode_box = QComboBox()
         self.mode_box.addItem("grid", "grid")
         self.mode_box.addItem("random", "random")
@@ -388,7 +388,7 @@ class TuningLab(Lab):
                   + f"; {elapsed:.1f} s")
         shape = f"{len(plan.learning_rates)} x {len(plan.regs)} grid" if plan.mode == "grid" else \
             f"random search of {plan.n_runs} runs"
-        text = f"{shape} of {state.epochs}-epoch {state.loss} runs on {short(state.spec)}: {status}."
+        text = f"{shape} of {state.epochs}-epoch {LOSSES[state.loss].short_label} runs on {short(state.spec)}: {status}."
         if best is not None:
             text += (f" Best (marked): lr {best.learning_rate:g}, reg {best.reg:g}: validation "
                      f"{_pct(best.val_accuracy)}, train {_pct(best.train_accuracy)}.")

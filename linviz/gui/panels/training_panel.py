@@ -11,16 +11,14 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayo
                                QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 from superqt import QCollapsible
 
-from linviz.gui.widgets.log_slider import LogSlider
 from linviz.gui.panels.pace_control import PaceControl
 from linviz.gui.runtime.redraw import Redraw
+from linviz.gui.widgets.choices import choice_box
+from linviz.gui.widgets.log_slider import LogSlider
+from linviz.models.losses import LOSSES
+from linviz.models.regularizers import REG_TYPES
+from linviz.training.optimizers import OPTIMIZERS
 
-LOSSES = [("Softmax (cross-entropy)", "softmax"), ("Multiclass SVM (hinge)", "svm")]
-REG_TYPES = [("L2", "l2"), ("L1", "l1"), ("Elastic net", "elastic")]
-OPTIMIZERS = [("SGD", "sgd"), ("Momentum", "momentum"), ("Nesterov", "nesterov"), ("Adam", "adam"),
-              ("Full-batch GD", "gd"), ("Random search", "random_search"),
-              ("Random local search", "random_local_search")]
-SEARCHES = ("random_search", "random_local_search")
 SANITY_IDLE = "Sanity check: shown when training starts"
 RATE_WINDOW_S = 1.0  # the rate shown is over the last second of training
 TEXT_MS = 250  # labels relayout their dock when their text changes: a few times a second
@@ -29,12 +27,13 @@ LOCKED_NOTE = "Settings are locked while training: Stop, change them, Train agai
 RECOMMENDED = {"learning_rate": "learning rate", "lr_decay": "decay", "epochs": "epochs", "batch_size": "batch",
                "momentum": "momentum", "reg": "strength", "search_step": "search step",
                "search_sample": "search sample"}
+# The order the recommendation lists them in; epochs and the strength count for every optimizer.
+LISTED = ("learning_rate", "lr_decay", "epochs", "batch_size", "reg", "momentum", "search_step", "search_sample")
+EVERY_RUN = ("epochs", "reg")
 
 
-def _combo(items) -> QComboBox:
-    box = QComboBox()
-    for text, data in items:
-        box.addItem(text, data)
+def _combo(table) -> QComboBox:
+    box = choice_box(table)
     # Narrow docks (1024 px screens): the box may be narrower than its longest entry.
     box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     box.setMinimumContentsLength(10)
@@ -278,7 +277,7 @@ class TrainingPanel(QWidget):
         snap = frame.snapshot
         if frame.run != self._run:
             self._run, self._sanity_before = frame.run, None
-            self.show_sanity(snap.sanity_check, frame.model.loss if frame.model else "softmax")
+            self.show_sanity(snap.sanity_check, frame.model.loss if frame.model else self.loss_box.currentData())
             self.result_label.setText(" ")
         self._note_progress(frame)
         self._redraw_rates(frame)
@@ -459,15 +458,8 @@ class TrainingPanel(QWidget):
 
     def _relevant(self) -> list[str]:
         """The recommended settings the chosen optimizer uses."""
-        optimizer = self.optimizer_box.currentData()
-        if optimizer in SEARCHES:
-            return ["epochs", "reg", "search_step", "search_sample"]
-        keys = ["learning_rate", "lr_decay", "epochs", "reg"]
-        if optimizer != "gd":
-            keys.insert(3, "batch_size")
-        if optimizer in ("momentum", "nesterov"):
-            keys.append("momentum")
-        return keys
+        uses = OPTIMIZERS[self.optimizer_box.currentData()].settings
+        return [key for key in LISTED if key in uses or key in EVERY_RUN]
 
     def _show_recommended(self) -> None:
         if not self.recommended:
@@ -492,18 +484,14 @@ class TrainingPanel(QWidget):
     @Slot()
     def _update_enabled(self, *_):
         """Only the settings the chosen loss, regularization and optimizer use are enabled."""
-        optimizer = self.optimizer_box.currentData()
-        search = optimizer in SEARCHES
-        self.delta_spin.setEnabled(self.loss_box.currentData() == "svm")
-        self.elastic_spin.setEnabled(self.reg_type_box.currentData() == "elastic")
-        self.lr_slider.setEnabled(not search)
-        self.decay_spin.setEnabled(not search)
-        self.batch_spin.setEnabled(optimizer not in ("gd",) and not search)
-        self.momentum_spin.setEnabled(optimizer in ("momentum", "nesterov"))
-        self.beta1_spin.setEnabled(optimizer == "adam")
-        self.beta2_spin.setEnabled(optimizer == "adam")
-        self.search_step_slider.setEnabled(search)
-        self.search_sample_spin.setEnabled(search)
+        self.delta_spin.setEnabled(LOSSES[self.loss_box.currentData()].hinge)
+        self.elastic_spin.setEnabled(REG_TYPES[self.reg_type_box.currentData()].uses_beta)
+        uses = OPTIMIZERS[self.optimizer_box.currentData()].settings
+        for key, widget in (("learning_rate", self.lr_slider), ("lr_decay", self.decay_spin),
+                            ("batch_size", self.batch_spin), ("momentum", self.momentum_spin),
+                            ("adam_beta1", self.beta1_spin), ("adam_beta2", self.beta2_spin),
+                            ("search_step", self.search_step_slider), ("search_sample", self.search_sample_spin)):
+            widget.setEnabled(key in uses)
         if self.recommended:
             self._show_recommended()
 
@@ -535,8 +523,8 @@ class TrainingPanel(QWidget):
         if not check:
             self.sanity_label.setText("Sanity check: not available")
             return
-        rule = "the SVM starts near (C - 1) × delta" if loss == "svm" else "softmax starts near ln C"
-        self.sanity_label.setText(f"Sanity check ({rule}): {check}")
+        spec = LOSSES[loss]
+        self.sanity_label.setText(f"Sanity check ({spec.short_label} starts near {spec.initial_loss_rule}): {check}")
         self.sanity_label.setStyleSheet("")
 
     def show_rates(self, iterations_per_s: float, samples_per_s: float, iteration: int, epoch: float,

@@ -76,10 +76,10 @@ class ProbabilitiesView(QWidget):
         elif model is None or selected.x is None or model.W.shape[0] != len(selected.x):
             self.clear(f"{selected.caption}: train a model to see its class scores")
         else:
-            from linviz.models import softmax
+            from linviz.models import LOSSES, softmax
 
             scores = model.scores(selected.x[None])
-            if model.loss == "softmax":
+            if LOSSES[model.loss].has_probabilities:
                 self.set_values(softmax(scores)[0], workbench.class_names, "probabilities", selected.true_class,
                                 selected.caption)
             else:

@@ -63,6 +63,14 @@ class LogSlider(QWidget):
             self.label.setText(self.format(self.value()))
             self.valueChanged.emit(self.value())
 
+    def bounds(self) -> tuple[float, float]:
+        """The smallest and largest value the slider shows (0 too when it allows zero)."""
+        return 10 ** self._lo, 10 ** (self._lo + self.slider.maximum() / STEPS_PER_DECADE)
+
+    @property
+    def allows_zero(self) -> bool:
+        return self._allow_zero
+
     @staticmethod
     def format(value: float) -> str:
         if value == 0:

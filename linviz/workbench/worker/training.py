@@ -144,13 +144,14 @@ def _add_to_trajectory(log, W: np.ndarray) -> None:
 
 
 def warm_up() -> None:
-    """First calls of the training kernels, both losses, the plain and the chunked path."""
+    """First calls of the training kernels, every loss, the plain and the chunked path."""
+    from linviz.models.losses import LOSSES
     from linviz.training import TrainingConfig, train
     from linviz.training.loop import run_to_end
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((65, 11)).astype(np.float32)
     y = np.arange(65) % 2
-    for loss in ("softmax", "svm"):
+    for loss in LOSSES:
         config = TrainingConfig(loss=loss, epochs=2, batch_size=16, snapshot_every=1)
         run_to_end(train(X, y, X, y, config, n_classes=2))

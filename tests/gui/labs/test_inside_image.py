@@ -102,6 +102,42 @@ def test_a_dropped_image_takes_the_top_class_as_assumed_true(make_window, wait_i
     assert lab.result.breakdown.true_class == other and not lab.result.assumed
 
 
+def test_a_dropped_image_never_takes_the_previous_images_class(make_window, wait_idle, wait_quick, drop_paths,
+                                                                 tmp_path):
+    # a labelled gallery image first (its class shown as true), then a dropped-in image: it has
+    # no label, so the top class is assumed and said to be, until the user picks one
+    from PIL import Image
+
+    window = make_window("demo")
+    train_demo(window, wait_idle)
+    data, features, W = window.workbench.data, window.workbench.features, window.workbench.model.W
+    top = int(np.argmax(features.X_val[0] @ W))  # the dropped copy of validation image 0 (PNG: same pixels)
+    other = int(np.flatnonzero(data.val.labels != top)[0])
+    window.gallery_view.select("validation", other)
+    lab = show_lab(window, wait_quick)
+    gallery_class = int(data.val.labels[other])
+    assert lab.result.breakdown.true_class == gallery_class and not lab.result.assumed
+    assert lab.true_box.currentData() == gallery_class and not lab.true_box.isEnabled()
+    for k in range(2):
+        path = tmp_path / f"mine{k}.png"
+        Image.fromarray(data.val.images[0]).save(path)
+        drop_paths(window, [path])
+        wait_quick(window)
+        assert window.workbench.selection.split == "yours"
+        b = lab.result.breakdown
+        assert lab.result.assumed and b.true_class == top != gallery_class
+        assert lab.true_box.isEnabled() and lab.true_box.currentData() is None  # "top class (assumed)"
+        assert "(assumed)" in lab.caption.text() and "(assumed)" in lab.table.item(top, 0).text()
+        # the user picks a class: it is used, and no longer called assumed
+        lab.true_box.setCurrentIndex(gallery_class + 1)
+        lab.true_box.activated.emit(gallery_class + 1)
+        wait_quick(window)
+        assert lab.result.breakdown.true_class == gallery_class and not lab.result.assumed
+        assert "(assumed)" not in lab.caption.text()
+        window.gallery_view.select("validation", other)  # back to a labelled image, then the next drop
+        wait_quick(window)
+
+
 def test_without_a_model_it_says_what_to_do_and_hidden_it_computes_nothing(make_window, wait_idle, wait_quick):
     window = make_window("demo")
     lab = show_lab(window, wait_quick)

@@ -174,25 +174,38 @@ def test_race_cancel_keeps_the_curves_so_far(make_window, wait_idle, wait_quick)
 
 @pytest.mark.parametrize("loss", ["softmax", "svm"])
 def test_gradient_table_is_gradient_checks(make_window, wait_idle, wait_quick, loss):
-    from linviz.explore.gradient_table import gradient_table
+    from linviz.explore.gradient_table import gradient_sweep, gradient_table
+    from linviz.gui.labs._optimization.gradient_check import VERDICT_COLUMN
 
     window = make_window("demo")
     train_demo(window, wait_idle, loss=loss, epochs=2, spec="hue,layout:grid=2")
     view = show(window, lab_of(window).gradient_check, wait_quick)
-    if loss == "svm":
-        view.h_box.setCurrentIndex(view.h_box.findData(1e-2))
-        view.check()
-        wait_quick(window)
+    sweep = view.sweep_data
+    # h = 1e-2: the softmax has no kink to cross (none marked); the SVM's hinges are crossed
+    view.h_box.setCurrentIndex(view.h_box.findData(1e-2))
+    view.check()
+    wait_quick(window)
+    assert view.sweep_data is sweep  # a new h only moves the mark: the sweep is not computed again
+    assert view.h_line.value() == pytest.approx(-2.0)
     table = view.table_data
     model = window.workbench.model
     n = min(100, model.W.size)  # hue: 11 x 6 weights
-    assert table is not None and view.table.rowCount() == len(table.rows) == n
-    again = gradient_table(model.W, window.workbench.features.X_train, window.workbench.data.train.labels,
-                           h=table.h, **model.loss_options())
+    assert table is not None and table.h == 1e-2 and view.table.rowCount() == len(table.rows) == n
+    X, y = window.workbench.features.X_train, window.workbench.data.train.labels
+    again = gradient_table(model.W, X, y, h=table.h, **model.loss_options())
     np.testing.assert_allclose([r.rel_error for r in table.rows], [r.rel_error for r in again.rows])
-    verdicts = [view.table.item(r, 4).text() for r in range(view.table.rowCount())]
+    verdicts = [view.table.item(r, VERDICT_COLUMN).text() for r in range(view.table.rowCount())]
     if loss == "softmax":
-        assert table.result.max_rel_error < 1e-6 and set(verdicts) <= {"fine", "zero"}
+        assert "kink" not in verdicts and table.result.n_kinks == 0
     else:
         assert "kink" in verdicts and table.result.max_rel_error_smooth < 1e-6
     assert int(sum(view.bars.opts["height"]) + sum(view.kink_bars.opts["height"])) == n
+    # the sweep: computed off the GUI thread for the same weights and minibatch, drawn log-log
+    expected = gradient_sweep(model.W, X, y, **model.loss_options())
+    np.testing.assert_allclose(sweep.median_rel_error, expected.median_rel_error, equal_nan=True)
+    xs, ys = view.sweep_curve.getData()
+    assert len(xs) == 10 and view.sweep_plot.getPlotItem().ctrl.logXCheck.isChecked()
+    if loss == "softmax":  # the V: truncation at large h, rounding at tiny h, lowest in between
+        med = dict(zip(sweep.steps, sweep.median_rel_error))
+        assert med[1e-2] > 100 * med[1e-5] and med[1e-10] > 100 * med[1e-5]
+        assert "lowest at h" in view.sweep_note.text()

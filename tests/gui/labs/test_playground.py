@@ -46,11 +46,11 @@ def lab(window, wait_quick):
     window.resize(1366, 768)
     window.show()
     lab.pause()
-    lab.pacer.clock = __import__("time").monotonic
+    lab.bar.pacer.clock = __import__("time").monotonic
     lab.set_state(pgd.new_state())  # the demo's points, W and b; no undo, no history
     lab._undo.clear()
-    lab.undo_button.setEnabled(False)
-    lab.status.clear()
+    lab.bar.undo_button.setEnabled(False)
+    lab.bar.status.clear()
     window.error_messages.clear()
     wait_quick(window)  # the compiled losses load on the quick lane, then the landscape
     assert lab.evaluation is not None
@@ -60,7 +60,7 @@ def lab(window, wait_quick):
 
 def table_values(lab) -> tuple[np.ndarray, np.ndarray]:
     """(scores (N, C), L_i (N,)) as the table shows them."""
-    model = lab.table_model
+    model = lab.table.points_model
     C = lab.state.n_classes
     scores = np.array([[float(model.data(model.index(r, 5 + j))) for j in range(C)] for r in range(model.rowCount())])
     losses = np.array([float(model.data(model.index(r, 4))) for r in range(model.rowCount())])
@@ -85,17 +85,17 @@ def test_the_table_is_every_points_scores_and_loss_and_follows_a_drag(lab):
     assert f"total {total:.4f}" in lab.totals.text()
     assert lab.table.objectName() == "playgroundTable" and lab.objectName() == "playgroundView"
     # drag point 4 (the lab's own drag handler): the table follows at once
-    lab.points_item.pointMoved.emit(4, 1.0, -0.8)
+    lab.plane.points_item.pointMoved.emit(4, 1.0, -0.8)
     assert lab.state.points[4].tolist() == [1.0, -0.8]
     scores, losses = svm_by_hand(lab.state.points, lab.state.labels, state.W, state.b)
     np.testing.assert_allclose(table_values(lab)[1], losses, atol=6e-4)
-    assert float(lab.table_model.data(lab.table_model.index(4, 1))) == 1.0
-    rings = [pen.widthF() > 2 for pen in lab.points_item.data["pen"]]
+    assert float(lab.table.points_model.data(lab.table.points_model.index(4, 1))) == 1.0
+    rings = [pen.widthF() > 2 for pen in lab.plane.points_item.data["pen"]]
     assert rings == list(losses > 0)  # the margin violators are ringed
 
 
 def pixel(lab, x, y):
-    return lab.plane.mapFromScene(lab.view.mapViewToScene(QPointF(x, y)))
+    return lab.plane.mapFromScene(lab.plane.view.mapViewToScene(QPointF(x, y)))
 
 
 def mouse_drag(lab, qtbot, start, end, steps=8):
@@ -111,7 +111,7 @@ def mouse_drag(lab, qtbot, start, end, steps=8):
 
 
 def test_mouse_drags_move_a_point_a_tip_and_a_line_and_nothing_else(lab, qtbot):
-    from linviz.gui.labs.playground import ARROW_SCALE, line_foot
+    from linviz.gui.labs._playground.items import ARROW_SCALE, line_foot
 
     before = lab.state
     mouse_drag(lab, qtbot, pgd.DEMO_POINTS[0], (0.8, -0.1))
@@ -138,19 +138,19 @@ def test_mouse_drags_move_a_point_a_tip_and_a_line_and_nothing_else(lab, qtbot):
 
 
 def test_dragging_a_tip_changes_only_that_classes_weights(lab):
-    from linviz.gui.labs.playground import ARROW_SCALE, line_foot
+    from linviz.gui.labs._playground.items import ARROW_SCALE, line_foot
 
     before = lab.state
     foot = line_foot(before.W[1], before.b[1])
-    lab.handles[1].tip.setPos(0.9, 0.6)
-    lab.handles[1].tip.setPos(1.1, 0.4)  # the same drag goes on: the arrow's base stays put
+    lab.plane.handles[1].tip.setPos(0.9, 0.6)
+    lab.plane.handles[1].tip.setPos(1.1, 0.4)  # the same drag goes on: the arrow's base stays put
     expected = (np.array([1.1, 0.4]) - foot) / ARROW_SCALE
     np.testing.assert_allclose(lab.state.W[1], expected)
     np.testing.assert_array_equal(np.delete(lab.state.W, 1, axis=0), np.delete(before.W, 1, axis=0))
     np.testing.assert_array_equal(lab.state.b, before.b)
     np.testing.assert_array_equal(lab.state.points, before.points)
-    assert lab.param_spins["w1x"].value() == pytest.approx(expected[0], abs=0.005)
-    lab.handles[1].tip.sigPositionChangeFinished.emit(lab.handles[1].tip)
+    assert lab.tabs.param_spins["w1x"].value() == pytest.approx(expected[0], abs=0.005)
+    lab.plane.handles[1].tip.sigPositionChangeFinished.emit(lab.plane.handles[1].tip)
     lab.undo()  # the whole drag is one undo step
     np.testing.assert_array_equal(lab.state.W, before.W)
 
@@ -158,18 +158,18 @@ def test_dragging_a_tip_changes_only_that_classes_weights(lab):
 def test_dragging_a_line_changes_only_its_bias_and_moves_it_parallel(lab):
     before = lab.state
     p = np.array([0.3, -0.7])
-    lab.handles[2].line.setPos(p)
+    lab.plane.handles[2].line.setPos(p)
     w = before.W[2]
     assert lab.state.b[2] == pytest.approx(-(w @ p))
     assert w @ p + lab.state.b[2] == pytest.approx(0.0, abs=1e-12)  # the line now passes through p
     np.testing.assert_array_equal(lab.state.W, before.W)
     np.testing.assert_array_equal(np.delete(lab.state.b, 2), np.delete(before.b, 2))
-    angle = lab.handles[2].line.angle
+    angle = lab.plane.handles[2].line.angle
     assert np.cos(np.radians(angle)) * w[0] + np.sin(np.radians(angle)) * w[1] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_spin_boxes_set_exact_values_and_reset_restores_the_start(lab):
-    lab.param_spins["b0"].setValue(0.75)
+    lab.tabs.param_spins["b0"].setValue(0.75)
     assert lab.state.b[0] == 0.75 and lab.state.W.tolist() == pgd.DEMO_W.tolist()
     lab.randomize()
     assert not np.array_equal(lab.state.W, pgd.DEMO_W)
@@ -183,14 +183,14 @@ def test_spin_boxes_set_exact_values_and_reset_restores_the_start(lab):
 
 
 def test_a_click_adds_a_point_of_the_chosen_class_and_a_right_click_removes_one(lab, qtbot):
-    view, plane = lab.view, lab.plane
-    lab.add_class_box.setCurrentIndex(2)
+    view, plane = lab.plane.view, lab.plane
+    lab.tabs.add_class_box.setCurrentIndex(2)
     where = QPointF(0.9, 0.9)
     pixel = plane.mapFromScene(view.mapViewToScene(where))
     qtbot.mouseClick(plane.viewport(), Qt.MouseButton.LeftButton, pos=pixel)
     assert len(lab.state.labels) == 10 and lab.state.labels[-1] == 2
     np.testing.assert_allclose(lab.state.points[-1], [0.9, 0.9], atol=0.02)
-    assert lab.table_model.rowCount() == 10
+    assert lab.table.points_model.rowCount() == 10
     first = QPointF(*pgd.DEMO_POINTS[0])
     qtbot.mouseClick(plane.viewport(), Qt.MouseButton.RightButton, pos=plane.mapFromScene(view.mapViewToScene(first)))
     assert len(lab.state.labels) == 9
@@ -198,50 +198,50 @@ def test_a_click_adds_a_point_of_the_chosen_class_and_a_right_click_removes_one(
 
 
 def test_step_follows_the_gradient_drawn_before_it(lab, qtbot):
-    from linviz.gui.labs.playground import ARROW_SCALE, line_foot
+    from linviz.gui.labs._playground.items import ARROW_SCALE, line_foot
 
     state = lab.state
     _, dW, db = pgd.playground_loss(state.points, state.labels, state.W, state.b, loss="svm", reg=0.1)
-    for j, handles in enumerate(lab.handles):  # drawn before Step: −dW_j at each arrow's tip
+    for j, handles in enumerate(lab.plane.handles):  # drawn before Step: −dW_j at each arrow's tip
         tip = line_foot(state.W[j], state.b[j]) + ARROW_SCALE * state.W[j]
         xs, ys = handles.grad_w.getData()
         np.testing.assert_allclose([xs[0], ys[0]], tip, atol=1e-12)
         np.testing.assert_allclose([xs[1], ys[1]], tip - ARROW_SCALE * dW[j], atol=1e-12)
         assert handles.grad_w.isVisible()
-    qtbot.mouseClick(lab.step_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(lab.bar.step_button, Qt.MouseButton.LeftButton)
     np.testing.assert_allclose(lab.state.W, state.W - 0.1 * dW)
     np.testing.assert_allclose(lab.state.b, state.b - 0.1 * db)
-    assert lab.state.iteration == 1 and "Iteration 1" in lab.iteration_label.text()
-    xs, ys = lab.loss_curve.getData()
+    assert lab.state.iteration == 1 and "Iteration 1" in lab.bar.iteration_label.text()
+    xs, ys = lab.plots.loss_curve.getData()
     assert list(xs) == [0, 1] and ys[1] < ys[0]
-    assert len(lab.path_curve.getData()[0]) == 2  # the landscape's path: before and after
+    assert len(lab.plots.path_curve.getData()[0]) == 2  # the landscape's path: before and after
 
 
 def test_steps_reach_full_accuracy_on_the_demo_with_the_defaults(lab, wait_quick):
     lab.advance(300)
     assert lab.evaluation.accuracy == 1.0 and "accuracy 9/9 (100%)" in lab.totals.text()
     wait_quick(lab.window_)
-    assert lab.landscape is not None and len(lab.path_curve.getData()[0]) == 301
+    assert lab.plots.landscape is not None and len(lab.plots.path_curve.getData()[0]) == 301
 
 
 def test_play_keeps_its_pace_on_a_fake_clock_and_stops_on_pause(lab, qtbot):
     now = [50.0]
-    lab.pacer.clock = lambda: now[0]
-    lab.pace_spin.setValue(4.0)
-    lab.play_timer.stop()  # the test is the clock: ticks are called by hand
-    lab.pacer.set_pace(4.0)
-    qtbot.mouseClick(lab.play_button, Qt.MouseButton.LeftButton)
-    assert lab.playing and lab.play_button.text() == "Pause" and lab.play_timer.isActive()
-    lab.play_timer.stop()
+    lab.bar.pacer.clock = lambda: now[0]
+    lab.bar.pace_spin.setValue(4.0)
+    lab.bar.play_timer.stop()  # the test is the clock: ticks are called by hand
+    lab.bar.pacer.set_pace(4.0)
+    qtbot.mouseClick(lab.bar.play_button, Qt.MouseButton.LeftButton)
+    assert lab.playing and lab.bar.play_button.text() == "Pause" and lab.bar.play_timer.isActive()
+    lab.bar.play_timer.stop()
     for _ in range(25):  # 2.5 s
         now[0] += 0.1
-        lab.tick()
+        lab.bar.tick()
     assert lab.state.iteration == 10
-    qtbot.mouseClick(lab.play_button, Qt.MouseButton.LeftButton)  # Pause
-    assert not lab.playing and not lab.play_timer.isActive()
+    qtbot.mouseClick(lab.bar.play_button, Qt.MouseButton.LeftButton)  # Pause
+    assert not lab.playing and not lab.bar.play_timer.isActive()
     for _ in range(20):
         now[0] += 0.1
-        lab.tick()
+        lab.bar.tick()
     assert lab.state.iteration == 10
     lab.undo()  # a whole run is one undo step
     assert lab.state.iteration == 0
@@ -264,22 +264,22 @@ def test_a_hidden_lab_stops_playing_and_computes_nothing(lab, wait_quick):
 
 def test_rings_say_why_a_linear_model_cannot_separate_them(lab):
     assert not lab.note.isVisible()
-    lab.preset_box.setCurrentIndex(lab.preset_box.findData("rings"))
-    lab.preset_box.activated.emit(lab.preset_box.currentIndex())
+    lab.tabs.preset_box.setCurrentIndex(lab.tabs.preset_box.findData("rings"))
+    lab.tabs.preset_box.activated.emit(lab.tabs.preset_box.currentIndex())
     assert lab.state.settings.preset == "rings" and lab.note.isVisible()
     assert "cannot separate rings" in lab.note.text() and "convex" in lab.note.text()
 
 
 def test_more_classes_and_another_loss_rebuild_the_handles_table_and_bands(lab):
-    lab.preset_box.setCurrentIndex(lab.preset_box.findData("blobs"))
-    lab.preset_box.activated.emit(lab.preset_box.currentIndex())
-    lab.classes_spin.setValue(5)
-    assert lab.state.n_classes == 5 and len(lab.handles) == 5 and len(lab.param_spins) == 15
-    assert lab.table_model.columnCount() == 10 and lab.table_model.rowCount() == 60
-    assert lab.landscape_x_box.count() == 15
-    lab.loss_box.setCurrentIndex(lab.loss_box.findData("softmax"))
-    lab.loss_box.activated.emit(lab.loss_box.currentIndex())
-    assert lab.state.settings.loss == "softmax" and not lab.margins_check.isEnabled()
+    lab.tabs.preset_box.setCurrentIndex(lab.tabs.preset_box.findData("blobs"))
+    lab.tabs.preset_box.activated.emit(lab.tabs.preset_box.currentIndex())
+    lab.tabs.classes_spin.setValue(5)
+    assert lab.state.n_classes == 5 and len(lab.plane.handles) == 5 and len(lab.tabs.param_spins) == 15
+    assert lab.table.points_model.columnCount() == 10 and lab.table.points_model.rowCount() == 60
+    assert lab.plots.x_box.count() == 15
+    lab.tabs.loss_box.setCurrentIndex(lab.tabs.loss_box.findData("softmax"))
+    lab.tabs.loss_box.activated.emit(lab.tabs.loss_box.currentIndex())
+    assert lab.state.settings.loss == "softmax" and not lab.tabs.margins_check.isEnabled()
     s = lab.state
     p = np.exp(s.points @ s.W.T + s.b)
     p /= p.sum(axis=1, keepdims=True)
@@ -287,20 +287,20 @@ def test_more_classes_and_another_loss_rebuild_the_handles_table_and_bands(lab):
 
 
 def test_save_and_load_round_trip_and_a_hostile_file_leaves_a_message(lab, tmp_path):
-    lab.param_spins["w2y"].setValue(-2.25)
+    lab.tabs.param_spins["w2y"].setValue(-2.25)
     path = tmp_path / "mine.json"
     assert lab.save_to(path)
     saved = lab.state
     lab.reset()
     assert lab.load_from(path)
     np.testing.assert_array_equal(lab.state.W, saved.W)
-    assert lab.state.settings == saved.settings and lab.param_spins["w2y"].value() == -2.25
+    assert lab.state.settings == saved.settings and lab.tabs.param_spins["w2y"].value() == -2.25
     hostile = tmp_path / "hostile.json"
     data = json.loads(path.read_text())
     data["points"] = [[0.0, 0.0, 0]] * 5000
     hostile.write_text(json.dumps(data))
     assert not lab.load_from(hostile)
-    assert "at most 300" in lab.status.text() and lab.status.isVisible()
+    assert "at most 300" in lab.bar.status.text() and lab.bar.status.isVisible()
     np.testing.assert_array_equal(lab.state.W, saved.W)
     assert any("at most 300" in m for m in lab.window_.error_messages)
 
@@ -313,28 +313,28 @@ def test_readable_from_1024x700(lab, qtbot, size):
     assert lab.plane.width() >= 280 and lab.plane.height() >= 220
     viewport = lab.table.viewport().width()
     assert lab.table.columnViewportPosition(4) + lab.table.columnWidth(4) <= viewport  # L_i in sight
-    assert lab.table.height() >= 100 and lab.landscape_plot.height() >= 90 and lab.loss_plot.height() >= 60
-    for button in (lab.step_button, lab.play_button, lab.undo_button, lab.save_button, lab.load_button):
+    assert lab.table.height() >= 100 and lab.plots.landscape_plot.height() >= 90 and lab.plots.loss_plot.height() >= 60
+    for button in (lab.bar.step_button, lab.bar.play_button, lab.bar.undo_button, lab.bar.save_button, lab.bar.load_button):
         assert button.isVisible() and button.width() >= button.minimumSizeHint().width()
 
 
 def test_the_landscape_follows_the_chosen_parameters(lab, wait_quick):
-    lab.landscape_y_box.setCurrentIndex(lab.landscape_y_box.findData("w2y"))
-    lab.landscape_y_box.activated.emit(lab.landscape_y_box.currentIndex())
+    lab.plots.y_box.setCurrentIndex(lab.plots.y_box.findData("w2y"))
+    lab.plots.y_box.activated.emit(lab.plots.y_box.currentIndex())
     wait_quick(lab.window_)
-    assert lab.state.settings.landscape == ("w0x", "w2y") and lab.landscape.params == ("w0x", "w2y")
-    land = lab.landscape
+    assert lab.state.settings.landscape == ("w0x", "w2y") and lab.plots.landscape.params == ("w0x", "w2y")
+    land = lab.plots.landscape
     k = len(land.xs) // 2
     assert (land.xs[k], land.ys[k]) == (lab.state.W[0, 0], lab.state.W[2, 1])  # centred on the values now
     assert land.total[k, k] == pytest.approx(lab.evaluation.total, abs=1e-12)
-    lab.landscape_y_box.setCurrentIndex(lab.landscape_y_box.findData("w0x"))
-    lab.landscape_y_box.activated.emit(lab.landscape_y_box.currentIndex())
-    assert lab.state.settings.landscape == ("w0x", "w2y") and lab.landscape_y_box.currentData() == "w2y"
-    assert "two different" in lab.status.text()
+    lab.plots.y_box.setCurrentIndex(lab.plots.y_box.findData("w0x"))
+    lab.plots.y_box.activated.emit(lab.plots.y_box.currentIndex())
+    assert lab.state.settings.landscape == ("w0x", "w2y") and lab.plots.y_box.currentData() == "w2y"
+    assert "two different" in lab.bar.status.text()
 
 
 def test_the_plane_is_colored_by_the_winner_and_darker_in_the_margin_bands():
-    from linviz.gui.labs.playground import class_color, plane_rgb
+    from linviz.gui.labs._playground.items import class_color, plane_rgb
 
     dmap = pgd.decision_map(pgd.DEMO_W, pgd.DEMO_B, (-1, 1, -1, 1), 31, loss="svm", delta=1.0)
     rgb = plane_rgb(dmap, "class", 3, margins=True)

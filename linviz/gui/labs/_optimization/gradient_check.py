@@ -1,9 +1,12 @@
 """The gradient check, shown: sampled weights of the current model with the analytic and the
-numerical derivative of its loss on a minibatch, their relative error colored by the
-course's thresholds, kinks of the SVM marked as such, and a histogram of the errors.
+numerical derivative of its loss on a minibatch (the centered difference with the chosen h),
+their relative error colored by the course's thresholds, kinks of the loss marked as such, a
+histogram of the errors, and the sweep of h from 1e-1 to 1e-10: the median relative error
+on a log-log plot, the lecture's V, with the chosen h marked.
 
-It runs on the quick lane when the model changes outside training (while a run trains, on
-"Check" for the newest weights). The arithmetic is :mod:`linviz.explore.gradient_table`.
+Both run on the quick lane when the model changes outside training (while a run trains, on
+"Check" for the newest weights); changing h only moves the mark on the sweep. The arithmetic
+is :mod:`linviz.explore.gradient_table`.
 """
 
 from __future__ import annotations
@@ -17,13 +20,20 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpi
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.plot_style import outward_ticks
 from linviz.gui.views.tables import reading_table
+from linviz.models.losses import LOSSES
+from linviz.training.numerical_gradient import SWEEP_STEPS
 
 VERDICT_COLORS = {"fine": (200, 235, 200), "acceptable": (232, 244, 200), "suspect": (255, 222, 170),
                   "wrong": (250, 180, 180), "kink": (205, 220, 245), "zero": (232, 232, 232)}
-H_CHOICES = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7)
+H_CHOICES = SWEEP_STEPS  # 1e-1 ... 1e-10, the sweep's steps
+DEFAULT_H = 1e-5  # the lecture's step, near the bottom of the V
 COLUMNS = [("weight", "Feature (row of W) and class (column)"), ("analytic", "dL/dw from the loss function"),
-           ("numeric", "Centered differences with steps h and h/2, Richardson-combined"),
-           ("rel. error", "|numeric − analytic| / (|numeric| + |analytic|)"), ("verdict", "The course's reading")]
+           ("numeric", "The centered difference (f(w + h) − f(w − h)) / 2h with the chosen step h"),
+           ("rel. error", "|numeric − analytic| / (|numeric| + |analytic|)"),
+           ("verdict", "The course's reading of the rel. error"),
+           ("Richardson error", "For comparison only: the relative error of Richardson's (4 g(h/2) − g(h)) / 3, "
+                                "which cancels the h² term of the centered difference g")]
+VERDICT_COLUMN = 4
 
 
 def row_name(blocks, row: int, n_rows: int) -> str:
@@ -46,6 +56,36 @@ def check_job(W, X, y, options: dict, *, num_checks: int, h: float, batch_size: 
     return job
 
 
+def sweep_job(W, X, y, options: dict, *, num_checks: int, batch_size: int, seed: int):
+    """The median error for every h of the sweep, on the weights and minibatch the table checks."""
+    from linviz.explore.gradient_table import gradient_sweep
+
+    def job(ctx):
+        return gradient_sweep(W, X, y, num_checks=num_checks, batch_size=batch_size, seed=seed,
+                              cancel=ctx.cancel, **options)
+
+    return job
+
+
+def sweep_note(sweep, hinge: bool) -> str:
+    """The sweep in words: where it is lowest, which error rises on which side, the kinks."""
+    med = np.where(np.isfinite(sweep.median_rel_error), sweep.median_rel_error, np.nan)
+    best = sweep.best_step
+    low = np.nanmin(med) if np.isfinite(med).any() else np.nan
+    text = f"Median over the sampled weights at each h; lowest at h = {best:g}."
+    if np.nanmax(med[sweep.steps > best], initial=0.0) > 10 * low:
+        text += " Above it the truncation error (h² f‴/6) grows with h."
+    if np.nanmax(med[sweep.steps < best], initial=0.0) > 10 * low:
+        text += " Below it rounding (about ε|f|/h) grows as h shrinks."
+    if sweep.n_kinks.any():
+        crossing = ", ".join(f"{h:g}: {k}" for h, k in zip(sweep.steps, sweep.n_kinks) if k)
+        text += f" Steps that crossed a kink are left out (h = {crossing})."
+    if hinge:
+        text += (" Between its kinks the hinge is linear in each weight (an L2 term quadratic), where the "
+                 "centered difference is exact: only rounding is left.")
+    return text
+
+
 class GradientCheckView(Lab):
     title = "Gradient check"
     order = 2
@@ -56,16 +96,18 @@ class GradientCheckView(Lab):
         from linviz.explore.gradient_table import VERDICTS
 
         self.table_data = None  # the newest GradientTable shown
+        self.sweep_data = None  # the newest StepSweep shown
         self._checked_W = None
+        self._swept = None  # what the sweep shown was computed for
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
         self.caption.setObjectName("viewCaption")
         self.h_box = QComboBox()
         for h in H_CHOICES:
             self.h_box.addItem(f"{h:g}", h)
-        self.h_box.setCurrentIndex(H_CHOICES.index(1e-4))
-        self.h_box.setToolTip("The finite-difference step: too large crosses kinks and curvature, too small "
-                              "drowns in rounding")
+        self.h_box.setCurrentIndex(H_CHOICES.index(DEFAULT_H))
+        self.h_box.setToolTip("The step of the centered difference: too large and the curvature (and kinks) "
+                              "spoil it, too small and it drowns in rounding; the sweep shows both")
         self.count_spin = QSpinBox(minimum=5, maximum=1000, singleStep=25, value=100)
         self.count_spin.setToolTip("How many weights to check (sampled at random)")
         self.batch_spin = QSpinBox(minimum=1, maximum=10_000, singleStep=50, value=200)
@@ -88,7 +130,7 @@ class GradientCheckView(Lab):
         item = self.histogram.getPlotItem()
         item.hideButtons()
         outward_ticks(item)
-        item.setLabel("bottom", "log10 of the relative error (zeros at the left)")
+        item.setLabel("bottom", "log10 of the rel. error (zeros at left)")
         item.setLabel("left", "weights")
         item.getViewBox().setMouseEnabled(x=False, y=False)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.85, brushes=[])
@@ -98,6 +140,28 @@ class GradientCheckView(Lab):
         for value, text in ((-7, "1e-7"), (-4, "1e-4"), (-2, "1e-2")):
             item.addItem(pg.InfiniteLine(pos=value, angle=90, pen=pg.mkPen((90, 90, 90), style=Qt.PenStyle.DashLine),
                                          label=text, labelOpts={"position": 0.92, "color": (60, 60, 60)}))
+        self.sweep_plot = pg.PlotWidget()
+        self.sweep_plot.setObjectName("gradientSweepPlot")
+        self.sweep_plot.setMinimumHeight(140)
+        sweep = self.sweep_plot.getPlotItem()
+        sweep.hideButtons()
+        outward_ticks(sweep)
+        sweep.setLogMode(x=True, y=True)
+        sweep.showGrid(x=True, y=True, alpha=0.2)
+        sweep.setLabel("bottom", "step h")
+        sweep.setLabel("left", "median rel. error")
+        for side in ("bottom", "left"):  # powers of ten, not "x0.001" SI prefixes
+            sweep.getAxis(side).enableAutoSIPrefix(False)
+        sweep.getViewBox().setMouseEnabled(x=False, y=False)
+        self.sweep_curve = sweep.plot([], [], pen=pg.mkPen((40, 90, 170), width=2), symbol="o", symbolSize=6,
+                                      symbolBrush=(40, 90, 170), connect="finite")
+        # the chosen h; in log mode an item's x is log10(h)
+        self.h_line = pg.InfiniteLine(pos=np.log10(DEFAULT_H), angle=90, pen=pg.mkPen((200, 80, 40), width=2),
+                                      label="h", labelOpts={"position": 0.9, "color": (200, 80, 40)})
+        sweep.addItem(self.h_line)
+        self.sweep_note = QLabel("")
+        self.sweep_note.setWordWrap(True)
+        self.sweep_note.setObjectName("viewCaption")
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.summary.setObjectName("viewCaption")
@@ -110,6 +174,8 @@ class GradientCheckView(Lab):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.sweep_plot, 1)
+        right_layout.addWidget(self.sweep_note)
         right_layout.addWidget(self.histogram, 1)
         right_layout.addWidget(self.summary)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -160,11 +226,18 @@ class GradientCheckView(Lab):
             return
         options = model.loss_options()
         h = float(self.h_box.currentData())
-        job = check_job(np.asarray(model.W), self.workbench.features.X_train, self.workbench.data.train.labels, options,
-                        num_checks=int(self.count_spin.value()), h=h, batch_size=int(self.batch_spin.value()),
-                        seed=int(self.seed_spin.value()))
+        self.h_line.setValue(np.log10(h))
+        W, X, y = np.asarray(model.W), self.workbench.features.X_train, self.workbench.data.train.labels
+        sample = dict(num_checks=int(self.count_spin.value()), batch_size=int(self.batch_spin.value()),
+                      seed=int(self.seed_spin.value()))
         self._checked_W = model.W
-        self.submit("check", job, self._on_result)
+        self.submit("check", check_job(W, X, y, options, h=h, **sample), self._on_result)
+        swept = (model.W, tuple(sorted(options.items())), tuple(sorted(sample.items())))
+        if swept != self._swept:  # the sweep does not depend on the chosen h
+            self._swept = swept
+            self.sweep_curve.setData([], [])
+            self.sweep_note.setText("Sweeping h from 1e-1 to 1e-10...")
+            self.submit("sweep", sweep_job(W, X, y, options, **sample), self._on_sweep)
 
     def _on_result(self, outcome) -> None:
         if outcome.error:
@@ -182,17 +255,17 @@ class GradientCheckView(Lab):
         reg = opts.get("reg", 0.0)
         self.caption.setText(f"{table.loss} loss with {opts.get('reg_type', 'l2')} regularization {reg:g}, on a "
                              f"minibatch of {table.batch_rows:,} training images, in float64; {len(table.rows)} "
-                             f"weights sampled; numeric: centered differences with h = {table.h:g} and h/2.")
+                             f"weights sampled; numeric: the centered difference with h = {table.h:g}.")
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(table.rows))
         for r, row in enumerate(table.rows):
             cls = names[row.cls] if row.cls < len(names) else str(row.cls)
             values = [f"{row_name(blocks, row.feature, n_rows)}, {cls}", f"{row.analytic:+.6e}",
-                      f"{row.numeric:+.6e}", f"{row.rel_error:.2e}", row.verdict]
+                      f"{row.numeric:+.6e}", f"{row.rel_error:.2e}", row.verdict, f"{row.richardson_rel_error:.2e}"]
             color = pg.mkColor(*VERDICT_COLORS[row.verdict])
             for k, text in enumerate(values):
                 item = QTableWidgetItem(text)
-                if k in (1, 2, 3):
+                if k in (1, 2, 3, 5):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if k == 3:
                     item.setData(Qt.ItemDataRole.UserRole, row.rel_error)
@@ -200,6 +273,22 @@ class GradientCheckView(Lab):
                 self.table.setItem(r, k, item)
         self._draw_histogram(table)
         self.summary.setText(table.summary())
+
+    def _on_sweep(self, outcome) -> None:
+        if outcome.error:
+            self.sweep_note.setText(f"Sweep of h: {outcome.error}")
+            return
+        if not outcome.ok:
+            return
+        sweep = outcome.result
+        self.sweep_data = sweep
+        finite = np.isfinite(sweep.median_rel_error) & (sweep.median_rel_error > 0)
+        # zero medians (an exact difference) cannot sit on a log axis: left out like NaN
+        self.sweep_curve.setData(sweep.steps, np.where(finite, sweep.median_rel_error, np.nan))
+        item = self.sweep_plot.getPlotItem()
+        item.setXRange(np.log10(sweep.steps.min()), np.log10(sweep.steps.max()), padding=0.05)
+        options = self.workbench.model.loss_options() if self.workbench.model is not None else {}
+        self.sweep_note.setText(sweep_note(sweep, LOSSES[options.get("loss", "softmax")].hinge and not options.get("squared")))
 
     def _draw_histogram(self, table) -> None:
         """Bars of the errors by their verdict's color; steps that crossed a kink stacked on top
@@ -222,8 +311,13 @@ class GradientCheckView(Lab):
 
     def _show_nothing(self, message: str) -> None:
         self.cancel("check")
+        self.cancel("sweep")
         self.table_data = None
+        self.sweep_data = None
         self._checked_W = None
+        self._swept = None
+        self.sweep_curve.setData([], [])
+        self.sweep_note.setText("")
         self.caption.setText(message)
         self.table.setRowCount(0)
         self.bars.setOpts(x=[], height=[], brushes=[])

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QPu
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.control_flow import control_flow
 from linviz.gui.views.plot_style import outward_ticks
+from linviz.models.losses import LOSSES
 
 LIVE_INTERVAL_S = 1.0  # the coarse surface follows training about once a second
 SETTLE_MS = 1500  # no new weights for this long: compute the full-resolution surface
@@ -360,13 +361,13 @@ class LandscapeView(Lab):
                       if result.two_d else
                       f"{len(result.surfaces)} line(s) of {len(s.alphas)} points")
         kind = "coarse, following training" if result.coarse else "full resolution"
-        loss = model.loss if model is not None else s.loss
+        loss = LOSSES[model.loss if model is not None else s.loss].short_label
         self.caption.setText(f"The {what} ({loss}) around the current W"
                              f"{' over the plane W + a·D1 + b·D2' if result.two_d else ' along lines W + a·D'}, on "
                              f"{result.data_words}: {grid_words} in {result.seconds * 1000:.0f} ms ({kind}). "
                              f"At W (the red ×, a = b = 0): total loss {result.center_total:.4f}.")
         note = f"Directions: {result.note}."
-        if s.loss == "svm" and not result.two_d:
+        if LOSSES[s.loss].hinge and not result.two_d:
             note += " The SVM's data loss is piecewise linear along a line (a sum of hinges); L2 regularization " \
                     "adds a parabola."
         self.note.setText(note)

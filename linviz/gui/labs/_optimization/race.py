@@ -22,6 +22,8 @@ from linviz.gui.labs.lab import Lab
 from linviz.gui.views.control_flow import control_flow
 from linviz.gui.views.plot_style import outward_ticks
 from linviz.gui.views.tables import reading_table
+from linviz.gui.widgets.choices import choice_box
+from linviz.models.losses import LOSSES
 
 STRATEGY_COLORS = {"random_search": (127, 127, 127), "random_local_search": (140, 86, 75), "gd": (31, 119, 180),
                    "sgd": (44, 160, 44), "momentum": (255, 127, 14), "adam": (214, 39, 40)}
@@ -78,9 +80,7 @@ class RaceView(Lab):
         self.preset_box.addItem("lecture setting (raw 0–255 pixels, SVM)", "lecture")
         self.preset_box.setToolTip("The lecture setting repeats CS231n's experiment: raw 0–255 pixels with a bias, "
                                    "SVM loss, no regularization, 1,000 tries of the searches")
-        self.loss_box = QComboBox()
-        self.loss_box.addItem("softmax", "softmax")
-        self.loss_box.addItem("SVM", "svm")
+        self.loss_box = choice_box(LOSSES, short=True)
         self.budget_spin = QSpinBox(minimum=1, maximum=1_000_000, singleStep=100, value=500, suffix=" k")
         self.budget_spin.setToolTip("Examples processed per strategy, in thousands. " + BUDGET_RULE)
         self.sample_spin = QSpinBox(minimum=10, maximum=100_000, singleStep=500, value=1000)
@@ -168,12 +168,14 @@ class RaceView(Lab):
             self.loss_box.setCurrentIndex(self.loss_box.findData(model.loss))
 
     def _on_preset(self, *_) -> None:
+        from linviz.explore.race import LECTURE_LOSS
+
         lecture = self.preset_box.currentData() == "lecture"
         self.loss_box.setEnabled(not lecture)
         self.budget_spin.setEnabled(not lecture)  # the lecture's budget: 1,000 tries x the judged images
         if lecture:
             self._budget_before = self.budget_spin.value()
-            self.loss_box.setCurrentIndex(self.loss_box.findData("svm"))
+            self.loss_box.setCurrentIndex(self.loss_box.findData(LECTURE_LOSS))
             self.sample_spin.setValue(1000)
         elif getattr(self, "_budget_before", None) is not None:
             self.budget_spin.setValue(self._budget_before)
@@ -199,8 +201,8 @@ class RaceView(Lab):
         loss = self.loss_box.currentData()
         spec = features.spec_text if features is not None else "hog+hue"
         rates = []
-        for name, optimizer in (("gd", "gd"), ("sgd", "sgd"), ("momentum", "momentum"), ("adam", "adam")):
-            rates.append((name, float(recommended_settings(spec, loss, optimizer)["learning_rate"])))
+        for name in ("gd", "sgd", "momentum", "adam"):
+            rates.append((name, float(recommended_settings(spec, loss, name)["learning_rate"])))
         sgd = recommended_settings(spec, loss, "sgd")
         return RaceSettings(strategies=chosen or RaceSettings().strategies, budget=int(self.budget_spin.value()) * 1000,
                             loss=loss, reg=float(sgd["reg"]), search_sample=int(self.sample_spin.value()),
