@@ -18,7 +18,6 @@ kept on its side.
 from __future__ import annotations
 
 import itertools
-import math
 import multiprocessing
 import signal
 import threading
@@ -313,19 +312,15 @@ class RemoteControl:
         self._call("stop")
 
     def set_pace(self, iterations_per_second: Optional[float]) -> None:
-        if iterations_per_second is not None:
-            pace = float(iterations_per_second)
-            if not (math.isfinite(pace) and pace > 0):
-                raise ValueError(f"pace must be a positive number of iterations per second or None, got {pace}")
-            iterations_per_second = pace
-        self._pace = iterations_per_second
-        self._call("set_pace", iterations_per_second)
+        from linviz.training.control import checked_pace
+
+        self._pace = checked_pace(iterations_per_second)
+        self._call("set_pace", self._pace)
 
     def step(self, unit: str = "minibatch") -> None:
-        from linviz.training.control import STEP_UNITS
+        from linviz.training.control import check_step_unit
 
-        if unit not in STEP_UNITS:
-            raise ValueError(f"unknown step unit {unit!r}; choose from {', '.join(STEP_UNITS)}")
+        check_step_unit(unit)
         self._paused = True
         self._call("step", unit)
 
