@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QScrollArea, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
@@ -36,8 +36,8 @@ from linviz.gui.views.loss_view import LossView
 from linviz.gui.views.probabilities_view import ProbabilitiesView
 from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.user_images_view import UserImagesView
-from linviz.gui.window_settings import (model_folder, remember_default_layout, remember_model_folder, reset_layout,
-                                       restore_window, save_window)
+from linviz.gui.window_settings import (model_folder, open_settings, remember_default_layout, remember_model_folder,
+                                       reset_layout, restore_window, save_window, settings_problem)
 from linviz.gui.runtime.worker import JobRunner
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
@@ -45,15 +45,17 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All
 
 class MainWindow(QMainWindow):
     """The whole app window. ``source``: None (CIFAR-10 if found, else the demo set),
-    "demo", "cifar10" or a path. Builds everything without needing an event loop."""
+    "demo", "cifar10" or a path. ``settings``: where the window keeps its settings (a
+    :class:`~linviz.settings_file.SettingsFile`, or a QSettings; default: the user's settings
+    file). Builds everything without needing an event loop."""
 
-    def __init__(self, source: Optional[str] = None, settings: Optional[QSettings] = None):
+    def __init__(self, source: Optional[str] = None, settings=None):
         super().__init__()
         self.setObjectName("linvizMainWindow")
         # The platform adds the application's name ("... — linviz"): the title does not repeat it.
         self.setWindowTitle("Linear image classifiers")
         self.setAcceptDrops(True)
-        self.settings = settings if settings is not None else QSettings()
+        self.settings = settings if settings is not None else open_settings()
         self.workbench = Workbench()
         self.job_runner = JobRunner(self)
         limit_loaded_blas()  # one core stays free for the GUI thread (see blas_threads)
@@ -81,7 +83,10 @@ class MainWindow(QMainWindow):
         if app is not None:  # however the app ends, the worker threads are stopped first
             app.aboutToQuit.connect(self._on_about_to_quit)
         self.data_controller.start_on(source)
-        if refused:
+        problem = settings_problem(self.settings)
+        if problem:
+            self.status.show_message(f"Saved settings: {problem}", error=True)
+        elif refused:
             self.status.show_message(f"Saved settings: ignored {', '.join(refused)} (the defaults are used)",
                                      error=True)
 

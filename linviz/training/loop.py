@@ -39,6 +39,7 @@ from typing import Iterator, Optional
 
 import numpy as np
 
+from linviz.limits import TRAINING_SETTINGS
 from linviz.models.losses import LOSSES, LossFunction, check_inputs, loss_named
 from linviz.models.regularizers import check_reg_type, regularization
 from linviz.training.control import Grant, TrainingControl
@@ -98,32 +99,15 @@ class TrainingConfig:
             recommended = recommended_settings(DEFAULT_FEATURES, self.loss, self.optimizer)
             for name in missing:
                 object.__setattr__(self, name, recommended[name])
-        for name in ("reg", "learning_rate", "delta", "init_scale", "search_step", "elastic_beta"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-        if not (0 < self.lr_decay <= 1):
-            raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
-        # NaN compares False with everything: each range is written so that NaN fails it.
-        for name in ("momentum", "adam_beta1", "adam_beta2", "smoothing"):
-            value = getattr(self, name)
-            if not (0 <= value < 1):
-                raise ValueError(f"{name} must be a number in [0, 1), got {value}")
-        for name in ("weights_interval", "chunk_seconds"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-        if not (math.isfinite(self.divergence_factor) and self.divergence_factor > 1):
-            raise ValueError(f"divergence_factor must be a finite number > 1, got {self.divergence_factor}")
-        if not (isinstance(self.seed, (int, np.integer)) and 0 <= self.seed < 2**63):
-            raise ValueError(f"seed must be a whole number from 0 to 2^63 - 1, got {self.seed}")
-        for name in ("batch_size", "epochs", "snapshot_every", "accuracy_sample"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if int(self.search_sample) < 0:
-            raise ValueError(f"search_sample must be >= 0 (0: all training images), got {self.search_sample}")
-        if self.early_stopping is not None and self.early_stopping < 1:
-            raise ValueError(f"early_stopping must be None or >= 1, got {self.early_stopping}")
+        # Every number against the one table of bounds the run store, model files, the CLI and
+        # the window share: what trains can be recorded and read back (NaN fails every bound).
+        for name, bound in TRAINING_SETTINGS.items():
+            problem = bound.problem(getattr(self, name))
+            if problem is not None:
+                raise ValueError(f"{name} {problem}")
+        for name in ("squared_hinge", "unregularized_bias"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r:.30}")
 
     def loss_function(self, n_features: int) -> LossFunction:
         return LossFunction(self.loss, self.reg, self.reg_type, self.elastic_beta, self.delta,

@@ -30,6 +30,7 @@ import numpy as np
 
 from linviz.data.folders import TEST_NAMES, TRAIN_NAMES
 from linviz.errors import LinvizError
+from linviz.safe_files import move_into
 from linviz.workbench.state import SplitSettings
 
 PROJECTS_FOLDER = "classes"  # under linviz.paths.data_dir()
@@ -370,7 +371,7 @@ class ClassProject:
             return path
         target = _free_name(folder, path.name)
         try:
-            os.rename(path, target)  # same file system: atomic
+            target = move_into(path, folder, target.name)  # atomic; never through a link to the folder
         except OSError as exc:
             raise ClassProjectError(f"cannot move {path.name} to {to_class} ({exc.strerror or exc})") from None
         return target

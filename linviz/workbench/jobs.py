@@ -286,30 +286,16 @@ def _moved(matrix: np.ndarray, destination: np.ndarray) -> np.ndarray:
 
 
 def usable_settings(hyperparameters, path: str) -> dict:
-    """A model file's hyper-parameters as training settings. Files are input like any other:
-    a value whose type or range TrainingConfig refuses ({"reg": "abc"}) is a clear error
-    naming the file, never a failure later inside a view."""
+    """A model file's hyper-parameters as training settings: those that are TrainingConfig's
+    fields. :func:`linviz.models.load_model` has checked each one's type and range already
+    (the bounds TrainingConfig checks); what TrainingConfig still refuses (an optimizer this
+    linviz does not have) is a clear error naming the file, never a failure inside a view."""
     from linviz.training import TrainingConfig
 
     if not isinstance(hyperparameters, dict):
         raise LinvizError(f"{path}: hyper-parameters must be a mapping, not {type(hyperparameters).__name__}")
-    defaults = TrainingConfig()
-    settings = {}
-    for field in dataclasses.fields(TrainingConfig):
-        if field.name not in hyperparameters:
-            continue
-        value, default = hyperparameters[field.name], getattr(defaults, field.name)
-        if isinstance(default, bool) or isinstance(value, bool):
-            ok = isinstance(value, bool) and isinstance(default, bool)
-        elif isinstance(default, (int, float)) or default is None:
-            ok = isinstance(value, (int, float)) or (default is None and value is None)
-            ok = ok and (not isinstance(default, int) or isinstance(value, int) or float(value).is_integer())
-        else:
-            ok = isinstance(value, type(default))
-        if not ok:
-            raise LinvizError(f"{path}: hyper-parameter {field.name} is {str(value)[:40]!r}, "
-                              f"not a {type(default).__name__ if default is not None else 'number'}")
-        settings[field.name] = value
+    fields = {field.name for field in dataclasses.fields(TrainingConfig)}
+    settings = {name: value for name, value in hyperparameters.items() if name in fields}
     try:
         TrainingConfig(**settings)
     except (TypeError, ValueError) as exc:
