@@ -270,17 +270,27 @@ class TrainingController(QObject):
 
     def _recorded(self, job, data, pace):
         """The training job, then its run recorded in the run history (still off the GUI thread;
-        a failure to record is said, never a failed run). Result: (frame, recorded, problem)."""
+        a failure to record is said, never a failed run). Result: (frame, recorded, problem,
+        death): ``death`` says how the worker process died under the run, whose last frame
+        (with the weights it kept so far) is then the one recorded."""
+        from linviz.workbench.worker.client import WorkerDied
+
         history = self.workbench.runs
 
         def recorded(ctx):
-            frame = job(ctx)
-            if frame.model is None:
-                return frame, None, None
+            death = None
             try:
-                return frame, history.record_job(frame, data, pace=pace)(ctx), None
+                frame = job(ctx)
+            except WorkerDied as exc:
+                if exc.frame is None:
+                    raise
+                frame, death = exc.frame, str(exc)
+            if frame.model is None:
+                return frame, None, None, death
+            try:
+                return frame, history.record_job(frame, data, pace=pace)(ctx), None, death
             except Exception as exc:  # noqa: BLE001 - the run itself is fine
-                return frame, None, f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc)
+                return frame, None, f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc), death
 
         return recorded
 
@@ -288,10 +298,10 @@ class TrainingController(QObject):
         self.control = None
         self.data_controller.features_panel.progress.setVisible(False)
         live, self._live = self._live, None
-        frame = live.take() if live is not None else None  # what the run published last (a crash keeps it)
-        recorded = problem = None
+        frame = live.take() if live is not None else None  # what a run that failed published last
+        recorded = problem = death = None
         if outcome.ok:
-            frame, recorded, problem = outcome.result
+            frame, recorded, problem, death = outcome.result
         self._apply(frame)
         if recorded is not None or problem is not None:
             # the run is current while the model still has its weights
@@ -306,3 +316,5 @@ class TrainingController(QObject):
             self.job_queue.status.show_message("Training cancelled")
         if outcome.error:
             self.job_queue.status.show_error("Training", outcome.error, outcome.details)
+        elif death:
+            self.job_queue.status.show_error("Training", death)

@@ -33,7 +33,12 @@ POLL_S = 0.05        # how often a waiting thread looks at its cancel flag
 
 
 class WorkerDied(LinvizError):
-    """The worker process ended while it had work (crashed, killed, or out of memory)."""
+    """The worker process ended while it had work (crashed, killed, or out of memory).
+    ``frame``: a training run's last frame, rescued from what it published (or None)."""
+
+    def __init__(self, message: str, frame=None):
+        super().__init__(message)
+        self.frame = frame
 
 
 class WorkerFailed(Exception):
@@ -73,6 +78,10 @@ class WorkerProcess:
         self._closed = False
         self.starts = 0  # processes started so far (the first, and one after each death)
         self.last_death: Optional[str] = None  # how the previous process ended, when it died
+        # Why no worker can serve this window: set when a process died before its first answer
+        # (an interpreter that cannot start would do it again); runs then train in the window.
+        self.unusable: Optional[str] = None
+        self._answered = False  # the running process has sent something
 
     # ------------------------------------------------------------------ life
     @property
@@ -91,6 +100,8 @@ class WorkerProcess:
         with self._state_lock:
             if self._closed:
                 raise LinvizError("the window is closing")
+            if self.unusable:
+                raise LinvizError(self.unusable)
             if self._process is not None and self._process.is_alive():
                 return
             self._forget_process()
@@ -110,6 +121,7 @@ class WorkerProcess:
             commands_in.close()
             events_out.close()
             self._process, self._commands, self._events, self.lock = process, commands_out, events_in, lock
+            self._answered = False
             self.starts += 1
 
     def _forget_process(self) -> None:
@@ -204,6 +216,7 @@ class WorkerProcess:
                     message = events.recv()
                 except (EOFError, OSError):
                     raise self._died() from None
+                self._answered = True
                 if len(message) < 2 or message[1] != request_id:
                     continue  # an answer to a request nobody waits for any more
                 if on_event is None or on_event(message):
@@ -214,6 +227,8 @@ class WorkerProcess:
     def _died(self) -> WorkerDied:
         words = _death_words(self._exitcode())
         with self._state_lock:
+            if not self._answered and self._process is not None:
+                self.unusable = f"the worker process could not start ({words})"
             self._forget_process()
         return WorkerDied(f"the worker process stopped unexpectedly ({words})")
 

@@ -75,10 +75,11 @@ class RemoteFrames:
                                  wall_seconds=final.wall_seconds, trajectory=self._trajectory_now(),
                                  loop_times=final.loop_times)
 
-    def rescue(self, evaluate: Callable, pictures: Callable) -> Optional[tuple[TrainingFrame, str]]:
-        """After the worker died: the last state it published, with the weights the run would
-        have kept so far as the model (the best epoch's, by validation accuracy; else the
-        newest), and that in words. None when nothing was published."""
+    def rescue(self, evaluate: Callable, pictures: Callable, death: str) -> Optional[TrainingFrame]:
+        """After the worker died (``death`` says how): the run's last frame from what it
+        published, ended there, with the weights the run would have kept so far as the model
+        (the best epoch's, by validation accuracy; else the newest) and its ``kept`` saying
+        which. None when nothing was published."""
         with self._lock:
             view = self.reader.read(wait=True)
             if view is not None:
@@ -87,13 +88,16 @@ class RemoteFrames:
                 return None
             frame = self._frame(None)
             best_epoch = self.state.get("best_epoch_so_far")
-            if self.best_W is None or best_epoch is None:
-                return frame, "kept the newest weights it published"
-            model = Model(self.best_W, self.loss, dict(self.settings), self.features, evaluate(self.best_W),
-                          pictures(self.best_W))
-            words = (f"kept the weights of epoch {best_epoch}, the best validation accuracy so far "
-                     f"({self.state.get('best_val_so_far', float('nan')):.4f})")
-            return dataclasses.replace(frame, model=model), words
+            best = dict(kept="kept the newest weights it published")
+            model = self.model
+            if self.best_W is not None and best_epoch is not None:
+                best_val = float(self.state.get("best_val_so_far", float("nan")))
+                model = Model(self.best_W, self.loss, dict(self.settings), self.features, evaluate(self.best_W),
+                              pictures(self.best_W))
+                best = dict(kept=f"kept the weights of epoch {best_epoch}, the best validation accuracy so far "
+                                 f"({best_val:.4f})", best_epoch=int(best_epoch), best_val_accuracy=best_val)
+            snapshot = dataclasses.replace(frame.snapshot, done=True, stop_reason=death, best_W=model.W, **best)
+            return dataclasses.replace(frame, snapshot=snapshot, model=model, final=True)
 
     def _apply(self, view: BoardView) -> None:
         self.state, self.logs = view.state, view.logs
@@ -156,14 +160,9 @@ class RemoteTrainingJob:
         self.prepared, self.features, self.spec_text = prepared, features, spec_text
         self.settings, self.control, self.run, self.W0 = dict(settings), control, run, W0
         self.frames: Optional[RemoteFrames] = None
-        self._rescued: Optional[TrainingFrame] = None
 
     def take(self) -> Optional[TrainingFrame]:
-        """GUI thread: the newest frame of the run, or None (nothing new, or not started).
-        After the worker died: the frame with the weights kept (once)."""
-        rescued, self._rescued = self._rescued, None
-        if rescued is not None:
-            return rescued
+        """GUI thread: the newest frame of the run, or None (nothing new, or not started)."""
         frames = self.frames
         return frames.take() if frames is not None else None
 
@@ -205,11 +204,10 @@ class RemoteTrainingJob:
             from linviz.workbench.jobs import evaluate, template_rows
 
             rescued = self.frames.rescue(lambda W: evaluate(feats, prepared, W),
-                                         lambda W: template_rows(W, feats.pipeline))
+                                         lambda W: template_rows(W, feats.pipeline), str(exc))
             if rescued is None:
                 raise
-            self._rescued, words = rescued
-            raise WorkerDied(f"{exc}; {words}") from None
+            raise WorkerDied(f"{exc}; {rescued.snapshot.kept}", frame=rescued) from None
         finally:
             _remove_run_files(os.path.dirname(board_path), stem)
 

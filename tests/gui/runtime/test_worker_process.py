@@ -59,6 +59,7 @@ def test_a_killed_worker_is_said_and_the_window_trains_again(qtbot, make_window,
                     timeout=120_000)
     process = window.job_runner.worker_process
     pid = process.pid
+    recorded = len(window.workbench.runs.store.load().records)
     os.kill(pid, signal.SIGKILL)
     wait_idle(window)
     assert any("stopped unexpectedly" in m and "SIGKILL" in m and "kept the weights of epoch" in m
@@ -66,6 +67,11 @@ def test_a_killed_worker_is_said_and_the_window_trains_again(qtbot, make_window,
     model, frame = window.workbench.model, window.workbench.frame
     assert model is frame.model  # the best epoch so far is the model, judged as the run judges it
     assert model.evaluation.accuracy == pytest.approx(max(frame.snapshot.val_accuracies))
+    records = window.workbench.runs.store.load().records
+    assert len(records) == recorded + 1  # the run is in the history, with what happened to it
+    record = max(records, key=lambda r: r.id)
+    assert "SIGKILL" in record.stop_reason and "kept the weights of epoch" in record.kept
+    assert record.best_epoch == frame.snapshot.best_epoch and window.workbench.runs.current_id == record.id
     assert not window.training_controller.running
     assert window.training_panel.train_button.isEnabled()
     window.training_panel.pace.set_pace(None)
@@ -132,3 +138,46 @@ def test_a_worker_that_cannot_start_leaves_training_in_the_window(qtbot, make_wi
     wait_idle(window)
     assert window.workbench.frame.final and window.workbench.frame.snapshot.done
     assert any("could not start the worker process" in m for m in window.error_messages)
+
+
+def test_a_worker_that_cannot_start_leaves_the_warm_up_done_and_says_so(qtbot, make_window, wait_idle, monkeypatch):
+    from linviz.errors import LinvizError
+
+    window = make_window("demo")
+
+    def refuse():
+        raise LinvizError("could not start the worker process: no interpreter")
+
+    monkeypatch.setattr(window.job_runner.worker_process, "start", refuse)
+    window.job_queue.warmup_state = "waiting"
+    window.job_queue.start_warmup()
+    wait_idle(window)
+    assert window.job_queue.warmup_state == "done"  # this process's kernels are ready all the same
+    assert not window.job_runner.busy  # and no warm-up after warm-up
+    assert any("window's own process" in m and "no interpreter" in m for m in window.error_messages)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="kills by signal")
+def test_a_worker_that_dies_before_it_answers_leaves_training_in_the_window(qtbot, make_window, wait_idle,
+                                                                            monkeypatch):
+    window = make_window("demo")
+    process = window.job_runner.worker_process
+    warm_up = process.warm_up
+
+    def dying_warm_up(cancel=None):
+        process.start()
+        os.kill(process.pid, signal.SIGKILL)  # before its interpreter could say a word
+        return warm_up(cancel)
+
+    monkeypatch.setattr(process, "warm_up", dying_warm_up)
+    window.job_queue.warmup_state = "waiting"
+    window.job_queue.start_warmup()
+    wait_idle(window)
+    assert window.job_queue.warmup_state == "done" and not window.job_runner.busy
+    assert any("could not start" in m and "SIGKILL" in m for m in window.error_messages)
+    _settings(window, epochs=2)
+    window.training_panel.pace.set_pace(None)
+    window.training_controller.train()
+    wait_idle(window)
+    assert not process.alive  # not started again: the run trained in the window
+    assert window.workbench.frame.final and window.workbench.frame.snapshot.done

@@ -227,3 +227,14 @@ def test_a_worker_whose_window_was_killed_leaves_by_itself(tmp_path):
             return False
 
     _wait_until(gone, "the orphaned worker to leave", timeout_s=60)
+
+
+def test_a_diverged_run_in_the_worker_keeps_the_weights_a_headless_run_keeps(worker, data):
+    diverging = dict(SETTINGS, learning_rate=5e3, epochs=6)
+    headless = _headless(data, diverging)
+    assert headless.stop_reason.startswith("diverged") and headless.best_W is not None
+    job, _ = _remote(worker, data, diverging, run=10)
+    frame = job(Ctx())
+    assert frame.snapshot.stop_reason == headless.stop_reason
+    np.testing.assert_array_equal(frame.model.W, headless.best_W)
+    assert np.isfinite(frame.model.W).all()
