@@ -4,8 +4,6 @@ pause / step / stop from another thread, and a worker that dies, fails or is lef
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -48,7 +46,7 @@ def data():
 
 
 @pytest.fixture(scope="module")
-def worker():
+def worker_process():
     process = WorkerProcess()
     files = SharedFiles()
     process.warm_up()
@@ -80,11 +78,11 @@ def _wait_until(condition, what, timeout_s=120.0):
         time.sleep(0.01)
 
 
-def test_a_run_in_the_worker_gives_the_weights_of_a_headless_run_paced_or_not(worker, data):
+def test_a_run_in_the_worker_gives_the_weights_of_a_headless_run_paced_or_not(worker_process, data):
     headless = _headless(data, SETTINGS)
-    job, _ = _remote(worker, data, SETTINGS)
+    job, _ = _remote(worker_process, data, SETTINGS)
     final = job(Ctx())
-    paced_job, _ = _remote(worker, data, SETTINGS, RemoteControl(pace=2000.0), run=2)
+    paced_job, _ = _remote(worker_process, data, SETTINGS, RemoteControl(pace=2000.0), run=2)
     paced = paced_job(Ctx())
     for frame in (final, paced):
         assert frame.final and frame.snapshot.done
@@ -101,10 +99,10 @@ def test_a_run_in_the_worker_gives_the_weights_of_a_headless_run_paced_or_not(wo
         assert abs(sum(final.loop_times.shares()) - 1) < 1e-9 and final.loop_times.running > 0
 
 
-def test_pause_step_and_resume_reach_the_worker_and_the_frames_follow(worker, data):
+def test_pause_step_and_resume_reach_the_worker_and_the_frames_follow(worker_process, data):
     control = RemoteControl()
     control.step("minibatch")  # starts paused, with one step
-    job, _ = _remote(worker, data, SETTINGS, control, run=3)
+    job, _ = _remote(worker_process, data, SETTINGS, control, run=3)
     result = {}
     thread = threading.Thread(target=lambda: result.setdefault("frame", job(Ctx())))
     thread.start()
@@ -127,10 +125,10 @@ def test_pause_step_and_resume_reach_the_worker_and_the_frames_follow(worker, da
     np.testing.assert_array_equal(result["frame"].snapshot.best_W, _headless(data, SETTINGS).best_W)
 
 
-def test_a_stopped_run_keeps_its_best_weights(worker, data):
+def test_a_stopped_run_keeps_its_best_weights(worker_process, data):
     control = RemoteControl(pace=300.0)
     settings = dict(SETTINGS, epochs=50)
-    job, _ = _remote(worker, data, settings, control, run=4)
+    job, _ = _remote(worker_process, data, settings, control, run=4)
     ctx = Ctx()
     result = {}
     thread = threading.Thread(target=lambda: result.setdefault("frame", job(ctx)))
@@ -152,27 +150,27 @@ def test_a_stopped_run_keeps_its_best_weights(worker, data):
     np.testing.assert_array_equal(final.model.W, final.snapshot.best_W)
 
 
-def test_a_bug_in_the_worker_is_reported_with_its_traceback_and_the_worker_serves_on(worker, data):
-    job, _ = _remote(worker, data, dict(SETTINGS, optimizer="no such optimizer"), run=5)
+def test_a_bug_in_the_worker_is_reported_with_its_traceback_and_the_worker_serves_on(worker_process, data):
+    job, _ = _remote(worker_process, data, dict(SETTINGS, optimizer="no such optimizer"), run=5)
     with pytest.raises(WorkerFailed) as failed:
         job(Ctx())
     assert "no such optimizer" in str(failed.value) and "Traceback" in failed.value.details
-    job, _ = _remote(worker, data, SETTINGS, run=6)
+    job, _ = _remote(worker_process, data, SETTINGS, run=6)
     assert job(Ctx()).snapshot.done
 
 
-def test_a_run_stopped_before_its_first_update_is_cancelled(worker, data):
+def test_a_run_stopped_before_its_first_update_is_cancelled(worker_process, data):
     control = RemoteControl()
     control.stop()
-    job, _ = _remote(worker, data, SETTINGS, control, run=7)
+    job, _ = _remote(worker_process, data, SETTINGS, control, run=7)
     with pytest.raises(Cancelled):
         job(Ctx())
 
 
-def test_a_killed_worker_is_reported_and_the_next_run_starts_a_new_one(worker, data):
-    process, _ = worker
+def test_a_killed_worker_is_reported_and_the_next_run_starts_a_new_one(worker_process, data):
+    process, _ = worker_process
     control = RemoteControl(pace=100.0)
-    job, _ = _remote(worker, data, dict(SETTINGS, epochs=50), control, run=8)
+    job, _ = _remote(worker_process, data, dict(SETTINGS, epochs=50), control, run=8)
     result = {}
 
     def run():
@@ -189,7 +187,7 @@ def test_a_killed_worker_is_reported_and_the_next_run_starts_a_new_one(worker, d
     thread.join(60)
     assert isinstance(result.get("error"), WorkerDied)
     assert "SIGKILL" in str(result["error"])
-    job, _ = _remote(worker, data, SETTINGS, run=9)
+    job, _ = _remote(worker_process, data, SETTINGS, run=9)
     assert job(Ctx()).snapshot.done
     assert process.pid != pid and process.starts >= 2
 
@@ -209,10 +207,8 @@ ORPHAN_SCRIPT = textwrap.dedent(
 
 
 @pytest.mark.skipif(os.name != "posix", reason="kills by signal")
-def test_a_worker_whose_window_was_killed_leaves_by_itself(tmp_path):
-    script = tmp_path / "orphan.py"
-    script.write_text(ORPHAN_SCRIPT)
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+def test_a_worker_whose_window_was_killed_leaves_by_itself(run_python):
+    result = run_python(ORPHAN_SCRIPT, timeout=300)
     pid = int(result.stdout.split()[0])
 
     def gone():
@@ -229,11 +225,11 @@ def test_a_worker_whose_window_was_killed_leaves_by_itself(tmp_path):
     _wait_until(gone, "the orphaned worker to leave", timeout_s=60)
 
 
-def test_a_diverged_run_in_the_worker_keeps_the_weights_a_headless_run_keeps(worker, data):
+def test_a_diverged_run_in_the_worker_keeps_the_weights_a_headless_run_keeps(worker_process, data):
     diverging = dict(SETTINGS, learning_rate=5e3, epochs=6)
     headless = _headless(data, diverging)
     assert headless.stop_reason.startswith("diverged") and headless.best_W is not None
-    job, _ = _remote(worker, data, diverging, run=10)
+    job, _ = _remote(worker_process, data, diverging, run=10)
     frame = job(Ctx())
     assert frame.snapshot.stop_reason == headless.stop_reason
     np.testing.assert_array_equal(frame.model.W, headless.best_W)
