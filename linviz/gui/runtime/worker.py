@@ -46,6 +46,13 @@ GUI_SWITCH_INTERVAL_S = 0.001
 IN_WINDOW_VARIABLE = "LINVIZ_TRAINING_IN_WINDOW"
 
 
+def trains_in_worker() -> bool:
+    """Training runs in the worker process unless ``$LINVIZ_TRAINING_IN_WINDOW`` says yes."""
+    from linviz import environment
+
+    return not environment.flag(IN_WINDOW_VARIABLE, False)
+
+
 class LatestValue:
     """A one-slot mailbox: ``put`` replaces, ``take`` empties. Thread-safe."""
 
@@ -345,7 +352,7 @@ class JobRunner(QObject):
     @property
     def trains_in_worker(self) -> bool:
         """Training runs in :attr:`worker_process` (unless the environment asks otherwise)."""
-        return os.environ.get(IN_WINDOW_VARIABLE, "") in ("", "0")
+        return trains_in_worker()
 
     def processes_running(self) -> bool:
         return self._worker_process is not None and self._worker_process.alive

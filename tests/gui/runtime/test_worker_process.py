@@ -181,3 +181,11 @@ def test_a_worker_that_dies_before_it_answers_leaves_training_in_the_window(qtbo
     wait_idle(window)
     assert not process.alive  # not started again: the run trained in the window
     assert window.workbench.frame.final and window.workbench.frame.snapshot.done
+
+
+def test_training_in_the_window_is_asked_for_in_words_too(monkeypatch):
+    from linviz.gui.runtime.worker import trains_in_worker
+
+    for text, expected in (("", True), ("0", True), ("false", True), ("1", False), ("yes", False)):
+        monkeypatch.setenv("LINVIZ_TRAINING_IN_WINDOW", text)
+        assert trains_in_worker() is expected, text
