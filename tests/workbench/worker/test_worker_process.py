@@ -22,21 +22,7 @@ from linviz.workbench.worker.shared_files import SharedFiles
 SETTINGS = {"loss": "softmax", "epochs": 3, "batch_size": 50, "learning_rate": 0.05, "reg": 1e-3, "seed": 3}
 
 
-class Ctx:
-    def __init__(self):
-        self.cancel = threading.Event()
-
-    def cancelled(self):
-        return self.cancel.is_set()
-
-    def progress(self, done, total):
-        pass
-
-    def message(self, text):
-        pass
-
-    def publish(self, value):
-        pass
+Ctx = jobs.QuietContext  # a job run here, never cancelled
 
 
 @pytest.fixture(scope="module")
