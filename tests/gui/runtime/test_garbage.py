@@ -41,10 +41,17 @@ def test_a_cycle_dropped_while_a_worker_allocates_is_collected_on_the_gui_thread
     worker.start()
     worker.join()
     assert _Cycle.collected_on == []
-    # The timer collects the youngest generation once more objects were made than freed
-    # since the last collection than its threshold (700): keep some alive until then.
-    alive = [[i] for i in range(2 * gc.get_threshold()[0])]
-    qtbot.waitUntil(lambda: _Cycle.collected_on != [], timeout=5_000)
+    # The timer collects the youngest generation once more objects were made than freed since
+    # the last collection than its threshold (700). Whatever else frees objects meanwhile (the
+    # event loop deleting an earlier test's widgets) counts against that, so keep making some
+    # until the collection came.
+    alive = []
+
+    def collected() -> bool:
+        alive.extend([i] for i in range(gc.get_threshold()[0]))
+        return _Cycle.collected_on != []
+
+    qtbot.waitUntil(collected, timeout=5_000)
     del alive
     collector.timer.stop()
     assert _Cycle.collected_on == [threading.main_thread()]
