@@ -82,7 +82,8 @@ import numpy as np
 from linviz.errors import LinvizError
 from linviz.features.color import _histogram_of_bins, hue_and_chroma
 from linviz.features._images import as_gray_float_batch, as_rgb_batch, batch_parts, is_rgb_uint8
-from linviz.numba_setup import kernel, prange
+from linviz.kernel_threads import run_rows
+from linviz.numba_setup import kernel
 
 BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")  # scikit-image's, and its parity tests
 # "none" keeps the averaged cell histograms as they are. It is not a scikit-image option, but
@@ -118,8 +119,9 @@ _EDGE_MARGIN = np.float32(1e-4)
 _ONE = np.float32(1.0)
 _ZERO = np.float32(0.0)
 
-# Chunk of images handled by one parallel task (scratch is allocated once per chunk).
-_TASK_IMAGES = 64
+# Images per piece of a batch on several threads (linviz.kernel_threads; the kernels
+# allocate their scratch once per piece).
+_PIECE_IMAGES = 512
 
 
 def rgb_to_gray(images) -> np.ndarray:
@@ -437,15 +439,6 @@ def _hog_hue_rgb_range(images, out, hog_col, hue_col, hue_bins, start, stop, cel
         _normalize_blocks(hist, cell, block, norm, out[i, hog_col:hog_col + length])
 
 
-@kernel(parallel=True)
-def _hog_hue_rgb_parallel(images, out, hog_col, hue_col, hue_bins, cell, block, n_orient, norm, special, task):
-    n = images.shape[0]
-    n_tasks = (n + task - 1) // task
-    for t in prange(n_tasks):
-        _hog_hue_rgb_range(images, out, hog_col, hue_col, hue_bins, t * task, min(n, (t + 1) * task),
-                           cell, block, n_orient, norm, special)
-
-
 @kernel(inline="always")
 def _strongest_channel(r0, c0, r1, c1, r2, c2):
     """The gradient (row, column, squared magnitude) of the channel with the largest
@@ -576,14 +569,6 @@ def _hog_max_range(images, out, start, stop, n_orient, special, cols, cells, blo
             _normalize_blocks(hist, cell, block, norms[k], out[i, cols[k]:cols[k] + length])
 
 
-@kernel(parallel=True)
-def _hog_max_parallel(images, out, n_orient, special, cols, cells, blocks, norms, task):
-    n = images.shape[0]
-    n_tasks = (n + task - 1) // task
-    for t in prange(n_tasks):
-        _hog_max_range(images, out, t * task, min(n, (t + 1) * task), n_orient, special, cols, cells, blocks, norms)
-
-
 @kernel(error_model="numpy")
 def _normalize_blocks(hist, cell, block, norm, out):
     """Average the cell sums, then normalize overlapping blocks into ``out`` (1-D).
@@ -660,14 +645,6 @@ def _hog_gray_range(planes, out, start, stop, cell, block, n_orient, norm, speci
         _normalize_blocks(hist, cell, block, norm, out[i])
 
 
-
-
-@kernel(parallel=True)
-def _hog_gray_parallel(planes, out, cell, block, n_orient, norm, special, task):
-    n = planes.shape[0]
-    n_tasks = (n + task - 1) // task
-    for t in prange(n_tasks):
-        _hog_gray_range(planes, out, t * task, min(n, (t + 1) * task), cell, block, n_orient, norm, special)
 
 
 @kernel
@@ -841,8 +818,9 @@ def hog(
     ``channel_max=True`` keeps per pixel the gradient of the channel with the largest
     magnitude (scikit-image's ``channel_axis=-1`` mode). ``out`` may be a preallocated
     C-contiguous float32 ``(N, F)`` array (for example a column slice target of the
-    pipeline); ``parallel`` defaults to True for batches of more than 64 images (float64
-    input, the exact path, runs in the calling thread).
+    pipeline); ``parallel``: on every core (:mod:`linviz.kernel_threads`), by default for
+    batches of more than 512 images (float64 input, the exact path, runs in the calling
+    thread).
     See the module docstring for the exact algorithm.
     """
     n_orient, cell, block, norm = check_hog_params(orientations, pixels_per_cell, cells_per_block, block_norm)
@@ -856,8 +834,6 @@ def hog(
         raise ValueError(f"hog: out must be C-contiguous float32 {(n, length)}, got {out.dtype} {out.shape}")
     if n == 0:
         return out
-    if parallel is None:
-        parallel = n > _TASK_IMAGES
     if arr.dtype == np.float64:  # the exact path: bins from NumPy's arctan2
         _hog_float64(arr, out, cell, block, n_orient, norm)
         return out
@@ -866,19 +842,16 @@ def hog(
         _run_luma_hog_hue(arr, out, 0, 0, 0, cell, block, n_orient, norm, special, parallel)
     elif rgb:
         _run_max_hog(arr, out, n_orient, special, [(0, cell, block, norm)], parallel)
-    elif parallel:
-        _hog_gray_parallel(arr, out, cell, block, n_orient, norm, special, _TASK_IMAGES)
     else:
-        _hog_gray_range(arr, out, 0, n, cell, block, n_orient, norm, special)
+        run_rows(n, _PIECE_IMAGES, lambda start, stop: _hog_gray_range(arr, out, start, stop, cell, block, n_orient,
+                                                                       norm, special), parallel)
     return out
 
 
 def _run_max_hog(arr, out, n_orient, special, scales, parallel):
     cols, cells, blocks, norms = (np.array(v, dtype=np.int64) for v in zip(*scales))
-    if parallel:
-        _hog_max_parallel(arr, out, n_orient, special, cols, cells, blocks, norms, _TASK_IMAGES)
-    else:
-        _hog_max_range(arr, out, 0, arr.shape[0], n_orient, special, cols, cells, blocks, norms)
+    run_rows(arr.shape[0], _PIECE_IMAGES, lambda start, stop: _hog_max_range(arr, out, start, stop, n_orient, special,
+                                                                              cols, cells, blocks, norms), parallel)
 
 
 def hog_max_scales(images, out: np.ndarray, scales, orientations: int = 9, *,
@@ -905,17 +878,14 @@ def hog_max_scales(images, out: np.ndarray, scales, orientations: int = 9, *,
     if n == 0 or not checked:
         return out
     n_orient = int(orientations)
-    if parallel is None:
-        parallel = n > _TASK_IMAGES
     _run_max_hog(arr, out, n_orient, _special_bins(n_orient), checked, parallel)
     return out
 
 
 def _run_luma_hog_hue(arr, out, hog_col, hue_col, hue_bins, cell, block, n_orient, norm, special, parallel):
-    if parallel:
-        _hog_hue_rgb_parallel(arr, out, hog_col, hue_col, hue_bins, cell, block, n_orient, norm, special, _TASK_IMAGES)
-    else:
-        _hog_hue_rgb_range(arr, out, hog_col, hue_col, hue_bins, 0, arr.shape[0], cell, block, n_orient, norm, special)
+    run_rows(arr.shape[0], _PIECE_IMAGES,
+             lambda start, stop: _hog_hue_rgb_range(arr, out, hog_col, hue_col, hue_bins, start, stop, cell, block,
+                                                    n_orient, norm, special), parallel)
 
 
 def hog_and_hue(
@@ -955,8 +925,6 @@ def hog_and_hue(
                          f"{hog_col} and {hue_bins} hue columns at {hue_col} for {n} images")
     if n == 0:
         return out
-    if parallel is None:
-        parallel = n > _TASK_IMAGES
     _run_luma_hog_hue(arr, out, int(hog_col), int(hue_col), hue_bins, cell, block, n_orient, norm,
                       _special_bins(n_orient), parallel)
     return out
