@@ -1,14 +1,18 @@
 """Numba configuration, applied once before any kernel is compiled.
 
-Every module that defines kernels imports ``njit``/``prange`` from here rather than from
-numba, so the settings below are always in force first:
+Every module that defines kernels imports ``kernel`` (and ``prange``) from here rather than
+``njit`` from numba, so the settings below are always in force first:
 
-* the thread-safe threading layer (OpenMP or TBB): Numba's default "workqueue" layer
-  aborts the process when two threads enter a ``parallel=True`` kernel at once, which a
-  GUI worker and a start-up warm-up can do. When no thread-safe layer loads, parallel
-  kernels fall back to serial ones (``PARALLEL`` is False) instead of crashing.
 * ``kernel`` = ``njit(nogil=True, cache=True)``: without ``nogil`` a kernel freezes the
-  GUI thread for its whole call even from a worker thread.
+  GUI thread for its whole call even from a worker thread; with ``cache`` the machine code
+  is kept on disk for the next process, in the folder and with the freshness stamps of
+  :mod:`linviz.kernel_cache` (installed here, before the first kernel is defined).
+* Whole-batch work runs a serial kernel on pieces of the batch from several threads
+  (:mod:`linviz.kernel_threads`); ``parallel=True`` is for the few kernels whose inner
+  loops need it, and asks for the thread-safe threading layer (OpenMP or TBB): Numba's
+  default "workqueue" layer aborts the process when two threads enter a ``parallel=True``
+  kernel at once. When no thread-safe layer loads, parallel kernels fall back to serial
+  ones (``PARALLEL`` is False) instead of crashing.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ from __future__ import annotations
 import numba
 from numba import njit, prange  # noqa: F401  (re-exported)
 
+from linviz import kernel_cache
+
 numba.config.THREADING_LAYER = "threadsafe"
+kernel_cache.install_locator()
 
 
 def _threadsafe_layer_available() -> bool:
