@@ -162,7 +162,13 @@ def record_run(record, W, class_names, pipeline) -> Optional[str]:
 
 def progress_step(name: str) -> ProgressBar:
     """A step of the train recipe (linviz.training.recipe) drawn as a progress bar; the
-    labels are padded to line up ("loading ", "features", "training")."""
+    labels are padded to line up ("loading ", "features", "training"). The kernels' compile
+    on a first run says what it is: "compiling linviz's kernels, first run only: 12
+    compiled"."""
+    if name == "compiling":
+        from linviz.training.warmup import COMPILING
+
+        return ProgressBar(f"{COMPILING}:", unit="compiled")
     return ProgressBar(f"{name:<8}")
 
 
