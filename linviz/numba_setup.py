@@ -7,6 +7,11 @@ Every module that defines kernels imports ``kernel`` (and ``prange``) from here 
   GUI thread for its whole call even from a worker thread; with ``cache`` the machine code
   is kept on disk for the next process, in the folder and with the freshness stamps of
   :mod:`linviz.kernel_cache` (installed here, before the first kernel is defined).
+* Every kernel argument type is another compile (float32 or float64, C-contiguous or not,
+  and writable or read-only: Numba types a read-only array apart). Callers pass
+  C-contiguous arrays of the kernel's one dtype, and the arrays a kernel only reads as
+  read-only views (:func:`readonly`): data from a cache is read-only, data just computed
+  is not, and the kernel must not care.
 * Whole-batch work runs a serial kernel on pieces of the batch from several threads
   (:mod:`linviz.kernel_threads`); ``parallel=True`` is for the few kernels whose inner
   loops need it, and asks for the thread-safe threading layer (OpenMP or TBB): Numba's
@@ -18,6 +23,7 @@ Every module that defines kernels imports ``kernel`` (and ``prange``) from here 
 from __future__ import annotations
 
 import numba
+import numpy as np
 from numba import njit, prange  # noqa: F401  (re-exported)
 
 from linviz import kernel_cache
@@ -51,3 +57,13 @@ def kernel(*args, parallel: bool = False, **kwargs):
     if args and callable(args[0]):
         return njit(**options)(args[0])
     return njit(*args, **options)
+
+
+def readonly(a: np.ndarray) -> np.ndarray:
+    """``a`` as a read-only array (a view when it is writable; free): the one type of a
+    kernel's read-only inputs, whichever the caller had (see the module docstring)."""
+    if not a.flags.writeable:
+        return a
+    view = a.view()
+    view.flags.writeable = False
+    return view

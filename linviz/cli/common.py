@@ -25,7 +25,7 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl+C
 
 __all__ = [
     "EXIT_BAD_INPUT", "EXIT_DIVERGED", "EXIT_INTERRUPTED", "EXIT_OK", "ProgressBar", "UsageError",
-    "check_output_file", "load_split_extract", "percent", "print_json", "progress_step", "record_run", "seed",
+    "check_output_file", "kernels_ready", "load_split_extract", "percent", "print_json", "progress_step", "record_run", "seed",
     "stop_on_ctrl_c", "validation_size", "warn_if_cache_unavailable",
 ]
 
@@ -170,6 +170,17 @@ def progress_step(name: str) -> ProgressBar:
 
         return ProgressBar(f"{COMPILING}:", unit="compiled")
     return ProgressBar(f"{name:<8}")
+
+
+def kernels_ready(parts: list, *, processes: Optional[bool] = None) -> None:
+    """Wait for the Numba kernels of ``parts`` (:mod:`linviz.training.warmup`); on a first
+    run, with the line "compiling linviz's kernels, first run only: N compiled" on stderr.
+    ``processes``: compile in other processes (the default) or in this one (a command with
+    one part and nothing to do meanwhile saves the start of another interpreter)."""
+    from linviz.training import recipe, warmup
+
+    warmup.prepare(parts, processes=processes)
+    recipe.wait_for_kernels(parts, step=progress_step)
 
 
 def load_split_extract(args: argparse.Namespace, pipeline, config, command: str, timings: dict, *,

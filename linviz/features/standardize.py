@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from linviz.kernel_threads import pieces, run_pieces, run_rows
-from linviz.numba_setup import kernel
+from linviz.numba_setup import kernel, readonly
 
 _TASK_ROWS = 2048
 
@@ -46,6 +46,7 @@ def column_moments(X: np.ndarray, d: int | None = None) -> tuple[np.ndarray, np.
     if n == 0 or not 0 <= d <= X.shape[1]:
         raise ValueError(f"column_moments: need rows and 0 <= d <= {X.shape[1]}, got {X.shape} and d={d}")
     shift = X[0, :d].astype(np.float64)
+    X = readonly(X)
     parts = pieces(n, _TASK_ROWS)
     s1 = np.zeros((len(parts), d))
     s2 = np.zeros((len(parts), d))
@@ -77,5 +78,6 @@ def standardize(X: np.ndarray, out: np.ndarray, mean: np.ndarray, inv_scale: np.
     if (X.shape[0] != out.shape[0] or X.shape[1] < d or not d <= out.shape[1] <= d + 1
             or mean.shape != inv_scale.shape or mean.dtype != np.float32 or inv_scale.dtype != np.float32):
         raise ValueError(f"standardize: shapes X {X.shape}, out {out.shape}, mean {mean.shape} do not fit")
+    X = readonly(X)  # the kernel's one type for it, whether or not it is ``out`` too
     run_rows(X.shape[0], _TASK_ROWS, lambda start, stop: _standardize_range(X, out, d, start, stop, mean, inv_scale))
     return out

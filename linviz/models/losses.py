@@ -27,6 +27,7 @@ import numpy as np
 from linviz.models import loss_kernels
 from linviz.models.loss_kernels import SOFTMAX_KERNEL, SVM_KERNEL
 from linviz.models.regularizers import REG_TYPES, check_reg_type
+from linviz.numba_setup import readonly
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ class LossFunction:
         """
         n_reg = Wt.shape[1] if self.n_reg_rows is None else int(self.n_reg_rows)
         out = dWt if dWt is not None else _EMPTY[Wt.dtype.char]  # empty: the loss alone
+        X, y = readonly(X), readonly(y)  # the kernel's one type for what it only reads
         # float32 data gets the softmax's vectorized exp() (float64 keeps libm's, to its full
         # precision)
         return loss_kernels.loss_batch(Wt, X, y, idx, self._kernel, float(self.delta), bool(self.squared),

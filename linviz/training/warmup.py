@@ -163,6 +163,14 @@ def prepare(parts: Iterable[dict], *, processes: Optional[bool] = None) -> list[
 
 
 def _in_this_process(state: _Part) -> None:
+    """Load (or, failing that, compile) the part's kernels in this thread, then mark it done."""
+    try:
+        _load_here(state)
+    finally:
+        state.done.set()
+
+
+def _load_here(state: _Part) -> None:
     _listen_to_compiles()
     _compiling_threads[threading.get_ident()] = state
     start = time.perf_counter()
@@ -170,11 +178,10 @@ def _in_this_process(state: _Part) -> None:
         _run_part(state.part)
         kernel_cache.mark_warm(state.key)
     except Exception as exc:  # the run's own calls then compile or fail with the real error
-        state.error = f"{type(exc).__name__}: {exc}"
+        state.error = state.error or f"{type(exc).__name__}: {exc}"
     finally:
         _compiling_threads.pop(threading.get_ident(), None)
-        state.seconds = time.perf_counter() - start
-        state.done.set()
+        state.seconds = (state.seconds or 0.0) + time.perf_counter() - start
 
 
 _CHILD = "import sys; from linviz.training.warmup import child_main; sys.exit(child_main(sys.argv[1:]))"
@@ -200,7 +207,9 @@ def _start_child(state: _Part) -> bool:
 
 
 def _follow_child(state: _Part) -> None:
-    """Count what the child reports ("compiled NAME" lines, then "ready SECONDS")."""
+    """Count what the child reports ("compiled NAME" lines, then "ready SECONDS"); when it
+    is done, load the part's kernels in this process (from disk: a fraction of a second), so
+    that a ready part costs its first calls nothing, even on a window's thread."""
     process = state.process
     try:
         for line in process.stdout:
@@ -215,8 +224,9 @@ def _follow_child(state: _Part) -> None:
         code = process.wait()
         if code != 0 and state.error is None:
             state.error = f"the warm-up process exited with code {code}"
-    finally:
         process.stdin.close()
+        _load_here(state)
+    finally:
         state.done.set()
 
 
@@ -238,6 +248,13 @@ atexit.register(_stop_children)
 def ready(keys: Iterable[str]) -> bool:
     """True when every part of ``keys`` is ready (or failed)."""
     return all(_parts[key].done.is_set() for key in keys if key in _parts)
+
+
+def pending(part: dict) -> bool:
+    """True when ``part`` was prepared in this process and is not ready yet (False for a
+    part never prepared: its kernels compile or load at their first call, as always)."""
+    state = _parts.get(part_key(part))
+    return state is not None and not state.done.is_set()
 
 
 def compiling(keys: Optional[Iterable[str]] = None) -> bool:

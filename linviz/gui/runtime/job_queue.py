@@ -52,6 +52,7 @@ class JobQueue(QObject):
         self.warmup_state = "waiting"  # waiting -> running -> done
         self.closing = False
         self.can_warm_up: Callable[[], bool] = lambda: True  # the window: "am I visible?"
+        self.warmup_spec: Callable[[], str] = lambda: "hog+hue"  # the window: its features panel's spec
         runner.started.connect(self._on_started)
         runner.progressed.connect(self._on_progress)
         runner.messaged.connect(self._on_message)
@@ -142,14 +143,22 @@ class JobQueue(QObject):
     def show_progress(self, done: int, total: int) -> None:
         self.strip.set_progress(done, total)
 
+    def prepare_kernels(self) -> None:
+        """Start getting the kernels of a first training ready in the background (compiled in
+        other processes on a first run: the window stays free); the warm-up job then shows
+        it in the strip."""
+        if self.warmup_state == "waiting" and not self.closing:
+            jobs.prepare_kernels(self.warmup_spec())
+
     def start_warmup(self) -> None:
-        """Compile the kernels in the background, only when nothing else runs."""
+        """Wait for the kernels in the background, saying so in the strip, and prepare those
+        of the other presets; only when nothing else runs."""
         if self.warmup_state != "waiting" or self.closing or self.runner.busy:
             return  # a busy lane retries when its job ends
         self.warmup_state = "running"
         self.strip.set_running("Preparing the fast kernels")
         self._handlers = _Handlers(self._warmup_done, None, None)
-        self.runner.start("warmup", jobs.warmup_job())
+        self.runner.start("warmup", jobs.warmup_job(self.warmup_spec()))
 
     def _warmup_done(self, outcome: JobOutcome) -> None:
         self.warmup_state = "done" if outcome.ok else "waiting"
