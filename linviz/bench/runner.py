@@ -10,6 +10,7 @@ import zlib
 from pathlib import Path
 from typing import TextIO
 
+from linviz.bench.cold import bench_cold
 from linviz.bench.common import find_shared_archive, machine_line
 from linviz.bench.e2e import bench_e2e
 from linviz.bench.features import bench_features
@@ -22,8 +23,9 @@ from linviz.bench.study import bench_study
 from linviz.bench.tune import bench_tune
 from linviz.errors import UsageError
 
-SECTIONS = ("load", "features", "study", "sgd", "e2e", "gui", "knn", "tune", "landscape")
-DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s != "study")  # the study takes many minutes
+SECTIONS = ("load", "features", "study", "sgd", "e2e", "gui", "knn", "tune", "landscape", "cold")
+# the study takes many minutes; cold compiles everything from scratch three times
+DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s not in ("study", "cold"))
 
 
 def _section(name: str):
@@ -38,6 +40,7 @@ def _section(name: str):
         "knn": bench_knn,
         "tune": bench_tune,
         "landscape": bench_landscape,
+        "cold": bench_cold,
     }[name]
 
 

@@ -34,7 +34,7 @@ _PIECE_IMAGES = 512  # images per piece of a batch on several threads (linviz.ke
 HUE, SATURATION, VALUE = 0, 1, 2
 
 
-@kernel
+@kernel(inner=True)
 def _histogram_of_bins(k_buf, wi_buf, n, bins, row, part):
     """``row[k]`` = sum of the integer votes ``wi_buf[p]`` of the pixels ``p < n`` in bin
     ``k_buf[p]``, divided by the total vote (the uniform row ``1/bins`` when it is 0).
@@ -86,7 +86,7 @@ def hue_and_chroma(r, g, b):
     return (h + np.float32(6.0) if h < zero else h), d
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inner=True)
 def _hsv_histogram_one(img, row, bins, which, h_buf, w_buf, k_buf, wi_buf, part):
     """Histogram of one image into ``row``; ``h_buf``, ``w_buf`` (float32), ``k_buf``,
     ``wi_buf`` (int32) are scratch of H*W.

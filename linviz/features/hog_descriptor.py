@@ -140,7 +140,7 @@ def rgb_to_gray(images) -> np.ndarray:
 # --------------------------------------------------------------------------- kernels
 
 
-@kernel
+@kernel(inner=True)
 def _exact_bin(gr, gc, n_orient):
     """Bin of (gr, gc) computed like scikit-image, in float64; -1 when no bin holds it."""
     t = math.atan2(np.float64(gr), np.float64(gc)) * (180.0 / math.pi)
@@ -188,7 +188,7 @@ def _fast_bin(g_r, g_c, scale, edge_hi, s90, s45, s135):
     return s90 if g_c == _ZERO else b
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inner=True)
 def _accumulate_row(gr, gc, mag, pos, acc, n_orient, scale, special):
     """Vote the gradients of one image row (arrays over x) into ``acc[o, x]``.
 
@@ -234,7 +234,7 @@ def _accumulate_row(gr, gc, mag, pos, acc, n_orient, scale, special):
             row[x] += mag[x] if pos[x] == oo else _ZERO
 
 
-@kernel
+@kernel(inner=True)
 def _cells_from_columns(acc, hist, cy, cell):
     """Sum the per-column accumulators of one band of rows into the cells of row ``cy``."""
     n_orient = acc.shape[0]
@@ -248,7 +248,7 @@ def _cells_from_columns(acc, hist, cy, cell):
     acc[:] = 0
 
 
-@kernel
+@kernel(inner=True)
 def _plane_cell_histograms(plane, hist, cell, n_orient, scale, special, gr, gc, mag, pos, acc):
     """Cell histograms (summed magnitudes, not yet averaged) of a gray plane.
 
@@ -279,7 +279,7 @@ def _plane_cell_histograms(plane, hist, cell, n_orient, scale, special, gr, gc, 
 
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inner=True)
 def _luma_hue_pass(img, L, off, hue_bins, k_buf, wi_buf):
     """One pass over the pixels of a uint8 RGB image: BT.601 luma into ``L[off:off+H*W]``
     and, when ``hue_bins`` > 0, each pixel's hue bin and chroma vote into ``k_buf``/``wi_buf``.
@@ -310,7 +310,7 @@ def _luma_hue_pass(img, L, off, hue_bins, k_buf, wi_buf):
             dst[p] = (_W_R * np.float32(flat[3 * p]) + _W_G * np.float32(flat[3 * p + 1])) + _W_B * np.float32(flat[3 * p + 2])
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inner=True)
 def _padded_cell_histograms(L, H, W, colmask, colbase, hist, cell, n_orient, scale, special, mag, pos, part):
     """Cell histograms (sums) of the luma plane held in ``L`` with mirrored pad rows.
 
@@ -358,7 +358,7 @@ def _padded_cell_histograms(L, H, W, colmask, colbase, hist, cell, n_orient, sca
     _scatter_votes(mag, pos, W, hist, cell, n_orient, colbase, part)
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inner=True)
 def _scatter_votes(mag, pos, W, hist, cell, n_orient, colbase, part):
     """Sum the votes (``mag``, bin ``pos``) of the pixels of whole cells into ``hist``.
 
@@ -394,7 +394,7 @@ def _scatter_votes(mag, pos, W, hist, cell, n_orient, colbase, part):
         flat[j] = part[0, j] + part[1, j]
 
 
-@kernel
+@kernel(inner=True)
 def _scatter_scratch(ncr, ncc, cell, n_orient):
     """What :func:`_scatter_votes` works in for ``ncr x ncc`` cells: the cell histograms, the two
     partial ones, and ``colbase[x] = (x // cell) * n_orient``."""
@@ -454,7 +454,7 @@ def _strongest_channel(r0, c0, r1, c1, r2, c2):
     return (r2 if take2 else g_r), (c2 if take2 else g_c), (m2 if take2 else m)
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inner=True)
 def _max_gradient_bins(img, P, colmask, n_orient, scale, special, mag, pos):
     """Per pixel of a uint8 RGB image: the gradient of the channel with the largest magnitude
     (first channel on ties, as ``skimage.feature.hog(..., channel_axis=-1)``), its magnitude
@@ -569,7 +569,7 @@ def _hog_max_range(images, out, start, stop, n_orient, special, cols, cells, blo
             _normalize_blocks(hist, cell, block, norms[k], out[i, cols[k]:cols[k] + length])
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inner=True)
 def _normalize_blocks(hist, cell, block, norm, out):
     """Average the cell sums, then normalize overlapping blocks into ``out`` (1-D).
 

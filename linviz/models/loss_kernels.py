@@ -90,7 +90,7 @@ def _exp_nonpositive_f32(x, bits, out, n):
         out[i] = np.float32(0.0) if v < _EXP_MIN else out[i] * scale[i]
 
 
-@kernel(fastmath=_FAST)
+@kernel(fastmath=_FAST, inner=True)
 def _regularize(Wt, dWt, want_grad, reg, reg_code, elastic_beta, n_reg):
     """reg * R(W) over the first ``n_reg`` features; with ``want_grad`` also d(reg*R)/dW into
     dWt (zero beyond ``n_reg``)."""
@@ -129,7 +129,7 @@ def _regularize(Wt, dWt, want_grad, reg, reg_code, elastic_beta, n_reg):
     return reg * total
 
 
-@kernel(fastmath=_FAST)
+@kernel(fastmath=_FAST, inner=True)
 def _block_rows(X, idx, b0, rows):
     """The 8 row numbers of block ``b0`` (padded with the first one); returns how many are real."""
     B = idx.shape[0]
@@ -139,7 +139,7 @@ def _block_rows(X, idx, b0, rows):
     return n
 
 
-@kernel(fastmath=_FAST)
+@kernel(fastmath=_FAST, inner=True)
 def _block_scores(Wt, X, rows, S, d0, d1):
     """S[k, c] += X[rows[k], d0:d1] . Wt[c, d0:d1] for the 8 rows of a block, two classes at a time."""
     C, D = Wt.shape
@@ -179,7 +179,7 @@ def _block_scores(Wt, X, rows, S, d0, d1):
         S[4, c] += a4; S[5, c] += a5; S[6, c] += a6; S[7, c] += a7  # noqa: E702
 
 
-@kernel(fastmath=_FAST)
+@kernel(fastmath=_FAST, inner=True)
 def _block_gradient(G, X, rows, dWt, d0, d1):
     """dWt[c, d0:d1] += sum_k G[k, c] * X[rows[k], d0:d1] for the 8 rows of a block, two classes
     at a time."""
@@ -206,7 +206,7 @@ def _block_gradient(G, X, rows, dWt, d0, d1):
                 g4 * X[r4, d] + g5 * X[r5, d] + g6 * X[r6, d] + g7 * X[r7, d])
 
 
-@kernel(fastmath=_FAST)
+@kernel(fastmath=_FAST, inner=True)
 def _svm_block(S, G, y, rows, n, delta, squared, inv_b, data_loss):
     """The hinge losses of the ``n`` real rows of a block of scores ``S`` added to
     ``data_loss`` (returned), and their gradient with respect to the scores into ``G``
@@ -245,7 +245,7 @@ def _svm_block(S, G, y, rows, n, delta, squared, inv_b, data_loss):
     return data_loss
 
 
-@kernel(fastmath=_FAST)
+@kernel(fastmath=_FAST, inner=True)
 def _softmax_block(S, G, y, rows, n, M, T, E, bits, fast_exp, inv_b, data_loss):
     """The cross-entropy losses of the ``n`` real rows of a block of scores ``S`` added to
     ``data_loss`` (returned), and their gradient with respect to the scores into ``G``

@@ -69,17 +69,17 @@ def warm_up_features(features="hog+hue", image_shape=(32, 32)) -> None:
 
 
 def warm_up_training() -> None:
-    """First calls of the training kernels: both losses, every gradient optimizer, the first
-    step and the compiled minibatch loop after it, on a tiny float32 problem."""
+    """First calls of the training kernels on a tiny float32 problem: the first step and the
+    compiled minibatch loop after it. One run serves every loss and gradient optimizer: they
+    are codes passed to the same two kernels (linviz.models.loss_kernels.loss_batch,
+    linviz.training.update_kernels.update), and the loop calls both."""
     from linviz.training.loop import TrainingConfig, run_to_end, train
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 5)).astype(np.float32)
     y = np.arange(40) % 2
-    for loss, optimizer in (("softmax", "sgd"), ("svm", "momentum"), ("softmax", "nesterov"), ("svm", "adam")):
-        config = TrainingConfig(loss=loss, optimizer=optimizer, epochs=2, batch_size=8, snapshot_every=1,
-                                search_sample=0)
-        run_to_end(train(X, y, X, y, config, n_classes=2))
+    config = TrainingConfig(epochs=2, batch_size=8, snapshot_every=1)
+    run_to_end(train(X, y, X, y, config, n_classes=2))
 
 
 def warm_up_kernels(features="hog+hue", config=None, *, image_shape=(32, 32)) -> float:
