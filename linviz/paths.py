@@ -1,10 +1,11 @@
-"""Where linviz keeps its files: the cache (decoded datasets, features, downloads) and the
-user's data (the run history).
+"""Where linviz keeps its files: the cache (decoded datasets, features, downloads), the
+user's data (the run history) and the window's settings.
 
 ``$LINVIZ_CACHE_DIR`` overrides the cache's location (tests point it at a temporary folder);
 otherwise ``$XDG_CACHE_HOME/linviz`` or ``~/.cache/linviz``. ``$LINVIZ_DATA_DIR`` overrides the
 data folder (tests and CI never touch a real home); otherwise ``$XDG_DATA_HOME/linviz`` or
-``~/.local/share/linviz``.
+``~/.local/share/linviz``. The window's settings live in ``$XDG_CONFIG_HOME/linviz`` or
+``~/.config/linviz``.
 
 The folder may be unusable (a read-only home, ``~/.cache`` that is a file, a bad
 ``$LINVIZ_CACHE_DIR``): :func:`cache_dir` then raises :class:`CacheUnavailableError`, which
@@ -68,6 +69,12 @@ def data_root() -> Path:
         return Path(override).expanduser()
     xdg = os.environ.get("XDG_DATA_HOME")
     return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "linviz"
+
+
+def config_root() -> Path:
+    """The folder of the window's settings file (not created here)."""
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".config") / "linviz"
 
 
 def data_dir() -> Path:

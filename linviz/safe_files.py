@@ -8,14 +8,24 @@ that exists and is not a regular file (``/dev/null``, a FIFO) is never replaced,
 where no file can be created (``/proc``, a read-only mount; permissions do not stop root) is
 refused before any slow work starts.
 
+One way to write a file (:func:`atomic_write`): never through a symbolic link at the final
+path (the link's target would be overwritten: a settings file linked to a device once turned
+the device node into a regular file), never into anything but a regular file, always a
+temporary file in the same folder renamed over the target when complete, and the temporary
+files of writers that died (SIGKILL, a power cut) removed on the next write to that folder.
+A folder linviz moves things into (:func:`own_folder`, :func:`move_into`) must be a real
+folder, not a link to one.
+
 Every reader (image files, dataset folders and archives, CIFAR-10 batches, model files, the
 cache) goes through :func:`open_regular` / :func:`read_regular`; every writer (models, the
-cache, downloads) through :func:`check_write_target` and :func:`atomic_write`.
+cache, downloads, the run history, the window's settings, exports) through
+:func:`check_write_target` and :func:`atomic_write`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
 import tempfile
@@ -154,6 +164,16 @@ def check_write_target(path: PathLike) -> Path:
     """
     path = Path(path)
     try:
+        if stat.S_ISLNK(os.lstat(path).st_mode):
+            raise FileRefusedError(path, "is a symbolic link; linviz does not write through links (give the "
+                                         "file it points to, or another name)")
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except FileRefusedError:
+        raise
+    except OSError as exc:
+        raise FileRefusedError(path, f"cannot write there ({exc.strerror or exc})") from None
+    try:
         st = os.stat(path)
     except FileNotFoundError:
         st = None
@@ -191,14 +211,16 @@ def check_write_target(path: PathLike) -> Path:
 def atomic_write(path: PathLike, *, prefix: Optional[str] = None) -> Iterator[BinaryIO]:
     """Write ``path`` through a temporary file in its folder, renamed over it when complete.
 
-    :func:`check_write_target` runs first (a device or FIFO is never replaced), missing
-    folders are created, and the temporary file is removed if anything fails or the
-    ``with`` block raises; a half-written file never takes the real name. The temporary
-    name is ``<prefix><pid>-<random>.tmp`` (default prefix ``.<name>.``), so a cleaner can
-    tell a dead writer's leftovers from a live one's (:func:`remove_stale_temporaries`).
+    :func:`check_write_target` runs first (a link, a device or a FIFO is never written
+    through or replaced), missing folders are created, and the temporary file is removed if
+    anything fails or the ``with`` block raises; a half-written file never takes the real
+    name. The temporary name is ``<prefix><pid>-<random>.tmp`` (default prefix
+    ``.<name>.``), so that the next write to the folder can tell a dead writer's leftovers
+    from a live one's and remove them (:func:`remove_stale_temporaries`).
     """
     path = check_write_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path.parent)
     # Not mkstemp: its files are private (0600); a model file gets the usual permissions.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     while True:
@@ -233,13 +255,21 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_temporaries(folder: PathLike, prefix: str, max_age_s: float = 24 * 3600) -> int:
-    """Remove temporary files ``<prefix><pid>-*`` of ``folder`` left by writers that are gone.
+#: The temporary files :func:`atomic_write` makes: ``<prefix><pid>-<8 hex>.tmp``, the prefix
+#: hidden and ending in "." or "-" (``.<name>.`` by default, the cache's ``.tmp-``). Nothing
+#: else in a folder is ever taken for one.
+TEMPORARY_NAME = re.compile(r"\.(?:.*[.-])?(?P<pid>[0-9]{1,10})-[0-9a-f]{8}\.tmp")
 
-    A file is stale when the process that wrote it no longer runs, or when it is older than
+
+def remove_stale_temporaries(folder: PathLike, prefix: Optional[str] = None, max_age_s: float = 24 * 3600) -> int:
+    """Remove the temporary files of ``folder`` left by writers that are gone.
+
+    Without ``prefix``: the files named as :func:`atomic_write` names them
+    (:data:`TEMPORARY_NAME`); with it, any ``<prefix>*`` (a cache's own folder). A file is
+    stale when the process that wrote it no longer runs, or when it is older than
     ``max_age_s`` (its writer's pid may have been reused); one without a pid in its name
-    (an older linviz's) when it is older than an hour. Returns how many were removed; never
-    raises for a file it cannot look at or remove.
+    (an older linviz's) when it is older than an hour. Only regular files are removed.
+    Returns how many were removed; never raises for a file it cannot look at or remove.
     """
     import time
 
@@ -251,15 +281,22 @@ def remove_stale_temporaries(folder: PathLike, prefix: str, max_age_s: float = 2
     now = time.time()
     for entry in entries:
         name = entry.name
-        if not name.startswith(prefix):
-            continue
-        pid_text = name[len(prefix):].split("-", 1)[0]
+        if prefix is None:
+            match = TEMPORARY_NAME.fullmatch(name)
+            if match is None:
+                continue
+            pid_text, has_pid = match.group("pid"), True
+        else:
+            if not name.startswith(prefix):
+                continue
+            pid_text = name[len(prefix):].split("-", 1)[0]
+            has_pid = pid_text.isdigit() and "-" in name[len(prefix):]
         try:
             st = entry.stat(follow_symlinks=False)
             if not stat.S_ISREG(st.st_mode):
                 continue
             age = now - st.st_mtime
-            if pid_text.isdigit() and "-" in name[len(prefix):]:
+            if has_pid:
                 stale = age > max_age_s or not _pid_alive(int(pid_text))
             else:
                 stale = age > 3600
@@ -269,3 +306,53 @@ def remove_stale_temporaries(folder: PathLike, prefix: str, max_age_s: float = 2
         except OSError:
             continue
     return removed
+
+
+# --------------------------------------------------------------------------- folders linviz moves things into
+
+
+def own_folder(path: PathLike) -> Path:
+    """``path`` as a folder linviz may move things into: created when missing, and refused
+    (FileRefusedError) when something else is there: a link (even to a folder: what is
+    moved in would land wherever it points), a file, a device."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        pass  # something that is not a folder: said below
+    except OSError as exc:
+        raise FileRefusedError(path, f"cannot create the folder ({exc.strerror or exc})") from None
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        raise FileRefusedError(path, "is a symbolic link, not a folder; linviz does not move things through links")
+    if not stat.S_ISDIR(st.st_mode):
+        raise FileRefusedError(path, f"is {kind_of(st.st_mode)}, not a folder")
+    return path
+
+
+def move_into(source: PathLike, folder: PathLike, name: str) -> Path:
+    """Move ``source`` (a file, folder or link; a link is moved, never followed) into the
+    folder ``folder`` as ``name``, checked by :func:`own_folder`.
+
+    The folder is opened without following links and the move is made relative to that
+    open folder, so a link put in its place after the check cannot redirect it either.
+    Returns the new path; OSError (FileRefusedError for a link) when it cannot be done.
+    """
+    folder = own_folder(folder)
+    if "/" in name or name in ("", ".", ".."):
+        raise ValueError(f"not a plain name: {name!r}")
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(folder, flags)
+    except OSError as exc:
+        raise FileRefusedError(folder, f"cannot open the folder ({exc.strerror or exc})") from None
+    try:
+        if not stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise FileRefusedError(folder, "is not a folder")
+        if os.rename in os.supports_dir_fd:
+            os.rename(source, name, dst_dir_fd=fd)
+        else:  # no *at() calls here: the check above is the best there is
+            os.rename(source, folder / name)
+    finally:
+        os.close(fd)
+    return folder / name

@@ -24,6 +24,10 @@ atexit.register(shutil.rmtree, _SESSION_CACHE, ignore_errors=True)
 _SESSION_DATA = tempfile.mkdtemp(prefix="linviz-test-data-")
 os.environ["LINVIZ_DATA_DIR"] = _SESSION_DATA
 atexit.register(shutil.rmtree, _SESSION_DATA, ignore_errors=True)
+# ... nor the user's window settings ($XDG_CONFIG_HOME/linviz/settings.json).
+_SESSION_CONFIG = tempfile.mkdtemp(prefix="linviz-test-config-")
+os.environ["XDG_CONFIG_HOME"] = _SESSION_CONFIG
+atexit.register(shutil.rmtree, _SESSION_CONFIG, ignore_errors=True)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_ARCHIVE = REPO_ROOT.parent / "shared" / "datasets" / "cifar10-jpeg.tar.gz"
@@ -172,3 +176,48 @@ def run_refusal(run_python):
         return run_python(code, **kwargs)
 
     return run
+
+
+class RepeatingDeflate:
+    """A deflate compressor that ends every call with a full flush, so that equal blocks of
+    zeros compress to equal bytes: computed once, repeated. The stream is valid deflate all
+    the same: a gigabyte of zeros in a second instead of a minute (for decompression bombs)."""
+
+    def __init__(self, wbits: int = -15):
+        import zlib
+
+        self._zlib = zlib
+        self._compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
+        self._done = {}
+
+    def compress(self, data) -> bytes:
+        data = bytes(data)
+        key = (len(data), data[:64], data[-64:]) if data.count(0) == len(data) else None
+        if key is not None and key in self._done:
+            return self._done[key]
+        out = self._compressor.compress(data) + self._compressor.flush(self._zlib.Z_FULL_FLUSH)
+        if key is not None:
+            self._done[key] = out
+        return out
+
+    def flush(self) -> bytes:
+        return self._compressor.flush()
+
+
+@pytest.fixture
+def zip_bombs(monkeypatch):
+    """``with zip_bombs(): zf.open(name, "w")`` deflates members with :class:`RepeatingDeflate`;
+    ``zip_bombs.deflate()`` is one for a hand-made stream (a .gz)."""
+    import contextlib
+    import zipfile
+
+    class Bombs:
+        deflate = RepeatingDeflate
+
+        @contextlib.contextmanager
+        def __call__(self):
+            with monkeypatch.context() as patch:
+                patch.setattr(zipfile, "_get_compressor", lambda *args, **kwargs: RepeatingDeflate())
+                yield
+
+    return Bombs()

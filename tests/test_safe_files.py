@@ -61,7 +61,7 @@ def test_write_targets_that_are_refused(tmp_path, fifo, kind):
     link.symlink_to("/dev/null")
     target, word = {
         "device": ("/dev/null", "character device"),
-        "link to a device": (link, "character device"),
+        "link to a device": (link, "symbolic link"),
         "fifo": (fifo, "named pipe"),
         "proc": ("/proc/linviz-model.npz", "cannot create files in /proc"),
         "folder": (tmp_path, "is a folder"),
@@ -138,3 +138,69 @@ def test_atomic_write_gives_the_usual_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert os.stat(tmp_path / "model.npz").st_mode & 0o777 == 0o644  # as open() made it; mkstemp: 0600
+
+
+# --------------------------------------------------------------------------- one way to write a file
+
+
+@pytest.mark.parametrize("points_to", ["file", "device"])
+def test_a_link_at_the_target_is_never_written_through(tmp_path, private_null_device, points_to):
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    aimed = target if points_to == "file" else private_null_device
+    link = tmp_path / "out.npz"
+    link.symlink_to(aimed)
+    with pytest.raises(FileRefusedError, match="symbolic link"):
+        check_write_target(link)
+    with pytest.raises(FileRefusedError, match="symbolic link"):
+        with atomic_write(link) as f:
+            f.write(b"new")
+    assert link.is_symlink() and os.readlink(link) == str(aimed)
+    assert target.read_text() == "keep me"
+    assert os.path.exists(private_null_device) and not os.path.isfile(private_null_device)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["precious.txt", "out.npz", "null-device"])
+
+
+def test_a_writer_killed_mid_write_leaves_nothing_after_the_next_write(tmp_path, run_python):
+    model = tmp_path / "model.npz"
+    model.write_bytes(b"old model")
+    result = run_python(f"""
+        import os, signal
+        from linviz.safe_files import atomic_write
+        with atomic_write({str(model)!r}) as f:
+            f.write(b"half of a new model")
+            f.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    assert result.returncode == -9
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "model.npz"]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".model.npz.") and leftovers[0].endswith(".tmp")
+    assert model.read_bytes() == b"old model"  # the old model is intact
+    (tmp_path / ".model.npz.12-notours.tmp").write_bytes(b"x")  # not linviz's naming: kept
+    (tmp_path / ".linviz-adding-999999999-0123abcd.tmp").write_bytes(b"x")  # another prefix, a dead writer
+    (tmp_path / "notes.txt").write_text("x")
+    with atomic_write(tmp_path / "other.npz") as f:  # any later write to the folder cleans up
+        f.write(b"x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".model.npz.12-notours.tmp", "model.npz", "notes.txt",
+                                                          "other.npz"]
+
+
+def test_folders_linviz_moves_things_into_are_real_folders(tmp_path):
+    from linviz.safe_files import move_into, own_folder
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    link = tmp_path / "aside"
+    link.symlink_to(elsewhere)
+    thing = tmp_path / "bad-run"
+    thing.mkdir()
+    with pytest.raises(FileRefusedError, match="symbolic link"):
+        own_folder(link)
+    with pytest.raises(FileRefusedError, match="symbolic link"):
+        move_into(thing, link, "bad-run")
+    assert thing.is_dir() and list(elsewhere.iterdir()) == []
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(FileRefusedError, match="regular file, not a folder"):
+        own_folder(tmp_path / "a-file")
+    moved = move_into(thing, tmp_path / "real" / "aside", "bad-run-1")
+    assert moved == tmp_path / "real" / "aside" / "bad-run-1" and moved.is_dir() and not thing.exists()

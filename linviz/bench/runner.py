@@ -14,6 +14,7 @@ from linviz.bench.cold import bench_cold
 from linviz.bench.common import find_shared_archive, machine_line
 from linviz.bench.e2e import bench_e2e
 from linviz.bench.features import bench_features
+from linviz.bench.few_shot import bench_fewshot
 from linviz.bench.gui import bench_gui
 from linviz.bench.knn import bench_knn
 from linviz.bench.landscape import bench_landscape
@@ -23,9 +24,10 @@ from linviz.bench.study import bench_study
 from linviz.bench.tune import bench_tune
 from linviz.errors import UsageError
 
-SECTIONS = ("load", "features", "study", "sgd", "e2e", "gui", "knn", "tune", "landscape", "cold")
-# the study takes many minutes; cold compiles everything from scratch three times
-DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s not in ("study", "cold"))
+SECTIONS = ("load", "features", "study", "fewshot", "sgd", "e2e", "gui", "knn", "tune", "landscape", "cold")
+# the study takes many minutes, the few-shot comparison a few; cold compiles every kernel from
+# scratch in each of its runs
+DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s not in ("study", "fewshot", "cold"))
 
 
 def _section(name: str):
@@ -34,6 +36,7 @@ def _section(name: str):
         "load": bench_load,
         "features": bench_features,
         "study": bench_study,
+        "fewshot": bench_fewshot,
         "sgd": bench_sgd,
         "e2e": bench_e2e,
         "gui": bench_gui,

@@ -1,4 +1,4 @@
-"""What the commands share: exit codes, JSON output, argument types, output-file checks,
+"""What the commands share: exit codes, JSON output, output-file checks,
 Ctrl+C during training, the run history, and the train recipe's first steps with the CLI's
 progress bars and wording."""
 
@@ -25,8 +25,8 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl+C
 
 __all__ = [
     "EXIT_BAD_INPUT", "EXIT_DIVERGED", "EXIT_INTERRUPTED", "EXIT_OK", "ProgressBar", "UsageError",
-    "check_output_file", "kernels_ready", "load_split_extract", "percent", "print_json", "progress_step", "record_run", "seed",
-    "stop_on_ctrl_c", "validation_size", "warn_if_cache_unavailable",
+    "check_output_file", "kernels_ready", "load_split_extract", "percent", "print_json", "progress_step",
+    "record_run", "stop_on_ctrl_c", "warn_if_cache_unavailable",
 ]
 
 
@@ -61,35 +61,6 @@ def warn_if_cache_unavailable() -> None:
     reason = cache.unavailable_reason()
     if reason is not None:
         print(f"warning: {printable(reason)}; running without the cache", file=sys.stderr)
-
-
-# --------------------------------------------------------------------------- argument types
-
-
-def validation_size(text: str):
-    """``--val``: a count (1000) or a fraction of the training split (0.1)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a count or a fraction, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a count >= 0 or a fraction in (0, 1), got {text!r}")
-    if 0 < value < 1:
-        return value
-    if value < 0 or value != int(value):
-        raise argparse.ArgumentTypeError(f"expected a count >= 0 or a fraction in (0, 1), got {text!r}")
-    return int(value)
-
-
-def seed(text: str) -> int:
-    """``--seed``: a whole number from 0 to 2^63 - 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2^63 - 1, got {text!r}")
-    return value
 
 
 # --------------------------------------------------------------------------- files and signals

@@ -19,8 +19,6 @@ def run(args: argparse.Namespace) -> int:
 
     spec = parse_feature_spec(args.features)  # bad input fails before the (slow) load
     ks = parse_ks(args.k)
-    if args.folds < 2:
-        raise UsageError(f"knn: --folds must be at least 2, got {args.folds}")
     if args.train_size is not None and args.train_size < args.folds:
         raise UsageError(f"knn: --train-size must be at least --folds ({args.folds}), got {args.train_size}")
     dataset, size = _load(args, ks)

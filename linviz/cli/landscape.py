@@ -9,13 +9,11 @@ import argparse
 from linviz.cli.common import EXIT_OK, ProgressBar, UsageError, print_json
 from linviz.text import printable
 
-MAX_STEPS = 1001  # grid points per axis
-
 
 def run(args: argparse.Namespace) -> int:
     """The loss around a model's weights on the source's validation split: along a line, or
     over a plane with --2d (linviz.explore.loss_surface)."""
-    from linviz.explore.loss_surface import grid, loss_surface
+    from linviz.explore.loss_surface import SurfaceError, grid, loss_surface
 
     _check_options(args)
     saved = _saved_model(args)
@@ -25,7 +23,10 @@ def run(args: argparse.Namespace) -> int:
     dirs, words = _directions(args, W, X_val, y_val, options)
     alphas = grid(args.range, args.steps)
     betas = grid(args.range, args.steps) if args.two_d else None
-    surface = loss_surface(W, X_val, y_val, dirs, alphas, betas, **options)
+    try:
+        surface = loss_surface(W, X_val, y_val, dirs, alphas, betas, **options)
+    except SurfaceError as exc:  # weights too large to compute with (a model file may hold them)
+        raise UsageError(f"landscape: {trained}: {exc}") from None
     if args.json:
         print_json(surface.to_json())
         return EXIT_OK
@@ -37,14 +38,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_options(args: argparse.Namespace) -> None:
-    import numpy as np
-
+    """--range and --steps are checked by the parser (linviz.cli.arguments)."""
     if args.model_file is not None and (args.features is not None or args.model is not None):
         raise UsageError("landscape: give either --model-file or --features/--model, not both")
-    if not (np.isfinite(args.range) and args.range > 0):
-        raise UsageError(f"landscape: --range must be a number > 0, got {args.range}")
-    if not 2 <= args.steps <= MAX_STEPS:
-        raise UsageError(f"landscape: --steps must be from 2 to {MAX_STEPS}, got {args.steps}")
 
 
 def _saved_model(args: argparse.Namespace):
@@ -94,7 +90,7 @@ def _center(args: argparse.Namespace, saved, data):
         loss = str(saved.loss)
         with ProgressBar("features") as bar:
             data.matrices["val"] = data.pipeline.transform(data.val.images, progress=bar)
-        trained = f"the weights in {args.model_file}"
+        trained = f"the weights in {printable(args.model_file)}"
     else:
         loss = args.model or "softmax"
         hyper = recommended_settings(data.pipeline.spec, loss, "sgd", image_shape=(args.image_size, args.image_size))

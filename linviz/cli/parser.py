@@ -2,7 +2,10 @@
 
 Each command's options sit here, its work in its own module (``linviz.cli.<command>.run``).
 The parser raises :class:`~linviz.errors.UsageError` instead of printing the usage block, so
-that a bad argument is one line on stderr and exit code 2.
+that a bad argument is one line on stderr and exit code 2. An option declared with
+``type=int`` or ``type=float`` is checked against its bounds in
+:data:`linviz.cli.arguments.OPTION_TYPES` (finite, in range, representable), the same table
+for every command.
 """
 
 from __future__ import annotations
@@ -10,17 +13,33 @@ from __future__ import annotations
 import argparse
 
 from linviz.cli import bench, features, info, knn, landscape, predict, train, tune
-from linviz.cli.common import seed, validation_size
+from linviz.cli import arguments
+from linviz.cli.arguments import seed, validation_size
 from linviz.errors import UsageError
+from linviz.models.losses import LOSSES
+from linviz.models.regularizers import REG_TYPES
+from linviz.training.optimizers import OPTIMIZERS
+
+
+def _choices_help(table: dict, default=None) -> str:
+    """One line per --help: each choice with the label the window shows for it."""
+    listed = "; ".join(f"{name}: {entry.label}" for name, entry in table.items())
+    return listed + (f"; default {default}" if default else "")
 
 COMMANDS = ("info", "features", "train", "tune", "predict", "knn", "landscape", "bench")
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of printing the usage block, so errors stay one line."""
+    """argparse that raises instead of printing the usage block, so errors stay one line, and
+    that checks every number against its bounds (linviz.cli.arguments)."""
 
     def error(self, message: str):  # noqa: D401 (argparse API)
         raise UsageError(f"{self.prog}: {message}")
+
+    def add_argument(self, *names, **kwargs):
+        if "type" in kwargs:
+            kwargs["type"] = arguments.type_of(names, kwargs["type"])
+        return super().add_argument(*names, **kwargs)
 
 
 TRAIN_RECOMMENDED = """\
@@ -109,8 +128,8 @@ def add_train_arguments(commands) -> None:
     parser.add_argument("--features", default="hog+hue",
                         help='a preset (raw, hog, hog+hue, color, best) or a spec such as "hog:cell=8,hue:bins=10" '
                              "(default: hog+hue)")
-    parser.add_argument("--model", choices=("svm", "softmax"), default="softmax")
-    parser.add_argument("--reg-type", choices=("l2", "l1", "elastic"), default="l2")
+    parser.add_argument("--model", choices=list(LOSSES), default="softmax", help=_choices_help(LOSSES, "softmax"))
+    parser.add_argument("--reg-type", choices=list(REG_TYPES), default="l2", help=_choices_help(REG_TYPES, "l2"))
     parser.add_argument("--reg", type=float, default=None, help="regularization strength (default 1e-3)")
     parser.add_argument("--elastic-beta", type=float, default=1.0, help="elastic net: R = sum(beta W^2 + |W|)")
     parser.add_argument("--delta", type=float, default=1.0, help="SVM margin (default 1)")
@@ -123,8 +142,7 @@ def add_train_arguments(commands) -> None:
     parser.add_argument("--batch", type=int, default=None, help="minibatch size (default 200)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="epochs (default 10; gd 100; random searches 1)")
-    parser.add_argument("--optimizer", default="sgd",
-                        choices=("sgd", "momentum", "nesterov", "adam", "gd", "random_search", "random_local_search"))
+    parser.add_argument("--optimizer", default="sgd", choices=list(OPTIMIZERS), help=_choices_help(OPTIMIZERS, "sgd"))
     parser.add_argument("--search-step", type=float, default=None,
                         help="random (local) search: scale of the random proposals (default 0.01)")
     parser.add_argument("--search-sample", type=int, default=None, metavar="N",
@@ -162,7 +180,7 @@ def add_tune_arguments(commands) -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=TUNE_EPILOG)
     parser.add_argument("source", help='CIFAR-10 folder or tarball, image folder/.zip/.tar[.gz], or "demo"')
     parser.add_argument("--features", default="hog+hue", help="a preset or a spec (default hog+hue)")
-    parser.add_argument("--model", choices=("svm", "softmax"), default="softmax")
+    parser.add_argument("--model", choices=list(LOSSES), default="softmax", help=_choices_help(LOSSES, "softmax"))
     parser.add_argument("--lr", required=True, metavar="VALUES",
                         help='learning rates: "1e-3,1e-2,1e-1", or LOW:HIGH:COUNT log-spaced ("1e-3:1e-1:5")')
     parser.add_argument("--reg", required=True, metavar="VALUES",
@@ -199,7 +217,7 @@ def add_knn_arguments(commands) -> None:
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     parser.add_argument("--train-size", type=int, default=None, metavar="N",
                         help="training images drawn at random (seeded) for kNN (default 5000, or all if fewer)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed, default=0, help="random seed of the subset and the folds (default 0)")
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--json", action="store_true",
                         help='print {"k", "fold_accuracies" (per k, one per fold), "mean", "std", "best_k", '
@@ -213,7 +231,7 @@ def add_landscape_arguments(commands) -> None:
     parser.add_argument("--model-file", default=None, metavar="M.npz", help="the model whose weights are the center")
     parser.add_argument("--features", default=None,
                         help="without --model-file: train a model on these features first (default hog+hue)")
-    parser.add_argument("--model", choices=("svm", "softmax"), default=None,
+    parser.add_argument("--model", choices=list(LOSSES), default=None,
                         help="without --model-file: the loss of the model trained first (default softmax)")
     parser.add_argument("--directions", choices=("random", "gradient"), default="random",
                         help="random Gaussian directions scaled to W's norm per class (default), or the "

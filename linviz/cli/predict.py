@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from linviz.cli.common import EXIT_OK, UsageError, kernels_ready, print_json
+from linviz.models.losses import LOSSES
 from linviz.text import printable
 
 
@@ -14,8 +15,6 @@ def run(args: argparse.Namespace) -> int:
     from linviz.data import image_files_in
     from linviz.models.model_file import ImagePrediction, load_model
 
-    if args.top is not None and args.top < 1:
-        raise UsageError("predict: --top must be at least 1")
     model = load_model(args.model)  # ModelFileError -> exit 2
     files, skipped = image_files_in(args.images)  # FIFOs and devices are skipped, never opened
     if files and model.pipeline is not None:
@@ -35,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_predictions(model_path: str, model, results) -> None:
-    what = "probability" if model.loss == "softmax" else "score (SVM, not a probability)"
+    loss = LOSSES[model.loss]
+    what = "probability" if loss.has_probabilities else f"score ({loss.short_label}, not a probability)"
     print(f"model: {printable(model_path)} ({model.loss}, {len(model.class_names)} classes); values: {what}")
     for r in results:
         if r.error is not None:

@@ -28,17 +28,15 @@ DEFAULT_TRIALS = 9  # runs of a random search
 
 def run(args: argparse.Namespace) -> int:
     """Learning rate x regularization search: one run per pair, one line per run, the best."""
-    import os
-
     from linviz.explore.tuning import best_result, run_search
+    from linviz.limits import cpu_count
     from linviz.training import TrainingControl
 
     plan = _search_plan(args)
-    if args.workers is not None and args.workers < 1:
-        raise UsageError("tune: --workers must be at least 1")
     pipeline, base = _base_config(args)
     data = load_split_extract(args, pipeline, base, "tune", {}, with_test=False)
-    workers = args.workers or min(os.cpu_count() or 1, plan.n_runs)
+    # never more threads than runs, nor than the machine has cores (--workers 2500 included)
+    workers = min(args.workers or cpu_count(), cpu_count(), plan.n_runs)
     stop = TrainingControl()  # Ctrl+C: the running runs stop, the finished ones are reported
     start = time.perf_counter()
     with ProgressBar("searching") as bar, stop_on_ctrl_c(stop) as interrupted:
@@ -81,7 +79,8 @@ def _search_plan(args: argparse.Namespace):
         raise UsageError("tune: --trials is for --search random (a grid tries every pair)")
     trials = (args.trials if args.trials is not None else DEFAULT_TRIALS) if args.search == "random" else 0
     try:
-        return SearchPlan(parse_values(args.lr, "--lr"), parse_values(args.reg, "--reg", allow_zero=True),
+        return SearchPlan(parse_values(args.lr, "--lr", setting="learning_rate"),
+                          parse_values(args.reg, "--reg", allow_zero=True, setting="reg"),
                           mode=args.search, trials=trials, seed=args.seed)
     except ValueError as exc:
         raise UsageError(f"tune: {exc}") from None

@@ -9,7 +9,14 @@ Tar archives are parsed here rather than by :mod:`tarfile`: tarfile spends tens 
 microseconds of Python per member (TarInfo objects, seeks, header re-parsing), which is a
 third of the whole budget for a 1 KB CIFAR JPEG. The parser below reads the decompressed
 stream in large blocks and slices members out of them (ustar, GNU long names and pax paths
-are understood; links, devices and folders are passed over).
+are understood; links, devices and folders are passed over). Its buffer only grows at the
+end and shrinks at the front, so a member of any size costs time linear in its size.
+
+Decompression bombs: a member is at most :data:`~linviz.limits.MAX_FILE_BYTES`, and the
+bytes decompressed across the whole archive at most
+:func:`~linviz.limits.decompression_budget` of its size (zip: the declared sizes, summed
+before anything is read; tar: a running count of the stream). Chunks of members are cut at
+:data:`CHUNK_BYTES` too, so that the bytes held at once stay bounded whatever the members.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from typing import Iterator, Optional
 
 from linviz.data.images import is_hidden
 from linviz.errors import DatasetError
-from linviz.limits import MAX_ARCHIVE_MEMBERS, MAX_FILE_BYTES
+from linviz.limits import MAX_ARCHIVE_MEMBERS, MAX_FILE_BYTES, decompression_budget, format_bytes
 from linviz.safe_files import open_regular, open_regular_or, read_regular
 
 #: Archives with more members than this are refused (zip: before the index is read; tar:
@@ -35,6 +42,10 @@ from linviz.safe_files import open_regular, open_regular_or, read_regular
 MAX_MEMBERS = MAX_ARCHIVE_MEMBERS
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+#: A chunk of a streamed archive's members is handed on once it holds this many bytes.
+CHUNK_BYTES = 32 * 1024 * 1024
+#: A GNU long name or a pax record longer than this is not one (passed over, unread).
+MAX_NAME_RECORD = 1024 * 1024
 
 Chunk = list  # list[tuple[str, object]]
 
@@ -104,6 +115,10 @@ class ImageSource:
     def estimated_count(self) -> int:
         """How many files to expect (an upper estimate; used to preallocate the output)."""
         return self.total
+
+    def payload_bytes(self, payload) -> int:
+        """Bytes a payload holds in memory until it is decoded (members of streamed archives)."""
+        return 0
 
     def read(self, payload) -> bytes:
         raise NotImplementedError
@@ -177,6 +192,11 @@ class ZipSource(ImageSource):
         except BaseException:
             self._file.close()
             raise
+        declared = sum(info.file_size for info in infos)
+        compressed = os.fstat(self._file.fileno()).st_size
+        if declared > decompression_budget(compressed):
+            self.close()
+            raise DatasetError(_bomb_message(path, decompression_budget(compressed), compressed))
         self.infos = []
         for info in infos:
             if info.is_dir() or is_hidden(info.filename):
@@ -232,6 +252,11 @@ def zip_member_count(f) -> Optional[int]:
     if not end:
         return None
     return int(end[zipfile._ECD_ENTRIES_TOTAL])  # noqa: SLF001
+
+
+def _bomb_message(path: Path, budget: int, compressed: int) -> str:
+    return (f"{path}: decompresses to more than {format_bytes(budget)}, over "
+            f"{budget // max(1, compressed):,} times its {format_bytes(compressed)}; refused as a decompression bomb")
 
 
 class _CountingFile:
@@ -322,6 +347,8 @@ class TarSource(ImageSource):
         else:
             self._stream = self._counter
         self.truncated: Optional[str] = None
+        self.decompressed = 0
+        self.budget = decompression_budget(self.total)
 
     def progress_done(self) -> int:
         return self._counter.count
@@ -343,6 +370,9 @@ class TarSource(ImageSource):
 
     def is_empty(self, payload) -> bool:
         return isinstance(payload, bytes) and not payload
+
+    def payload_bytes(self, payload) -> int:
+        return len(payload) if isinstance(payload, bytes) else 0
 
     def close(self) -> None:
         try:
@@ -370,10 +400,19 @@ class TarSource(ImageSource):
                 got += len(part)
         except (EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
             self.truncated = f"archive is truncated or corrupt ({exc})"
+        self.decompressed += got
+        if self.decompressed > self.budget:
+            raise DatasetError(_bomb_message(self.path, self.budget, self.total))
         return b"".join(parts)
 
     def members(self) -> Iterator[tuple[str, bytes]]:
-        """(path, bytes) of every regular file, in archive order."""
+        """(path, bytes) of every regular file, in archive order.
+
+        ``buf[pos:]`` is what has been read and not yet used. It never holds more than a
+        block and a small member (:meth:`need` is only asked for up to BLOCK bytes), so that
+        joining a new block to it copies little; a bigger member is gathered block by block
+        on its own (``read_member``). Linear time whatever the members' sizes.
+        """
         buf = b""
         pos = 0
         eof = False
@@ -392,6 +431,43 @@ class TarSource(ImageSource):
                 buf = buf[pos:] + block
                 pos = 0
             return len(buf) - pos >= n
+
+        def take(n: int) -> bytes:
+            return buf[pos : pos + n]
+
+        def skip(n: int) -> bool:
+            """Pass over ``n`` bytes without holding them; False at a premature end."""
+            nonlocal pos
+            while n > 0:
+                if len(buf) - pos == 0 and not need(1):
+                    return False
+                step = min(n, len(buf) - pos)
+                pos += step
+                n -= step
+            return True
+
+        def read_member(n: int) -> Optional[bytes]:
+            """``n`` bytes as one ``bytes`` (the decoders read it without a copy); None at a
+            premature end. A big member is gathered block by block, never held in ``buf``."""
+            nonlocal pos
+            if n <= self.BLOCK:
+                if len(buf) - pos < n and not need(n):
+                    return None
+                data = take(n)
+                pos += n
+                return data
+            parts, filled = [], 0
+            while filled < n:
+                if len(buf) - pos == 0 and not need(1):
+                    return None
+                step = min(n - filled, len(buf) - pos)
+                parts.append(take(step))
+                pos += step
+                filled += step
+            return b"".join(parts)
+
+        def premature_end() -> None:
+            self.truncated = self.truncated or "archive ends in the middle of a member (truncated)"
 
         while True:
             if len(buf) - pos < 512 and not need(512):  # (inline test: the common case is cheap)
@@ -421,26 +497,22 @@ class TarSource(ImageSource):
             count += 1
             if count > MAX_MEMBERS:
                 raise DatasetError(f"{self.path}: too many members (over {MAX_MEMBERS:,})")
+            if kind in (b"L", b"x") and size > MAX_NAME_RECORD:
+                if not skip(padded):  # a "long name" of megabytes: not one
+                    return premature_end()
+                continue
             if kind in (b"0", b"\0", b"7", b"L", b"x"):
                 if size > MAX_FILE_BYTES:
                     # Too big to be a useful image: pass over its bytes without holding them.
                     name = self._member_name(header, long_name, pax_name)
                     long_name = pax_name = None
-                    remaining = padded
-                    while remaining > 0:
-                        if not need(1):
-                            self.truncated = self.truncated or "archive ends in the middle of a member (truncated)"
-                            return
-                        step = min(remaining, len(buf) - pos)
-                        pos += step
-                        remaining -= step
+                    if not skip(padded):
+                        return premature_end()
                     yield name, OSError(f"member too large ({size:,} bytes)")
                     continue
-                if len(buf) - pos < size and not need(size):
-                    self.truncated = self.truncated or "archive ends in the middle of a member (truncated)"
-                    return
-                data = buf[pos : pos + size]
-                pos += padded
+                data = read_member(size)
+                if data is None or not skip(padded - size):
+                    return premature_end()
                 if kind == b"L":
                     long_name = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
                     continue
@@ -452,10 +524,8 @@ class TarSource(ImageSource):
                 yield name, data
             else:
                 # folders, links, devices, global pax headers, GNU long link names: no image
-                if not need(padded) and padded:
-                    self.truncated = self.truncated or "archive ends in the middle of a member (truncated)"
-                    return
-                pos += padded
+                if not skip(padded):
+                    return premature_end()
                 if kind not in (b"K", b"g"):
                     long_name = pax_name = None
 
@@ -473,7 +543,9 @@ class TarSource(ImageSource):
         return name.decode("utf-8", "surrogateescape")
 
     def chunks(self, size: int) -> Iterator[Chunk]:
+        """Chunks of ``size`` members, or fewer holding :data:`CHUNK_BYTES`."""
         chunk: Chunk = []
+        held = 0
         for raw_name, data in self.members():
             name, problem = member_path(raw_name)
             if problem is not None:
@@ -482,9 +554,10 @@ class TarSource(ImageSource):
             if not name or is_hidden(name):
                 continue
             chunk.append((name, data))
-            if len(chunk) >= size:
+            held += self.payload_bytes(data)
+            if len(chunk) >= size or held >= CHUNK_BYTES:
                 yield chunk
-                chunk = []
+                chunk, held = [], 0
         if chunk:
             yield chunk
 

@@ -43,7 +43,7 @@ import numpy as np
 from linviz.data.dataset import Dataset, Split
 from linviz.limits import memory_limit
 from linviz.paths import CacheUnavailableError, cache_dir
-from linviz.safe_files import FileRefusedError, atomic_write, open_regular, remove_stale_temporaries
+from linviz.safe_files import FileRefusedError, atomic_write, open_regular, own_folder, remove_stale_temporaries
 
 MAGIC = b"LINVIZDS"
 FORMAT_VERSION = 2
@@ -82,10 +82,12 @@ def unavailable_reason() -> Optional[str]:
 def _datasets_dir() -> Optional[Path]:
     """``<cache dir>/datasets`` (stale temporary files removed once), or None when unusable."""
     try:
-        folder = cache_dir() / "datasets"
-        folder.mkdir(exist_ok=True)
-        if not folder.is_dir():
-            raise CacheUnavailableError(f"cache folder {folder} is not a folder")
+        # The cache's own folder, where finished entries are moved: a real folder, never a
+        # link (what is moved in would land wherever it points).
+        folder = own_folder(cache_dir() / "datasets")
+    except FileRefusedError as exc:
+        _note_unavailable(f"cache folder {exc}")
+        return None
     except CacheUnavailableError as exc:
         _note_unavailable(str(exc))
         return None

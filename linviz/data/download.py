@@ -1,9 +1,10 @@
 """Downloading CIFAR-10: streamed, cancellable, md5-verified, moved into place atomically.
 
-The bytes go to a hidden ``.part`` file next to the destination; only a complete download
-whose md5 matches is renamed to ``cifar-10-python.tar.gz`` (``os.replace`` is atomic on one
-file system). Whatever goes wrong (network error, cancel, short read, bad checksum), the
-partial file is deleted, so nothing that looks like a valid archive is ever left behind.
+The bytes go to a hidden temporary file next to the destination
+(:func:`linviz.safe_files.atomic_write`); only a complete download whose md5 matches is
+renamed to ``cifar-10-python.tar.gz`` (``os.replace`` is atomic on one file system).
+Whatever goes wrong (network error, cancel, short read, bad checksum), the partial file is
+deleted, so nothing that looks like a valid archive is ever left behind.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -21,7 +21,7 @@ from linviz.data.cifar10 import CIFAR10_ARCHIVE, CIFAR10_MD5, CIFAR10_URL
 from linviz.errors import DatasetError
 from linviz.paths import cache_dir
 from linviz.progress import CancelCheck, ProgressCallback, check_cancelled, report
-from linviz.safe_files import FileRefusedError, check_write_target, open_regular
+from linviz.safe_files import FileRefusedError, atomic_write, check_write_target, open_regular
 
 CHUNK_BYTES = 256 * 1024
 TIMEOUT_S = 30
@@ -61,46 +61,45 @@ def download_cifar10(
     if target.is_file() and (md5 is None or file_md5(target) == md5):
         return target
 
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{CIFAR10_ARCHIVE}.", suffix=".part")
-    tmp = Path(tmp_name)
     try:
-        digest = hashlib.md5()
-        done = 0
-        with os.fdopen(fd, "wb") as out:
+        # Written to a temporary file beside the target and renamed when complete and
+        # md5-checked (atomic_write); any failure, Ctrl+C included, removes it.
+        with atomic_write(target) as out:
+            _download_into(out, url, md5, progress, cancel)
+    except FileRefusedError as exc:
+        raise DatasetError(f"cannot download to {target}: {exc.reason}") from None
+    return target
+
+
+def _download_into(out, url: str, md5: Optional[str], progress, cancel) -> None:
+    """Stream ``url`` into the open file ``out``; DatasetError if it fails or its md5 is wrong."""
+    digest = hashlib.md5()
+    done = 0
+    try:
+        response = urllib.request.urlopen(url, timeout=TIMEOUT_S)
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DatasetError(f"cannot download {url}: {reason}") from None
+    with response:
+        total = int(response.headers.get("Content-Length") or 0)
+        report(progress, 0, total)
+        while True:
+            check_cancelled(cancel)
             try:
-                response = urllib.request.urlopen(url, timeout=TIMEOUT_S)
-            except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
-                reason = getattr(exc, "reason", exc)
-                raise DatasetError(f"cannot download {url}: {reason}") from None
-            with response:
-                total = int(response.headers.get("Content-Length") or 0)
-                report(progress, 0, total)
-                while True:
-                    check_cancelled(cancel)
-                    try:
-                        block = response.read(CHUNK_BYTES)
-                    except (OSError, urllib.error.URLError, http.client.HTTPException) as exc:
-                        raise DatasetError(f"download of {url} interrupted after {done:,} bytes ({exc})") from None
-                    if not block:
-                        break
-                    out.write(block)
-                    digest.update(block)
-                    done += len(block)
-                    report(progress, done, total)
-            if total and done != total:
-                raise DatasetError(f"download of {url} interrupted: got {done:,} of {total:,} bytes")
-            out.flush()
-            os.fsync(out.fileno())
-        if md5 is not None and digest.hexdigest() != md5.lower():
-            raise DatasetError(
-                f"download of {url} is corrupt: md5 {digest.hexdigest()} instead of {md5}; deleted, try again"
-            )
-        check_write_target(target)
-        os.replace(tmp, target)
-        return target
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
+                block = response.read(CHUNK_BYTES)
+            except (OSError, urllib.error.URLError, http.client.HTTPException) as exc:
+                raise DatasetError(f"download of {url} interrupted after {done:,} bytes ({exc})") from None
+            if not block:
+                break
+            out.write(block)
+            digest.update(block)
+            done += len(block)
+            report(progress, done, total)
+    if total and done != total:
+        raise DatasetError(f"download of {url} interrupted: got {done:,} of {total:,} bytes")
+    out.flush()
+    os.fsync(out.fileno())
+    if md5 is not None and digest.hexdigest() != md5.lower():
+        raise DatasetError(
+            f"download of {url} is corrupt: md5 {digest.hexdigest()} instead of {md5}; deleted, try again"
+        )

@@ -36,6 +36,8 @@ from linviz.progress import CancelCheck, ProgressCallback, check_cancelled, repo
 CHUNK_SIZE = 512
 #: Up-front allocation limit for the decoded images (grown by doubling past it).
 _MAX_PREALLOCATED_BYTES = 512 * 1024 * 1024
+#: Bytes of streamed archive members read ahead of the decoders (one chunk more is allowed).
+MAX_HELD_BYTES = 256 * 1024 * 1024
 TRAIN_NAMES = ("train", "training")
 TEST_NAMES = ("test", "testing", "val", "validation", "valid")
 
@@ -162,10 +164,13 @@ def load_image_folder(
         report(progress, 0, source.total)
         output = _GrowableImages(min(source.estimated_count(), _MAX_PREALLOCATED_BYTES // (3 * image_size**2)),
                                  image_size, source.label)
-        pending: deque = deque()
+        pending: deque = deque()  # (future, bytes its payloads hold)
+        held = [0]
 
         def collect_one():
-            reasons.extend(pending.popleft().result())
+            future, nbytes = pending.popleft()
+            held[0] -= nbytes
+            reasons.extend(future.result())
 
         def collect_all():
             while pending:
@@ -189,16 +194,19 @@ def load_image_folder(
                             )
                     if payloads:
                         out = output.reserve(len(payloads), collect_all)
-                        pending.append(pool.submit(_decode_chunk, payloads, source.read, out, image_size))
-                    # Bounded look-ahead: memory stays at a few chunks whatever the archive size.
-                    while len(pending) > 2 * workers:
+                        nbytes = sum(source.payload_bytes(p) for p in payloads)
+                        pending.append((pool.submit(_decode_chunk, payloads, source.read, out, image_size), nbytes))
+                        held[0] += nbytes
+                    # Bounded look-ahead: memory stays at a few chunks (and at most MAX_HELD_BYTES
+                    # of members read ahead) whatever the archive size.
+                    while len(pending) > 2 * workers or (len(pending) > 1 and held[0] > MAX_HELD_BYTES):
                         collect_one()
                     report(progress, source.progress_done(), source.total)
                 while pending:
                     check_cancelled(cancel)
                     collect_one()
             except BaseException:
-                for future in pending:
+                for future, _ in pending:
                     future.cancel()
                 raise
         if isinstance(source, TarSource) and source.truncated:

@@ -34,13 +34,19 @@ import numba
 import numpy as np
 
 from linviz.errors import LinvizError
+from linviz.limits import MAX_LANDSCAPE_SPAN, MAX_LANDSCAPE_STEPS, MIN_LANDSCAPE_SPAN
 from linviz.models.losses import SOFTMAX_KERNEL, LossFunction, check_inputs, loss_named
 from linviz.models.regularizers import check_reg_type, regularizer_named
 from linviz.progress import check_cancelled, report
 from linviz.explore import surface_kernels as K
 
-MAX_GRID_STEPS = 1001  # alphas or betas per axis
+MAX_GRID_STEPS = MAX_LANDSCAPE_STEPS  # alphas or betas per axis
 MAX_GRID_POINTS = 1_100_000
+
+
+class SurfaceError(LinvizError, ValueError):
+    """The loss cannot be computed around these weights (too large to compute with): a
+    message for the user, not a bug."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,9 +86,11 @@ class LossSurface:
 
 
 def grid(span: float, steps: int, center: float = 0.0) -> np.ndarray:
-    """``steps`` evenly spaced values from center - span to center + span (float64)."""
-    if not (math.isfinite(span) and span > 0):
-        raise ValueError(f"the range must be a finite number > 0, got {span}")
+    """``steps`` evenly spaced values from center - span to center + span (float64); the span
+    from MIN_LANDSCAPE_SPAN to MAX_LANDSCAPE_SPAN (smaller ones are not distinct numbers)."""
+    if not (math.isfinite(span) and MIN_LANDSCAPE_SPAN <= span <= MAX_LANDSCAPE_SPAN):
+        raise ValueError(f"the range must be a number from {MIN_LANDSCAPE_SPAN:g} to {MAX_LANDSCAPE_SPAN:g}, "
+                         f"got {span:.4g}")
     if not 2 <= int(steps) <= MAX_GRID_STEPS:
         raise ValueError(f"steps must be from 2 to {MAX_GRID_STEPS}, got {steps}")
     return np.linspace(center - span, center + span, int(steps))
@@ -173,7 +181,7 @@ def loss_surface(W, X, y, directions, alphas, betas=None, *, loss: str = "svm", 
     S2 = scores[2] if len(dirs) == 2 else S1  # 1-D: b = 0, S2 unused
     for S in (S0, S1, S2):
         if not np.all(np.isfinite(S)):
-            raise ValueError("the scores are not finite (weights, directions or features too large)")
+            raise SurfaceError("the scores are not finite (weights, directions or features too large)")
     uniform = _evenly_spaced(alphas)
     step = (alphas[-1] - alphas[0]) / (alphas.size - 1) if alphas.size > 1 else 0.0
     with np.errstate(over="ignore"):

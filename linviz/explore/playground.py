@@ -764,25 +764,16 @@ def load_state(path) -> PlaygroundState:
 
 
 def save_state(state: PlaygroundState, path) -> Path:
-    """Write the state as JSON, atomically; refuses to replace anything but a regular file."""
+    """Write the state as JSON, atomically (:func:`linviz.safe_files.atomic_write`: never
+    through a link, never over anything but a regular file)."""
+    from linviz.safe_files import FileRefusedError, atomic_write
+
     path = Path(path)
     try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        info = None
+        with atomic_write(path) as f:
+            f.write(state_to_json(state).encode("utf-8"))
+    except FileRefusedError as exc:
+        raise PlaygroundError(f"{path}: cannot write: {exc.reason}") from None
     except OSError as exc:
-        raise PlaygroundError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    if info is not None and not stat.S_ISREG(info.st_mode):
-        raise PlaygroundError(f"{path}: exists and is not a regular file; not replaced")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8") as f:
-            f.write(state_to_json(state))
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
         raise PlaygroundError(f"{path}: cannot write ({exc.strerror or exc})") from None
     return path

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import os
 import queue
 import threading
 import time
@@ -28,19 +27,33 @@ from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 
+from linviz.limits import MAX_SEARCH_RUNS, TRAINING_SETTINGS, cpu_count
 from linviz.training import TrainingConfig, TrainingControl, accuracy, train
 
 MODES = ("grid", "random")
 MAX_VALUES = 100    # values per axis of a grid
-MAX_RUNS = 2_500    # runs of one search
+MAX_RUNS = MAX_SEARCH_RUNS  # runs of one search
 YIELD_EVERY_S = 0.1  # with yield_gil: how often a run steps aside for another thread (the GUI's)
 
 
-def parse_values(text: str, name: str = "values", *, allow_zero: bool = False) -> list[float]:
+def parse_values(text: str, name: str = "values", *, allow_zero: bool = False,
+                 setting: Optional[str] = None) -> list[float]:
     """``"1e-3,1e-2,1e-1"`` (the values) or ``"1e-4:1e-1:4"`` (4 log-spaced values from 1e-4 to
     1e-1, both included). ValueError with a one-line reason for anything else: no values, a
     word, NaN or an infinity, a value <= 0 (0 allowed in a list with ``allow_zero``: no
-    regularization), a range whose ends are not increasing, more than MAX_VALUES values."""
+    regularization), a range whose ends are not increasing, more than MAX_VALUES values, a
+    value outside the bounds of the training setting ``setting`` ("learning_rate", "reg":
+    :data:`linviz.limits.TRAINING_SETTINGS`, what the run store reads back)."""
+    values = _parse_values(text, name, allow_zero)
+    bound = TRAINING_SETTINGS[setting] if setting is not None else None
+    for value in values if bound is not None else ():
+        problem = bound.problem(value)
+        if problem is not None:
+            raise ValueError(f"{name}: every value {problem}")
+    return values
+
+
+def _parse_values(text: str, name: str, allow_zero: bool) -> list[float]:
     text = str(text).strip()
     if not text:
         raise ValueError(f"{name}: no values given")
@@ -108,6 +121,10 @@ class SearchPlan:
             raise ValueError("learning rates must be finite and > 0")
         if any(not (math.isfinite(v) and v >= 0) for v in self.regs):
             raise ValueError("regularization strengths must be finite and >= 0")
+        for setting, values in (("learning_rate", self.learning_rates), ("reg", self.regs)):
+            problems = [TRAINING_SETTINGS[setting].problem(v) for v in values]
+            if any(problems):
+                raise ValueError(f"{setting}: every value {next(p for p in problems if p)}")
         if self.mode == "random":
             if not 1 <= int(self.trials) <= MAX_RUNS:
                 raise ValueError(f"a random search needs 1 to {MAX_RUNS:,} trials, got {self.trials}")
@@ -208,7 +225,8 @@ def run_search(X, y, X_val, y_val, base: TrainingConfig, plan: SearchPlan, *, n_
     ``workers``: runs at once, or a function asked before each start (the GUI: 2 while the
     search is the only job, else 1). ``cancel``: an Event or a callable; when it turns true the
     running runs stop and the finished ones are returned. ``on_result`` / ``on_start(index)``
-    are called in the calling thread. With a fixed number of workers > 1, NumPy's BLAS gets
+    are called in the calling thread; never more threads than the machine has cores
+    (:func:`linviz.limits.cpu_count`). With a fixed number of workers > 1, NumPy's BLAS gets
     the cores divided among them for the search (threadpoolctl, when installed): each worker's
     matrix products otherwise start a thread per core that spins on the other worker's core.
     """
@@ -227,7 +245,7 @@ def _blas_threads_per_worker(workers):
     except ImportError:  # an optional speed-up: without it BLAS keeps its own setting
         yield
         return
-    with threadpool_limits(limits=max(1, (os.cpu_count() or 1) // int(workers)), user_api="blas"):
+    with threadpool_limits(limits=max(1, cpu_count() // min(int(workers), cpu_count())), user_api="blas"):
         yield
 
 
@@ -255,8 +273,8 @@ def _run_search(X, y, X_val, y_val, base: TrainingConfig, plan: SearchPlan, *, n
             for control in running.values():
                 control.stop()
             pending.clear()
-        allowed = workers() if callable(workers) else workers
-        while pending and len(running) < max(1, int(allowed)) and not is_cancelled():
+        allowed = min(int(workers() if callable(workers) else workers), cpu_count())
+        while pending and len(running) < max(1, allowed) and not is_cancelled():
             index = pending.pop(0)
             control = TrainingControl()
             running[index] = control

@@ -30,7 +30,6 @@ well under a second, less than reading it back would.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -39,9 +38,11 @@ from typing import Optional
 
 import numpy as np
 
+from linviz import environment
 from linviz.errors import LinvizError, ModelFileError
 from linviz.features._images import as_rgb_batch
-from linviz.limits import MAX_IMAGE_SIZE, MIN_IMAGE_SIZE, format_bytes, memory_limit
+from linviz.limits import (FEATURE_SCALE_RANGE, MAX_FEATURE_MEAN, MAX_IMAGE_SIZE, MIN_IMAGE_SIZE, format_bytes,
+                           memory_limit)
 from linviz.features.color import color_layout, hue_histogram, saturation_histogram, value_histogram
 from linviz.features.hog_descriptor import hog, hog_and_hue, hog_grid, hog_max_scales
 from linviz.features.raw import raw_pixels
@@ -185,7 +186,8 @@ class _FeatureCache:
             self._items.clear()
 
 
-FEATURE_CACHE = _FeatureCache(int(float(os.environ.get("LINVIZ_FEATURE_CACHE_MB", "1024")) * 2**20))
+#: Extracted features kept for reuse: ``$LINVIZ_FEATURE_CACHE_MB`` (0 to 1 TiB; default 1024).
+FEATURE_CACHE = _FeatureCache(int(environment.number("LINVIZ_FEATURE_CACHE_MB", 1024.0, 0.0, 2.0**20) * 2**20))
 
 
 # --------------------------------------------------------------------------- pipeline
@@ -444,12 +446,17 @@ class FeaturePipeline:
                 f"feature pipeline state: mean/scale of shape {mean.shape}/{scale.shape} do not fit "
                 f"{pipeline.dim} features of {pipeline.spec}"
             )
-        mean, scale = mean.astype(np.float32), scale.astype(np.float32)
         if not np.isfinite(mean).all():
             raise ModelFileError("feature pipeline state: the feature means contain NaN or infinite values")
         if not (np.isfinite(scale).all() and np.all(scale > 0)):
             raise ModelFileError("feature pipeline state: the feature scales must be finite and positive")
-        pipeline.mean_, pipeline.scale_ = mean, scale
+        # Bounded too: with bounded weights, every score of every image is then a finite float32.
+        if mean.size and np.abs(mean).max() > MAX_FEATURE_MEAN:
+            raise ModelFileError(f"feature pipeline state: the feature means must lie within ±{MAX_FEATURE_MEAN:g}")
+        if scale.size and not (FEATURE_SCALE_RANGE[0] <= scale.min() and scale.max() <= FEATURE_SCALE_RANGE[1]):
+            raise ModelFileError(f"feature pipeline state: the feature scales must lie from {FEATURE_SCALE_RANGE[0]:g} "
+                                 f"to {FEATURE_SCALE_RANGE[1]:g}")
+        pipeline.mean_, pipeline.scale_ = mean.astype(np.float32), scale.astype(np.float32)
         return pipeline
 
 

@@ -18,14 +18,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+MAX_WINDOW_SIDE = 16384  # pixels; Qt's sizes are C ints (a bigger number would overflow)
+
+
 def window_size(text: str) -> tuple[int, int]:
-    """``WxH`` -> (W, H), both positive."""
+    """``WxH`` -> (W, H), each from 1 to MAX_WINDOW_SIDE pixels."""
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected WxH, e.g. 1400x900") from None
-    if w <= 0 or h <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be positive")
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}: expected WxH, e.g. 1400x900") from None
+    if not (1 <= w <= MAX_WINDOW_SIDE and 1 <= h <= MAX_WINDOW_SIDE):
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}: width and height must be from 1 to {MAX_WINDOW_SIDE:,}")
     return w, h
 
 
@@ -90,7 +93,9 @@ def run_app(argv: Optional[Sequence[str]] = None) -> int:
         import traceback
 
         traceback.print_exc()
-        print(f"linviz: could not open the window: {type(exc).__name__}: {exc}", file=sys.stderr)
+        from linviz.text import printable
+
+        print(f"linviz: could not open the window: {type(exc).__name__}: {printable(exc)}", file=sys.stderr)
         return 1
     if args.size:
         window.resize(*args.size)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QScrollArea, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
@@ -36,8 +36,8 @@ from linviz.gui.views.loss_view import LossView
 from linviz.gui.views.probabilities_view import ProbabilitiesView
 from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.user_images_view import UserImagesView
-from linviz.gui.window_settings import (model_folder, remember_default_layout, remember_model_folder, reset_layout,
-                                       restore_window, save_window)
+from linviz.gui.window_settings import (model_folder, open_settings, remember_default_layout, remember_model_folder,
+                                       reset_layout, restore_window, save_window, settings_problem)
 from linviz.gui.runtime.worker import JobRunner
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
@@ -45,15 +45,17 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All
 
 class MainWindow(QMainWindow):
     """The whole app window. ``source``: None (CIFAR-10 if found, else the demo set),
-    "demo", "cifar10" or a path. Builds everything without needing an event loop."""
+    "demo", "cifar10" or a path. ``settings``: where the window keeps its settings (a
+    :class:`~linviz.settings_file.SettingsFile`, or a QSettings; default: the user's settings
+    file). Builds everything without needing an event loop."""
 
-    def __init__(self, source: Optional[str] = None, settings: Optional[QSettings] = None):
+    def __init__(self, source: Optional[str] = None, settings=None):
         super().__init__()
         self.setObjectName("linvizMainWindow")
         # The platform adds the application's name ("... — linviz"): the title does not repeat it.
         self.setWindowTitle("Linear image classifiers")
         self.setAcceptDrops(True)
-        self.settings = settings if settings is not None else QSettings()
+        self.settings = settings if settings is not None else open_settings()
         self.workbench = Workbench()
         self.job_runner = JobRunner(self)
         limit_loaded_blas()  # one core stays free for the GUI thread (see blas_threads)
@@ -65,6 +67,8 @@ class MainWindow(QMainWindow):
             self._build_controllers()
             self._build_layout()
             self._build_labs()
+            self._build_your_classes()
+            self._build_file_controllers()
             self._build_menus()
             self._connect_views()
             self._route_drops_to_window()
@@ -79,7 +83,10 @@ class MainWindow(QMainWindow):
         if app is not None:  # however the app ends, the worker threads are stopped first
             app.aboutToQuit.connect(self._on_about_to_quit)
         self.data_controller.start_on(source)
-        if refused:
+        problem = settings_problem(self.settings)
+        if problem:
+            self.status.show_message(f"Saved settings: {problem}", error=True)
+        elif refused:
             self.status.show_message(f"Saved settings: ignored {', '.join(refused)} (the defaults are used)",
                                      error=True)
 
@@ -186,6 +193,32 @@ class MainWindow(QMainWindow):
             self.labs.append(lab)
             self.view_tabs.addTab(lab, lab.title)
 
+    def _build_your_classes(self) -> None:
+        """The "Your classes" tab (a project of the user's own images), after Training."""
+        from linviz.gui.controllers.class_project_controller import ClassProjectController
+        from linviz.gui.views.your_classes_view import YourClassesView
+
+        self.class_project_controller = ClassProjectController(
+            self.workbench, self.job_queue, self.data_controller, self.training_controller, self.features_panel,
+            self.settings, self)
+        self.your_classes_view = YourClassesView(self.workbench, self.class_project_controller)
+        self.view_tabs.insertTab(1, self.your_classes_view, "Your classes")
+        self.class_project_controller.projectOpened.connect(self.show_your_classes)
+        self.banner.classesRequested.connect(self.show_your_classes)
+        self.data_panel.classesRequested.connect(self.show_your_classes)
+
+    def _build_file_controllers(self) -> None:
+        """Keeping what is on screen: views as pictures, the whole state as a workspace file."""
+        from linviz.gui.controllers.export_controller import ExportController
+        from linviz.gui.controllers.workspace_controller import WorkspaceController
+
+        self.export_controller = ExportController(self, self.view_tabs, self.settings, self.status, self)
+        self.workspace_controller = WorkspaceController(self, self)
+
+    @Slot()
+    def show_your_classes(self) -> None:
+        self.view_tabs.setCurrentWidget(self.your_classes_view)
+
     def _connect_views(self) -> None:
         """What one view asks of another, in the window's terms (tabs)."""
         self.confusion_view.cellClicked.connect(self._show_confusion_cell)
@@ -226,8 +259,16 @@ class MainWindow(QMainWindow):
         action(file_menu, "Use the demo set", self.data_controller.use_demo_set)
         action(file_menu, "Download CIFAR-10 (170 MB)", self.data_controller.start_download)
         file_menu.addSeparator()
+        action(file_menu, "New classes...", self.your_classes_view.new_project_dialog)
+        action(file_menu, "Open classes...", self.your_classes_view.open_project_dialog)
+        action(file_menu, "Add images to a class...", self.your_classes_view.add_images_dialog)
+        file_menu.addSeparator()
         action(file_menu, "Save model...", self.save_model_dialog, "Ctrl+S")
         action(file_menu, "Load model...", self.load_model_dialog)
+        file_menu.addSeparator()
+        action(file_menu, "Save workspace...", self.save_workspace_dialog)
+        action(file_menu, "Open workspace...", self.open_workspace_dialog)
+        action(file_menu, "Export view...", lambda: self.export_controller.open_dialog(), "Ctrl+E")
         file_menu.addSeparator()
         action(file_menu, "Quit", self.close, "Ctrl+Q")
         model_menu = self.menuBar().addMenu("&Model")
@@ -273,6 +314,21 @@ class MainWindow(QMainWindow):
         if path:
             remember_model_folder(self.settings, path)
             self.model_files_controller.load_model(path)
+
+    @Slot()
+    def save_workspace_dialog(self) -> None:
+        folder = self.workspace_controller.folder()
+        path, _ = QFileDialog.getSaveFileName(self, "Save workspace", f"{folder}/lesson.linviz",
+                                              "linviz workspaces (*.linviz)")
+        if path:
+            self.workspace_controller.save(path)
+
+    @Slot()
+    def open_workspace_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open workspace", self.workspace_controller.folder(),
+                                              "linviz workspaces (*.linviz);;All files (*)")
+        if path:
+            self.workspace_controller.open(path)
 
     # ------------------------------------------------------------------ drops
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

@@ -1,7 +1,9 @@
-"""What the window remembers between runs (QSettings): layout, splitters, last choices.
+"""What the window remembers between runs: layout, splitters, last choices.
 
-The organization and application names must be set before the QSettings is made (app.py
-does it), or the file lands under a nameless folder.
+They live in a file of linviz's own (:class:`linviz.settings_file.SettingsFile`,
+``settings.json`` in ``$XDG_CONFIG_HOME/linviz``), never in Qt's ``QSettings`` file: QSettings
+blocks on a FIFO at its path and writes through a link there. Layouts (``QByteArray``) are
+saved as bytes. A ``QSettings`` can stand in for the file (tests, developer tools).
 """
 
 from __future__ import annotations
@@ -11,13 +13,34 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QStandardPaths
 
+from linviz.settings_file import SETTINGS_NAME, SettingsFile
+
 SETTINGS_VERSION = 1  # bump when docks or splitters change, so old layouts are not restored
 DEFAULT_SPEC = "hog+hue"
 DEFAULT_SIZE = (1400, 900)
 
 
+def open_settings() -> SettingsFile:
+    """The window's settings file; :attr:`SettingsFile.problem` says why saved ones were not used."""
+    from linviz.paths import config_root
+
+    return SettingsFile(config_root() / SETTINGS_NAME)
+
+
+def settings_problem(s) -> str | None:
+    """Why the saved settings could not be used (a link, a FIFO or a device at their path, a
+    corrupt file), for the status line; None when they could."""
+    return getattr(s, "problem", None)
+
+
 def _bytes(value) -> QByteArray | None:
+    if isinstance(value, (bytes, bytearray)) and value:
+        return QByteArray(bytes(value))
     return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+
+def _layout(state: QByteArray) -> bytes:
+    return bytes(state.data())
 
 
 def _int_setting(s, key: str, default: int, lo: int, hi: int, refused: list) -> int:
@@ -82,10 +105,10 @@ def _valid_spec(text) -> bool:
 
 def save_window(window, s) -> None:
     s.setValue("version", SETTINGS_VERSION)
-    s.setValue("window/geometry", window.saveGeometry())
-    s.setValue("window/state", window.saveState(SETTINGS_VERSION))
+    s.setValue("window/geometry", _layout(window.saveGeometry()))
+    s.setValue("window/state", _layout(window.saveState(SETTINGS_VERSION)))
     for splitter in window.splitters:
-        s.setValue(f"splitters/{splitter.objectName()}", splitter.saveState())
+        s.setValue(f"splitters/{splitter.objectName()}", _layout(splitter.saveState()))
     s.setValue("training/settings", json.dumps(window.training_panel.settings()))
     s.setValue("features/spec", window.features_panel.spec_text())
     s.setValue("data/val_size", window.data_panel.split_values()[0])

@@ -34,19 +34,21 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
 from linviz.errors import LinvizError, ModelFileError
+from linviz.limits import (MAX_MODEL_CLASSES, MAX_MODEL_FEATURES, MAX_MODEL_WEIGHT, MAX_MODEL_WEIGHTS,
+                           MAX_NAME_CHARS, TRAINING_SETTINGS, format_bytes)
 from linviz.models.losses import LOSSES
-from linviz.limits import (MAX_IMAGE_SIZE, MAX_MODEL_CLASSES, MAX_MODEL_FEATURES, MAX_MODEL_WEIGHTS,
-                           MAX_NAME_CHARS, MIN_IMAGE_SIZE)
+from linviz.models.regularizers import REG_TYPES
 from linviz.safe_files import FileRefusedError, atomic_write, open_regular_or
 
 FORMAT_NAME = "linviz-model"
 FORMAT_VERSION = 1
 REQUIRED = ("format", "format_version", "W", "class_names", "loss", "metadata")
+PREDICT_BATCH = 256  # images decoded at once by predict_images (a folder of a million is fine)
 
 
 def _json_safe(value):
@@ -69,7 +71,9 @@ def save_model(path, *, W, class_names: Sequence[str], pipeline, loss: str,
     """Write a model file (atomically: a half-written file never replaces a good one).
 
     ``pipeline`` is the fitted :class:`~linviz.features.FeaturePipeline` (or None for a model
-    trained on ready-made features, which then cannot classify image files).
+    trained on ready-made features, which then cannot classify image files). What is written
+    reads back: weights and hyper-parameters that :func:`load_model` would refuse are refused
+    here (ModelFileError), and nothing is written.
     """
     path = Path(path)
     W = np.ascontiguousarray(W, dtype=np.float32)
@@ -94,6 +98,13 @@ def save_model(path, *, W, class_names: Sequence[str], pipeline, loss: str,
         "accuracies": _json_safe(accuracies or {}),
         **_json_safe(metadata or {}),
     }
+    problem = check_weights(W)
+    if problem is not None:
+        raise ModelFileError(f"{path}: cannot write the model file: {problem}")
+    try:
+        _check_metadata(json.loads(json.dumps(meta)), path)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path}: cannot write the model file: {str(exc)[len(str(path)) + 2:]}") from None
     arrays = {
         "format": np.array(FORMAT_NAME),
         "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
@@ -156,8 +167,9 @@ class SavedModel:
         return int(shape[0])
 
     def decision_function(self, features_with_bias: np.ndarray) -> np.ndarray:
-        """Scores (N, C) of standardized features with the bias column last."""
-        return np.asarray(features_with_bias, dtype=np.float32) @ self.W
+        """Scores (N, C) of standardized features with the bias column last, in float64: with
+        the weights and feature statistics a model file may hold, never infinite or NaN."""
+        return np.asarray(features_with_bias, dtype=np.float64) @ self.W.astype(np.float64)
 
     def scores_of_images(self, images: np.ndarray) -> np.ndarray:
         """Scores (N, C) of uint8 images (N, H, W, 3) through the saved feature pipeline."""
@@ -171,11 +183,19 @@ class SavedModel:
         if LOSSES[self.loss].has_probabilities:
             from linviz.models.losses import softmax
 
-            return softmax(scores.astype(np.float64))
+            return softmax(np.asarray(scores, dtype=np.float64))
         return scores
 
     def predict_images(self, paths: Sequence, top: Optional[int] = None) -> list[ImagePrediction]:
-        """Classify image files; an unreadable file gets an ``error`` instead of raising."""
+        """Classify image files; an unreadable file gets an ``error`` instead of raising.
+        :data:`PREDICT_BATCH` images are decoded at a time, however many are given."""
+        results: list[ImagePrediction] = []
+        paths = list(paths)
+        for start in range(0, len(paths), PREDICT_BATCH):
+            results += self._predict_batch(paths[start:start + PREDICT_BATCH], top)
+        return results
+
+    def _predict_batch(self, paths: list, top: Optional[int]) -> list[ImagePrediction]:
         from linviz.data import read_image
 
         kind = "probability" if LOSSES[self.loss].has_probabilities else "score"
@@ -200,6 +220,8 @@ class SavedModel:
 # --------------------------------------------------------------------------- reading
 
 #: Arrays of a model file: key -> (allowed dtype kinds, allowed ndim). Other keys are not read.
+#: A new kind of array (a feature block's fitted state, say) is one more row here, read where
+#: it is used (:func:`_pipeline_of` for ``feature_*``) with the count its header may declare.
 _ARRAY_RULES = {
     "format": ("U", (0,)),
     "format_version": ("iu", (0,)),
@@ -216,11 +238,19 @@ _ARRAY_RULES = {
 }
 _MAX_MEMBERS = 64
 _MAX_TEXT_CHARS = {"metadata": 1_000_000, "feature_spec": 4096, "class_names": MAX_NAME_CHARS}
+_DEFAULT_TEXT_CHARS = 256       # any other text array: "linviz-model", "softmax", "block"
+_MAX_ITEMSIZE = 8               # numbers: up to float64 / int64 (no 16-byte long doubles)
+#: W's bytes as its header declares them: a float32 model at the weight bound. A file whose
+#: W says more (float64 of as many weights, or a deflated bomb of zeros) is refused unread.
+MAX_WEIGHT_BYTES = MAX_MODEL_WEIGHTS * 4
 _MAX_METADATA_DEPTH = 8
+_KIND_WORDS = {"U": "text", "iu": "whole numbers", "f": "numbers (float32 or float64)"}
 
 
 class _ModelArchive:
-    """The .npz read member by member: each array's header is checked before its data is read."""
+    """The .npz read member by member: each array's header is checked before its data is read,
+    and its data is read into a buffer of exactly the declared size (a running count: a member
+    never inflates beyond it)."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -260,40 +290,21 @@ class _ModelArchive:
     def __exit__(self, *exc):
         self.close()
 
-    def read(self, key: str, max_elements: int) -> np.ndarray:
-        """The array ``key``, if its header declares an allowed type and at most ``max_elements``."""
+    def read(self, key: str, max_elements: int, *, max_bytes: Optional[int] = None,
+             check_shape: Optional[Callable[[tuple], Optional[str]]] = None) -> np.ndarray:
+        """The array ``key``, if its header declares an allowed type, at most ``max_elements``
+        values and ``max_bytes`` bytes, and a shape ``check_shape`` has nothing against (it
+        returns the reason, or None). All of that is decided from the header, before any of
+        the data is decompressed."""
         path = self.path
         info = self.members.get(key)
         if info is None:
             raise ModelFileError(f"{path}: incomplete model file: the array {key!r} is missing")
-        kinds, ndims = _ARRAY_RULES[key]
         try:
             with self.zip.open(info) as f:
-                version = np.lib.format.read_magic(f)
-                if version == (1, 0):
-                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-                elif version in ((2, 0), (3, 0)):
-                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-                else:
-                    raise ValueError(f"unknown .npy version {version}")
-                if dtype.hasobject:
-                    raise ModelFileError(f"{path}: the array {key!r} cannot be read safely (Python "
-                                         "objects, which would need pickle)")
-                if dtype.kind not in kinds:
-                    raise ModelFileError(f"{path}: the array {key!r} holds {dtype} values, expected "
-                                         f"{'text' if kinds == 'U' else 'whole numbers' if kinds == 'iu' else 'numbers'}")
-                if len(shape) not in ndims:
-                    raise ModelFileError(f"{path}: the array {key!r} has {len(shape)} dimensions, "
-                                         f"expected {ndims[0]}")
-                count = math.prod(shape)
-                if count > max_elements:
-                    raise ModelFileError(f"{path}: the array {key!r} declares shape {shape}, more than "
-                                         f"{max_elements:,} values (refused before reading it)")
-                limit = _MAX_TEXT_CHARS.get(key)
-                if dtype.kind == "U" and limit is not None and dtype.itemsize // 4 > limit:
-                    raise ModelFileError(f"{path}: the array {key!r} holds text of up to "
-                                         f"{dtype.itemsize // 4:,} characters (at most {limit:,} allowed)")
-                nbytes = count * dtype.itemsize
+                shape, fortran, dtype = _read_header(f)
+                _check_header(path, key, shape, dtype, max_elements, max_bytes, check_shape)
+                nbytes = math.prod(shape) * dtype.itemsize
                 if dtype.itemsize == 0 or nbytes > info.file_size:
                     raise ModelFileError(f"{path}: truncated or corrupt model file (the array {key!r} "
                                          f"declares {nbytes:,} bytes, its member holds {info.file_size:,})")
@@ -308,6 +319,47 @@ class _ModelArchive:
             raise ModelFileError(f"{path}: truncated or corrupt model file (reading {key!r}: {exc})") from None
         array = np.frombuffer(buffer, dtype=dtype)
         return array.reshape(shape, order="F" if fortran else "C")
+
+
+def _read_header(f):
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(f)
+    if version in ((2, 0), (3, 0)):
+        return np.lib.format.read_array_header_2_0(f)
+    raise ValueError(f"unknown .npy version {version}")
+
+
+def _check_header(path: Path, key: str, shape: tuple, dtype: np.dtype, max_elements: int,
+                  max_bytes: Optional[int], check_shape) -> None:
+    """An array's declared type and shape against its rule and bounds (ModelFileError)."""
+    kinds, ndims = _ARRAY_RULES[key]
+    if dtype.hasobject:
+        raise ModelFileError(f"{path}: the array {key!r} cannot be read safely (Python objects, which would "
+                             "need pickle)")
+    if dtype.kind not in kinds:
+        raise ModelFileError(f"{path}: the array {key!r} holds {dtype} values, expected {_KIND_WORDS[kinds]}")
+    if kinds != "U" and dtype.itemsize > _MAX_ITEMSIZE:
+        raise ModelFileError(f"{path}: the array {key!r} holds {dtype.name} values, expected "
+                             f"{_KIND_WORDS[kinds]} of at most {_MAX_ITEMSIZE} bytes each")
+    if len(shape) not in ndims:
+        raise ModelFileError(f"{path}: the array {key!r} has {len(shape)} dimensions, expected {ndims[0]}")
+    count = math.prod(shape)
+    if count > max_elements:
+        raise ModelFileError(f"{path}: the array {key!r} declares shape {shape}, more than {max_elements:,} "
+                             "values (refused before reading it)")
+    limit = _MAX_TEXT_CHARS.get(key, _DEFAULT_TEXT_CHARS)
+    if dtype.kind == "U" and dtype.itemsize // 4 > limit:
+        raise ModelFileError(f"{path}: the array {key!r} holds text of up to {dtype.itemsize // 4:,} characters "
+                             f"(at most {limit:,} allowed)")
+    if max_bytes is not None and count * dtype.itemsize > max_bytes:
+        raise ModelFileError(f"{path}: the array {key!r} declares {shape} {dtype.name} values, "
+                             f"{format_bytes(count * dtype.itemsize)} (at most {format_bytes(max_bytes)}; "
+                             "refused before reading it)")
+    reason = check_shape(tuple(shape)) if check_shape is not None else None
+    if reason is not None:
+        raise ModelFileError(f"{path}: inconsistent model: the array {key!r} declares shape {tuple(shape)}: "
+                             f"{reason} (refused before reading it)")
 
 
 def _scalar(array: np.ndarray):
@@ -328,30 +380,53 @@ def _json_depth_ok(value, limit: int) -> bool:
     return True
 
 
-_NUMBER_FIELDS = ("reg", "learning_rate", "lr_decay", "momentum", "delta", "elastic_beta", "adam_beta1",
-                  "adam_beta2", "init_scale", "search_step", "divergence_factor", "smoothing")
-_WHOLE_FIELDS = ("epochs", "batch_size", "seed", "early_stopping", "snapshot_every", "accuracy_sample",
-                 "val_size", "per_class", "best_epoch", "n_train", "n_val", "n_features")
-_TEXT_FIELDS = ("loss", "optimizer", "reg_type", "linviz_version", "saved", "source", "stop_reason",
-                "feature_spec", "features")
+# --------------------------------------------------------------------------- fields
 
 
-def _check_field(where: str, key: str, value, path: Path) -> None:
-    """One metadata or hyper-parameter field: a known name has a known type and range."""
+_WHOLE_FIELDS = ("val_size", "per_class", "best_epoch", "n_train", "n_val", "n_features")
+_TEXT_FIELDS = ("optimizer", "linviz_version", "saved", "source", "stop_reason", "feature_spec", "features",
+                "kept", "run_id")
+#: Hyper-parameters with a fixed set of values (the numbers: linviz.limits.TRAINING_SETTINGS).
+_CHOICES = {"loss": LOSSES, "reg_type": REG_TYPES}
+_FLAGS = ("squared_hinge", "unregularized_bias", "keep_best")
+
+
+def check_hyperparameter(name: str, value) -> Optional[str]:
+    """Why ``value`` is not a valid hyper-parameter ``name`` (for "must be ..."), or None.
+
+    The training settings' numbers are checked against :data:`linviz.limits.TRAINING_SETTINGS`
+    (what TrainingConfig, the run store, the CLI and the window accept), the loss and the
+    regularizer against their tables, flags as booleans; other names as plain values.
+    """
+    bound = TRAINING_SETTINGS.get(name)
+    if bound is not None:
+        return bound.problem(value)
+    if name in _CHOICES:
+        if not (isinstance(value, str) and value in _CHOICES[name]):
+            return f"must be one of {', '.join(_CHOICES[name])}, got {_short_repr(value)}"
+        return None
+    if name in _FLAGS:
+        return None if isinstance(value, bool) else f"must be true or false, got {_short_repr(value)}"
+    if name in _TEXT_FIELDS:
+        return None if isinstance(value, str) and len(value) <= 4096 else "must be text of at most 4,096 characters"
+    if isinstance(value, str) and len(value) > 100_000:
+        return "must be shorter text"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "must be a finite number"
+    return None
+
+
+def _check_field(key: str, value, path: Path) -> None:
+    """One metadata field: a known name has a known type and range."""
     def bad(expected: str):
-        raise ModelFileError(f"{path}: {where} {key!r} must be {expected}, got {_short_repr(value)}")
+        raise ModelFileError(f"{path}: metadata {key!r} must be {expected}, got {_short_repr(value)}")
 
     if value is None:
         return
-    if key in _NUMBER_FIELDS:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            bad("a finite number")
-    elif key in _WHOLE_FIELDS:
-        if isinstance(value, bool) or not isinstance(value, int) or not -(2**63) <= value < 2**63:
-            bad("a whole number")
-        if key != "seed" and value < 0:
+    if key in _WHOLE_FIELDS:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
             bad("a whole number >= 0")
-    elif key in _TEXT_FIELDS:
+    elif key in _TEXT_FIELDS or key == "loss":
         if not isinstance(value, str) or len(value) > 4096:
             bad("text of at most 4,096 characters")
     elif isinstance(value, str) and len(value) > 100_000:
@@ -381,19 +456,22 @@ def _check_metadata(metadata, path: Path) -> dict:
                         raise ModelFileError(f"{path}: accuracy {name!r} must be a number in [0, 1], "
                                              f"got {_short_repr(item)}")
                 else:
-                    _check_field("hyper-parameter", name, item, path)
+                    problem = check_hyperparameter(name, item)
+                    if problem is not None:
+                        raise ModelFileError(f"{path}: hyper-parameter {name!r} {problem}")
         elif key == "class_names":
             if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
                 raise ModelFileError(f"{path}: metadata 'class_names' must be a list of text")
         else:
-            _check_field("metadata", key, value, path)
+            _check_field(key, value, path)
     return metadata
 
 
-def _check_class_names(array: np.ndarray, n_classes: int, path: Path) -> list[str]:
+def _check_class_names(array: np.ndarray, path: Path) -> list[str]:
     names = [str(n) for n in array]
-    if len(names) != n_classes:
-        raise ModelFileError(f"{path}: inconsistent model: W has {n_classes} columns for {len(names)} class names")
+    if not 2 <= len(names) <= MAX_MODEL_CLASSES:
+        raise ModelFileError(f"{path}: inconsistent model: {len(names)} class names (2 to {MAX_MODEL_CLASSES:,} "
+                             "allowed)")
     if any(not n.strip() for n in names):
         raise ModelFileError(f"{path}: a class name is empty")
     if len(set(names)) != len(names):
@@ -402,71 +480,106 @@ def _check_class_names(array: np.ndarray, n_classes: int, path: Path) -> list[st
     return names
 
 
+def check_weights(W: np.ndarray) -> Optional[str]:
+    """Why ``W`` cannot be a model's weights (NaN, infinite, or beyond ±MAX_MODEL_WEIGHT), or
+    None. Looked at a block of rows at a time: no temporary as large as W."""
+    step = max(1, (1 << 22) // max(1, W.shape[1] if W.ndim == 2 else 1))
+    for start in range(0, len(W), step):
+        block = np.asarray(W[start:start + step], dtype=np.float64)
+        if not np.isfinite(block).all():
+            return "the weights contain NaN or infinite values"
+        if block.size and np.abs(block).max() > float(np.float32(MAX_MODEL_WEIGHT)):
+            return (f"the weights must lie within ±{MAX_MODEL_WEIGHT:g} (found "
+                    f"{block.flat[int(np.argmax(np.abs(block)))]:.3g})")
+    return None
+
+
+# --------------------------------------------------------------------------- the loader
+
+
 def load_model(path) -> SavedModel:
-    """Read a model file written by :func:`save_model`; ModelFileError saying why if it cannot."""
+    """Read a model file written by :func:`save_model`; ModelFileError saying why if it cannot.
+
+    The one loader of every command and the window. The small arrays come first (the format,
+    the class names, the loss, the metadata, the feature pipeline), so that W's declared
+    shape is checked against what they say, and against the byte bound, before any of it is
+    read.
+    """
     path = Path(path)
     with _ModelArchive(path) as archive:
-        if "format" not in archive.files:
-            raise ModelFileError(f"{path}: not a linviz model file (an .npz archive without "
-                                 f"linviz's format marker; it holds {', '.join(archive.files[:5]) or 'nothing'})")
-        marker = str(_scalar(archive.read("format", 1)))
-        if marker != FORMAT_NAME:
-            raise ModelFileError(f"{path}: not a linviz model file (format marker {marker[:40]!r})")
-        try:
-            version = int(_scalar(archive.read("format_version", 1)))
-        except ModelFileError as exc:
-            if "format_version" in str(exc) and "missing" not in str(exc):
-                raise ModelFileError(f"{path}: unreadable format version (not a whole number)") from None
-            raise
-        if version > FORMAT_VERSION:
-            raise ModelFileError(f"{path}: written by a newer linviz (model format {version}; this "
-                                 f"linviz reads up to {FORMAT_VERSION}); upgrade linviz to use it")
-        if version < 1:
-            raise ModelFileError(f"{path}: unreadable format version {version}")
-        W = archive.read("W", MAX_MODEL_WEIGHTS)
-        rows, n_classes = W.shape
-        if not 2 <= n_classes <= MAX_MODEL_CLASSES:
-            raise ModelFileError(f"{path}: inconsistent model: W {W.shape} for {n_classes} classes "
-                                 f"(2 to {MAX_MODEL_CLASSES:,} allowed)")
-        if not 1 <= rows <= MAX_MODEL_FEATURES + 1:
-            raise ModelFileError(f"{path}: inconsistent model: W {W.shape} (1 to {MAX_MODEL_FEATURES:,} "
-                                 "features + bias allowed)")
-        names = _check_class_names(archive.read("class_names", MAX_MODEL_CLASSES), n_classes, path)
+        version = _format_version(archive, path)
+        names = _check_class_names(archive.read("class_names", MAX_MODEL_CLASSES), path)
         loss = str(_scalar(archive.read("loss", 1)))
-        try:
-            metadata = json.loads(str(_scalar(archive.read("metadata", 1))))
-        except RecursionError:
-            raise ModelFileError(f"{path}: corrupt metadata (nested too deeply)") from None
-        except ValueError as exc:
-            raise ModelFileError(f"{path}: corrupt metadata ({exc})") from None
-        metadata = _check_metadata(metadata, path)
-        feature_keys = [key for key in archive.files if key.startswith("feature_")]
-        unknown = [key for key in feature_keys if key not in _ARRAY_RULES]
-        if unknown:
-            raise ModelFileError(f"{path}: unknown feature pipeline array {unknown[0][:40]!r}")
-        feature_state = {}
-        for key in ("feature_spec", "feature_scaling", "feature_image_shape", "feature_state_version"):
-            if key in feature_keys:
-                feature_state[key] = archive.read(key, 4)
-        pipeline = None
-        if feature_keys:
-            pipeline = _pipeline_of(feature_state, archive, path)
-    if not np.isfinite(W).all():
-        raise ModelFileError(f"{path}: the weights contain NaN or infinite values")
-    if loss not in LOSSES:
-        raise ModelFileError(f"{path}: unknown loss {loss[:40]!r}")
-    if pipeline is not None and pipeline.dim + 1 != W.shape[0]:
-        raise ModelFileError(f"{path}: inconsistent model: W has {W.shape[0]} rows, the feature "
-                             f"pipeline makes {pipeline.dim} features + bias")
-    return SavedModel(path, np.ascontiguousarray(W, dtype=np.float32), names, loss, pipeline,
-                      metadata, version)
+        if loss not in LOSSES:
+            raise ModelFileError(f"{path}: unknown loss {loss[:40]!r}")
+        metadata = _check_metadata(_metadata_of(archive, path), path)
+        pipeline = _pipeline_of(archive, path)
+        W = _weights_of(archive, path, len(names), pipeline.dim + 1 if pipeline is not None else None)
+    return SavedModel(path, np.ascontiguousarray(W, dtype=np.float32), names, loss, pipeline, metadata, version)
 
 
-def _pipeline_of(state: dict, archive: _ModelArchive, path: Path):
-    """The fitted feature pipeline: its size is known from spec and image shape before the
-    statistics are read, and must be within bounds."""
+def _format_version(archive: _ModelArchive, path: Path) -> int:
+    if "format" not in archive.files:
+        raise ModelFileError(f"{path}: not a linviz model file (an .npz archive without "
+                             f"linviz's format marker; it holds {', '.join(archive.files[:5]) or 'nothing'})")
+    marker = str(_scalar(archive.read("format", 1)))
+    if marker != FORMAT_NAME:
+        raise ModelFileError(f"{path}: not a linviz model file (format marker {marker[:40]!r})")
+    try:
+        version = int(_scalar(archive.read("format_version", 1)))
+    except ModelFileError as exc:
+        if "format_version" in str(exc) and "missing" not in str(exc):
+            raise ModelFileError(f"{path}: unreadable format version (not a whole number)") from None
+        raise
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"{path}: written by a newer linviz (model format {version}; this "
+                             f"linviz reads up to {FORMAT_VERSION}); upgrade linviz to use it")
+    if version < 1:
+        raise ModelFileError(f"{path}: unreadable format version {version}")
+    return version
+
+
+def _metadata_of(archive: _ModelArchive, path: Path):
+    try:
+        return json.loads(str(_scalar(archive.read("metadata", 1))))
+    except RecursionError:
+        raise ModelFileError(f"{path}: corrupt metadata (nested too deeply)") from None
+    except ValueError as exc:
+        raise ModelFileError(f"{path}: corrupt metadata ({exc})") from None
+
+
+def _weights_of(archive: _ModelArchive, path: Path, n_classes: int, rows: Optional[int]) -> np.ndarray:
+    """W: (rows, n_classes) when the pipeline says how many rows, else 1 to 10^6 + 1 rows;
+    finite and bounded values."""
+    def check_shape(shape: tuple) -> Optional[str]:
+        if shape[1] != n_classes:
+            return f"{shape[1]:,} columns for {n_classes} class names"
+        if rows is not None and shape[0] != rows:
+            return f"{shape[0]:,} rows, the feature pipeline makes {rows - 1:,} features + bias"
+        if not 1 <= shape[0] <= MAX_MODEL_FEATURES + 1:
+            return f"1 to {MAX_MODEL_FEATURES:,} features + bias allowed"
+        return None
+
+    W = archive.read("W", MAX_MODEL_WEIGHTS, max_bytes=MAX_WEIGHT_BYTES, check_shape=check_shape)
+    problem = check_weights(W)
+    if problem is not None:
+        raise ModelFileError(f"{path}: {problem}")
+    return W
+
+
+def _pipeline_of(archive: _ModelArchive, path: Path):
+    """The fitted feature pipeline, or None when the file has none: its size is known from the
+    spec and the image shape before the statistics are read, and must be within bounds."""
     from linviz.features import FeaturePipeline
 
+    feature_keys = [key for key in archive.files if key.startswith("feature_")]
+    if not feature_keys:
+        return None
+    unknown = [key for key in feature_keys if key not in _ARRAY_RULES]
+    if unknown:
+        raise ModelFileError(f"{path}: unknown feature pipeline array {unknown[0][:40]!r}")
+    state = {key: archive.read(key, 4) for key in ("feature_spec", "feature_scaling", "feature_image_shape",
+                                                    "feature_state_version") if key in feature_keys}
     try:
         layout = FeaturePipeline.from_state(state, statistics=False)
     except LinvizError as exc:
@@ -474,7 +587,6 @@ def _pipeline_of(state: dict, archive: _ModelArchive, path: Path):
     if layout.dim > MAX_MODEL_FEATURES:
         raise ModelFileError(f"{path}: the feature pipeline makes {layout.dim:,} features "
                              f"(at most {MAX_MODEL_FEATURES:,} allowed)")
-    state = dict(state)
     state["feature_mean"] = archive.read("feature_mean", layout.dim)
     state["feature_scale"] = archive.read("feature_scale", layout.dim)
     try:

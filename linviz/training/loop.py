@@ -39,13 +39,14 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from linviz.models.losses import LOSSES, LossFunction, check_inputs
+from linviz.limits import TRAINING_SETTINGS
+from linviz.models.losses import LOSSES, LossFunction, check_inputs, loss_named
 from linviz.models.regularizers import check_reg_type, regularization
 from linviz.numba_setup import readonly
 from linviz.training.control import Grant, TrainingControl
 from linviz.training.defaults import DEFAULT_FEATURES, SETTINGS, recommended_settings
-from linviz.training.minibatch_kernels import LOSS_CODES, run_minibatches
-from linviz.training.optimizers import OPTIMIZERS, make_optimizer
+from linviz.training.minibatch_kernels import run_minibatches
+from linviz.training.optimizers import OPTIMIZERS, make_optimizer, optimizer_named
 
 _INITIAL_HISTORY = 4096  # loss entries allocated at the start; doubled when full
 
@@ -91,42 +92,23 @@ class TrainingConfig:
     chunk_seconds: float = 0.01           # compiled work per call (0: one minibatch per call)
 
     def __post_init__(self):
-        if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
+        loss_named(self.loss)  # ValueError naming the choices
         check_reg_type(self.reg_type)
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+        optimizer_named(self.optimizer)
         missing = [name for name in SETTINGS if getattr(self, name) is None]
         if missing:
             recommended = recommended_settings(DEFAULT_FEATURES, self.loss, self.optimizer)
             for name in missing:
                 object.__setattr__(self, name, recommended[name])
-        for name in ("reg", "learning_rate", "delta", "init_scale", "search_step", "elastic_beta"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-        if not (0 < self.lr_decay <= 1):
-            raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
-        # NaN compares False with everything: each range is written so that NaN fails it.
-        for name in ("momentum", "adam_beta1", "adam_beta2", "smoothing"):
-            value = getattr(self, name)
-            if not (0 <= value < 1):
-                raise ValueError(f"{name} must be a number in [0, 1), got {value}")
-        for name in ("weights_interval", "chunk_seconds"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-        if not (math.isfinite(self.divergence_factor) and self.divergence_factor > 1):
-            raise ValueError(f"divergence_factor must be a finite number > 1, got {self.divergence_factor}")
-        if not (isinstance(self.seed, (int, np.integer)) and 0 <= self.seed < 2**63):
-            raise ValueError(f"seed must be a whole number from 0 to 2^63 - 1, got {self.seed}")
-        for name in ("batch_size", "epochs", "snapshot_every", "accuracy_sample"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if int(self.search_sample) < 0:
-            raise ValueError(f"search_sample must be >= 0 (0: all training images), got {self.search_sample}")
-        if self.early_stopping is not None and self.early_stopping < 1:
-            raise ValueError(f"early_stopping must be None or >= 1, got {self.early_stopping}")
+        # Every number against the one table of bounds the run store, model files, the CLI and
+        # the window share: what trains can be recorded and read back (NaN fails every bound).
+        for name, bound in TRAINING_SETTINGS.items():
+            problem = bound.problem(getattr(self, name))
+            if problem is not None:
+                raise ValueError(f"{name} {problem}")
+        for name in ("squared_hinge", "unregularized_bias"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r:.30}")
 
     def loss_function(self, n_features: int) -> LossFunction:
         return LossFunction(self.loss, self.reg, self.reg_type, self.elastic_beta, self.delta,
@@ -204,12 +186,7 @@ def accuracy(X: np.ndarray, y: np.ndarray, W: np.ndarray) -> float:
 
 
 def _sanity_message(config: "TrainingConfig", initial: float, expected: float, n_classes: int) -> str:
-    if config.loss == "softmax":
-        what = f"ln {n_classes}"
-    else:
-        # every one of the C - 1 wrong classes sits exactly at the margin when W ~ 0
-        margin = "delta^2" if config.squared_hinge else "delta"
-        what = f"C - 1 = {n_classes - 1}" if config.delta == 1 else f"(C - 1) x {margin}"
+    what = LOSSES[config.loss].initial_loss_words(n_classes, config.delta, config.squared_hinge)
     ok = abs(initial - expected) <= 0.1 * max(expected, 1e-12) + 0.05
     verdict = "as expected for small random weights" if ok else (
         "far from it: check the initial weights, the regularization and the data scale")
@@ -317,7 +294,7 @@ class _Run:
                                         momentum=config.momentum, beta1=config.adam_beta1,
                                         beta2=config.adam_beta2, search_step=config.search_step, seed=rng)
         self.gradient_free = self.optimizer.gradient_free
-        self.batch = N if config.optimizer == "gd" else min(int(config.batch_size), N)
+        self.batch = N if OPTIMIZERS[config.optimizer].full_batch else min(int(config.batch_size), N)
         self.per_epoch = -(-N // self.batch)
         self.history = _LossHistory(self.per_epoch * int(config.epochs))
         self.dWt = None if self.gradient_free else np.empty_like(self.Wt)
@@ -415,7 +392,7 @@ class _Run:
         history.make_room(it, it + count)  # the kernel writes entries it .. it + count - 1
         (code, lr, mu, beta1, beta2, eps, t0, velocity, moment) = self.optimizer.kernel_state(self.Wt)
         done, self.ema, bad_loss = run_minibatches(
-            self.Wt, self.X, self.y, order, b, count, self.batch, LOSS_CODES[loss_fn.loss], float(loss_fn.delta),
+            self.Wt, self.X, self.y, order, b, count, self.batch, LOSSES[loss_fn.loss].kernel_code, float(loss_fn.delta),
             bool(loss_fn.squared), float(loss_fn.reg), self.reg_code, float(loss_fn.elastic_beta),
             self.n_reg, True, code, lr, mu, beta1, beta2, eps, t0, velocity, moment, self.dWt,
             history.losses, history.smoothed, it, self.ema, float(self.config.smoothing), self.limit)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 
 from linviz.models.loss_kernels import loss_batch
-from linviz.models.losses import LOSS_CODES  # noqa: F401  (what the loop passes)
 from linviz.numba_setup import kernel
 from linviz.training.update_kernels import update
 

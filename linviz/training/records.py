@@ -38,7 +38,7 @@ from linviz.training.loop import PER_SNAPSHOT_COLUMNS, Snapshot, TrainingConfig
 
 RECORD_FORMAT = "linviz-run"
 RECORD_VERSION = 1
-RUN_ID = re.compile(r"^\d{8}-\d{6}-\d{3}[0-9a-f]{4}$")
+RUN_ID = re.compile(r"\d{8}-\d{6}-\d{3}[0-9a-f]{4}")  # always fullmatch: "$" matches before a final newline
 ORIGINS = ("app", "cli", "search")
 MAX_CURVE_POINTS = 20_000     # losses and per-snapshot rows kept per run (block means beyond)
 MAX_EPOCH_POINTS = 20_000     # accuracies per epoch
@@ -46,12 +46,8 @@ MAX_NAME = 200                # a run's name
 MAX_TEXT = 2_000              # stop reason, kept, features spec
 MAX_SOURCE = 4_096            # a dataset's source (a path)
 MAX_COUNT = 10**10            # images, iterations, epochs
+MAX_CURVE_VALUE = 1e30        # a curve's larger values (a diverging run's) are stored as null, like NaN
 SETTING_FIELDS = tuple(f.name for f in dataclasses.fields(TrainingConfig))
-# what a record may ask a re-run for (the app's own limits, with room)
-SETTING_BOUNDS = {"batch_size": 10**7, "epochs": 10**6, "snapshot_every": 10**9, "accuracy_sample": 10**9,
-                  "search_sample": 10**9, "early_stopping": 10**6, "learning_rate": 1e6, "reg": 1e6,
-                  "delta": 1e6, "init_scale": 1e6, "search_step": 1e6, "elastic_beta": 1e6,
-                  "weights_interval": 1e6, "chunk_seconds": 1e3, "divergence_factor": 1e12}
 
 
 class RecordError(LinvizError):
@@ -177,7 +173,7 @@ class RunRecord:
         if version > RECORD_VERSION:
             check.fail("version", f"written by a newer linviz (version {version}; this one reads {RECORD_VERSION})")
         run_id = check.text(data, "id", 40)
-        if not RUN_ID.match(run_id):
+        if not RUN_ID.fullmatch(run_id):
             check.fail("id", f"not a run id: {run_id[:40]!r}")
         origin = check.text(data, "origin", 20)
         if origin not in ORIGINS:
@@ -305,7 +301,8 @@ def curves_from_json(data: Any, where: str) -> RunCurves:
 
 def check_settings(settings: Any, check: Optional["_Checker"] = None) -> dict:
     """Training settings read from a record: known TrainingConfig fields with scalar values
-    that make a valid TrainingConfig (RecordError otherwise)."""
+    that make a valid TrainingConfig, so within the bounds every command and the window
+    accept (:data:`linviz.limits.TRAINING_SETTINGS`); RecordError otherwise."""
     check = check or _Checker("settings")
     if not isinstance(settings, dict):
         check.fail("settings", "expected an object")
@@ -316,11 +313,7 @@ def check_settings(settings: Any, check: Optional["_Checker"] = None) -> dict:
         if not (value is None or isinstance(value, (bool, int, float, str))) or (isinstance(value, str)
                                                                               and len(value) > 100):
             check.fail(f"settings.{key}", "expected a number, a short text or null")
-    for key, hi in SETTING_BOUNDS.items():
-        value = settings.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and not value <= hi:
-            check.fail(f"settings.{key}", f"{str(value)[:30]} is above {hi:,}")
-    try:
+    try:  # TrainingConfig checks every number against linviz.limits.TRAINING_SETTINGS
         TrainingConfig(**settings)
     except (TypeError, ValueError, OverflowError) as exc:
         check.fail("settings", str(exc)[:200])
@@ -440,7 +433,7 @@ class _Checker:
         if width is not None:
             array = array.reshape(-1, width)
         finite = array[np.isfinite(array)]
-        if np.any(np.abs(finite) > 1e30) or (lo is not None and np.any(finite < lo)) or (
+        if np.any(np.abs(finite) > MAX_CURVE_VALUE) or (lo is not None and np.any(finite < lo)) or (
                 hi is not None and np.any(finite > hi)):
             self.fail(key, "a value out of range")
         return array
@@ -494,8 +487,10 @@ def _plain(value):
 
 
 def _floats(values, digits: int) -> list:
-    """Rounded to ``digits`` significant digits (a few times smaller as text), NaN as null."""
-    return [float(f"{v:.{digits}g}") if math.isfinite(v) else None for v in np.asarray(values, dtype=np.float64).tolist()]
+    """Rounded to ``digits`` significant digits (a few times smaller as text); NaN, infinities
+    and values beyond :data:`MAX_CURVE_VALUE` as null (what :func:`curves_from_json` reads)."""
+    return [float(f"{v:.{digits}g}") if math.isfinite(v) and abs(v) <= MAX_CURVE_VALUE else None
+            for v in np.asarray(values, dtype=np.float64).tolist()]
 
 
 def _accuracy_or_none(value) -> Optional[float]:

@@ -95,29 +95,7 @@ class RunStore:
     def open(self) -> list[str]:
         """Make sure the runs folder exists and is a folder; a file, link or device in its place
         is set aside. Returns messages; StoreError if no folder can be made."""
-        root = self.root
-        messages = []
-        try:
-            st = os.lstat(root)
-        except FileNotFoundError:
-            st = None
-        except OSError as exc:
-            raise StoreError(f"run history {root}: cannot look at it ({exc.strerror or exc})") from None
-        if st is not None and not stat.S_ISDIR(st.st_mode):
-            what = "a link" if stat.S_ISLNK(st.st_mode) else kind_of(st.st_mode)
-            aside = root.with_name(f"{root.name}.set-aside-{time.strftime('%Y%m%d-%H%M%S')}")
-            try:
-                os.rename(root, aside)
-            except OSError as exc:
-                raise StoreError(f"run history {root} is {what}, not a folder, and cannot be set aside "
-                                 f"({exc.strerror or exc})") from None
-            messages.append(f"Run history: {root} was {what}, not a folder; set aside as {aside.name}, "
-                            "starting an empty history")
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"run history {root}: cannot create it ({exc.strerror or exc})") from None
-        return messages
+        return _real_folder(self.root, "run history")
 
     # ------------------------------------------------------------------ reading
     def load(self, *, prune: bool = True) -> StoreContents:
@@ -133,7 +111,7 @@ class RunStore:
                         contents.messages.append(f"Run history: more than {MAX_SCAN:,} entries in {root}; "
                                                  "only the first were looked at")
                         break
-                    if RUN_ID.match(entry.name):
+                    if RUN_ID.fullmatch(entry.name):
                         names.append(entry.name)
         except OSError as exc:
             raise StoreError(f"run history {root}: cannot list it ({exc.strerror or exc})") from None
@@ -190,9 +168,13 @@ class RunStore:
     # ------------------------------------------------------------------ writing
     def add(self, record: RunRecord, *, W, class_names, pipeline) -> list[str]:
         """Write a run (its model file, curves and record, in that order); returns messages
-        (the oldest runs deleted beyond ``keep``)."""
+        (the oldest runs deleted beyond ``keep``). What cannot be read back is not written: the
+        record and its curves are checked as :meth:`load` checks them first (RecordError)."""
         from linviz.models import save_model
 
+        RunRecord.from_json(record.to_json(), f"run {record.id}")
+        if record.curves is not None:
+            curves_from_json(curves_to_json(record.curves), f"run {record.id}: curves")
         messages = self.open()
         folder = self._folder(record.id)
         folder.mkdir()
@@ -209,7 +191,7 @@ class RunStore:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        runs = sorted((n for n in os.listdir(self.root) if RUN_ID.match(n)), reverse=True)
+        runs = sorted((n for n in os.listdir(self.root) if RUN_ID.fullmatch(n)), reverse=True)
         if len(runs) > self.keep:
             messages.append(self._prune_names(runs[self.keep:]))
         return messages
@@ -232,20 +214,24 @@ class RunStore:
             os.unlink(folder)  # a link or a file in a run's place: removed, never followed
 
     def set_aside(self, name: str, reason: str) -> str:
-        """Move a run's folder (or whatever stands in its place) out of the store; the message."""
-        source = self.root / name
+        """Move a run's folder (or whatever stands in its place) out of the store; the message.
+        The set-aside folder is checked like the runs folder: a link or a file in its place is
+        itself set aside (never followed) and a real folder made."""
+        from linviz.safe_files import move_into
+
         target_dir = self._set_aside_dir()
-        target = target_dir / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        target_name = f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
         try:
-            target_dir.mkdir(parents=True, exist_ok=True)
-            os.rename(source, target)
-        except OSError as exc:
-            return f"Run {name}: {reason}; could not be set aside ({exc.strerror or exc}), ignored"
-        return f"Run {name}: {reason}; set aside in {target}"
+            notes = _real_folder(target_dir, "run history")
+            target = move_into(self.root / name, target_dir, target_name)
+        except (OSError, StoreError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            return f"Run {name}: {reason}; could not be set aside ({why}), ignored"
+        return "; ".join(notes + [f"Run {name}: {reason}; set aside in {target}"])
 
     # ------------------------------------------------------------------ helpers
     def _folder(self, run_id: str) -> Path:
-        if not RUN_ID.match(str(run_id)):
+        if not RUN_ID.fullmatch(str(run_id)):
             raise RecordError(f"not a run id: {str(run_id)[:40]!r}")
         return self.root / run_id
 
@@ -262,6 +248,34 @@ class RunStore:
                 continue
         return (f"The run history keeps the newest {self.keep:,} runs: deleted {deleted:,} older "
                 f"run{'s' if deleted != 1 else ''}")
+
+
+def _real_folder(folder: Path, what: str) -> list[str]:
+    """Make ``folder`` a real folder (not a link to one): a file, a link or a device in its
+    place is renamed aside (never followed) with a message. Returns the messages;
+    StoreError when no folder can be made."""
+    messages = []
+    try:
+        st = os.lstat(folder)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise StoreError(f"{what} {folder}: cannot look at it ({exc.strerror or exc})") from None
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        kind = "a link" if stat.S_ISLNK(st.st_mode) else kind_of(st.st_mode)
+        aside = folder.with_name(f"{folder.name}.set-aside-{time.strftime('%Y%m%d-%H%M%S')}")
+        try:
+            os.rename(folder, aside)
+        except OSError as exc:
+            raise StoreError(f"{what} {folder} is {kind}, not a folder, and cannot be set aside "
+                             f"({exc.strerror or exc})") from None
+        messages.append(f"Run history: {folder} was {kind}, not a folder; set aside as {aside.name}"
+                        + (", starting an empty history" if folder.name == RUNS_FOLDER else ""))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"{what} {folder}: cannot create it ({exc.strerror or exc})") from None
+    return messages
 
 
 class _Incomplete(Exception):

@@ -249,59 +249,51 @@ def load_model_job(path: str, prepared: PreparedData):
     def job(ctx) -> Model:
         from linviz.models import load_model
 
-        saved = load_model(path)
-        if saved.pipeline is None:
-            raise LinvizError(f"{path}: this model has no feature pipeline, so it cannot read images")
-        names = list(saved.class_names)
-        if names != prepared.class_names:
-            raise LinvizError(f"{path}: the model's classes ({', '.join(names)}) are not this dataset's")
-        pipeline = saved.pipeline
-        splits = [prepared.train, prepared.val] + ([prepared.test] if prepared.test is not None else [])
-        total = sum(len(s.labels) for s in splits)
-        start, done, X = time.perf_counter(), 0, []
-        for split in splits:
-            def progress(k, _total, offset=done):
-                ctx.progress(offset + k, total)
-
-            X.append(np.ascontiguousarray(pipeline.transform(split.images, progress=progress, cancel=ctx.cancel),
-                                          dtype=np.float32))
-            done += len(split.labels)
-        features = ExtractedFeatures(str(pipeline.spec), prepared.key(), pipeline, X[0], X[1],
-                                     X[2] if len(X) > 2 else None, total, time.perf_counter() - start)
-        W = np.asarray(saved.W, dtype=np.float32)
-        settings = usable_settings(saved.hyperparameters, path)
-        settings.setdefault("loss", str(saved.loss))
-        return Model(W, str(saved.loss), settings, features, evaluate(features, prepared, W),
-                     template_rows(W, pipeline))
+        return model_on_data(load_model(path), prepared, ctx, path)
 
     return job
 
 
+def model_on_data(saved, prepared: PreparedData, ctx, label: str) -> Model:
+    """A loaded model file (``linviz.models.SavedModel``) as the workbench's Model on
+    ``prepared``: every split re-expressed through the model's own pipeline. ``label`` names
+    the model in messages."""
+    if saved.pipeline is None:
+        raise LinvizError(f"{label}: this model has no feature pipeline, so it cannot read images")
+    names = list(saved.class_names)
+    if names != prepared.class_names:
+        raise LinvizError(f"{label}: the model's classes ({', '.join(names)}) are not this dataset's")
+    pipeline = saved.pipeline
+    splits = [prepared.train, prepared.val] + ([prepared.test] if prepared.test is not None else [])
+    total = sum(len(s.labels) for s in splits)
+    start, done, X = time.perf_counter(), 0, []
+    for split in splits:
+        def progress(k, _total, offset=done):
+            ctx.progress(offset + k, total)
+
+        X.append(np.ascontiguousarray(pipeline.transform(split.images, progress=progress, cancel=ctx.cancel),
+                                      dtype=np.float32))
+        done += len(split.labels)
+    features = ExtractedFeatures(str(pipeline.spec), prepared.key(), pipeline, X[0], X[1],
+                                 X[2] if len(X) > 2 else None, total, time.perf_counter() - start)
+    W = np.asarray(saved.W, dtype=np.float32)
+    settings = usable_settings(saved.hyperparameters, label)
+    settings.setdefault("loss", str(saved.loss))
+    return Model(W, str(saved.loss), settings, features, evaluate(features, prepared, W),
+                 template_rows(W, pipeline))
+
+
 def usable_settings(hyperparameters, path: str) -> dict:
-    """A model file's hyper-parameters as training settings. Files are input like any other:
-    a value whose type or range TrainingConfig refuses ({"reg": "abc"}) is a clear error
-    naming the file, never a failure later inside a view."""
+    """A model file's hyper-parameters as training settings: those that are TrainingConfig's
+    fields. :func:`linviz.models.load_model` has checked each one's type and range already
+    (the bounds TrainingConfig checks); what TrainingConfig still refuses (an optimizer this
+    linviz does not have) is a clear error naming the file, never a failure inside a view."""
     from linviz.training import TrainingConfig
 
     if not isinstance(hyperparameters, dict):
         raise LinvizError(f"{path}: hyper-parameters must be a mapping, not {type(hyperparameters).__name__}")
-    defaults = TrainingConfig()
-    settings = {}
-    for field in dataclasses.fields(TrainingConfig):
-        if field.name not in hyperparameters:
-            continue
-        value, default = hyperparameters[field.name], getattr(defaults, field.name)
-        if isinstance(default, bool) or isinstance(value, bool):
-            ok = isinstance(value, bool) and isinstance(default, bool)
-        elif isinstance(default, (int, float)) or default is None:
-            ok = isinstance(value, (int, float)) or (default is None and value is None)
-            ok = ok and (not isinstance(default, int) or isinstance(value, int) or float(value).is_integer())
-        else:
-            ok = isinstance(value, type(default))
-        if not ok:
-            raise LinvizError(f"{path}: hyper-parameter {field.name} is {str(value)[:40]!r}, "
-                              f"not a {type(default).__name__ if default is not None else 'number'}")
-        settings[field.name] = value
+    fields = {field.name for field in dataclasses.fields(TrainingConfig)}
+    settings = {name: value for name, value in hyperparameters.items() if name in fields}
     try:
         TrainingConfig(**settings)
     except (TypeError, ValueError) as exc:

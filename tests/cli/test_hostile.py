@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -72,9 +73,9 @@ def model_file(tmp_path_factory):
     (["--val", "-inf"], "--val"),
     (["--seed", "-1"], "--seed"),
     (["--seed", str(2**64)], "--seed"),
-    (["--momentum", "nan"], "momentum"),
-    (["--momentum", "1.5"], "momentum"),
-    (["--lr-decay", "nan"], "lr_decay"),
+    (["--momentum", "nan"], "--momentum"),
+    (["--momentum", "1.5"], "--momentum"),
+    (["--lr-decay", "nan"], "--lr-decay"),
 ])
 def test_bad_numbers_exit_2_with_one_line_before_loading(tmp_path, capsys, no_loading, argv, word):
     code, _, err = run(capsys, "train", "demo", *argv, "--out", tmp_path / "m.npz")
@@ -107,7 +108,7 @@ def test_out_over_a_special_file_is_refused_before_loading(tmp_path, capsys, no_
 
 def test_a_diverged_run_exits_3_and_says_which_weights_were_saved(tmp_path, capsys):
     out = tmp_path / "m.npz"
-    code, stdout, err = run(capsys, "train", "demo", "--features", "hue", "--lr", "1e30", "--epochs", "2",
+    code, stdout, err = run(capsys, "train", "demo", "--features", "hue", "--lr", "1e6", "--epochs", "2",
                             "--val", "100", "--out", out, "--json")
     assert code == 3
     report = json.loads(stdout)
@@ -158,10 +159,15 @@ def test_non_utf8_folder_names_on_a_strict_utf8_stdout(tmp_path, run_cli):
     assert "caf\\xe9" in result.stdout and "Traceback" not in result.stderr
 
 
-def test_predict_json_never_prints_nan_and_no_warning_leaks(tmp_path, model_file, run_cli):
+def test_predict_never_prints_nan_and_no_warning_leaks(tmp_path, model_file, run_cli):
+    """The most extreme model a file may hold (the smallest feature scales, the largest
+    weights) still gives finite values: the bounds are chosen so that every score is finite."""
+    from linviz.limits import FEATURE_SCALE_RANGE, MAX_MODEL_WEIGHT
+
     model = load_model(model_file)
-    model.pipeline.scale_ = np.full_like(model.pipeline.scale_, 1e-45)  # finite, positive, absurd
-    absurd = save_model(tmp_path / "absurd.npz", W=model.W, class_names=model.class_names, pipeline=model.pipeline,
+    model.pipeline.scale_ = np.full_like(model.pipeline.scale_, FEATURE_SCALE_RANGE[0])
+    W = np.where(np.arange(model.W.size).reshape(model.W.shape) % 2, MAX_MODEL_WEIGHT, -MAX_MODEL_WEIGHT)
+    absurd = save_model(tmp_path / "absurd.npz", W=W, class_names=model.class_names, pipeline=model.pipeline,
                         loss="softmax")
     exif = Image.Exif()
     exif[0x010E] = "x" * 200
@@ -172,7 +178,43 @@ def test_predict_json_never_prints_nan_and_no_warning_leaks(tmp_path, model_file
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     document = json.loads(result.stdout, parse_constant=lambda name: pytest.fail(f"bare {name} in JSON"))
-    assert document[0]["classes"][0]["probability"] is None
+    assert all(isinstance(c["probability"], float) for c in document[0]["classes"])
+    result = run_cli("predict", absurd, tmp_path / "bad-exif.jpg")
+    assert result.returncode == 0 and not re.search(r"\bnan\b", result.stdout, re.IGNORECASE), result.stdout
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"hyperparameters": {"reg": None}}, ["hyper-parameter 'reg'", "must be a number from 0 to 1,000,000"]),
+    ({"hyperparameters": {"reg_type": "l7"}}, ["hyper-parameter 'reg_type'", "l2, l1, elastic"]),
+    ({"W": 3e38}, ["the weights must lie within", "1e+30"]),
+])
+def test_a_hostile_model_file_is_one_line_for_every_command(tmp_path, model_file, capsys, change, words):
+    """One loader, one validation, one message: predict and landscape (and the window, through
+    the same load_model) refuse the same file the same way."""
+    import zipfile
+
+    with np.load(model_file, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    if "W" in change:
+        arrays["W"] = np.full_like(arrays["W"], change["W"])
+    else:
+        meta = json.loads(str(arrays["metadata"]))
+        meta["hyperparameters"].update(change["hyperparameters"])
+        arrays["metadata"] = np.array(json.dumps(meta))
+    hostile = tmp_path / "hostile.npz"
+    with open(hostile, "wb") as f:
+        np.savez(f, **arrays)
+    assert zipfile.is_zipfile(hostile)
+    image = tmp_path / "x.png"
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(image)
+    lines = []
+    for argv in (["predict", hostile, image], ["landscape", "demo", "--model-file", hostile, "--steps", "3"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == "", (argv, out)
+        line = one_error_line(err)
+        assert all(word in line for word in words), line
+        lines.append(line)
+    assert lines[0] == lines[1]
 
 
 # --------------------------------------------------------------------------- special files, end to end
@@ -207,3 +249,80 @@ def test_predict_refuses_dev_zero_and_links_to_it_without_reading(tmp_path, mode
     assert "/dev/zero: unreadable: not a regular file but a character device" in result.stdout
     assert f"{link}: unreadable: not a regular file but a character device" in result.stdout
     assert one_error_line(result.stderr) == "error: predict: none of the 2 image(s) could be read"
+
+
+# --------------------------------------------------------------------------- arguments checked when given
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["knn", "demo", "--seed", "-1"], ["--seed", "expected a whole number from 0"]),
+    (["landscape", "demo", "--range", "5e-324"], ["--range", "expected a number from 1e-06 to 1,000,000"]),
+    (["landscape", "demo", "--steps", "100000"], ["--steps", "2 to 1,001"]),
+    (["tune", "demo", "--lr", "1e-3", "--reg", "1e-3", "--workers", "0"], ["--workers", "from 1 to 1,000,000"]),
+    (["predict", "m.npz", "x.png", "--top", "0"], ["--top", "from 1 to 10,000"]),
+    (["info", "demo", "--image-size", "100000"], ["--image-size", "from 4 to 512"]),
+])
+def test_bad_values_are_refused_before_loading(capsys, no_loading, argv, words):
+    code, _, err = run(capsys, *argv)
+    line = one_error_line(err)
+    assert code == 2 and all(word in line for word in words), line
+
+
+def test_tune_never_starts_more_threads_than_cores(capsys):
+    from linviz.limits import cpu_count
+
+    code, out, err = run(capsys, "tune", "demo", "--features", "hue", "--lr", "1e-3:1e-1:3", "--reg", "1e-4:1e-2:3",
+                         "--epochs", "1", "--image-size", "8", "--workers", "2500", "--json")
+    assert code == 0, err
+    assert json.loads(out)["workers"] == min(cpu_count(), 9)
+
+
+def test_a_search_with_thousands_of_workers_runs_on_the_cores():
+    import threading
+
+    from linviz.explore.tuning import SearchPlan, run_search
+    from linviz.limits import cpu_count
+    from linviz.training import TrainingConfig
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 5)).astype(np.float32)
+    y = np.arange(40) % 2
+    alive = []
+
+    def on_start(index):
+        alive.append(sum(t.name.startswith("linviz-search-") for t in threading.enumerate()))
+
+    plan = SearchPlan([1e-3, 1e-2, 1e-1, 1.0], [0.0, 1e-3, 1e-2])
+    results = run_search(X, y, X, y, TrainingConfig(epochs=1, batch_size=10), plan, n_classes=2, workers=2500,
+                         on_start=on_start)
+    assert len(results) == 12 and max(alive) <= cpu_count() - 1  # counted before the new one starts
+
+
+def test_a_model_path_with_escape_sequences_is_printed_escaped(tmp_path, capsys):
+    folder = tmp_path / "evil\x1b]0;owned\x07"
+    folder.mkdir()
+    model = folder / "m.npz"
+    assert main(["train", "demo", "--features", "hue", "--epochs", "1", "--image-size", "8", "--out", str(model)]) == 0
+    code, out, err = run(capsys, "landscape", "demo", "--model-file", model, "--steps", "3")
+    assert code == 0, err
+    assert "\x1b" not in out + err and "\x07" not in out + err
+    assert "evil\\x1b]0;owned\\x07" in out
+
+
+def test_weights_too_large_to_compute_with_in_float32(tmp_path, model_file, capsys):
+    """The most extreme model a file may hold: predict computes in float64 (finite values),
+    the landscape (float32 kernels) says why it cannot, in one line."""
+    from linviz.limits import FEATURE_SCALE_RANGE, MAX_MODEL_WEIGHT
+
+    model = load_model(model_file)
+    model.pipeline.scale_ = np.full_like(model.pipeline.scale_, FEATURE_SCALE_RANGE[0])
+    signs = np.where(np.arange(model.W.size).reshape(model.W.shape) % 3, 1.0, -1.0)
+    big = save_model(tmp_path / "big.npz", W=signs * MAX_MODEL_WEIGHT, class_names=model.class_names,
+                     pipeline=model.pipeline, loss="softmax")
+    image = tmp_path / "x.png"
+    Image.fromarray(np.full((8, 8, 3), 120, np.uint8)).save(image)
+    code, out, err = run(capsys, "predict", big, image)
+    assert code == 0 and not re.search(r"\bnan\b", out, re.IGNORECASE), out
+    code, out, err = run(capsys, "landscape", "demo", "--model-file", big, "--steps", "3")
+    last = err.replace("\r", "\n").strip().splitlines()[-1]  # after the progress bars
+    assert code == 2 and last.startswith("error: landscape: the weights in ") and "not finite" in last, err

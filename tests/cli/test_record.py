@@ -49,3 +49,46 @@ def test_an_unusable_history_is_a_warning_not_a_failure(tmp_path, capsys, monkey
     code, out, err = run(capsys, "train", "demo", "--epochs", "1", "--out", tmp_path / "m.npz", "--record")
     assert code == 0 and (tmp_path / "m.npz").is_file()
     assert "warning: the run was not recorded" in err and "recorded:" not in out
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--lr", "2e6"], ["--lr", "1,000,000"]),
+    (["--batch", "20000000"], ["--batch", "10,000,000"]),
+    (["--delta", "2e6"], ["--delta", "1,000,000"]),
+    (["--elastic-beta", "1e7"], ["--elastic-beta", "1,000,000"]),
+    (["--epochs", "2000000"], ["--epochs", "1,000,000"]),
+])
+def test_what_the_store_refuses_is_refused_when_given(tmp_path, capsys, monkeypatch, argv, words):
+    import linviz.data
+
+    monkeypatch.setenv("LINVIZ_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(linviz.data, "load_dataset", lambda *a, **k: pytest.fail("loaded before the check"))
+    code, out, err = run(capsys, "train", "demo", *argv, "--out", tmp_path / "m.npz", "--record")
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and all(word in lines[0] for word in words), err
+    assert not (tmp_path / "data").exists() and not (tmp_path / "m.npz").exists()
+
+
+def test_tune_refuses_what_the_store_refuses(capsys):
+    code, _, err = run(capsys, "tune", "demo", "--lr", "1e-3,2e6", "--reg", "1e-3", "--record")
+    assert code == 2 and "--lr" in err and "1,000,000" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run(capsys, "tune", "demo", "--lr", "1e-3", "--reg", "1:2e6:3", "--record")
+    assert code == 2 and "--reg" in err and "1,000,000" in err
+
+
+def test_a_run_at_the_bounds_is_recorded_and_reads_back(tmp_path, capsys, monkeypatch):
+    """Everything at the largest accepted values: the run diverges at once; what is recorded
+    (its curves full of huge numbers included) must read back."""
+    monkeypatch.setenv("LINVIZ_DATA_DIR", str(tmp_path / "data"))
+    code, out, err = run(capsys, "train", "demo", "--features", "hue", "--reg-type", "elastic", "--elastic-beta", "1e6",
+                         "--lr", "1e6", "--reg", "1e6", "--epochs", "2", "--val", "100", "--out", tmp_path / "m.npz",
+                         "--record", "--json")
+    assert code in (0, 3), err
+    assert "not recorded" not in err
+    contents = RunStore().load()
+    assert contents.messages == [] and len(contents.records) == 1
+    record = RunStore().load_curves(contents.records[0])
+    assert record.id == json.loads(out)["run_id"] and len(record.curves.losses) == record.iterations

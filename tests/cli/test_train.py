@@ -60,7 +60,7 @@ def test_train_svm_text_output_on_an_image_folder(tmp_path, capsys):
     (["train", "demo"], "--out"),
     (["train", "demo", "--out", "m.npz", "--model", "knn"], "--model"),
     (["train", "demo", "--out", "m.npz", "--features", "nonsense"], "nonsense"),
-    (["train", "demo", "--out", "m.npz", "--lr", "-1"], "learning_rate"),
+    (["train", "demo", "--out", "m.npz", "--lr", "-1"], "--lr"),
     (["train", "demo", "--out", "m.npz", "--epochs", "0"], "epochs"),
     (["train", "demo", "--out", "m.npz", "--val", "abc"], "--val"),
     (["train", "/no/such/folder", "--out", "m.npz"], "/no/such/folder"),

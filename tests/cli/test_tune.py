@@ -54,7 +54,7 @@ def test_tune_text_lines_and_random_search(capsys):
     (["--lr", "1e-3,inf", "--reg", "1e-3"], "not a finite number"),
     (["--lr", "1e-3", "--reg", "0,1e-2", "--search", "random"], "must be > 0"),
     (["--lr", "1e-3", "--reg", "1e-3", "--trials", "4"], "--trials is for --search random"),
-    (["--lr", "1e-3", "--reg", "1e-3", "--epochs", "0"], "epochs must be >= 1"),
+    (["--lr", "1e-3", "--reg", "1e-3", "--epochs", "0"], "--epochs: expected a whole number from 1 to 1,000,000"),
     (["--lr", "1e-3", "--reg", "1e-3", "--features", "hog:cell=banana"], "cell"),
 ])
 def test_bad_ranges_exit_2_with_one_line(capsys, flags, reason):

@@ -145,3 +145,88 @@ def test_decoded_images_larger_than_half_the_memory_are_refused_with_the_figure(
     monkeypatch.setattr(folders, "_MAX_PREALLOCATED_BYTES", 1)
     with pytest.raises(DatasetError, match=r"too many images to hold: .* need .* more than half of this machine's memory"):
         load_dataset(tmp_path)
+
+
+# --------------------------------------------------------------------------- decompression bombs
+
+
+ZEROS = bytes(16 << 20)
+
+
+def _tar_gz_of_zero_members(path, n_members, member_size, deflate):
+    """A .tar.gz of ``n_members`` PNG-named members of ``member_size`` zero bytes each (a gzip
+    stream written by hand: header, ``deflate``'s segments, crc and size)."""
+    crc, size = 0, 0
+    with open(path, "wb") as out:
+        out.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff")
+
+        def put(data):
+            nonlocal crc, size
+            crc = zlib.crc32(data, crc)
+            size += len(data)
+            out.write(deflate.compress(data))
+
+        for i in range(n_members):
+            info = tarfile.TarInfo(f"c{i % 2}/{i}.png")
+            info.size = member_size
+            put(info.tobuf(tarfile.USTAR_FORMAT))
+            for start in range(0, member_size, len(ZEROS)):
+                put(ZEROS[: min(len(ZEROS), member_size - start)])
+            put(bytes(-member_size % 512))
+        put(bytes(1024))
+        out.write(deflate.flush())
+        out.write(struct.pack("<LL", crc, size & 0xFFFFFFFF))
+    return path
+
+
+def test_a_tar_gz_bomb_is_refused_in_bounded_memory_and_linear_time(tmp_path, run_refusal, zip_bombs):
+    """2.9 MB of tar.gz, 12 members of 250 MB of zeros (each under the member cap): before,
+    273 s and 3.2 GB (a quadratic buffer, every member held at once); now refused once the
+    decompressed bytes pass the archive's budget, under 2 GB (of which 512 MB are the
+    preallocated output and two members of 250 MB are in flight)."""
+    target = _tar_gz_of_zero_members(tmp_path / "bomb.tar.gz", 12, 250 * 2**20, zip_bombs.deflate())
+    assert target.stat().st_size < 5 * 2**20
+    result = run_refusal(f"load_dataset({str(target)!r})", memory_gb=2,
+                         env={"LINVIZ_CACHE_DIR": str(tmp_path / "cache")}, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith(f"{target}: decompresses to more than 1.0 GiB"), result.stdout
+    assert "times its" in result.stdout and "decompression bomb" in result.stdout
+
+
+def test_a_zip_bomb_is_refused_from_its_declared_sizes(tmp_path, zip_bombs):
+    target = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zip_bombs():
+            for i in range(12):
+                with zf.open(f"c{i % 2}/{i}.png", "w", force_zip64=True) as member:
+                    for _ in range(250 * 2**20 // len(ZEROS)):
+                        member.write(ZEROS)
+    assert target.stat().st_size < 5 * 2**20
+    with pytest.raises(DatasetError, match=r"decompresses to more than 1\.0 GiB.*decompression bomb"):
+        load_dataset(target)
+
+
+def test_the_budget_grows_with_the_archive():
+    from linviz.limits import ARCHIVE_EXPANSION, decompression_budget
+
+    assert decompression_budget(3 * 2**20) == 2**30  # small archives: the floor
+    assert decompression_budget(100 * 2**20) == ARCHIVE_EXPANSION * 100 * 2**20
+
+
+def test_big_members_within_the_budget_load(tmp_path, monkeypatch):
+    """Members several blocks long are sliced out whole (the buffer grows and shrinks without
+    copying what it holds over and over)."""
+    import linviz.data.archives as archives
+
+    monkeypatch.setattr(archives.TarSource, "BLOCK", 4096)
+    rng = __import__("numpy").random.default_rng(0)
+    big = encode(Image.fromarray(rng.integers(0, 255, (300, 300, 3), dtype="uint8")), "PNG")
+    assert len(big) > 20 * 4096
+    target = tmp_path / "big.tar.gz"
+    with tarfile.open(target, "w:gz") as tar:
+        for name, data in (("a/1.png", big), ("a/2.png", PNG), ("b/1.png", big), ("b/2.png", PNG)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    dataset = load_dataset(target, image_size=16)
+    assert len(dataset.train) == 4 and dataset.skipped == []

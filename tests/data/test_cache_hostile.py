@@ -252,3 +252,19 @@ def test_a_background_write_goes_where_the_cache_was_when_it_was_asked_for(tmp_p
     thread.join(10)
     assert [p.suffix for p in (first / "datasets").iterdir()] == [".lvds"]
     assert not (second / "datasets").exists() or not any((second / "datasets").iterdir())
+
+
+def test_a_link_in_place_of_the_cache_s_own_folder_is_never_followed(tmp_path, monkeypatch):
+    """The cache moves finished entries into <cache>/datasets: a link there (to anywhere) means
+    no cache, with the reason, and nothing written where it points."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    root = tmp_path / "cache"
+    root.mkdir()
+    (root / "datasets").symlink_to(elsewhere)
+    monkeypatch.setenv("LINVIZ_CACHE_DIR", str(root))
+    source = class_folders(tmp_path / "pics", n=2, size=8)
+    load_dataset(source)
+    cache.wait_for_pending_writes()
+    assert list(elsewhere.iterdir()) == []
+    assert "symbolic link" in cache.unavailable_reason()

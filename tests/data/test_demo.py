@@ -74,3 +74,27 @@ def test_learnable_from_pixels_color_and_shape():
     gray = lambda s: np.abs(np.diff(s.images.mean(-1), axis=1)).reshape(len(s), -1)  # noqa: E731
     shape_accuracy = nearest_class_mean_accuracy(gray(train), train.labels, gray(test), test.labels)
     assert shape_accuracy > 1.5 * chance
+
+
+def test_the_demo_set_is_the_same_whatever_the_rendering_chunk(monkeypatch):
+    import linviz.data.demo as demo
+
+    whole = make_demo_dataset(n_train_per_class=20, n_test_per_class=5, seed=3, image_size=24)
+    monkeypatch.setattr(demo, "_CHUNK_PIXELS", 24 * 24 * 7)  # 7 images at a time
+    chunked = make_demo_dataset(n_train_per_class=20, n_test_per_class=5, seed=3, image_size=24)
+    np.testing.assert_array_equal(whole.train.images, chunked.train.images)
+    np.testing.assert_array_equal(whole.test.images, chunked.test.images)
+    np.testing.assert_array_equal(whole.train.labels, chunked.train.labels)
+
+
+def test_large_demo_images_are_generated_in_bounded_memory(run_cli):
+    result = run_cli("info", "demo", "--image-size", "96", "--json", memory_gb=2, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert '"image_shape"' in result.stdout
+
+
+def test_a_demo_set_larger_than_memory_allows_is_refused_with_the_figures(run_cli):
+    result = run_cli("info", "demo", "--image-size", "512", memory_gb=3, timeout=120)
+    lines = [line for line in result.stderr.replace("\r", "\n").splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1, result.stderr[-2000:]
+    assert "512x512" in lines[0] and "GiB" in lines[0] and "smaller image size" in lines[0], lines[0]

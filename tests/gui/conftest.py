@@ -33,9 +33,9 @@ def garbage_on_the_gui_thread():
 @pytest.fixture
 def settings(tmp_path):
     """A private settings file per test, so tests never see each other's layouts."""
-    from PySide6.QtCore import QSettings
+    from linviz.settings_file import SettingsFile
 
-    return QSettings(str(tmp_path / "linviz.ini"), QSettings.Format.IniFormat)
+    return SettingsFile(tmp_path / "settings.json")
 
 
 @pytest.fixture

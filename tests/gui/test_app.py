@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("argv, expected", [
     (["--data", "demo", "--size", "abc"], "--size"),
     (["--data", "demo", "--size", "0x900"], "--size"),
+    (["--data", "demo", "--size", f"{10**12}x900"], "16,384"),
+    (["--data", "demo", "--size", "\x1b]0;owned\x07"], "--size"),
     (["--data", "demo", "--bogus"], "--bogus"),
 ])
 def test_bad_arguments_are_one_line_and_exit_2(capsys, argv, expected):
@@ -111,3 +113,56 @@ def test_an_unusable_cache_folder_means_running_without_it(make_window, wait_idl
     wait_idle(window)
     assert window.workbench.class_names == ["blue", "red"]
     assert "without the cache" in window.message_label.text()
+
+
+_APP_WITH_HOSTILE_SETTINGS = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+app = QApplication([sys.argv[0]])
+shown = []
+
+def report_and_quit():
+    from linviz.gui.main_window import MainWindow
+
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, MainWindow):
+            shown.extend(widget.error_messages)
+    print("MESSAGES:", " | ".join(shown))
+    app.quit()
+
+QTimer.singleShot(3000, report_and_quit)
+from linviz.gui.app import run_app
+
+sys.exit(run_app(["--data", "demo"]))
+"""
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link to a file", "link to a device"])
+def test_a_link_fifo_or_device_at_the_settings_path_gives_defaults_and_a_message(tmp_path, run_python,
+                                                                                 private_null_device, kind):
+    """The app starts (no hang in reading them), says why the saved settings were not used, and
+    writes nothing through the link when it closes. Qt's own settings file (linviz.conf) is
+    not used at all: a FIFO there must not matter either."""
+    config = tmp_path / "config" / "linviz"
+    config.mkdir(parents=True)
+    os.mkfifo(config / "linviz.conf")  # where QSettings would look
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    path = config / "settings.json"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to(target if kind == "link to a file" else private_null_device)
+    result = run_python(_APP_WITH_HOSTILE_SETTINGS, timeout=120,
+                        env={"XDG_CONFIG_HOME": str(tmp_path / "config"), "QT_QPA_PLATFORM": "offscreen",
+                             "LINVIZ_DATA_DIR": str(tmp_path / "data")})
+    assert result.returncode == 0, result.stderr[-3000:]
+    messages = result.stdout.split("MESSAGES:", 1)[1]
+    word = "named pipe" if kind == "fifo" else "symbolic link"
+    assert "Saved settings" in messages and word in messages and "defaults" in messages, messages
+    assert target.read_text() == "keep me"
+    assert os.path.exists(private_null_device) and not os.path.isfile(private_null_device)
+    assert (path.is_symlink() if kind != "fifo" else not path.is_file())
+    assert sorted(p.name for p in config.iterdir()) == ["linviz.conf", "settings.json"]

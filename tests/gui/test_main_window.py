@@ -132,7 +132,16 @@ def test_settings_persist(make_window, settings):
     first.training_panel.epochs_spin.setValue(7)
     first.features_panel.set_spec_text("hue:bins=12")
     first.shutdown()
-    second = make_window("demo")
+    from linviz.settings_file import SettingsFile
+
+    second = make_window("demo", settings=SettingsFile(settings.fileName()))  # read back from the file
+    assert second.settings.problem is None
+    from PySide6.QtCore import QByteArray
+
+    from linviz.gui.window_settings import SETTINGS_VERSION
+
+    state = second.settings.value("window/state")  # the layout: bytes, round trip through JSON
+    assert isinstance(state, bytes) and second.restoreState(QByteArray(state), SETTINGS_VERSION)
     assert second.training_panel.epochs_spin.value() == 7
     assert second.features_panel.spec_text() == "hue:bins=12"
 

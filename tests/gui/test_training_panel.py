@@ -161,3 +161,18 @@ def test_the_rate_is_the_recent_one_not_the_average_since_the_start(qtbot):
     panel._show_frame_rates(frame(t, it))
     text = panel.rate_label.text()
     assert "1,000 iterations/s" in text and "200,000 samples/s" in text, text  # the average is 262
+
+
+def test_every_value_the_panel_can_hold_is_one_the_run_store_accepts(panel):
+    """What the window trains with is recorded; what is recorded must read back: every
+    widget's range lies within the bounds TrainingConfig and the run store check."""
+    from linviz.limits import TRAINING_SETTINGS
+
+    widgets = dict(panel._fields, seed=panel.seed_spin, early_stopping=panel.early_spin, adam_beta1=panel.beta1_spin,
+                   adam_beta2=panel.beta2_spin, init_scale=panel.init_slider, elastic_beta=panel.elastic_spin,
+                   delta=panel.delta_spin)
+    for key, widget in widgets.items():
+        for value in (widget.minimum(), widget.maximum()):
+            if key == "early_stopping" and value == 0:
+                continue  # 0 shows "off": no early stopping (None)
+            assert TRAINING_SETTINGS[key].problem(value) is None, (key, value)

@@ -1,5 +1,6 @@
 """Model files: round trip, classifying image files alone, and every kind of bad file."""
 
+import dataclasses
 import json
 import zipfile
 
@@ -27,7 +28,7 @@ def trained():
 def model_path(trained, tmp_path):
     ds, pipeline, clf = trained
     return save_model(tmp_path / "model.npz", W=clf.W_, class_names=ds.class_names, pipeline=pipeline,
-                      loss="softmax", hyperparameters=clf.get_params(),
+                      loss="softmax", hyperparameters=dataclasses.asdict(clf.training_config()),
                       accuracies={"train": 0.9, "val": float("nan")})
 
 
@@ -64,6 +65,26 @@ def test_classifies_image_files_alone(trained, model_path, tmp_path):
         assert r.as_json()["classes"][0].keys() == {"class", "probability"}
     full = load_model(model_path).predict_images(files[:1])[0]
     assert sum(v for _, v in full.classes) == pytest.approx(1.0)
+
+
+def test_many_images_are_classified_a_batch_at_a_time(model_path, tmp_path, monkeypatch):
+    import linviz.models.model_file as model_file
+
+    ds = make_demo_dataset(n_train_per_class=2, n_test_per_class=0, seed=5)
+    files = []
+    for i, image in enumerate(ds.train.images):
+        files.append(tmp_path / f"{i}.png")
+        Image.fromarray(image).save(files[-1])
+    files.insert(3, tmp_path / "missing.png")
+    model = load_model(model_path)
+    at_once = model.predict_images(files)
+    monkeypatch.setattr(model_file, "PREDICT_BATCH", 5)
+    batched = model.predict_images(files)
+    assert [r.path for r in batched] == [r.path for r in at_once]
+    for one, other in zip(batched, at_once):  # BLAS may round a product of another shape differently
+        assert [c for c, _ in one.classes] == [c for c, _ in other.classes]
+        assert [v for _, v in one.classes] == pytest.approx([v for _, v in other.classes], abs=1e-6)
+    assert batched[3].error is not None and len(batched) == 13
 
 
 def test_svm_models_report_scores(trained, tmp_path):

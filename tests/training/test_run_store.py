@@ -134,6 +134,45 @@ def test_links_fifos_and_foreign_files_in_the_store_are_never_followed(tmp_path,
     assert elsewhere.is_dir()  # the link's target is left alone
 
 
+@pytest.mark.parametrize("kind", ["link", "file"])
+def test_a_set_aside_folder_that_is_not_a_folder_is_never_followed(tmp_path, finished_run, kind):
+    store = RunStore(tmp_path / "runs")
+    bad, _ = _add(store, finished_run)
+    (store.root / bad.id / "record.json").write_bytes(b"{")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    aside = tmp_path / "runs-set-aside"
+    if kind == "link":
+        aside.symlink_to(elsewhere)
+    else:
+        aside.write_text("not a folder")
+    contents = store.load()
+    text = "\n".join(contents.messages)
+    what = "a link" if kind == "link" else "a regular file"
+    assert f"runs-set-aside was {what}, not a folder; set aside as runs-set-aside.set-aside-" in text, text
+    assert f"Run {bad.id}: " in text and "set aside in" in text
+    assert list(elsewhere.iterdir()) == []  # nothing moved through the link
+    assert aside.is_dir() and not aside.is_symlink() and [p.name for p in aside.iterdir()][0].startswith(bad.id)
+    assert not (store.root / bad.id).exists()
+
+
+def test_run_ids_are_matched_in_full(tmp_path, finished_run):
+    import shutil
+
+    store = RunStore(tmp_path / "runs")
+    good, _ = _add(store, finished_run)
+    shutil.copytree(store.root / good.id, store.root / f"{good.id}\n")  # "$" matches before a final newline
+    contents = store.load()
+    assert [r.id for r in contents.records] == [good.id] and contents.messages == []
+    assert (store.root / f"{good.id}\n").is_dir()  # not a run of the store: left alone
+    with pytest.raises(RecordError, match="not a run id"):
+        store.load_model(f"{good.id}\n")
+    data = good.to_json()
+    data["id"] = f"{good.id}\n"
+    with pytest.raises(RecordError, match="not a run id"):
+        RunRecord.from_json(data, "record.json")
+
+
 def _record_json(finished_run) -> dict:
     return _record(finished_run).to_json()
 
@@ -149,7 +188,7 @@ def _record_json(finished_run) -> dict:
     ("seconds", float("inf"), "outside"),
     ("val_accuracy", 1.5, "outside"),
     ("settings", {"loss": "hinge"}, "unknown loss"),
-    ("settings", {"epochs": 10**12}, "above"),
+    ("settings", {"epochs": 10**12}, "epochs must be a whole number from 1 to 1,000,000"),
     ("settings", {"evil": 1}, "unknown field"),
     ("settings", {"learning_rate": [1, 2]}, "expected a number"),
     ("dataset", {"classes": ["a"]}, "class names"),

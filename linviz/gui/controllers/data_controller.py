@@ -73,11 +73,20 @@ class DataController(QObject):
         self._set_data(prepared)
         self.banner.setVisible(True)
 
-    def load_source(self, source: str) -> None:
-        if not self.job_queue.data_can_change("data", lambda: self.load_source(source)):
+    def load_source(self, source: str, settings: Optional[SplitSettings] = None,
+                    then: Optional[Callable] = None) -> None:
+        """Load ``source`` with ``settings`` (default: the data panel's splits); ``then(outcome)``
+        runs after the data is in the workbench (or the load failed)."""
+        if not self.job_queue.data_can_change("data", lambda: self.load_source(source, settings, then)):
             return
-        self.job_queue.run("load", jobs.load_job(source, self.split_settings()), f"Loading {source}",
-                       on_done=self._loaded, on_progress=self.data_panel.show_progress)
+
+        def loaded(outcome) -> None:
+            self._loaded(outcome)
+            if then is not None:
+                then(outcome)
+
+        self.job_queue.run("load", jobs.load_job(source, settings or self.split_settings()), f"Loading {source}",
+                       on_done=loaded, on_progress=self.data_panel.show_progress)
 
     def _ask(self, title: str, text: str) -> bool:
         parent = self.parent() if isinstance(self.parent(), QObject) else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
@@ -34,6 +34,7 @@ class TrainingController(QObject):
         self.data_controller = data_controller
         self.panel = panel
         self.control = None  # TrainingControl of the running training job
+        self.before_train: Optional[Callable[[], None]] = None  # called first by every train request
         self.redraw_count = 0  # frames drawn by the display timer (the GUI bench counts them)
         self._run = 0  # the newest run started; frames of older runs are not drawn
         self._fresh = False  # the newest run has not drawn its first frame yet
@@ -69,6 +70,8 @@ class TrainingController(QObject):
         runner = self.job_queue.runner
         if runner.busy and runner.job_name == "train" and not runner.cancelling:
             return
+        if self.before_train is not None:  # e.g. a project whose files changed is loaded again
+            self.before_train()
         if self.job_queue.waits_for_data("train", lambda: self.train(step, settings)):
             self.job_queue.status.show_message("The data is loading: training starts when it is ready")
             return

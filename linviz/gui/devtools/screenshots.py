@@ -71,7 +71,7 @@ def main(argv=None) -> int:
 
         os.environ["LINVIZ_DATA_DIR"] = tempfile.mkdtemp(prefix="linviz-screenshots-data-")
 
-    from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
+    from PySide6.QtCore import QCoreApplication, QStandardPaths
     from PySide6.QtWidgets import QApplication
 
     QStandardPaths.setTestModeEnabled(True)  # the user's settings stay untouched
@@ -86,10 +86,9 @@ def main(argv=None) -> int:
     configure_application(app)
     from linviz.gui.main_window import MainWindow
 
-    settings = QSettings(os.path.join(os.environ.get("TMPDIR", "/tmp"), "linviz-screenshots.ini"),
-                         QSettings.Format.IniFormat)
-    settings.clear()
-    window = MainWindow(args.data, settings=settings)
+    from linviz.settings_file import SettingsFile
+
+    window = MainWindow(args.data, settings=SettingsFile.in_memory())  # the default layout, saved nowhere
     w, h = (int(v) for v in args.size.split("x"))
     window.resize(w, h)
     window.show()

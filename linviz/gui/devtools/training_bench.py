@@ -145,13 +145,10 @@ def bench_application():
 
 def bench_window(app):
     """A shown 1400 x 900 window on the demo set with its own settings file, no warm-up."""
-    from PySide6.QtCore import QSettings
-
     from linviz.gui.main_window import MainWindow
+    from linviz.settings_file import SettingsFile
 
-    settings_file = QSettings(os.path.join(os.environ.get("TMPDIR", "/tmp"), "linviz-bench.ini"),
-                              QSettings.Format.IniFormat)
-    window = MainWindow("demo", settings=settings_file)
+    window = MainWindow("demo", settings=SettingsFile.in_memory())
     window.job_queue.warmup_state = "done"
     window.resize(1400, 900)
     window.show()

@@ -371,10 +371,15 @@ class KnnLab(Lab):
         folds = int(self.folds_spin.value())
         smallest_fold = key.train_size - -(-key.train_size // folds)
         too_big = [k for k in ks if k > smallest_fold]
+        ks = [k for k in ks if k <= smallest_fold]
         if too_big:
-            self.workbench.post_message(f"Nearest neighbors: k {', '.join(map(str, too_big))} is more than the "
-                                    f"{smallest_fold:,} training images of a fold", error=True)
-            return
+            # A few images (a small project): the k's that fit are validated, the others said.
+            self.workbench.post_message(f"Nearest neighbors: k {', '.join(map(str, too_big))} "
+                                        f"{'is' if len(too_big) == 1 else 'are'} more than the {smallest_fold:,} "
+                                        f"training images of a fold"
+                                        + ("; cross-validating the others" if ks else ""), error=not ks)
+            if not ks:
+                return
         self.cv, self.cv_key = None, key
         self._draw_cv(None)
         self.job_queue.run("knn-cv", cv_job(key, self.workbench.data, self.setup, ks, folds),

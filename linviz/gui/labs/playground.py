@@ -371,6 +371,16 @@ class PlaygroundLab(Lab):
         self.history.clear()
         self._apply_state(state)
 
+    def workspace_state(self) -> dict:
+        """What a workspace keeps of this lab: its whole state (points, lines, settings)."""
+        return {"settings": {}, "playground": self.state}
+
+    def restore_workspace_state(self, entry: dict) -> list[str]:
+        """A workspace's state (validated when the workspace was read)."""
+        if entry.get("playground") is not None:
+            self.set_state(entry["playground"])
+        return []
+
     def _say(self, text: str, error: bool = False) -> None:
         self.bar.say(text, error)
         if error:

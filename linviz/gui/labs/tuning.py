@@ -281,8 +281,9 @@ class TuningLab(Lab):
     def plan(self) -> SearchPlan:
         """The search the controls describe (ValueError with a one-line reason when they do not)."""
         mode = self.mode_box.currentData()
-        return SearchPlan(parse_values(self.lr_edit.text(), "learning rates"),
-                          parse_values(self.reg_edit.text(), "regularization", allow_zero=mode == "grid"),
+        return SearchPlan(parse_values(self.lr_edit.text(), "learning rates", setting="learning_rate"),
+                          parse_values(self.reg_edit.text(), "regularization", allow_zero=mode == "grid",
+                                       setting="reg"),
                           mode=mode, trials=self.trials_spin.value() if mode == "random" else 0)
 
     def start(self) -> None:

@@ -15,6 +15,7 @@ class DataPanel(QWidget):
     openRequested = Signal()
     demoRequested = Signal()
     downloadRequested = Signal()
+    classesRequested = Signal()  # the "Your classes" tab
     splitsChanged = Signal()  # "Apply" pressed with new split settings
 
     def __init__(self, workbench=None, parent=None):
@@ -25,6 +26,8 @@ class DataPanel(QWidget):
         self.open_button = QPushButton("Open folder or archive...")
         self.demo_button = QPushButton("Demo set")
         self.download_button = QPushButton("Download CIFAR-10")
+        self.classes_button = QPushButton("Your classes...")
+        self.classes_button.setToolTip("Name classes and add a few images to each, inside the app")
         sources = QHBoxLayout()
         sources.addWidget(self.demo_button)
         sources.addWidget(self.download_button)
@@ -38,6 +41,7 @@ class DataPanel(QWidget):
         source_layout.addWidget(self.source_label)
         source_layout.addWidget(self.open_button)
         source_layout.addLayout(sources)
+        source_layout.addWidget(self.classes_button)
         source_layout.addWidget(self.progress)
         source_layout.addWidget(self.skipped_label)
 
@@ -77,6 +81,7 @@ class DataPanel(QWidget):
         self.open_button.clicked.connect(self.openRequested)
         self.demo_button.clicked.connect(self.demoRequested)
         self.download_button.clicked.connect(self.downloadRequested)
+        self.classes_button.clicked.connect(self.classesRequested)
         self.apply_button.clicked.connect(self.splitsChanged)
         if workbench is not None:
             workbench.data_changed.connect(self._on_data)

@@ -104,7 +104,7 @@ class TrainingPanel(QWidget):
         self.model_box.setLayout(model_layout)
 
         # Advanced: everything TrainingConfig has that one rarely changes.
-        self.decay_spin = _double(3, 0.0, 1.0, 0.05, 0.8, "Learning rate multiplied by this after every epoch")
+        self.decay_spin = _double(3, 0.001, 1.0, 0.05, 0.8, "Learning rate multiplied by this after every epoch")
         self.momentum_spin = _double(3, 0.0, 0.999, 0.05, 0.9, "Momentum and Nesterov: the velocity's decay")
         self.beta1_spin = _double(3, 0.0, 0.999, 0.01, 0.9, "Adam: decay of the gradient's running mean")
         self.beta2_spin = _double(4, 0.0, 0.9999, 0.001, 0.999, "Adam: decay of the squared gradient's running mean")
@@ -377,7 +377,7 @@ class TrainingPanel(QWidget):
         for key, widget, lo, hi, integer in (
                 ("delta", self.delta_spin, 0.0, 100.0, False), ("reg", self.reg_slider, 0.0, 10.0, False),
                 ("learning_rate", self.lr_slider, 1e-5, 1.0, False), ("batch_size", self.batch_spin, 1, 8192, True),
-                ("epochs", self.epochs_spin, 1, 100_000, True), ("lr_decay", self.decay_spin, 0.0, 1.0, False),
+                ("epochs", self.epochs_spin, 1, 100_000, True), ("lr_decay", self.decay_spin, 0.001, 1.0, False),
                 ("momentum", self.momentum_spin, 0.0, 0.999, False), ("adam_beta1", self.beta1_spin, 0.0, 0.999, False),
                 ("adam_beta2", self.beta2_spin, 0.0, 0.9999, False), ("init_scale", self.init_slider, 1e-6, 1.0, False),
                 ("elastic_beta", self.elastic_spin, 0.0, 100.0, False), ("seed", self.seed_spin, 0, 2**31 - 1, True),

@@ -35,6 +35,7 @@ class DownloadBanner(QFrame):
     cancelRequested = Signal()
     openRequested = Signal()
     localRequested = Signal(str)  # open the CIFAR-10 copy found on this machine
+    classesRequested = Signal()  # make a classifier of one's own images ("Your classes")
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -44,6 +45,9 @@ class DownloadBanner(QFrame):
         self.text.setWordWrap(True)
         self.download_button = QPushButton(DOWNLOAD_TEXT)
         self.open_button = QPushButton("Open folder or archive...")
+        self.classes_button = QPushButton("Your classes...")
+        self.classes_button.setObjectName("bannerClassesButton")
+        self.classes_button.setToolTip("Make a classifier of your own: name classes, add a few images to each, train")
         self.progress = ProgressRow(bar_width=200)
         self.progress.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
@@ -58,12 +62,14 @@ class DownloadBanner(QFrame):
         layout.addWidget(self.cancel_button)
         layout.addWidget(self.download_button)
         layout.addWidget(self.open_button)
+        layout.addWidget(self.classes_button)
         layout.addWidget(self.close_button)
         self.local_copy: Optional[str] = None
         self.on_demo = True
         self.download_button.clicked.connect(self._on_download_clicked)
         self.cancel_button.clicked.connect(self.cancelRequested)
         self.open_button.clicked.connect(self.openRequested)
+        self.classes_button.clicked.connect(self.classesRequested)
         self.close_button.clicked.connect(self.hide)
 
     def _on_download_clicked(self) -> None:

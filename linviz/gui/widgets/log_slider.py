@@ -34,6 +34,13 @@ class LogSlider(QWidget):
         self.setValue(value)
         self.label.setText(self.format(self.value()))
 
+    def minimum(self) -> float:
+        """The smallest value the slider can show (0 with ``allow_zero``)."""
+        return 0.0 if self._allow_zero else float(f"{10 ** self._lo:.3g}")
+
+    def maximum(self) -> float:
+        return float(f"{10 ** (self._lo + self.slider.maximum() / STEPS_PER_DECADE):.3g}")
+
     def value(self) -> float:
         if self._exact is not None:
             return self._exact
@@ -62,6 +69,14 @@ class LogSlider(QWidget):
         if self.value() != before:
             self.label.setText(self.format(self.value()))
             self.valueChanged.emit(self.value())
+
+    def bounds(self) -> tuple[float, float]:
+        """The smallest and largest value the slider shows (0 too when it allows zero)."""
+        return 10 ** self._lo, 10 ** (self._lo + self.slider.maximum() / STEPS_PER_DECADE)
+
+    @property
+    def allows_zero(self) -> bool:
+        return self._allow_zero
 
     @staticmethod
     def format(value: float) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import threading
 
+from linviz.gui.runtime import garbage
 from linviz.gui.runtime.garbage import collect_on_gui_thread
 
 
@@ -21,9 +22,13 @@ class _Cycle:
         _Cycle.collected_on.append(threading.current_thread())
 
 
-def test_a_cycle_dropped_while_a_worker_allocates_is_collected_on_the_gui_thread(qtbot):
+def test_a_cycle_dropped_while_a_worker_allocates_is_collected_on_the_gui_thread(qtbot, monkeypatch):
+    # A collector of this test's own: one made by an earlier test keeps that test's interval
+    # (the call is idempotent), and this test must not depend on what ran before it.
+    monkeypatch.setattr(garbage, "_collector", None)
     gc.enable()
-    collect_on_gui_thread(interval_s=0.05)
+    collector = collect_on_gui_thread(interval_s=0.05)
+    assert collector.timer.isActive()
     assert not gc.isenabled()
     _Cycle.collected_on.clear()
     _Cycle()  # garbage now, reachable only through its own cycle
@@ -41,6 +46,7 @@ def test_a_cycle_dropped_while_a_worker_allocates_is_collected_on_the_gui_thread
     alive = [[i] for i in range(2 * gc.get_threshold()[0])]
     qtbot.waitUntil(lambda: _Cycle.collected_on != [], timeout=5_000)
     del alive
+    collector.timer.stop()
     assert _Cycle.collected_on == [threading.main_thread()]
 
 
