@@ -51,6 +51,21 @@ def pytest_runtest_protocol(item, nextitem):
         faulthandler.cancel_dump_traceback_later()
 
 
+# The fast tier for development, `pytest -m "not slow"`, leaves out the tests that build a whole
+# window, read the real 60,000-image dataset or start a Python process of their own (CI and the
+# README's command run everything). A test marks itself slow by the fixtures it asks for, so a
+# new test lands in the right tier without anyone remembering to mark it.
+SLOW_FIXTURES = frozenset({
+    "make_window", "shared_cifar10", "shared_cifar10_archive", "run_python", "run_cli", "run_refusal",
+})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def shared_cifar10_archive() -> Path:
     """The 60,000-image CIFAR-10 JPEG archive of this workplace; skip when absent."""

@@ -193,6 +193,7 @@ def test_a_tar_gz_bomb_is_refused_in_bounded_memory_and_linear_time(tmp_path, ru
     assert "times its" in result.stdout and "decompression bomb" in result.stdout
 
 
+@pytest.mark.slow  # writes and reads archives of hundreds of megabytes
 def test_a_zip_bomb_is_refused_from_its_declared_sizes(tmp_path, zip_bombs):
     target = tmp_path / "bomb.zip"
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:

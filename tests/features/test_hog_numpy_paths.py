@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # two Python processes, each compiling the HOG kernels
+
 pytest.importorskip("skimage.feature")
 
 TESTS = Path(__file__).resolve().parent

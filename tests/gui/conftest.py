@@ -84,12 +84,22 @@ def _wait_idle(qtbot, window, timeout_s: float) -> None:
         qtbot.wait(20)
 
 
+@pytest.fixture
+def wait_quick_runner():
+    """wait_quick_runner(job_runner): process events until that runner's quick lane is idle."""
+    return wait_quick_lane_of
+
+
 def wait_quick_lane(window, timeout_s: float = 60.0) -> None:
     """Process events until the quick lane (dropped images, lab computations) is idle."""
+    wait_quick_lane_of(window.job_runner, timeout_s)
+
+
+def wait_quick_lane_of(job_runner, timeout_s: float = 60.0) -> None:
     from PySide6.QtWidgets import QApplication
 
     deadline = time.perf_counter() + timeout_s
-    while window.job_runner.quick.busy:
+    while job_runner.quick.busy:
         assert time.perf_counter() < deadline, f"the quick lane is still busy after {timeout_s} s"
         QApplication.processEvents()
         time.sleep(0.005)

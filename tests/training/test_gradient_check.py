@@ -33,7 +33,7 @@ def test_a_zero_derivative_is_zero_within_rounding_not_an_error():
     assert "zero within rounding" in result.summary()
 
 
-@pytest.mark.parametrize("n_per_class", [5, 2000])
+@pytest.mark.parametrize("n_per_class", [5, pytest.param(2000, marks=pytest.mark.slow)])
 def test_the_rounding_bound_follows_the_noise_of_long_sums(n_per_class):
     # With 20,000 images the loss's own rounding is ~150 eps |f|: the measured spread of the
     # two step sizes widens the bound, which stays far below every real derivative.
