@@ -94,6 +94,7 @@ def kernel_folder() -> Optional[Path]:
 # --------------------------------------------------------------------------- stamps
 
 
+@functools.lru_cache(maxsize=None)
 def _module_file(name: str) -> Optional[Path]:
     """The source file of the linviz module ``name`` (a package: its ``__init__.py``)."""
     rel = Path(*name.split(".")[1:])
@@ -135,13 +136,20 @@ def _source(path: Path) -> bytes:
 
 
 @functools.lru_cache(maxsize=None)
+def _imports_of(path: Path) -> frozenset:
+    """:func:`_imported_files` of ``path``, once per process (every stamp walks the same
+    modules: a warm run checks all of them)."""
+    return frozenset(_imported_files(path, _source(path).decode("utf-8", "replace")))
+
+
+@functools.lru_cache(maxsize=None)
 def module_stamp(path: Path) -> str:
     """Digest of the source of ``path`` and of every linviz module it imports, transitively."""
     seen = {path}
     todo = [path]
     while todo:
         current = todo.pop()
-        for target in _imported_files(current, _source(current).decode("utf-8", "replace")):
+        for target in _imports_of(current):
             if target not in seen:
                 seen.add(target)
                 todo.append(target)

@@ -75,26 +75,37 @@ def test_kernels_load_from_the_cache_and_recompile_when_their_module_or_a_callee
     assert value == 221.0 and "add_offset" in compiled
 
 
-def test_a_module_stamp_covers_the_linviz_modules_it_imports(tmp_path, monkeypatch):
-    monkeypatch.setattr(kernel_cache, "PACKAGE_DIR", tmp_path)
-    for cached in (kernel_cache.module_stamp, kernel_cache._source):
+_CACHED = (kernel_cache.module_stamp, kernel_cache._source, kernel_cache._imports_of, kernel_cache._module_file)
+
+
+def _forget_stamps() -> None:
+    for cached in _CACHED:
         cached.cache_clear()
-    (tmp_path / "a.py").write_text("from linviz.b import f\n", encoding="utf-8")
-    (tmp_path / "b.py").write_text("import linviz.c\nf = 1\n", encoding="utf-8")
-    (tmp_path / "c.py").write_text("g = 1\n", encoding="utf-8")
-    (tmp_path / "unrelated.py").write_text("h = 1\n", encoding="utf-8")
-    before = kernel_cache.module_stamp(tmp_path / "a.py")
+
+
+@pytest.fixture
+def package_in(tmp_path, monkeypatch):
+    """``tmp_path`` taken for linviz's package folder, with stamps computed afresh."""
+    monkeypatch.setattr(kernel_cache, "PACKAGE_DIR", tmp_path)
+    _forget_stamps()
+    yield tmp_path
+    _forget_stamps()
+
+
+def test_a_module_stamp_covers_the_linviz_modules_it_imports(package_in):
+    (package_in / "a.py").write_text("from linviz.b import f\n", encoding="utf-8")
+    (package_in / "b.py").write_text("import linviz.c\nf = 1\n", encoding="utf-8")
+    (package_in / "c.py").write_text("g = 1\n", encoding="utf-8")
+    (package_in / "unrelated.py").write_text("h = 1\n", encoding="utf-8")
+    before = kernel_cache.module_stamp(package_in / "a.py")
 
     def stamp_after(name: str, text: str) -> str:
-        (tmp_path / name).write_text(text, encoding="utf-8")
-        for cached in (kernel_cache.module_stamp, kernel_cache._source):
-            cached.cache_clear()
-        return kernel_cache.module_stamp(tmp_path / "a.py")
+        (package_in / name).write_text(text, encoding="utf-8")
+        _forget_stamps()
+        return kernel_cache.module_stamp(package_in / "a.py")
 
     assert stamp_after("unrelated.py", "h = 2\n") == before
     assert stamp_after("c.py", "g = 2\n") != before  # imported through b: still covered
-    for cached in (kernel_cache.module_stamp, kernel_cache._source):
-        cached.cache_clear()
 
 
 @pytest.fixture
