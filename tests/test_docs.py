@@ -173,3 +173,19 @@ def python_examples() -> list[tuple[str, str]]:
 @pytest.mark.parametrize("name, code", python_examples(), ids=[name for name, _ in python_examples()])
 def test_the_python_examples_in_the_docs_run(name, code, capsys):
     exec(compile(code, name, "exec"), {"__name__": "__docs_example__"})
+
+
+def test_every_screenshot_is_shown_or_linked_by_a_page():
+    """No stale screenshot lingers: each file in docs/screenshots is used by the docs, and a
+    view shot at one window size (NAME-WxH.png) is kept at all three."""
+    shots = REPO_ROOT / "docs" / "screenshots"
+    pages = [REPO_ROOT / "README.md"] + sorted((REPO_ROOT / "docs").glob("*.md"))
+    text = "\n".join(p.read_text(encoding="utf-8") for p in pages)
+    unused = [f.name for f in sorted(shots.glob("*.png")) if f"screenshots/{f.name}" not in text]
+    assert not unused, f"screenshots no page uses: {unused}"
+    import re
+
+    views = {re.sub(r"-\d+x\d+$", "", f.stem) for f in shots.glob("*.png") if re.search(r"-\d+x\d+$", f.stem)}
+    for view in sorted(views):
+        sizes = {f.stem[len(view) + 1:] for f in shots.glob(f"{view}-*.png")}
+        assert sizes == {"1024x700", "1366x768", "1920x1080"}, f"{view}: {sorted(sizes)}"

@@ -15,6 +15,13 @@ totals plus the bias term equal the score exactly (up to float64 rounding).
 
 Passing a difference of two classes' weights, w_a - w_b, gives the map of "why a rather than
 b" for this image.
+
+With ``relative_to=AVERAGE_IMAGE`` the same score is split another way: the bias term is the
+score of the average training image (the features' mean, which standardization subtracts),
+and each contribution is what this image's feature adds compared with that average,
+w_k (f_k - mean_k) / scale_k. Folded into the bias, the means of hundreds of features make a
+bias of +-25 beside scores of +-3, and every block's bar is one half of a large cancelling
+pair; relative to the average image the bars say what drives this image's score.
 """
 
 from __future__ import annotations
@@ -42,11 +49,20 @@ class Evidence:
         return {b.name: b.total for b in self.blocks}
 
 
-def contributions(w, x, mean, scale) -> tuple[np.ndarray, float]:
-    """Per-feature contributions w_k f_k / scale_k (D,) and the bias term (float64).
+ABSENT = "absent"  # contributions against an absent feature (f = 0): every mean folded into the bias
+AVERAGE_IMAGE = "average image"  # against the average training image: the bias is its score
+BASELINES = (ABSENT, AVERAGE_IMAGE)
+
+
+def contributions(w, x, mean, scale, relative_to: str = ABSENT) -> tuple[np.ndarray, float]:
+    """Per-feature contributions (D,) and the bias term (float64): w_k f_k / scale_k and the
+    bias with the means folded in, or (``relative_to=AVERAGE_IMAGE``) w_k x_k, the difference
+    from the average training image, and the average image's score.
 
     ``w`` and ``x`` have the bias last (D + 1,); ``mean`` and ``scale`` are the pipeline's (D,).
     """
+    if relative_to not in BASELINES:
+        raise ValueError(f"relative_to must be one of {BASELINES}, got {relative_to!r}")
     w = np.asarray(w, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64)
     mean = np.asarray(mean, dtype=np.float64)
@@ -54,6 +70,8 @@ def contributions(w, x, mean, scale) -> tuple[np.ndarray, float]:
     d = len(mean)
     if w.shape != (d + 1,) or x.shape != (d + 1,) or scale.shape != (d,):
         raise ValueError(f"w {w.shape} and x {x.shape} need {d} features plus the bias")
+    if relative_to == AVERAGE_IMAGE:  # standardized features are 0 at the training mean
+        return w[:d] * x[:d], float(w[d] * x[d])
     folded = mean / scale
     parts = w[:d] * (x[:d] + folded)
     bias = float(w[d] * x[d] - np.dot(w[:d], folded))
@@ -76,10 +94,11 @@ def _block_map(block, parts: np.ndarray) -> np.ndarray:
     return values  # histograms: one value per bin
 
 
-def evidence(w, x, pipeline) -> Evidence:
+def evidence(w, x, pipeline, relative_to: str = ABSENT) -> Evidence:
     """The evidence of weights ``w`` (D + 1,) for features ``x`` (D + 1,) of ``pipeline``
-    (a fitted FeaturePipeline: its blocks, ``mean_`` and ``scale_``)."""
-    parts, bias = contributions(w, x, pipeline.mean_, pipeline.scale_)
+    (a fitted FeaturePipeline: its blocks, ``mean_`` and ``scale_``), against an absent
+    feature or the average training image (``relative_to``, see :func:`contributions`)."""
+    parts, bias = contributions(w, x, pipeline.mean_, pipeline.scale_, relative_to)
     blocks = [BlockEvidence(b.name, b.kind, _block_map(b, parts), float(parts[b.start:b.stop].sum()))
               for b in pipeline.blocks]
     return Evidence(blocks, bias, float(sum(b.total for b in blocks) + bias))

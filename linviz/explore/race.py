@@ -37,9 +37,9 @@ from linviz.training.optimizers import OPTIMIZERS, make_optimizer
 # The strategies that race (optimizer names) with their labels, in the order they are drawn.
 STRATEGIES = {name: OPTIMIZERS[name].label
               for name in ("random_search", "random_local_search", "gd", "sgd", "momentum", "adam")}
-BUDGET_RULE = ("budget in examples processed: a loss or a gradient on n images costs n. A search try costs "
-               "its judging sample, a full-batch GD step all the training images, an SGD / momentum / Adam "
-               "step its batch. Evaluations for the plot cost nothing.")
+BUDGET_RULE = ("budget in examples processed: a loss or a gradient on n images costs n (a search try: its "
+               "judging sample; a full-batch GD step: all the training images; an SGD / momentum / Adam step: its "
+               "batch; the plots' evaluations: nothing).")
 
 # CS231n, "Optimization": raw 0-255 pixels with a bias, SVM loss (delta 1, no regularization),
 # random search tries W ~ 0.0001 N(0, 1), random local search steps 0.0001 N(0, 1) from
@@ -47,8 +47,8 @@ BUDGET_RULE = ("budget in examples processed: a loss or a gradient on n images c
 LECTURE_FIGURES = {"random_search": 0.155, "random_local_search": 0.214}
 LECTURE_LOSS = "svm"
 LECTURE_NOTE = ("The lecture's figures: 15.5% (random search) and 21.4% (random local search), test accuracy "
-                "after 1,000 tries judged on the loss over all 50,000 training images, from one seed of the "
-                "original CIFAR-10 data. Another seed or other images give other numbers.")
+                "after 1,000 tries judged on all 50,000 training images, one seed of the original CIFAR-10 data "
+                "(another seed or other images give other numbers).")
 
 
 @dataclass(frozen=True)

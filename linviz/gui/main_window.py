@@ -155,6 +155,10 @@ class MainWindow(QMainWindow):
         self.view_tabs = QTabWidget()
         self.view_tabs.setObjectName("viewTabs")
         self.view_tabs.setDocumentMode(True)
+        # Every tab in sight at 1024 px: long titles shortened ("Nearest nei…") rather than the
+        # first tabs scrolled out of view behind arrows; the tooltip has the whole title.
+        self.view_tabs.setElideMode(Qt.TextElideMode.ElideRight)
+        self.view_tabs.setUsesScrollButtons(False)
         self.view_tabs.addTab(self.training_view, "Training")
 
         central = QWidget()
@@ -192,6 +196,7 @@ class MainWindow(QMainWindow):
             lab = lab_class(self.workbench, self.job_queue)
             self.labs.append(lab)
             self.view_tabs.addTab(lab, lab.title)
+            self.view_tabs.setTabToolTip(self.view_tabs.count() - 1, lab.title)
 
     def _build_your_classes(self) -> None:
         """The "Your classes" tab (a project of the user's own images), after Training."""

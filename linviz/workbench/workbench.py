@@ -120,6 +120,36 @@ class Workbench:
             self.selection = selection
             self.selection_changed.emit(selection)
 
+    def step_selection(self, step: int, same_class: bool = False) -> None:
+        """Select the image ``step`` places on in the selected split (wrapping at its ends; a
+        dropped-in image: among those), or the first validation image when none is selected.
+        ``same_class``: count only images of the selected image's true class."""
+        sel = self.selection
+        if sel is None:
+            if self.data is not None:
+                split = "validation" if self.data.has_validation else "train"
+                if len(self.data.split(split).labels):
+                    self.select(Selection(split, 0))
+            return
+        if sel.split == "yours":
+            n = len(self.user_images)
+            if n:
+                self.select(Selection("yours", (sel.index + step) % n))
+            return
+        part = self.data.split(sel.split) if self.data is not None else None
+        if part is None or not len(part.labels):
+            return
+        labels = np.asarray(part.labels)
+        order = np.arange(len(labels))
+        if same_class and 0 <= sel.index < len(labels):
+            order = np.flatnonzero(labels == labels[sel.index])
+        here = int(np.searchsorted(order, sel.index))
+        if here < len(order) and order[here] == sel.index:
+            target = order[(here + step) % len(order)]
+        else:  # not among them: the nearest one in the direction of the step
+            target = order[here % len(order)] if step > 0 else order[(here - 1) % len(order)]
+        self.select(Selection(sel.split, int(target)))
+
     def add_user_images(self, images: list[UserImage]) -> None:
         if images:
             self.user_images.extend(images)

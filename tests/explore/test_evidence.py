@@ -70,3 +70,35 @@ def test_hog_cells_collect_every_block_that_contains_them(demo):
     expected = np.zeros((4, 4))
     expected[1, 1] = 2 * 9 * (1.0 * pipeline.scale_[0]) / pipeline.scale_[0]
     np.testing.assert_allclose(cells, expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("spec", ["hog:cell=8:block=2,hue:bins=12", "best"])
+def test_relative_to_the_average_training_image(demo, spec):
+    """Relative to the average training image: the bias term is what the classifier scores the
+    average image (its features' mean), each block's total is what this image's block adds
+    compared with it, w_block · (x_block − mean of the training x_block); all of it adds up
+    to the score. Checked against the raw features and their mean, computed here."""
+    from linviz.explore.evidence import AVERAGE_IMAGE
+
+    pipeline = FeaturePipeline(spec)
+    X = pipeline.fit_transform(demo.train.images).astype(np.float64)
+    raw = pipeline.extract(demo.train.images).astype(np.float64)  # before standardization
+    average = raw.mean(axis=0)  # the average training image's features
+    rng = np.random.default_rng(1)
+    w = rng.normal(size=X.shape[1])
+    for i in (3, 11):
+        ev = evidence(w, X[i], pipeline, relative_to=AVERAGE_IMAGE)
+        score = float(w @ X[i])
+        average_score = float(w[:-1] @ ((average - pipeline.mean_) / pipeline.scale_) + w[-1])
+        assert ev.score == pytest.approx(score, abs=1e-7)
+        # the pipeline's mean is float32: agreement to float32 rounding of the means
+        assert ev.bias == pytest.approx(average_score, rel=1e-5, abs=1e-5)
+        for b, block in zip(ev.blocks, pipeline.blocks):
+            cut = slice(block.start, block.stop)
+            added = float(w[cut] @ ((raw[i, cut] - average[cut]) / pipeline.scale_[cut]))
+            assert b.total == pytest.approx(added, rel=1e-5, abs=1e-5)
+            assert float(b.values.sum()) == pytest.approx(b.total, abs=1e-6)
+        assert sum(b.total for b in ev.blocks) + ev.bias == pytest.approx(score, abs=1e-7)
+    # the default is the folded form: an absent feature contributes nothing
+    folded = evidence(w, X[3], pipeline)
+    assert folded.bias != pytest.approx(evidence(w, X[3], pipeline, relative_to=AVERAGE_IMAGE).bias)

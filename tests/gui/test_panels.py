@@ -153,3 +153,36 @@ def test_the_feature_set_is_locked_while_training(make_window):
     assert "locked" in window.features_panel.choose_box.title()
     window.workbench.set_training(False)
     assert window.features_panel.choose_box.isEnabled()
+
+
+def test_a_spec_the_boxes_cannot_show_is_described_whole(make_window):
+    """`best` has three HOG blocks and saturation and value histograms: the boxes would show
+    only "cell 16, block 2". The panel says what the spec holds; a spec the boxes show whole
+    needs no such line."""
+    panel = make_window("demo").features_panel
+    panel.set_spec_text("best")
+    text = panel.spec_summary.text()
+    assert panel.spec_summary.isVisibleTo(panel)
+    assert "4, 8, 16" in text and "saturation" in text and "value" in text and "8 x 8" in text
+    panel.set_spec_text("hog:cell=8,hue:bins=12")
+    assert not panel.spec_summary.isVisibleTo(panel)
+
+
+def test_the_preview_draws_only_what_the_spec_extracts(make_window, wait_idle):
+    """The `hog` and `raw` presets have no hue histogram: no hue bars in the preview; `raw` has
+    no HOG either: no glyphs; each preview follows the spec's own parameters."""
+    from linviz.workbench import Selection
+
+    window = make_window("demo")
+    wait_idle(window)
+    panel = window.features_panel
+    window.workbench.select(Selection("validation", 0))
+    panel.set_spec_text("hog")
+    assert panel.glyph_item.image is not None and len(panel.hist_bars.opts["height"]) == 0
+    assert "no hue histogram" in panel.image_caption.text()
+    panel.set_spec_text("raw")
+    assert panel.glyph_item.image is None and len(panel.hist_bars.opts["height"]) == 0
+    panel.set_spec_text("hog:cell=4,hue:bins=7")
+    assert len(panel.hist_bars.opts["height"]) == 7 and "4 px cells" in panel.image_caption.text()
+    panel.set_spec_text("best")  # its first HOG block and its hue bins
+    assert len(panel.hist_bars.opts["height"]) == 12 and "4 px cells" in panel.image_caption.text()

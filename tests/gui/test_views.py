@@ -205,3 +205,29 @@ def test_confusion_numbers_fit_their_cells_or_are_left_out(qtbot):
     assert len(view.plot.getPlotItem().getViewBox().addedItems) == items
     ticks = view.plot.getPlotItem().getAxis("bottom")._tickLevels[0]
     assert len(ticks) <= 20
+
+
+def test_a_fitting_axis_title_stays_centred_on_its_axis(qtbot):
+    """The title chosen for a new width is placed for its own length (not left where a shorter
+    one sat, running past the plot's right edge)."""
+    import pyqtgraph as pg
+
+    from linviz.gui.views.plot_style import fitting_title
+
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    item = widget.getPlotItem()
+    fitting_title(item, "bottom", "log10 of the relative error (zeros at the left)",
+                  "log10 of the rel. error (zeros at left)", "log10 rel. error")
+    widget.show()
+    axis = item.getAxis("bottom")
+    for width in (700, 300, 200, 300, 700):
+        widget.resize(width, 200)
+        qtbot.wait(20)
+        label = axis.label
+        room = axis.width()
+        shown = label.boundingRect().width()
+        if not label.isVisible():
+            continue
+        assert shown <= room, (width, label.toPlainText())
+        assert abs(label.pos().x() - (room - shown) / 2) <= 1, (width, label.toPlainText(), label.pos().x())

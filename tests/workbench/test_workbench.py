@@ -98,3 +98,39 @@ def test_validation_size_zero_means_no_validation_split_not_the_test_split(prepa
     assert len(none.val.labels) == 0 and not none.has_validation
     assert len(none.train.labels) == 60
     assert jobs.evaluate(jobs.extract_features(none, "hue", QuietContext()), none, np.zeros((11, 6), np.float32)) is None
+
+
+def test_stepping_through_the_images_of_the_selected_split(prepared):
+    """Previous / next in a lab: within the selected split, wrapping at its ends; with
+    ``same_class`` to the next image of the selected image's true class."""
+    bench = Workbench()
+    bench.set_data(prepared)
+    bench.step_selection(1)  # nothing selected: the first validation image
+    assert bench.selection == Selection("validation", 0)
+    bench.step_selection(-1)
+    n = len(prepared.val.labels)
+    assert bench.selection == Selection("validation", n - 1)
+    bench.step_selection(1)
+    assert bench.selection == Selection("validation", 0)
+    labels = prepared.val.labels
+    bench.step_selection(1, same_class=True)
+    expected = next(i for i in range(1, n) if labels[i] == labels[0])
+    assert bench.selection == Selection("validation", expected)
+    bench.step_selection(-1, same_class=True)
+    assert bench.selection == Selection("validation", 0)
+    bench.select(Selection("train", 5))
+    bench.step_selection(1)
+    assert bench.selection == Selection("train", 6)
+
+
+def test_a_spec_in_words():
+    from linviz.workbench.spec_names import describe_spec, short_spec
+    from linviz.features import PRESETS, parse_feature_spec
+
+    best = str(parse_feature_spec(PRESETS["best"]))
+    text = describe_spec(best)
+    assert text.startswith("HOG at cells of 4, 8, 16 px") and "2 x 2 blocks" in text
+    assert "hue 12, saturation 8, value 8 bins" in text and "8 x 8 color layout" in text
+    assert describe_spec("raw:size=16:gray=1") == "raw pixels (16 x 16, gray)"
+    assert short_spec(best) == "best"
+    assert short_spec(str(parse_feature_spec("hog:cell=4,hog:cell=16,hue:bins=7"))) == "hog 4/16, hue 7"

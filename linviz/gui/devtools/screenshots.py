@@ -23,7 +23,9 @@ def main(argv=None) -> int:
     parser.add_argument("--features", default="hog+hue")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=6.0, help="grab this long after training starts")
-    parser.add_argument("--size", default="1400x900")
+    parser.add_argument("--size", default="1400x900",
+                        help="the window's size, or several (1024x700,1366x768,1920x1080): one picture each, "
+                             "named OUT-WxH.png, from one session")
     parser.add_argument("--drop", nargs="*", default=[], help="image files to drop before grabbing")
     parser.add_argument("--tab", default=None, help="raise this dock: data, features, training")
     parser.add_argument("--misclassified", action="store_true", help="gallery: misclassified only")
@@ -47,6 +49,7 @@ def main(argv=None) -> int:
     parser.add_argument("--playground", default=None, help="the 2-D playground: load this JSON state first")
     parser.add_argument("--playground-steps", type=int, default=0, help="the 2-D playground: take this many steps")
     parser.add_argument("--subview", default=None, help="inside the --view lab: show this inner tab (its title)")
+    parser.add_argument("--lecture", action="store_true", help="Inside one image: show the lecture's examples")
     parser.add_argument("--landscape", default=None, metavar="MODE:DIRECTIONS",
                         help="optimization lab: the landscape's mode (plane|lines) and directions "
                              "(random|gradient|trajectory), e.g. plane:trajectory")
@@ -89,8 +92,8 @@ def main(argv=None) -> int:
     from linviz.settings_file import SettingsFile
 
     window = MainWindow(args.data, settings=SettingsFile.in_memory())  # the default layout, saved nowhere
-    w, h = (int(v) for v in args.size.split("x"))
-    window.resize(w, h)
+    sizes = [tuple(int(v) for v in size.split("x")) for size in args.size.split(",")]
+    window.resize(*sizes[0])
     window.show()
 
     def pump(seconds: float) -> None:
@@ -151,6 +154,10 @@ def main(argv=None) -> int:
     if args.view:
         titles = [window.view_tabs.tabText(i) for i in range(window.view_tabs.count())]
         window.view_tabs.setCurrentIndex(titles.index(args.view))
+    if args.lecture:
+        from linviz.gui.labs.inside_image import InsideImageLab
+
+        next(lab for lab in window.labs if isinstance(lab, InsideImageLab)).lecture_button.setChecked(True)
     if args.knn:
         _knn_steps(window, args, pump)
     if args.subview:
@@ -172,12 +179,26 @@ def main(argv=None) -> int:
     if args.tune:
         _drive_tuning(window, args, pump)
     pump(0.3)
-    window.grab().save(args.out)
-    print(f"saved {args.out}; training {'running' if window.job_runner.busy else 'finished'}; "
-          f"messages: {window.error_messages}")
+    for size in sizes:
+        out = args.out if len(sizes) == 1 else _sized_name(args.out, size)
+        if len(sizes) > 1:
+            window.resize(*size)
+            pump(0.5)
+            while window.job_runner.quick.busy:  # the labs redraw for the new size
+                pump(0.05)
+            pump(0.3)
+        window.grab().save(out, "PNG", 0)  # 0: the smallest file (zlib's best compression)
+        print(f"saved {out}; training {'running' if window.job_runner.busy else 'finished'}; "
+              f"messages: {window.error_messages}")
     window.shutdown()
     window.close()
     return 0
+
+
+def _sized_name(out: str, size: tuple) -> str:
+    """'docs/screenshots/runs.png' and (1024, 700) -> 'docs/screenshots/runs-1024x700.png'."""
+    root, ext = os.path.splitext(out)
+    return f"{root}-{size[0]}x{size[1]}{ext or '.png'}"
 
 
 def _knn_steps(window, args, pump) -> None:
@@ -270,6 +291,7 @@ def _drive_tuning(window, args, pump) -> None:
     best = best_result(lab.state.results)
     if best is not None:
         lab.show_run(best.index)
+        lab.make_current()
     pump(0.5)
     _wait(window, pump)
     pump(0.5)

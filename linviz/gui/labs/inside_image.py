@@ -2,10 +2,13 @@
 
 For the selected image and the current model: every class's score s_j = w_j . x + b_j, the
 SVM margins and hinge terms or the softmax's e^(s_j - max s), probabilities and -ln p; the
-image's loss, the mean data loss over a split and the regularization loss; and evidence maps
-that show where each score comes from (:mod:`linviz.explore.evidence`), for the top class,
-the true class, a class to compare with, and "why the top class rather than that one".
-The arithmetic is :func:`linviz.explore.score_breakdown`; this module only shows it.
+image's loss, the mean data loss over a split and the regularization loss; each score as a
+sum of what every feature block adds (against the average training image, or against an
+absent feature with the means folded into the bias) and evidence maps that show where it
+comes from (:mod:`linviz.explore.evidence`), for the top class, the true class, a class to
+compare with, and "why the top class rather than that one". *Lecture example* shows the
+lecture's own two examples (:mod:`linviz.explore.lecture_examples`). The arithmetic is
+:func:`linviz.explore.score_breakdown`; this module only shows it.
 """
 
 from __future__ import annotations
@@ -17,22 +20,30 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSplitter,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QPushButton, QSplitter, QStackedWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from linviz.explore.evidence import ABSENT, AVERAGE_IMAGE
+from linviz.gui.labs._inside.lecture_page import LecturePage
+from linviz.gui.labs._inside.mosaic import evidence_mosaic, evidence_tiles, short_block_name
 from linviz.gui.labs.lab import Lab
-from linviz.workbench.pictures import bars_tile, diverging_rgb, grid_mosaic, hue_colors, upscale
+from linviz.gui.views.control_flow import control_flow
+from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.mosaic_view import MosaicView
-from linviz.gui.views.plot_style import outward_ticks
-from linviz.gui.views.tables import reading_table, set_columns
+from linviz.gui.views.plot_style import fitting_title, outward_ticks
+from linviz.gui.views.tables import reading_table
+from linviz.gui.widgets.image_picker import ImagePicker
+from linviz.gui.widgets.wrapped_label import WrappedLabel
 from linviz.models.losses import LOSSES
 
-TILE = 64
+MAX_TABLE_ROWS = 12  # the score table's rows in sight; more classes scroll
 MEAN_LOSS_SAMPLE = 5000  # training images for the mean data loss when there is no validation split
 # One color per feature block in the stacked bar (and its legend), then the bias.
 BLOCK_COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (148, 103, 189), (140, 86, 75), (227, 119, 194),
                 (188, 189, 34), (23, 190, 207)]
 BIAS_COLOR = (127, 127, 127)
+BASELINE_WORDS = {AVERAGE_IMAGE: ("the average training image", "the average image's score"),
+                  ABSENT: ("an absent feature (means in the bias)", "bias, every feature's mean folded in")}
 
 SVM_COLUMNS = [("class", "The class; ✔ marks the true class (or the one assumed true for a dropped image)"),
                ("score s_j", "s_j = w_j · x + b_j: the class's weights times the features, plus its bias"),
@@ -46,14 +57,6 @@ SOFTMAX_COLUMNS = [("class", "The class; ✔ marks the true class (or the one as
                    ("p_j", "The probability p_j = e^(s_j) / Σ_k e^(s_k): the softmax"),
                    ("−ln p_j", "The loss if j were the true class (natural log); the true class's is L_i")]
 
-# The lecture's 4-pixel cat (CS231n, linear classification): W rows cat, dog, ship.
-LECTURE_W = np.array([[0.2, -0.5, 0.1, 2.0], [1.5, 1.3, 2.1, 0.0], [0.0, 0.25, 0.2, -0.3]])
-LECTURE_B = np.array([1.1, 3.2, -1.2])
-LECTURE_X = np.array([56.0, 231.0, 24.0, 2.0])
-LECTURE_LOSS = "svm"  # the lecture works its example with the SVM (when no model says otherwise)
-LECTURE_NOTE = ("The lecture's 4-pixel cat, x = [56, 231, 24, 2]: scores −96.8 (cat), 437.9 (dog), 60.75 (ship). "
-                "The lecture's figure prints 61.95 for the ship: it left out the ship's bias −1.2.")
-
 
 @dataclass(frozen=True)
 class InsideResult:
@@ -64,47 +67,49 @@ class InsideResult:
     mean_loss: Optional[float]
     mean_loss_of: str  # which images the mean data loss is over
     rows: list  # (label, Evidence) per evidence row
-    picture: Optional[np.ndarray]
-    layout: object
-    labels: list
+    tiles: list  # per evidence row: the image's tile, then one per feature block
     block_names: list
+    relative_to: str  # the breakdown's baseline (linviz.explore.evidence)
+    compared_note: str  # why the compared class is not the one chosen, or ""
 
 
-def short_block_name(name: str) -> str:
-    """'hog:orient=9:cell=8:...' -> 'HOG 8px'; the full spec goes in a tooltip."""
-    kind, _, rest = name.partition(":")
-    params = dict(p.split("=", 1) for p in rest.split(":") if "=" in p)
-    if kind == "hog":
-        return f"HOG {params.get('cell', '?')}"
-    if kind == "raw":
-        return "pixels (gray)" if params.get("gray") not in (None, "0") else "pixels"
-    if kind == "layout":
-        return "layout"
-    return {"hue": "hue", "sat": "sat.", "val": "value"}.get(kind, kind)
+def fill_score_table(table, b, names, assumed: str = "") -> None:
+    """The lecture's table for breakdown ``b``: a row per class, the true class ticked and bold."""
+    from linviz.gui.views.tables import set_columns
+
+    hinge = LOSSES[b.loss].hinge
+    set_columns(table, SVM_COLUMNS if hinge else SOFTMAX_COLUMNS)
+    table.setRowCount(len(names))
+    bold = QFont()
+    bold.setBold(True)
+    for j, name in enumerate(names):
+        is_true = j == b.true_class
+        if hinge:
+            values = [f"{b.scores[j]:.3f}", "—" if is_true else f"{b.margins[j]:.3f}",
+                      "—" if is_true else f"{b.hinge[j]:.3f}"]
+        else:
+            values = [f"{b.scores[j]:.3f}", f"{b.exp_shifted[j]:.4g}", f"{b.probabilities[j]:.4f}",
+                      f"{b.neg_log_probabilities[j]:.3f}"]
+        label = f"✔ {name}{assumed}" if is_true else name
+        for k, text in enumerate([label] + values):
+            item = QTableWidgetItem(text)
+            if k:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if is_true:
+                item.setFont(bold)
+                item.setBackground(pg.mkColor(225, 240, 225))
+            table.setItem(j, k, item)
 
 
-def evidence_picture(image: np.ndarray, rows: list, block_kinds: list) -> tuple:
-    """One mosaic: a row per (label, Evidence), the image first, then a tile per block, each
-    block's column on one color scale so the rows compare. Red: evidence for, blue: against."""
-    scales = []
-    for k in range(len(block_kinds)):
-        peak = max(float(np.max(np.abs(ev.blocks[k].values))) for _, ev in rows) if rows else 1.0
-        scales.append(peak or 1.0)
-    grid = []
-    for _, ev in rows:
-        tiles = [upscale(np.ascontiguousarray(image), TILE)]
-        for k, block in enumerate(ev.blocks):
-            if block.kind == "hist":
-                colors = hue_colors(len(block.values)) if block.name.startswith("hue") else None
-                tiles.append(bars_tile(block.values, TILE, colors=colors, scale=scales[k]))
-            else:
-                tiles.append(upscale(diverging_rgb(block.values, scales[k]), TILE))
-        grid.append(tiles)
-    return grid_mosaic(grid, gap=4, row_gap=int(0.3 * TILE))
+def loss_term(b, true_name: str) -> str:
+    """'L_i = Σ hinge = 2.9000 (SVM, Δ = 1)' or 'L_i = −ln p_cat = 0.0210 (softmax, natural log)'."""
+    if LOSSES[b.loss].hinge:
+        return f"L_i = Σ hinge = {b.data_loss:.4f} (SVM, Δ = {b.delta:g}{', squared' if b.squared else ''})"
+    return f"L_i = −ln p_{true_name} = {b.data_loss:.4f} (softmax, natural log)"
 
 
 def inside_job(W, x, true_class, compare, model_options, delta, pipeline, image, class_names, caption,
-               split_X, split_y, split_text):
+               split_X, split_y, split_text, relative_to=AVERAGE_IMAGE):
     """The lab's whole computation, for the quick lane (a few milliseconds)."""
     from linviz.explore.evidence import evidence
     from linviz.explore.score_breakdown import score_breakdown
@@ -119,37 +124,27 @@ def inside_job(W, x, true_class, compare, model_options, delta, pipeline, image,
         loss = options.pop("loss")
         options.pop("delta")  # the lab's own Δ (editable) replaces the model's
         breakdown = score_breakdown(W, x, y, loss=loss, delta=delta, **options)
-        other = compare if compare is not None else int(np.argsort(scores)[-2]) if len(scores) > 1 else top
+        runner_up = int(np.argsort(scores)[-2]) if len(scores) > 1 else top
+        other, note = (runner_up, "") if compare is None else (int(compare), "")
+        if other == top and len(scores) > 1:  # "top − top" says nothing: the runner-up instead
+            other, note = runner_up, f"{class_names[top]} is the top class here: compared with the runner-up"
         mean_loss = None
         if split_X is not None and len(split_y):
             mean_loss, _ = LossFunction(loss, 0.0, delta=delta, squared=options["squared"])(W, split_X, split_y)
         names = class_names
         truth = "assumed true" if assumed else "true"
-        rows = [(f"top: {names[top]}", evidence(W[:, top], x, pipeline)),
-                (f"{truth}: {names[y]}", evidence(W[:, y], x, pipeline)),
-                (f"compared: {names[other]}", evidence(W[:, other], x, pipeline)),
-                (f"{names[top]} − {names[other]}", evidence(W[:, top] - W[:, other], x, pipeline))]
-        blocks = pipeline.blocks
-        picture, layout = evidence_picture(image, rows, [b.kind for b in blocks])
-        stagger = len(blocks) > 4  # long rows of narrow tiles: alternate two label lines (as drawn)
-        labels = [("image", *_above(layout, 0, 0))]
-        labels += [(short_block_name(b.name), *_above(layout, 0, k + 1, lift=stagger and k % 2 == 0))
-                   for k, b in enumerate(blocks)]
-        labels += [(f"{label}  ({ev.score:+.2f})", *_left(layout, r)) for r, (label, ev) in enumerate(rows)]
+
+        def ev(w):
+            return evidence(w, x, pipeline, relative_to=relative_to)
+
+        rows = [(f"top: {names[top]}", ev(W[:, top])), (f"{truth}: {names[y]}", ev(W[:, y])),
+                (f"compared: {names[other]}", ev(W[:, other])),
+                (f"{names[top]} − {names[other]}", ev(W[:, top] - W[:, other]))]
+        tiles = evidence_tiles(image, [e for _, e in rows])
         return InsideResult(breakdown, list(names), assumed, caption, None if mean_loss is None else float(mean_loss),
-                            split_text, rows, picture, layout, labels, [b.name for b in blocks])
+                            split_text, rows, tiles, [b.name for b in pipeline.blocks], relative_to, note)
 
     return job
-
-
-def _above(layout, row, col, lift=False):
-    y, x = layout.origin(row, col)
-    return x + layout.tile_w / 2, y - 1 - (0.28 * layout.tile_h if lift else 0.0), "top"
-
-
-def _left(layout, row):
-    y, x = layout.origin(row, 0)
-    return x - 3, y + layout.tile_h / 2, "left"
 
 
 class InsideImageLab(Lab):
@@ -160,10 +155,10 @@ class InsideImageLab(Lab):
     def __init__(self, workbench, job_queue, parent=None):
         super().__init__(workbench, job_queue, parent)
         self.result: Optional[InsideResult] = None
-        self.caption = QLabel("")
-        self.caption.setWordWrap(True)
+        self.caption = WrappedLabel("")
         self.caption.setObjectName("viewCaption")
 
+        self.picker = ImagePicker(workbench)
         self.true_box = QComboBox()
         self.true_box.setToolTip("The class to treat as true. A dataset image has its label; "
                                  "for a dropped-in image choose one (default: the top class, assumed)")
@@ -171,20 +166,25 @@ class InsideImageLab(Lab):
         self.compare_box.setToolTip("A class to compare with: its evidence, and why the top class wins over it")
         self.delta_spin = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=100.0, singleStep=0.5, value=1.0)
         self.delta_spin.setToolTip("The SVM margin Δ. Changing it recomputes this table, not the model")
+        self.relative_box = QComboBox()
+        for key, (words, _) in BASELINE_WORDS.items():
+            self.relative_box.addItem(words, key)
+        self.relative_box.setToolTip(
+            "What each block's share is measured against. The average training image: the gray part is the score "
+            "of the average image, each block's bar what this image adds to it. An absent feature: the gray part "
+            "is the bias with every feature's mean folded in (large, and cancelled by the blocks')")
         self.lecture_button = QPushButton("Lecture example")
         self.lecture_button.setCheckable(True)
-        self.lecture_button.setToolTip("The lecture's 4-pixel cat, computed by the same code")
-        controls = QHBoxLayout()
-        for text, widget in (("True class", self.true_box), ("Compare with", self.compare_box), ("Δ", self.delta_spin)):
-            controls.addWidget(QLabel(text))
-            controls.addWidget(widget)
-        controls.addStretch(1)
-        controls.addWidget(self.lecture_button)
+        self.lecture_button.setToolTip("The lecture's two worked examples, computed by the same code")
+        controls = control_flow(self.picker, ("True class", self.true_box), ("Compare with", self.compare_box),
+                                ("Δ", self.delta_spin), ("Shares against", self.relative_box), self.lecture_button)
+        # what belongs to an image (hidden while the lecture's examples show; Δ serves both)
+        self.image_controls = [self.picker] + [box.parentWidget() for box in
+                                               (self.true_box, self.compare_box, self.relative_box)]
 
         # rows of 22 px: ten classes fit without scrolling
         self.table = reading_table("scoreTable", row_height=22, selectable=False, stretch_last=False)
-        self.totals = QLabel("")
-        self.totals.setWordWrap(True)
+        self.totals = WrappedLabel("")
         self.totals.setObjectName("lossTotals")
         self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         numbers = QWidget()
@@ -195,35 +195,36 @@ class InsideImageLab(Lab):
 
         self.evidence_view = QWidget()
         self.evidence_view.setObjectName("evidenceView")
-        self.evidence_caption = QLabel("Evidence maps: where each score comes from, drawn on what each feature "
-                                       "block describes (red: for the class, blue: against; one scale per column)")
-        self.evidence_caption.setWordWrap(True)
+        self.evidence_caption = WrappedLabel("")
         self.evidence_caption.setObjectName("viewCaption")
         self.mosaic = MosaicView()
+        self.mosaic.viewbox.sigResized.connect(self._arrange_mosaic)
+        self._groups = 1
         self.bars = pg.PlotWidget()
+        self.bars.setObjectName("scoreBars")
         self.bars.setMinimumHeight(120)
         bars_item = self.bars.getPlotItem()
         outward_ticks(bars_item)
         bars_item.hideButtons()
         bars_item.getViewBox().setMouseEnabled(x=False, y=False)
         bars_item.getViewBox().invertY(True)
-        bars_item.setLabel("bottom", "contribution to the score")
+        fitting_title(bars_item, "bottom", "added to the score", "share")
         bars_item.getAxis("bottom").enableAutoSIPrefix(False)
         self.bar_item = pg.BarGraphItem(x0=[], y=[], height=0.6, width=[], brushes=[])
         bars_item.addItem(self.bar_item)
         self.score_marks = pg.ScatterPlotItem(symbol="d", size=10, brush=pg.mkBrush(20, 20, 20))
         bars_item.addItem(self.score_marks)
-        bars_item.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen((90, 90, 90))))
-        self.legend = QLabel("")
-        self.legend.setWordWrap(True)
+        self.zero_line = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen((90, 90, 90)))
+        bars_item.addItem(self.zero_line)
+        self.bars_hint = EmptyHint(bars_item)
+        self.legend = WrappedLabel("")
         self.legend.setObjectName("viewCaption")
         totals_box = QWidget()
         totals_layout = QVBoxLayout(totals_box)
         totals_layout.setContentsMargins(0, 0, 0, 0)
-        bars_caption = QLabel("Each score as a sum: every feature block's share plus the bias (◆ = the score)")
-        bars_caption.setWordWrap(True)
-        bars_caption.setObjectName("viewCaption")
-        totals_layout.addWidget(bars_caption)
+        self.bars_caption = WrappedLabel("")
+        self.bars_caption.setObjectName("viewCaption")
+        totals_layout.addWidget(self.bars_caption)
         totals_layout.addWidget(self.bars, 1)
         totals_layout.addWidget(self.legend)
         evidence_layout = QVBoxLayout(self.evidence_view)
@@ -232,7 +233,8 @@ class InsideImageLab(Lab):
         evidence_layout.addWidget(self.mosaic, 1)
 
         # The numbers and the stacked bar side by side above, the maps below at full width:
-        # the maps need width (a column per feature block), the table needs height.
+        # the maps need width (a column per feature block), the table needs height. The
+        # numbers keep their height when the window grows; the maps take the rest.
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.setObjectName("insideNumbersSplitter")
         upper.setChildrenCollapsible(False)
@@ -246,12 +248,19 @@ class InsideImageLab(Lab):
         split.setChildrenCollapsible(False)
         split.addWidget(upper)
         split.addWidget(self.evidence_view)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
         split.setSizes([330, 330])
+        self.splitter = split
+        self.lecture_page = LecturePage()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(split)
+        self.pages.addWidget(self.lecture_page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)
-        layout.addLayout(controls)
-        layout.addWidget(split, 1)
+        layout.addWidget(controls)
+        layout.addWidget(self.pages, 1)
 
         self._model_delta = None
         self._unlabeled = None  # the pixels of the dropped-in image the true-class box is for
@@ -261,6 +270,7 @@ class InsideImageLab(Lab):
         workbench.user_images_changed.connect(self.request_refresh)
         self.true_box.activated.connect(self.request_refresh)
         self.compare_box.activated.connect(self.request_refresh)
+        self.relative_box.activated.connect(self.request_refresh)
         self.delta_spin.valueChanged.connect(self.request_refresh)
         self.lecture_button.toggled.connect(self.request_refresh)
         self._on_classes()
@@ -284,8 +294,13 @@ class InsideImageLab(Lab):
             self.delta_spin.blockSignals(True)
             self.delta_spin.setValue(delta)
             self.delta_spin.blockSignals(False)
-        self.delta_spin.setEnabled(model is not None and LOSSES[model.loss].hinge or self.lecture_button.isChecked())
+        self._update_delta_enabled()
         self.request_refresh()
+
+    def _update_delta_enabled(self) -> None:
+        model = self.workbench.model
+        lecture = self.lecture_button.isChecked()
+        self.delta_spin.setEnabled(lecture or (model is not None and LOSSES[model.loss].hinge))
 
     def _mean_loss_split(self):
         """(X, y, words) of the images the mean data loss is taken over."""
@@ -298,13 +313,18 @@ class InsideImageLab(Lab):
 
     # ------------------------------------------------------------------ refresh
     def refresh(self) -> None:
-        if self.lecture_button.isChecked():
+        lecture = self.lecture_button.isChecked()
+        self.pages.setCurrentIndex(1 if lecture else 0)
+        for widget in self.image_controls:  # the lecture's examples have their own classes
+            widget.setVisible(not lecture)
+        self._update_delta_enabled()
+        if lecture:
             self._show_lecture_example()
             return
         selected, model = self.workbench.selected_image(), self.workbench.model
         if selected is None:
-            self._show_nothing("Select an image (gallery, confusion matrix or your images) to look inside the "
-                               "classifier's decision for it.")
+            self._show_nothing("Select an image (◀ ▶, Gallery…, the Training tab's gallery or confusion matrix, or "
+                               "your images) to look inside the classifier's decision for it.")
             return
         self._show_true_class(selected)
         if model is None or selected.x is None or model.W.shape[0] != len(selected.x):
@@ -315,7 +335,8 @@ class InsideImageLab(Lab):
         X, y, words = self._mean_loss_split()
         job = inside_job(np.asarray(model.W, dtype=np.float64), np.asarray(selected.x, dtype=np.float64), true_class,
                          self.compare_box.currentData(), model.loss_options(), float(self.delta_spin.value()),
-                         model.features.pipeline, selected.image, self.workbench.class_names, selected.caption, X, y, words)
+                         model.features.pipeline, selected.image, self.workbench.class_names, selected.caption, X, y,
+                         words, self.relative_box.currentData())
         self.submit("breakdown", job, self._on_result)
 
     def _show_true_class(self, selected) -> None:
@@ -340,53 +361,63 @@ class InsideImageLab(Lab):
         b = result.breakdown
         names = result.class_names
         assumed = " (assumed)" if result.assumed else ""
-        self.caption.setText(f"{result.caption}: {LOSSES[b.loss].short_label} model · true class {names[b.true_class]}{assumed} · "
-                             f"top class {names[b.predicted_class]}")
-        self._fill_table(b, names, assumed)
+        note = f" ({result.compared_note})" if result.compared_note else ""
+        self.caption.setText(f"{result.caption}: {LOSSES[b.loss].short_label} model · true class "
+                             f"{names[b.true_class]}{assumed} · top class {names[b.predicted_class]}{note}")
+        fill_score_table(self.table, b, names, assumed)
         self._show_totals(b, result, names)
-        staggered = len(result.block_names) > 4
-        self.mosaic.set_mosaic(result.picture, result.layout, margin_top=(0.75 if staggered else 0.4) * TILE,
-                               margin_left=2.2 * TILE)
-        self.mosaic.set_labels(result.labels)
+        if len(names) != self._sized_for:
+            self._size_numbers(len(names))
+        self._arrange_mosaic()
         self._draw_bars(result)
 
     # ------------------------------------------------------------------ drawing
-    def _fill_table(self, b, names, assumed: str) -> None:
-        hinge = LOSSES[b.loss].hinge
-        set_columns(self.table, SVM_COLUMNS if hinge else SOFTMAX_COLUMNS)
-        self.table.setRowCount(len(names))
-        bold = QFont()
-        bold.setBold(True)
-        for j, name in enumerate(names):
-            is_true = j == b.true_class
-            if hinge:
-                values = [f"{b.scores[j]:.3f}", "—" if is_true else f"{b.margins[j]:.3f}",
-                          "—" if is_true else f"{b.hinge[j]:.3f}"]
-            else:
-                values = [f"{b.scores[j]:.3f}", f"{b.exp_shifted[j]:.4g}", f"{b.probabilities[j]:.4f}",
-                          f"{b.neg_log_probabilities[j]:.3f}"]
-            label = f"✔ {name}{assumed}" if is_true else name
-            for k, text in enumerate([label] + values):
-                item = QTableWidgetItem(text)
-                if k:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if is_true:
-                    item.setFont(bold)
-                    item.setBackground(pg.mkColor(225, 240, 225))
-                self.table.setItem(j, k, item)
+    _sized_for = 0
+
+    def _size_numbers(self, n_classes: int) -> None:
+        """The table shows every class's row (up to a dozen; more scroll): the numbers are the
+        lesson, the maps below take the rest of the height."""
+        self._sized_for = n_classes
+        table = self.table
+        rows = min(n_classes, MAX_TABLE_ROWS)
+        table.setMinimumHeight(table.horizontalHeader().sizeHint().height() + rows * table.verticalHeader()
+                               .defaultSectionSize() + 2 * table.frameWidth() + 2)
+        total = sum(self.splitter.sizes())
+        upper = self.splitter.widget(0).minimumSizeHint().height()
+        if total > upper:
+            self.splitter.setSizes([upper, total - upper])
 
     def _show_totals(self, b, result: InsideResult, names) -> None:
-        if LOSSES[b.loss].hinge:
-            term = f"L_i = Σ hinge = {b.data_loss:.4f} (SVM, Δ = {b.delta:g}{', squared' if b.squared else ''})"
-        else:
-            term = f"L_i = −ln p_{names[b.true_class]} = {b.data_loss:.4f} (softmax, natural log)"
-        lines = [f"This image: {term}"]
+        lines = [f"This image: {loss_term(b, names[b.true_class])}"]
         if result.mean_loss is not None:
             lines.append(f"Mean data loss over {result.mean_loss_of}: {result.mean_loss:.4f}")
         lines.append(f"Regularization λ·R(W): {b.reg_loss:.4f}")
         if result.mean_loss is not None:
             lines.append(f"Objective (mean data loss + regularization): {result.mean_loss + b.reg_loss:.4f}")
         self.totals.setText("\n".join(lines))
+
+    def _arrange_mosaic(self, *_) -> None:
+        """The evidence rows in the arrangement (one column of rows, two, or four side by side)
+        that draws the tiles largest in the view's shape: the maps grow with the window."""
+        result = self.result
+        if result is None or self.lecture_button.isChecked():
+            return
+        box = self.mosaic.viewbox
+        key = (id(result), round(box.width()), round(box.height()))
+        if key == self._drawn:
+            return
+        self._drawn = key
+        picture, layout, labels, margins, self._groups = evidence_mosaic(
+            result.tiles, [label for label, _ in result.rows], [short_block_name(n) for n in result.block_names],
+            [ev.score for _, ev in result.rows], view_size=(box.width(), box.height()))
+        self.mosaic.set_mosaic(picture, layout, margin_top=margins[0], margin_left=margins[1])
+        self.mosaic.set_labels(labels)
+        against = BASELINE_WORDS[result.relative_to][0]
+        self.evidence_caption.setText(f"Evidence maps: where each score comes from, against {against}, drawn on what "
+                                      "each feature block describes (red: for the class, blue: against; one scale "
+                                      "per column)")
+
+    _drawn = None
 
     def _draw_bars(self, result: InsideResult) -> None:
         """One horizontal stacked bar per evidence row: positive parts to the right, negative
@@ -406,37 +437,47 @@ class InsideImageLab(Lab):
                 widths.append(abs(value))
                 ys.append(r)
                 brushes.append(pg.mkBrush(*color))
+        self.bars_hint.filled()
+        self.zero_line.setVisible(True)
         self.bar_item.setOpts(x0=x0, y=ys, width=widths, height=0.6, brushes=brushes)
         self.score_marks.setData([ev.score for _, ev in result.rows], list(range(len(result.rows))))
         item = self.bars.getPlotItem()
         item.getAxis("left").setTicks([[(r, label.split(":")[0]) for r, (label, _) in enumerate(result.rows)]])
         item.setYRange(-0.6, len(result.rows) - 0.4, padding=0)
         item.enableAutoRange(axis="x")
-        names = [short_block_name(n) for n in result.block_names] + ["bias (means folded in)"]
+        against, bias_words = BASELINE_WORDS[result.relative_to]
+        self.bars_caption.setText(f"Each score as a sum: what every feature block adds, against {against}, plus "
+                                  f"the gray part (◆ = the score)")
+        names = [short_block_name(n) for n in result.block_names] + [bias_words]
         colors = [BLOCK_COLORS[k % len(BLOCK_COLORS)] for k in range(len(result.block_names))] + [BIAS_COLOR]
         self.legend.setText("  ".join(f'<span style="color:rgb{c}">■</span>&nbsp;{n}' for n, c in zip(names, colors)))
 
     def _show_nothing(self, message: str) -> None:
+        """No numbers to show: every part empties (no row, bar or map of an earlier image stays)."""
         self.cancel("breakdown")
         self.result = None
+        self._drawn = None
         self.caption.setText(message)
         self.table.setRowCount(0)
         self.totals.setText("")
         self.mosaic.clear_picture()
+        self.evidence_caption.setText("")
         self.bar_item.setOpts(x0=[], y=[], width=[], brushes=[])
         self.score_marks.setData([], [])
+        self.bars.getPlotItem().getAxis("left").setTicks([[]])
+        self.zero_line.setVisible(False)
+        self.bars_hint.show("Each score as a sum of what the feature blocks add shows here")
+        self.bars_caption.setText("")
         self.legend.setText("")
 
     def _show_lecture_example(self) -> None:
-        from linviz.explore.score_breakdown import score_breakdown
+        from linviz.explore.lecture_examples import image_example, svm_example
 
-        W = np.vstack([LECTURE_W.T, LECTURE_B])
-        x = np.append(LECTURE_X, 1.0)
+        self._show_nothing("")
         model = self.workbench.model
-        loss = model.loss if model is not None else LECTURE_LOSS
-        b = score_breakdown(W, x, 0, loss=loss, delta=float(self.delta_spin.value()))
-        names = ["cat", "dog", "ship"]
-        self._show_nothing(LECTURE_NOTE)
-        self._fill_table(b, names, "")
-        result = InsideResult(b, names, False, "lecture", None, "", [], None, None, [], [])
-        self._show_totals(b, result, names)
+        loss = model.loss if model is not None else "svm"  # the lecture works its example with the SVM
+        delta = float(self.delta_spin.value())
+        self.lecture_page.show_examples(image_example(loss, delta), svm_example(delta))
+        self.caption.setText("The lecture's two examples, computed by the code that computes your images: an image "
+                             "to class scores (with the current model's loss), and the SVM loss of three images. "
+                             "Δ is editable; press Lecture example again to go back to your image.")

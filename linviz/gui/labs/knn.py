@@ -26,9 +26,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
                                QVBoxLayout, QWidget)
 
 from linviz.gui.labs.lab import Lab
+from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.plot_style import outward_ticks
 from linviz.gui.views.tables import reading_table
 from linviz.gui.views.user_images_view import rgb_pixmap
+from linviz.gui.widgets.image_picker import ImagePicker
 from linviz.workbench.knn_jobs import KeyedSetup, KnnTestResult, SetupKey, cv_job, index_job, knn_test_job, neighbors_job
 
 THUMB = 64  # neighbour thumbnails, pixels
@@ -139,6 +141,7 @@ class KnnLab(Lab):
         for graphic in (self.fold_dots, self.error_bars, self.mean_line, self.best_mark):
             item.addItem(graphic)
         item.addItem(self.best_text, ignoreBounds=True)
+        self.cv_hint = EmptyHint(item)
 
         self.compare_table = reading_table("knnCompareTable", ["classifier", "accuracy", "training / image",
                                                                "prediction / image", "trained on"],
@@ -170,9 +173,11 @@ class KnnLab(Lab):
         query_row.setContentsMargins(0, 0, 0, 0)
         query_row.addWidget(self.query_picture, 0, Qt.AlignmentFlag.AlignTop)
         query_row.addWidget(self.query_text, 1)
+        self.picker = ImagePicker(workbench)  # another image without leaving the lab
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.picker, 0, Qt.AlignmentFlag.AlignLeft)
         right_layout.addLayout(query_row)
         right_layout.addWidget(self.neighbors_view, 1)
 
@@ -333,7 +338,8 @@ class KnnLab(Lab):
     def _find_neighbors(self) -> None:
         selected = self.workbench.selected_image()
         if selected is None:
-            self._show_neighbors(None, "Select an image (gallery, confusion matrix or your images) to see its "
+            self._show_neighbors(None, "Select an image (◀ ▶ or Gallery… above, the Training tab's gallery or confusion "
+                                       "matrix, or your images) to see its "
                                        "nearest training images.")
             return
         keyed = self.setup
@@ -493,7 +499,10 @@ class KnnLab(Lab):
             self.best_text.setText("")
             self.cv_caption.setText("Cross-validation: choose the k values and press Cross-validate.")
             item.getAxis("bottom").setTicks(None)
+            self.cv_hint.show("Press Cross-validate: each fold's validation accuracy for every k fills in here, "
+                              "the best k starred")
             return
+        self.cv_hint.filled()
         n_k = len(cv.ks)
         item.getAxis("bottom").setTicks([[(i, str(k)) for i, k in enumerate(cv.ks)]])
         done = cv.finished

@@ -30,7 +30,7 @@ from linviz.gui.labs._playground.controls import OptimizeBar, SettingsTabs
 from linviz.gui.labs._playground.items import ARROW_SCALE, line_foot
 from linviz.gui.labs._playground.jobs import warmup_job
 from linviz.gui.labs._playground.layout import caption, column, splitter
-from linviz.gui.labs._playground.plane import INSTRUCTIONS, LEGEND, LEGEND_TIP, Plane, fit_extent
+from linviz.gui.labs._playground.plane import INSTRUCTIONS, LEGEND_TIP, Plane, fit_extent, legend_text
 from linviz.gui.labs._playground.plots import LossPlots
 from linviz.gui.labs._playground.points_table import PointsTable, totals_text
 from linviz.gui.labs.lab import Lab
@@ -67,7 +67,7 @@ class PlaygroundLab(Lab):
         self.tabs = SettingsTabs(self.state.settings)
         self.plots = LossPlots(self.submit)
         self.caption = caption(INSTRUCTIONS)
-        self.legend = caption(LEGEND)
+        self.legend = caption(legend_text(self.state.settings.loss))
         self.legend.setToolTip(LEGEND_TIP)
         self.note = caption("", "playgroundNote")
         self.note.setStyleSheet("QLabel { background: #fff4d6; border: 1px solid #e0c070; padding: 3px; }")
@@ -76,7 +76,9 @@ class PlaygroundLab(Lab):
 
         # Left: the plane above the table (what a drag changes, side by side with the numbers).
         # Right: the optimizer's buttons always in sight, the settings in tabs, the plots below.
-        left = splitter(Qt.Orientation.Vertical, [(column((self.plane, 1), self.legend), 3, 450),
+        # The separability note (rings, checkerboard) goes under the plane it explains: it
+        # never pushes the buttons on the right down under a click meant for them.
+        left = splitter(Qt.Orientation.Vertical, [(column((self.plane, 1), self.legend, self.note), 3, 450),
                                                   (column((self.table, 1), self.totals), 2, 250)])
         lower = splitter(Qt.Orientation.Vertical, [(self.tabs, 0, 150), (self.plots, 1, 400)])
         split = splitter(Qt.Orientation.Horizontal, [(left, 3, 600), (column(self.bar, (lower, 1)), 2, 360)])
@@ -84,7 +86,6 @@ class PlaygroundLab(Lab):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)
-        layout.addWidget(self.note)
         layout.addWidget(split, 1)
         self._show_settings()
         self._set_classes()
@@ -300,14 +301,15 @@ class PlaygroundLab(Lab):
 
     def new_data(self, settings: pgd.PlaygroundSettings, edit_key="data") -> None:
         """The preset's points; W and b are kept when the number of classes stays, else reset.
-        Changes with the same ``edit_key`` in a row (a slider's drag) are one undo entry."""
+        The iteration count and the loss curve start over (other points, another loss: as in
+        TensorFlow Playground). Changes with the same ``edit_key`` in a row (a slider's drag)
+        are one undo entry."""
         self.pause()
         self._begin_edit(edit_key)
         fresh = pgd.new_state(settings)
         if fresh.n_classes == self.state.n_classes:
-            fresh = fresh.replace(W=self.state.W, b=self.state.b, iteration=self.state.iteration)
-        else:
-            self.history.clear()
+            fresh = fresh.replace(W=self.state.W, b=self.state.b)
+        self.history.clear()
         self._apply_state(fresh)
 
     def _on_landscape_params(self, x: str, y: str) -> None:
@@ -435,7 +437,9 @@ class PlaygroundLab(Lab):
                         margins=self.tabs.margins and hinge, gradient=self.tabs.gradient)
         self.tabs.show_state(self.state)
         self.table.points_model.set_values(self.state, self.evaluation)
+        self.table.fit_numbers()
         self.totals.setText(totals_text(self.state, self.evaluation))
+        self.legend.setText(legend_text(self.state.settings.loss))
         note = pgd.separability_note(self.state.settings.preset)
         self.note.setText(note or "")
         self.note.setVisible(note is not None)

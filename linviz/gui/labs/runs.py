@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
 from linviz.explore.curves import smooth_curve
 from linviz.gui.labs.lab import Lab
 from linviz.workbench.run_history import restore_run
+from linviz.workbench.spec_names import short_spec
+from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.loss_view import LogTicksAxis
 from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.plot_style import outward_ticks
-from linviz.gui.views.tables import reading_table
+from linviz.gui.views.tables import ColumnFitter, column_width, reading_table
 
 # distinct colors for the selected runs (tab10 without its gray); the current run is dark
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
@@ -46,6 +48,9 @@ COLUMNS = [("Name", "The run's name (Rename); its color in the plots while selec
            ("From", "app, cli (train --record) or search"), ("Stopped", "Why it stopped")]
 NUMERIC_COLUMNS = range(1, 5)
 WHEN_COLUMN = 11
+# The columns a narrow table keeps, most important first (the rest are in the name's tooltip).
+COLUMN_PRIORITY = [0, 1, 2, 4, 3, 5, 6, 7, 9, 8, 10, 11, 12, 13]
+NAME_ROOM = 110  # pixels the name column keeps when the others need the room (a longer name is cut)
 
 
 class _SortItem(QTableWidgetItem):
@@ -73,15 +78,20 @@ def _pct(value) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
-def short_spec(spec: str) -> str:
-    """'hog:orient=9:cell=8:...,hue:bins=10:sqrt=0' -> 'hog 8, hue 10'."""
-    parts = []
-    for item in spec.split(","):
-        kind, _, rest = item.partition(":")
-        params = dict(p.split("=", 1) for p in rest.split(":") if "=" in p)
-        detail = params.get("cell") or params.get("bins") or params.get("grid") or params.get("size", "")
-        parts.append(f"{kind} {detail}".strip() if detail not in ("", "0") else kind)
-    return ", ".join(parts)
+def run_details(record, current: bool) -> str:
+    """Everything the table's columns say about a run, for the name's tooltip (a narrow table
+    hides some columns)."""
+    s = record.settings
+    lines = [record.title, record.id, f"features: {record.features}",
+             f"validation {_pct(record.val_accuracy)}, train {_pct(record.train_accuracy)}",
+             f"learning rate {record.learning_rate:.3g}, regularization {record.reg:g} ({s.get('reg_type', 'l2')})",
+             f"{record.loss}, {record.optimizer}, batch {s.get('batch_size', '?')}, "
+             f"epochs {record.epochs_done}/{s.get('epochs', '?')}",
+             f"{record.seconds:.1f} s, ended {record.created.replace('T', ' ')[:16]}, from {record.origin}",
+             f"stopped: {record.stop_reason}"]
+    if current:
+        lines.append("(the current model)")
+    return "\n".join(lines)
 
 
 class RunsLab(Lab):
@@ -122,8 +132,11 @@ class RunsLab(Lab):
         buttons.addStretch(1)
         buttons.addWidget(self.export_button)
 
-        self.table = reading_table("runsTable", COLUMNS, row_height=22,
-                                   resize=QHeaderView.ResizeMode.Interactive)
+        self.table = reading_table("runsTable", COLUMNS, row_height=22, stretch_last=False)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # no sideways scrolling: hide what does not fit (the name stretches; it gives way first)
+        self.columns = ColumnFitter(self.table, COLUMN_PRIORITY,
+                                    width_of=lambda c: column_width(self.table, c) if c else NAME_ROOM)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setSortingEnabled(True)
@@ -143,20 +156,18 @@ class RunsLab(Lab):
         item.setTitle("Accuracy: val ——, train - -")
         item.setLabel("bottom", "epoch")
         item.showGrid(x=True, y=True, alpha=0.2)
+        self.hints = [EmptyHint(plot.getPlotItem()) for plot in (self.loss_plot, self.accuracy_plot)]
         self.curve_items: dict[str, tuple] = {}  # run id (or "live") -> (loss item, val item, train item)
         self._drawn: dict[str, tuple] = {}  # run id -> what its items show (curves, color, width)
 
         self.templates = TemplatesView()  # the Training tab's view, without a workbench: it draws what it is given
         self.templates.setObjectName("runsTemplates")
         self.templates_caption = self.templates.caption
-        templates_box = QWidget()
-        templates_layout = QVBoxLayout(templates_box)
-        templates_layout.setContentsMargins(0, 0, 0, 0)
-        templates_layout.addWidget(self.templates, 1)
-
+        # The table across the top; below it the curves beside the templates, which need
+        # the width (ten classes side by side, a row per run and feature block).
         plots = QSplitter(Qt.Orientation.Vertical)
         plots.setChildrenCollapsible(False)
-        plots.setMinimumWidth(240)
+        plots.setMinimumWidth(220)
         plots.addWidget(self.loss_plot)
         plots.addWidget(self.accuracy_plot)
         table_box = QWidget()
@@ -164,19 +175,21 @@ class RunsLab(Lab):
         table_layout.setContentsMargins(0, 0, 0, 0)
         table_layout.addLayout(buttons)
         table_layout.addWidget(self.table, 1)
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.setChildrenCollapsible(False)
-        left.addWidget(table_box)
-        left.addWidget(templates_box)
-        left.setSizes([250, 400])
-        split = QSplitter(Qt.Orientation.Horizontal)
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        lower.setChildrenCollapsible(False)
+        lower.addWidget(plots)
+        lower.addWidget(self.templates)
+        lower.setStretchFactor(0, 2)
+        lower.setStretchFactor(1, 3)
+        lower.setSizes([400, 600])
+        split = QSplitter(Qt.Orientation.Vertical)
         split.setObjectName("runsSplitter")
         split.setChildrenCollapsible(False)
-        split.addWidget(left)
-        split.addWidget(plots)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([600, 400])
+        split.addWidget(table_box)
+        split.addWidget(lower)
+        split.setStretchFactor(0, 0)  # a taller window gives its height to the curves and templates
+        split.setStretchFactor(1, 1)
+        split.setSizes([220, 440])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)
@@ -260,6 +273,8 @@ class RunsLab(Lab):
         where = self.history.store.describe()
         text = (f"{n:,} recorded run{'s' if n != 1 else ''} in {where}. Select runs to overlay their curves "
                 "(the current run is drawn thick and dark); two to four to compare their templates on one color scale.")
+        if self.columns.hidden:
+            text += " Hover a name for all of a run's settings (a wider window shows more columns)."
         if self.history.messages:
             text += f"  Last note: {self.history.messages[-1]}"
         self.caption.setText(text)
@@ -278,10 +293,10 @@ class RunsLab(Lab):
         table.setRowCount(len(records))
         for row, r in enumerate(records):
             s = r.settings
-            name = ("● " if r.id == current else "") + r.name
+            name = ("● " if r.id == current else "") + r.title  # unnamed: what it is
             reg_text = f"{r.reg:g}" + ("" if s.get("reg_type", "l2") == "l2" else f" {s.get('reg_type')}")
             cells = [
-                _item(name, (r.name or "~").lower(), f"{r.title}\n{r.id}" + ("\n(the current model)" if r.id == current else "")),
+                _item(name, r.title.lower(), run_details(r, r.id == current)),
                 _item(_pct(r.val_accuracy), r.val_accuracy), _item(_pct(r.train_accuracy), r.train_accuracy),
                 _item(f"{r.learning_rate:.3g}", r.learning_rate), _item(reg_text, r.reg),
                 _item(short_spec(r.features), r.features, r.features),
@@ -301,11 +316,7 @@ class RunsLab(Lab):
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 table.setItem(row, k, cell)
         table.setSortingEnabled(True)
-        if not getattr(self, "_sized", False) and records:
-            table.resizeColumnsToContents()
-            table.setColumnWidth(0, max(70, min(table.columnWidth(0), 180)))
-            table.setColumnWidth(5, min(table.columnWidth(5), 110))
-            self._sized = True
+        self.columns.fit()
         table.blockSignals(False)
         self.select_runs(list(keep))
         self._update_buttons()
@@ -372,6 +383,12 @@ class RunsLab(Lab):
             items[0].setData(np.arange(1, len(y) + 1), np.where(y > 0, y, np.nan), connect="finite")
             val, train = np.asarray(snap.val_accuracies), np.asarray(snap.train_accuracies)
             self._set_accuracies(items, train, val, np.arange(1, len(val) + 1), np.arange(1, len(train) + 1))
+        for hint in self.hints:
+            if self.curve_items:
+                hint.filled()
+            else:
+                hint.show("Select runs in the table to overlay their curves here" if self.history.records else
+                          "Train a model: every run is recorded here, to compare")
         for plot in (self.loss_plot, self.accuracy_plot):
             plot.getPlotItem().enableAutoRange()
         self._show_swatches({key: (CURRENT_COLOR if is_current else color)

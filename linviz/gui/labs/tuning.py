@@ -5,9 +5,12 @@ them), the epochs per run and the loss, and Start: the runs train on the heavy l
 cores while the search is the only job (the training kernels release the GIL) and on one
 while anything else computes; the heat map (``tuningHeatmap``) of validation accuracy fills in
 cell by cell, the best cell marked. A random search over the same ranges (Bergstra & Bengio)
-draws its points as a scatter over the same axes. Click a cell (or a point) to see that run's
-curves and templates and make it the current model. Cancel keeps the finished runs; every run
-is recorded in the run history (the Runs lab). The search is :mod:`linviz.explore.tuning`.
+draws its points as a scatter over the same axes, each with its accuracy. The colors are on one
+fixed scale, from chance (1 / classes) to 1, with a color bar: a cell keeps its color as the
+search goes on. Click a cell (or a point) to see that run's loss and templates; *Make current*
+makes it the current model (the current one stays in the Runs lab). Cancel keeps the finished
+runs; every run is recorded in the run history (the Runs lab). The search is
+:mod:`linviz.explore.tuning`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPen
-from PySide6.QtWidgets import (QComboBox, QGraphicsRectItem, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QComboBox, QGraphicsRectItem, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 from linviz.explore.curves import smooth_curve
@@ -32,11 +35,16 @@ from linviz.gui.labs.lab import Lab
 from linviz.workbench.run_history import restore_run
 from linviz.gui.views.loss_view import LogTicksAxis
 from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.control_flow import control_flow
 from linviz.gui.views.templates_view import TemplatesView
+from linviz.gui.views.empty_plot import EmptyHint
+from linviz.gui.views.painted_labels import PaintedLabels
 from linviz.gui.widgets.choices import choice_box
 from linviz.models.losses import LOSSES
+from linviz.workbench.spec_names import short_spec
 
 POLL_MS = 200  # the heat map follows the search this often
+CLICK_A_CELL = "Click a cell to see its run here; Make current makes it the current model."
 EMPTY_RGBA = (235, 235, 235, 255)
 BEST_COLOR = (230, 40, 40)
 RUNNING_COLOR = (40, 40, 40)
@@ -52,6 +60,7 @@ class SearchState:
     epochs: int
     data_key: tuple
     search_id: str
+    pipeline: object = None  # the features' pipeline (to draw a run's templates)
     started: list = field(default_factory=list)      # indices, in start order
     results: list = field(default_factory=list)      # TuningResult, in finish order
     records: list = field(default_factory=list)      # (RunRecord | None, W, pipeline, messages) per result
@@ -142,6 +151,12 @@ class TuningLab(Lab):
         self.mode_box.addItem("random", "random")
         self.mode_box.setToolTip("Grid: every pair. Random: pairs drawn log-uniformly over the same ranges "
                                  "(Bergstra & Bengio: more distinct values of what matters)")
+        self.scale_box = QComboBox()
+        self.scale_box.addItem("chance to 1", "fixed")
+        self.scale_box.addItem("worst to best found", "found")
+        self.scale_box.setToolTip("The colors' scale. Chance to 1: a cell keeps its color while the search goes "
+                                  "on. Worst to best found: more contrast, the scale stretching as results arrive "
+                                  "(the bar beside the map shows it)")
         self.trials_spin = QSpinBox(minimum=1, maximum=2500, value=25)
         self.trials_spin.setToolTip("Random search: how many runs")
         self.start_button = QPushButton("Start")
@@ -149,22 +164,13 @@ class TuningLab(Lab):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelSearchButton")
         self.cancel_button.setToolTip("Stop the search; the finished runs stay")
-        controls = QGridLayout()
-        controls.setContentsMargins(0, 0, 0, 0)
-        row = [("Learning rates", self.lr_edit), ("Regularization", self.reg_edit), ("Epochs", self.epochs_spin)]
-        for k, (text, widget) in enumerate(row):
-            controls.addWidget(QLabel(text), 0, 2 * k)
-            controls.addWidget(widget, 0, 2 * k + 1)
-        second = [("Loss", self.loss_box), ("Search", self.mode_box), ("Trials", self.trials_spin)]
-        for k, (text, widget) in enumerate(second):
-            controls.addWidget(QLabel(text), 1, 2 * k)
-            controls.addWidget(widget, 1, 2 * k + 1)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.cancel_button)
-        controls.addLayout(buttons, 0, 6, 2, 1)
-        controls.setColumnStretch(1, 2)
-        controls.setColumnStretch(3, 2)
+        self.lr_edit.setMinimumWidth(110)
+        self.reg_edit.setMinimumWidth(110)
+        # a row that wraps on a narrow window (a grid of them widened the window past 1024 px)
+        controls = control_flow(("Learning rates", self.lr_edit), ("Regularization", self.reg_edit),
+                                ("Epochs", self.epochs_spin), ("Loss", self.loss_box), ("Search", self.mode_box),
+                                ("Trials", self.trials_spin), ("Colors", self.scale_box), self.start_button,
+                                self.cancel_button)
 
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
@@ -205,6 +211,16 @@ class TuningLab(Lab):
         self.best_star.setZValue(22)
         item.addItem(self.best_star)
         self.cell_labels: list[pg.TextItem] = []
+        self.point_labels = PaintedLabels(font_px=10)  # a random search's accuracies, beside its points
+        self.point_labels.setZValue(16)
+        item.addItem(self.point_labels, ignoreBounds=True)
+        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), interactive=False,
+                                        width=12, label="validation accuracy")
+        # beside the plot, as pyqtgraph places one; not bound to the image, which is already colored
+        # (bound, the bar would map the image's RGB values through its own levels)
+        item.layout.addItem(self.colorbar, 2, 5)
+        item.layout.setColumnFixedWidth(4, 5)
+        self.heatmap_hint = EmptyHint(item)
         self.heatmap.scene().sigMouseClicked.connect(self._on_clicked)
         self.legend = QLabel("")
         self.legend.setObjectName("viewCaption")
@@ -215,9 +231,14 @@ class TuningLab(Lab):
         left_layout.addWidget(self.heatmap, 1)
         left_layout.addWidget(self.legend)
 
-        self.run_caption = QLabel("Click a cell to see its run here and make it the current model.")
+        self.run_caption = QLabel(CLICK_A_CELL)
         self.run_caption.setWordWrap(True)
         self.run_caption.setObjectName("viewCaption")
+        self.make_current_button = QPushButton("Make current")
+        self.make_current_button.setObjectName("tuningMakeCurrentButton")
+        self.make_current_button.setToolTip("Make the clicked run the current model (the current one stays in the "
+                                            "Runs lab)")
+        self.make_current_button.setEnabled(False)
         self.run_plot = pg.PlotWidget(axisItems={"left": LogTicksAxis("left")})
         self.run_plot.setObjectName("tuningRunPlot")
         run_item = self.run_plot.getPlotItem()
@@ -226,12 +247,17 @@ class TuningLab(Lab):
         run_item.setLabel("bottom", "iteration")
         run_item.setLogMode(y=True)
         self.run_loss = run_item.plot([], [], pen=pg.mkPen((200, 60, 20), width=2))
+        self.run_hint = EmptyHint(run_item, "Click a cell: its run's loss shows here")
         self.run_templates = TemplatesView()  # no workbench: it draws the clicked run's templates
         self.run_templates.setObjectName("tuningTemplates")
+        self.run_templates.caption.setText("")
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.run_caption)
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.run_caption, 1)
+        run_row.addWidget(self.make_current_button, 0, Qt.AlignmentFlag.AlignTop)
+        right_layout.addLayout(run_row)
         split_right = QSplitter(Qt.Orientation.Vertical)
         split_right.setChildrenCollapsible(False)
         split_right.addWidget(self.run_plot)
@@ -249,7 +275,7 @@ class TuningLab(Lab):
         split.setSizes([560, 420])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(controls)
+        layout.addWidget(controls)
         layout.addWidget(self.caption)
         layout.addWidget(split, 1)
 
@@ -259,14 +285,23 @@ class TuningLab(Lab):
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel_search)
         self.mode_box.currentIndexChanged.connect(self._on_mode)
+        self.make_current_button.clicked.connect(self.make_current)
+        self.scale_box.activated.connect(self.request_refresh)
         self._selected_record: Optional[str] = None
         self.history.current_changed.connect(self._on_current)
         workbench.features_changed.connect(self.request_refresh)
         workbench.data_changed.connect(self.request_refresh)
+        workbench.model_changed.connect(self._on_model)
         self._on_mode()
         self._set_searching(False)
 
     # ------------------------------------------------------------------ controls
+    def _on_model(self, model) -> None:
+        """The search's loss follows the current model's (an SVM model: an SVM search), until
+        a search runs."""
+        if model is not None and not self.searching:
+            self.loss_box.setCurrentIndex(self.loss_box.findData(model.loss))
+
     def _on_mode(self, *_) -> None:
         self.trials_spin.setEnabled(self.mode_box.currentData() == "random")
 
@@ -305,7 +340,7 @@ class TuningLab(Lab):
         settings["epochs"] = int(self.epochs_spin.value())
         base = TrainingConfig(loss=loss, optimizer="sgd", **settings)
         state = SearchState(plan, workbench.features.spec_text, loss, base.epochs, workbench.data.key(),
-                            time.strftime("%Y%m%d-%H%M%S"))
+                            time.strftime("%Y%m%d-%H%M%S"), workbench.features.pipeline)
         quick = self.job_queue.quick
         cores = os.cpu_count() or 1
 
@@ -366,13 +401,19 @@ class TuningLab(Lab):
         state = self.state
         if state is None:
             features = self.workbench.features
-            what = f"the current features ({features.spec_text.split(':')[0]}…, {features.X_train.shape[0]:,} " \
+            what = f"the current features ({short_spec(features.spec_text)}, {features.X_train.shape[0]:,} " \
                    f"training images)" if features is not None else "the current features (extract them first)"
             self.caption.setText(f"Trains one run per (learning rate, regularization) pair on {what}, every other "
                                  "setting as recommended, the same seed for all; each is judged by the validation "
                                  "accuracy of the weights it keeps.")
             self.legend.setText("")
+            self.colorbar.setVisible(False)
+            self.heatmap_hint.show("Choose the ranges and press Start: a cell per (learning rate, regularization) "
+                                   "pair fills in as its run finishes" if features is not None else
+                                   "Extract features (Features > Extract, or train once), then press Start")
             return
+        self.heatmap_hint.filled()
+        self.colorbar.setVisible(True)
         with state.lock:
             results = list(state.results)
             running = state.running
@@ -389,7 +430,7 @@ class TuningLab(Lab):
                   + f"; {elapsed:.1f} s")
         shape = f"{len(plan.learning_rates)} x {len(plan.regs)} grid" if plan.mode == "grid" else \
             f"random search of {plan.n_runs} runs"
-        text = f"{shape} of {state.epochs}-epoch {LOSSES[state.loss].short_label} runs on {short(state.spec)}: {status}."
+        text = f"{shape} of {state.epochs}-epoch {LOSSES[state.loss].short_label} runs on {short_spec(state.spec)}: {status}."
         if best is not None:
             text += (f" Best (marked): lr {best.learning_rate:g}, reg {best.reg:g}: validation "
                      f"{_pct(best.val_accuracy)}, train {_pct(best.train_accuracy)}.")
@@ -399,12 +440,16 @@ class TuningLab(Lab):
         self.caption.setText(text)
 
     def _color_scale(self, results) -> tuple:
-        values = [r.val_accuracy if r.val_accuracy is not None else r.train_accuracy for r in results]
-        values = [v for v in values if v is not None]
-        if not values:
-            return 0.0, 1.0
-        lo, hi = min(values), max(values)
-        return lo, hi if hi > lo else lo + 1e-3
+        """From chance (1 / classes) to 1, fixed: a cell keeps its color while the search goes
+        on; or (the "Colors" box) from the worst to the best accuracy found so far."""
+        if self.scale_box.currentData() == "found":
+            values = [r.val_accuracy if r.val_accuracy is not None else r.train_accuracy for r in results]
+            values = [v for v in values if v is not None]
+            if values:
+                lo, hi = min(values), max(values)
+                return lo, hi if hi > lo else lo + 1e-3
+        n = len(self.workbench.class_names)
+        return (1.0 / n if n > 1 else 0.0), 1.0
 
     def _draw_grid(self, plan: SearchPlan, results, running) -> None:
         values, best = heat_map(plan, results)
@@ -414,13 +459,15 @@ class TuningLab(Lab):
         rgba[:] = EMPTY_RGBA
         done = np.isfinite(values)
         if done.any():
-            rgba[done] = cmap.map((values[done] - lo) / (hi - lo), mode="byte")
+            rgba[done] = cmap.map(np.clip((values[done] - lo) / (hi - lo), 0.0, 1.0), mode="byte")
         # row-major images (linviz.gui): row k (learning rate k) at y = k .. k+1, column j (reg j) at x = j .. j+1
         self.image.setImage(np.ascontiguousarray(rgba), levels=(0, 255), autoLevels=False)
         n_lr, n_reg = values.shape
         self.image.setRect(QRectF(0, 0, n_reg, n_lr))
         self.image.setVisible(True)
+        self.colorbar.setLevels((lo, hi))
         self.scatter.setData([], [])
+        self.point_labels.clear()
         item = self.heatmap.getPlotItem()
         item.getAxis("bottom").setTicks([[(c + 0.5, _value(v)) for c, v in enumerate(plan.regs)]])
         item.getAxis("left").setTicks([[(r + 0.5, _value(v)) for r, v in enumerate(plan.learning_rates)]])
@@ -450,22 +497,30 @@ class TuningLab(Lab):
             self.best_box.setVisible(False)
             self.best_star.setData([], [])
         self._mark_selected()
-        self.legend.setText(f"Color: validation accuracy from {lo:.3f} (dark) to {hi:.3f} (yellow); gray: not "
-                            "run yet. Red frame and star: the best run. Click a cell to show its run.")
+        self.legend.setText(f"Color: validation accuracy from {lo:.3g} ({self._scale_words()}, dark) to {hi:.3g} "
+                            "(yellow), the bar on the right; gray: not run yet. Red frame and star: the best run. "
+                            "Click a cell to show its run.")
 
     def _draw_scatter(self, plan: SearchPlan, results, running) -> None:
         self.image.setVisible(False)
         self.best_box.setVisible(False)
         self._set_cell_labels([], 5)
         lo, hi = self._color_scale(results)
+        self.colorbar.setLevels((lo, hi))
         cmap = pg.colormap.get("viridis")
         points = plan.points()
-        spots = []
+        spots, xs, ys, texts = [], [], [], []
         for r in results:
             score = r.val_accuracy if r.val_accuracy is not None else r.train_accuracy
-            color = cmap.map((score - lo) / (hi - lo), mode="qcolor") if score is not None else QColor(*EMPTY_RGBA)
-            spots.append({"pos": (math.log10(r.reg), math.log10(r.learning_rate)), "brush": pg.mkBrush(color),
-                          "symbol": "x" if r.diverged else "o", "data": r.index})
+            color = cmap.map(float(np.clip((score - lo) / (hi - lo), 0, 1)), mode="qcolor") if score is not None \
+                else QColor(*EMPTY_RGBA)
+            pos = (math.log10(r.reg), math.log10(r.learning_rate))
+            spots.append({"pos": pos, "brush": pg.mkBrush(color), "symbol": "x" if r.diverged else "o",
+                          "data": r.index})
+            xs.append(pos[0])
+            ys.append(pos[1])
+            texts.append("—" if score is None else f"{score:.3f}")
+        self.point_labels.set_labels(xs, ys, texts, align="left")
         for index in running:
             lr, reg = points[index]
             spots.append({"pos": (math.log10(reg), math.log10(lr)), "brush": pg.mkBrush(255, 255, 255),
@@ -483,9 +538,12 @@ class TuningLab(Lab):
         else:
             self.best_star.setData([], [])
         self._mark_selected()
-        self.legend.setText(f"Each point a run (log axes), colored by validation accuracy from {lo:.3f} (dark) to "
-                            f"{hi:.3f} (yellow); ✕ diverged; white: running. Star: the best. Click a point to show "
-                            "its run.")
+        self.legend.setText(f"Each point a run (log axes) with its validation accuracy, colored from {lo:.3g} "
+                            f"({self._scale_words()}, dark) to {hi:.3g} (yellow); ✕ diverged; white: running. Star: "
+                            "the best. Click a point to show its run.")
+
+    def _scale_words(self) -> str:
+        return "the worst found" if self.scale_box.currentData() == "found" else "chance"
 
     def _set_cell_labels(self, texts: list, cells_per_side: int) -> None:
         item = self.heatmap.getPlotItem()
@@ -554,24 +612,45 @@ class TuningLab(Lab):
         return math.log10(reg), math.log10(lr)
 
     def show_run(self, index: int) -> None:
-        """Show a finished run's curves and templates and make it the current model."""
+        """Show a finished run's loss and templates; *Make current* makes it the current model."""
         state = self.state
         result = state.result_at(index) if state is not None else None
         if result is None:
             return
         self.selected_index = index
         self._mark_selected()
-        record = next((rec for rec, *_ in state.records if rec is not None and rec.search
-                       and rec.search.get("index") == index), None)
         final = result.final
         losses = np.asarray(final.losses, dtype=np.float64)
         y = smooth_curve(losses, 0.8) if len(losses) > 2 else losses
+        self.run_hint.filled()
         self.run_loss.setData(np.arange(1, len(y) + 1), np.where(y > 0, y, np.nan), connect="finite")
         self.run_plot.getPlotItem().enableAutoRange()
         vals = ", ".join(f"{v:.3f}" for v in final.val_accuracies)
         self.run_caption.setText(f"lr {result.learning_rate:g}, reg {result.reg:g}: validation "
                                  f"{_pct(result.val_accuracy)}, train {_pct(result.train_accuracy)}, "
                                  f"{result.seconds:.1f} s; {result.stop_reason}. Validation per epoch: {vals or '—'}.")
+        record = self._record_of(index)
+        self.make_current_button.setEnabled(record is not None)
+        self.run_templates.caption.setText("Drawing its weight templates…")
+        self.submit("templates", run_templates_job(final.best_W, state.pipeline), self._on_templates)
+
+    def _on_templates(self, outcome) -> None:
+        if outcome.error:
+            self.run_templates.caption.setText(f"The templates cannot be drawn: {outcome.error}")
+        if outcome.ok:
+            self.run_templates.set_templates(outcome.result, self.workbench.class_names,
+                                             caption="Its weight templates (each stretched on its own scale)")
+
+    def _record_of(self, index: int):
+        state = self.state
+        return next((rec for rec, *_ in state.records if rec is not None and rec.search
+                     and rec.search.get("index") == index), None) if state is not None else None
+
+    def make_current(self) -> None:
+        """The clicked run becomes the current model (the current one stays in the Runs lab)."""
+        state, index = self.state, self.selected_index
+        result = state.result_at(index) if state is not None and index is not None else None
+        record = self._record_of(index) if result is not None else None
         if record is None:
             self.workbench.post_message("Tuning: this run was not recorded; it cannot become the current model", True)
             return
@@ -579,23 +658,32 @@ class TuningLab(Lab):
             self.workbench.post_message("Tuning: the data changed since this search; its runs are in the Runs lab", True)
             return
         self._selected_record = record.id
-        self.history.remember_weights(record.id, final.best_W, self.workbench.features.pipeline)
+        self.history.remember_weights(record.id, result.final.best_W, self.workbench.features.pipeline)
         restore_run(self.workbench, self.submit, self.job_queue.run, record)
 
     def _on_current(self, run_id) -> None:
-        """The clicked run became the current model: its templates (made by the restore)."""
-        model = self.workbench.model
-        if run_id is not None and run_id == self._selected_record and model is not None and model.templates:
-            self.run_templates.set_templates(model.templates, self.workbench.class_names,
-                                             caption="Its weight templates (each stretched on its own scale)")
-            self.run_caption.setText(self.run_caption.text().replace(" (click to make it current)", "")
-                                     + " Its weight templates below; it is now the current model.")
+        """The clicked run became the current model."""
+        if run_id is not None and run_id == self._selected_record:
+            self.run_caption.setText(self.run_caption.text() + " It is now the current model.")
+            self.make_current_button.setEnabled(False)
 
     def _clear_run(self) -> None:
         self.run_loss.setData([], [])
+        self.run_hint.show("Click a cell: its run's loss shows here")
         self.run_templates.clear()
         self.run_templates.caption.setText("")
-        self.run_caption.setText("Click a cell to see its run here and make it the current model.")
+        self.run_caption.setText(CLICK_A_CELL)
+        self.make_current_button.setEnabled(False)
+
+
+def run_templates_job(W, pipeline):
+    """A run's weight templates, drawn off the GUI thread."""
+    from linviz.workbench.template_pictures import template_rows
+
+    def job(ctx):
+        return template_rows(np.asarray(W, dtype=np.float32), pipeline)
+
+    return job
 
 
 def _pct(value) -> str:
@@ -608,7 +696,3 @@ def _value(v: float) -> str:
 
 def _decade_ticks(lo: float, hi: float) -> list:
     return [(float(e), f"{10.0 ** e:g}") for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)]
-
-
-def short(spec: str) -> str:
-    return ", ".join(part.split(":")[0] for part in spec.split(","))

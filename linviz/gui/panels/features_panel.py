@@ -10,6 +10,7 @@ from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from linviz.gui.views.empty_plot import EmptyHint
 from linviz.workbench.pictures import hue_colors
 from linviz.gui.widgets.progress_row import ProgressRow
 
@@ -48,6 +49,10 @@ class FeaturesPanel(QWidget):
         grid.addWidget(self.layout_box, 4, 0)
         grid.addWidget(self._labelled("grid", self.layout_grid), 4, 1)
 
+        self.spec_summary = QLabel("")  # a spec the boxes cannot show whole, in words
+        self.spec_summary.setObjectName("viewCaption")
+        self.spec_summary.setWordWrap(True)
+        self.spec_summary.setVisible(False)
         self.spec_edit = QLineEdit()
         self.spec_edit.setToolTip("The feature spec (a preset name or e.g. hog:cell=8,hue:bins=10); editable")
         self.spec_error = QLabel("")
@@ -67,6 +72,7 @@ class FeaturesPanel(QWidget):
         choose_layout = QVBoxLayout(choose)
         choose_layout.addLayout(form)
         choose_layout.addLayout(grid)
+        choose_layout.addWidget(self.spec_summary)
         choose_layout.addWidget(QLabel("Spec"))
         choose_layout.addWidget(self.spec_edit)
         choose_layout.addWidget(self.spec_error)
@@ -92,6 +98,7 @@ class FeaturesPanel(QWidget):
         self.hist_plot.getPlotItem().setLabel("bottom", "hue bin")
         self.hist_bars = pg.BarGraphItem(x=[], height=[], width=0.8, brushes=[])
         self.hist_plot.addItem(self.hist_bars)
+        self.hist_hint = EmptyHint(self.hist_plot.getPlotItem())
         selected = QGroupBox("Selected image")
         pictures = QHBoxLayout()
         pictures.addWidget(self.glyph_view, 3)
@@ -168,6 +175,7 @@ class FeaturesPanel(QWidget):
         compiles their kernels (in another process), the image alone, and again in a moment:
         compiling here would freeze the window."""
         from linviz.errors import LinvizError
+        from linviz.features import parse_feature_spec
         from linviz.workbench.template_pictures import image_hog_and_hue, image_pictures_pending
 
         selected = self._bench.selected_image()
@@ -178,13 +186,24 @@ class FeaturesPanel(QWidget):
                                      "kernels are ready", selected.image, None, None)
             self._picture_retry.start()
             return
-        orientations, cell, bins = self.hog_orientations.value(), self.hog_cell.value(), self.hue_bins.value()
+        try:
+            items = parse_feature_spec(self.spec_text()).items
+        except LinvizError:
+            items = ()
+        # what the spec extracts, with its own parameters: its first HOG block and its hue histogram
+        hog = next((dict(i.params) for i in items if i.name == "hog"), None)
+        hue = next((dict(i.params) for i in items if i.name == "hue"), None)
+        orientations, cell = (hog["orient"], hog["cell"]) if hog else (9, 8)
+        bins = hue["bins"] if hue else 10
         try:
             glyphs, hist = image_hog_and_hue(selected.image, orientations=orientations, cell=cell, bins=bins)
-            what = f"HOG glyphs ({orientations} orientations, {cell} px cells), {bins}-bin hue histogram"
+            words = [f"HOG glyphs ({orientations} orientations, {cell} px cells)" if hog else "no HOG",
+                     f"{bins}-bin hue histogram" if hue else "no hue histogram"]
+            what = ", ".join(words) + " in this spec"
         except (LinvizError, ValueError, TypeError):
             glyphs, hist, what = None, None, "HOG needs a smaller cell for this image"
-        self.show_image_features(f"{selected.caption}: {what}", selected.image, glyphs, hist)
+        self.show_image_features(f"{selected.caption}: {what}", selected.image, glyphs if hog else None,
+                                 hist if hue else None)
 
     @staticmethod
     def _labelled(text: str, widget: QWidget) -> QWidget:
@@ -256,6 +275,13 @@ class FeaturesPanel(QWidget):
 
     def _sync_controls(self, text: str) -> None:
         """Tick the boxes that a spec text mentions (best effort: the text stays the truth)."""
+        from linviz.errors import LinvizError
+        from linviz.features import parse_feature_spec
+
+        try:  # every parameter, the defaults included: a box never keeps a value of the spec before
+            text = str(parse_feature_spec(text))
+        except LinvizError:
+            pass
         widgets = [self.raw_box, self.raw_gray, self.hue_box, self.hog_box, self.layout_box, self.hue_bins,
                    self.hog_orientations, self.hog_cell, self.hog_block, self.layout_grid]
         for w in widgets:
@@ -279,6 +305,25 @@ class FeaturesPanel(QWidget):
         for w in widgets:
             w.blockSignals(False)
         self._update_enabled()
+        self._describe_beyond_the_boxes(text)
+
+    def _describe_beyond_the_boxes(self, text: str) -> None:
+        """A spec the boxes cannot show whole (several HOG blocks, other histograms, other
+        parameters): the boxes show part of it, this line says all of it."""
+        from linviz.errors import LinvizError
+        from linviz.features import parse_feature_spec
+        from linviz.workbench.spec_names import describe_spec
+
+        try:
+            spec = str(parse_feature_spec(text))
+            shown = str(parse_feature_spec(self.controls_spec())) if self.controls_spec() else ""
+        except LinvizError:
+            self.spec_summary.setVisible(False)
+            return
+        beyond = spec != shown
+        self.spec_summary.setText(f"This spec: {describe_spec(spec)}. The boxes above show only part of it; the spec "
+                                  "line below is what is extracted." if beyond else "")
+        self.spec_summary.setVisible(beyond)
 
     def show_spec_error(self, message: str) -> None:
         self.spec_error.setText(message)
@@ -291,6 +336,7 @@ class FeaturesPanel(QWidget):
         self.preset_box.blockSignals(False)
         self._update_enabled()
         text = self.controls_spec()
+        self.spec_summary.setVisible(False)  # the boxes are the spec now
         self._show_spec(text)
         self.specChanged.emit(text)
 
@@ -336,7 +382,11 @@ class FeaturesPanel(QWidget):
         else:
             self.glyph_item.clear()
         self.glyph_box.autoRange(padding=0.02)
-        if hue_hist is not None:
+        if hue_hist is None:
+            self.hist_bars.setOpts(x=[], height=[], width=0.8, brushes=[])
+            self.hist_hint.show("No hue histogram in this spec")
+        else:
+            self.hist_hint.filled()
             n = len(hue_hist)
             colors = hue_colors(n)
             self.hist_bars.setOpts(x=np.arange(n), height=np.asarray(hue_hist, dtype=np.float32), width=0.8,

@@ -7,12 +7,13 @@ import math
 from collections import deque
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
                                QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 from superqt import QCollapsible
 
 from linviz.gui.panels.pace_control import PaceControl
 from linviz.gui.runtime.redraw import Redraw
+from linviz.gui.widgets.buttons import narrow
 from linviz.gui.widgets.choices import choice_box
 from linviz.gui.widgets.log_slider import LogSlider
 from linviz.models.losses import LOSSES
@@ -80,6 +81,7 @@ class TrainingPanel(QWidget):
 
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setVerticalSpacing(4)
         form.addRow("Loss", self.loss_box)
         form.addRow("Delta", self.delta_spin)
         form.addRow("Regularization", self.reg_type_box)
@@ -96,12 +98,16 @@ class TrainingPanel(QWidget):
             "whenever one of them changes, except the values you set by hand (they are kept and listed)")
         self.recommended_button = QPushButton("Use recommended")
         self.recommended_button.setToolTip("Set every recommended value again, also those you changed")
-        model_layout = QVBoxLayout()
+        # No frame or title around the settings (the dock's title says what they are): the
+        # panel shows all of itself without scrolling on a 1024 x 700 screen.
+        self.model_box = QWidget()
+        self.model_box.setObjectName("modelSettings")
+        model_layout = QVBoxLayout(self.model_box)
+        model_layout.setContentsMargins(0, 0, 0, 0)
+        model_layout.setSpacing(4)
         model_layout.addLayout(form)
         model_layout.addWidget(self.recommended_label)
         model_layout.addWidget(self.recommended_button)
-        self.model_box = QGroupBox("Model")
-        self.model_box.setLayout(model_layout)
 
         # Advanced: everything TrainingConfig has that one rarely changes.
         self.decay_spin = _double(3, 0.001, 1.0, 0.05, 0.8, "Learning rate multiplied by this after every epoch")
@@ -153,11 +159,11 @@ class TrainingPanel(QWidget):
         self.reset_button = QPushButton("Reset")
         self.reset_button.setObjectName("resetButton")
         self.reset_button.setToolTip("Forget the trained weights and the curves")
-        buttons = QGridLayout()
-        buttons.addWidget(self.train_button, 0, 0)
-        buttons.addWidget(self.pause_button, 0, 1)
-        buttons.addWidget(self.stop_button, 1, 0)
-        buttons.addWidget(self.reset_button, 1, 1)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(4)
+        for button, texts in ((self.train_button, ()), (self.pause_button, ("Pause", "Resume")),
+                              (self.stop_button, ()), (self.reset_button, ())):
+            buttons.addWidget(narrow(button, *texts))
 
         self.locked_label = QLabel(LOCKED_NOTE)
         self.locked_label.setWordWrap(True)
@@ -178,12 +184,17 @@ class TrainingPanel(QWidget):
         self.test_label.setObjectName("testScoreLabel")
         self.test_label.setWordWrap(True)
         self.save_button = QPushButton("Save model...")
+        self.save_button.setToolTip("Save the weights with their feature pipeline as one .npz file (also File > "
+                                    "Save model)")
         self.load_button = QPushButton("Load model...")
         files = QHBoxLayout()
-        files.addWidget(self.save_button)
-        files.addWidget(self.load_button)
+        files.setSpacing(4)
+        for button in (self.test_button, self.save_button, self.load_button):
+            files.addWidget(narrow(button))
 
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
         layout.addWidget(self.model_box)
         layout.addLayout(buttons)
         self.pace = PaceControl()  # pace and Step (their own module)
@@ -193,9 +204,8 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.sanity_label)
         layout.addWidget(self.rate_label)
         layout.addWidget(self.result_label)
-        layout.addWidget(self.test_button)
-        layout.addWidget(self.test_label)
         layout.addLayout(files)
+        layout.addWidget(self.test_label)
         layout.addStretch(1)
 
         # What the recommendation sets, and what the user changed by hand since.
@@ -474,6 +484,7 @@ class TrainingPanel(QWidget):
             text += f"\nSet by hand (kept): {own}."
         self.recommended_label.setText(text)
         self.recommended_button.setEnabled(bool(mine) and not self._running)
+        self.recommended_button.setVisible(bool(mine))  # only when there is something to bring back
 
     # ------------------------------------------------------------------ enabled state
     @Slot()

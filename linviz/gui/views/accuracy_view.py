@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from linviz.gui.runtime.redraw import Redraw
 from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
-from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.plot_style import fitting_title, outward_ticks
 
 REDRAW_MS = 100
 
@@ -26,7 +26,7 @@ class AccuracyView(QWidget):
         item.setTitle('Accuracy: <span style="color:#2864c8">train</span>, '
                       '<span style="color:#dc7800">validation</span>')
         item.setLabel("bottom", "epoch")
-        item.setLabel("left", "accuracy")
+        fitting_title(item, "left", "accuracy", "acc.")
         item.showGrid(x=True, y=True, alpha=0.2)
         item.getViewBox().disableAutoRange()  # ranges set by hand: axes repaint only when they grow
         item.setYRange(0.0, 1.0, padding=0.02)

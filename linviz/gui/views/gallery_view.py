@@ -120,6 +120,15 @@ class GalleryView(QWidget):
             workbench.selection_changed.connect(self._on_selection)
 
     # ------------------------------------------------------------------ the workbench
+    def catch_up(self) -> None:
+        """Show what the workbench holds now (a gallery made after the data was loaded, e.g.
+        a lab's image picker)."""
+        bench = self._bench
+        if bench is not None:
+            self._on_data(bench.data)
+            self._on_model(bench.model)
+            self._on_selection(bench.selection)
+
     def _on_data(self, prepared) -> None:
         if prepared is None:
             self.set_data({}, [])

@@ -29,7 +29,7 @@ class MosaicView(pg.GraphicsLayoutWidget):
         self.image = pg.ImageItem()
         self.viewbox.addItem(self.image)
         self.layout_info: MosaicLayout | None = None
-        self._shape: tuple[int, ...] | None = None
+        self._shape: tuple | None = None  # (picture shape, margins) the view was fitted to
         self._labels: list[pg.TextItem] = []
         self.highlight = highlight_rect()
         self.viewbox.addItem(self.highlight)
@@ -45,8 +45,8 @@ class MosaicView(pg.GraphicsLayoutWidget):
         picture = np.ascontiguousarray(picture)
         self.image.setImage(picture, levels=(0, 255), autoLevels=False)
         self.layout_info = layout
-        if picture.shape != self._shape:
-            self._shape = picture.shape
+        if (picture.shape, margin_top, margin_left) != self._shape:  # the view fits a new picture or margins
+            self._shape = (picture.shape, margin_top, margin_left)
             h, w = picture.shape[:2]
             self.viewbox.setRange(QRectF(-margin_left, -margin_top, w + margin_left, h + margin_top), padding=0.01)
         self.draw_count += 1

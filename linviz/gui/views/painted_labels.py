@@ -15,9 +15,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
-# Paint area: the item draws anywhere in its view (texts keep their pixel size, so their
-# extent in data units is not known in advance). It is added with ignoreBounds=True.
-_EVERYWHERE = QRectF(-1e9, -1e9, 2e9, 2e9)
+# Paint area: the visible range of its view. Texts keep their pixel size, so their extent in
+# data units is not known in advance; the view clips them to what it shows anyway. (A huge
+# "everywhere" rectangle overflows when Qt maps it to pixels: the update region comes out
+# empty and old texts stay on screen, half-erased by the bars repainted over them.)
 ALIGN_CENTER = Qt.AlignmentFlag.AlignCenter
 ALIGN_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 ALIGN_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -60,7 +61,12 @@ class PaintedLabels(pg.GraphicsObject):
         return list(self._texts)
 
     def boundingRect(self) -> QRectF:
-        return _EVERYWHERE
+        rect = self.viewRect()  # the view's visible range, in this item's coordinates
+        return QRectF() if rect is None else rect
+
+    def viewRangeChanged(self) -> None:
+        self.prepareGeometryChange()  # the paint area follows the visible range
+        super().viewRangeChanged()
 
     def _font_px_that_fits(self, painter_scale: float, font: QFont) -> float:
         """The largest size <= font_px at which the widest text fits a cell, or 0."""

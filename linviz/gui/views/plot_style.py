@@ -28,3 +28,41 @@ def highlight_rect(width: float = 2.0, z: float = 10.0):
     rect.setZValue(z)
     rect.setVisible(False)
     return rect
+
+
+def fitting_title(plot_item, side: str, *texts: str) -> None:
+    """Title the ``side`` axis with the first of ``texts`` (longest first) that fits its length,
+    chosen again whenever the plot is resized; none when not even the last fits. A narrow
+    plot then reads "log10 rel. error" instead of "log10 of the relative er" cut off."""
+    axis = plot_item.getAxis(side)
+    view = plot_item.getViewBox()
+    horizontal = side in ("top", "bottom")
+    state = {"shown": None}
+
+    def width_of(text: str) -> float:
+        """As the axis draws it (its own font and style, document margins included)."""
+        axis.setLabel(text)
+        return axis.label.boundingRect().width()
+
+    def choose(*_) -> None:
+        length = view.width() if horizontal else view.height()
+        if length < 1:  # not laid out yet: the longest, until the first resize
+            chosen = texts[0]
+        else:
+            widths = state.setdefault("widths", {})
+            for text in texts:
+                if text not in widths:
+                    widths[text] = width_of(text)
+            chosen = next((t for t in texts if widths[t] + 4 <= length), None)
+        if chosen == state["shown"] and (chosen is None or axis.labelText == chosen):
+            return
+        state["shown"] = chosen
+        if chosen is None:
+            axis.showLabel(False)
+        else:
+            axis.setLabel(chosen)
+            axis.showLabel(True)
+        axis.resizeEvent()  # the axis places its title only when resized: centre this one now
+
+    view.sigResized.connect(choose)
+    choose()

@@ -33,6 +33,8 @@ class ProbabilitiesView(QWidget):
         item = self.plot.getPlotItem()
         outward_ticks(item)
         item.getAxis("bottom").enableAutoSIPrefix(False)  # probabilities read 0.2, never "200 (x0.001)"
+        # the range ends at the data (0 and 1): their tick labels may reach past the plot's edge
+        item.getAxis("bottom").setStyle(hideOverlappingLabels=False)
         item.getViewBox().invertY(True)  # first class on top, like a table
         item.getViewBox().setMouseEnabled(x=False, y=False)
         item.hideButtons()
@@ -45,9 +47,14 @@ class ProbabilitiesView(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.caption)
         layout.addWidget(self.plot, 1)
+        # Each value beside its bar, or inside it (white) where the bar is too long for the
+        # text to fit after it: the labels take none of the bars' room.
         self.value_labels = PaintedLabels(font_px=11)
+        self.inner_labels = PaintedLabels(font_px=11)
         item.addItem(self.value_labels, ignoreBounds=True)
+        item.addItem(self.inner_labels, ignoreBounds=True)
         self._texts: list[str] = []
+        self._labelled = np.zeros(0, dtype=np.intp)
         self._range: tuple[float, float] | None = None
         self._class_names: list[str] = []
         self.values = np.zeros(0, dtype=np.float32)
@@ -128,9 +135,9 @@ class ProbabilitiesView(QWidget):
         if len(values) > MAX_TICKS:  # many classes: the values of the top few and the true class
             labelled = np.union1d(np.argsort(values)[::-1][:5], [true_class] if true_class is not None else [])
             labelled = labelled.astype(np.intp)
-        self.value_labels.set_labels(np.maximum(values[labelled], 0.0), labelled, [self._texts[i] for i in labelled],
-                                     align="left")
+        self._labelled = labelled
         self._fit_x_range()
+        self._place_labels()
         parts = [title] if title else []
         if kind != "probabilities":
             parts.append("SVM scores, not probabilities")
@@ -143,37 +150,47 @@ class ProbabilitiesView(QWidget):
         self.caption.setText("  ·  ".join(parts))
 
     def _fit_x_range(self, *_) -> None:
-        """An x range that shows the data extent plus each value label right of its bar.
-
-        Labels keep their size in pixels, so the room they need in data units depends on the
-        plot's width: recomputed on every resize.
-        """
+        """The data extent and nothing more: the bars get the whole width (their labels go
+        beside or inside them, see :meth:`_place_labels`)."""
         item = self.plot.getPlotItem()
         lo, hi = self._extent
         span = hi - lo
-        left = lo - 0.03 * span if lo < 0 else lo
-        width_px = float(item.getViewBox().width())
-        if width_px < 40:  # not laid out yet: sigResized comes back
-            item.setXRange(left, hi + 0.2 * span, padding=0)
-            return
-        per_px = 1.02 * (hi - left) / width_px  # data units per pixel without labels
-        metrics = QFontMetricsF(self.font())
-        # Probabilities: room for "100%" whatever the values, so the range (and the axis) stays put.
-        texts = ["100%"] * len(self.values) if self.kind == "probabilities" else self._texts
-        for text, v in zip(texts, self.values):
-            text_px = metrics.horizontalAdvance(text) + 10
-            x = max(float(v), 0.0) if self.kind != "probabilities" else hi
-            per_px = max(per_px, (x - left) / max(width_px - text_px, 1.0))
-        x_range = (left, left + per_px * width_px)
-        if self._range is None or max(abs(a - b) for a, b in zip(x_range, self._range)) > 1e-3 * per_px * width_px:
+        x_range = (lo - 0.02 * span if lo < 0 else lo, hi + 0.02 * span)
+        if self._range != x_range:
             self._range = x_range  # an unchanged range spares the axis its tick layout
             item.setXRange(*x_range, padding=0)
+        self._place_labels()
+
+    def _place_labels(self) -> None:
+        """Each value's text after its bar's end where it fits before the plot's right edge,
+        else inside the bar, ending a few pixels before its end, in white."""
+        values, labelled = self.values, self._labelled
+        if not len(values) or not len(labelled):
+            self.value_labels.clear()
+            self.inner_labels.clear()
+            return
+        box = self.plot.getPlotItem().getViewBox()
+        (x0, x1), _ = box.viewRange()
+        per_px = (x1 - x0) / max(float(box.width()), 1.0)
+        metrics = QFontMetricsF(self.font())
+        outside, inside = ([], [], []), ([], [], [])
+        for i in labelled:
+            end = max(float(values[i]), 0.0)
+            text = self._texts[i]
+            room_after = (x1 - end) / per_px
+            into = inside if room_after < metrics.horizontalAdvance(text) + 8 and values[i] > 0 else outside
+            for part, value in zip(into, (end, i, text)):
+                part.append(value)
+        self.value_labels.set_labels(*outside, align="left")
+        self.inner_labels.set_labels(*inside, colors=[(255, 255, 255)] * len(inside[0]), align="right")
 
     def clear(self, message: str = "") -> None:
         self.plot.getPlotItem().showAxis("bottom", False)  # no values: no empty scale
         self.values = np.zeros(0, dtype=np.float32)
         self.bars.setOpts(x0=[], y=[], width=[], brushes=[])
         self._texts = []
+        self._labelled = np.zeros(0, dtype=np.intp)
         self.value_labels.clear()
+        self.inner_labels.clear()
         if message:
             self.caption.setText(message)

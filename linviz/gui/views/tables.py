@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 Column = Union[str, tuple]  # a title, or (title, one-line tooltip)
@@ -36,3 +37,55 @@ def set_columns(table: QTableWidget, columns: Sequence[Column]) -> None:
         if tip:
             item.setToolTip(tip)
         table.setHorizontalHeaderItem(k, item)
+
+
+def table_width(table: QTableWidget) -> int:
+    """Pixels ``table`` needs to show every column whole, without a horizontal scroll bar."""
+    header = table.horizontalHeader()
+    columns = sum(max(header.sectionSizeHint(c), table.sizeHintForColumn(c)) for c in range(header.count())
+                  if not header.isSectionHidden(c))
+    return columns + table.verticalScrollBar().sizeHint().width() + 2 * table.frameWidth()
+
+
+def column_width(table: QTableWidget, column: int) -> int:
+    """Pixels ``column`` needs to show its title and every cell whole."""
+    return max(table.horizontalHeader().sectionSizeHint(column), table.sizeHintForColumn(column))
+
+
+class ColumnFitter(QObject):
+    """Shows the columns of a table that fit its width, most important first (an entry of
+    ``priority`` is a column or a tuple of columns that go together), and hides the
+    rest (no horizontal scroll bar: a student on a small screen sees whole columns, never a
+    strip of a table). Refits when the table is resized and when :meth:`fit` is called (after
+    the table is filled)."""
+
+    def __init__(self, table, priority: Sequence[int], width_of: Optional[Callable[[int], int]] = None):
+        """``width_of(column)``: the pixels a column needs (default: its title and cells)."""
+        super().__init__(table)
+        self.table = table
+        self.priority = list(priority)
+        self.width_of = width_of or (lambda column: column_width(table, column))
+        self.hidden: list[int] = []
+        table.viewport().installEventFilter(self)
+
+    def fit(self) -> list[int]:
+        """Show the longest run of ``priority`` that fits; returns the hidden columns."""
+        table = self.table
+        room = table.viewport().width()
+        used, hidden = 0, []
+        for entry in self.priority:
+            group = entry if isinstance(entry, tuple) else (entry,)  # columns shown or hidden together
+            need = sum(self.width_of(column) for column in group)
+            show = not hidden and (used + need <= room or used == 0)
+            used += need if show else 0
+            for column in group:
+                table.setColumnHidden(column, not show)
+                if not show:
+                    hidden.append(column)
+        self.hidden = hidden
+        return hidden
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.fit()
+        return False

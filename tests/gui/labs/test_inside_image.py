@@ -153,12 +153,36 @@ def test_without_a_model_it_says_what_to_do_and_hidden_it_computes_nothing(make_
     assert window.job_runner.quick.completed == done + 1 and lab.table.rowCount() == 6
 
 
-def test_the_lecture_example_reproduces_the_lectures_scores(make_window, wait_quick):
+def test_the_lecture_example_shows_the_lectures_picture_and_numbers_and_nothing_stale(make_window, wait_idle,
+                                                                                      wait_quick):
+    """After an image was shown, the lecture example leaves none of it: no bar of the image's
+    rows, no class box reading the image's class; the 2 x 2 image, W, x, b and the scores, and
+    the cat / car / frog SVM losses 2.9, 0 and 12.9 beside them."""
     window = make_window("demo")
+    train_demo(window, wait_idle, "svm")
+    window.workbench.select(Selection("validation", 2))
     lab = show_lab(window, wait_quick)
+    assert lab.result is not None
     lab.lecture_button.setChecked(True)
-    np.testing.assert_allclose(table_column(lab, 1), [-96.8, 437.9, 60.75], atol=1e-9)
-    assert "61.95" in lab.caption.text()
+    wait_quick(window)
+    page = lab.lecture_page
+    assert page.isVisible() and not lab.splitter.isVisible()
+    scores = np.array([float(page.table.item(r, 1).text()) for r in range(page.table.rowCount())])
+    np.testing.assert_allclose(scores, [-96.8, 437.9, 60.75], atol=1e-9)
+    assert "61.95" in page.image_note.text()
+    equation = page.equation.text()
+    for number in ("56", "231", "24", "0.2", "-0.5", "2.1", "-0.3", "1.1", "3.2", "-1.2", "437.9", "60.75"):
+        assert f">{number}<" in equation or f"<b>{number}</b>" in equation, number
+    svm = page.svm.text()
+    assert all(f"<b>{v}</b>" in svm for v in ("2.9", "0", "12.9")) and "5.27" in page.svm_note.text()
+    assert not lab.true_box.isVisible() and not lab.compare_box.isVisible() and lab.delta_spin.isVisible()
+    assert lab.bar_item.opts["width"] == [] and lab.result is None
+    lab.delta_spin.setValue(2.0)  # Δ recomputes the lecture's SVM example
+    wait_quick(window)
+    assert "Δ = 2" in page.svm_note.text()
+    lab.lecture_button.setChecked(False)
+    wait_quick(window)
+    assert lab.result is not None and lab.true_box.isVisible() and lab.table.rowCount() == 6
 
 
 def test_an_answer_for_a_model_that_is_gone_is_never_shown(make_window, wait_idle, wait_quick):
@@ -172,3 +196,109 @@ def test_an_answer_for_a_model_that_is_gone_is_never_shown(make_window, wait_idl
     assert lab.result is None and lab.table.rowCount() == 0
     assert "train a model" in lab.caption.text()
     assert not window.error_messages, window.error_messages
+
+
+def test_the_shares_are_against_the_average_training_image_unless_asked(make_window, wait_idle, wait_quick):
+    """By default each block's bar is what it adds to the average training image's score (the
+    gray part, w_y's bias: standardized features are 0 at the training mean); the folded-in
+    form is one choice away, and the captions say which is shown."""
+    from linviz.explore.evidence import ABSENT, AVERAGE_IMAGE
+
+    window = make_window("demo")
+    train_demo(window, wait_idle, "softmax", "hog:cell=8:block=2,hue,layout")
+    window.workbench.select(Selection("validation", 5))
+    lab = show_lab(window, wait_quick)
+    assert lab.relative_box.currentData() == AVERAGE_IMAGE
+    W = window.workbench.model.W.astype(np.float64)
+    top = lab.result.breakdown.predicted_class
+    ev = lab.result.rows[0][1]
+    assert ev.bias == pytest.approx(W[-1, top], abs=1e-9)
+    assert ev.bias + sum(b.total for b in ev.blocks) == pytest.approx(ev.score, abs=1e-9)
+    assert "average training image" in lab.bars_caption.text() and "average" in lab.evidence_caption.text()
+    assert "the average image's score" in lab.legend.text()
+    lab.relative_box.setCurrentIndex(lab.relative_box.findData(ABSENT))
+    lab.relative_box.activated.emit(lab.relative_box.currentIndex())
+    wait_quick(window)
+    folded = lab.result.rows[0][1]
+    assert folded.score == pytest.approx(ev.score, abs=1e-9) and folded.bias != pytest.approx(ev.bias)
+    assert "absent feature" in lab.bars_caption.text() and "folded in" in lab.legend.text()
+
+
+def test_comparing_with_the_top_class_compares_with_the_runner_up(make_window, wait_idle, wait_quick):
+    """A leftover "Compare with" choice that is this image's top class would give "horse −
+    horse (+0.00)": the runner-up is compared instead, and the caption says why."""
+    window = make_window("demo")
+    train_demo(window, wait_idle)
+    window.workbench.select(Selection("validation", 3))
+    lab = show_lab(window, wait_quick)
+    top = lab.result.breakdown.predicted_class
+    lab.compare_box.setCurrentIndex(top + 1)
+    lab.compare_box.activated.emit(top + 1)
+    wait_quick(window)
+    names = window.workbench.class_names
+    scores = lab.result.breakdown.scores
+    runner_up = int(np.argsort(scores)[-2])
+    assert lab.result.rows[2][0] == f"compared: {names[runner_up]}"
+    assert lab.result.rows[3][0] == f"{names[top]} − {names[runner_up]}"
+    assert "runner-up" in lab.caption.text()
+
+
+def test_the_evidence_maps_grow_with_the_window(make_window, wait_idle, wait_quick, qtbot):
+    """At 1920 x 1080 the tiles are drawn at least twice as large as at 1024 x 700 (they stayed
+    about 50 pixels wide), rows going side by side when the view is wide."""
+    window = make_window("demo")
+    train_demo(window, wait_idle)
+    window.workbench.select(Selection("validation", 3))
+    lab = show_lab(window, wait_quick)
+    sizes = {}
+    for size in ((1024, 700), (1920, 1080)):
+        window.resize(*size)
+        qtbot.wait(100)
+        wait_quick(window)
+        px, _ = lab.mosaic.viewbox.viewPixelSize()
+        sizes[size] = 64 / px  # a tile's width on screen
+    assert sizes[(1024, 700)] >= 36, sizes
+    assert sizes[(1920, 1080)] >= 2 * sizes[(1024, 700)] - 1, sizes
+
+
+def test_the_lecture_example_is_drawn_larger_on_a_wide_window(make_window, wait_idle, wait_quick, qtbot):
+    """At 1920 x 1080 the lecture's picture, its numbers and the table's rows are larger than at
+    1024 x 700 (the page filled a quarter of the screen), and the table still shows every row."""
+    window = make_window("demo")
+    train_demo(window, wait_idle, "svm")
+    lab = show_lab(window, wait_quick)
+    lab.lecture_button.setChecked(True)
+    page = lab.lecture_page
+    drawn = {}
+    for size in ((1024, 700), (1920, 1080)):
+        window.resize(*size)
+        qtbot.wait(100)
+        wait_quick(window)
+        table = page.table
+        assert not table.verticalScrollBar().isVisible(), size
+        drawn[size] = (page.picture.pixmap().width(), page.equation.sizeHint().width(), table.rowHeight(0))
+    small, large = drawn[(1024, 700)], drawn[(1920, 1080)]
+    assert all(b >= 1.3 * a for a, b in zip(small, large)), drawn
+
+
+def test_previous_next_and_the_gallery_change_the_image_without_leaving_the_lab(make_window, wait_idle, wait_quick):
+    window = make_window("demo")
+    train_demo(window, wait_idle)
+    window.workbench.select(Selection("validation", 3))
+    lab = show_lab(window, wait_quick)
+    lab.picker.next_button.click()
+    wait_quick(window)
+    assert window.workbench.selection == Selection("validation", 4) and "validation image 4" in lab.caption.text()
+    lab.picker.previous_button.click()
+    wait_quick(window)
+    assert window.workbench.selection == Selection("validation", 3)
+    lab.picker.open_gallery()
+    gallery = lab.picker.gallery
+    assert lab.picker.dialog.isVisible() and len(gallery.shown_indices)
+    gallery.split_box.setCurrentText("validation")
+    index = int(gallery.shown_indices[5])
+    gallery._on_tile_clicked(0, 5)
+    wait_quick(window)
+    assert window.workbench.selection == Selection("validation", index)
+    assert window.view_tabs.currentWidget() is lab and f"validation image {index}" in lab.caption.text()
+    lab.picker.dialog.hide()

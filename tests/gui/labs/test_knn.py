@@ -199,3 +199,30 @@ def test_hidden_it_computes_nothing(make_window, wait_idle, wait_quick):
     window.view_tabs.setCurrentWidget(lab)
     wait_quick(window)
     assert window.job_runner.quick.completed == done + 1 and lab.neighbors is not None
+
+
+def test_before_cross_validation_the_plot_says_what_to_do_and_the_picker_moves_the_query(make_window, wait_idle,
+                                                                                          wait_quick):
+    """No validation accuracy axis from -0.4 to 0.4 before anything ran; ◀ ▶ change the image
+    whose neighbours are shown, without leaving the lab."""
+    from linviz.gui.labs.knn import KnnLab
+    from linviz.workbench import Selection
+
+    window = make_window("demo")
+    lab = next(lab for lab in window.labs if isinstance(lab, KnnLab))
+    window.view_tabs.setCurrentWidget(lab)
+    window.show()
+    wait_idle(window)
+    item = lab.cv_plot.getPlotItem()
+    assert "Cross-validate" in lab.cv_hint.text and not item.getAxis("left").isVisible()
+    window.workbench.select(Selection("validation", 7))
+    wait_idle(window)
+    wait_quick(window)
+    lab.picker.next_button.click()
+    wait_quick(window)
+    assert window.workbench.selection == Selection("validation", 8)
+    assert lab.neighbors is not None and "validation image 8" in lab.query_text.text()
+    lab.ks_edit.setText("1, 3")
+    lab.cross_validate()
+    wait_idle(window)
+    assert lab.cv_hint.text == "" and item.getAxis("left").isVisible()

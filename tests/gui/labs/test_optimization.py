@@ -65,6 +65,29 @@ def test_landscape_center_is_the_models_loss_and_hover_reads_the_grid(make_windo
     for line in view.result.surfaces:
         assert line.value_at(0.0)[4] == pytest.approx(expected, rel=1e-5)
     assert "random 1" in view.hover(0.0)
+    assert "red ×" not in view.caption.text() and "dashed line, a = 0" in view.caption.text()
+
+
+def test_the_hover_read_out_is_of_the_surface_on_screen(make_window, wait_idle, wait_quick):
+    """A new surface (another model, other directions) never leaves the old read-out: it reads
+    the new surface where the mouse last was, or asks to hover."""
+    window = make_window("demo")
+    train_demo(window, wait_idle, epochs=2)
+    view = show(window, lab_of(window).landscape, wait_quick)
+    view._hover_at = (0.0, 0.0)
+    view.hover(0.0, 0.0)
+    before = view.readout.text()
+    view.seed_spin.setValue(3)  # other directions: another surface
+    wait_quick(window)
+    s = view.result.surfaces[0]
+    assert view.readout.text() == view.hover(0.0, 0.0) and f"{s.value_at(0.0, 0.0)[4]:.4f}" in view.readout.text()
+    train_demo(window, wait_idle, epochs=1)  # another model
+    wait_quick(window)
+    assert f"{view.result.surfaces[0].value_at(0.0, 0.0)[4]:.4f}" in view.readout.text()
+    assert view.readout.text() != before  # the new model's loss, not the old one's
+    window.workbench.clear_model()
+    wait_quick(window)
+    assert view.readout.text().startswith("Hover") and "Train a model" in view.hints[0].text
 
 
 def test_trajectory_plane_draws_the_path(make_window, wait_idle, wait_quick):
@@ -150,7 +173,13 @@ def test_race_runs_on_the_heavy_lane_reproducibly(make_window, wait_idle, wait_q
     assert view.table.rowCount() == 6
     xs, _ = view.curves[("loss", "examples", "sgd")].getData()
     np.testing.assert_array_equal(xs, a.curve("sgd").examples)
-    assert "costs n" in view.rule.text()
+    assert "costs n" in view.notes.text()
+    sgd = [c.strategy for c in a.curves].index("sgd")
+    assert view.table.item(sgd, 1).text() == f"lr {a.settings.learning_rate('sgd'):g}"
+    view.seed_spin.setValue(1)  # another race: the table shows its plan, the old curves go
+    wait_quick(window)
+    assert view.snapshot is None and view.table.item(sgd, 2).text() == "—"
+    assert len(view.curves[("loss", "examples", "sgd")].getData()[0] or []) == 0
 
 
 def test_race_cancel_keeps_the_curves_so_far(make_window, wait_idle, wait_quick):

@@ -350,3 +350,49 @@ def test_the_plane_is_colored_by_the_winner_and_darker_in_the_margin_bands():
     shaded = plane_rgb(pgd.decision_map(pgd.DEMO_W, pgd.DEMO_B, (-1, 1, -1, 1), 31, loss="softmax"),
                        "probability", 3, margins=False)
     assert shaded.shape == (31, 31, 3) and len(np.unique(shaded.reshape(-1, 3), axis=0)) > 3
+
+
+def test_new_points_start_the_count_and_the_curve_over(lab):
+    """As in TensorFlow Playground: other data, iteration 0 and an empty loss curve (not
+    "Iteration 237" and the old curve's axis)."""
+    for _ in range(5):
+        lab.step()
+    assert lab.state.iteration == 5 and len(lab.history) > 1
+    tabs = lab.tabs
+    tabs.preset_box.setCurrentIndex(tabs.preset_box.findData("blobs"))
+    tabs.preset_box.activated.emit(tabs.preset_box.currentIndex())
+    assert lab.state.settings.preset == "blobs"
+    assert lab.state.iteration == 0 and "Iteration 0" in lab.bar.iteration_label.text()
+    assert [i for i, _ in lab.history] == [0]  # the new points' loss at iteration 0 only
+    xs, _ = lab.plots.loss_curve.getData()
+    assert xs is None or len(xs) <= 1
+    ticks = lab.plots.loss_plot.getPlotItem().getAxis("left")._tickLevels
+    assert ticks is None or all(abs(v - lab.evaluation.total) < 1e-9 for v, _ in ticks[0])
+    assert not lab.path  # no path of the old points' steps on the landscape
+
+
+def test_the_legend_says_what_a_ring_means_for_the_loss_shown(lab):
+    """SVM: ringed = has a loss (inside a margin); softmax: every point has a loss, ringed =
+    misclassified; the margin band only where there is one."""
+    lab._set_setting(loss="svm")
+    assert "ringed: has a loss" in lab.legend.text() and "margin" in lab.legend.text()
+    flagged = lab.evaluation.flagged
+    assert np.array_equal(flagged, lab.evaluation.losses > 1e-12)
+    lab._set_setting(loss="softmax")
+    text = lab.legend.text()
+    assert "ringed: misclassified" in text and "ringed: has a loss" not in text and "margin" not in text
+    ev = lab.evaluation
+    assert np.all(ev.losses > 0) and np.array_equal(ev.flagged, ev.predicted != lab.state.labels)
+
+
+def test_the_separability_note_does_not_move_the_buttons(lab, qtbot):
+    """The rings' "no linear classifier can" note appears beside the plane: a click meant for
+    Step or Play never lands on it."""
+    bar = lab.bar
+    before = bar.step_button.mapTo(lab, bar.step_button.rect().topLeft())
+    tabs = lab.tabs
+    tabs.preset_box.setCurrentIndex(tabs.preset_box.findData("rings"))
+    tabs.preset_box.activated.emit(tabs.preset_box.currentIndex())
+    qtbot.wait(50)
+    assert lab.note.isVisible() and lab.note.text()
+    assert bar.step_button.mapTo(lab, bar.step_button.rect().topLeft()) == before

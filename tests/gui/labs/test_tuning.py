@@ -59,9 +59,19 @@ def test_the_search_fills_the_heat_map_and_its_best_cell_is_tunes_best(qtbot, ma
     image = lab.image.image
     assert image.shape[:2] == (3, 2)  # learning rates x regs, every cell colored by its accuracy
     cmap = __import__("pyqtgraph").colormap.get("viridis")
-    lo, hi = np.nanmin(values), np.nanmax(values)
+    chance = 1 / len(window.workbench.class_names)  # one fixed scale, chance to 1, with its color bar
     for (row, col), value in np.ndenumerate(values):
-        np.testing.assert_array_equal(image[row, col], cmap.map((value - lo) / (hi - lo), mode="byte"))
+        np.testing.assert_array_equal(image[row, col], cmap.map((value - chance) / (1 - chance), mode="byte"))
+    assert lab.colorbar.isVisible() and lab.colorbar.levels() == pytest.approx((chance, 1.0))
+    lab.scale_box.setCurrentIndex(lab.scale_box.findData("found"))  # more contrast: worst to best found
+    lab.scale_box.activated.emit(lab.scale_box.currentIndex())
+    wait_quick(window)
+    lo, hi = np.nanmin(values), np.nanmax(values)
+    assert lab.colorbar.levels() == pytest.approx((lo, hi))
+    np.testing.assert_array_equal(lab.image.image[best_cell], cmap.map(1.0, mode="byte"))
+    lab.scale_box.setCurrentIndex(lab.scale_box.findData("fixed"))
+    lab.scale_box.activated.emit(lab.scale_box.currentIndex())
+    wait_quick(window)
     # ... drawn where the axes say: the cell at (reg j, learning rate k) is row k, column j
     rect = lab.image.mapRectToParent(lab.image.boundingRect())
     assert (rect.width(), rect.height()) == (2, 3)
@@ -88,12 +98,17 @@ def test_the_search_fills_the_heat_map_and_its_best_cell_is_tunes_best(qtbot, ma
         r = state.plan.learning_rates.index(run["learning_rate"]), state.plan.regs.index(run["reg"])
         assert run["val_accuracy"] == pytest.approx(values[r])
 
-    # every run is in the run history; a click on the best cell makes it the current model
+    # every run is in the run history; a click on the best cell shows it, Make current makes it the model
     assert len(window.workbench.runs.records) == 6
     assert all(r.origin == "search" for r in window.workbench.runs.records)
+    before = window.workbench.model
     _click(qtbot, lab, col + 0.5, row + 0.5)
     best_index = row * len(state.plan.regs) + col
     assert lab.selected_index == best_index
+    wait_quick(window)
+    assert window.workbench.model is before  # a click never replaces the model by itself
+    assert lab.run_templates.tile_count > 0 and lab.make_current_button.isEnabled()
+    lab.make_current_button.click()
     qtbot.waitUntil(lambda: (wait_quick(window), window.workbench.runs.current_for(window.workbench.model) is not None)[1],
                     timeout=30_000)
     np.testing.assert_array_equal(window.workbench.model.W, state.result_at(best_index).final.best_W)
@@ -138,8 +153,28 @@ def test_a_random_search_is_a_scatter_over_the_same_axes(qtbot, make_window, wai
     wait_idle(window)
     wait_quick(window)
     assert len(lab.scatter.points()) == 5 and not lab.image.isVisible()
+    accuracies = sorted(f"{r.val_accuracy:.3f}" for r in lab.state.results)
+    assert sorted(lab.point_labels.texts) == accuracies  # every point says its value
     r = lab.state.results[2]
     assert lab.index_at(math.log10(r.reg), math.log10(r.learning_rate)) == r.index
     lab.lr_edit.setText("1e-3:abc:3")
     lab.start_button.click()
     assert any("learning rates" in m for m in window.error_messages)
+
+
+def test_before_a_search_the_heat_map_says_what_to_do_and_the_loss_follows_the_model(make_window, wait_idle,
+                                                                                    private_history):
+    """No axes from -500 to 500 "(x0.001)" before anything ran: a sentence instead. An SVM
+    model makes the search's loss SVM."""
+    window = make_window("demo")
+    panel = window.training_panel
+    panel.loss_box.setCurrentIndex(panel.loss_box.findData("svm"))
+    panel.epochs_spin.setValue(1)
+    window.training_controller.train()
+    wait_idle(window)
+    lab = _lab(window, wait_idle)
+    item = lab.heatmap.getPlotItem()
+    assert "press Start" in lab.heatmap_hint.text and not item.getAxis("left").isVisible()
+    assert not item.getAxis("bottom").isVisible() and not lab.colorbar.isVisible()
+    assert "Click a cell" in lab.run_hint.text
+    assert lab.loss_box.currentData() == "svm"

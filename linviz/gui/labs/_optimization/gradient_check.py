@@ -14,12 +14,15 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QBoxLayout, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from linviz.gui.labs.lab import Lab
-from linviz.gui.views.plot_style import outward_ticks
-from linviz.gui.views.tables import reading_table
+from linviz.gui.views.empty_plot import EmptyHint
+from linviz.gui.views.plot_style import fitting_title, outward_ticks
+from linviz.gui.views.tables import reading_table, table_width
+from linviz.gui.widgets.fitting_splitter import FittingSplitter
+from linviz.gui.widgets.wrapped_label import WrappedLabel
 from linviz.models.losses import LOSSES
 from linviz.training.numerical_gradient import SWEEP_STEPS
 
@@ -34,6 +37,16 @@ COLUMNS = [("weight", "Feature (row of W) and class (column)"), ("analytic", "dL
            ("Richardson error", "For comparison only: the relative error of Richardson's (4 g(h/2) − g(h)) / 3, "
                                 "which cancels the h² term of the centered difference g")]
 VERDICT_COLUMN = 4
+
+
+def _column(plot, note) -> QWidget:
+    """A plot with its note below it."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(plot, 1)
+    layout.addWidget(note)
+    return box
 
 
 def row_name(blocks, row: int, n_rows: int) -> str:
@@ -130,16 +143,22 @@ class GradientCheckView(Lab):
         item = self.histogram.getPlotItem()
         item.hideButtons()
         outward_ticks(item)
-        item.setLabel("bottom", "log10 of the rel. error (zeros at left)")
+        fitting_title(item, "bottom", "log10 of the relative error (zeros at the left)",
+                      "log10 of the rel. error (zeros at left)", "log10 rel. error")
         item.setLabel("left", "weights")
         item.getViewBox().setMouseEnabled(x=False, y=False)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.85, brushes=[])
         item.addItem(self.bars)
         self.kink_bars = pg.BarGraphItem(x=[], height=[], width=0.85, brushes=[])
         item.addItem(self.kink_bars)
-        for value, text in ((-7, "1e-7"), (-4, "1e-4"), (-2, "1e-2")):
-            item.addItem(pg.InfiniteLine(pos=value, angle=90, pen=pg.mkPen((90, 90, 90), style=Qt.PenStyle.DashLine),
-                                         label=text, labelOpts={"position": 0.92, "color": (60, 60, 60)}))
+        # The thresholds' labels at two heights: 1e-4 and 1e-2 are close on a narrow plot.
+        self.threshold_lines = []
+        for value, text, height in ((-7, "1e-7", 0.93), (-4, "1e-4", 0.80), (-2, "1e-2", 0.93)):
+            line = pg.InfiniteLine(pos=value, angle=90, pen=pg.mkPen((90, 90, 90), style=Qt.PenStyle.DashLine),
+                                   label=text, labelOpts={"position": height, "color": (60, 60, 60)})
+            item.addItem(line)
+            self.threshold_lines.append(line)
+        self.histogram_hint = EmptyHint(item)
         self.sweep_plot = pg.PlotWidget()
         self.sweep_plot.setObjectName("gradientSweepPlot")
         self.sweep_plot.setMinimumHeight(140)
@@ -149,7 +168,7 @@ class GradientCheckView(Lab):
         sweep.setLogMode(x=True, y=True)
         sweep.showGrid(x=True, y=True, alpha=0.2)
         sweep.setLabel("bottom", "step h")
-        sweep.setLabel("left", "median rel. error")
+        fitting_title(sweep, "left", "median rel. error", "rel. error")
         for side in ("bottom", "left"):  # powers of ten, not "x0.001" SI prefixes
             sweep.getAxis(side).enableAutoSIPrefix(False)
         sweep.getViewBox().setMouseEnabled(x=False, y=False)
@@ -159,11 +178,10 @@ class GradientCheckView(Lab):
         self.h_line = pg.InfiniteLine(pos=np.log10(DEFAULT_H), angle=90, pen=pg.mkPen((200, 80, 40), width=2),
                                       label="h", labelOpts={"position": 0.9, "color": (200, 80, 40)})
         sweep.addItem(self.h_line)
-        self.sweep_note = QLabel("")
-        self.sweep_note.setWordWrap(True)
+        self.sweep_hint = EmptyHint(sweep)
+        self.sweep_note = WrappedLabel("")
         self.sweep_note.setObjectName("viewCaption")
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
+        self.summary = WrappedLabel("")
         self.summary.setObjectName("viewCaption")
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         legend = "  ".join(f'<span style="background-color:rgb{VERDICT_COLORS[k]}">&nbsp;{k}&nbsp;</span> {v}'
@@ -171,21 +189,22 @@ class GradientCheckView(Lab):
         self.legend = QLabel(legend)
         self.legend.setWordWrap(True)
         self.legend.setObjectName("viewCaption")
+        # the sweep above the histogram beside the table when all its columns fit; when not, the
+        # table on top and the two plots side by side below it
         right = QWidget()
-        right_layout = QVBoxLayout(right)
+        right_layout = QBoxLayout(QBoxLayout.Direction.TopToBottom, right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.sweep_plot, 1)
-        right_layout.addWidget(self.sweep_note)
-        right_layout.addWidget(self.histogram, 1)
-        right_layout.addWidget(self.summary)
-        split = QSplitter(Qt.Orientation.Horizontal)
+        for plot, note in ((self.sweep_plot, self.sweep_note), (self.histogram, self.summary)):
+            right_layout.addWidget(_column(plot, note), 1)
+
+        def turned(orientation) -> None:
+            across = orientation == Qt.Orientation.Vertical
+            right_layout.setDirection(QBoxLayout.Direction.LeftToRight if across else
+                                      QBoxLayout.Direction.TopToBottom)
+
+        split = FittingSplitter(self.table, right, lambda: table_width(self.table), turned=turned)
         split.setObjectName("gradientCheckSplitter")
-        split.setChildrenCollapsible(False)
-        split.addWidget(self.table)
-        split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([600, 400])
+        self.splitter = split
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -273,6 +292,7 @@ class GradientCheckView(Lab):
                 self.table.setItem(r, k, item)
         self._draw_histogram(table)
         self.summary.setText(table.summary())
+        self.splitter.refit()
 
     def _on_sweep(self, outcome) -> None:
         if outcome.error:
@@ -284,6 +304,8 @@ class GradientCheckView(Lab):
         self.sweep_data = sweep
         finite = np.isfinite(sweep.median_rel_error) & (sweep.median_rel_error > 0)
         # zero medians (an exact difference) cannot sit on a log axis: left out like NaN
+        self.sweep_hint.filled()
+        self.h_line.setVisible(True)
         self.sweep_curve.setData(sweep.steps, np.where(finite, sweep.median_rel_error, np.nan))
         item = self.sweep_plot.getPlotItem()
         item.setXRange(np.log10(sweep.steps.min()), np.log10(sweep.steps.max()), padding=0.05)
@@ -306,6 +328,9 @@ class GradientCheckView(Lab):
         self.kink_bars.setOpts(x=centers, y0=plain, height=kinked, width=0.85,
                                brushes=[pg.mkBrush(*VERDICT_COLORS["kink"])] * len(centers), pens=[pen] * len(centers))
         item = self.histogram.getPlotItem()
+        self.histogram_hint.filled()
+        for line in self.threshold_lines:
+            line.setVisible(True)
         item.setXRange(HISTOGRAM_EDGES[0], HISTOGRAM_EDGES[-1], padding=0.02)
         item.setYRange(0, max(1, int(np.max(plain + kinked))) * 1.1, padding=0)
 
@@ -323,3 +348,8 @@ class GradientCheckView(Lab):
         self.bars.setOpts(x=[], height=[], brushes=[])
         self.kink_bars.setOpts(x=[], height=[], brushes=[])
         self.summary.setText("")
+        for line in self.threshold_lines:
+            line.setVisible(False)
+        self.histogram_hint.show("The relative errors of the checked weights, on a log scale, fill in here")
+        self.h_line.setVisible(False)
+        self.sweep_hint.show("The error at every step h from 1e-1 to 1e-10 (the lecture's V) fills in here")

@@ -23,9 +23,11 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QPu
 
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.control_flow import control_flow
+from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.plot_style import outward_ticks
 from linviz.models.losses import LOSSES
 
+HOVER_HINT = "Hover over the plot: a, b and the loss there"
 LIVE_INTERVAL_S = 1.0  # the coarse surface follows training about once a second
 SETTLE_MS = 1500  # no new weights for this long: compute the full-resolution surface
 LIVE_STEPS = 31
@@ -210,10 +212,11 @@ class LandscapeView(Lab):
         item.addLegend(offset=(10, 10))
         item.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen((200, 30, 30), style=Qt.PenStyle.DashLine)))
         self.line_curves = []
+        self.hints = [EmptyHint(self.map_plot.getPlotItem()), EmptyHint(self.line_plot.getPlotItem())]
         self.stack = QStackedWidget()
         self.stack.addWidget(self.map_plot)
         self.stack.addWidget(self.line_plot)
-        self.readout = QLabel("Hover over the plot: a, b and the loss there")
+        self.readout = QLabel(HOVER_HINT)
         self.readout.setObjectName("landscapeReadout")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.note = QLabel("")
@@ -362,15 +365,19 @@ class LandscapeView(Lab):
                       f"{len(result.surfaces)} line(s) of {len(s.alphas)} points")
         kind = "coarse, following training" if result.coarse else "full resolution"
         loss = LOSSES[model.loss if model is not None else s.loss].short_label
+        where = "the red ×, a = b = 0" if result.two_d else "the dashed line, a = 0"
         self.caption.setText(f"The {what} ({loss}) around the current W"
                              f"{' over the plane W + a·D1 + b·D2' if result.two_d else ' along lines W + a·D'}, on "
                              f"{result.data_words}: {grid_words} in {result.seconds * 1000:.0f} ms ({kind}). "
-                             f"At W (the red ×, a = b = 0): total loss {result.center_total:.4f}.")
+                             f"At W ({where}): total loss {result.center_total:.4f}.")
         note = f"Directions: {result.note}."
         if LOSSES[s.loss].hinge and not result.two_d:
             note += " The SVM's data loss is piecewise linear along a line (a sum of hinges); L2 regularization " \
                     "adds a parabola."
         self.note.setText(note)
+        for hint in self.hints:
+            hint.filled()
+        self.colorbar.setVisible(result.two_d)
         if result.two_d:
             self.stack.setCurrentWidget(self.map_plot)
             values = self._quantity(s)
@@ -413,6 +420,11 @@ class LandscapeView(Lab):
             self._relabel_legend(item, result)
             item.setLabel("left", what)
             item.enableAutoRange()
+        # the read-out is of this surface: the numbers where the mouse last was, or the hint
+        if self._hover_at is not None and self.hover(*self._hover_at):
+            return
+        self.readout.setText(HOVER_HINT)
+        self.hover_text = ""
 
     def _relabel_legend(self, item, result) -> None:
         legend = item.legend
@@ -425,6 +437,11 @@ class LandscapeView(Lab):
         self.result = None
         self.caption.setText(message)
         self.note.setText("")
+        self.readout.setText(HOVER_HINT)
+        self.hover_text = ""
+        for hint in self.hints:
+            hint.show(message)
+        self.colorbar.setVisible(False)
         self.image.clear()
         self.path_curve.setData([], [])
         self.start_mark.setData([], [])
@@ -460,8 +477,12 @@ class LandscapeView(Lab):
 
     def _on_mouse_map(self, pos) -> None:
         point = self.map_plot.getPlotItem().getViewBox().mapSceneToView(pos)
+        self._hover_at = (point.x(), point.y())
         self.hover(point.x(), point.y())
 
     def _on_mouse_lines(self, pos) -> None:
         point = self.line_plot.getPlotItem().getViewBox().mapSceneToView(pos)
+        self._hover_at = (point.x(), 0.0)
         self.hover(point.x())
+
+    _hover_at = None  # (a, b) of the mouse's last position over the plot

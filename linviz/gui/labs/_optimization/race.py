@@ -15,21 +15,37 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QLabel, QPushButton, QSpinBox, QSplitter, QTableWidgetItem,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QPushButton, QSpinBox, QSplitter, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.control_flow import control_flow
-from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.empty_plot import EmptyHint
+from linviz.gui.views.plot_style import fitting_title, outward_ticks
 from linviz.gui.views.tables import reading_table
 from linviz.gui.widgets.choices import choice_box
+from linviz.gui.widgets.wrapped_label import WrappedLabel
 from linviz.models.losses import LOSSES
+from linviz.workbench.spec_names import short_spec
+
+def step_size(settings, strategy: str) -> str:
+    """A strategy's step, as the table shows it: the searches' scales, the others' learning rate."""
+    if strategy == "random_search":
+        return f"W ~ {settings.search_scale:g}·N"
+    if strategy == "random_local_search":
+        return f"{settings.search_step:g}·N"
+    return f"lr {settings.learning_rate(strategy):g}"
+
 
 STRATEGY_COLORS = {"random_search": (127, 127, 127), "random_local_search": (140, 86, 75), "gd": (31, 119, 180),
                    "sgd": (44, 160, 44), "momentum": (255, 127, 14), "adam": (214, 39, 40)}
 LECTURE_IMAGES = 10_000  # training images of the lecture setting (raw pixels: 123 MB as float32)
 LECTURE_TRIES = 1000
-COLUMNS = ["strategy", "steps", "examples", "loss", "val. accuracy", "seconds", "lecture"]
+COLUMNS = [("strategy", "Colored as its curves"), ("step size", "The learning rate, or the search's step"),
+           ("steps", "Steps taken (search tries, gradient steps)"), ("examples", "Examples processed (the budget)"),
+           ("loss", "Loss on the common evaluation sample"), ("val. acc.", "Validation accuracy"),
+           ("seconds", "The strategy's own compute time"), ("lecture", "The lecture's figure (test accuracy)")]
+AGAINST = {"examples": "examples", "seconds": "seconds", "both": "both"}
 
 
 def race_job(features, prepared, settings, *, lecture: bool):
@@ -72,8 +88,7 @@ class RaceView(Lab):
 
         self.snapshot = None  # the newest RaceSnapshot drawn
         self.running = False
-        self.caption = QLabel("")
-        self.caption.setWordWrap(True)
+        self.caption = WrappedLabel("")
         self.caption.setObjectName("viewCaption")
         self.preset_box = QComboBox()
         self.preset_box.addItem("current features", "features")
@@ -97,67 +112,93 @@ class RaceView(Lab):
             box.setChecked(True)
             box.setStyleSheet(f"QCheckBox {{ color: rgb{STRATEGY_COLORS[name]}; font-weight: bold; }}")
             self.strategy_boxes[name] = box
+        self.against_box = QComboBox()
+        for key, text in AGAINST.items():
+            self.against_box.addItem(text, key)
+        self.against_box.setToolTip("Examples processed: what each strategy was allowed (the budget). Compute "
+                                    "time: what it cost, in its own seconds")
         strategies = control_flow(*self.strategy_boxes.values())
         controls = control_flow(("Preset", self.preset_box), ("Loss", self.loss_box), ("Budget", self.budget_spin),
                                 ("Search sample", self.sample_spin), ("Seed", self.seed_spin), self.start_button,
-                                self.stop_button)
-        self.rule = QLabel(BUDGET_RULE)
-        self.rule.setWordWrap(True)
-        self.rule.setObjectName("viewCaption")
+                                self.stop_button, ("Plot against", self.against_box))
+        self.rule = f"{BUDGET_RULE[:1].upper()}{BUDGET_RULE[1:]}"  # the notes' first sentence
 
+        # The loss and the accuracy side by side, against examples processed, compute time or
+        # both (a row each). No legend in the plots (in a small plot it covers curves and
+        # lists what fits): the strategy boxes above, each in its curve's color, are the legend.
         self.plots = {}
+        self.hints = {}
         self.curves = {}
-        grid = pg.GraphicsLayoutWidget()
-        grid.setObjectName("racePlots")
-        grid.setMinimumHeight(220)
-        for r, (key, ylabel) in enumerate((("loss", "eval. loss"), ("accuracy", "val. accuracy"))):
-            for c, (xkey, xlabel) in enumerate((("examples", "examples processed"), ("seconds", "compute time (s)"))):
-                plot = grid.addPlot(row=r, col=c)
+        self.plot_rows = {}
+        plots_box = QWidget()
+        plots_box.setObjectName("racePlots")
+        plots_box.setMinimumHeight(160)
+        plots_layout = QVBoxLayout(plots_box)
+        plots_layout.setContentsMargins(0, 0, 0, 0)
+        plots_layout.setSpacing(0)
+        for xkey, xlabel in (("examples", "examples processed"), ("seconds", "compute time (s)")):
+            row = pg.GraphicsLayoutWidget()
+            row.setObjectName(f"racePlots_{xkey}")
+            for c, (key, ylabels) in enumerate((("loss", ("eval. loss", "loss")),
+                                                ("accuracy", ("val. accuracy", "val. acc.", "acc.")))):
+                plot = row.addPlot(row=0, col=c)
                 plot.hideButtons()
                 outward_ticks(plot)
-                plot.setLabel("left", ylabel)
+                fitting_title(plot, "left", *ylabels)
                 plot.setLabel("bottom", xlabel)
                 plot.getAxis("bottom").enableAutoSIPrefix(False)
                 plot.getAxis("left").enableAutoSIPrefix(False)
                 plot.showGrid(x=True, y=True, alpha=0.2)
-                if r == 0 and c == 0:
-                    plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
                 self.plots[(key, xkey)] = plot
-                for name, label in STRATEGIES.items():
+                self.hints[(key, xkey)] = EmptyHint(plot)
+                for name in STRATEGIES:
                     pen = pg.mkPen(STRATEGY_COLORS[name], width=2)
-                    self.curves[(key, xkey, name)] = plot.plot(pen=pen, name=label if (r, c) == (0, 0) else None)
+                    self.curves[(key, xkey, name)] = plot.plot(pen=pen)
+            self.plot_rows[xkey] = row
+            plots_layout.addWidget(row, 1)
         self.lecture_marks = pg.ScatterPlotItem(size=12, symbol="star", pen=pg.mkPen((20, 20, 20)))
         self.plots[("accuracy", "examples")].addItem(self.lecture_marks)
         self.table = reading_table("raceTable", COLUMNS)
-        self.notes = QLabel("")
-        self.notes.setWordWrap(True)
+        # one row per strategy, all in sight (the plots take what is left)
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
+                                    + len(STRATEGIES) * self.table.verticalHeader().defaultSectionSize()
+                                    + 2 * self.table.frameWidth() + 2)
+        self.notes = WrappedLabel("")
         self.notes.setObjectName("viewCaption")
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
-        lower_layout.addWidget(self.table, 1)
+        lower_layout.addWidget(self.table)
         lower_layout.addWidget(self.notes)
+        lower_layout.addStretch(1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.setObjectName("raceSplitter")
         split.setChildrenCollapsible(False)
-        split.addWidget(grid)
+        split.addWidget(plots_box)
         split.addWidget(lower)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
-        split.setSizes([420, 190])
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 0)
+        split.setSizes([600, 100])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)
         layout.addWidget(controls)
         layout.addWidget(strategies)
-        layout.addWidget(self.rule)
         layout.addWidget(split, 1)
 
+        self.against_box.currentIndexChanged.connect(self._show_rows)
+        self._show_rows()
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.preset_box.activated.connect(self._on_preset)
         self.sample_spin.valueChanged.connect(self._sync_budget)
+        # a changed setting: the table shows the race it would run (a finished one's curves go)
+        for widget in (self.budget_spin, self.sample_spin, self.seed_spin):
+            widget.valueChanged.connect(self._on_setting)
+        self.loss_box.activated.connect(self._on_setting)
+        for box in self.strategy_boxes.values():
+            box.toggled.connect(self._on_setting)
         workbench.data_changed.connect(self.request_refresh)
         workbench.features_changed.connect(self.request_refresh)
         workbench.model_changed.connect(self._on_model)
@@ -182,6 +223,10 @@ class RaceView(Lab):
             self._budget_before = None
         self._sync_budget()
         self.refresh()
+
+    def _on_setting(self, *_) -> None:
+        if not self.running:
+            self.request_refresh()
 
     def _sync_budget(self, *_) -> None:
         if self.preset_box.currentData() == "lecture":
@@ -215,26 +260,61 @@ class RaceView(Lab):
         if self.workbench.data is None:
             self.caption.setText("Load a dataset to race the strategies.")
             self.start_button.setEnabled(False)
+            for hint in self.hints.values():
+                hint.show("Load a dataset to race the strategies")
             return
         if not lecture and self.workbench.features is None:
             self.caption.setText("Extract features (or train once) to race on them, or choose the lecture setting.")
             self.start_button.setEnabled(not self.running)
+            for hint in self.hints.values():
+                hint.show("Extract features (or train once), or choose the lecture setting; then start the race")
             return
         self.start_button.setEnabled(not self.running)
         s = self.settings()
-        rates = ", ".join(f"{n} {lr:g}" for n, lr in s.learning_rates)
         if lecture:
             n = min(LECTURE_IMAGES, len(self.workbench.data.train.labels))
             self.caption.setText(f"Lecture setting: raw 0–255 pixels with a bias, SVM loss (Δ 1, no regularization), "
-                                 f"{n:,} training images; random search tries W ~ 0.0001·N(0, 1), random local "
-                                 f"search steps 0.0001·N(0, 1) from W0 ~ 0.001·N(0, 1); 1,000 tries, each judged on "
-                                 f"{s.search_sample:,} training images: a budget of {s.budget:,} examples. "
-                                 f"Learning rates: {rates} (constant).")
+                                 f"{n:,} training images. {LECTURE_TRIES:,} tries of each search, each judged on "
+                                 f"{s.search_sample:,} images: a budget of {s.budget:,} examples for every strategy, "
+                                 f"all from the same W0 ~ {s.init_scale:g}·N(0, 1). Step sizes in the table.")
         else:
-            self.caption.setText(f"{s.loss} loss on {self.workbench.features.spec_text}, reg {s.reg:g}; every strategy "
-                                 f"starts from the same W0 ~ {s.init_scale:g}·N(0, 1) with a budget of {s.budget:,} "
-                                 f"examples. Learning rates (recommended, constant): {rates}; SGD batch "
-                                 f"{s.batch_size}; search steps {s.search_step:g}.")
+            self.caption.setText(f"{LOSSES[s.loss].short_label} loss on {short_spec(self.workbench.features.spec_text)}"
+                                 f", regularization {s.reg:g}: every strategy starts from the same W0 ~ "
+                                 f"{s.init_scale:g}·N(0, 1) with a budget of {s.budget:,} examples; SGD batch "
+                                 f"{s.batch_size}. Step sizes (recommended, constant) in the table.")
+        if not self.running and (self.snapshot is None or self.snapshot.settings != s):
+            self._show_plan(s)  # what will race; a finished race of other settings is gone
+
+    def _show_plan(self, s) -> None:
+        """The strategies that will race, with their step sizes; no curves."""
+        from linviz.explore.race import STRATEGIES
+
+        self.snapshot = None
+        for curve in self.curves.values():
+            curve.setData([], [])
+        for hint in self.hints.values():
+            hint.show("Start the race: the curves fill in as it runs")
+        self.lecture_marks.setData([], [])
+        self.table.setColumnHidden(len(COLUMNS) - 1, True)
+        self.table.setRowCount(len(s.strategies))
+        for r, name in enumerate(s.strategies):
+            self._set_row(r, name, [STRATEGIES[name], step_size(s, name)] + ["—"] * (len(COLUMNS) - 2))
+        self.notes.setText(f"{self.rule} Start the race: the curves fill in as it runs.")
+
+    def _set_row(self, r: int, name: str, values: list) -> None:
+        for k, text in enumerate(values):
+            item = QTableWidgetItem(text)
+            if k == 0:
+                item.setForeground(pg.mkColor(*STRATEGY_COLORS[name]))
+            else:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(r, k, item)
+
+    def _show_rows(self, *_) -> None:
+        """The plot rows the "Plot against" box asks for."""
+        against = self.against_box.currentData()
+        for xkey, row in self.plot_rows.items():
+            row.setVisible(against in (xkey, "both"))
 
     # ------------------------------------------------------------------ the race
     def start(self) -> None:
@@ -284,6 +364,8 @@ class RaceView(Lab):
         from linviz.explore.race import LECTURE_FIGURES, LECTURE_NOTE
 
         self.snapshot = snap
+        for hint in self.hints.values():
+            hint.filled()
         shown = {c.strategy for c in snap.curves}
         for (key, xkey, name), curve in self.curves.items():
             c = snap.curve(name)
@@ -307,20 +389,14 @@ class RaceView(Lab):
         for r, c in enumerate(snap.curves):
             acc = c.val_accuracy[-1]
             figure = LECTURE_FIGURES.get(c.strategy) if lecture else None
-            values = [c.label + (f" ({c.note})" if c.note else ""), f"{c.steps:,}", f"{int(c.examples[-1]):,}",
-                      f"{c.loss[-1]:.4f}", "—" if not np.isfinite(acc) else f"{acc:.1%}", f"{c.seconds[-1]:.2f}",
-                      "" if figure is None else f"{figure:.1%} (lecture, test)"]
-            for k, text in enumerate(values):
-                item = QTableWidgetItem(text)
-                if k == 0:
-                    item.setForeground(pg.mkColor(*STRATEGY_COLORS[c.strategy]))
-                else:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(r, k, item)
-        notes = [f"Loss: {snap.eval_note}; {snap.search_note}. Compute time: each strategy's own seconds "
-                 "(the evaluations for the plot not counted)."]
+            self._set_row(r, c.strategy, [c.label + (f" ({c.note})" if c.note else ""), step_size(snap.settings, c.strategy),
+                                          f"{c.steps:,}", f"{int(c.examples[-1]):,}", f"{c.loss[-1]:.4f}",
+                                          "—" if not np.isfinite(acc) else f"{acc:.1%}", f"{c.seconds[-1]:.2f}",
+                                          "" if figure is None else f"{figure:.1%}"])
+        notes = [self.rule, f"Loss: {snap.eval_note}; {snap.search_note}. Compute time: each strategy's own "
+                 "seconds (the evaluations not counted)."]
         if lecture:
-            notes.append(LECTURE_NOTE + " Here: validation accuracy (★ on the accuracy plot: the lecture's figures).")
+            notes.append(LECTURE_NOTE + " Here: validation accuracy (★ on the accuracy plot: the lecture's).")
         if not snap.done:
             notes.append("Running…")
         self.notes.setText(" ".join(notes))

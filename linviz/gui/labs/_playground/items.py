@@ -10,6 +10,7 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPainter
 
 from linviz.explore import playground as pgd
 
@@ -41,6 +42,16 @@ def plane_rgb(dmap: pgd.DecisionMap, shading: str, n_classes: int, margins: bool
     if margins:
         rgb *= np.where(dmap.in_margin, 0.82, 1.0)[..., None]
     return rgb.astype(np.uint8)  # within 0..255 by construction
+
+
+class SmoothImageItem(pg.ImageItem):
+    """An image scaled up smoothly (bilinear), not in blocks: the decision map is computed on a
+    grid of a point per few screen pixels (fast enough to follow a drag) and drawn without
+    stairs along the class boundaries, at any window size."""
+
+    def paint(self, painter, *args) -> None:
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        super().paint(painter, *args)
 
 
 class PlaneViewBox(pg.ViewBox):

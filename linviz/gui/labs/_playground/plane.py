@@ -16,15 +16,24 @@ from PySide6.QtCore import QRectF, Signal
 
 from linviz.explore import playground as pgd
 from linviz.gui.labs._playground.items import (ARROW_SCALE, POINT_BRUSHES, POINT_PENS, ClassHandles, PlaneViewBox,
-                                               PointsItem, draw_arrow, line_foot, plane_rgb)
+                                               PointsItem, SmoothImageItem, draw_arrow, line_foot, plane_rgb)
 from linviz.gui.views.plot_style import outward_ticks
 
-MAP_PIXELS = 3.0  # screen pixels per decision-map grid point
-MAP_MAX = 500  # grid points per side at most
+MAP_PIXELS = 2.0  # screen pixels per decision-map grid point (drawn smoothed between them)
+MAP_MAX = 1000  # grid points per side at most
 # What the mouse does on the plane, and what the plane draws.
 INSTRUCTIONS = ("Click: add a point · drag: move it · right-click: remove it · drag an arrow's tip: w_j · "
                 "drag a line: b_j (its score is 0 on the line and grows along the arrow)")
-LEGEND = "Arrows: w_j × ¼ · dashed: −gradient · ringed: has a loss · darker band: SVM margin"
+
+def legend_text(loss: str) -> str:
+    """The line under the plane, in the words of the loss shown: under an SVM loss a point is
+    ringed when it has a loss (inside a margin, or wrong); under softmax every point has some
+    loss, so a ring marks the misclassified ones, and there is no margin band."""
+    if pgd.PLAYGROUND_LOSSES[loss].hinge:
+        return "Arrows: w_j × ¼ · dashed: −gradient · ringed: has a loss · darker band: SVM margin"
+    return "Arrows: w_j × ¼ · dashed: −gradient · ringed: misclassified (under softmax every point has a loss)"
+
+
 LEGEND_TIP = ("Arrows: w_j drawn at a quarter of its length, from the line's point nearest the origin.\n"
               "Dashed arrows: the negative gradient of w_j (at the tip) and the shift of the line that −db_j "
               "brings;\nStep moves along them times the step size.\n"
@@ -58,7 +67,7 @@ class Plane(pg.PlotWidget):
         item.hideButtons()
         outward_ticks(item)
         item.showGrid(x=True, y=True, alpha=0.15)
-        self.map_image = pg.ImageItem()
+        self.map_image = SmoothImageItem()
         self.map_image.setZValue(-10)
         self.view.addItem(self.map_image, ignoreBounds=True)
         self.points_item = PointsItem()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from linviz.explore import playground as pgd
 from linviz.gui.labs._playground.jobs import landscape_job
 from linviz.gui.labs._playground.layout import caption
+from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.plot_style import outward_ticks
 
 
@@ -49,6 +50,7 @@ class LossPlots(QWidget):
         item.setTitle("total loss per iteration", size="9pt")
         item.getAxis("bottom").enableAutoSIPrefix(False)
         self.loss_curve = item.plot(pen=pg.mkPen((31, 119, 180), width=2))
+        self.loss_hint = EmptyHint(item)
 
         self.landscape_plot = _fixed_plot("playgroundLandscape", 90)
         item = self.landscape_plot.getPlotItem()
@@ -123,6 +125,13 @@ class LossPlots(QWidget):
     def draw_history(self, history: list[tuple[int, float]]) -> None:
         """The total loss at each iteration; the axis labels only its lowest and highest value."""
         axis = self.loss_plot.getPlotItem().getAxis("left")
+        if len(history) < 2:  # one point has no curve (and its axes would run from -0.4 to 0.4)
+            self.loss_curve.setData([], [])
+            axis.setTicks(None)
+            now = f" (now {history[-1][1]:.3g})" if history else ""
+            self.loss_hint.show(f"Step or Play: the total loss after every step{now}")
+            return
+        self.loss_hint.filled()
         if history:
             its, losses = zip(*history)
             self.loss_curve.setData(np.array(its, dtype=float), np.array(losses))

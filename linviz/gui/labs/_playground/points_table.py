@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Optional
 
+import numpy as np
+
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from linviz.explore import playground as pgd
 from linviz.gui.labs._playground.items import class_color
+from linviz.gui.views.tables import ColumnFitter
 from linviz.models.regularizers import REG_TYPES
 
 SCORE0 = 5  # the table's columns: #, x, y, class, L_i, then the scores s_0 .. s_C-1
@@ -91,7 +94,9 @@ class PointsTableModel(QAbstractTableModel):
 
 
 class PointsTable(QTableView):
-    """The points table: fixed columns that fit their numbers, read only."""
+    """The points table: columns as wide as their numbers, read only. When the lab is narrow the
+    columns that do not fit are hidden (the point's number first, then its coordinates, which
+    the plane shows), never scrolled sideways: the class, L_i and the scores stay in sight."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -102,22 +107,42 @@ class PointsTable(QTableView):
         self.verticalHeader().setDefaultSectionSize(20)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header.setMinimumSectionSize(20)
         header.setStretchLastSection(False)
-        self.points_model.modelReset.connect(self._size_columns)
+        self.widths: list[int] = []
+        self.columns = ColumnFitter(self, [], width_of=lambda c: self.widths[c] if c < len(self.widths) else 0)
+        self.points_model.modelReset.connect(self.fit_numbers)
         self.setMinimumHeight(90)
 
-    def _size_columns(self) -> None:
-        """Fixed column widths that fit their numbers (a scroll bar rather than "1.…")."""
+    def fit_numbers(self) -> None:
+        """Column widths that fit the numbers shown now (a coordinate up to ±10, scores and
+        losses as large as they are), then the columns that fit the table's width."""
+        model = self.points_model
+        state, ev = model.state, model.evaluation
+        if state is None:
+            return
         metrics = self.fontMetrics()
-        number = metrics.horizontalAdvance("−00.00") + 10
-        widths = [metrics.horizontalAdvance("000") + 10, number, number, metrics.horizontalAdvance("class") + 12,
-                  metrics.horizontalAdvance("00.000") + 10]
-        widths += [number] * (self.points_model.columnCount() - SCORE0)  # the scores
-        for column, width in enumerate(widths):
-            self.setColumnWidth(column, width)
+
+        def number(largest: float, decimals: int) -> int:
+            return metrics.horizontalAdvance(f"−{abs(largest):.{decimals}f}") + 10
+
+        coordinate = number(float(np.max(np.abs(state.points))) if len(state.labels) else 1.0, 2)
+        scores = ev.scores if ev is not None and ev.scores.size else np.ones((1, 1))
+        score = max(number(float(np.max(np.abs(scores))), 2), metrics.horizontalAdvance("s0") + 12)
+        loss = number(float(np.max(ev.losses)) if ev is not None and len(ev.losses) else 1.0, 3)
+        widths = [metrics.horizontalAdvance(str(max(len(state.labels) - 1, 0))) + 12, coordinate, coordinate,
+                  metrics.horizontalAdvance("class") + 12, max(loss, metrics.horizontalAdvance("L_i") + 12)]
+        widths += [score] * state.n_classes
+        if widths != self.widths:
+            self.widths = widths
+            for column, width in enumerate(widths):
+                self.setColumnWidth(column, width)
+        # class, L_i and the scores first; then the coordinates and the point's number
+        self.columns.priority = [3, 4] + list(range(SCORE0, SCORE0 + state.n_classes)) + [(1, 2), 0]
+        self.columns.fit()
 
 
 def totals_text(state: pgd.PlaygroundState, ev: Optional[pgd.Evaluation]) -> str:
