@@ -34,6 +34,24 @@ def number(name: str, default: float, lo: float, hi: float) -> float:
     return default
 
 
+YES = ("1", "yes", "true", "on")
+NO = ("0", "no", "false", "off")
+
+
+def flag(name: str, default: bool) -> bool:
+    """Yes or no in ``$name`` (1 / yes / true / on, 0 / no / false / off, any case), else
+    ``default`` (and one warning)."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if text.lower() in YES:
+        return True
+    if text.lower() in NO:
+        return False
+    _warn(name, text, "is not one of 1, yes, true, on, 0, no, false, off", "yes" if default else "no")
+    return default
+
+
 def _warn(name: str, text: str, problem: str, default: str) -> None:
     key = (name, text)
     with _lock:

@@ -57,6 +57,7 @@ def pytest_runtest_protocol(item, nextitem):
 # new test lands in the right tier without anyone remembering to mark it.
 SLOW_FIXTURES = frozenset({
     "make_window", "shared_cifar10", "shared_cifar10_archive", "run_python", "run_cli", "run_refusal",
+    "worker_process",  # the training worker process (tests/workbench/worker)
 })
 
 

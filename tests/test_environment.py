@@ -31,3 +31,26 @@ def test_numbers_within_bounds_are_taken(monkeypatch, capsys):
     assert environment.number("LINVIZ_TEST_NUMBER", 1.0, 0.0, 100.0) == 1.0
     warnings = capsys.readouterr().err.splitlines()
     assert len(warnings) == 1 and "from 0 to 100" in warnings[0]  # one warning per variable and value
+
+
+@pytest.mark.parametrize("text, expected", [("", False), ("0", False), ("1", True), (" yes ", True), ("No", False),
+                                            ("true", True), ("FALSE", False), ("on", True), ("off", False)])
+def test_a_yes_or_no_is_read_in_the_usual_words(monkeypatch, capsys, text, expected):
+    from linviz import environment
+
+    monkeypatch.setenv("LINVIZ_TEST_FLAG", text)
+    assert environment.flag("LINVIZ_TEST_FLAG", False) is expected
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("text", ["maybe", "2", "\x1b]0;x\x07"])
+def test_a_bad_yes_or_no_falls_back_to_its_default_with_one_warning(monkeypatch, capsys, text):
+    from linviz import environment
+
+    monkeypatch.setenv("LINVIZ_TEST_FLAG", text)
+    assert environment.flag("LINVIZ_TEST_FLAG", False) is False
+    assert environment.flag("LINVIZ_TEST_FLAG", False) is False
+    warnings = capsys.readouterr().err.splitlines()
+    assert len(warnings) == 1 and warnings[0].startswith("warning: $LINVIZ_TEST_FLAG") and "\x1b" not in warnings[0]
+    assert "using the default, no" in warnings[0]
+

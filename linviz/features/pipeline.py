@@ -344,8 +344,9 @@ class FeaturePipeline:
         self.timings["fit"] += time.perf_counter() - started
         return self
 
-    def transform_features(self, features) -> np.ndarray:
-        """Standardized features with the bias column (=1) last, float32 ``(N, D + 1)``."""
+    def transform_features(self, features, out: Optional[np.ndarray] = None) -> np.ndarray:
+        """Standardized features with the bias column (=1) last, float32 ``(N, D + 1)``;
+        written into ``out`` when given (C-contiguous float32 of that shape)."""
         if not self.is_fitted:
             raise LinvizError("feature pipeline: not fitted (call fit on the training features first)")
         X = np.asarray(features, dtype=np.float32)
@@ -353,7 +354,11 @@ class FeaturePipeline:
             X = X[None]
         if X.ndim != 2 or X.shape[1] != self.dim:
             raise LinvizError(f"feature pipeline: expected (N, {self.dim}) features, got {X.shape}")
-        out = np.empty((X.shape[0], self.dim + 1), dtype=np.float32)
+        shape = (X.shape[0], self.dim + 1)
+        if out is None:
+            out = np.empty(shape, dtype=np.float32)
+        elif out.shape != shape or out.dtype != np.float32 or not out.flags.c_contiguous:
+            raise ValueError(f"feature pipeline: out must be C-contiguous float32 {shape}, got {out.dtype} {out.shape}")
         return self._standardize(np.ascontiguousarray(X), out)
 
     def _standardize(self, X: np.ndarray, out: np.ndarray) -> np.ndarray:

@@ -18,6 +18,21 @@ from linviz.pacing import Pacer
 STEP_UNITS = ("minibatch", "epoch")
 
 
+def checked_pace(iterations_per_second: Optional[float]) -> Optional[float]:
+    """A pace as :meth:`TrainingControl.set_pace` takes it: None, or a positive finite float."""
+    if iterations_per_second is None:
+        return None
+    pace = float(iterations_per_second)
+    if not (math.isfinite(pace) and pace > 0):
+        raise ValueError(f"pace must be a positive number of iterations per second or None, got {pace}")
+    return pace
+
+
+def check_step_unit(unit: str) -> None:
+    if unit not in STEP_UNITS:
+        raise ValueError(f"unknown step unit {unit!r}; choose from {', '.join(STEP_UNITS)}")
+
+
 @dataclass(frozen=True)
 class Grant:
     """What the loop may do now (:meth:`TrainingControl.grant`): run ``count`` minibatches
@@ -76,12 +91,9 @@ class TrainingControl:
 
     def set_pace(self, iterations_per_second: Optional[float]) -> None:
         """``None``: as fast as possible; else iterations per second (> 0)."""
-        if iterations_per_second is not None:
-            pace = float(iterations_per_second)
-            if not (math.isfinite(pace) and pace > 0):
-                raise ValueError(f"pace must be a positive number of iterations per second or None, got {pace}")
+        pace = checked_pace(iterations_per_second)
         with self._cond:
-            if iterations_per_second is None:
+            if pace is None:
                 self._pacer = None
             else:
                 # at most a tenth of a second of steps in one call after a stall
@@ -91,8 +103,7 @@ class TrainingControl:
 
     def step(self, unit: str = "minibatch") -> None:
         """Pause (if running) and grant one minibatch, or the rest of the current epoch."""
-        if unit not in STEP_UNITS:
-            raise ValueError(f"unknown step unit {unit!r}; choose from {', '.join(STEP_UNITS)}")
+        check_step_unit(unit)
         with self._cond:
             self._paused = True
             if unit == "epoch":

@@ -12,14 +12,14 @@ from typing import Optional
 import numpy as np
 
 from linviz.errors import Cancelled, LinvizError
+from linviz.workbench.live_run import LiveRun, thinned
+from linviz.workbench.thread_times import ThreadStopwatch
 from linviz.workbench.state import (Evaluation, ExtractedFeatures, Model, PreparedData, SplitSettings,
                                 TrainingFrame)
 
 # How often a training job steps aside for the GUI thread, and for how long (see train_job).
 GIL_YIELD_EVERY_S = 0.1
 GIL_YIELD_S = 0.001
-TEMPLATE_INTERVAL_S = 0.2  # template pictures at most 5 times a second
-MAX_TRAJECTORY = 1000  # weight snapshots a frame's trajectory keeps (then every other one)
 
 
 class QuietContext:
@@ -88,8 +88,10 @@ def prepare_splits(dataset, settings: SplitSettings) -> PreparedData:
 # --------------------------------------------------------------------------- features
 
 
-def extract_features(prepared: PreparedData, spec_text: str, ctx) -> ExtractedFeatures:
-    """Fit the pipeline on the training split; transform every split (test included)."""
+def extract_features(prepared: PreparedData, spec_text: str, ctx, allocate=None) -> ExtractedFeatures:
+    """Fit the pipeline on the training split; transform every split (test included).
+    ``allocate(shape, dtype, stem)`` makes the feature matrices (the window's makes them in
+    shared memory, for its worker process); NumPy's by default."""
     from linviz.features import FeaturePipeline, parse_feature_spec
     from linviz.training import warmup
 
@@ -113,14 +115,15 @@ def extract_features(prepared: PreparedData, spec_text: str, ctx) -> ExtractedFe
         done += len(split.labels)
     seconds = time.perf_counter() - start
     pipeline.fit(raw["train"])
-    X = {name: np.ascontiguousarray(pipeline.transform_features(m), dtype=np.float32) for name, m in raw.items()}
+    X = {name: pipeline.transform_features(m, out=allocate((len(m), pipeline.dim + 1), np.float32, f"features-{name}")
+                                           if allocate is not None else None) for name, m in raw.items()}
     return ExtractedFeatures(spec_text=str(spec), data_key=prepared.key(), pipeline=pipeline, X_train=X["train"],
                              X_val=X["val"], X_test=X.get("test"), n_images=total, seconds=seconds)
 
 
-def extract_job(prepared: PreparedData, spec_text: str):
+def extract_job(prepared: PreparedData, spec_text: str, allocate=None):
     def job(ctx) -> ExtractedFeatures:
-        return extract_features(prepared, spec_text, ctx)
+        return extract_features(prepared, spec_text, ctx, allocate)
 
     return job
 
@@ -192,32 +195,24 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
         X_val, y_val = (feats.X_val, prepared.val.labels) if prepared.has_validation else (None, None)
         wait_for_kernels(ctx, [warmup.training_part()])
         ctx.message("Training")
-        W, evaluation, templates = None, None, None
+        live = LiveRun(lambda W: evaluate(feats, prepared, W), lambda W: template_rows(W, feats.pipeline))
         model, frame = None, None
-        epochs_seen, templates_at = -1, 0.0
         path, trajectory = [], ()  # the weights after the first update and at each epoch end
         last_yield = loop_start = time.perf_counter()
+        stopwatch = ThreadStopwatch()
         W_start = W0 if (W0 is not None and W0.shape[0] == feats.dim) else None
         for snapshot in train(feats.X_train, prepared.train.labels, X_val, y_val, config, control=control,
                               W0=W_start, n_classes=len(prepared.class_names)):
-            changed = snapshot.W is not None and snapshot.W is not W
-            W = snapshot.W if snapshot.W is not None else W
-            now = time.perf_counter()
-            if W is not None and (not path or snapshot.epochs_done != epochs_seen or snapshot.done):
-                if path and len(path) >= MAX_TRAJECTORY:
-                    path = path[::2]
-                path.append(W)
+            followed = live.follow(snapshot)
+            if followed.trajectory:
+                path = thinned(path) + [live.W]
                 trajectory = tuple(path)
-            if W is not None and (snapshot.epochs_done != epochs_seen or snapshot.done):
-                epochs_seen = snapshot.epochs_done
-                evaluation, changed = evaluate(feats, prepared, W), True
-            if changed and (now - templates_at >= TEMPLATE_INTERVAL_S or snapshot.done):
-                templates, templates_at = template_rows(W, feats.pipeline), now
-            if changed:
-                model = Model(W, loss, dict(settings), feats, evaluation, templates)
+            if followed.model:
+                model = Model(live.W, loss, dict(settings), feats, live.evaluation, live.templates)
             frame = TrainingFrame(snapshot, model, run, data_key=prepared.key(), trajectory=trajectory)
             if snapshot.iteration > 0:  # the initial random weights are no model to show
                 ctx.publish(frame)
+            now = time.perf_counter()
             if now - last_yield >= GIL_YIELD_EVERY_S:
                 # Let the GUI thread in. A loop of short nogil kernels releases and retakes the
                 # GIL thousands of times a second; CPython's GIL then never forces a switch
@@ -237,27 +232,29 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
             # Keep the best weights (by validation accuracy) as the model, as the core does.
             model = Model(best_W, loss, dict(settings), feats, evaluate(feats, prepared, best_W),
                           template_rows(best_W, feats.pipeline))
-        return dataclasses.replace(frame, model=model, final=True, wall_seconds=time.perf_counter() - loop_start)
+        return dataclasses.replace(frame, model=model, final=True, wall_seconds=time.perf_counter() - loop_start,
+                                   loop_times=stopwatch.stop())
 
     return job
 
 
-def load_model_job(path: str, prepared: PreparedData):
+def load_model_job(path: str, prepared: PreparedData, allocate=None):
     """A job: read the model file and re-express every split through ITS pipeline (its own
-    standardization statistics; nothing is refitted). Returns the Model."""
+    standardization statistics; nothing is refitted). Returns the Model. ``allocate``: as
+    for :func:`extract_features`."""
 
     def job(ctx) -> Model:
         from linviz.models import load_model
 
-        return model_on_data(load_model(path), prepared, ctx, path)
+        return model_on_data(load_model(path), prepared, ctx, path, allocate)
 
     return job
 
 
-def model_on_data(saved, prepared: PreparedData, ctx, label: str) -> Model:
+def model_on_data(saved, prepared: PreparedData, ctx, label: str, allocate=None) -> Model:
     """A loaded model file (``linviz.models.SavedModel``) as the workbench's Model on
     ``prepared``: every split re-expressed through the model's own pipeline. ``label`` names
-    the model in messages."""
+    the model in messages; ``allocate``: as for :func:`extract_features`."""
     if saved.pipeline is None:
         raise LinvizError(f"{label}: this model has no feature pipeline, so it cannot read images")
     names = list(saved.class_names)
@@ -271,8 +268,11 @@ def model_on_data(saved, prepared: PreparedData, ctx, label: str) -> Model:
         def progress(k, _total, offset=done):
             ctx.progress(offset + k, total)
 
-        X.append(np.ascontiguousarray(pipeline.transform(split.images, progress=progress, cancel=ctx.cancel),
-                                      dtype=np.float32))
+        matrix = np.ascontiguousarray(pipeline.transform(split.images, progress=progress, cancel=ctx.cancel),
+                                      dtype=np.float32)
+        if allocate is not None:
+            matrix = _moved(matrix, allocate(matrix.shape, np.float32, "features"))
+        X.append(matrix)
         done += len(split.labels)
     features = ExtractedFeatures(str(pipeline.spec), prepared.key(), pipeline, X[0], X[1],
                                  X[2] if len(X) > 2 else None, total, time.perf_counter() - start)
@@ -281,6 +281,11 @@ def model_on_data(saved, prepared: PreparedData, ctx, label: str) -> Model:
     settings.setdefault("loss", str(saved.loss))
     return Model(W, str(saved.loss), settings, features, evaluate(features, prepared, W),
                  template_rows(W, pipeline))
+
+
+def _moved(matrix: np.ndarray, destination: np.ndarray) -> np.ndarray:
+    destination[...] = matrix
+    return destination
 
 
 def usable_settings(hyperparameters, path: str) -> dict:

@@ -135,6 +135,9 @@ class TrainingFrame:
     data_key: Optional[tuple] = None  # PreparedData.key() of the data trained on
     final: bool = False  # the run's last frame: views draw it at once, unthrottled
     wall_seconds: Optional[float] = None  # on the final frame: wall time of the training loop
+    # on the final frame, where the loop's thread spent that time (a ThreadTimes; None where the
+    # system does not say): running, waiting for a core, blocked (the GIL, in the window's process)
+    loop_times: Any = None
     # the weights (D + 1, C) after the first update and at every epoch end so far (thinned to
     # every other one past MAX_TRAJECTORY): the path the loss landscape projects
     trajectory: tuple = ()

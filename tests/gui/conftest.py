@@ -1,5 +1,5 @@
 """GUI test set-up: offscreen Qt (tests/conftest.py), test-mode paths, a window fixture that
-always stops its worker thread."""
+always stops its worker threads and its worker process."""
 
 from __future__ import annotations
 
@@ -57,6 +57,7 @@ def make_window(qtbot, settings):
     for window in windows:
         window.shutdown()
         assert not window.job_runner.threads_running(), "the compute thread outlived its window"
+        assert not window.job_runner.processes_running(), "the worker process outlived its window"
 
 
 @pytest.fixture

@@ -219,7 +219,9 @@ class DataController(QObject):
         if spec is None:
             return
         self.features_panel.show_progress(0, 0)
-        self.job_queue.run("extract", jobs.extract_job(self.workbench.data, spec), "Extracting features",
+        # In shared memory from the start: the worker process trains on these very arrays.
+        allocate = self.job_queue.runner.shared_files.empty
+        self.job_queue.run("extract", jobs.extract_job(self.workbench.data, spec, allocate), "Extracting features",
                        on_done=self._extracted, on_progress=self.features_panel.show_progress)
 
     def _extracted(self, outcome) -> None:

@@ -43,8 +43,8 @@ class ModelFilesController(QObject):
             return
         if not self.job_queue.free_for("model", lambda: self.load_model(path)):
             return
-        self.job_queue.run("model", jobs.load_model_job(path, self.workbench.data), f"Loading {Path(path).name}",
-                       on_done=self._loaded)
+        job = jobs.load_model_job(path, self.workbench.data, self.job_queue.runner.shared_files.empty)
+        self.job_queue.run("model", job, f"Loading {Path(path).name}", on_done=self._loaded)
 
     def _loaded(self, outcome) -> None:
         if outcome.ok and self.workbench.is_current(outcome.result.features.data_key):

@@ -1,9 +1,13 @@
 """Training: Train / Pause / Stop / Reset, pace and Step, and the display timer that moves the
 newest frame of the running job into the workbench.
 
-The training job publishes immutable frames into a one-slot box; the display timer (25 Hz)
-takes the newest and hands it to the workbench, whose views redraw what changed. The compute
-rate and the redraw rate stay independent.
+A run trains in the worker process (:mod:`linviz.workbench.worker`) and publishes its state
+on a board in shared memory; the display timer (25 Hz) reads the newest frame from it and
+hands it to the workbench, whose views redraw what changed. The compute rate and the redraw
+rate stay independent, and the window's redraws never take the training's interpreter.
+With ``LINVIZ_TRAINING_IN_WINDOW=1`` a run trains in the heavy lane's thread instead (sharing
+the GIL with the views; the GUI bench measures both ways), as it does when the worker process
+cannot start.
 
 The model and its views are replaced when a run's first iteration arrives: a run refused,
 still waiting or stopped before any update leaves the current model alone.
@@ -17,6 +21,7 @@ from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
+from linviz.errors import LinvizError
 from linviz.workbench import jobs
 from linviz.gui.controllers.data_controller import DataController
 from linviz.gui.runtime.job_queue import JobQueue
@@ -26,6 +31,16 @@ DISPLAY_HZ = 25
 PROGRESS_INTERVAL_S = 0.25  # the status strip's epoch progress
 
 
+class _LatestOfRunner:
+    """The frames of a run trained in the heavy lane's thread: the runner's one-slot box."""
+
+    def __init__(self, runner):
+        self.runner = runner
+
+    def take(self):
+        return self.runner.latest.take()
+
+
 class TrainingController(QObject):
     def __init__(self, workbench: Workbench, job_queue: JobQueue, data_controller: DataController, panel, parent=None):
         super().__init__(parent)
@@ -33,7 +48,8 @@ class TrainingController(QObject):
         self.job_queue = job_queue
         self.data_controller = data_controller
         self.panel = panel
-        self.control = None  # TrainingControl of the running training job
+        self.control = None  # TrainingControl (or RemoteControl) of the running training job
+        self._live = None  # where the running job's frames come from: .take() -> newest frame or None
         self.before_train: Optional[Callable[[], None]] = None  # called first by every train request
         self.redraw_count = 0  # frames drawn by the display timer (the GUI bench counts them)
         self._run = 0  # the newest run started; frames of older runs are not drawn
@@ -90,20 +106,39 @@ class TrainingController(QObject):
             self._start(spec, settings, step)
 
     def _start(self, spec: str, settings: dict, step: Optional[str] = None) -> None:
-        from linviz.training import TrainingControl
-
         if self.workbench.data is None:
             return
-        control = TrainingControl(pace=self.panel.pace.pace())
+        run = self._run + 1
+        runner = self.job_queue.runner
+        in_worker, note = runner.trains_in_worker, None
+        if in_worker:
+            try:
+                runner.worker_process.start()  # at once when it runs (the start-up warm-up started it)
+            except LinvizError as exc:
+                in_worker, note = False, f"Training in the window's own process: {exc}"
+        if not in_worker:
+            from linviz.training import TrainingControl
+
+            control = TrainingControl(pace=self.panel.pace.pace())
+            training = jobs.train_job(self.workbench.data, self.workbench.features, spec, settings, control, run)
+            live = _LatestOfRunner(runner)
+        else:
+            from linviz.workbench.worker.client import RemoteControl
+            from linviz.workbench.worker.remote_job import RemoteTrainingJob
+
+            control = RemoteControl(pace=self.panel.pace.pace())
+            training = live = RemoteTrainingJob(runner.worker_process, runner.shared_files, self.workbench.data,
+                                                self.workbench.features, spec, settings, control, run)
         if step is not None:
             control.step(step)
         pace = control.pace
-        run = self._run + 1
-        job = self._recorded(jobs.train_job(self.workbench.data, self.workbench.features, spec, settings, control, run),
-                             self.workbench.data, pace)
+        job = self._recorded(training, self.workbench.data, pace)
 
         def started() -> None:
             self.control = control
+            self._live = live
+            if note:
+                self.job_queue.status.show_message(note, error=True)
             self._run, self._fresh = run, True
             self._planned_epochs = int(settings.get("epochs", 0))
             self._pace_at_start = pace
@@ -216,7 +251,7 @@ class TrainingController(QObject):
     @Slot()
     def _on_display_tick(self) -> None:
         """Draw the newest frame (if one arrived since the last tick) and nothing else."""
-        frame = self.job_queue.runner.latest.take() if self.running else None
+        frame = self._live.take() if self.running and self._live is not None else None
         if frame is not None and self._apply(frame):
             self.redraw_count += 1
             now = time.perf_counter()
@@ -235,27 +270,38 @@ class TrainingController(QObject):
 
     def _recorded(self, job, data, pace):
         """The training job, then its run recorded in the run history (still off the GUI thread;
-        a failure to record is said, never a failed run). Result: (frame, recorded, problem)."""
+        a failure to record is said, never a failed run). Result: (frame, recorded, problem,
+        death): ``death`` says how the worker process died under the run, whose last frame
+        (with the weights it kept so far) is then the one recorded."""
+        from linviz.workbench.worker.client import WorkerDied
+
         history = self.workbench.runs
 
         def recorded(ctx):
-            frame = job(ctx)
-            if frame.model is None:
-                return frame, None, None
+            death = None
             try:
-                return frame, history.record_job(frame, data, pace=pace)(ctx), None
+                frame = job(ctx)
+            except WorkerDied as exc:
+                if exc.frame is None:
+                    raise
+                frame, death = exc.frame, str(exc)
+            if frame.model is None:
+                return frame, None, None, death
+            try:
+                return frame, history.record_job(frame, data, pace=pace)(ctx), None, death
             except Exception as exc:  # noqa: BLE001 - the run itself is fine
-                return frame, None, f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc)
+                return frame, None, f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc), death
 
         return recorded
 
     def _finished(self, outcome) -> None:
         self.control = None
         self.data_controller.features_panel.progress.setVisible(False)
-        frame = self.job_queue.runner.latest.take()
-        recorded = problem = None
+        live, self._live = self._live, None
+        frame = live.take() if live is not None else None  # what a run that failed published last
+        recorded = problem = death = None
         if outcome.ok:
-            frame, recorded, problem = outcome.result
+            frame, recorded, problem, death = outcome.result
         self._apply(frame)
         if recorded is not None or problem is not None:
             # the run is current while the model still has its weights
@@ -270,3 +316,5 @@ class TrainingController(QObject):
             self.job_queue.status.show_message("Training cancelled")
         if outcome.error:
             self.job_queue.status.show_error("Training", outcome.error, outcome.details)
+        elif death:
+            self.job_queue.status.show_error("Training", death)

@@ -175,9 +175,10 @@ class WorkspaceController(QObject):
                 self.refused.append("the model (its classes are not those of the data loaded)")
             else:
                 label = f"{workspace.path}: its model"
+                allocate = self.job_queue.runner.shared_files.empty  # the worker process trains on them
 
                 def job(ctx):
-                    return jobs.model_on_data(saved, prepared, ctx, label)
+                    return jobs.model_on_data(saved, prepared, ctx, label, allocate)
 
                 self.job_queue.run("model", job, "Restoring the workspace's model", on_done=self._model_done)
                 return

@@ -20,6 +20,7 @@ from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
+from linviz.errors import LinvizError
 from linviz.workbench import jobs
 from linviz.gui.widgets.job_status import JobStatus
 from linviz.gui.widgets.status_line import StatusLine
@@ -158,12 +159,39 @@ class JobQueue(QObject):
         self.warmup_state = "running"
         self.strip.set_running("Preparing the fast kernels")
         self._handlers = _Handlers(self._warmup_done, None, None)
-        self.runner.start("warmup", jobs.warmup_job(self.warmup_spec()))
+        self.runner.start("warmup", self._warmup_job())
+
+    def _warmup_job(self):
+        """This process's kernels, and the worker process's: started first, it loads its
+        interpreter and its kernels on another core meanwhile."""
+        warm_here = jobs.warmup_job(self.warmup_spec())
+        runner = self.runner
+
+        def job(ctx) -> tuple[float, Optional[str]]:
+            """This process's warm-up seconds, and why the worker cannot train (or None)."""
+            problem = None
+            if runner.trains_in_worker:
+                try:
+                    runner.worker_process.start()
+                except LinvizError as exc:
+                    problem = str(exc)
+            seconds = warm_here(ctx)
+            if runner.trains_in_worker and problem is None:
+                try:
+                    runner.worker_process.warm_up(ctx.cancel)
+                except LinvizError as exc:  # it died: runs train here if it cannot start again
+                    problem = runner.worker_process.unusable or str(exc)
+            return seconds, problem
+
+        return job
 
     def _warmup_done(self, outcome: JobOutcome) -> None:
-        self.warmup_state = "done" if outcome.ok else "waiting"
+        # Cancelled: again when the lane is free; failed: not again (the first run compiles).
+        self.warmup_state = "waiting" if outcome.cancelled else "done"
         if outcome.error:
             self.status.show_error("Warm-up", outcome.error, outcome.details)
+        elif outcome.ok and outcome.result[1] and not self.closing:
+            self.status.show_message(f"Training runs in the window's own process: {outcome.result[1]}", error=True)
 
     # ------------------------------------------------------------------ the runner's signals
     @Slot(str)

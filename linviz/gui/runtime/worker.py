@@ -37,9 +37,20 @@ from typing import Any, Callable, Optional
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from linviz.errors import Cancelled, LinvizError
+from linviz.gui.runtime.blas_threads import blas_threads_for_gui
 
 
 GUI_SWITCH_INTERVAL_S = 0.001
+# Set to 1: training runs in the heavy lane's thread, inside the window's process, sharing the
+# GIL with the views (the GUI bench measures both ways).
+IN_WINDOW_VARIABLE = "LINVIZ_TRAINING_IN_WINDOW"
+
+
+def trains_in_worker() -> bool:
+    """Training runs in the worker process unless ``$LINVIZ_TRAINING_IN_WINDOW`` says yes."""
+    from linviz import environment
+
+    return not environment.flag(IN_WINDOW_VARIABLE, False)
 
 
 class LatestValue:
@@ -145,7 +156,9 @@ class _JobWorker(QObject):
         except MemoryError:
             outcome = JobOutcome(name, error="out of memory: try a smaller subsample or fewer features")
         except Exception as exc:  # a bug: keep its traceback for the dialog, never crash the app
-            outcome = JobOutcome(name, error=f"{type(exc).__name__}: {exc}", details=traceback.format_exc())
+            remote = getattr(exc, "details", None)  # a bug in the worker process: its own traceback
+            outcome = JobOutcome(name, error=str(exc) if remote else f"{type(exc).__name__}: {exc}",
+                                 details=remote or traceback.format_exc())
         outcome = JobOutcome(**{**outcome.__dict__, "seconds": time.perf_counter() - start})
         self.ended.emit(outcome)
 
@@ -247,6 +260,9 @@ class JobRunner(QObject):
     """The heavy lane (one job at a time, as below) and :attr:`quick`, the quick lane.
 
     Lives in the GUI thread. ``busy`` is True from ``start`` until ``finished`` is emitted.
+    Training runs of the heavy lane train in :attr:`worker_process` (started on first use,
+    kept for the window's life; the lane's thread waits for it), on features the window made
+    in :attr:`shared_files` (see :mod:`linviz.workbench.worker`).
     """
 
     started = Signal(str)  # job name
@@ -266,6 +282,8 @@ class JobRunner(QObject):
         self._worker.messaged.connect(self._on_message)
         self._worker.ended.connect(self._on_ended)
         self.quick = QuickLane(self)
+        self._shared_files = None  # made on first use: the window opens without importing them
+        self._worker_process = None
         # A compute loop of short nogil kernels holds the GIL between calls; every return
         # from C++ into Python on the GUI thread (each pyqtgraph paint()) then waits up to
         # the switch interval. 5 ms (the default) x dozens of such calls per frame made
@@ -312,11 +330,44 @@ class JobRunner(QObject):
     def threads_running(self) -> bool:
         return self._thread.isRunning() or self.quick._thread.isRunning()
 
+    @property
+    def shared_files(self):
+        """The app's shared memory (:class:`~linviz.workbench.worker.shared_files.SharedFiles`)."""
+        if self._shared_files is None:
+            from linviz.workbench.worker.shared_files import SharedFiles
+
+            self._shared_files = SharedFiles()
+        return self._shared_files
+
+    @property
+    def worker_process(self):
+        """The worker process (:class:`~linviz.workbench.worker.client.WorkerProcess`), started
+        by the start-up warm-up or the first run."""
+        if self._worker_process is None:
+            from linviz.workbench.worker.client import WorkerProcess
+
+            self._worker_process = WorkerProcess(blas_threads=blas_threads_for_gui())
+        return self._worker_process
+
+    @property
+    def trains_in_worker(self) -> bool:
+        """Training runs in :attr:`worker_process` (unless the environment asks otherwise)."""
+        return trains_in_worker()
+
+    def processes_running(self) -> bool:
+        return self._worker_process is not None and self._worker_process.alive
+
     def shutdown(self, timeout_ms: int = 10000) -> bool:
-        """Cancel, let the jobs return, stop both threads. Never terminate()."""
+        """Cancel, let the jobs return, stop both threads (never terminate() a thread), then end
+        the worker process and remove the shared files. A training run that is stopped here
+        ends (and is recorded) as when the user stops it."""
         self.cancel()
         quick = self.quick.shutdown(timeout_ms)
-        return _stop_thread(self._thread, self._name or "background", timeout_ms) and quick
+        heavy = _stop_thread(self._thread, self._name or "background", timeout_ms)
+        process = self._worker_process.shutdown() if self._worker_process is not None else True
+        if self._shared_files is not None:
+            self._shared_files.close()
+        return heavy and quick and process
 
     @Slot(object, object)
     def _on_progress(self, done, total) -> None:

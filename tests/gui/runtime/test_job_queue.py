@@ -151,11 +151,11 @@ def test_stop_during_the_extraction_phase_cancels_it_and_keeps_the_model(qtbot, 
     real_extract = jobs.extract_features
     started = threading.Event()
 
-    def slow_extract(prepared, spec_text, ctx):
+    def slow_extract(prepared, spec_text, ctx, allocate=None):
         started.set()
         if ctx.cancel.wait(20):  # a long extraction that honours its cancel flag
             raise Cancelled("extraction cancelled")
-        return real_extract(prepared, spec_text, ctx)
+        return real_extract(prepared, spec_text, ctx, allocate)
 
     monkeypatch.setattr(jobs, "extract_features", slow_extract)
     window.features_panel.set_spec_text("hue:bins=12")  # other features: Train extracts first
