@@ -44,6 +44,7 @@ def test_core_imports_without_qt():
 # Each layer imports only layers below it (and itself). Lower number = lower layer.
 LAYERS = {
     "linviz": 0, "linviz.errors": 0, "linviz.paths": 0, "linviz.progress": 0, "linviz.numba_setup": 0,
+    "linviz.kernel_cache": 0, "linviz.kernel_threads": 0,
     "linviz.limits": 0, "linviz.safe_files": 0, "linviz.text": 0,
     "linviz.data": 1, "linviz.features": 1,
     "linviz.models": 2,

@@ -10,6 +10,7 @@ import zlib
 from pathlib import Path
 from typing import TextIO
 
+from linviz.bench.cold import bench_cold
 from linviz.bench.common import find_shared_archive, machine_line
 from linviz.bench.e2e import bench_e2e
 from linviz.bench.features import bench_features
@@ -24,9 +25,11 @@ from linviz.bench.tune import bench_tune
 from linviz.bench.words import bench_words
 from linviz.errors import UsageError
 
-SECTIONS = ("load", "features", "study", "fewshot", "sgd", "e2e", "gui", "knn", "tune", "landscape", "words")
-# the study and the words (two trainings end to end) take many minutes, the few-shot comparison a few
-DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s not in ("study", "fewshot", "words"))
+SECTIONS = ("load", "features", "study", "fewshot", "sgd", "e2e", "gui", "knn", "tune", "landscape", "words",
+            "cold")
+# the study and the words (two trainings end to end) take many minutes, the few-shot comparison a
+# few; cold compiles every kernel from scratch in each of its runs
+DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s not in ("study", "fewshot", "words", "cold"))
 
 
 def _section(name: str):
@@ -43,6 +46,7 @@ def _section(name: str):
         "tune": bench_tune,
         "landscape": bench_landscape,
         "words": bench_words,
+        "cold": bench_cold,
     }[name]
 
 

@@ -25,8 +25,8 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl+C
 
 __all__ = [
     "EXIT_BAD_INPUT", "EXIT_DIVERGED", "EXIT_INTERRUPTED", "EXIT_OK", "ProgressBar", "UsageError",
-    "check_output_file", "load_split_extract", "percent", "print_json", "progress_step", "record_run",
-    "stop_on_ctrl_c", "warn_if_cache_unavailable",
+    "check_output_file", "kernels_ready", "load_split_extract", "percent", "print_json", "progress_step",
+    "record_run", "stop_on_ctrl_c", "warn_if_cache_unavailable",
 ]
 
 
@@ -133,8 +133,25 @@ def record_run(record, W, class_names, pipeline) -> Optional[str]:
 
 def progress_step(name: str) -> ProgressBar:
     """A step of the train recipe (linviz.training.recipe) drawn as a progress bar; the
-    labels are padded to line up ("loading ", "features", "training")."""
+    labels are padded to line up ("loading ", "features", "training"). The kernels' compile
+    on a first run says what it is: "compiling linviz's kernels, first run only: 12
+    compiled"."""
+    if name == "compiling":
+        from linviz.training.warmup import COMPILING
+
+        return ProgressBar(f"{COMPILING}:", unit="compiled")
     return ProgressBar(f"{name:<8}")
+
+
+def kernels_ready(parts: list, *, processes: Optional[bool] = None) -> None:
+    """Wait for the Numba kernels of ``parts`` (:mod:`linviz.training.warmup`); on a first
+    run, with the line "compiling linviz's kernels, first run only: N compiled" on stderr.
+    ``processes``: compile in other processes (the default) or in this one (a command with
+    one part and nothing to do meanwhile saves the start of another interpreter)."""
+    from linviz.training import recipe, warmup
+
+    warmup.prepare(parts, processes=processes)
+    recipe.wait_for_kernels(parts, step=progress_step)
 
 
 def load_split_extract(args: argparse.Namespace, pipeline, config, command: str, timings: dict, *,

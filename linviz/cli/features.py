@@ -7,7 +7,7 @@ import argparse
 import time
 from contextlib import nullcontext
 
-from linviz.cli.common import EXIT_OK, ProgressBar, print_json, warn_if_cache_unavailable
+from linviz.cli.common import EXIT_OK, ProgressBar, kernels_ready, print_json, warn_if_cache_unavailable
 from linviz.text import printable
 
 
@@ -15,16 +15,17 @@ def run(args: argparse.Namespace) -> int:
     """Load a dataset, extract ``--features`` from every split; print dims per block and speed."""
     from linviz.data import load_dataset
     from linviz.features import FeaturePipeline, parse_feature_spec
-    from linviz.features.spec import warm_up_version
+    from linviz.training.warmup import features_part, prepare
 
     spec = parse_feature_spec(args.features)  # a bad spec fails before the (slow) load
+    kernels = [features_part(spec, (args.image_size, args.image_size))]
+    prepare(kernels)  # the kernels get ready (on a first run: compile elsewhere) while the data loads
     with nullcontext() if args.json else ProgressBar("loading") as bar:
         dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
     warn_if_cache_unavailable()
     pipeline = FeaturePipeline(spec, seed=args.seed)
     splits = [("train", dataset.train)] + ([("test", dataset.test)] if dataset.test is not None else [])
-    # compile / load the kernels outside the timing (blocks that learn: on a tiny version)
-    FeaturePipeline(warm_up_version(spec)).fit_transform(dataset.train.images[:2])
+    kernels_ready(kernels)  # compiled or loaded outside the timing (blocks that learn: on a tiny version)
     learning = _timed_learning(pipeline, dataset.train, args.json) if pipeline.has_fitted_blocks else None
     timings = {name: _timed_extraction(pipeline, name, split, args.json) for name, split in splits}
     total_images = sum(t["images"] for t in timings.values())

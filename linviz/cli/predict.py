@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from linviz.cli.common import EXIT_OK, UsageError, print_json
+from linviz.cli.common import EXIT_OK, UsageError, kernels_ready, print_json
 from linviz.models.losses import LOSSES
 from linviz.text import printable
 
@@ -17,6 +17,10 @@ def run(args: argparse.Namespace) -> int:
 
     model = load_model(args.model)  # ModelFileError -> exit 2
     files, skipped = image_files_in(args.images)  # FIFOs and devices are skipped, never opened
+    if files and model.pipeline is not None:
+        from linviz.training.warmup import features_part
+
+        kernels_ready([features_part(model.pipeline.spec, model.pipeline.image_shape or (32, 32))], processes=False)
     results = model.predict_images(files, top=args.top)
     results += [ImagePrediction(path, error=f"{path}: {reason}") for path, reason in skipped]
     n_ok = sum(r.error is None for r in results)

@@ -17,8 +17,9 @@ class ProgressBar:
     dropped.
     """
 
-    def __init__(self, label: str, stream: Optional[TextIO] = None, min_interval: float = 0.1):
+    def __init__(self, label: str, stream: Optional[TextIO] = None, min_interval: float = 0.1, unit: str = ""):
         self.label = label
+        self.unit = unit  # what a count without a total counts ("compiled": "12 compiled")
         # Looked up now, not at import, so that redirected or captured stderr is honoured.
         self.stream = stream if stream is not None else sys.stderr
         # On a terminal the bar redraws in place; in a log file (CI, a pipe) a carriage
@@ -37,7 +38,7 @@ class ProgressBar:
             fraction = min(max(done / total, 0.0), 1.0)
             filled = int(round(30 * fraction))
             return f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] {fraction:5.0%} {elapsed:6.1f} s"
-        return f"{self.label} {done:,} {elapsed:6.1f} s"
+        return f"{self.label} {done:,}{' ' + self.unit if self.unit else ''} {elapsed:6.1f} s"
 
     def __call__(self, done: int, total: int) -> None:
         now = time.perf_counter()

@@ -23,6 +23,7 @@ from linviz.cli.common import (
     UsageError,
     check_output_file,
     load_split_extract,
+    progress_step,
     percent,
     print_json,
     record_run,
@@ -100,10 +101,11 @@ def configure(args: argparse.Namespace):
 def train_and_save(args: argparse.Namespace, pipeline, config, out: Path, timings: dict) -> Trained:
     """The recipe's steps, each with its progress bar; Ctrl+C during training stops it and
     the best weights so far are saved."""
-    from linviz.training import TrainingControl, recipe
+    from linviz.training import TrainingControl, recipe, warmup
 
     data = load_split_extract(args, pipeline, config, "train", timings,
                               needs_validation="--early-stopping" if args.early_stopping is not None else None)
+    recipe.wait_for_kernels([warmup.training_part()], step=progress_step, timings=timings)
     control = TrainingControl()
     with ProgressBar("training") as bar, stop_on_ctrl_c(control) as interrupted:
         final = recipe.fit(data, config, control=control, progress=bar, timings=timings)

@@ -2,8 +2,11 @@
 
 Every public feature function takes a batch ``(N, H, W, 3)`` of uint8 RGB images (what
 ``linviz.data`` produces) or a single image ``(H, W, 3)``; HOG and raw pixels also accept
-float grayscale ``(N, H, W)`` / ``(H, W)``. Kernels are compiled for one dtype each, so the
-conversion to that dtype happens here, once, outside the compiled code.
+float grayscale ``(N, H, W)`` / ``(H, W)``. Kernels are compiled for one argument type each
+(every other type would be another compile), so the conversion to that type happens here,
+once, outside the compiled code: C-contiguous, the kernel's dtype, and read-only (the
+kernels only read images; a writable array would be another type, and a cached dataset's
+are read-only).
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from linviz.errors import LinvizError
+from linviz.numba_setup import readonly
 
 
 def as_rgb_batch(images, what: str) -> np.ndarray:
-    """``images`` as a C-contiguous uint8 ``(N, H, W, 3)`` array (a single image gets N=1)."""
+    """``images`` as a read-only C-contiguous uint8 ``(N, H, W, 3)`` array (a single image
+    gets N=1)."""
     arr = np.asarray(images)
     if arr.ndim == 3 and arr.shape[-1] == 3:
         arr = arr[None]
@@ -24,7 +29,7 @@ def as_rgb_batch(images, what: str) -> np.ndarray:
         if np.issubdtype(arr.dtype, np.floating):
             raise LinvizError(f"{what}: expected uint8 RGB images (0-255), got {arr.dtype}")
         arr = np.clip(arr, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(arr)
+    return readonly(np.ascontiguousarray(arr))
 
 
 def is_rgb_uint8(images) -> bool:
@@ -34,8 +39,8 @@ def is_rgb_uint8(images) -> bool:
 
 
 def as_gray_float_batch(images, what: str) -> np.ndarray:
-    """Grayscale input as a C-contiguous ``(N, H, W)`` array: float64 stays float64, all
-    else becomes float32 (a gradient's exact value decides ties between orientation bins,
+    """Grayscale input as a read-only C-contiguous ``(N, H, W)`` array: float64 stays
+    float64, all else becomes float32 (a gradient's exact value decides ties between orientation bins,
     so HOG computes on the caller's own precision)."""
     arr = np.asarray(images)
     if arr.ndim == 2:
@@ -43,7 +48,7 @@ def as_gray_float_batch(images, what: str) -> np.ndarray:
     if arr.ndim != 3:
         raise LinvizError(f"{what}: expected grayscale images of shape (N, H, W), got {arr.shape}")
     dtype = np.float64 if arr.dtype == np.float64 else np.float32
-    return np.ascontiguousarray(arr, dtype=dtype)
+    return readonly(np.ascontiguousarray(arr, dtype=dtype))
 
 
 def batch_parts(n: int, chunk: int):

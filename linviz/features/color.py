@@ -27,13 +27,14 @@ import numpy as np
 
 from linviz.errors import LinvizError
 from linviz.features._images import as_rgb_batch
-from linviz.numba_setup import kernel, prange
+from linviz.kernel_threads import run_rows
+from linviz.numba_setup import kernel
 
-_TASK_IMAGES = 64
+_PIECE_IMAGES = 512  # images per piece of a batch on several threads (linviz.kernel_threads)
 HUE, SATURATION, VALUE = 0, 1, 2
 
 
-@kernel
+@kernel(inner=True)
 def _histogram_of_bins(k_buf, wi_buf, n, bins, row, part):
     """``row[k]`` = sum of the integer votes ``wi_buf[p]`` of the pixels ``p < n`` in bin
     ``k_buf[p]``, divided by the total vote (the uniform row ``1/bins`` when it is 0).
@@ -85,7 +86,7 @@ def hue_and_chroma(r, g, b):
     return (h + np.float32(6.0) if h < zero else h), d
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inner=True)
 def _hsv_histogram_one(img, row, bins, which, h_buf, w_buf, k_buf, wi_buf, part):
     """Histogram of one image into ``row``; ``h_buf``, ``w_buf`` (float32), ``k_buf``,
     ``wi_buf`` (int32) are scratch of H*W.
@@ -143,13 +144,6 @@ def _hsv_histogram_range(images, out, start, stop, bins, which):
         _hsv_histogram_one(images[i], out[i], bins, which, h_buf, w_buf, k_buf, wi_buf, part)
 
 
-@kernel(parallel=True)
-def _hsv_histogram_parallel(images, out, bins, which, task):
-    n = images.shape[0]
-    for t in prange((n + task - 1) // task):
-        _hsv_histogram_range(images, out, t * task, min(n, (t + 1) * task), bins, which)
-
-
 @kernel
 def _area_pool_range(images, out, start, stop, gh, gw):
     """Average uint8 RGB images over a gh x gw grid of areas -> out rows (gh, gw, 3) in [0, 1]."""
@@ -179,13 +173,6 @@ def _area_pool_range(images, out, start, stop, gh, gw):
                 k += 3
 
 
-@kernel(parallel=True)
-def _area_pool_parallel(images, out, gh, gw, task):
-    n = images.shape[0]
-    for t in prange((n + task - 1) // task):
-        _area_pool_range(images, out, t * task, min(n, (t + 1) * task), gh, gw)
-
-
 def _check_bins(bins, what) -> int:
     bins = int(bins)
     if not 1 <= bins <= 360:
@@ -201,12 +188,8 @@ def _hsv_histogram(images, bins, which, what, parallel) -> np.ndarray:
     out = np.empty((arr.shape[0], bins), dtype=np.float32)
     if arr.shape[0] == 0:
         return out
-    if parallel is None:
-        parallel = arr.shape[0] > _TASK_IMAGES
-    if parallel:
-        _hsv_histogram_parallel(arr, out, bins, which, _TASK_IMAGES)
-    else:
-        _hsv_histogram_range(arr, out, 0, arr.shape[0], bins, which)
+    run_rows(arr.shape[0], _PIECE_IMAGES, lambda start, stop: _hsv_histogram_range(arr, out, start, stop, bins, which),
+             parallel)
     return out
 
 
@@ -238,12 +221,7 @@ def area_pool(images, height: int, width: int, *, what: str = "area_pool", paral
     out = np.empty((n, height * width * 3), dtype=np.float32)
     if n == 0:
         return out
-    if parallel is None:
-        parallel = n > _TASK_IMAGES
-    if parallel:
-        _area_pool_parallel(arr, out, height, width, _TASK_IMAGES)
-    else:
-        _area_pool_range(arr, out, 0, n, height, width)
+    run_rows(n, _PIECE_IMAGES, lambda start, stop: _area_pool_range(arr, out, start, stop, height, width), parallel)
     return out
 
 

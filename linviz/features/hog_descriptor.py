@@ -82,7 +82,8 @@ import numpy as np
 from linviz.errors import LinvizError
 from linviz.features.color import _histogram_of_bins, hue_and_chroma
 from linviz.features._images import as_gray_float_batch, as_rgb_batch, batch_parts, is_rgb_uint8
-from linviz.numba_setup import kernel, prange
+from linviz.kernel_threads import run_rows
+from linviz.numba_setup import kernel
 
 BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")  # scikit-image's, and its parity tests
 # "none" keeps the averaged cell histograms as they are. It is not a scikit-image option, but
@@ -118,8 +119,9 @@ _EDGE_MARGIN = np.float32(1e-4)
 _ONE = np.float32(1.0)
 _ZERO = np.float32(0.0)
 
-# Chunk of images handled by one parallel task (scratch is allocated once per chunk).
-_TASK_IMAGES = 64
+# Images per piece of a batch on several threads (linviz.kernel_threads; the kernels
+# allocate their scratch once per piece).
+_PIECE_IMAGES = 512
 
 
 def rgb_to_gray(images) -> np.ndarray:
@@ -138,7 +140,7 @@ def rgb_to_gray(images) -> np.ndarray:
 # --------------------------------------------------------------------------- kernels
 
 
-@kernel
+@kernel(inner=True)
 def _exact_bin(gr, gc, n_orient):
     """Bin of (gr, gc) computed like scikit-image, in float64; -1 when no bin holds it."""
     t = math.atan2(np.float64(gr), np.float64(gc)) * (180.0 / math.pi)
@@ -186,7 +188,7 @@ def _fast_bin(g_r, g_c, scale, edge_hi, s90, s45, s135):
     return s90 if g_c == _ZERO else b
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inner=True)
 def _accumulate_row(gr, gc, mag, pos, acc, n_orient, scale, special):
     """Vote the gradients of one image row (arrays over x) into ``acc[o, x]``.
 
@@ -232,7 +234,7 @@ def _accumulate_row(gr, gc, mag, pos, acc, n_orient, scale, special):
             row[x] += mag[x] if pos[x] == oo else _ZERO
 
 
-@kernel
+@kernel(inner=True)
 def _cells_from_columns(acc, hist, cy, cell):
     """Sum the per-column accumulators of one band of rows into the cells of row ``cy``."""
     n_orient = acc.shape[0]
@@ -246,7 +248,7 @@ def _cells_from_columns(acc, hist, cy, cell):
     acc[:] = 0
 
 
-@kernel
+@kernel(inner=True)
 def _plane_cell_histograms(plane, hist, cell, n_orient, scale, special, gr, gc, mag, pos, acc):
     """Cell histograms (summed magnitudes, not yet averaged) of a gray plane.
 
@@ -277,7 +279,7 @@ def _plane_cell_histograms(plane, hist, cell, n_orient, scale, special, gr, gc, 
 
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inner=True)
 def _luma_hue_pass(img, L, off, hue_bins, k_buf, wi_buf):
     """One pass over the pixels of a uint8 RGB image: BT.601 luma into ``L[off:off+H*W]``
     and, when ``hue_bins`` > 0, each pixel's hue bin and chroma vote into ``k_buf``/``wi_buf``.
@@ -308,7 +310,7 @@ def _luma_hue_pass(img, L, off, hue_bins, k_buf, wi_buf):
             dst[p] = (_W_R * np.float32(flat[3 * p]) + _W_G * np.float32(flat[3 * p + 1])) + _W_B * np.float32(flat[3 * p + 2])
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inner=True)
 def _padded_cell_histograms(L, H, W, colmask, colbase, hist, cell, n_orient, scale, special, mag, pos, part):
     """Cell histograms (sums) of the luma plane held in ``L`` with mirrored pad rows.
 
@@ -320,8 +322,6 @@ def _padded_cell_histograms(L, H, W, colmask, colbase, hist, cell, n_orient, sca
     enough to vectorize with full vectors, which 32-pixel rows were not always).
     """
     ncr = hist.shape[0]
-    ncc = hist.shape[1]
-    width = ncc * cell
     n_used = ncr * cell * W
     edge_hi = np.float32(n_orient) - _EDGE_MARGIN
     s90 = np.int32(special[0])
@@ -356,7 +356,7 @@ def _padded_cell_histograms(L, H, W, colmask, colbase, hist, cell, n_orient, sca
     _scatter_votes(mag, pos, W, hist, cell, n_orient, colbase, part)
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inner=True)
 def _scatter_votes(mag, pos, W, hist, cell, n_orient, colbase, part):
     """Sum the votes (``mag``, bin ``pos``) of the pixels of whole cells into ``hist``.
 
@@ -392,7 +392,7 @@ def _scatter_votes(mag, pos, W, hist, cell, n_orient, colbase, part):
         flat[j] = part[0, j] + part[1, j]
 
 
-@kernel
+@kernel(inner=True)
 def _scatter_scratch(ncr, ncc, cell, n_orient):
     """What :func:`_scatter_votes` works in for ``ncr x ncc`` cells: the cell histograms, the two
     partial ones, and ``colbase[x] = (x // cell) * n_orient``."""
@@ -437,15 +437,6 @@ def _hog_hue_rgb_range(images, out, hog_col, hue_col, hue_bins, start, stop, cel
         _normalize_blocks(hist, cell, block, norm, out[i, hog_col:hog_col + length])
 
 
-@kernel(parallel=True)
-def _hog_hue_rgb_parallel(images, out, hog_col, hue_col, hue_bins, cell, block, n_orient, norm, special, task):
-    n = images.shape[0]
-    n_tasks = (n + task - 1) // task
-    for t in prange(n_tasks):
-        _hog_hue_rgb_range(images, out, hog_col, hue_col, hue_bins, t * task, min(n, (t + 1) * task),
-                           cell, block, n_orient, norm, special)
-
-
 @kernel(inline="always")
 def _strongest_channel(r0, c0, r1, c1, r2, c2):
     """The gradient (row, column, squared magnitude) of the channel with the largest
@@ -461,7 +452,7 @@ def _strongest_channel(r0, c0, r1, c1, r2, c2):
     return (r2 if take2 else g_r), (c2 if take2 else g_c), (m2 if take2 else m)
 
 
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inner=True)
 def _max_gradient_bins(img, P, colmask, n_orient, scale, special, mag, pos):
     """Per pixel of a uint8 RGB image: the gradient of the channel with the largest magnitude
     (first channel on ties, as ``skimage.feature.hog(..., channel_axis=-1)``), its magnitude
@@ -576,15 +567,7 @@ def _hog_max_range(images, out, start, stop, n_orient, special, cols, cells, blo
             _normalize_blocks(hist, cell, block, norms[k], out[i, cols[k]:cols[k] + length])
 
 
-@kernel(parallel=True)
-def _hog_max_parallel(images, out, n_orient, special, cols, cells, blocks, norms, task):
-    n = images.shape[0]
-    n_tasks = (n + task - 1) // task
-    for t in prange(n_tasks):
-        _hog_max_range(images, out, t * task, min(n, (t + 1) * task), n_orient, special, cols, cells, blocks, norms)
-
-
-@kernel(error_model="numpy")
+@kernel(error_model="numpy", inner=True)
 def _normalize_blocks(hist, cell, block, norm, out):
     """Average the cell sums, then normalize overlapping blocks into ``out`` (1-D).
 
@@ -660,14 +643,6 @@ def _hog_gray_range(planes, out, start, stop, cell, block, n_orient, norm, speci
         _normalize_blocks(hist, cell, block, norm, out[i])
 
 
-
-
-@kernel(parallel=True)
-def _hog_gray_parallel(planes, out, cell, block, n_orient, norm, special, task):
-    n = planes.shape[0]
-    n_tasks = (n + task - 1) // task
-    for t in prange(n_tasks):
-        _hog_gray_range(planes, out, t * task, min(n, (t + 1) * task), cell, block, n_orient, norm, special)
 
 
 @kernel
@@ -841,8 +816,9 @@ def hog(
     ``channel_max=True`` keeps per pixel the gradient of the channel with the largest
     magnitude (scikit-image's ``channel_axis=-1`` mode). ``out`` may be a preallocated
     C-contiguous float32 ``(N, F)`` array (for example a column slice target of the
-    pipeline); ``parallel`` defaults to True for batches of more than 64 images (float64
-    input, the exact path, runs in the calling thread).
+    pipeline); ``parallel``: on every core (:mod:`linviz.kernel_threads`), by default for
+    batches of more than 512 images (float64 input, the exact path, runs in the calling
+    thread).
     See the module docstring for the exact algorithm.
     """
     n_orient, cell, block, norm = check_hog_params(orientations, pixels_per_cell, cells_per_block, block_norm)
@@ -856,8 +832,6 @@ def hog(
         raise ValueError(f"hog: out must be C-contiguous float32 {(n, length)}, got {out.dtype} {out.shape}")
     if n == 0:
         return out
-    if parallel is None:
-        parallel = n > _TASK_IMAGES
     if arr.dtype == np.float64:  # the exact path: bins from NumPy's arctan2
         _hog_float64(arr, out, cell, block, n_orient, norm)
         return out
@@ -866,19 +840,16 @@ def hog(
         _run_luma_hog_hue(arr, out, 0, 0, 0, cell, block, n_orient, norm, special, parallel)
     elif rgb:
         _run_max_hog(arr, out, n_orient, special, [(0, cell, block, norm)], parallel)
-    elif parallel:
-        _hog_gray_parallel(arr, out, cell, block, n_orient, norm, special, _TASK_IMAGES)
     else:
-        _hog_gray_range(arr, out, 0, n, cell, block, n_orient, norm, special)
+        run_rows(n, _PIECE_IMAGES, lambda start, stop: _hog_gray_range(arr, out, start, stop, cell, block, n_orient,
+                                                                       norm, special), parallel)
     return out
 
 
 def _run_max_hog(arr, out, n_orient, special, scales, parallel):
     cols, cells, blocks, norms = (np.array(v, dtype=np.int64) for v in zip(*scales))
-    if parallel:
-        _hog_max_parallel(arr, out, n_orient, special, cols, cells, blocks, norms, _TASK_IMAGES)
-    else:
-        _hog_max_range(arr, out, 0, arr.shape[0], n_orient, special, cols, cells, blocks, norms)
+    run_rows(arr.shape[0], _PIECE_IMAGES, lambda start, stop: _hog_max_range(arr, out, start, stop, n_orient, special,
+                                                                              cols, cells, blocks, norms), parallel)
 
 
 def hog_max_scales(images, out: np.ndarray, scales, orientations: int = 9, *,
@@ -905,17 +876,14 @@ def hog_max_scales(images, out: np.ndarray, scales, orientations: int = 9, *,
     if n == 0 or not checked:
         return out
     n_orient = int(orientations)
-    if parallel is None:
-        parallel = n > _TASK_IMAGES
     _run_max_hog(arr, out, n_orient, _special_bins(n_orient), checked, parallel)
     return out
 
 
 def _run_luma_hog_hue(arr, out, hog_col, hue_col, hue_bins, cell, block, n_orient, norm, special, parallel):
-    if parallel:
-        _hog_hue_rgb_parallel(arr, out, hog_col, hue_col, hue_bins, cell, block, n_orient, norm, special, _TASK_IMAGES)
-    else:
-        _hog_hue_rgb_range(arr, out, hog_col, hue_col, hue_bins, 0, arr.shape[0], cell, block, n_orient, norm, special)
+    run_rows(arr.shape[0], _PIECE_IMAGES,
+             lambda start, stop: _hog_hue_rgb_range(arr, out, hog_col, hue_col, hue_bins, start, stop, cell, block,
+                                                    n_orient, norm, special), parallel)
 
 
 def hog_and_hue(
@@ -955,8 +923,6 @@ def hog_and_hue(
                          f"{hog_col} and {hue_bins} hue columns at {hue_col} for {n} images")
     if n == 0:
         return out
-    if parallel is None:
-        parallel = n > _TASK_IMAGES
     _run_luma_hog_hue(arr, out, int(hog_col), int(hue_col), hue_bins, cell, block, n_orient, norm,
                       _special_bins(n_orient), parallel)
     return out

@@ -34,7 +34,6 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np

@@ -7,8 +7,9 @@ took 1-1.5 s. Here one pass reads each value once, in row order (the matrix is r
 so every row is a contiguous, vectorizable run of columns), and accumulates float64 sums of
 ``x - x0`` and ``(x - x0)^2`` per column, ``x0`` being the first row: shifting by a value of
 the column keeps the one-pass variance free of the cancellation that ``E[x^2] - E[x]^2``
-suffers when the mean is large against the spread. Row ranges run in parallel, each with
-its own accumulators, summed at the end.
+suffers when the mean is large against the spread. Pieces of rows run on every core
+(:mod:`linviz.kernel_threads`), each with its own accumulators, summed at the end in piece
+order (the pieces have a fixed size: the result does not depend on the number of threads).
 
 The standardization ``(x - mean) * (1 / scale)`` is float32 arithmetic exactly as the
 NumPy expression was (subtract, then multiply: the same result bit for bit), done in place
@@ -19,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from linviz.numba_setup import kernel, prange
+from linviz.kernel_threads import pieces, run_pieces, run_rows
+from linviz.numba_setup import kernel, readonly
 
 _TASK_ROWS = 2048
 
@@ -34,14 +36,6 @@ def _moments_range(X, d, start, stop, shift, s1, s2):
             s2[j] += v * v
 
 
-@kernel(parallel=True)
-def _moments_parallel(X, d, shift, s1, s2, task):
-    n = X.shape[0]
-    n_tasks = (n + task - 1) // task
-    for t in prange(n_tasks):
-        _moments_range(X, d, t * task, min(n, (t + 1) * task), shift, s1[t], s2[t])
-
-
 def column_moments(X: np.ndarray, d: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per-column mean and (population) variance of the first ``d`` columns of a C-contiguous
     float32 matrix, accumulated in float64 -> ``(mean, var)`` float64 ``(d,)``."""
@@ -52,13 +46,11 @@ def column_moments(X: np.ndarray, d: int | None = None) -> tuple[np.ndarray, np.
     if n == 0 or not 0 <= d <= X.shape[1]:
         raise ValueError(f"column_moments: need rows and 0 <= d <= {X.shape[1]}, got {X.shape} and d={d}")
     shift = X[0, :d].astype(np.float64)
-    n_tasks = -(-n // _TASK_ROWS)
-    s1 = np.zeros((n_tasks, d))
-    s2 = np.zeros((n_tasks, d))
-    if n_tasks == 1:  # small inputs stay off the thread pool (and any other thread's way)
-        _moments_range(X, d, 0, n, shift, s1[0], s2[0])
-    else:
-        _moments_parallel(X, d, shift, s1, s2, _TASK_ROWS)
+    X = readonly(X)
+    parts = pieces(n, _TASK_ROWS)
+    s1 = np.zeros((len(parts), d))
+    s2 = np.zeros((len(parts), d))
+    run_pieces(parts, lambda k, start, stop: _moments_range(X, d, start, stop, shift, s1[k], s2[k]))
     m1 = s1.sum(axis=0) / n
     var = np.maximum(s2.sum(axis=0) / n - m1 * m1, 0.0)
     return shift + m1, var
@@ -76,14 +68,6 @@ def _standardize_range(X, out, d, start, stop, mean, inv):
             dst[d] = np.float32(1.0)
 
 
-@kernel(parallel=True)
-def _standardize_parallel(X, out, d, mean, inv, task):
-    n = X.shape[0]
-    n_tasks = (n + task - 1) // task
-    for t in prange(n_tasks):
-        _standardize_range(X, out, d, t * task, min(n, (t + 1) * task), mean, inv)
-
-
 def standardize(X: np.ndarray, out: np.ndarray, mean: np.ndarray, inv_scale: np.ndarray) -> np.ndarray:
     """``out[:, :d] = (X[:, :d] - mean) * inv_scale`` in float32, and ``out[:, d] = 1`` when
     ``out`` has a column more (the bias); ``d = len(mean)``. ``out`` may be ``X`` itself."""
@@ -94,8 +78,6 @@ def standardize(X: np.ndarray, out: np.ndarray, mean: np.ndarray, inv_scale: np.
     if (X.shape[0] != out.shape[0] or X.shape[1] < d or not d <= out.shape[1] <= d + 1
             or mean.shape != inv_scale.shape or mean.dtype != np.float32 or inv_scale.dtype != np.float32):
         raise ValueError(f"standardize: shapes X {X.shape}, out {out.shape}, mean {mean.shape} do not fit")
-    if X.shape[0] > _TASK_ROWS:
-        _standardize_parallel(X, out, d, mean, inv_scale, _TASK_ROWS)
-    elif X.shape[0]:  # one image, a validation split: no thread pool
-        _standardize_range(X, out, d, 0, X.shape[0], mean, inv_scale)
+    X = readonly(X)  # the kernel's one type for it, whether or not it is ``out`` too
+    run_rows(X.shape[0], _TASK_ROWS, lambda start, stop: _standardize_range(X, out, d, start, stop, mean, inv_scale))
     return out

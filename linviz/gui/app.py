@@ -57,11 +57,23 @@ def configure_application(app) -> None:
         app.setWindowIcon(QIcon(str(icon)))
 
 
+def prepare_first_kernels() -> None:
+    """Start getting the kernels of the window's first pictures and first training ready:
+    on a first run they compile in other processes from now on, while the window is built
+    (the features panel shows the selected image's pictures once they are; the window's
+    own feature spec follows when it is shown)."""
+    from linviz.training.defaults import DEFAULT_FEATURES
+    from linviz.workbench.jobs import prepare_kernels
+
+    prepare_kernels(DEFAULT_FEATURES)
+
+
 def run_app(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     from linviz.gui.runtime.blas_threads import set_env_before_numpy
 
     set_env_before_numpy()  # before anything imports NumPy
+    prepare_first_kernels()
     from PySide6.QtCore import QCoreApplication  # PySide6 first, or pyqtgraph may pick PyQt6
     from PySide6.QtWidgets import QApplication
 

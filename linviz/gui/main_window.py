@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
     def _build_controllers(self) -> None:
         self.job_queue = JobQueue(self.job_runner, self.status, self.job_status, self)
         self.job_queue.can_warm_up = self.isVisible
+        self.job_queue.warmup_spec = self.features_panel.spec_text
         self.data_controller = DataController(self.workbench, self.job_queue, self.data_panel, self.features_panel, self.banner, self)
         self.data_controller.open_dialog = self.open_dataset_dialog
         self.training_controller = TrainingController(self.workbench, self.job_queue, self.data_controller, self.training_panel, self)
@@ -361,7 +362,9 @@ class MainWindow(QMainWindow):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if self.job_queue.warmup_state == "waiting":
-            # After the first paint: the window must appear before any compiling starts.
+            # Kernels a first run compiles do so in other processes, started now; the warm-up
+            # job that waits for them in the strip starts after the first paint.
+            self.job_queue.prepare_kernels()
             QTimer.singleShot(300, self.job_queue.start_warmup)
 
     @Slot()

@@ -42,6 +42,10 @@ import numpy as np
 from linviz.numba_setup import kernel
 
 _FAST = {"reassoc", "contract"}
+# Which loss loss_batch computes: an integer, because a string argument would cost a
+# dispatch in every call (linviz.models.losses.LOSSES names them).
+SVM_KERNEL = 0
+SOFTMAX_KERNEL = 1
 BLOCK = 8
 CHUNK = 1024
 
@@ -86,35 +90,46 @@ def _exp_nonpositive_f32(x, bits, out, n):
         out[i] = np.float32(0.0) if v < _EXP_MIN else out[i] * scale[i]
 
 
-@kernel(fastmath=_FAST)
-def _regularize(Wt, dWt, reg, reg_code, elastic_beta, n_reg):
-    """Write d(reg*R)/dW into dWt (zero beyond ``n_reg`` features) and return reg*R(W)."""
+@kernel(fastmath=_FAST, inner=True)
+def _regularize(Wt, dWt, want_grad, reg, reg_code, elastic_beta, n_reg):
+    """reg * R(W) over the first ``n_reg`` features; with ``want_grad`` also d(reg*R)/dW into
+    dWt (zero beyond ``n_reg``)."""
     C, D = Wt.shape
     total = 0.0
     for c in range(C):
         w = Wt[c]
-        g = dWt[c]
-        if reg_code == 0:
-            for d in range(n_reg):
-                v = w[d]
-                total += np.float64(v) * v
-                g[d] = 2.0 * reg * v
-        elif reg_code == 1:
-            for d in range(n_reg):
-                v = w[d]
-                total += abs(np.float64(v))
-                g[d] = reg * np.sign(v)
+        if want_grad:
+            g = dWt[c]
+            if reg_code == 0:
+                for d in range(n_reg):
+                    v = w[d]
+                    total += np.float64(v) * v
+                    g[d] = 2.0 * reg * v
+            elif reg_code == 1:
+                for d in range(n_reg):
+                    v = w[d]
+                    total += abs(np.float64(v))
+                    g[d] = reg * np.sign(v)
+            else:
+                for d in range(n_reg):
+                    v = w[d]
+                    total += elastic_beta * np.float64(v) * v + abs(np.float64(v))
+                    g[d] = reg * (2.0 * elastic_beta * v + np.sign(v))
+            for d in range(n_reg, D):
+                g[d] = 0
         else:
             for d in range(n_reg):
-                v = w[d]
-                total += elastic_beta * np.float64(v) * v + abs(np.float64(v))
-                g[d] = reg * (2.0 * elastic_beta * v + np.sign(v))
-        for d in range(n_reg, D):
-            g[d] = 0
+                v = np.float64(w[d])
+                if reg_code == 0:
+                    total += v * v
+                elif reg_code == 1:
+                    total += abs(v)
+                else:
+                    total += elastic_beta * v * v + abs(v)
     return reg * total
 
 
-@kernel(fastmath=_FAST)
+@kernel(fastmath=_FAST, inner=True)
 def _block_rows(X, idx, b0, rows):
     """The 8 row numbers of block ``b0`` (padded with the first one); returns how many are real."""
     B = idx.shape[0]
@@ -124,7 +139,7 @@ def _block_rows(X, idx, b0, rows):
     return n
 
 
-@kernel(fastmath=_FAST)
+@kernel(fastmath=_FAST, inner=True)
 def _block_scores(Wt, X, rows, S, d0, d1):
     """S[k, c] += X[rows[k], d0:d1] . Wt[c, d0:d1] for the 8 rows of a block, two classes at a time."""
     C, D = Wt.shape
@@ -164,7 +179,7 @@ def _block_scores(Wt, X, rows, S, d0, d1):
         S[4, c] += a4; S[5, c] += a5; S[6, c] += a6; S[7, c] += a7  # noqa: E702
 
 
-@kernel(fastmath=_FAST)
+@kernel(fastmath=_FAST, inner=True)
 def _block_gradient(G, X, rows, dWt, d0, d1):
     """dWt[c, d0:d1] += sum_k G[k, c] * X[rows[k], d0:d1] for the 8 rows of a block, two classes
     at a time."""
@@ -191,102 +206,108 @@ def _block_gradient(G, X, rows, dWt, d0, d1):
                 g4 * X[r4, d] + g5 * X[r5, d] + g6 * X[r6, d] + g7 * X[r7, d])
 
 
-@kernel(inline="always")
-def _reg_term(Wt, dWt, want_grad, reg, reg_code, elastic_beta, n_reg):
-    """reg * R(W); with ``want_grad`` it also starts dWt as the regularizer's gradient."""
-    if want_grad:
-        return _regularize(Wt, dWt, reg, reg_code, elastic_beta, n_reg)
-    return _reg_value(Wt, reg, reg_code, elastic_beta, n_reg)
-
-
-@kernel(fastmath=_FAST)
-def svm_batch(Wt, X, y, idx, delta, squared, reg, reg_code, elastic_beta, n_reg, want_grad, dWt):
-    """Multiclass SVM loss of the rows ``idx`` (mean over them) plus reg*R(W); gradient into dWt.
+@kernel(fastmath=_FAST, inner=True)
+def _svm_block(S, G, y, rows, n, delta, squared, inv_b, data_loss):
+    """The hinge losses of the ``n`` real rows of a block of scores ``S`` added to
+    ``data_loss`` (returned), and their gradient with respect to the scores into ``G``
+    (already divided by the batch size; zero for the padding rows).
 
     L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + delta), or its square when ``squared``.
-    With ``want_grad`` False only the loss is computed (dWt is left untouched).
     """
-    C, D = Wt.shape
-    B = idx.shape[0]
-    reg_loss = _reg_term(Wt, dWt, want_grad, reg, reg_code, elastic_beta, n_reg)
-    rows = np.empty(BLOCK, np.int64)
-    S = np.empty((BLOCK, C), Wt.dtype)
-    G = np.zeros((BLOCK, C), Wt.dtype)
-    inv_b = 1.0 / B
-    data_loss = 0.0
-    for b0 in range(0, B, BLOCK):
-        n = _block_rows(X, idx, b0, rows)
-        S[:] = 0
-        for d0 in range(0, D, CHUNK):
-            _block_scores(Wt, X, rows, S, d0, min(D, d0 + CHUNK))
-        for k in range(BLOCK):
-            if k >= n:
-                for c in range(C):
-                    G[k, c] = 0
-                continue
-            yi = y[rows[k]]
-            correct = np.float64(S[k, yi])
-            count = 0.0
-            # Branch-free (selects): whether a margin is active is a coin flip per class, and
-            # mispredicted branches cost more than the arithmetic. "not <= 0" rather than
-            # "> 0": a NaN margin must reach the loss, so that the training loop sees
-            # divergence instead of a loss that silently stops moving.
+    C = S.shape[1]
+    for k in range(BLOCK):
+        if k >= n:
             for c in range(C):
-                margin = np.float64(S[k, c]) - correct + delta
-                active = (not margin <= 0.0) & (c != yi)
-                if squared:
-                    term = margin * margin
-                    coeff = 2.0 * margin
-                else:
-                    term = margin
-                    coeff = 1.0
-                term = term if active else 0.0
-                coeff = coeff if active else 0.0
-                data_loss += term
-                G[k, c] = coeff * inv_b
-                count += coeff
-            G[k, yi] = -count * inv_b
-        if want_grad:
-            for d0 in range(0, D, CHUNK):
-                _block_gradient(G, X, rows, dWt, d0, min(D, d0 + CHUNK))
-    return data_loss * inv_b + reg_loss
-
-
-@kernel(fastmath=_FAST)
-def _reg_value(Wt, reg, reg_code, elastic_beta, n_reg):
-    """reg * R(W) alone (loss-only evaluations)."""
-    C, D = Wt.shape
-    total = 0.0
-    for c in range(C):
-        w = Wt[c]
-        for d in range(n_reg):
-            v = np.float64(w[d])
-            if reg_code == 0:
-                total += v * v
-            elif reg_code == 1:
-                total += abs(v)
+                G[k, c] = 0
+            continue
+        yi = y[rows[k]]
+        correct = np.float64(S[k, yi])
+        count = 0.0
+        # Branch-free (selects): whether a margin is active is a coin flip per class, and
+        # mispredicted branches cost more than the arithmetic. "not <= 0" rather than
+        # "> 0": a NaN margin must reach the loss, so that the training loop sees
+        # divergence instead of a loss that silently stops moving.
+        for c in range(C):
+            margin = np.float64(S[k, c]) - correct + delta
+            active = (not margin <= 0.0) & (c != yi)
+            if squared:
+                term = margin * margin
+                coeff = 2.0 * margin
             else:
-                total += elastic_beta * v * v + abs(v)
-    return reg * total
+                term = margin
+                coeff = 1.0
+            term = term if active else 0.0
+            coeff = coeff if active else 0.0
+            data_loss += term
+            G[k, c] = coeff * inv_b
+            count += coeff
+        G[k, yi] = -count * inv_b
+    return data_loss
 
 
-@kernel(fastmath=_FAST)
-def softmax_batch(Wt, X, y, idx, reg, reg_code, elastic_beta, n_reg, want_grad, dWt, fast_exp=False):
-    """Softmax (cross-entropy) loss of the rows ``idx`` plus reg*R(W); gradient into dWt.
-
-    ``fast_exp``: use the vectorized float32 exp() (float32 data only).
+@kernel(fastmath=_FAST, inner=True)
+def _softmax_block(S, G, y, rows, n, M, T, E, bits, fast_exp, inv_b, data_loss):
+    """The cross-entropy losses of the ``n`` real rows of a block of scores ``S`` added to
+    ``data_loss`` (returned), and their gradient with respect to the scores into ``G``
+    (already divided by the batch size; zero for the padding rows). ``M``, ``T``, ``E``
+    (the data type) and ``bits`` (int32) are scratch.
 
     L_i = log(sum_j e^{s_j - m}) - (s_{y_i} - m) with m = max_j s_j, so no exp() overflows
-    even for scores of 1e4; d L_i / d s_j = p_j - [j == y_i].
+    even for scores of 1e4; d L_i / d s_j = p_j - [j == y_i]. ``fast_exp``: the vectorized
+    float32 exp() (float32 data only).
+    """
+    C = S.shape[1]
+    # shifted scores of the whole block, then one exp() pass over them
+    for k in range(n):
+        m = S[k, 0]
+        for c in range(1, C):
+            if S[k, c] > m:
+                m = S[k, c]
+        M[k] = m
+        for c in range(C):
+            T[k * C + c] = S[k, c] - m
+    if fast_exp:
+        _exp_nonpositive_f32(T, bits, E, n * C)
+    else:
+        for j in range(n * C):
+            E[j] = np.exp(T[j])
+    for k in range(BLOCK):
+        if k >= n:
+            for c in range(C):
+                G[k, c] = 0
+            continue
+        yi = y[rows[k]]
+        m = M[k]
+        total = 0.0
+        for c in range(C):
+            total += E[k * C + c]
+        data_loss += np.log(total) - (np.float64(S[k, yi]) - np.float64(m))
+        inv_total = 1.0 / total
+        for c in range(C):
+            G[k, c] = E[k * C + c] * inv_total * inv_b
+        G[k, yi] -= inv_b
+    return data_loss
+
+
+@kernel(fastmath=_FAST)
+def loss_batch(Wt, X, y, idx, loss_code, delta, squared, reg, reg_code, elastic_beta, n_reg, dWt, fast_exp):
+    """The SVM (``loss_code`` SVM_KERNEL) or softmax (SOFTMAX_KERNEL) loss of the rows ``idx``
+    (mean over them) plus reg*R(W); its gradient into dWt, unless ``dWt`` is empty (size 0:
+    the loss alone). ``delta`` and ``squared`` are the SVM's, ``fast_exp`` the softmax's
+    (the vectorized float32 exp(), float32 data only); each loss ignores the other's.
+
+    One kernel for both losses: the blocked scores and gradient around the per-block loss
+    are the same code, and one kernel is one compile.
     """
     C, D = Wt.shape
     B = idx.shape[0]
-    reg_loss = _reg_term(Wt, dWt, want_grad, reg, reg_code, elastic_beta, n_reg)
+    want_grad = dWt.size > 0
+    reg_loss = _regularize(Wt, dWt, want_grad, reg, reg_code, elastic_beta, n_reg)
     rows = np.empty(BLOCK, np.int64)
     S = np.empty((BLOCK, C), Wt.dtype)
     G = np.zeros((BLOCK, C), Wt.dtype)
-    # exp() in the data type (each term exact to its precision, and half the cost of a
-    # float64 exp); the sums in float64
+    # the softmax's exp() in the data type (each term exact to its precision, and half the
+    # cost of a float64 exp); the sums in float64
     M = np.empty(BLOCK, Wt.dtype)
     T = np.empty(BLOCK * C, Wt.dtype)
     E = np.empty(BLOCK * C, Wt.dtype)
@@ -298,35 +319,10 @@ def softmax_batch(Wt, X, y, idx, reg, reg_code, elastic_beta, n_reg, want_grad, 
         S[:] = 0
         for d0 in range(0, D, CHUNK):
             _block_scores(Wt, X, rows, S, d0, min(D, d0 + CHUNK))
-        # shifted scores of the whole block, then one exp() pass over them
-        for k in range(n):
-            m = S[k, 0]
-            for c in range(1, C):
-                if S[k, c] > m:
-                    m = S[k, c]
-            M[k] = m
-            for c in range(C):
-                T[k * C + c] = S[k, c] - m
-        if fast_exp:
-            _exp_nonpositive_f32(T, bits, E, n * C)
+        if loss_code == SVM_KERNEL:
+            data_loss = _svm_block(S, G, y, rows, n, delta, squared, inv_b, data_loss)
         else:
-            for j in range(n * C):
-                E[j] = np.exp(T[j])
-        for k in range(BLOCK):
-            if k >= n:
-                for c in range(C):
-                    G[k, c] = 0
-                continue
-            yi = y[rows[k]]
-            m = M[k]
-            total = 0.0
-            for c in range(C):
-                total += E[k * C + c]
-            data_loss += np.log(total) - (np.float64(S[k, yi]) - np.float64(m))
-            inv_total = 1.0 / total
-            for c in range(C):
-                G[k, c] = E[k * C + c] * inv_total * inv_b
-            G[k, yi] -= inv_b
+            data_loss = _softmax_block(S, G, y, rows, n, M, T, E, bits, fast_exp, inv_b, data_loss)
         if want_grad:
             for d0 in range(0, D, CHUNK):
                 _block_gradient(G, X, rows, dWt, d0, min(D, d0 + CHUNK))

@@ -25,12 +25,9 @@ from typing import Callable, Optional
 import numpy as np
 
 from linviz.models import loss_kernels
+from linviz.models.loss_kernels import SOFTMAX_KERNEL, SVM_KERNEL
 from linviz.models.regularizers import REG_TYPES, check_reg_type
-
-# Which loss the compiled kernels compute (loss_kernels, the chunked training loop, the loss
-# surfaces): an integer, because a string argument would cost a dispatch in every call.
-SVM_KERNEL = 0
-SOFTMAX_KERNEL = 1
+from linviz.numba_setup import readonly
 
 
 @dataclass(frozen=True)
@@ -156,16 +153,13 @@ class LossFunction:
         C-contiguous, y and idx are int64 with valid values.
         """
         n_reg = Wt.shape[1] if self.n_reg_rows is None else int(self.n_reg_rows)
-        want_grad = dWt is not None
-        out = dWt if want_grad else _EMPTY[Wt.dtype.char]
-        if self._kernel == SVM_KERNEL:
-            return loss_kernels.svm_batch(Wt, X, y, idx, float(self.delta), bool(self.squared),
-                                          float(self.reg), self._reg_code, float(self.elastic_beta),
-                                          n_reg, want_grad, out)
-        # float32 data gets the vectorized exp() (float64 keeps libm's, to its full precision)
-        return loss_kernels.softmax_batch(Wt, X, y, idx, float(self.reg), self._reg_code,
-                                          float(self.elastic_beta), n_reg, want_grad, out,
-                                          Wt.dtype == np.float32)
+        out = dWt if dWt is not None else _EMPTY[Wt.dtype.char]  # empty: the loss alone
+        X, y = readonly(X), readonly(y)  # the kernel's one type for what it only reads
+        # float32 data gets the softmax's vectorized exp() (float64 keeps libm's, to its full
+        # precision)
+        return loss_kernels.loss_batch(Wt, X, y, idx, self._kernel, float(self.delta), bool(self.squared),
+                                       float(self.reg), self._reg_code, float(self.elastic_beta), n_reg, out,
+                                       Wt.dtype == np.float32)
 
     def __call__(self, W: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """``(loss, dW)`` at W (D, C) over all rows of X."""

@@ -42,6 +42,7 @@ import numpy as np
 from linviz.limits import TRAINING_SETTINGS
 from linviz.models.losses import LOSSES, LossFunction, check_inputs, loss_named
 from linviz.models.regularizers import check_reg_type, regularization
+from linviz.numba_setup import readonly
 from linviz.training.control import Grant, TrainingControl
 from linviz.training.defaults import DEFAULT_FEATURES, SETTINGS, recommended_settings
 from linviz.training.minibatch_kernels import run_minibatches
@@ -270,8 +271,9 @@ class _Run:
 
     def __init__(self, X, y, X_val, y_val, config: TrainingConfig, W0, n_classes):
         self.config = config
-        self.X = X = _as_float32(X, "X")
-        self.y = y = np.ascontiguousarray(y, dtype=np.int64)
+        # read-only: the kernels' one type for what they only read (linviz.numba_setup)
+        self.X = X = readonly(_as_float32(X, "X"))
+        self.y = y = readonly(np.ascontiguousarray(y, dtype=np.int64))
         self.N, self.D = N, D = X.shape
         self.C = C = int(n_classes) if n_classes is not None else int(y.max()) + 1 if y.size else 0
         if C < 2:

@@ -8,22 +8,18 @@ app. Running a chunk of steps per call (sized by the loop to a few milliseconds)
 GIL for the whole chunk and removes the per-step Python, while pause and stop still act
 within milliseconds because the loop checks them between chunks.
 
-The arithmetic is exactly the per-step path's: the same loss kernels and the same update
-formulas (:mod:`linviz.training.update_kernels`), in the same order, so a chunked run gives
-bit-identical losses and weights.
+The arithmetic is exactly the per-step path's: the same loss kernel and the same update
+kernel (:mod:`linviz.training.update_kernels`), in the same order, so a chunked run gives
+bit-identical losses and weights. The gradient-free searches stay step by step.
 """
 
 from __future__ import annotations
 
 import math
 
-from linviz.models.loss_kernels import softmax_batch, svm_batch
-from linviz.models.losses import SVM_KERNEL
+from linviz.models.loss_kernels import loss_batch
 from linviz.numba_setup import kernel
-from linviz.training.update_kernels import adam_update, momentum_update, nesterov_update, sgd_update
-
-# Optimizers whose update has a kernel here; the gradient-free searches stay step by step.
-OPTIMIZER_CODES = {"SGD": 0, "Momentum": 1, "Nesterov": 2, "Adam": 3}
+from linviz.training.update_kernels import update
 
 
 @kernel
@@ -46,20 +42,10 @@ def run_minibatches(Wt, X, y, order, first, count, batch,
     for k in range(count):
         start = (first + k) * batch
         idx = order[start:min(start + batch, n)]
-        if loss_code == SVM_KERNEL:
-            loss = svm_batch(Wt, X, y, idx, delta, squared, reg, reg_code, elastic_beta, n_reg, True, dWt)
-        else:
-            loss = softmax_batch(Wt, X, y, idx, reg, reg_code, elastic_beta, n_reg, True, dWt, fast_exp)
+        loss = loss_batch(Wt, X, y, idx, loss_code, delta, squared, reg, reg_code, elastic_beta, n_reg, dWt, fast_exp)
         if not (math.isfinite(loss) and loss <= limit):
             return k, ema, loss
-        if opt_code == 0:
-            sgd_update(w, g, lr)
-        elif opt_code == 1:
-            momentum_update(w, g, v, lr, mu)
-        elif opt_code == 2:
-            nesterov_update(w, g, v, lr, mu)
-        else:
-            adam_update(w, g, m, v, lr, beta1, beta2, eps, t0 + k + 1.0)
+        update(opt_code, w, g, v, m, lr, mu, beta1, beta2, eps, t0 + k + 1.0)
         it = it0 + k
         losses[it] = loss
         ema = smoothing * ema + (1.0 - smoothing) * loss

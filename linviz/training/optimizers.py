@@ -39,11 +39,13 @@ class SGD:
         self.learning_rate = float(learning_rate)
 
     def step(self, W: np.ndarray, dW: np.ndarray) -> None:
-        K.sgd_update(_flat(W), _flat(dW), self.learning_rate)
+        code, lr, mu, beta1, beta2, eps, t, velocity, moment = self.kernel_state(W)
+        K.update(code, _flat(W), _flat(dW), velocity, moment, lr, mu, beta1, beta2, eps, t + 1.0)
+        self.advance(1)
 
     # The chunked training path (linviz.training.minibatch_kernels) runs the same update
     # inside one compiled call: it needs the update's code, its numbers and its state arrays.
-    kernel_code = 0
+    kernel_code = K.SGD
 
     def kernel_state(self, W: np.ndarray) -> tuple:
         """(code, lr, mu, beta1, beta2, eps, t, velocity, moment) for run_minibatches."""
@@ -67,10 +69,7 @@ class Momentum(SGD):
             self.velocity = np.zeros_like(W)
         return _flat(self.velocity)
 
-    def step(self, W, dW):
-        K.momentum_update(_flat(W), _flat(dW), self._state(W), self.learning_rate, self.momentum)
-
-    kernel_code = 1
+    kernel_code = K.MOMENTUM
 
     def kernel_state(self, W):
         velocity = self._state(W)
@@ -81,10 +80,7 @@ class Momentum(SGD):
 class Nesterov(Momentum):
     """Nesterov momentum, in the form that keeps the plain parameters (no look-ahead copy)."""
 
-    def step(self, W, dW):
-        K.nesterov_update(_flat(W), _flat(dW), self._state(W), self.learning_rate, self.momentum)
-
-    kernel_code = 2
+    kernel_code = K.NESTEROV
 
 
 class Adam(SGD):
@@ -101,13 +97,7 @@ class Adam(SGD):
         if self.m is None or self.m.shape != W.shape:
             self.m, self.v, self.t = np.zeros_like(W), np.zeros_like(W), 0
 
-    def step(self, W, dW):
-        self._moments(W)
-        self.t += 1
-        K.adam_update(_flat(W), _flat(dW), _flat(self.m), _flat(self.v), self.learning_rate,
-                      self.beta1, self.beta2, self.eps, float(self.t))
-
-    kernel_code = 3
+    kernel_code = K.ADAM
 
     def kernel_state(self, W):
         self._moments(W)

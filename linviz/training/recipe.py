@@ -36,7 +36,7 @@ from linviz.progress import ProgressCallback
 from linviz.training.defaults import recommended_settings
 from linviz.training.loop import Snapshot, TrainingConfig, TrainingControl, accuracy, train
 from linviz.training.records import RunRecord, dataset_summary, make_record
-from linviz.training.warmup import BackgroundWarmUp
+from linviz.training import warmup
 
 DEFAULT_VALIDATION = 1000  # validation images held out when none are asked for (at most a tenth)
 
@@ -168,28 +168,40 @@ def load(source, pipeline: FeaturePipeline, config: Optional[TrainingConfig] = N
          val: Union[int, float, None] = None, seed: int = 0, needs_validation: bool = False, with_test: bool = True,
          step: Step = quiet_step, timings: Optional[dict] = None) -> TrainingData:
     """Load ``source``, check it can train a classifier and hold out the validation images
-    (:func:`split_for_training`). Numba's cached kernels for ``pipeline`` and ``config``
-    load in the background meanwhile (both take a good part of a second); they are ready
-    when this returns. Timings: ``dataset``, ``kernels_wait``, ``kernels_background``."""
+    (:func:`split_for_training`). The Numba kernels of ``pipeline`` and (with a ``config``)
+    of the training get ready in the background meanwhile (:mod:`linviz.training.warmup`:
+    loaded from disk, or compiled in other processes on a first run); :func:`extract` and
+    :func:`fit` wait for them. Timings: ``dataset``, ``kernels_wait`` (so far 0),
+    ``kernels_background``."""
     timings = {} if timings is None else timings
     start = time.perf_counter()
-    warm_up = BackgroundWarmUp(pipeline.spec, config, image_shape=(image_size, image_size))
-    try:
-        with step("loading") as progress:
-            dataset = linviz.data.load_dataset(source, image_size=image_size, progress=progress)
-            # Inside the step: a dataset unusable for this run fails the loading.
-            check_trainable(dataset)
-            train_split, val_split, val_size = split_for_training(dataset.train, val, seed,
-                                                                  needs_validation=needs_validation)
-    finally:
-        # Never go on with the warm-up still compiling: its parallel kernels would overlap
-        # whatever runs next in this process (docs/pitfalls.md, 'parallel=True from two threads
-        # at once can abort').
-        waited = warm_up.wait()
-    timings["dataset"] = time.perf_counter() - start - waited
-    timings["kernels_wait"] = waited
-    timings["kernels_background"] = warm_up.seconds
+    parts = [warmup.features_part(pipeline.spec, (image_size, image_size))]
+    if config is not None:
+        parts.append(warmup.training_part())
+    warmup.prepare(parts)
+    with step("loading") as progress:
+        dataset = linviz.data.load_dataset(source, image_size=image_size, progress=progress)
+        # Inside the step: a dataset unusable for this run fails the loading.
+        check_trainable(dataset)
+        train_split, val_split, val_size = split_for_training(dataset.train, val, seed,
+                                                              needs_validation=needs_validation)
+    timings["dataset"] = time.perf_counter() - start
+    timings["kernels_wait"] = 0.0
+    timings["kernels_background"] = None
     return TrainingData(dataset, pipeline, train_split, val_split, val_size, seed, with_test)
+
+
+def wait_for_kernels(parts: list, *, step: Step = quiet_step, timings: Optional[dict] = None) -> None:
+    """Wait until the kernels of ``parts`` (:mod:`linviz.training.warmup`) are ready. While
+    they compile, the step ``compiling`` shows how many are done so far (``progress(count,
+    0)``; a load from disk shows nothing). Timings: adds to ``kernels_wait``; sets
+    ``kernels_background``, the seconds this process's parts took in the background."""
+    keys = warmup.prepare(parts)
+    with step("compiling") as progress:
+        waited = warmup.wait(keys, report=None if progress is None else lambda _: progress(warmup.compiled(keys), 0))
+    if timings is not None:
+        timings["kernels_wait"] = timings.get("kernels_wait", 0.0) + waited
+        timings["kernels_background"] = warmup.part_seconds()
 
 
 def extract(data: TrainingData, *, step: Step = quiet_step, timings: Optional[dict] = None) -> TrainingData:
@@ -197,6 +209,8 @@ def extract(data: TrainingData, *, step: Step = quiet_step, timings: Optional[di
     the training split; feature blocks that learn (the words' codebook) learn from the
     training split first, in a step of their own (``learning``). Timings: ``learning``,
     ``features``, ``fit``, ``standardize``."""
+    image_shape = data.train.images.shape[1:3]
+    wait_for_kernels([warmup.features_part(data.pipeline.spec, image_shape)], step=step, timings=timings)
     if not data.pipeline.blocks_fitted and data.pipeline.has_fitted_blocks:
         with step("learning") as progress:
             data.pipeline.fit_blocks(data.train.images, progress=progress)
@@ -227,10 +241,12 @@ def extract(data: TrainingData, *, step: Step = quiet_step, timings: Optional[di
 
 
 def fit(data: TrainingData, config: TrainingConfig, *, control: Optional[TrainingControl] = None,
-        progress: Optional[ProgressCallback] = None, timings: Optional[dict] = None) -> Snapshot:
+        progress: Optional[ProgressCallback] = None, step: Step = quiet_step,
+        timings: Optional[dict] = None) -> Snapshot:
     """Train on ``data``'s training matrix (its validation matrix chooses the kept weights);
     the final snapshot. ``progress(iteration, planned iterations)`` after every snapshot.
-    Timing: ``training``."""
+    Timing: ``training`` (and the kernels' wait, see :func:`wait_for_kernels`)."""
+    wait_for_kernels([warmup.training_part()], step=step, timings=timings)
     start = time.perf_counter()
     final = None
     for snap in train(data.X, data.y, data.X_val, data.y_val, config, control=control, n_classes=data.n_classes):

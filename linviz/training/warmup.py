@@ -1,74 +1,401 @@
-"""Load the Numba kernels a run will need, on tiny arrays, ahead of the real work.
+"""The Numba kernels of a run, made ready before the run needs them; and said when that takes
+a while.
 
-Every kernel is compiled once and then cached on disk (``cache=True``), but even loading one
-from the cache costs time at its first call in a process: ~0.8 s for the ``best`` features'
-and the training loop's kernels together. :func:`warm_up_kernels` makes those first calls
-on a few synthetic images, so that a caller can do it in a background thread while it waits
-for something else (:class:`BackgroundWarmUp`; the train recipe overlaps it with loading
-the dataset). It runs parallel kernels: never overlap it with another thread's extraction
-or training.
+A kernel is compiled at its first call. Compiled once, it is kept on disk
+(:mod:`linviz.kernel_cache`) and the next process loads it in a fraction of a second; but
+the first run of linviz on a machine, or the first after an upgrade of linviz or Numba,
+compiles every kernel it meets: seconds each, a good part of a minute in all, done one
+after the other on one core if nothing is done about it.
+
+The kernels come in independent **parts**: the feature extraction of one feature spec
+(with the standardization), and the training (both losses and every gradient optimizer:
+one compiled minibatch loop holds them all). :func:`prepare` starts getting parts ready in
+the background, :func:`wait` blocks until they are:
+
+* a **warm** part (a warm-up compiled it before: :func:`linviz.kernel_cache.is_warm`)
+  loads from disk in a thread of this process, while the caller loads its data;
+* a **cold** part is compiled in a child process of its own (:func:`child_main`), one
+  per part: the parts compile on different cores, and the
+  caller's own process -- a window that must stay responsive, a command loading its data --
+  keeps running. The child fills the on-disk cache and leaves the part's warm mark; the
+  caller's first calls then load the kernels from disk. When no child can be started (a
+  frozen application), the part compiles in a thread of this process.
+
+While a part compiles, :func:`status` says so in one line ("compiling linviz's kernels,
+first run only: ..."), which the CLI draws on stderr and the window in its status strip.
+Nothing else changes: a kernel that is not ready when it is called compiles or loads
+itself, as it always could.
+
+The warm-up functions (:func:`warm_up_features`, :func:`warm_up_training`) make the first
+calls on a few synthetic images through the very code a run uses, so that every kernel
+meets the argument types of a real run (another type would be another compile).
 """
 
 from __future__ import annotations
 
-import dataclasses
+import atexit
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Optional
 
 import numpy as np
 
-from linviz.features import FeaturePipeline
-from linviz.features.spec import warm_up_version
-from linviz.features.standardize import _TASK_ROWS, column_moments, standardize
-from linviz.training.loop import TrainingConfig, run_to_end, train
+from linviz import kernel_cache
+from linviz.errors import Cancelled
 
-_IMAGES = 65  # one more than a parallel HOG task, so the parallel kernels load too
+COMPILING = "compiling linviz's kernels, first run only"
+TRAINING = "training"
+_WARM_UP_IMAGES = 4
 
 
-def warm_up_kernels(features="hog+hue", config: Optional[TrainingConfig] = None, *,
-                    image_shape=(32, 32)) -> float:
+# --------------------------------------------------------------------------- the warm-ups
+
+
+def warm_up_features(features="hog+hue", image_shape=(32, 32)) -> None:
     """First calls of the kernels that extracting and standardizing ``features`` (a spec or
-    preset) and training with ``config`` (None: no training kernels) will make; returns the
-    seconds it took. Nothing it computes is kept."""
-    start = time.perf_counter()
+    preset) makes, on a few synthetic ``image_shape`` images."""
+    from linviz.features import FeaturePipeline
+    from linviz.features.spec import warm_up_version
+
     h, w = int(image_shape[0]), int(image_shape[1])
-    images = np.random.default_rng(0).integers(0, 256, (_IMAGES, h, w, 3), dtype=np.uint8)
-    pipeline = FeaturePipeline(warm_up_version(features))
-    X = pipeline.fit_transform(images)  # the parallel feature kernels (more than one task)
-    pipeline.transform(images[:1])      # the serial ones (one image: a prediction)
-    # the standardization's parallel kernels run from one task of rows on: a narrow matrix
-    wide = np.ones((_TASK_ROWS + 1, 2), np.float32)
-    mean, _ = column_moments(wide)
-    standardize(wide, wide, mean.astype(np.float32), np.ones(2, np.float32))
+    images = np.random.default_rng(0).integers(0, 256, (_WARM_UP_IMAGES, h, w, 3), dtype=np.uint8)
+    pipeline = FeaturePipeline(warm_up_version(features))  # blocks that learn: a tiny version of them
+    pipeline.fit_transform(images)
+    pipeline.transform(images[:1])  # one image: a prediction
+
+
+def warm_up_training() -> None:
+    """First calls of the training kernels on a tiny float32 problem: the first step and the
+    compiled minibatch loop after it. One run serves every loss and gradient optimizer: they
+    are codes passed to the same two kernels (linviz.models.loss_kernels.loss_batch,
+    linviz.training.update_kernels.update), and the loop calls both."""
+    from linviz.training.loop import TrainingConfig, run_to_end, train
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 5)).astype(np.float32)
+    y = np.arange(40) % 2
+    config = TrainingConfig(epochs=2, batch_size=8, snapshot_every=1)
+    run_to_end(train(X, y, X, y, config, n_classes=2))
+
+
+def warm_up_kernels(features="hog+hue", config=None, *, image_shape=(32, 32)) -> float:
+    """:func:`warm_up_features` and, when ``config`` is given (any TrainingConfig: the
+    training kernels are the same for all), :func:`warm_up_training`, in this thread;
+    returns the seconds it took. Nothing it computes is kept."""
+    start = time.perf_counter()
+    warm_up_features(features, image_shape)
     if config is not None:
-        y = np.arange(_IMAGES) % 2
-        # two epochs of small batches: the step-by-step first iteration and the chunked rest
-        tiny = dataclasses.replace(config, epochs=2, batch_size=16, early_stopping=None, search_sample=0,
-                                   snapshot_every=1)
-        run_to_end(train(X, y, X, y, tiny, n_classes=2))
+        warm_up_training()
     return time.perf_counter() - start
 
 
-class BackgroundWarmUp:
-    """:func:`warm_up_kernels` in a daemon thread, started at once; :meth:`wait` returns how
-    long the caller waited for it. A failure is kept in ``error``, not raised: the real
-    work then loads the kernels itself."""
+# --------------------------------------------------------------------------- parts
 
-    def __init__(self, features="hog+hue", config: Optional[TrainingConfig] = None, *, image_shape=(32, 32)):
-        self.seconds: Optional[float] = None
-        self.error: Optional[Exception] = None
 
-        def run():
-            try:
-                self.seconds = warm_up_kernels(features, config, image_shape=image_shape)
-            except Exception as exc:
-                self.error = exc
+def features_part(features, image_shape=(32, 32)) -> dict:
+    """The part of the kernels that extracting ``features`` needs (a spec or preset; images
+    of ``image_shape``: the warm-up's images have that size, so that every spec fits)."""
+    from linviz.features import FeaturePipeline
 
-        self._thread = threading.Thread(target=run, name="linviz-warm-up", daemon=True)
-        self._thread.start()
+    spec = str(FeaturePipeline(features).spec)
+    return {"kind": "features", "features": spec, "image_shape": [int(image_shape[0]), int(image_shape[1])]}
 
-    def wait(self) -> float:
-        start = time.perf_counter()
-        self._thread.join()
-        return time.perf_counter() - start
+
+def training_part() -> dict:
+    """The part of the training kernels."""
+    return {"kind": TRAINING}
+
+
+def part_key(part: dict) -> str:
+    """The part's name, for its warm mark: the features' spec (the image size changes no
+    kernel), or "training"."""
+    return f"features {part['features']}" if part["kind"] == "features" else TRAINING
+
+
+def _run_part(part: dict) -> None:
+    if part["kind"] == "features":
+        warm_up_features(part["features"], tuple(part["image_shape"]))
+    else:
+        warm_up_training()
+
+
+@dataclass
+class _Part:
+    """One part being made ready: by a thread of this process or by a child process."""
+
+    key: str
+    part: dict
+    compiled: int = 0            # linviz kernels compiled so far for it
+    compiling: bool = False      # a compile happened (not only loads from disk)
+    error: Optional[str] = None  # why it failed (its kernels then compile when called)
+    seconds: Optional[float] = None
+    process: Optional[subprocess.Popen] = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+_parts: dict[str, _Part] = {}
+_lock = threading.Lock()
+_compiling_threads: dict[int, _Part] = {}  # thread id -> the part it compiles in this process
+
+
+def prepare(parts: Iterable[dict], *, processes: Optional[bool] = None) -> list[str]:
+    """Start making ``parts`` ready (those not started yet); returns their keys, for
+    :func:`wait`. ``processes``: compile cold parts in child processes (default: yes, unless
+    this is a frozen application or ``$LINVIZ_WARM_UP_PROCESSES`` is 0)."""
+    if processes is None:
+        processes = not getattr(sys, "frozen", False) and os.environ.get("LINVIZ_WARM_UP_PROCESSES", "1") != "0"
+    keys = []
+    for part in parts:
+        key = part_key(part)
+        keys.append(key)
+        with _lock:
+            if key in _parts:
+                continue
+            state = _parts[key] = _Part(key, part)
+        if processes and not kernel_cache.is_warm(key) and _start_child(state):
+            continue
+        threading.Thread(target=_in_this_process, args=(state,), name=f"linviz-warm-up {key}", daemon=True).start()
+    return keys
+
+
+def _in_this_process(state: _Part) -> None:
+    """Load (or, failing that, compile) the part's kernels in this thread, then mark it done."""
+    try:
+        _load_here(state)
+    finally:
+        state.done.set()
+
+
+def _load_here(state: _Part) -> None:
+    _listen_to_compiles()
+    _compiling_threads[threading.get_ident()] = state
+    start = time.perf_counter()
+    try:
+        _run_part(state.part)
+        kernel_cache.mark_warm(state.key)
+    except Exception as exc:  # the run's own calls then compile or fail with the real error
+        state.error = state.error or f"{type(exc).__name__}: {exc}"
+    finally:
+        _compiling_threads.pop(threading.get_ident(), None)
+        state.seconds = (state.seconds or 0.0) + time.perf_counter() - start
+
+
+_CHILD = "import sys; from linviz.training.warmup import child_main; sys.exit(child_main(sys.argv[1:]))"
+
+
+def _start_child(state: _Part) -> bool:
+    """A child process compiling a cold part (:func:`child_main`); False when none starts."""
+    env = dict(os.environ)
+    # linviz importable in the child even when run from a checkout that is not installed
+    package_parent = str(kernel_cache.PACKAGE_DIR.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    env.setdefault("NUMBA_NUM_THREADS", "1")  # tiny inputs: no thread pools to start
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    try:
+        state.process = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, json.dumps(state.part)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
+            bufsize=1)
+    except OSError:
+        return False
+    threading.Thread(target=_follow_child, args=(state,), name=f"linviz-warm-up {state.key}", daemon=True).start()
+    return True
+
+
+def _follow_child(state: _Part) -> None:
+    """Count what the child reports ("compiled NAME" lines, then "ready SECONDS"); when it
+    is done, load the part's kernels in this process (from disk: a fraction of a second), so
+    that a ready part costs its first calls nothing, even on a window's thread."""
+    process = state.process
+    try:
+        for line in process.stdout:
+            word, _, rest = line.strip().partition(" ")
+            if word == "compiled":
+                state.compiled += 1
+                state.compiling = True
+            elif word == "ready":
+                state.seconds = float(rest)
+            elif word == "error":
+                state.error = rest
+        code = process.wait()
+        if code != 0 and state.error is None:
+            state.error = f"the warm-up process exited with code {code}"
+        process.stdin.close()
+        _load_here(state)
+    finally:
+        state.done.set()
+
+
+def _stop_children() -> None:
+    """Children are stopped with the process that started them (an interrupted write leaves
+    no broken entry: Numba writes its cache files by renaming complete ones)."""
+    for state in list(_parts.values()):
+        process = state.process
+        if process is not None and process.poll() is None:
+            process.kill()
+
+
+atexit.register(_stop_children)
+
+
+# --------------------------------------------------------------------------- waiting
+
+
+def ready(keys: Iterable[str]) -> bool:
+    """True when every part of ``keys`` is ready (or failed)."""
+    return all(_parts[key].done.is_set() for key in keys if key in _parts)
+
+
+def pending(part: dict) -> bool:
+    """True when ``part`` was prepared in this process and is not ready yet (False for a
+    part never prepared: its kernels compile or load at their first call, as always)."""
+    state = _parts.get(part_key(part))
+    return state is not None and not state.done.is_set()
+
+
+def compiling(keys: Optional[Iterable[str]] = None) -> bool:
+    """True while a part of ``keys`` (default: any) is being compiled, not just loaded."""
+    states = _parts.values() if keys is None else [_parts[k] for k in keys if k in _parts]
+    return any(s.compiling and not s.done.is_set() for s in states)
+
+
+def status(keys: Optional[Iterable[str]] = None) -> str:
+    """One line on the parts of ``keys`` (default: all) being compiled, e.g. "compiling
+    linviz's kernels, first run only: 14 compiled; features ready, training..."; "" when
+    nothing compiles."""
+    states = list(_parts.values()) if keys is None else [_parts[k] for k in keys if k in _parts]
+    if not any(s.compiling and not s.done.is_set() for s in states):
+        return ""
+    count = sum(s.compiled for s in states)
+    parts = [f"{_short(s.key)} {'ready' if s.done.is_set() else '...'}" for s in states if s.compiling or
+             s.done.is_set()]
+    return f"{COMPILING}: {count} compiled ({', '.join(parts)})"
+
+
+def _short(key: str) -> str:
+    return "features" if key.startswith("features") else key
+
+
+def wait(keys: Iterable[str], *, report: Optional[Callable[[str], None]] = None, cancel=None,
+         interval: float = 0.2) -> float:
+    """Block until every part of ``keys`` is ready; returns the seconds waited. While one is
+    being compiled, ``report(status line)`` every ``interval`` seconds (once more with ""
+    when done). ``cancel`` (an Event or a callable): raise Cancelled (the parts go on)."""
+    keys = [k for k in keys if k in _parts]
+    start = time.perf_counter()
+    reported = False
+    while not ready(keys):
+        if cancel is not None and (cancel.is_set() if hasattr(cancel, "is_set") else cancel()):
+            raise Cancelled("cancelled while the kernels were compiling")
+        if report is not None:
+            text = status(keys)
+            if text:
+                report(text)
+                reported = True
+        for key in keys:
+            if _parts[key].done.wait(interval):
+                break
+    if reported:
+        report("")
+    return time.perf_counter() - start
+
+
+def part_seconds(keys: Optional[Iterable[str]] = None) -> Optional[float]:
+    """Seconds the parts of ``keys`` (default: all of this process's) took to get ready in
+    the background, summed; None when none has finished."""
+    keys = list(_parts) if keys is None else keys
+    seconds = [_parts[k].seconds for k in keys if k in _parts and _parts[k].seconds is not None]
+    return sum(seconds) if seconds else None
+
+
+def compiled(keys: Optional[Iterable[str]] = None) -> int:
+    """How many linviz kernels the parts of ``keys`` (default: all) compiled so far."""
+    keys = list(_parts) if keys is None else keys
+    return sum(_parts[k].compiled for k in keys if k in _parts)
+
+
+def part_errors(keys: Iterable[str]) -> list[str]:
+    return [f"{k}: {_parts[k].error}" for k in keys if k in _parts and _parts[k].error]
+
+
+def forget() -> None:
+    """Drop what this process knows of its parts (tests: the next prepare starts afresh)."""
+    _stop_children()
+    with _lock:
+        _parts.clear()
+
+
+# --------------------------------------------------------------------------- compile events
+
+
+_listening = False
+
+
+def _listen_to_compiles() -> None:
+    """Count the linviz kernels compiled by this process's warm-up threads."""
+    global _listening
+    with _lock:
+        if _listening:
+            return
+        _listening = True
+    from numba.core import event
+
+    class CompileCounter(event.Listener):
+        def on_start(self, ev):
+            pass
+
+        def on_end(self, ev):
+            state = _compiling_threads.get(threading.get_ident())
+            if state is not None and _is_linviz_kernel(ev):
+                state.compiled += 1
+                state.compiling = True
+
+    event.register("numba:compile", CompileCounter())
+
+
+def _is_linviz_kernel(ev) -> bool:
+    dispatcher = ev.data.get("dispatcher") if isinstance(ev.data, dict) else None
+    module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
+    return module.startswith("linviz.")
+
+
+# --------------------------------------------------------------------------- the child
+
+
+def child_main(argv: list[str]) -> int:
+    """The warm-up child of :func:`prepare` (``argv``: the part as JSON): compile the part,
+    print "compiled NAME" per linviz kernel compiled and "ready SECONDS" at the end, and
+    leave the part's warm mark."""
+    from numba.core import event
+
+    def orphaned() -> None:  # the parent died: stop (stdin reaches its end)
+        sys.stdin.read()
+        os._exit(1)
+
+    threading.Thread(target=orphaned, daemon=True).start()
+
+    class Reporter(event.Listener):
+        def on_start(self, ev):
+            pass
+
+        def on_end(self, ev):
+            if _is_linviz_kernel(ev):
+                dispatcher = ev.data["dispatcher"]
+                print(f"compiled {dispatcher.py_func.__module__}.{dispatcher.py_func.__qualname__}", flush=True)
+
+    event.register("numba:compile", Reporter())
+    start = time.perf_counter()
+    try:
+        part = json.loads(argv[0])
+        _run_part(part)
+    except Exception as exc:
+        print(f"error {type(exc).__name__}: {exc}", flush=True)
+        return 1
+    kernel_cache.mark_warm(part_key(part))
+    print(f"ready {time.perf_counter() - start:.3f}", flush=True)
+    return 0

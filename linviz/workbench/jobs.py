@@ -97,9 +97,11 @@ def extract_features(prepared: PreparedData, spec_text: str, ctx, allocate=None)
     only, from the split's seed; a second Extract of the same data and spec reuses them.
     """
     from linviz.features import FeaturePipeline, parse_feature_spec
+    from linviz.training import warmup
 
     spec = parse_feature_spec(spec_text)
     pipeline = FeaturePipeline(spec, seed=prepared.settings.seed)
+    wait_for_kernels(ctx, [warmup.features_part(spec, prepared.train.images.shape[1:3])])
     parts = [("train", prepared.train), ("val", prepared.val)]
     if prepared.test is not None:
         parts.append(("test", prepared.test))
@@ -192,7 +194,7 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
     """
 
     def job(ctx) -> TrainingFrame:
-        from linviz.training import train
+        from linviz.training import train, warmup
 
         feats = features
         if feats is None or feats.spec_text != canonical_spec(spec_text) or feats.data_key != prepared.key():
@@ -200,6 +202,7 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
         config = make_training_config(settings)
         loss = config.loss
         X_val, y_val = (feats.X_val, prepared.val.labels) if prepared.has_validation else (None, None)
+        wait_for_kernels(ctx, [warmup.training_part()])
         ctx.message("Training")
         live = LiveRun(lambda W: evaluate(feats, prepared, W), lambda W: template_rows(W, feats.pipeline))
         model, frame = None, None
@@ -327,28 +330,55 @@ def last_accuracies(frame: Optional[TrainingFrame]) -> dict:
 # --------------------------------------------------------------------------- start-up
 
 
-def warmup_job():
-    """Compile the Numba kernels on tiny arrays so the first real call is fast."""
+def kernel_parts(spec_text: str, image_shape=(32, 32)) -> list[dict]:
+    """The Numba kernels the window needs first, as warm-up parts
+    (:mod:`linviz.training.warmup`): the selected image's pictures', a training's on
+    ``spec_text`` (its features', the training's)."""
+    from linviz.training import warmup
+    from linviz.workbench.template_pictures import PICTURE_FEATURES
+
+    parts = [warmup.features_part(PICTURE_FEATURES), warmup.features_part(spec_text, image_shape),
+             warmup.training_part()]
+    return list({warmup.part_key(p): p for p in parts}.values())
+
+
+def prepare_kernels(spec_text: str) -> None:
+    """Start getting the kernels of a first training on ``spec_text`` ready in the
+    background (compiled in other processes on a first run); returns at once."""
+    from linviz.training import warmup
+
+    try:
+        warmup.prepare(kernel_parts(spec_text))
+    except LinvizError:
+        pass  # a spec that does not parse: the extraction will say so
+
+
+def wait_for_kernels(ctx, parts: list[dict]) -> None:
+    """Wait for the kernels of ``parts``; while they compile, the job's message says so
+    ("Compiling linviz's kernels, first run only: ..."). Cancelling stops the wait only."""
+    from linviz.training import warmup
+
+    def report(text: str) -> None:
+        if text:
+            ctx.message(text[0].upper() + text[1:])
+
+    warmup.wait(warmup.prepare(parts), report=report, cancel=ctx.cancelled)
+
+
+def warmup_job(spec_text: str, presets: int = 4):
+    """The kernels of a first training on ``spec_text``, then those of the first ``presets``
+    feature presets and of the visual words, one part at a time (compiled in a child process each on a first run, so
+    that one core stays free), made ready; the strip says what compiles."""
 
     def job(ctx) -> float:
-        start = time.perf_counter()
-        rng = np.random.default_rng(0)
-        images = rng.integers(0, 256, size=(4, 32, 32, 3), dtype=np.uint8)
-        from linviz.features import PRESETS, FeaturePipeline, parse_feature_spec
-        from linviz.features.spec import warm_up_version
-        from linviz.models.losses import LOSSES
-        from linviz.training import train
+        from linviz.features import PRESETS
+        from linviz.training import warmup
 
-        for spec_text in list(dict.fromkeys(PRESETS.values()))[:4] + ["words"]:
-            if ctx.cancelled():
-                raise Cancelled("warm-up cancelled")
-            X = FeaturePipeline(warm_up_version(parse_feature_spec(spec_text))).fit_transform(images)
-        y = np.arange(4) % 2
-        for loss in LOSSES:
-            config = make_training_config({"loss": loss, "epochs": 1, "batch_size": 2})
-            for _ in train(X, y, X, y, config, n_classes=2):
-                if ctx.cancelled():
-                    raise Cancelled("warm-up cancelled")
+        start = time.perf_counter()
+        ctx.message("Preparing the fast kernels")
+        wait_for_kernels(ctx, kernel_parts(spec_text))
+        for preset in dict.fromkeys(list(PRESETS.values())[:presets] + [PRESETS["words"]]):
+            wait_for_kernels(ctx, [warmup.features_part(preset)])
         return time.perf_counter() - start
 
     return job

@@ -105,16 +105,34 @@ def shared_template_rows(Ws: list[np.ndarray], pipeline) -> list[list[tuple[str,
     return [template_rows(W, pipeline, scales) for W in Ws]
 
 
+# The spec whose kernels draw an image's HOG glyphs and hue histogram (image_hog_and_hue):
+# the fused luma HOG + hue kernel, the one the default features use too.
+PICTURE_FEATURES = "hog+hue"
+
+
 def image_hog_and_hue(image: np.ndarray, orientations: int = 9, cell: int = 8, bins: int = 10):
-    """(HOG glyph picture, hue histogram) of one uint8 RGB image, for the features panel."""
-    from linviz.features import hog, hog_glyphs, hue_histogram
+    """(HOG glyph picture, hue histogram) of one uint8 RGB image, for the features panel:
+    the values of ``hog`` (1x1 blocks, L2-Hys) and ``hue_histogram``, from the one fused
+    kernel (:func:`linviz.features.hog_descriptor.hog_and_hue`)."""
+    from linviz.features import hog_glyphs, hog_length
+    from linviz.features.hog_descriptor import hog_and_hue
 
     batch = np.ascontiguousarray(image[None])
-    vector = np.asarray(hog(batch, orientations=orientations, pixels_per_cell=cell, cells_per_block=1))[0]
-    glyphs = hog_glyphs(vector, image_shape=image.shape[:2], orientations=orientations, pixels_per_cell=cell,
-                        cells_per_block=1)
-    hist = np.asarray(hue_histogram(batch, bins=bins))[0]
-    return np.asarray(glyphs, dtype=np.float32), hist
+    length = hog_length(image.shape[:2], orientations, cell, 1)
+    row = np.empty((1, length + int(bins)), np.float32)
+    hog_and_hue(batch, row, 0, length, orientations, cell, 1, "L2-Hys", bins)
+    glyphs = hog_glyphs(row[0, :length], image_shape=image.shape[:2], orientations=orientations,
+                        pixels_per_cell=cell, cells_per_block=1)
+    return np.asarray(glyphs, dtype=np.float32), row[0, length:].copy()
+
+
+def image_pictures_pending() -> bool:
+    """True while the kernels of :func:`image_hog_and_hue` are being made ready in the
+    background (a first run compiles them in another process): calling it now would
+    compile them on the calling thread, the window's."""
+    from linviz.training import warmup
+
+    return warmup.pending(warmup.features_part(PICTURE_FEATURES))
 
 
 def templates_caption(pipeline) -> str:

@@ -1,6 +1,5 @@
 """Without validation data nothing chooses among the weights: the result is the last ones."""
 
-import threading
 
 import numpy as np
 

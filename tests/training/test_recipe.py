@@ -13,7 +13,7 @@ from linviz.errors import DatasetError
 from linviz.features import FeaturePipeline
 from linviz.models import load_model
 from linviz.training import recipe
-from linviz.training.warmup import BackgroundWarmUp
+from linviz.training import warmup
 
 
 @pytest.fixture(scope="module")
@@ -69,5 +69,8 @@ def test_the_recipe_steps_save_the_model_train_saves(tmp_path, capsys):
 
 
 def test_a_failing_warm_up_is_kept_not_raised():
-    warm_up = BackgroundWarmUp("no-such-feature")
-    assert warm_up.wait() >= 0 and warm_up.error is not None and warm_up.seconds is None
+    """Cells of 16 pixels do not fit 8x8 images: the warm-up fails, and says so when asked;
+    the run's own calls then meet the real error."""
+    keys = warmup.prepare([warmup.features_part("hog:cell=16", (8, 8))], processes=False)
+    assert warmup.wait(keys) >= 0
+    assert warmup.ready(keys) and "too small" in " ".join(warmup.part_errors(keys))

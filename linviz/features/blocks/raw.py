@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 
 from linviz.errors import LinvizError
 from linviz.features.blocks.base import BlockType, EvidenceMap, Param, WeightPictures

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
@@ -207,6 +207,10 @@ class FeaturesPanel(QWidget):
         self.extract_button.clicked.connect(self.extractRequested)
         self._bench = workbench
         self._canonical_presets: dict[int, str] = {}
+        self._picture_retry = QTimer(self)  # the selected image's pictures, once the kernels are ready
+        self._picture_retry.setSingleShot(True)
+        self._picture_retry.setInterval(250)
+        self._picture_retry.timeout.connect(self.show_selected_image)
         self._update_enabled()
         if workbench is not None:
             workbench.features_changed.connect(self._on_features)
@@ -253,14 +257,20 @@ class FeaturesPanel(QWidget):
 
     def show_selected_image(self, *_) -> None:
         """The selected image's HOG glyphs and hue histogram, with the HOG settings chosen
-        here, so changing them shows at once what the classifier will see."""
+        here, so changing them shows at once what the classifier will see. While a first run
+        compiles their kernels (in another process), the image alone, and again in a moment:
+        compiling here would freeze the window."""
         from linviz.errors import LinvizError
-        from linviz.workbench.template_pictures import image_hog_and_hue
-
         from linviz.features import parse_feature_spec
+        from linviz.workbench.template_pictures import image_hog_and_hue, image_pictures_pending
 
         selected = self._bench.selected_image()
         if selected is None:
+            return
+        if image_pictures_pending():
+            self.show_image_features(f"{selected.caption}: HOG glyphs and hue histogram as soon as linviz's "
+                                     "kernels are ready", selected.image, None, None)
+            self._picture_retry.start()
             return
         try:
             items = parse_feature_spec(self.spec_text()).items

@@ -53,6 +53,7 @@ class JobQueue(QObject):
         self.warmup_state = "waiting"  # waiting -> running -> done
         self.closing = False
         self.can_warm_up: Callable[[], bool] = lambda: True  # the window: "am I visible?"
+        self.warmup_spec: Callable[[], str] = lambda: "hog+hue"  # the window: its features panel's spec
         runner.started.connect(self._on_started)
         runner.progressed.connect(self._on_progress)
         runner.messaged.connect(self._on_message)
@@ -143,8 +144,16 @@ class JobQueue(QObject):
     def show_progress(self, done: int, total: int) -> None:
         self.strip.set_progress(done, total)
 
+    def prepare_kernels(self) -> None:
+        """Start getting the kernels of a first training ready in the background (compiled in
+        other processes on a first run: the window stays free); the warm-up job then shows
+        it in the strip."""
+        if self.warmup_state == "waiting" and not self.closing:
+            jobs.prepare_kernels(self.warmup_spec())
+
     def start_warmup(self) -> None:
-        """Compile the kernels in the background, only when nothing else runs."""
+        """Wait for the kernels in the background, saying so in the strip, and prepare those
+        of the other presets; only when nothing else runs."""
         if self.warmup_state != "waiting" or self.closing or self.runner.busy:
             return  # a busy lane retries when its job ends
         self.warmup_state = "running"
@@ -155,7 +164,7 @@ class JobQueue(QObject):
     def _warmup_job(self):
         """This process's kernels, and the worker process's: started first, it loads its
         interpreter and its kernels on another core meanwhile."""
-        warm_here = jobs.warmup_job()
+        warm_here = jobs.warmup_job(self.warmup_spec())
         runner = self.runner
 
         def job(ctx) -> tuple[float, Optional[str]]:

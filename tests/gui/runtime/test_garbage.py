@@ -52,7 +52,7 @@ def test_a_cycle_dropped_while_a_worker_allocates_is_collected_on_the_gui_thread
         return _Cycle.collected_on != []
 
     qtbot.waitUntil(collected, timeout=5_000)
-    del alive
+
     collector.timer.stop()
     assert _Cycle.collected_on == [threading.main_thread()]
 
