@@ -17,7 +17,8 @@ DOCS = REPO_ROOT / "docs"
 README_MAX_LINES = 200
 TWO_COMMANDS = [
     "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/python main.py",
-    'python3 -m venv .venv && .venv/bin/pip install -e ".[test]" && QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest',
+    ('python3 -m venv .venv && .venv/bin/pip install -e ".[test]" && '
+     'QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest'),
 ]
 
 # History belongs in git and docs/benchmarks.md, not in the README or the code.

@@ -63,7 +63,8 @@ def _run(argv: list, env: dict, log: Path) -> dict:
         pass
     notice = [line for line in done.stderr.splitlines() if "first run only" in line]
     return {"wall_s": round(wall, 2), "code": done.returncode, "report": report, "compiled": _compile_log(log),
-            "said": notice[-1].strip() if notice else None, "error": done.stderr.strip()[-300:] if done.returncode else None}
+            "said": notice[-1].strip() if notice else None,
+            "error": done.stderr.strip()[-300:] if done.returncode else None}
 
 
 def _cold_then_warm(name: str, argv: list, env: dict, cache: Path, log: Path, say: Say,
@@ -83,7 +84,8 @@ def _cold_then_warm(name: str, argv: list, env: dict, cache: Path, log: Path, sa
     if cold["said"]:
         say(f"    said on stderr: {cold['said']}")
     if cold["compiled"]["dearest"]:
-        say("    dearest compiles: " + ", ".join(f"{d['kernel']} {d['cpu_s']:.1f} s" for d in cold["compiled"]["dearest"]))
+        say("    dearest compiles: " + ", ".join(f"{d['kernel']} {d['cpu_s']:.1f} s"
+                                                 for d in cold["compiled"]["dearest"]))
     return {"cold": cold, "warm": warm, "target_s": target}
 
 

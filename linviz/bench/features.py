@@ -50,7 +50,8 @@ def bench_features(archive: Optional[Path], quick: bool, say: Say) -> dict:
     output_bytes = sum(o.nbytes for o in outputs)
     del outputs
 
-    sample = np.ascontiguousarray(dataset.train.images[:: max(1, len(dataset.train.images) // (1000 if quick else 3000))])
+    sample = np.ascontiguousarray(
+        dataset.train.images[:: max(1, len(dataset.train.images) // (1000 if quick else 3000))])
     tools, notes = _reference_tools(sample)
     for name, note in notes.items():
         say(f"skipped {name}: {note}")
@@ -82,7 +83,8 @@ def bench_features(archive: Optional[Path], quick: bool, say: Say) -> dict:
     extra = max(traced_peak, rss_peak_extra or 0) - output_bytes
     say(f"memory: input {input_bytes / 2**20:.0f} MB (already loaded), output {output_bytes / 2**20:.1f} MB, "
         f"peak during extraction +{traced_peak / 2**20:.1f} MB traced (tracemalloc)"
-        + (f", +{rss_peak_extra / 2**20:.1f} MB peak RSS (VmHWM after clear_refs)" if rss_peak_extra is not None else "")
+        + (f", +{rss_peak_extra / 2**20:.1f} MB peak RSS (VmHWM after clear_refs)"
+           if rss_peak_extra is not None else "")
         + f" -> {extra / 2**20:.1f} MB beyond the output (target < 100 MB: {verdict(extra < 100 * 2**20)})")
     for name in tools:
         label, target = REFERENCES[name]

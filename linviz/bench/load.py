@@ -98,9 +98,12 @@ def bench_load(archive: Optional[Path], quick: bool, say: Say) -> dict:
         "cache_speedup_vs_first_load": round(first_s / cached_s, 1),
         "targets": {"speedup_vs_pillow_loop": 2.5, "cache_speedup_vs_first_load": 20},
     }
-    say(f"Pillow one-by-one loop:  {reference_s:7.3f} s  {reference_rate:10,.0f} images/s  ({n_reference:,} images, median of {rounds})")
-    say(f"linviz first load:       {first_s:7.3f} s  {first_rate:10,.0f} images/s  ({n_images:,} images, empty cache, median of {rounds})")
-    say(f"linviz from its cache:   {cached_s:7.3f} s  {n_images / cached_s:10,.0f} images/s  (median of {len(cached_times)})")
+    say(f"Pillow one-by-one loop:  {reference_s:7.3f} s  {reference_rate:10,.0f} images/s  "
+        f"({n_reference:,} images, median of {rounds})")
+    say(f"linviz first load:       {first_s:7.3f} s  {first_rate:10,.0f} images/s  "
+        f"({n_images:,} images, empty cache, median of {rounds})")
+    say(f"linviz from its cache:   {cached_s:7.3f} s  {n_images / cached_s:10,.0f} images/s  "
+        f"(median of {len(cached_times)})")
     say(
         f"ratios: {result['speedup_vs_pillow_loop']:.2f}x faster than the loop (target >= 2.5x; "
         f"{cpu_ratio:.2f}x in CPU time), cache {result['cache_speedup_vs_first_load']:.1f}x faster than "

@@ -46,7 +46,8 @@ def bench_tune(archive: Optional[Path], quick: bool, say: Say) -> dict:
     per_round = NUMPY_RUNS_PER_ROUND
     numpy_run = statistics.median(numpy_runs)
     numpy_total = numpy_run * len(points)
-    ratios = [statistics.mean(numpy_runs[k * per_round:(k + 1) * per_round]) * len(points) / two[k] for k in range(rounds)]
+    ratios = [statistics.mean(numpy_runs[k * per_round:(k + 1) * per_round]) * len(points) / two[k]
+              for k in range(rounds)]
     ratios_one = [statistics.mean(numpy_runs[k * per_round:(k + 1) * per_round]) * len(points) / one[k]
                   for k in range(rounds)]
     ratio, ratio_one = statistics.median(ratios), statistics.median(ratios_one)

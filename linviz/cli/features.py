@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"learning   {', '.join(learning['blocks'])} from {learning['images']:,} training images in "
               f"{learning['seconds']:.2f} s")
     for name, t in timings.items():
-        print(f"{name:10s} {t['images']:,} images in {t['seconds']:.2f} s ({t['images_per_second'] or 0:,.0f} images/s)")
+        print(f"{name:10s} {t['images']:,} images in {t['seconds']:.2f} s "
+              f"({t['images_per_second'] or 0:,.0f} images/s)")
     rate = result["images_per_second"] or 0
     print(f"total      {total_images:,} images in {total_seconds:.2f} s ({rate:,.0f} images/s)")
     return EXIT_OK

@@ -79,7 +79,8 @@ def _print_results(args: argparse.Namespace, dataset, setup, size: int, cv, timi
     print(f"data:       {size:,} of {len(dataset.train):,} training images, {args.folds}-fold cross-validation "
           f"({cv.seconds:.1f} s)")
     print()
-    print(f"{'k':>5}  " + "  ".join(f"{'fold ' + str(f + 1):>7}" for f in range(args.folds)) + f"  {'mean':>7}  {'std':>7}")
+    print(f"{'k':>5}  " + "  ".join(f"{'fold ' + str(f + 1):>7}" for f in range(args.folds))
+          + f"  {'mean':>7}  {'std':>7}")
     best = cv.best_index
     for i, k in enumerate(cv.ks):
         folds = "  ".join(f"{a:7.4f}" for a in cv.fold_accuracies[:, i])

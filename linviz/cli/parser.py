@@ -101,9 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_info_arguments(commands) -> None:
     parser = commands.add_parser("info", help="describe a dataset source")
-    parser.add_argument("source", help='"demo", "cifar10" (an existing copy), a CIFAR-10 folder or tarball, or an image folder/.zip/.tar[.gz]')
+    parser.add_argument("source", help='"demo", "cifar10" (an existing copy), a CIFAR-10 folder or tarball, '
+                                       'or an image folder/.zip/.tar[.gz]')
     parser.add_argument("--image-size", type=int, default=32, help="side of the square images (default 32)")
-    parser.add_argument("--download", action="store_true", help='with "cifar10": download it (170 MB) when no copy is found')
+    parser.add_argument("--download", action="store_true",
+                        help='with "cifar10": download it (170 MB) when no copy is found')
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=info.run)
 

@@ -335,7 +335,7 @@ def load_cifar10_batches(
         if len(data) == 0:
             raise DatasetError(f"{where}/{n}: holds no images")
     train_rows = np.concatenate([d for _, d, _ in parts[:5]])
-    train_labels = np.concatenate([l for _, _, l in parts[:5]])
+    train_labels = np.concatenate([labels for _, _, labels in parts[:5]])
     return Dataset(
         class_names=class_names,
         train=Split(_to_images(train_rows, image_size), train_labels),

@@ -190,7 +190,8 @@ def load_image_folder(
                             payloads.append(payload)
                         else:
                             skipped.append(
-                                (_member_label(source, relative), f"not an image file (extension {extension or 'none'})")
+                                (_member_label(source, relative),
+                                 f"not an image file (extension {extension or 'none'})")
                             )
                     if payloads:
                         out = output.reserve(len(payloads), collect_all)

@@ -450,8 +450,8 @@ def image_files_in(paths: Iterable[Union[str, os.PathLike]], *,
             skipped.append((str(path), failure_reason(exc, "no such file or folder")))
             continue
         if stat.S_ISDIR(mode):
-            def unreadable(exc: OSError) -> None:
-                skipped.append((str(exc.filename or path), f"cannot read folder ({exc.strerror or exc})"))
+            def unreadable(exc: OSError, folder: Path = path) -> None:
+                skipped.append((str(exc.filename or folder), f"cannot read folder ({exc.strerror or exc})"))
 
             for root, dirs, names in os.walk(path, onerror=unreadable):
                 dirs[:] = sorted(d for d in dirs if not is_hidden(d))

@@ -28,5 +28,5 @@ from linviz.explore.loss_surface import LossSurface
 from linviz.explore.race import RaceSettings, RaceSnapshot
 from linviz.explore.score_breakdown import ScoreBreakdown
 
-__all__ = ["BlockEvidence", "ClassifierTiming", "CrossValidation", "Evidence", "GradientTable", "KnnFeatures", "KnnSetup",
-           "LossSurface", "Neighbors", "RaceSettings", "RaceSnapshot", "ScoreBreakdown"]
+__all__ = ["BlockEvidence", "ClassifierTiming", "CrossValidation", "Evidence", "GradientTable", "KnnFeatures",
+           "KnnSetup", "LossSurface", "Neighbors", "RaceSettings", "RaceSnapshot", "ScoreBreakdown"]

@@ -176,7 +176,8 @@ def _softmax_rows(S0, S1, S2, R, y, alphas, uniform, betas, r0, r1, log_chunk, o
     inside). The logarithm of each image's sum is not taken: the sums are multiplied, and
     every ``log_chunk`` images (few enough that the product of sums in [e^-40, C] stays a
     normal double) the product's binary exponent moves into the loss exactly; one log per
-    alpha at the end. No scalar call is left in the loops. The shift T is the largest score at the block's two ends: the largest score is
+    alpha at the end. No scalar call is left in the loops. The shift T is the largest score at
+    the block's two ends: the largest score is
     convex in a, so no term exceeds 1. A block is as long as keeps every score within
     ``_BLOCK_SPREAD`` of its start (the whole row when the scores move little): then the
     largest term is at least e^-40 and a term too small to count at the start (< 1e-250)

@@ -307,7 +307,8 @@ def _luma_hue_pass(img, L, off, hue_bins, k_buf, wi_buf):
             wi_buf[p] = np.int32(d)
     else:
         for p in range(n):
-            dst[p] = (_W_R * np.float32(flat[3 * p]) + _W_G * np.float32(flat[3 * p + 1])) + _W_B * np.float32(flat[3 * p + 2])
+            dst[p] = ((_W_R * np.float32(flat[3 * p]) + _W_G * np.float32(flat[3 * p + 1]))
+                      + _W_B * np.float32(flat[3 * p + 2]))
 
 
 @kernel(error_model="numpy", inner=True)
@@ -772,7 +773,8 @@ def check_hog_params(orientations, pixels_per_cell, cells_per_block, block_norm)
         raise LinvizError(f"hog: orientations must be between 1 and 360, got {orientations}")
     if block_norm not in HOG_NORMS:
         raise LinvizError(f"hog: block_norm must be one of {', '.join(HOG_NORMS)}, got {block_norm!r}")
-    return n_orient, square(pixels_per_cell, "pixels_per_cell"), square(cells_per_block, "cells_per_block"), HOG_NORMS.index(block_norm)
+    return (n_orient, square(pixels_per_cell, "pixels_per_cell"), square(cells_per_block, "cells_per_block"),
+            HOG_NORMS.index(block_norm))
 
 
 def hog_grid(image_shape, pixels_per_cell: int, cells_per_block: int) -> tuple[int, int, int, int]:

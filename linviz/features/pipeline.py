@@ -454,7 +454,8 @@ class FeaturePipeline:
         try:
             version = _state_int(state["feature_state_version"], "state version")
             if version > STATE_VERSION:
-                raise ModelFileError(f"feature pipeline state version {version} is newer than this linviz ({STATE_VERSION})")
+                raise ModelFileError(f"feature pipeline state version {version} is newer than this linviz "
+                                     f"({STATE_VERSION})")
             spec = _state_text(state["feature_spec"], "spec")
             scaling = _state_text(state["feature_scaling"], "scaling")
             shape = np.asarray(state["feature_image_shape"])

@@ -36,7 +36,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Checked before anything is built: a bad argument exits (status 2) with no window or thread."""
     parser = _Parser(prog="linviz", description="The linviz desktop app")
     parser.add_argument("--data", default=None,
-                        help='start on SOURCE: "demo", "cifar10", a CIFAR-10 folder or tarball, an image folder or archive')
+                        help='start on SOURCE: "demo", "cifar10", a CIFAR-10 folder or tarball, '
+                             'an image folder or archive')
     parser.add_argument("--size", default=None, type=window_size, help="initial window size WxH (e.g. 1400x900)")
     return parser.parse_args(list(argv))
 

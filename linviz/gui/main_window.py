@@ -120,9 +120,11 @@ class MainWindow(QMainWindow):
         self.job_queue = JobQueue(self.job_runner, self.status, self.job_status, self)
         self.job_queue.can_warm_up = self.isVisible
         self.job_queue.warmup_spec = self.features_panel.spec_text
-        self.data_controller = DataController(self.workbench, self.job_queue, self.data_panel, self.features_panel, self.banner, self)
+        self.data_controller = DataController(self.workbench, self.job_queue, self.data_panel, self.features_panel,
+                                              self.banner, self)
         self.data_controller.open_dialog = self.open_dataset_dialog
-        self.training_controller = TrainingController(self.workbench, self.job_queue, self.data_controller, self.training_panel, self)
+        self.training_controller = TrainingController(self.workbench, self.job_queue, self.data_controller,
+                                                      self.training_panel, self)
         self.user_images_controller = UserImagesController(self.workbench, self.job_runner, self)
         self.model_files_controller = ModelFilesController(self.workbench, self.job_queue, self.features_panel, self)
         self.banner.openRequested.connect(self.open_dataset_dialog)
@@ -145,7 +147,8 @@ class MainWindow(QMainWindow):
         self.lower_tabs.setObjectName("imagesTabs")
         self.lower_tabs.addTab(self.gallery_view, "Gallery")
         self.lower_tabs.addTab(self.user_images_view, "Your images")
-        curves = self._splitter("curvesSplitter", Qt.Orientation.Vertical, [self.loss_view, self.accuracy_view], [260, 180])
+        curves = self._splitter("curvesSplitter", Qt.Orientation.Vertical, [self.loss_view, self.accuracy_view],
+                                [260, 180])
         top = self._splitter("topSplitter", Qt.Orientation.Horizontal, [self.templates_view, curves], [560, 440])
         bottom = self._splitter("bottomSplitter", Qt.Orientation.Horizontal,
                                 [self.lower_tabs, self.probabilities_view, self.confusion_view], [430, 270, 330])

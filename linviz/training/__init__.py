@@ -26,7 +26,7 @@ from linviz.training.warmup import warm_up_kernels
 
 __all__ = [
     "Adam", "GradientCheckResult", "LinearClassifier", "Momentum", "Nesterov", "OPTIMIZERS", "OptimizerSpec",
-    "RandomLocalSearch", "RandomSearch", "SGD", "Snapshot", "StepSweep", "TrainingConfig", "TrainingControl", "accuracy",
-    "gradient_check", "make_optimizer", "optimizer_named", "random_local_search", "random_search", "recommended_settings",
-    "run_to_end", "step_sweep", "train", "warm_up_kernels",
+    "RandomLocalSearch", "RandomSearch", "SGD", "Snapshot", "StepSweep", "TrainingConfig", "TrainingControl",
+    "accuracy", "gradient_check", "make_optimizer", "optimizer_named", "random_local_search", "random_search",
+    "recommended_settings", "run_to_end", "step_sweep", "train", "warm_up_kernels",
 ]

@@ -3,7 +3,8 @@
 Hyper-parameters are stored unchanged by ``__init__``; ``fit`` learns ``W_`` (D, C) and
 ``classes_``, trains with :func:`linviz.training.train` (so the GUI and the estimator share
 one loop, which is why it lives here, above the losses in ``linviz.models``) and returns
-``self``. ``X`` is a feature matrix whose LAST column is the constant bias feature (``FeaturePipeline.transform_features`` appends it); with ``unregularized_bias``
+``self``. ``X`` is a feature matrix whose LAST column is the constant bias feature
+(``FeaturePipeline.transform_features`` appends it); with ``unregularized_bias``
 (the default) the last row of W, the biases, is not regularized.
 
 ``decision_function`` is the one scoring path (``X @ W_``); ``predict`` and ``score`` build on

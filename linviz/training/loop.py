@@ -392,7 +392,8 @@ class _Run:
         history.make_room(it, it + count)  # the kernel writes entries it .. it + count - 1
         (code, lr, mu, beta1, beta2, eps, t0, velocity, moment) = self.optimizer.kernel_state(self.Wt)
         done, self.ema, bad_loss = run_minibatches(
-            self.Wt, self.X, self.y, order, b, count, self.batch, LOSSES[loss_fn.loss].kernel_code, float(loss_fn.delta),
+            self.Wt, self.X, self.y, order, b, count, self.batch,
+            LOSSES[loss_fn.loss].kernel_code, float(loss_fn.delta),
             bool(loss_fn.squared), float(loss_fn.reg), self.reg_code, float(loss_fn.elastic_beta),
             self.n_reg, True, code, lr, mu, beta1, beta2, eps, t0, velocity, moment, self.dWt,
             history.losses, history.smoothed, it, self.ema, float(self.config.smoothing), self.limit)

@@ -454,7 +454,8 @@ def _check_dataset(dataset: Any, check: _Checker) -> dict:
         sub.fail("split", "expected a few named numbers")
     return {"source": sub.text(dataset, "source", MAX_SOURCE), "key": sub.text(dataset, "key", 200),
             "classes": list(classes), "n_train": sub.integer(dataset, "n_train", 0, MAX_COUNT),
-            "n_val": sub.integer(dataset, "n_val", 0, MAX_COUNT), "n_test": sub.integer(dataset, "n_test", 0, MAX_COUNT),
+            "n_val": sub.integer(dataset, "n_val", 0, MAX_COUNT),
+            "n_test": sub.integer(dataset, "n_test", 0, MAX_COUNT),
             "split": dict(split)}
 
 

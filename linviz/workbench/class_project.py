@@ -270,7 +270,8 @@ class ClassProject:
         try:
             (self.root / name).mkdir()
         except OSError as exc:
-            raise ClassProjectError(f"cannot create the class {name!r} in {self.root} ({exc.strerror or exc})") from None
+            raise ClassProjectError(f"cannot create the class {name!r} in {self.root} "
+                                    f"({exc.strerror or exc})") from None
         return name
 
     def rename_class(self, old: str, new: str) -> str:

@@ -19,7 +19,8 @@ from psygnal import Signal
 
 from linviz.errors import LinvizError
 from linviz.workbench.run_history import RunHistory
-from linviz.workbench.state import ExtractedFeatures, Model, PreparedData, SelectedImage, Selection, TrainingFrame, UserImage
+from linviz.workbench.state import (ExtractedFeatures, Model, PreparedData, SelectedImage, Selection, TrainingFrame,
+                                    UserImage)
 
 __all__ = ["Workbench"]
 

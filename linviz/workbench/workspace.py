@@ -174,7 +174,8 @@ def read_workspace(path) -> Workspace:
                 model = None
                 if state.has_model:
                     if MODEL_MEMBER not in members:
-                        raise WorkspaceError(f"{path}: incomplete workspace: it names a model but has no {MODEL_MEMBER}")
+                        raise WorkspaceError(f"{path}: incomplete workspace: it names a model but has no "
+                                             f"{MODEL_MEMBER}")
                     model = _load_model_member(archive, members[MODEL_MEMBER], path)
                 elif MODEL_MEMBER in members:
                     raise WorkspaceError(f"{path}: inconsistent workspace: a {MODEL_MEMBER} it does not name")

@@ -36,7 +36,8 @@ def test_info_json(folder, capsys):
     assert report["splits"] == {"train": 6, "test": 4}
     assert report["per_class"] == {"train": {"cat": 3, "dog": 3}, "test": {"cat": 2, "dog": 2}}
     assert report["image_shape"] == [32, 32, 3]
-    assert report["skipped"] == [{"path": f"{folder}/train/cat/broken.jpg", "reason": "not an image (no known image format)"}]
+    assert report["skipped"] == [{"path": f"{folder}/train/cat/broken.jpg",
+                                  "reason": "not an image (no known image format)"}]
     assert isinstance(report["seconds"], float)
 
 
@@ -58,7 +59,8 @@ def test_bad_source_exits_2_with_one_line(tmp_path, source):
         source = str(tmp_path / "notes.txt")
         Path(source).write_text("hello")
     result = subprocess.run(
-        [sys.executable, "main.py", "info", source, "--json"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "main.py", "info", source, "--json"], cwd=REPO_ROOT, capture_output=True, text=True,
+        timeout=120
     )
     assert result.returncode == 2
     assert result.stdout == ""

@@ -7,6 +7,8 @@ import json
 import numpy as np
 
 from linviz.cli import main
+from linviz.models import load_model
+from linviz.training.run_store import RunStore
 
 
 def run(capsys, *argv):
@@ -16,8 +18,6 @@ def run(capsys, *argv):
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main([str(a) for a in argv])
     return code, out.getvalue(), err.getvalue()
-from linviz.models import load_model
-from linviz.training.run_store import RunStore
 
 
 def test_train_record_adds_the_run_to_the_history(tmp_path, capsys, monkeypatch):

@@ -98,7 +98,8 @@ def test_out_in_an_unwritable_folder_exits_2_before_loading(tmp_path, capsys, mo
     import os
 
     real_access = os.access
-    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p) == str(tmp_path) else real_access(p, mode, **kw))
+    monkeypatch.setattr(os, "access",
+                        lambda p, mode, **kw: False if str(p) == str(tmp_path) else real_access(p, mode, **kw))
     code, _, err = run(capsys, "train", "demo", "--out", str(tmp_path / "new" / "m.npz"))
     assert code == 2
     lines = err.splitlines()

@@ -26,7 +26,8 @@ def gradient(width: int, height: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     ys, xs = np.mgrid[0:height, 0:width]
     tint = rng.integers(0, 120, 3)
-    rgb = np.stack([xs * 255 // max(width - 1, 1), ys * 255 // max(height - 1, 1), (xs + ys) * 127 // max(width + height - 2, 1)], -1)
+    rgb = np.stack([xs * 255 // max(width - 1, 1), ys * 255 // max(height - 1, 1),
+                    (xs + ys) * 127 // max(width + height - 2, 1)], -1)
     return np.clip(rgb // 2 + tint, 0, 255).astype(np.uint8)
 
 
@@ -46,7 +47,8 @@ def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+            + chunk(b"IEND", b""))
 
 
 def exif_rotated_jpeg() -> bytes:
@@ -148,7 +150,8 @@ def write_batches(folder: Path, n: int = 12, overrides=None) -> Path:
 
 def write_tarball(path: Path, n: int = 12) -> Path:
     with tarfile.open(path, "w:gz") as tar:
-        for name, data in [("batches.meta", meta_bytes())] + [(b, batch_bytes(n, i)) for i, b in enumerate(BATCH_NAMES)]:
+        for name, data in [("batches.meta", meta_bytes())] + [(b, batch_bytes(n, i))
+                                                              for i, b in enumerate(BATCH_NAMES)]:
             info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))

@@ -143,7 +143,8 @@ def test_decoded_images_larger_than_half_the_memory_are_refused_with_the_figure(
             (tmp_path / cls / f"{i}.png").write_bytes(PNG)
     monkeypatch.setattr(folders, "memory_limit", lambda: 3 * 32 * 32 * 3)
     monkeypatch.setattr(folders, "_MAX_PREALLOCATED_BYTES", 1)
-    with pytest.raises(DatasetError, match=r"too many images to hold: .* need .* more than half of this machine's memory"):
+    with pytest.raises(DatasetError,
+                       match=r"too many images to hold: .* need .* more than half of this machine's memory"):
         load_dataset(tmp_path)
 
 

@@ -209,7 +209,8 @@ def test_an_unusable_cache_folder_means_no_cache_and_a_warning(tmp_path, run_cli
     home = tmp_path / "home"
     home.mkdir()
     (home / ".cache").write_text("not a folder")
-    env = {"HOME": str(home), "LINVIZ_CACHE_DIR": str(private_null_device) if "DIR" in where else "", "XDG_CACHE_HOME": ""}
+    env = {"HOME": str(home), "LINVIZ_CACHE_DIR": str(private_null_device) if "DIR" in where else "",
+           "XDG_CACHE_HOME": ""}
     result = run_cli("info", source, env=env, cwd=None)
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]

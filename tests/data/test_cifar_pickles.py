@@ -164,7 +164,7 @@ def test_python_3_pickles_of_batches_are_accepted(tmp_path, protocol):
     rng = np.random.default_rng(protocol)
     files = {"batches.meta": pickle.dumps({b"label_names": [c.encode() for c in CIFAR10_CLASSES]}, protocol=protocol)}
     expected = []
-    for i, name in enumerate(BATCH_NAMES):
+    for name in BATCH_NAMES:
         rows = rng.integers(0, 256, (4, 3072), dtype=np.uint8)
         labels = [int(v) for v in rng.integers(0, 10, 4)]
         expected.append((rows, labels))

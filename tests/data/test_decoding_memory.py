@@ -37,7 +37,8 @@ def reference(image: Image.Image, size: int, draft: bool = True) -> np.ndarray:
     s = min(w, h)
     box = ((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s)
     reducing_gap = 3.0 if draft else None
-    return np.asarray(rgb.resize((size, size), Image.Resampling.BICUBIC, box=box, reducing_gap=reducing_gap)).astype(int)
+    return np.asarray(rgb.resize((size, size), Image.Resampling.BICUBIC, box=box,
+                                 reducing_gap=reducing_gap)).astype(int)
 
 
 def test_an_image_over_the_budget_is_refused_naming_the_file(tmp_path, monkeypatch):
@@ -99,7 +100,8 @@ def test_orientation_is_applied_after_resizing_to_the_same_picture(orientation):
     for width, height in ((41, 23), (23, 41), (300, 177)):
         pixels = textured(width, height, orientation)
         for fmt in ("PNG", "JPEG"):
-            data = encode(Image.fromarray(pixels), fmt, exif=exif.tobytes(), **({"quality": 95} if fmt == "JPEG" else {}))
+            data = encode(Image.fromarray(pixels), fmt, exif=exif.tobytes(),
+                          **({"quality": 95} if fmt == "JPEG" else {}))
             for size in (16, 20):
                 expected = reference(Image.open(io.BytesIO(data)), size)
                 difference = np.abs(decode_image(data, size).astype(int) - expected)

@@ -89,7 +89,8 @@ def test_class_folders_without_splits(tmp_path):
     assert dataset.test is None and len(dataset.train) == 9
     assert dataset.train.images.shape == (9, 16, 16, 3)
     assert list(dataset.train.labels) == [0, 0, 0, 1, 1, 1, 2, 2, 2]
-    assert dataset.skipped == [(f"{tmp_path}/loose.png", "not inside a class folder (put images in one sub-folder per class)")]
+    assert dataset.skipped == [(f"{tmp_path}/loose.png",
+                                "not inside a class folder (put images in one sub-folder per class)")]
 
 
 def test_layout_rules():
@@ -106,7 +107,8 @@ def test_layout_rules():
 def test_tar_with_long_names_and_pax_headers(tmp_path):
     long_class = "c" * 120
     png = encode(Image.fromarray(gradient(8, 8)), "PNG")
-    for fmt, name in ((tarfile.GNU_FORMAT, "gnu.tar"), (tarfile.PAX_FORMAT, "pax.tar"), (tarfile.USTAR_FORMAT, "ustar.tar")):
+    for fmt, name in ((tarfile.GNU_FORMAT, "gnu.tar"), (tarfile.PAX_FORMAT, "pax.tar"),
+                      (tarfile.USTAR_FORMAT, "ustar.tar")):
         target = tmp_path / name
         with tarfile.open(target, "w", format=fmt) as tar:
             for cls in (long_class if fmt != tarfile.USTAR_FORMAT else "c" * 90, "d"):

@@ -69,4 +69,5 @@ def test_the_explore_functions_use_the_encoders_codebook(fitted):
     block = words_blocks(pipeline)[0]
     state = pipeline.state_of(block)
     book = vw.Codebook(6, state["mean"], state["whitening"], state["codebook"], state["counts"], state["losses"])
-    np.testing.assert_array_equal(where_words_fire(images[0], pipeline, block).maps, vw.activation_maps(images[0], book, 2))
+    np.testing.assert_array_equal(where_words_fire(images[0], pipeline, block).maps,
+                                  vw.activation_maps(images[0], book, 2))

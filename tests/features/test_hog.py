@@ -135,7 +135,8 @@ def test_sizes_not_divisible_by_the_cell(odd_sized_images, norm):
                 continue
             ours = hog(gray, o, c, b, norm)
             assert ours.shape[1] == hog_length((h, w), o, c, b)
-            np.testing.assert_allclose(ours, _skimage(gray, o, c, b, norm), atol=TOL, rtol=0, err_msg=f"{h}x{w} {o},{c},{b}")
+            np.testing.assert_allclose(ours, _skimage(gray, o, c, b, norm), atol=TOL, rtol=0,
+                                       err_msg=f"{h}x{w} {o},{c},{b}")
 
 
 @pytest.mark.parametrize("norm", BLOCK_NORMS)
@@ -258,12 +259,14 @@ def test_rgb_tiny_images_and_flat_regions():
     imgs = rng.integers(0, 256, size=(3, 2, 9, 3), dtype=np.uint8)
     np.testing.assert_allclose(hog(imgs, 9, 1, 1, "L1"), _skimage(rgb_to_gray(imgs), 9, 1, 1, "L1"), atol=TOL, rtol=0)
     one_row = rng.integers(0, 256, size=(2, 1, 7, 3), dtype=np.uint8)
-    np.testing.assert_allclose(hog(one_row, 4, 1, 1, "L2"), _skimage(rgb_to_gray(one_row), 4, 1, 1, "L2"), atol=TOL, rtol=0)
+    np.testing.assert_allclose(hog(one_row, 4, 1, 1, "L2"), _skimage(rgb_to_gray(one_row), 4, 1, 1, "L2"),
+                               atol=TOL, rtol=0)
     yy, xx = np.mgrid[0:24, 0:24]
     pics = [np.zeros((24, 24)), (xx > 11) * 200.0, (yy > 11) * 200.0, (xx > yy) * 200.0, (xx + yy > 23) * 200.0]
     rgb = np.stack([np.repeat(p[..., None], 3, axis=2) for p in pics]).astype(np.uint8)
     for o in (4, 8, 9):
-        np.testing.assert_allclose(hog(rgb, o, 4, 2, "L2-Hys"), _skimage(rgb_to_gray(rgb), o, 4, 2, "L2-Hys"), atol=TOL, rtol=0)
+        np.testing.assert_allclose(hog(rgb, o, 4, 2, "L2-Hys"), _skimage(rgb_to_gray(rgb), o, 4, 2, "L2-Hys"),
+                                   atol=TOL, rtol=0)
 
 
 def test_hog_and_hue_in_place_equal_the_separate_functions(real_images):

@@ -125,7 +125,7 @@ def test_cache_by_key_and_spec(images):
 def test_errors(images):
     p = FeaturePipeline("hog")
     with pytest.raises(LinvizError, match="blocks"):
-        p.blocks
+        _ = p.blocks
     with pytest.raises(LinvizError, match="not fitted"):
         p.transform(images)
     p.fit(p.extract(images))

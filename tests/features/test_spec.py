@@ -38,7 +38,7 @@ def test_aliases_and_case():
 
 def test_spec_is_immutable():
     spec = parse_feature_spec("hog")
-    with pytest.raises(Exception):
+    with pytest.raises(AttributeError):  # a frozen dataclass's FrozenInstanceError is one
         spec.items = ()
 
 

@@ -177,7 +177,7 @@ def test_kinks_are_where_the_loss_has_them():
     fn = LossFunction("svm", delta=1.0)
     h = 0.05
     scores = X @ W
-    for k, (d, c) in enumerate(coords):
+    for d, c in coords:
         expected = False
         for i in range(len(y)):
             for j in range(4):

@@ -101,7 +101,7 @@ def test_stop_wakes_a_paused_or_pacing_run():
             control.step()  # the paced one: pause, then one granted step, then wait for the pace
             control.resume()
         result = {}
-        thread = threading.Thread(target=lambda c=control: result.setdefault("final", run_to_end(
+        thread = threading.Thread(target=lambda c=control, r=result: r.setdefault("final", run_to_end(
             train(X, y, Xv, yv, CONFIG, control=c))))
         thread.start()
         thread.join(0.2)

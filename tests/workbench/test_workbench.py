@@ -61,7 +61,8 @@ def test_new_features_keep_the_model_only_when_they_are_the_same_features(prepar
     workbench.set_model(model)
     again = jobs.extract_features(prepared, "hue", QuietContext())  # a re-extraction: same spec, same data
     workbench.set_features(again)
-    assert workbench.model is not None and workbench.model.features is again and np.shares_memory(workbench.model.W, model.W)
+    assert (workbench.model is not None and workbench.model.features is again
+            and np.shares_memory(workbench.model.W, model.W))
     workbench.set_features(jobs.extract_features(prepared, "hue:bins=12", QuietContext()))
     assert workbench.model is None
 
@@ -97,7 +98,8 @@ def test_validation_size_zero_means_no_validation_split_not_the_test_split(prepa
     none = jobs.prepare_splits(make_demo_dataset(n_train_per_class=10, n_test_per_class=2), SplitSettings(val_size=0))
     assert len(none.val.labels) == 0 and not none.has_validation
     assert len(none.train.labels) == 60
-    assert jobs.evaluate(jobs.extract_features(none, "hue", QuietContext()), none, np.zeros((11, 6), np.float32)) is None
+    assert jobs.evaluate(jobs.extract_features(none, "hue", QuietContext()), none,
+                         np.zeros((11, 6), np.float32)) is None
 
 
 def test_stepping_through_the_images_of_the_selected_split(prepared):

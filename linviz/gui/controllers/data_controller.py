@@ -115,7 +115,8 @@ class DataController(QObject):
         def job(ctx) -> PreparedData:
             return jobs.prepare_splits(dataset, settings)
 
-        self.job_queue.run("split", job, "Preparing splits", on_done=self._loaded, on_progress=self.data_panel.show_progress)
+        self.job_queue.run("split", job, "Preparing splits", on_done=self._loaded,
+                           on_progress=self.data_panel.show_progress)
 
     @Slot()
     def start_download(self) -> None:

@@ -2,7 +2,8 @@
 ``python -m linviz.gui.devtools.classes_screenshots OUT_FOLDER [--size 1366x768] [--data SOURCE]``.
 
 Drives the window as a new user would: the start page, a new project of three classes, ten
-images added to each (CIFAR-10 pictures, or the demo set's without CIFAR-10), training, a new picture dropped and classified, a mistake added to its right class and
+images added to each (CIFAR-10 pictures, or the demo set's without CIFAR-10), training, a new
+picture dropped and classified, a mistake added to its right class and
 the second training. Offscreen unless a display is set; the user's data folder and settings
 stay untouched (a temporary data folder, test-mode settings).
 """

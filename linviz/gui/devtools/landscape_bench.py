@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import statistics
 
-from linviz.gui.devtools.training_bench import (TRAINING_SETTINGS, _headless, _idle_stall, _in_window, bench_application,
-                                  bench_window)
+from linviz.gui.devtools.training_bench import (TRAINING_SETTINGS, _headless, _idle_stall, _in_window,
+                                                bench_application, bench_window)
 
 
 def run_landscape_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, say=print) -> dict:

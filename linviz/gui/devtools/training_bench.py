@@ -273,7 +273,8 @@ def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, sa
                     say(f"  {load} run {k + 1}: headless {headless[load][-1]:,.0f} samples/s ({times['cores']:.2f} "
                         f"cores); Training tab {tab_run['samples_per_second']:,.0f} samples/s, longest stall "
                         f"{tab_run['max_stall_ms']:.0f} ms, {tab_run['redraws_per_second']:.1f} redraws/s; Inside lab "
-                        f"{lab_run['samples_per_second']:,.0f} samples/s, longest stall {lab_run['max_stall_ms']:.0f} ms, "
+                        f"{lab_run['samples_per_second']:,.0f} samples/s, "
+                        f"longest stall {lab_run['max_stall_ms']:.0f} ms, "
                         f"{lab_run['redraws_per_second']:.1f} redraws/s, {lab_run['quick_jobs_per_second']:.1f} lab "
                         f"computations/s")
                     for view, r in zip(VIEWS, (tab_run, lab_run)):

@@ -31,7 +31,8 @@ from linviz.gui.views.plot_style import outward_ticks
 from linviz.gui.views.tables import reading_table
 from linviz.gui.views.user_images_view import rgb_pixmap
 from linviz.gui.widgets.image_picker import ImagePicker
-from linviz.workbench.knn_jobs import KeyedSetup, KnnTestResult, SetupKey, cv_job, index_job, knn_test_job, neighbors_job
+from linviz.workbench.knn_jobs import (KeyedSetup, KnnTestResult, SetupKey, cv_job, index_job, knn_test_job,
+                                       neighbors_job)
 
 THUMB = 64  # neighbour thumbnails, pixels
 QUERY_THUMB = 96
@@ -338,8 +339,8 @@ class KnnLab(Lab):
     def _find_neighbors(self) -> None:
         selected = self.workbench.selected_image()
         if selected is None:
-            self._show_neighbors(None, "Select an image (◀ ▶ or Gallery… above, the Training tab's gallery or confusion "
-                                       "matrix, or your images) to see its "
+            self._show_neighbors(None, "Select an image (◀ ▶ or Gallery… above, the Training tab's gallery or "
+                                       "confusion matrix, or your images) to see its "
                                        "nearest training images.")
             return
         keyed = self.setup

@@ -98,7 +98,8 @@ def search_job(state: SearchState, features, data, base, store, workers):
         record, messages = None, []
         try:
             record = make_record(result.final, result.config, features=features.spec_text, dataset=summary,
-                                 origin="search", train_accuracy=result.train_accuracy, val_accuracy=result.val_accuracy,
+                                 origin="search", train_accuracy=result.train_accuracy,
+                                 val_accuracy=result.val_accuracy,
                                  search={"id": state.search_id, "index": result.index, "mode": state.plan.mode})
             messages = store.add(record, W=W, class_names=data.class_names, pipeline=pipeline)
         except Exception as exc:  # noqa: BLE001 - the search goes on; the run stays in the heat map
@@ -326,7 +327,8 @@ class TuningLab(Lab):
         from linviz.training import TrainingConfig, recommended_settings
 
         workbench = self.workbench
-        if workbench.data is None or workbench.features is None or not workbench.is_current(workbench.features.data_key):
+        if (workbench.data is None or workbench.features is None
+                or not workbench.is_current(workbench.features.data_key)):
             workbench.post_message("Tuning: extract features first (Features > Extract, or train once); the search "
                                "runs on the current features", True)
             return
@@ -376,7 +378,8 @@ class TuningLab(Lab):
         if state is not None:
             done = len(state.results)
             what = "cancelled: kept" if outcome.cancelled else "done:"
-            self.workbench.post_message(f"Search {what} {done} of {state.plan.n_runs} runs in {state.t1 - state.t0:.1f} s")
+            self.workbench.post_message(f"Search {what} {done} of {state.plan.n_runs} runs in "
+                                        f"{state.t1 - state.t0:.1f} s")
 
     # ------------------------------------------------------------------ following the search
     def _poll(self) -> None:
@@ -425,12 +428,14 @@ class TuningLab(Lab):
             self._draw_scatter(plan, results, running)
         best = best_result(results)
         elapsed = (state.t1 or time.perf_counter()) - state.t0
-        status = (f"{len(results)} of {plan.n_runs} runs done" + (f", {len(running)} running on {workers} "
-                                                                  f"core{'s' if workers != 1 else ''}" if running else "")
+        status = (f"{len(results)} of {plan.n_runs} runs done"
+                  + (f", {len(running)} running on {workers} "
+                     f"core{'s' if workers != 1 else ''}" if running else "")
                   + f"; {elapsed:.1f} s")
         shape = f"{len(plan.learning_rates)} x {len(plan.regs)} grid" if plan.mode == "grid" else \
             f"random search of {plan.n_runs} runs"
-        text = f"{shape} of {state.epochs}-epoch {LOSSES[state.loss].short_label} runs on {short_spec(state.spec)}: {status}."
+        text = (f"{shape} of {state.epochs}-epoch {LOSSES[state.loss].short_label} runs on "
+                f"{short_spec(state.spec)}: {status}.")
         if best is not None:
             text += (f" Best (marked): lr {best.learning_rate:g}, reg {best.reg:g}: validation "
                      f"{_pct(best.val_accuracy)}, train {_pct(best.train_accuracy)}.")
@@ -655,7 +660,8 @@ class TuningLab(Lab):
             self.workbench.post_message("Tuning: this run was not recorded; it cannot become the current model", True)
             return
         if not self.workbench.is_current(state.data_key):
-            self.workbench.post_message("Tuning: the data changed since this search; its runs are in the Runs lab", True)
+            self.workbench.post_message("Tuning: the data changed since this search; its runs are in the "
+                                        "Runs lab", True)
             return
         self._selected_record = record.id
         self.history.remember_weights(record.id, result.final.best_W, self.workbench.features.pipeline)

@@ -67,7 +67,8 @@ class TrainingPanel(QWidget):
     def __init__(self, workbench=None, parent=None):
         super().__init__(parent)
         self.loss_box = _combo(LOSSES)
-        self.delta_spin = _double(2, 0.0, 100.0, 0.5, 1.0, "SVM margin: the correct score must beat the others by delta")
+        self.delta_spin = _double(2, 0.0, 100.0, 0.5, 1.0,
+                                  "SVM margin: the correct score must beat the others by delta")
         self.reg_type_box = _combo(REG_TYPES)
         self.reg_slider = LogSlider(1e-6, 10.0, 1e-3, allow_zero=True)
         self.reg_slider.setToolTip("Regularization strength (log scale; far left = none)")

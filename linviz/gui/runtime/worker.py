@@ -308,7 +308,8 @@ class JobRunner(QObject):
         """True while the running job has been asked to stop and has not ended yet."""
         return self._cancel is not None and self._cancel.is_set()
 
-    def start(self, name: str, job: Callable[[JobContext], Any], on_cancel: Optional[Callable[[], None]] = None) -> bool:
+    def start(self, name: str, job: Callable[[JobContext], Any],
+              on_cancel: Optional[Callable[[], None]] = None) -> bool:
         """Queue ``job`` on the heavy lane; False (and nothing started) when busy."""
         if self.busy:
             return False

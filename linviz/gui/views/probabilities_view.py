@@ -100,7 +100,8 @@ class ProbabilitiesView(QWidget):
         self._class_names = list(class_names)
         item = self.plot.getPlotItem()
         step = max(1, -(-len(class_names) // MAX_TICKS))  # 100 classes: every 5th name, no overlap
-        item.getAxis("left").setTicks([[(i, printable(class_names[i]) if step == 1 else f"{printable(class_names[i])} {i}")
+        item.getAxis("left").setTicks([[(i, printable(class_names[i]) if step == 1
+                                         else f"{printable(class_names[i])} {i}")
                                         for i in range(0, len(class_names), step)]])
         item.setYRange(-0.6, len(class_names) - 0.4, padding=0)
         self._fit_x_range()
@@ -114,7 +115,8 @@ class ProbabilitiesView(QWidget):
         self.values = values
         self.kind = kind
         top = int(np.argmax(values)) if len(values) else -1
-        brushes = [TRUE_BRUSH if i == true_class else TOP_BRUSH if i == top else OTHER_BRUSH for i in range(len(values))]
+        brushes = [TRUE_BRUSH if i == true_class else TOP_BRUSH if i == top else OTHER_BRUSH
+                   for i in range(len(values))]
         x0 = np.minimum(values, 0.0)
         self.bars.setOpts(x0=x0, y=np.arange(len(values)), width=np.abs(values), height=0.7, brushes=brushes)
         item = self.plot.getPlotItem()

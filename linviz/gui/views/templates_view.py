@@ -55,7 +55,8 @@ class TemplatesView(QWidget):
             self.set_templates(model.templates, self._bench.class_names,
                                caption=templates_caption(model.features.pipeline))
 
-    def set_templates(self, rows: list[tuple[str, list[np.ndarray]]], class_names: list[str], caption: str = "") -> None:
+    def set_templates(self, rows: list[tuple[str, list[np.ndarray]]], class_names: list[str],
+                      caption: str = "") -> None:
         """``rows``: (feature block name, one (s, s, 3) uint8 tile per class) per block."""
         from linviz.text import printable
 

@@ -363,7 +363,8 @@ class YourClassesView(QWidget):
 
     def delete_dialog(self, name: str) -> None:
         n = len(self.controller.listing.get(name, []))
-        if self.confirm("Delete the class", f"Delete the class {name} and its {n} image file(s)? This cannot be undone."):
+        if self.confirm("Delete the class",
+                        f"Delete the class {name} and its {n} image file(s)? This cannot be undone."):
             self.controller.delete_class(name)
 
     def add_images_dialog(self, class_name: Optional[str] = None) -> None:
@@ -405,7 +406,8 @@ class YourClassesView(QWidget):
         return value if ok else None
 
     def _confirm(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        answer = QMessageBox.question(self, title, text,
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                                       QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Yes
 

@@ -27,7 +27,7 @@ class ExportDialog(QDialog):
         self.folder = folder
         self.view_box = QComboBox()
         self.view_box.setObjectName("exportViewBox")
-        for title, widget in views:
+        for title, _widget in views:
             self.view_box.addItem(title)
         self.format_box = QComboBox()
         self.format_box.setObjectName("exportFormatBox")

@@ -189,7 +189,8 @@ class RemoteTrainingJob:
 
         def request(run_id: int, controls: tuple) -> TrainingRequest:
             return TrainingRequest(run_id, board_path, layout, os.path.dirname(board_path), stem, X_train, X_val,
-                                   np.asarray(prepared.train.labels), np.asarray(prepared.val.labels) if has_val else None,
+                                   np.asarray(prepared.train.labels),
+                                   np.asarray(prepared.val.labels) if has_val else None,
                                    C, self.settings, pipeline_state, W0, controls)
 
         self.process.start()

@@ -314,7 +314,8 @@ def test_readable_from_1024x700(lab, qtbot, size):
     viewport = lab.table.viewport().width()
     assert lab.table.columnViewportPosition(4) + lab.table.columnWidth(4) <= viewport  # L_i in sight
     assert lab.table.height() >= 100 and lab.plots.landscape_plot.height() >= 90 and lab.plots.loss_plot.height() >= 60
-    for button in (lab.bar.step_button, lab.bar.play_button, lab.bar.undo_button, lab.bar.save_button, lab.bar.load_button):
+    for button in (lab.bar.step_button, lab.bar.play_button, lab.bar.undo_button, lab.bar.save_button,
+                   lab.bar.load_button):
         assert button.isVisible() and button.width() >= button.minimumSizeHint().width()
 
 

@@ -259,7 +259,8 @@ def _has_data(plot_item) -> bool:
         elif isinstance(item, pg.BarGraphItem):
             heights = item.opts.get("height")
             widths = item.opts.get("width")
-            if any(v is not None and np.size(v) > 1 or (np.size(v) == 1 and np.ndim(v) == 1) for v in (heights, widths)) \
+            if any(v is not None and np.size(v) > 1 or (np.size(v) == 1 and np.ndim(v) == 1)
+                   for v in (heights, widths)) \
                     and np.size(item.opts.get("x0") if item.opts.get("x0") is not None else item.opts.get("x")):
                 return True
         elif isinstance(item, pg.ScatterPlotItem) and len(item.points()):

@@ -109,7 +109,8 @@ def test_the_search_fills_the_heat_map_and_its_best_cell_is_tunes_best(qtbot, ma
     assert window.workbench.model is before  # a click never replaces the model by itself
     assert lab.run_templates.tile_count > 0 and lab.make_current_button.isEnabled()
     lab.make_current_button.click()
-    qtbot.waitUntil(lambda: (wait_quick(window), window.workbench.runs.current_for(window.workbench.model) is not None)[1],
+    qtbot.waitUntil(lambda: (wait_quick(window),
+                             window.workbench.runs.current_for(window.workbench.model) is not None)[1],
                     timeout=30_000)
     np.testing.assert_array_equal(window.workbench.model.W, state.result_at(best_index).final.best_W)
     assert window.loss_view.point_count == state.result_at(best_index).final.iteration

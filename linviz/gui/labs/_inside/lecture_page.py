@@ -76,7 +76,8 @@ def svm_html(example, classes) -> str:
         cells = []
         for i, b in enumerate(example.breakdowns):
             value = f"{b.scores[j]:g}"
-            cells.append(f'<td style="padding: 2px 8px; text-align: right">{"<b>" + value + "</b>" if i == j else value}'
+            cells.append(f'<td style="padding: 2px 8px; text-align: right">'
+                         f'{"<b>" + value + "</b>" if i == j else value}'
                          "</td>")
         rows.append(f'<tr><td style="padding: 2px 8px">{name}</td>{"".join(cells)}</tr>')
     losses = "".join(f'<td style="padding: 2px 8px; text-align: right; background: #fff4d6"><b>{b.data_loss:.3g}'

@@ -310,7 +310,8 @@ class GradientCheckView(Lab):
         item = self.sweep_plot.getPlotItem()
         item.setXRange(np.log10(sweep.steps.min()), np.log10(sweep.steps.max()), padding=0.05)
         options = self.workbench.model.loss_options() if self.workbench.model is not None else {}
-        self.sweep_note.setText(sweep_note(sweep, LOSSES[options.get("loss", "softmax")].hinge and not options.get("squared")))
+        self.sweep_note.setText(sweep_note(sweep, LOSSES[options.get("loss", "softmax")].hinge
+                                           and not options.get("squared")))
 
     def _draw_histogram(self, table) -> None:
         """Bars of the errors by their verdict's color; steps that crossed a kink stacked on top

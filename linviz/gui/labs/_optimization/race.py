@@ -389,7 +389,8 @@ class RaceView(Lab):
         for r, c in enumerate(snap.curves):
             acc = c.val_accuracy[-1]
             figure = LECTURE_FIGURES.get(c.strategy) if lecture else None
-            self._set_row(r, c.strategy, [c.label + (f" ({c.note})" if c.note else ""), step_size(snap.settings, c.strategy),
+            self._set_row(r, c.strategy, [c.label + (f" ({c.note})" if c.note else ""),
+                                          step_size(snap.settings, c.strategy),
                                           f"{c.steps:,}", f"{int(c.examples[-1]):,}", f"{c.loss[-1]:.4f}",
                                           "—" if not np.isfinite(acc) else f"{acc:.1%}", f"{c.seconds[-1]:.2f}",
                                           "" if figure is None else f"{figure:.1%}"])
