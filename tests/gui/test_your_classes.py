@@ -263,6 +263,9 @@ def test_the_bars_take_a_third_of_the_window_and_follow_training(qtbot, make_win
     window.workbench.selection_changed.connect(lambda *_: None)
     window.your_classes_view.bars.bars.update = lambda *a, f=frames: f.append(1)  # counts repaints asked
     window.training_panel.epochs_spin.setValue(3)
+    # paced, so that the run lasts several redraws on any machine (at full speed the demo's
+    # 3 epochs can end within one)
+    window.training_panel.pace.set_pace(50.0)
     window.training_controller.train()
     wait_idle(window)
     assert window.your_classes_view.bars.values is not None  # the demo's first training image, live
