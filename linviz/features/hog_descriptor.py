@@ -52,9 +52,9 @@ together, where three separate row-by-row passes cost ~51 us.
 Grayscale float32 input keeps the row-by-row kernels: one-hot accumulations per pixel
 column (vectorized) summed per cell.
 
-Float64 input is the exact path: its bins are computed by NumPy, with scikit-image's own
-formula (:func:`_hog_float64`), and only the votes' scatter and the normalization are
-compiled. NumPy's ``arctan2`` is SIMD code on some CPUs (AVX-512) and the C library's on
+Float64 input is the exact path (:mod:`linviz.features.hog_float64`): its bins are computed
+by NumPy, with scikit-image's own formula, and only the votes' scatter and the normalization
+are compiled. NumPy's ``arctan2`` is SIMD code on some CPUs (AVX-512) and the C library's on
 others, and the two can differ in the last bit; float64 gradients one rounding step off the
 diagonal (``a/255 - b/255``) then sit exactly on the 45 or 135 degree edge, and that last bit
 decides their bin. Binning from NumPy's result gives scikit-image's bins on every CPU. The
@@ -81,19 +81,12 @@ import numpy as np
 
 from linviz.errors import LinvizError
 from linviz.features.color import _histogram_of_bins, hue_and_chroma
-from linviz.features._images import as_gray_float_batch, as_rgb_batch, batch_parts, is_rgb_uint8
+from linviz.features._images import as_gray_float_batch, as_rgb_batch, is_rgb_uint8
+from linviz.features.hog_cells import HOG_NORMS, normalize_blocks, scatter_scratch, scatter_votes
+from linviz.features.hog_float64 import hog_float64
 from linviz.kernel_threads import run_rows
 from linviz.numba_setup import kernel
 
-BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")  # scikit-image's, and its parity tests
-# "none" keeps the averaged cell histograms as they are. It is not a scikit-image option, but
-# it is what the course's HOG computes, and with per-column standardization afterwards a
-# linear model does better on it than on per-cell-normalized 1x1 blocks (0.515 against 0.450
-# on CIFAR-10 with a 10-bin hue histogram): normalizing each cell alone throws away how much
-# edge energy a cell has compared with the others.
-HOG_NORMS = BLOCK_NORMS + ("none",)
-_NO_NORM = HOG_NORMS.index("none")
-_EPS = 1e-5
 
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 _W_R = np.float32(LUMA_WEIGHTS[0])
@@ -354,55 +347,7 @@ def _padded_cell_histograms(L, H, W, colmask, colbase, hist, cell, n_orient, sca
                     b = 0
                     mag[p] = _ZERO
                 pos[p] = b
-    _scatter_votes(mag, pos, W, hist, cell, n_orient, colbase, part)
-
-
-@kernel(error_model="numpy", inner=True)
-def _scatter_votes(mag, pos, W, hist, cell, n_orient, colbase, part):
-    """Sum the votes (``mag``, bin ``pos``) of the pixels of whole cells into ``hist``.
-
-    ``mag`` and ``pos`` are flat over the image's ``W``-wide rows; ``colbase[x]`` is
-    ``(x // cell) * n_orient``; ``part`` is float32 scratch of at least 2 x hist.size.
-    Two interleaved partial histograms (even and odd columns), so that neighbours voting for
-    the same bin -- the usual case -- do not wait for each other's store; no division per
-    pixel. Measured against one-hot sums per bin: 0.7 against 1.3 us per 32x32 image.
-    Indices are unsigned and nothing is sliced per row: a row view costs two atomic
-    reference-count updates, and a signed computed index a wraparound select.
-    """
-    ncr = hist.shape[0]
-    ncc = hist.shape[1]
-    width = ncc * cell
-    nh = ncr * ncc * n_orient
-    run = ncc * n_orient
-    for j in range(nh):
-        part[0, j] = 0
-        part[1, j] = 0
-    for y in range(ncr * cell):
-        hb = np.uint64((y // cell) * run)
-        rb = np.uint64(y * W)
-        for x in range(0, width - 1, 2):
-            i = rb + np.uint64(x)
-            part[0, hb + np.uint64(colbase[x] + pos[i])] += mag[i]
-            i = i + np.uint64(1)
-            part[1, hb + np.uint64(colbase[x + 1] + pos[i])] += mag[i]
-        if width & 1:
-            i = rb + np.uint64(width - 1)
-            part[0, hb + np.uint64(colbase[width - 1] + pos[i])] += mag[i]
-    flat = hist.reshape(-1)
-    for j in range(nh):
-        flat[j] = part[0, j] + part[1, j]
-
-
-@kernel(inner=True)
-def _scatter_scratch(ncr, ncc, cell, n_orient):
-    """What :func:`_scatter_votes` works in for ``ncr x ncc`` cells: the cell histograms, the two
-    partial ones, and ``colbase[x] = (x // cell) * n_orient``."""
-    hist = np.empty((ncr, ncc, n_orient), dtype=np.float32)
-    part = np.empty((2, ncr * ncc * n_orient), dtype=np.float32)
-    colbase = np.empty(ncc * cell, dtype=np.int32)
-    for x in range(ncc * cell):
-        colbase[x] = (x // cell) * n_orient
-    return hist, part, colbase
+    scatter_votes(mag, pos, W, hist, cell, n_orient, colbase, part)
 
 
 @kernel
@@ -413,7 +358,7 @@ def _hog_hue_rgb_range(images, out, hog_col, hue_col, hue_bins, start, stop, cel
     H, W = images.shape[1], images.shape[2]
     ncr, ncc = H // cell, W // cell
     length = (ncr - block + 1) * (ncc - block + 1) * block * block * n_orient
-    hist, part, colbase = _scatter_scratch(ncr, ncc, cell, n_orient)
+    hist, part, colbase = scatter_scratch(ncr, ncc, cell, n_orient)
     L = np.zeros((H + 2) * W + 2, dtype=np.float32)
     colmask = np.ones(H * W, dtype=np.uint8)
     for y in range(H):
@@ -435,7 +380,7 @@ def _hog_hue_rgb_range(images, out, hog_col, hue_col, hue_bins, start, stop, cel
         if hue_bins > 0:
             _histogram_of_bins(k_buf, wi_buf, H * W, hue_bins, out[i, hue_col:hue_col + hue_bins], hue_part)
         _padded_cell_histograms(L, H, W, colmask, colbase, hist, cell, n_orient, scale, special, mag, pos, part)
-        _normalize_blocks(hist, cell, block, norm, out[i, hog_col:hog_col + length])
+        normalize_blocks(hist, cell, block, norm, out[i, hog_col:hog_col + length])
 
 
 @kernel(inline="always")
@@ -563,69 +508,9 @@ def _hog_max_range(images, out, start, stop, n_orient, special, cols, cells, blo
             block = blocks[k]
             ncr, ncc = H // cell, W // cell
             hist = hbuf[:ncr * ncc * n_orient].reshape((ncr, ncc, n_orient))
-            _scatter_votes(mag, pos, W, hist, cell, n_orient, colbase[k], part)
+            scatter_votes(mag, pos, W, hist, cell, n_orient, colbase[k], part)
             length = (ncr - block + 1) * (ncc - block + 1) * block * block * n_orient
-            _normalize_blocks(hist, cell, block, norms[k], out[i, cols[k]:cols[k] + length])
-
-
-@kernel(error_model="numpy", inner=True)
-def _normalize_blocks(hist, cell, block, norm, out):
-    """Average the cell sums, then normalize overlapping blocks into ``out`` (1-D).
-
-    In C order a block's cells form ``block`` contiguous runs of ``block * n_orient``
-    values of ``hist`` (one per cell row), which is also the output order.
-    """
-    ncr, ncc, n_orient = hist.shape
-    flat = hist.reshape(-1)
-    inv_area = np.float32(1.0) / np.float32(cell * cell)
-    for j in range(flat.shape[0]):
-        flat[j] *= inv_area
-    nbr = ncr - block + 1
-    nbc = ncc - block + 1
-    run = block * n_orient
-    eps = np.float32(1e-5)
-    clip = np.float32(0.2)
-    k = 0
-    for br in range(nbr):
-        for bc in range(nbc):
-            s = np.float32(0.0)
-            for r in range(block):
-                base = ((br + r) * ncc + bc) * n_orient
-                for j in range(base, base + run):
-                    v = flat[j]
-                    s += v if norm <= 1 else v * v
-            if norm == _NO_NORM:
-                inv = np.float32(1.0)
-            elif norm <= 1:
-                inv = np.float32(1.0) / (s + eps)
-            else:
-                inv = np.float32(1.0) / np.float32(math.sqrt(s + eps * eps))
-            # one loop per norm (the branch hoisted out of the element loop), indexed by
-            # unsigned offsets: the element loops then vectorize (sqrt, clip, scale)
-            start = k
-            s2 = np.float32(0.0)
-            for r in range(block):
-                src = np.uint64(((br + r) * ncc + bc) * n_orient)
-                dst = np.uint64(k)
-                if norm == 1:
-                    for t in range(np.uint64(run)):
-                        out[dst + t] = np.float32(math.sqrt(flat[src + t] * inv))
-                elif norm == 3:
-                    for t in range(np.uint64(run)):
-                        v = flat[src + t] * inv
-                        v = v if v < clip else clip
-                        s2 += v * v
-                        out[dst + t] = v
-                else:
-                    for t in range(np.uint64(run)):
-                        out[dst + t] = flat[src + t] * inv
-                k += run
-            if norm == 3:  # L2-Hys: renormalize after clipping
-                inv2 = np.float32(1.0) / np.float32(math.sqrt(s2 + eps * eps))
-                for j in range(start, k):
-                    out[j] *= inv2
-
-
+            normalize_blocks(hist, cell, block, norms[k], out[i, cols[k]:cols[k] + length])
 
 
 @kernel
@@ -641,69 +526,9 @@ def _hog_gray_range(planes, out, start, stop, cell, block, n_orient, norm, speci
     scale = np.float32(n_orient / math.pi)
     for i in range(start, stop):
         _plane_cell_histograms(planes[i], hist, cell, n_orient, scale, special, gr, gc, mag, pos, acc)
-        _normalize_blocks(hist, cell, block, norm, out[i])
+        normalize_blocks(hist, cell, block, norm, out[i])
 
 
-
-
-@kernel
-def _float64_gradients(planes, g_row, g_col):
-    """scikit-image's gradients of float64 gray images ``(N, H, W)``: central differences
-    without the 1/2, zero on the first and last row / column (``_hog_channel_gradient``),
-    into ``g_row``, ``g_col`` ``(N, H * W)``."""
-    n, H, W = planes.shape
-    for i in range(n):
-        for y in range(H):
-            for x in range(W):
-                g_row[i, y * W + x] = planes[i, y + 1, x] - planes[i, y - 1, x] if 0 < y < H - 1 else 0.0
-                g_col[i, y * W + x] = planes[i, y, x + 1] - planes[i, y, x - 1] if 0 < x < W - 1 else 0.0
-
-
-@kernel(error_model="numpy")
-def _hog_from_degrees(g_row, g_col, degrees, W, out, cell, block, n_orient, norm):
-    """HOG of float64 gray images from their gradients and NumPy's orientation in degrees,
-    ``np.rad2deg(np.arctan2(g_row, g_col))``, all ``(N, H * W)``; row ``i`` of ``out`` gets
-    image ``i``.
-
-    The bin of each pixel is scikit-image's, to the last bit of the angle it is given:
-
-    1. NumPy's ``% 180`` (``npy_divmod``: ``fmod``, then ``+ 180`` for a negative
-       remainder). The angle lies in [-180, 180] plus rounding, where ``fmod`` is a
-       subtraction of 180 that is exact (Sterbenz) or nothing at all: two selects.
-    2. Bin ``i`` holds ``per * i <= o < per * (i + 1)`` with ``per = 180. / n``, the edges
-       exactly as scikit-image computes its ``orientation_end`` / ``orientation_start``;
-       ``o / per`` gives the bin to within one, the edges settle it. An angle in no bin (180
-       after the rounding of step 1, NaN) casts no vote.
-
-    Selects only, so the pixel loop vectorizes.
-    """
-    n = g_row.shape[0]
-    H = g_row.shape[1] // W
-    hist, part, colbase = _scatter_scratch(H // cell, W // cell, cell, n_orient)
-    mag = np.empty(H * W, dtype=np.float32)
-    pos = np.empty(H * W, dtype=np.int32)
-    per = 180.0 / n_orient
-    inv = n_orient / 180.0
-    top = np.int64(n_orient)
-    for i in range(n):
-        gr = g_row[i]
-        gc = g_col[i]
-        deg = degrees[i]
-        for p in range(H * W):
-            d = deg[p]
-            m = d - 180.0 if d >= 180.0 else (d + 180.0 if d <= -180.0 else d)  # fmod(d, 180)
-            o = m + 180.0 if m < 0.0 else m
-            u = o * inv if o >= 0.0 else 0.0  # no conversion of a NaN
-            b = np.int64(min(u, np.float64(top)))
-            b = b - 1 if o < per * np.float64(b) else b
-            b = b + 1 if o >= per * np.float64(b + 1) else b
-            held = (b >= 0) & (b < top) & (o >= per * np.float64(b)) & (o < per * np.float64(b + 1))
-            g_r = gr[p]
-            g_c = gc[p]
-            mag[p] = np.float32(math.sqrt(g_r * g_r + g_c * g_c)) if held else _ZERO
-            pos[p] = np.int32(b) if held else np.int32(0)
-        _scatter_votes(mag, pos, W, hist, cell, n_orient, colbase, part)
-        _normalize_blocks(hist, cell, block, norm, out[i])
 
 
 # --------------------------------------------------------------------------- Python side
@@ -724,35 +549,6 @@ def _special_bins(n_orient: int) -> np.ndarray:
     if orient[128] != orient[192]:  # pragma: no cover - would mean a different libm
         raise RuntimeError("inconsistent 135-degree orientation in this NumPy build")
     return np.array(out, dtype=np.int64)
-
-
-# Pixels whose float64 gradients and orientations are held at once (24 MB): a chunk of
-# images, never the whole batch.
-_FLOAT64_CHUNK_PIXELS = 1 << 20
-
-
-def _hog_float64(planes, out, cell, block, n_orient, norm) -> None:
-    """HOG of float64 gray images into ``out``, binned from NumPy's own orientations.
-
-    The orientation is ``np.rad2deg(np.arctan2(g_row, g_col))``, called on the same float64
-    gradients as scikit-image's ``hog_histograms``, and binned with its comparisons
-    (:func:`_hog_from_degrees`). Calling NumPy rather than computing the angle in compiled
-    code is what makes the bins agree on every CPU: NumPy sends ``arctan2`` to SIMD code on
-    some CPUs (AVX-512) and to the C library on others, and the two can differ in the last
-    bit, which decides the bin of a gradient one rounding step off the diagonal
-    (``a/255 - b/255`` against ``c/255 - d/255``) at 45 or 135 degrees. Done chunk by chunk.
-    """
-    n, h, w = planes.shape
-    chunk = max(1, _FLOAT64_CHUNK_PIXELS // (h * w))
-    g_row = np.empty((min(n, chunk), h * w))
-    g_col = np.empty_like(g_row)
-    degrees = np.empty_like(g_row)
-    for start, stop in batch_parts(n, chunk):
-        k = stop - start
-        _float64_gradients(planes[start:stop], g_row[:k], g_col[:k])
-        np.arctan2(g_row[:k], g_col[:k], out=degrees[:k])
-        np.rad2deg(degrees[:k], out=degrees[:k])
-        _hog_from_degrees(g_row[:k], g_col[:k], degrees[:k], w, out[start:stop], cell, block, n_orient, norm)
 
 
 def check_hog_params(orientations, pixels_per_cell, cells_per_block, block_norm) -> tuple[int, int, int, int]:
@@ -835,7 +631,7 @@ def hog(
     if n == 0:
         return out
     if arr.dtype == np.float64:  # the exact path: bins from NumPy's arctan2
-        _hog_float64(arr, out, cell, block, n_orient, norm)
+        hog_float64(arr, out, cell, block, n_orient, norm)
         return out
     special = _special_bins(n_orient)
     if rgb and not channel_max:
