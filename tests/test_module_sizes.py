@@ -1,5 +1,5 @@
 """No module grows into a monolith: a reader can hold one in their head (a module past this
-size has more than one subject; split it by subject, as features/hog_*.py are)."""
+size has more than one subject; split it by subject, as the HOG modules of features/ are)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from linviz.features.color import (
     value_histogram,
 )
 from linviz.features.glyphs import hog_cells, hog_glyphs
-from linviz.features.hog_cells import BLOCK_NORMS, HOG_NORMS
+from linviz.features.hog_cell_histograms import BLOCK_NORMS, HOG_NORMS
 from linviz.features.hog_descriptor import LUMA_WEIGHTS, hog, hog_grid, hog_length, rgb_to_gray
 from linviz.features.pipeline import FEATURE_CACHE, FeatureBlock, FeaturePipeline
 from linviz.features.raw import raw_pixels

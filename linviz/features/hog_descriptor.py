@@ -82,7 +82,7 @@ import numpy as np
 from linviz.errors import LinvizError
 from linviz.features.color import _histogram_of_bins, hue_and_chroma
 from linviz.features._images import as_gray_float_batch, as_rgb_batch, is_rgb_uint8
-from linviz.features.hog_cells import HOG_NORMS, normalize_blocks, scatter_scratch, scatter_votes
+from linviz.features.hog_cell_histograms import HOG_NORMS, normalize_blocks, scatter_scratch, scatter_votes
 from linviz.features.hog_float64 import hog_float64
 from linviz.kernel_threads import run_rows
 from linviz.numba_setup import kernel

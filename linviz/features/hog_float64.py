@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from linviz.features._images import batch_parts
-from linviz.features.hog_cells import normalize_blocks, scatter_scratch, scatter_votes
+from linviz.features.hog_cell_histograms import normalize_blocks, scatter_scratch, scatter_votes
 from linviz.numba_setup import kernel
 
 _ZERO = np.float32(0.0)

@@ -6,7 +6,7 @@ import numpy as np
 
 from linviz.features.blocks.base import BlockType, EvidenceMap, JointExtraction, Param, WeightPictures
 from linviz.features.glyphs import hog_glyphs
-from linviz.features.hog_cells import HOG_NORMS
+from linviz.features.hog_cell_histograms import HOG_NORMS
 from linviz.features.hog_descriptor import hog, hog_and_hue, hog_grid, hog_max_scales
 
 # How strong a template's strokes are drawn: 60% of the strongest stroke is full color, so

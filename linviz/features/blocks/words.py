@@ -88,7 +88,8 @@ class VisualWords(BlockType):
     def check_state(self, block, state):
         checked = {}
         for name in ("mean", "whitening", "codebook"):
-            values = np.asarray(state[name], dtype=np.float32)
+            with np.errstate(over="ignore", invalid="ignore"):  # beyond float32's range: inf, refused below
+                values = np.asarray(state[name], dtype=np.float32)
             if not np.isfinite(values).all():
                 raise LinvizError(f"the {name} holds NaN or infinite values")
             if values.size and float(np.max(np.abs(values))) > MAX_STATE_VALUE:
