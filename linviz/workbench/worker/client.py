@@ -176,7 +176,12 @@ class WorkerProcess:
             try:
                 commands.send(message)
             except (OSError, EOFError, BrokenPipeError, ValueError):
-                raise WorkerDied(f"the worker process ended ({_death_words(self._exitcode())})") from None
+                words = _death_words(self._exitcode())
+                # a process killed before its first answer could not start, whether its death
+                # shows as a broken pipe here or while waiting (_died); the waiting side forgets it
+                with self._state_lock:
+                    self._note_if_it_never_answered(words)
+                raise WorkerDied(f"the worker process ended ({words})") from None
 
     def _send_quietly(self, message) -> None:
         try:
@@ -227,10 +232,15 @@ class WorkerProcess:
     def _died(self) -> WorkerDied:
         words = _death_words(self._exitcode())
         with self._state_lock:
-            if not self._answered and self._process is not None:
-                self.unusable = f"the worker process could not start ({words})"
+            self._note_if_it_never_answered(words)
             self._forget_process()
         return WorkerDied(f"the worker process stopped unexpectedly ({words})")
+
+    def _note_if_it_never_answered(self, words: str) -> None:
+        """A process that died before its first answer could not start: training stays in
+        the window from now on (``unusable``). Call with the state lock held."""
+        if not self._answered and self._process is not None:
+            self.unusable = f"the worker process could not start ({words})"
 
     # ------------------------------------------------------------------ requests
     def warm_up(self, cancel: Optional[threading.Event] = None) -> float:

@@ -220,3 +220,22 @@ def test_a_diverged_run_in_the_worker_keeps_the_weights_a_headless_run_keeps(wor
     assert frame.snapshot.stop_reason == headless.stop_reason
     np.testing.assert_array_equal(frame.model.W, headless.best_W)
     assert np.isfinite(frame.model.W).all()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="kills by signal")
+def test_a_worker_killed_before_its_first_answer_could_not_start_even_when_a_send_finds_it_dead():
+    import signal
+
+    process = WorkerProcess()
+    try:
+        process.start()
+        os.kill(process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while process._process.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with pytest.raises(WorkerDied, match="SIGKILL"):
+            for _ in range(100):  # the first write may still land in the pipe's buffer
+                process.send(("warmup", process.next_id()))
+        assert process.unusable and "could not start" in process.unusable and "SIGKILL" in process.unusable
+    finally:
+        process.shutdown()
