@@ -275,8 +275,9 @@ _BLAS_LOCK = threading.Lock()
 
 @contextmanager
 def single_threaded_blas():
-    """BLAS on one thread per caller while the block's own two threads run (pitfall 21);
-    without threadpoolctl, BLAS keeps its threads and the work runs on one Python thread."""
+    """BLAS on one thread per caller while the block's own two threads run (docs/pitfalls.md,
+    "Two thread pools on two cores fight"); without threadpoolctl, BLAS keeps its threads and the
+    work runs on one Python thread."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
