@@ -18,14 +18,19 @@ tensor product with the cell values.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from linviz.errors import LinvizError
 from linviz.features.hog_descriptor import hog_grid
 
 
+@functools.lru_cache(maxsize=16)
 def _line_stencils(orientations: int, size: int) -> np.ndarray:
-    """(orientations, size, size) float32: anti-aliased unit-intensity segments through the centre."""
+    """(orientations, size, size) float32, read-only: anti-aliased unit-intensity segments
+    through the centre. Kept: a live template is redrawn several times a second, and the
+    stencils were most of its cost."""
     c = (size - 1) / 2.0
     radius = max(c - 0.5, 0.5)
     rr, cc = np.mgrid[0:size, 0:size].astype(np.float64)
@@ -40,6 +45,7 @@ def _line_stencils(orientations: int, size: int) -> np.ndarray:
         across = np.abs(rr * dc - cc * dr)
         line = np.clip(1.0 - across, 0.0, 1.0) * np.clip(radius + 0.5 - np.abs(along), 0.0, 1.0)
         out[o] = line
+    out.flags.writeable = False
     return out
 
 

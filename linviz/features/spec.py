@@ -40,7 +40,7 @@ PRESETS: dict[str, str] = {
     # a bag of visual words learned from the training images (Coates, Lee & Ng 2011): 1,600 words
     # of 6x6 patches pooled over the quadrants (6,400 features), and a quicker 400-word version
     "words": "words",
-    "words-quick": "words:k=400:samples=100000",
+    "words-quick": "words:k=400:samples=100000:iters=10",
 }
 
 

@@ -42,8 +42,10 @@ def test_where_each_word_fires(fitted):
     block = words_blocks(pipeline)[0]
     firing = where_words_fire(images[7], pipeline, block)
     assert firing.maps.shape == (14, 14, 20)  # (32 - 6) // 2 + 1 positions a side at stride 2
-    # the pooled features are these activations summed over the quadrants
-    features = pipeline.extract(images[7:8])[0, block.start:block.stop].reshape(2, 2, 20)
+    # the pooled features are these activations summed over the quadrants (square-rooted: the
+    # block's power normalization)
+    assert block.params["sqrt"] == 1
+    features = pipeline.extract(images[7:8])[0, block.start:block.stop].reshape(2, 2, 20).astype(np.float64) ** 2
     np.testing.assert_allclose(firing.maps[:7, 7:].sum(axis=(0, 1)), features[0, 1], rtol=1e-5)
     np.testing.assert_allclose(firing.totals, features.sum(axis=(0, 1)), rtol=1e-5)
     assert firing.totals[firing.strongest[0]] == firing.totals.max()

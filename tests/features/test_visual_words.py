@@ -134,7 +134,7 @@ def test_unwhitened_words_look_like_patches(book):
 
 def test_the_words_block_in_the_pipeline(real_images):
     spec = parse_feature_spec(SMALL)
-    assert str(spec) == "words:k=24:patch=6:stride=1:pool=2:samples=3000:iters=4:whiten=1"
+    assert str(spec) == "words:k=24:patch=6:stride=1:pool=2:samples=3000:iters=4:whiten=1:sqrt=1"
     train, test = real_images[:16], real_images[16:]
     p = FeaturePipeline(spec, seed=1)
     Z = p.fit_transform(train)
@@ -142,7 +142,11 @@ def test_the_words_block_in_the_pipeline(real_images):
     assert block.shape == (2, 2, 24) and block.params["grid"] == (27, 27) and Z.shape == (16, 97)
     state = p.state_of(block)
     book = vw.Codebook(6, state["mean"], state["whitening"], state["codebook"], state["counts"], state["losses"])
-    np.testing.assert_array_equal(p.extract(test), vw.encode(test, book, 1, 2))
+    # the pooled sums, square-rooted (power normalization); sqrt=0 gives the sums themselves
+    np.testing.assert_array_equal(p.extract(test), np.sqrt(vw.encode(test, book, 1, 2)))
+    plain = FeaturePipeline(SMALL + ":sqrt=0", seed=1)
+    plain.fit_blocks(train)
+    np.testing.assert_array_equal(plain.extract(test), vw.encode(test, book, 1, 2))
     # the codebook came from the training images only, with the pipeline's seed
     expected = vw.fit_codebook(train, 24, 6, 3000, 4, seed=1)
     np.testing.assert_array_equal(state["codebook"], expected.centroids)

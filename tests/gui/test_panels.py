@@ -62,7 +62,7 @@ def test_every_block_and_parameter_comes_from_its_declaration(make_window):
     assert panel.param_widget("words", "k").value() == 400
     panel.param_widget("words", "pool").setValue(3)
     assert panel.preset_box.currentText() == "custom"
-    assert parse_feature_spec(panel.spec_text()) == parse_feature_spec("words:k=400:samples=100000:pool=3")
+    assert parse_feature_spec(panel.spec_text()) == parse_feature_spec("words:k=400:samples=100000:iters=10:pool=3")
 
 
 def test_the_features_readout_follows_the_spec(make_window, wait_idle):

@@ -29,10 +29,10 @@ def test_sgd_settings_anneal_over_ten_epochs():
 
 def test_learned_features_train_longer():
     # visual words: SGD at 10 epochs is still climbing (validation accuracy rising at the last
-    # epoch); 50 epochs annealed at 0.93 a epoch end near the same last rate
+    # epoch, and still gaining after 50); 100 epochs annealed at 0.964 an epoch
     for spec in ("words", "words-quick", "hue,words:k=64"):
         s = recommended_settings(spec, "softmax", "sgd")
-        assert (s["epochs"], s["lr_decay"], s["learning_rate"], s["reg"]) == (50, 0.93, 0.1, 1e-3), spec
+        assert (s["epochs"], s["lr_decay"], s["learning_rate"], s["reg"]) == (100, 0.964, 0.1, 1e-3), spec
     assert recommended_settings("words", "softmax", "gd")["epochs"] == 100  # one step an epoch: as before
     assert recommended_settings("best")["epochs"] == 10
 
