@@ -29,6 +29,7 @@ from linviz.gui.panels.features_panel import FeaturesPanel
 from linviz.gui.panels.training_panel import TrainingPanel
 from linviz.workbench import Workbench
 from linviz.gui.widgets.status_line import StatusLine
+from linviz.gui.widgets.view_tabs import ViewTabs
 from linviz.gui.views.accuracy_view import AccuracyView
 from linviz.gui.views.confusion_view import ConfusionView
 from linviz.gui.views.gallery_view import GalleryView
@@ -155,14 +156,9 @@ class MainWindow(QMainWindow):
         self.training_view = self._splitter("trainingSplitter", Qt.Orientation.Vertical, [top, bottom], [420, 400])
         self.splitters = [self.training_view, top, bottom, curves]
 
-        self.view_tabs = QTabWidget()
+        self.view_tabs = ViewTabs()  # every title readable at 1024 px, every tab in sight
         self.view_tabs.setObjectName("viewTabs")
-        self.view_tabs.setDocumentMode(True)
-        # Every tab in sight at 1024 px: long titles shortened ("Nearest nei…") rather than the
-        # first tabs scrolled out of view behind arrows; the tooltip has the whole title.
-        self.view_tabs.setElideMode(Qt.TextElideMode.ElideRight)
-        self.view_tabs.setUsesScrollButtons(False)
-        self.view_tabs.addTab(self.training_view, "Training")
+        self.view_tabs.add_view(self.training_view, "Training")
 
         central = QWidget()
         column = QVBoxLayout(central)
@@ -198,8 +194,7 @@ class MainWindow(QMainWindow):
         for lab_class in lab_classes():
             lab = lab_class(self.workbench, self.job_queue)
             self.labs.append(lab)
-            self.view_tabs.addTab(lab, lab.title)
-            self.view_tabs.setTabToolTip(self.view_tabs.count() - 1, lab.title)
+            self.view_tabs.add_view(lab, lab.title, lab.short_title)
 
     def _build_your_classes(self) -> None:
         """The "Your classes" tab (a project of the user's own images), after Training."""
@@ -210,7 +205,7 @@ class MainWindow(QMainWindow):
             self.workbench, self.job_queue, self.data_controller, self.training_controller, self.features_panel,
             self.settings, self)
         self.your_classes_view = YourClassesView(self.workbench, self.class_project_controller)
-        self.view_tabs.insertTab(1, self.your_classes_view, "Your classes")
+        self.view_tabs.insert_view(1, self.your_classes_view, "Your classes")
         self.class_project_controller.projectOpened.connect(self.show_your_classes)
         self.banner.classesRequested.connect(self.show_your_classes)
         self.data_panel.classesRequested.connect(self.show_your_classes)

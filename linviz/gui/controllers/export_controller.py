@@ -15,9 +15,10 @@ from typing import Optional
 
 from PySide6.QtCore import QObject, QPoint, QSettings, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenu, QTabWidget, QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 
 from linviz.gui.views.view_export import ExportError, export_view
+from linviz.gui.widgets.view_tabs import ViewTabs
 
 VIEW_NAME = re.compile(r".+(View|Plot|Map|Lab)$")
 FOLDER_KEY = "files/export_folder"
@@ -45,7 +46,7 @@ def _named_view(widget: QWidget) -> bool:
 
 
 class ExportController(QObject):
-    def __init__(self, window, tabs: QTabWidget, settings: QSettings, status, parent=None):
+    def __init__(self, window, tabs: ViewTabs, settings: QSettings, status, parent=None):
         super().__init__(parent)
         self.window = window
         self.tabs = tabs
@@ -92,7 +93,7 @@ class ExportController(QObject):
         """What File > Export view... offers: the window, the shown tab, its visible views."""
         index = self.tabs.currentIndex()
         page = self.tabs.currentWidget()
-        views = [("The whole window", self.window), (f"The {self.tabs.tabText(index)} tab", page)]
+        views = [("The whole window", self.window), (f"The {self.tabs.title(index)} tab", page)]
         views += [(title, w) for title, w in self._candidates(page) if w.isVisible() and w.width() > 1]
         return views
 

@@ -69,7 +69,7 @@ class WorkspaceController(QObject):
             spec = workbench.model.features.spec_text if workbench.model is not None else None
         return WorkspaceState(data=data, split=split, features=spec, training=w.training_panel.settings(),
                               selection=workbench.selection, user_images=[im.path for im in workbench.user_images],
-                              labs=labs, view=w.view_tabs.tabText(w.view_tabs.currentIndex()))
+                              labs=labs, view=w.view_tabs.title(w.view_tabs.currentIndex()))
 
     def save(self, path: str) -> None:
         """Write the workspace to ``path`` (off the GUI thread); the status line says how it went."""
@@ -216,9 +216,9 @@ class WorkspaceController(QObject):
             self.refused += [f"{lab.title}: {p}" for p in problems]
             lab.request_refresh()  # controls set in code announce nothing to some labs
         self.restored.append("the labs' settings")
-        for k in range(w.view_tabs.count()):
-            if w.view_tabs.tabText(k) == state.view:
-                w.view_tabs.setCurrentIndex(k)
+        shown = w.view_tabs.index_of_title(state.view)  # saved as the whole title
+        if shown >= 0:
+            w.view_tabs.setCurrentIndex(shown)
         text = f"Opened the workspace {workspace.path}: restored {', '.join(self.restored)}"
         if self.refused:
             text += f"; not restored: {'; '.join(self.refused)}"

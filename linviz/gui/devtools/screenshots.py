@@ -152,8 +152,10 @@ def main(argv=None) -> int:
         split, index = args.select.split(":")
         window.workbench.select(Selection(split, int(index)))
     if args.view:
-        titles = [window.view_tabs.tabText(i) for i in range(window.view_tabs.count())]
-        window.view_tabs.setCurrentIndex(titles.index(args.view))
+        index = window.view_tabs.index_of_title(args.view)
+        if index < 0:
+            raise ValueError(f"--view {args.view!r}: no tab has that title")
+        window.view_tabs.setCurrentIndex(index)
     if args.lecture:
         from linviz.gui.labs.inside_image import InsideImageLab
 

@@ -251,7 +251,7 @@ def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, sa
             f"asked for); LINVIZ_TRAINING_IN_WINDOW=1 measures the window's own training thread instead")
     else:
         say("design: training in a thread of the window's process (LINVIZ_TRAINING_IN_WINDOW is set)")
-    lab_tab = [window.view_tabs.tabText(i) for i in range(window.view_tabs.count())].index("Inside one image")
+    lab_tab = window.view_tabs.index_of_title("Inside one image")
     idle = _idle_stall(app, 2.0)
     say(f"  machine noise: the idle window's longest stall over 2 s is {idle:.0f} ms")
     runs: dict = {(view, load): [] for view in VIEWS for load in LOADS}

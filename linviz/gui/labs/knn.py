@@ -58,6 +58,7 @@ def time_text(seconds_per_image: Optional[float]) -> str:
 
 class KnnLab(Lab):
     title = "Nearest neighbors"
+    short_title = "kNN"
     order = 40
     object_name = "knnLab"
 

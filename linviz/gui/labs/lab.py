@@ -10,13 +10,15 @@ REFRESH_MS = 300  # while training, a lab follows the model a few times a second
 
 
 class Lab(QWidget):
-    """Subclasses set ``title`` (the tab's text), ``order`` (its place among the tabs) and
-    ``object_name``, connect the workbench signals they show to :meth:`request_refresh`, and
-    implement :meth:`refresh`. ``submit`` runs a job on the quick lane under the lab's name;
-    ``self.job_queue.run(...)`` runs a long one on the heavy lane, with progress and Cancel in the
-    status bar, one at a time (the user is told when another job is running)."""
+    """Subclasses set ``title`` (the tab's text; perhaps a ``short_title`` for a narrow window),
+    ``order`` (its place among the tabs) and ``object_name``, connect the workbench signals they
+    show to :meth:`request_refresh`, and implement :meth:`refresh`. ``submit`` runs a job on the
+    quick lane under the lab's name; ``self.job_queue.run(...)`` runs a long one on the heavy
+    lane, with progress and Cancel in the status bar, one at a time (the user is told when
+    another job is running)."""
 
     title = "Lab"
+    short_title = ""  # the tab's text when the row has no room for every whole title (none: "")
     order = 100
     object_name = "lab"
 

@@ -41,6 +41,7 @@ MAX_PATH = 2000  # steps of the path drawn on the landscape
 
 class PlaygroundLab(Lab):
     title = "2-D playground"
+    short_title = "Playground"
     order = 60
     object_name = "playgroundView"
 
