@@ -4,10 +4,10 @@ A thread samples the GUI thread's stack every few milliseconds (``sys._current_f
 while the GUI bench's 10 ms probe timer records its ticks; the samples that fall inside a gap
 between two ticks longer than the threshold say where the stall went. A sample whose
 innermost frame is the event loop means Qt's own C++ (painting, layouts) or waiting for the
-GIL. Run it on the shared archive like the GUI bench:
+GIL. Run it on the CIFAR-10 archive, as the GUI bench does (without ``--data``: the demo set):
 
-    python -m linviz.gui.devtools.stall_sampler hog+hue "Training tab"
-    python -m linviz.gui.devtools.stall_sampler raw "Inside lab" --rounds 3
+    python -m linviz.gui.devtools.stall_sampler hog+hue "Training tab" --data cifar10-jpeg.tar.gz
+    python -m linviz.gui.devtools.stall_sampler raw "Inside lab" --rounds 3 --data cifar10-jpeg.tar.gz
 """
 
 from __future__ import annotations
@@ -74,7 +74,6 @@ def functions_in_gaps(samples: list[tuple[float, tuple[str, ...]]], gaps: list[t
 def main(argv: Optional[list[str]] = None) -> int:
     import argparse
 
-    from linviz.bench.common import find_shared_archive
     from linviz.gui.devtools import training_bench as bench
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -83,8 +82,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--epochs", type=int, default=None, help="per run (default: about 10 s of HOG + hue)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--threshold-ms", type=float, default=40.0)
+    parser.add_argument("--data", default=None, help="the CIFAR-10 JPEG archive (default: the demo set)")
     args = parser.parse_args(argv)
-    prepared, features = bench.prepare_bench_data(find_shared_archive(None), False, spec=args.spec)
+    prepared, features = bench.prepare_bench_data(args.data, False, spec=args.spec)
     app = bench.bench_application()
     from linviz.gui.runtime.blas_threads import limit_loaded_blas
 
@@ -117,8 +117,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         sampler.stop()
         bench._StallProbe._tick = tick
         window.shutdown()
-    print(f"{len(gaps)} gaps over {args.threshold_ms:.0f} ms: "
-          f"{', '.join(f'{1000 * (b - a):.0f}' for a, b in sorted(gaps, key=lambda g: g[0] - g[1])[:20])} ms")
+    if not gaps:
+        print(f"no gap over {args.threshold_ms:.0f} ms")
+        return 0
+    longest = sorted(gaps, key=lambda g: g[0] - g[1])[:20]
+    print(f"{len(gaps)} gaps over {args.threshold_ms:.0f} ms, the longest: "
+          f"{', '.join(f'{1000 * (b - a):.0f}' for a, b in longest)} ms")
     print("share of the samples in those gaps (and of all samples) per function on the stack:")
     for name, share, overall in functions_in_gaps(sampler.samples, gaps)[:40]:
         print(f"  {share:6.1%} ({overall:6.1%})  {name}")
