@@ -44,7 +44,7 @@ def test_smoothing_slider_from_raw_to_centred(loss_view):
     loss_view.smoothing_slider.setValue(0)
     np.testing.assert_array_equal(loss_view.smoothed, losses)
     loss_view.smoothing_slider.setValue(90)
-    _, y = loss_view.smoothed_curve.getData()
+    _, y = loss_view.smoothed_curve.getOriginalDataset()  # getData(): what is painted, peak-downsampled
     np.testing.assert_allclose(y, smooth_curve(losses, 0.9), rtol=1e-5)
     # growing the run keeps the smoothed line equal to the whole computation
     more, more_table = _run(2000)
@@ -80,6 +80,22 @@ def test_the_x_range_follows_the_run(loss_view):
     assert 300 <= loss_view.plot.getPlotItem().getViewBox().viewRange()[0][1] <= 1.1 * 310
     loss_view.set_losses(losses, table)
     assert 2450 <= loss_view.plot.getPlotItem().getViewBox().viewRange()[0][1] <= 1.1 * 2500
+
+
+def test_a_long_run_is_painted_as_two_points_per_pixel_column(loss_view):
+    # 60 epochs of 245 minibatches a second reach tens of thousands of iterations in seconds:
+    # the painter gets each pixel column's top and bottom, not five bins per column
+    rng = np.random.default_rng(1)
+    losses = (2.0 + 0.1 * rng.standard_normal(50_000)).astype(np.float32)
+    loss_view.set_losses(losses)
+    width = loss_view.plot.getPlotItem().getViewBox().width()
+    for curve in (loss_view.raw_curve, loss_view.smoothed_curve):
+        x, _ = curve.getData()  # what is painted
+        assert 0 < len(x) <= 2 * width + 4
+        assert len(curve.getOriginalDataset()[1]) == 50_000  # the curve keeps every iteration
+    # the band on screen is the loss's whole range
+    _, y = loss_view.raw_curve.getData()
+    assert y.max() == losses.max() and y.min() == losses.min()
 
 
 def test_the_log_axis_labels_a_range_inside_one_decade(loss_view):

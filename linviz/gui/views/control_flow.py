@@ -16,6 +16,40 @@ from superqt import QFlowLayout
 Control = Union[QWidget, tuple]
 
 
+class _FlowLayout(QFlowLayout):
+    """superqt's flow layout, with its height for each width kept until the layout changes.
+
+    Qt asks a height-for-width layout for its height several times at every relayout of the
+    page around it, and superqt lays every control out again in Python each time: in the
+    Inside lab, whose texts change with each result (a few times a second while a run
+    trains), that was a steady part of the GUI thread's longest stalls. Qt invalidates the
+    layout whenever a control is added, removed or changes its size hint; the heights stay
+    right until then.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._heights: dict[int, int] = {}
+
+    def invalidate(self) -> None:
+        self._heights.clear()
+        super().invalidate()
+
+    def setHorizontalSpacing(self, space) -> None:
+        self._heights.clear()
+        super().setHorizontalSpacing(space)
+
+    def setVerticalSpacing(self, space) -> None:
+        self._heights.clear()
+        super().setVerticalSpacing(space)
+
+    def heightForWidth(self, width: int) -> int:
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = super().heightForWidth(width)
+        return height
+
+
 def labelled(text: str, widget: QWidget) -> QWidget:
     """A label and its control as one piece that never breaks across lines."""
     pair = QWidget()
@@ -32,7 +66,7 @@ def labelled(text: str, widget: QWidget) -> QWidget:
 def control_flow(*controls: Control) -> QWidget:
     """Controls (widgets, or (label text, widget) pairs) left to right, wrapping as needed."""
     row = QWidget()
-    flow = QFlowLayout(row)
+    flow = _FlowLayout(row)
     flow.setContentsMargins(0, 0, 0, 0)
     for control in controls:
         flow.addWidget(labelled(*control) if isinstance(control, tuple) else control)

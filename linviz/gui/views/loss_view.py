@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 from linviz.explore.curves import DEFAULT_SMOOTHING, MAX_SMOOTHING, CurveSmoother, following_range, log_ticks, \
     smooth_curve, tick_label
 from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
-from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.plot_style import outward_ticks, peaks_per_pixel
 
 RAW_COLOR = (120, 150, 200)
 SMOOTHED_COLOR = (200, 60, 20)
@@ -75,6 +75,8 @@ class LossView(QWidget):
         item.setClipToView(True)
         self.raw_curve = item.plot([], [], pen=pg.mkPen(RAW_COLOR, width=1), name="per iteration")
         self.smoothed_curve = item.plot([], [], pen=pg.mkPen(SMOOTHED_COLOR, width=2), name="smoothed")
+        for curve in (self.raw_curve, self.smoothed_curve):
+            peaks_per_pixel(curve)
         dash = Qt.PenStyle.DashLine
         self.data_curve = item.plot([], [], pen=pg.mkPen(DATA_COLOR, width=2, style=dash), name="data loss",
                                     connect="finite")
