@@ -95,27 +95,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     if window.job_runner.trains_in_worker:
         window.job_runner.worker_process.warm_up()
     tab = 0 if args.view == bench.VIEWS[0] else window.view_tabs.index_of_title("Inside one image")
-    ticks: list[float] = []
-    tick = bench._StallProbe._tick
-
-    def recorded_tick(probe) -> None:
-        ticks.append(time.perf_counter())
-        tick(probe)
-
-    bench._StallProbe._tick = recorded_tick
+    probe = bench._StallProbe()
     sampler = StackSampler(threading.main_thread().ident)
     sampler.start()
     gaps = []
     try:
         for k in range(args.rounds):
-            ticks.clear()
-            result = bench._in_window(window, features, prepared, settings, app, tab=tab)
-            gaps += gaps_longer_than(ticks, args.threshold_ms / 1000)
+            result = bench._in_window(window, features, prepared, settings, app, tab=tab, probe=probe)
+            gaps += gaps_longer_than(probe.ticks, args.threshold_ms / 1000)
             print(f"run {k + 1}: longest stall {result['max_stall_ms']:.0f} ms, "
                   f"{result['redraws_per_second']:.1f} redraws/s")
     finally:
         sampler.stop()
-        bench._StallProbe._tick = tick
         window.shutdown()
     if not gaps:
         print(f"no gap over {args.threshold_ms:.0f} ms")

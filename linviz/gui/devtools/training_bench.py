@@ -79,7 +79,8 @@ def one_busy_core():
 
 
 class _StallProbe:
-    """A 10 ms timer on the GUI thread; the largest gap between its ticks is the worst stall."""
+    """A 10 ms timer on the GUI thread; the largest gap between its ticks is the worst stall.
+    ``ticks``: when each tick came (perf_counter), for tools that look inside the gaps."""
 
     def __init__(self):
         from PySide6.QtCore import QTimer
@@ -87,18 +88,17 @@ class _StallProbe:
         self.timer = QTimer()
         self.timer.setInterval(10)
         self.timer.timeout.connect(self._tick)
-        self.gaps: list[float] = []
-        self._last: Optional[float] = None
+        self.ticks: list[float] = []
+
+    @property
+    def gaps(self) -> list[float]:
+        return [b - a for a, b in zip(self.ticks, self.ticks[1:])]
 
     def _tick(self) -> None:
-        now = time.perf_counter()
-        if self._last is not None:
-            self.gaps.append(now - self._last)
-        self._last = now
+        self.ticks.append(time.perf_counter())
 
     def start(self) -> None:
-        self._last = None
-        self.gaps.clear()
+        self.ticks.clear()
         self.timer.start()
 
     def stop(self) -> None:
@@ -133,8 +133,10 @@ def _where_time_went(frame, samples: int, clock: Optional[CpuClock], before) -> 
     return out
 
 
-def _in_window(window, features, prepared, settings: dict, app, tab: int = 0) -> dict:
-    """Train from the window (the views of tab ``tab`` live) and measure; the window is shown."""
+def _in_window(window, features, prepared, settings: dict, app, tab: int = 0,
+               probe: Optional[_StallProbe] = None) -> dict:
+    """Train from the window (the views of tab ``tab`` live) and measure; the window is shown.
+    ``probe``: the stall probe to use (a new one by default), for callers that read its ticks."""
     from PySide6.QtCore import QEventLoop
 
     panel = window.training_panel
@@ -144,7 +146,7 @@ def _in_window(window, features, prepared, settings: dict, app, tab: int = 0) ->
     window.workbench.set_features(features)
     window.gallery_view.select("validation", 0)
     window.view_tabs.setCurrentIndex(tab)
-    probe = _StallProbe()
+    probe = probe or _StallProbe()
     app.processEvents()
     draws_before = window.training_controller.redraw_count
     quick_before = window.job_runner.quick.completed
