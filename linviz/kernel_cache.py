@@ -166,7 +166,8 @@ class KernelLocator(caching._CacheLocator):
     """Numba's cache locator for linviz's kernels: :func:`kernel_folder`, :func:`module_stamp`."""
 
     def __init__(self, py_func, py_file: Path, folder: Path):
-        self._py_file = py_file
+        self._path = py_file
+        self._py_file = str(py_file)  # Numba's name for it, as text (its warnings print it)
         self._folder = folder
         # several modules share the folder: the file name carries the sub-package, e.g.
         # "color._histogram_of_bins-features-36.py311.nbi" (the module's own name comes first)
@@ -180,7 +181,7 @@ class KernelLocator(caching._CacheLocator):
         return str(self._folder)
 
     def get_source_stamp(self):
-        return module_stamp(self._py_file)
+        return module_stamp(self._path)
 
     def get_disambiguator(self):
         return self._disambiguator

@@ -13,8 +13,9 @@ Every module that defines kernels imports ``kernel`` (and ``prange``) from here 
   read-only views (:func:`readonly`): data from a cache is read-only, data just computed
   is not, and the kernel must not care.
 * ``$LINVIZ_KERNEL_LOG=FILE`` appends one JSON line per kernel compiled in this process
-  (its name, signature, CPU and wall seconds of its own, callees excluded): what the
-  benchmark's ``cold`` section and docs/benchmarks.md's compile table are made of.
+  (its name, signature, CPU and wall seconds of its own, callees excluded, its process and
+  the Unix time it ended: a timeline of a first run): what the benchmark's ``cold`` section
+  and docs/benchmarks.md's compile table are made of.
 * Whole-batch work runs a serial kernel on pieces of the batch from several threads
   (:mod:`linviz.kernel_threads`); ``parallel=True`` is for the few kernels whose inner
   loops need it, and asks for the thread-safe threading layer (OpenMP or TBB): Numba's
@@ -62,7 +63,7 @@ def _log_compiles(path: str) -> None:
             func = ev.data["dispatcher"].py_func
             line = json.dumps({"kernel": f"{func.__module__}.{func.__qualname__}", "signature": str(ev.data["args"]),
                                "cpu_s": round(cpu - child_cpu, 4), "wall_s": round(wall - child_wall, 4),
-                               "pid": os.getpid()})
+                               "pid": os.getpid(), "end": round(time.time(), 3)})
             with open(path, "a", encoding="utf-8") as f:
                 f.write(line + "\n")
 

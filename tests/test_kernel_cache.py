@@ -132,3 +132,21 @@ def test_numba_cache_dir_comes_first_with_a_folder_per_installed_copy(tmp_path, 
     monkeypatch.setattr(kernel_cache.config, "CACHE_DIR", str(tmp_path / "numba"))
     folder = kernel_cache.kernel_folder()
     assert folder == tmp_path / "numba" / kernel_cache._copy_id()
+
+
+def test_a_kernel_that_cannot_be_cached_is_warned_about_not_a_crash():
+    """Numba warns (with the kernel's file name) when a compiled kernel cannot be cached,
+    for example when it uses lifted code; the locator must give it that name as text."""
+    from types import SimpleNamespace
+
+    from numba.core import caching
+    from numba.core.errors import NumbaWarning
+
+    from linviz.models import loss_kernels
+
+    impl = caching.CompileResultCacheImpl(loss_kernels.loss_batch.py_func)
+    assert isinstance(impl._locator, kernel_cache.KernelLocator)
+    uncachable = SimpleNamespace(lifted=(), library=SimpleNamespace(has_dynamic_globals=True),
+                                 fndesc=SimpleNamespace(qualname="loss_batch"))
+    with pytest.warns(NumbaWarning, match="Cannot cache compiled function"):
+        assert not impl.check_cachable(uncachable)
