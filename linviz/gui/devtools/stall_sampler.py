@@ -8,11 +8,16 @@ GIL. Run it on the CIFAR-10 archive, as the GUI bench does (without ``--data``: 
 
     python -m linviz.gui.devtools.stall_sampler hog+hue "Training tab" --data cifar10-jpeg.tar.gz
     python -m linviz.gui.devtools.stall_sampler raw "Inside lab" --rounds 3 --data cifar10-jpeg.tar.gz
+
+``--loaded`` keeps one core busy meanwhile (the GUI bench's loaded rows); ``--per-gap``
+lists the longest gaps one by one, each with when it came in its run and what its samples
+were doing.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import sys
 import threading
@@ -71,6 +76,21 @@ def functions_in_gaps(samples: list[tuple[float, tuple[str, ...]]], gaps: list[t
             for name, count in inside.most_common()]
 
 
+def gap_report(samples: list[tuple[float, tuple[str, ...]]], gap: tuple[float, float], common: set,
+               top: int = 6) -> str:
+    """The functions most often on the stack in one gap, leaving out ``common`` (the frames
+    every sample has: the event loop and the tool itself)."""
+    counts = collections.Counter()
+    n = 0
+    for t, stack in samples:
+        if gap[0] <= t <= gap[1]:
+            n += 1
+            counts.update(set(stack) - common)
+    if n == 0:
+        return "no sample (Qt's own C++ or waiting for the GIL)"
+    return ", ".join(f"{name} {count / n:.0%}" for name, count in counts.most_common(top))
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     import argparse
 
@@ -83,6 +103,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--threshold-ms", type=float, default=40.0)
     parser.add_argument("--data", default=None, help="the CIFAR-10 JPEG archive (default: the demo set)")
+    parser.add_argument("--loaded", action="store_true", help="one other process keeps a core busy meanwhile")
+    parser.add_argument("--per-gap", action="store_true", help="the longest gaps one by one")
     args = parser.parse_args(argv)
     prepared, features = bench.prepare_bench_data(args.data, False, spec=args.spec)
     app = bench.bench_application()
@@ -98,13 +120,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     probe = bench._StallProbe()
     sampler = StackSampler(threading.main_thread().ident)
     sampler.start()
-    gaps = []
+    gaps, runs = [], []  # runs: (first tick, last tick) of each run
     try:
-        for k in range(args.rounds):
-            result = bench._in_window(window, features, prepared, settings, app, tab=tab, probe=probe)
-            gaps += gaps_longer_than(probe.ticks, args.threshold_ms / 1000)
-            print(f"run {k + 1}: longest stall {result['max_stall_ms']:.0f} ms, "
-                  f"{result['redraws_per_second']:.1f} redraws/s")
+        with bench.one_busy_core() if args.loaded else contextlib.nullcontext():
+            for k in range(args.rounds):
+                result = bench._in_window(window, features, prepared, settings, app, tab=tab, probe=probe)
+                gaps += gaps_longer_than(probe.ticks, args.threshold_ms / 1000)
+                runs.append((probe.ticks[0], probe.ticks[-1]) if probe.ticks else (0.0, 0.0))
+                print(f"run {k + 1}: longest stall {result['max_stall_ms']:.0f} ms, "
+                      f"{result['redraws_per_second']:.1f} redraws/s")
     finally:
         sampler.stop()
         window.shutdown()
@@ -114,6 +138,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     longest = sorted(gaps, key=lambda g: g[0] - g[1])[:20]
     print(f"{len(gaps)} gaps over {args.threshold_ms:.0f} ms, the longest: "
           f"{', '.join(f'{1000 * (b - a):.0f}' for a, b in longest)} ms")
+    if args.per_gap:
+        common = set.intersection(*(set(stack) for _, stack in sampler.samples)) if sampler.samples else set()
+        for a, b in longest[:10]:
+            start, end = next(((r0, r1) for r0, r1 in runs if r0 <= a <= r1), (a, b))
+            print(f"  {1000 * (b - a):4.0f} ms at {a - start:5.1f} s of a {end - start:.1f} s run: "
+                  f"{gap_report(sampler.samples, (a, b), common)}")
     print("share of the samples in those gaps (and of all samples) per function on the stack:")
     for name, share, overall in functions_in_gaps(sampler.samples, gaps)[:40]:
         print(f"  {share:6.1%} ({overall:6.1%})  {name}")
