@@ -231,3 +231,25 @@ def test_a_fitting_axis_title_stays_centred_on_its_axis(qtbot):
             continue
         assert shown <= room, (width, label.toPlainText())
         assert abs(label.pos().x() - (room - shown) / 2) <= 1, (width, label.toPlainText(), label.pos().x())
+
+
+def test_pictures_are_shown_with_their_own_bytes_as_colors(qtbot):
+    """A mosaic's uint8 picture reaches Qt as it is: no levels (pyqtgraph would rescale a copy
+    of every pixel at every change for the same colors), and the painted colors are exact."""
+    from linviz.gui.views.mosaic_view import MosaicView
+
+    view = MosaicView()
+    qtbot.addWidget(view)
+    picture = np.random.default_rng(0).integers(0, 256, (24, 40, 3), dtype=np.uint8)
+    view.set_mosaic(picture, MosaicLayout(rows=1, cols=1, tile_h=24, tile_w=40, gap=0))
+    assert view.image.levels is None
+    view.image.render()
+    qimage = view.image.qimage
+    assert (qimage.width(), qimage.height()) == (40, 24)
+    for y, x in ((0, 0), (5, 17), (23, 39)):
+        color = qimage.pixelColor(x, y)
+        assert (color.red(), color.green(), color.blue()) == tuple(int(v) for v in picture[y, x])
+    from linviz.gui.views.plot_style import show_colors
+
+    with pytest.raises(TypeError, match="uint8"):
+        show_colors(view.image, picture.astype(np.float32))

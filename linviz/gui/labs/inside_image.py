@@ -18,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QPushButton, QSplitter, QStackedWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
@@ -201,7 +201,14 @@ class InsideImageLab(Lab):
         self.evidence_caption = WrappedLabel("")
         self.evidence_caption.setObjectName("viewCaption")
         self.mosaic = MosaicView()
-        self.mosaic.viewbox.sigResized.connect(self._arrange_mosaic)
+        # The mosaic is rebuilt once the layout has settled (new captions change their heights,
+        # and so the mosaic's size): once, in an event of its own, not inside a result's
+        # drawing and again at the resize it causes.
+        self._arrange_timer = QTimer(self)
+        self._arrange_timer.setSingleShot(True)
+        self._arrange_timer.setInterval(0)
+        self._arrange_timer.timeout.connect(self._arrange_mosaic)
+        self.mosaic.viewbox.sigResized.connect(self._arrange_timer.start)
         self._groups = 1
         self.bars = pg.PlotWidget()
         self.bars.setObjectName("scoreBars")
@@ -288,6 +295,8 @@ class InsideImageLab(Lab):
             for c, name in enumerate(names):
                 box.addItem(name, c)
             box.blockSignals(False)
+        if names:  # the table's height now, not at a run's first result: no relayout mid-run
+            self._size_numbers(len(names))
         self.request_refresh()
 
     def _on_model(self, model) -> None:
@@ -371,7 +380,7 @@ class InsideImageLab(Lab):
         self._show_totals(b, result, names)
         if len(names) != self._sized_for:
             self._size_numbers(len(names))
-        self._arrange_mosaic()
+        self._arrange_timer.start()
         self._draw_bars(result)
 
     # ------------------------------------------------------------------ drawing

@@ -34,7 +34,7 @@ from linviz.explore.tuning import SearchPlan, best_result, heat_map, parse_value
 from linviz.gui.labs.lab import Lab
 from linviz.workbench.run_history import restore_run
 from linviz.gui.views.loss_view import LogTicksAxis
-from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.plot_style import outward_ticks, show_colors
 from linviz.gui.views.control_flow import control_flow
 from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.empty_plot import EmptyHint
@@ -466,7 +466,7 @@ class TuningLab(Lab):
         if done.any():
             rgba[done] = cmap.map(np.clip((values[done] - lo) / (hi - lo), 0.0, 1.0), mode="byte")
         # row-major images (linviz.gui): row k (learning rate k) at y = k .. k+1, column j (reg j) at x = j .. j+1
-        self.image.setImage(np.ascontiguousarray(rgba), levels=(0, 255), autoLevels=False)
+        show_colors(self.image, rgba)
         n_lr, n_reg = values.shape
         self.image.setRect(QRectF(0, 0, n_reg, n_lr))
         self.image.setVisible(True)

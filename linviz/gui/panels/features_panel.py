@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QFormLayo
 
 from linviz.features.blocks import block_types
 from linviz.gui.views.empty_plot import EmptyHint
+from linviz.gui.views.plot_style import show_colors
 from linviz.workbench.pictures import hue_colors
 from linviz.gui.widgets.progress_row import ProgressRow
 
@@ -443,7 +444,7 @@ class FeaturesPanel(QWidget):
         """The image, its HOG glyph picture beside it, and its hue histogram."""
         self.image_caption.setText(caption)
         h, w = image.shape[:2]
-        self.image_item.setImage(np.ascontiguousarray(image), levels=(0, 255), autoLevels=False)
+        show_colors(self.image_item, image)
         self.image_item.setRect(0, 0, w, h)
         if glyphs is not None:
             g = np.asarray(glyphs, dtype=np.float32)

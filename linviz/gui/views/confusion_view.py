@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from linviz.workbench.pictures import SEQUENTIAL_LUT
 from linviz.gui.runtime.redraw import Redraw
 from linviz.gui.views.painted_labels import PaintedLabels
-from linviz.gui.views.plot_style import highlight_rect, outward_ticks
+from linviz.gui.views.plot_style import highlight_rect, outward_ticks, show_colors
 
 REDRAW_MS = 250
 MAX_TICKS = 20  # more classes: label every k-th row and column
@@ -155,7 +155,7 @@ class ConfusionView(QWidget):
         row_sums = np.maximum(counts.sum(axis=1, keepdims=True), 1)
         fractions = counts / row_sums
         rgb = SEQUENTIAL_LUT[np.clip(np.round(fractions * 255), 0, 255).astype(np.intp)]
-        self.image.setImage(np.ascontiguousarray(rgb), levels=(0, 255), autoLevels=False)
+        show_colors(self.image, rgb)
         self.image.setRect(0, 0, n, n)
         rows, cols = np.nonzero(counts)
         colors = [(255, 255, 255) if fractions[i, j] > 0.55 else (30, 30, 30) for i, j in zip(rows, cols)]

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QRectF, Signal, Slot
 
 from linviz.workbench.pictures import MosaicLayout
-from linviz.gui.views.plot_style import highlight_rect
+from linviz.gui.views.plot_style import highlight_rect, show_colors
 
 NAVIGATION_KEYS = {int(k.value) for k in (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down,
                                          Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)}
@@ -43,7 +43,7 @@ class MosaicView(pg.GraphicsLayoutWidget):
                    margin_left: float = 0.0) -> None:
         """Replace the picture (uint8 RGB, fixed levels: no auto-levelling per frame)."""
         picture = np.ascontiguousarray(picture)
-        self.image.setImage(picture, levels=(0, 255), autoLevels=False)
+        show_colors(self.image, picture)
         self.layout_info = layout
         if (picture.shape, margin_top, margin_left) != self._shape:  # the view fits a new picture or margins
             self._shape = (picture.shape, margin_top, margin_left)

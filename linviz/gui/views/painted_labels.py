@@ -44,6 +44,9 @@ class PaintedLabels(pg.GraphicsObject):
         self._colors: Sequence[QColor] = ()
         self._align = "center"
         self.drawn_px = 0.0  # the font size of the last paint (0: the texts did not fit)
+        # Text widths, measured once per font and set of labels (not at every paint: a
+        # confusion matrix repaints its 100 numbers several times a second while training).
+        self._widths: dict = {}
 
     def set_labels(self, xs, ys, texts, colors=None, align: str = "center") -> None:
         """``colors``: one (r, g, b) per text, or None for dark gray."""
@@ -51,6 +54,7 @@ class PaintedLabels(pg.GraphicsObject):
         default = QColor(30, 30, 30)
         self._colors = [QColor(*c) for c in colors] if colors is not None else [default] * len(self._texts)
         self._align = align
+        self._widths = {}
         self.update()
 
     def clear(self) -> None:
@@ -68,11 +72,23 @@ class PaintedLabels(pg.GraphicsObject):
         self.prepareGeometryChange()  # the paint area follows the visible range
         super().viewRangeChanged()
 
+    def _text_widths(self, font: QFont, metrics: QFontMetricsF) -> list[float]:
+        """Each text's width in pixels in ``font`` (kept until the labels change)."""
+        key = font.key()
+        widths = self._widths.get(key)
+        if widths is None:
+            widths = self._widths[key] = [metrics.horizontalAdvance(t) for t in self._texts]
+        return widths
+
+    def _widest_per_px(self, font: QFont) -> float:
+        """The widest text's width per pixel of font size."""
+        font.setPixelSize(100)
+        return max(self._text_widths(font, QFontMetricsF(font))) / 100.0
+
     def _font_px_that_fits(self, painter_scale: float, font: QFont) -> float:
         """The largest size <= font_px at which the widest text fits a cell, or 0."""
         if self.fit_width is not None and self._texts:
-            font.setPixelSize(100)
-            widest = max(QFontMetricsF(font).horizontalAdvance(t) for t in self._texts) / 100.0
+            widest = self._widest_per_px(font)
             room = abs(self.fit_width * painter_scale) - 6  # the texts keep a few pixels apart
             if room < 3 * self._min_px:
                 return 0.0  # not even a few letters fit: no text (a tooltip has it)
@@ -80,22 +96,22 @@ class PaintedLabels(pg.GraphicsObject):
         if self._cell is None or not self._texts:
             return self._font_px
         cell_px = abs(self._cell * painter_scale)
-        font.setPixelSize(100)
-        metrics = QFontMetricsF(font)
-        widest = max(metrics.horizontalAdvance(t) for t in self._texts) / 100.0  # per pixel of font size
-        tallest = metrics.height() / 100.0
+        widest = self._widest_per_px(font)
+        tallest = QFontMetricsF(font).height() / 100.0
         size = min(self._font_px, 0.88 * cell_px / max(widest, 1e-6), 0.8 * cell_px / tallest)
         return size if size >= self._min_px else 0.0
 
-    def _rects(self, transform, metrics):
+    def _rects(self, transform, font: QFont):
         """(rect in device pixels, alignment, text, color) of every label."""
+        metrics = QFontMetricsF(font)
         h = metrics.height()
         room = abs(self.fit_width * transform.m11()) - 6 if self.fit_width is not None else None
-        for x, y, text, color in zip(self._xs, self._ys, self._texts, self._colors):
+        widths = self._text_widths(font, metrics)
+        for x, y, text, color, w in zip(self._xs, self._ys, self._texts, self._colors, widths):
             p = transform.map(QPointF(x, y))
-            if room is not None and metrics.horizontalAdvance(text) > room:
+            if room is not None and w > room:
                 text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
-            w = metrics.horizontalAdvance(text)
+                w = metrics.horizontalAdvance(text)
             if self._align == "left":
                 yield QRectF(p.x() + 4, p.y() - h / 2, w + 2, h), ALIGN_LEFT, text, color
             elif self._align == "right":
@@ -118,7 +134,7 @@ class PaintedLabels(pg.GraphicsObject):
         painter.save()
         painter.resetTransform()  # draw in device pixels: texts keep their size
         painter.setFont(font)
-        for rect, flags, text, color in self._rects(transform, QFontMetricsF(font)):
+        for rect, flags, text, color in self._rects(transform, font):
             painter.setPen(color)
             painter.drawText(rect, flags, text)
         painter.restore()
@@ -127,4 +143,4 @@ class PaintedLabels(pg.GraphicsObject):
         """Where the last paint put each text, in scene coordinates (for tests and hit checks)."""
         font = QFont()
         font.setPixelSize(max(1, int(self.drawn_px or self._font_px)))
-        return [rect for rect, *_ in self._rects(self.sceneTransform(), QFontMetricsF(font))]
+        return [rect for rect, *_ in self._rects(self.sceneTransform(), font)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def outward_ticks(plot_item) -> None:
     """Ticks pointing out of the plot area.
@@ -79,3 +81,17 @@ def fitting_title(plot_item, side: str, *texts: str) -> None:
 
     view.sigResized.connect(choose)
     choose()
+
+
+def show_colors(image_item, picture: np.ndarray) -> None:
+    """Show ``picture`` (uint8 RGB or RGBA: its bytes are the colors) in ``image_item``.
+
+    Without levels pyqtgraph hands the bytes to Qt as they are. With ``levels=(0, 255)`` it
+    rescales and clips a copy of every pixel whenever the picture changed (RGBA even takes
+    its general, slower path): milliseconds of the GUI thread for a large mosaic, several
+    times a second while a run trains, for the same colors.
+    """
+    picture = np.ascontiguousarray(picture)
+    if picture.dtype != np.uint8:
+        raise TypeError(f"show_colors takes uint8 colors, not {picture.dtype}")
+    image_item.setImage(picture, levels=None, autoLevels=False)

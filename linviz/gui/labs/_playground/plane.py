@@ -17,7 +17,7 @@ from PySide6.QtCore import QRectF, Signal
 from linviz.explore import playground as pgd
 from linviz.gui.labs._playground.items import (ARROW_SCALE, POINT_BRUSHES, POINT_PENS, ClassHandles, PlaneViewBox,
                                                PointsItem, SmoothImageItem, draw_arrow, line_foot, plane_rgb)
-from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.plot_style import outward_ticks, show_colors
 
 MAP_PIXELS = 2.0  # screen pixels per decision-map grid point (drawn smoothed between them)
 MAP_MAX = 1000  # grid points per side at most
@@ -140,8 +140,7 @@ class Plane(pg.PlotWidget):
         ny = int(np.clip(rect.height() / MAP_PIXELS, 40, MAP_MAX))
         dmap = pgd.decision_map(state.W, state.b, (x0, x1, y0, y1), (nx, ny), loss=s.loss, delta=s.delta,
                                 probabilities=s.shading == "probability")
-        self.map_image.setImage(plane_rgb(dmap, s.shading, state.n_classes, margins), levels=(0, 255),
-                                autoLevels=False)
+        show_colors(self.map_image, plane_rgb(dmap, s.shading, state.n_classes, margins))
         self.map_image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
 
     def _draw_points(self, state: pgd.PlaygroundState, ev) -> None:
