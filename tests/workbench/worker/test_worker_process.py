@@ -64,6 +64,21 @@ def _wait_until(condition, what, timeout_s=120.0):
         time.sleep(0.01)
 
 
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="process priorities are POSIX")
+def test_the_worker_gives_way_to_the_window(worker_process):
+    """The training runs at a lower priority than the window, so that the GUI thread gets a
+    core at once even when another app keeps one busy."""
+    from linviz.workbench.worker.process_main import WORKER_NICENESS
+
+    process, _ = worker_process
+    expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS)
+    assert os.getpriority(os.PRIO_PROCESS, process.pid) == expected
+    autogroup = f"/proc/{process.pid}/autogroup"
+    if os.path.exists(autogroup):
+        with open(autogroup, encoding="ascii") as f:
+            assert f.read().split()[-1] == str(expected)
+
+
 def test_a_run_in_the_worker_gives_the_weights_of_a_headless_run_paced_or_not(worker_process, data):
     headless = _headless(data, SETTINGS)
     job, _ = _remote(worker_process, data, SETTINGS)
