@@ -27,11 +27,11 @@ import time
 import traceback
 
 ORPHAN_GRACE_S = 3.0  # after the window is gone, the worker leaves within this even mid-compile
-# The training yields the CPU to the window: when another app keeps a core busy, the GUI
-# thread, the worker and that app share two cores, and at equal priority the GUI thread waited
-# for its turn inside every redraw (its longest stalls 60-70 ms). At a lower priority the
-# worker gives way whenever the GUI thread has work (a quarter of a core at most) and loses
-# nothing on a machine that is otherwise quiet. Measured: docs/benchmarks.md.
+# The training yields the CPU to the window (as the window's quick lane does): when another
+# app keeps a core busy, the GUI thread, the worker and that app share two cores, and at equal
+# priority the GUI thread waited for its turn in the middle of its redraws. Five steps lower, the worker gives way whenever the GUI thread has work; it also
+# gives way to that other app, and loses nothing on an otherwise quiet machine. Measured:
+# docs/benchmarks.md.
 WORKER_NICENESS = 5
 
 
