@@ -29,9 +29,9 @@ import traceback
 ORPHAN_GRACE_S = 3.0  # after the window is gone, the worker leaves within this even mid-compile
 # The training yields the CPU to the window (as the window's quick lane does): when another
 # app keeps a core busy, the GUI thread, the worker and that app share two cores, and at equal
-# priority the GUI thread waited for its turn in the middle of its redraws. Five steps lower, the worker gives way whenever the GUI thread has work; it also
-# gives way to that other app, and loses nothing on an otherwise quiet machine. Measured:
-# docs/benchmarks.md.
+# priority the GUI thread waited for its turn in the middle of its redraws. Five steps lower,
+# the worker gives way whenever the GUI thread has work; it also gives way to that other app,
+# and loses nothing on an otherwise quiet machine. Measured: docs/benchmarks.md.
 WORKER_NICENESS = 5
 
 
