@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from linviz.explore.curves import (CurveSmoother, DEFAULT_SMOOTHING, following_range, half_width, log_ticks,
-                                   smooth_curve, tick_label)
+from linviz.explore.curves import (CurveSmoother, DEFAULT_SMOOTHING, FollowingRange, following_range, half_width,
+                                   log_ticks, smooth_curve, tick_label)
 from linviz.training import TrainingConfig, train
 from linviz.training.loop import run_to_end
 
@@ -89,3 +89,33 @@ def test_the_x_range_follows_the_run():
         hi = following_range(n)
         assert n <= hi <= max(10, 1.1 * n)
     assert following_range(2450) == 2500 and following_range(1234) == 1300
+
+
+def _follow(axis, per_frame, frames, fps=25):
+    """(moves, n) after ``frames`` redraws of a run making ``per_frame`` points a redraw."""
+    moves, n = 0, 0
+    for frame in range(frames):
+        n += per_frame
+        moves += axis.update(n, now=frame / fps) is not None
+        rate = per_frame * fps
+        assert n <= axis.right <= 1.1 * following_range(int(n + min(rate * axis.interval, n / 2)) + per_frame)
+    return moves, n
+
+
+def test_a_fast_run_moves_the_x_axis_a_few_times_a_second_and_never_hides_a_point():
+    moves, _ = _follow(FollowingRange(interval=0.5), per_frame=680, frames=125)  # 17,000 a second, 5 s
+    assert moves <= 3 * 5  # a few more while the run is young (half as far again is not far)
+    assert sum(following_range(k * 680) != following_range((k - 1) * 680) for k in range(2, 126)) > 60  # the plain rule
+
+
+def test_a_paced_run_moves_the_x_axis_a_few_times_a_second_too():
+    moves, n = _follow(FollowingRange(interval=0.5), per_frame=1, frames=250)  # 25 steps a second, 10 s
+    assert moves <= 3 * 10
+    assert sum(following_range(k) != following_range(k - 1) for k in range(2, 251)) > 90  # the plain rule
+
+
+def test_another_series_is_followed_afresh():
+    axis = FollowingRange()
+    assert axis.update(2_450, now=0.0) == following_range(2_450)
+    assert axis.update(2_450, now=1.0) is None  # unchanged
+    assert axis.update(37, now=1.1) == following_range(37)  # fewer points: another series

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtWidgets import QApplication
 
-from linviz.explore.curves import smooth_curve
+from linviz.explore.curves import following_range, smooth_curve
 
 
 def _run(n=1234, seed=0):
@@ -78,7 +78,10 @@ def test_the_x_range_follows_the_run(loss_view):
     losses, table = _run(2450)
     loss_view.set_losses(losses[:300], table[:30])
     assert 300 <= loss_view.plot.getPlotItem().getViewBox().viewRange()[0][1] <= 1.1 * 310
-    loss_view.set_losses(losses, table)
+    loss_view.set_losses(losses, table)  # a fast run: the axis looks ahead, half as far again at most
+    assert 2450 <= loss_view.plot.getPlotItem().getViewBox().viewRange()[0][1] <= 1.1 * following_range(int(1.5 * 2450))
+    loss_view.clear()
+    loss_view.set_losses(losses, table)  # a whole run at once
     assert 2450 <= loss_view.plot.getPlotItem().getViewBox().viewRange()[0][1] <= 1.1 * 2500
 
 

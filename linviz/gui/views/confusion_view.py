@@ -97,7 +97,8 @@ class ConfusionView(QWidget):
     def _show_axes(self, shown: bool) -> None:
         item = self.plot.getPlotItem()
         for side in ("left", "bottom"):
-            item.showAxis(side, shown)
+            if item.getAxis(side).isVisible() != shown:  # showing a shown axis lays out its ticks again
+                item.showAxis(side, shown)
 
     def _on_model(self, model) -> None:
         evaluation = model.evaluation if model is not None else None

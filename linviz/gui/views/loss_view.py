@@ -10,6 +10,7 @@ where it changed (its newest points), so each frame costs what the new points co
 
 from __future__ import annotations
 
+import time
 from typing import Optional
 
 import numpy as np
@@ -17,7 +18,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from linviz.explore.curves import DEFAULT_SMOOTHING, MAX_SMOOTHING, CurveSmoother, following_range, log_ticks, \
+from linviz.explore.curves import DEFAULT_SMOOTHING, MAX_SMOOTHING, CurveSmoother, FollowingRange, log_ticks, \
     smooth_curve, tick_label
 from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
 from linviz.gui.views.plot_style import outward_ticks, peaks_per_pixel
@@ -68,7 +69,7 @@ class LossView(QWidget):
         # their ticks. Together they were most of the GUI thread's time while training.
         # The ranges below move in steps instead (see _update_ranges).
         item.getViewBox().disableAutoRange()
-        self._x_hi = 0.0
+        self._x_axis = FollowingRange()  # the x range follows the run, a few moves a second
         self._y_range = (np.inf, -np.inf)
         # Long runs reach 100k+ iterations: draw only what is visible, peak-downsampled.
         item.setDownsampling(auto=True, mode="peak")
@@ -227,9 +228,8 @@ class LossView(QWidget):
         if n == 0:
             return
         vb = self.plot.getPlotItem().getViewBox()
-        x_hi = following_range(n)  # follows the run, in steps of its second digit
-        if x_hi != self._x_hi:
-            self._x_hi = x_hi
+        x_hi = self._x_axis.update(n, time.monotonic())
+        if x_hi is not None:
             vb.setXRange(0, x_hi, padding=0.01)
         values = self._losses[np.isfinite(self._losses)]
         if self.parts_box.isChecked() and self._per_snapshot is not None and len(self._per_snapshot):
@@ -264,7 +264,7 @@ class LossView(QWidget):
             curve.setData([], [])
         self.expected_line.setVisible(False)
         self.readout.clear()
-        self._x_hi = 0.0
+        self._x_axis.reset()
         self._norm_hi = 0.0
         self._y_range = (np.inf, -np.inf)
 
