@@ -253,3 +253,27 @@ def test_pictures_are_shown_with_their_own_bytes_as_colors(qtbot):
 
     with pytest.raises(TypeError, match="uint8"):
         show_colors(view.image, picture.astype(np.float32))
+
+
+def test_the_value_axis_is_set_up_once_per_kind_and_hidden_without_values(qtbot):
+    """Probabilities, then SVM scores, then nothing, then probabilities: the axis says what the
+    bars are; redrawing the same kind leaves the axis's tick layout alone."""
+    from linviz.gui.views.probabilities_view import ProbabilitiesView
+
+    view = ProbabilitiesView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    axis = view.plot.getPlotItem().getAxis("bottom")
+    names = ["cat", "dog", "ship"]
+    view.set_values(np.array([0.2, 0.7, 0.1]), names, "probabilities")
+    assert axis.isVisible() and axis.labelText == "probability"
+    qtbot.waitUntil(lambda: axis.picture is not None, timeout=5000)  # painted: its ticks laid out
+    view.set_values(np.array([0.3, 0.6, 0.1]), names, "probabilities")
+    assert axis.picture is not None  # the same kind: no new tick layout
+    view.set_values(np.array([1.5, -0.5, 0.2]), names, "scores")
+    assert axis.labelText == "SVM score"
+    view.clear()
+    assert not axis.isVisible()
+    view.set_values(np.array([0.2, 0.7, 0.1]), names, "probabilities")
+    assert axis.isVisible() and axis.labelText == "probability"

@@ -111,7 +111,6 @@ class ProbabilitiesView(QWidget):
         """``kind``: "probabilities" (in [0, 1], sum 1) or "scores" (any sign)."""
         values = np.asarray(values, dtype=np.float32)
         self.set_classes(class_names)
-        self.plot.getPlotItem().showAxis("bottom", True)
         self.values = values
         self.kind = kind
         top = int(np.argmax(values)) if len(values) else -1
@@ -119,18 +118,16 @@ class ProbabilitiesView(QWidget):
                    for i in range(len(values))]
         x0 = np.minimum(values, 0.0)
         self.bars.setOpts(x0=x0, y=np.arange(len(values)), width=np.abs(values), height=0.7, brushes=brushes)
-        item = self.plot.getPlotItem()
+        if kind != self._axis_kind:  # set again, the axis would lay out its ticks at every redraw
+            self._axis_kind = kind
+            self._show_value_axis(kind)
         if kind == "probabilities":
             self._extent = (0.0, 1.0)  # a fixed scale: bars compare between images
-            item.setLabel("bottom", "probability")  # short: the view is narrow at 1024 px
-            item.getAxis("bottom").setTicks([[(0.0, "0"), (1.0, "1")], [(0.5, "")]])
             fmt = "{:.0%}"
         else:
             lo = min(0.0, float(values.min())) if len(values) else 0.0
             hi = max(0.0, float(values.max())) if len(values) else 1.0
             self._extent = (lo, hi if hi > lo else lo + 1.0)
-            item.setLabel("bottom", "SVM score")  # the caption says they are not probabilities
-            item.getAxis("bottom").setTicks(None)
             fmt = "{:+.2f}"
         self._texts = [fmt.format(v) for v in values]
         labelled = np.arange(len(values))
@@ -150,6 +147,19 @@ class ProbabilitiesView(QWidget):
         if top >= 0:
             parts.append(f"top: {printable(class_names[top])}")
         self.caption.setText("  ·  ".join(parts))
+
+    _axis_kind: str | None = None  # what the value axis is set up for (None: hidden)
+
+    def _show_value_axis(self, kind: str | None) -> None:
+        """The value axis for ``kind`` ("probabilities" or "scores"), or hidden (None)."""
+        item = self.plot.getPlotItem()
+        item.showAxis("bottom", kind is not None)  # no values: no empty scale
+        if kind == "probabilities":
+            item.setLabel("bottom", "probability")  # short: the view is narrow at 1024 px
+            item.getAxis("bottom").setTicks([[(0.0, "0"), (1.0, "1")], [(0.5, "")]])
+        elif kind is not None:
+            item.setLabel("bottom", "SVM score")  # the caption says they are not probabilities
+            item.getAxis("bottom").setTicks(None)
 
     def _fit_x_range(self, *_) -> None:
         """The data extent and nothing more: the bars get the whole width (their labels go
@@ -187,7 +197,8 @@ class ProbabilitiesView(QWidget):
         self.inner_labels.set_labels(*inside, colors=[(255, 255, 255)] * len(inside[0]), align="right")
 
     def clear(self, message: str = "") -> None:
-        self.plot.getPlotItem().showAxis("bottom", False)  # no values: no empty scale
+        self._axis_kind = None
+        self._show_value_axis(None)
         self.values = np.zeros(0, dtype=np.float32)
         self.bars.setOpts(x0=[], y=[], width=[], brushes=[])
         self._texts = []
