@@ -164,15 +164,19 @@ class FollowingRange:
         self._moved_at = -math.inf
         self._moved_n = 0
 
-    def update(self, n: int, now: float) -> Optional[float]:
+    def update(self, n: int, now: float, final: bool = False) -> Optional[float]:
         """The new right end for ``n`` points at time ``now`` (seconds), or None when the axis
-        stays as it is. Fewer points than last time: another series, followed afresh."""
+        stays as it is. Fewer points than last time: another series, followed afresh.
+        ``final``: the run has ended; the axis ends where the plain rule says, no look-ahead."""
         right = following_range(n)
         growing = n >= self._n
         self._n = n
-        if self.right is not None and growing and right <= self.right:
+        if final:
+            if right == self.right:
+                return None
+        elif self.right is not None and growing and right <= self.right:
             return None  # still inside (a look-ahead is kept until the run reaches it)
-        if self.right is not None and growing:
+        elif self.right is not None and growing:
             pace = (n - self._moved_n) / max(now - self._moved_at, 1e-3)
             # at most half as far again: the run fills two thirds of the plot or more
             right = following_range(int(n + min(pace * self.interval, n / 2)))

@@ -119,3 +119,12 @@ def test_another_series_is_followed_afresh():
     assert axis.update(2_450, now=0.0) == following_range(2_450)
     assert axis.update(2_450, now=1.0) is None  # unchanged
     assert axis.update(37, now=1.1) == following_range(37)  # fewer points: another series
+
+
+def test_a_finished_run_gets_the_plain_range():
+    axis = FollowingRange(interval=0.5)
+    for frame in range(1, 20):
+        axis.update(680 * frame, now=frame / 25)
+    assert axis.right > following_range(680 * 19)  # looking ahead while it grows
+    assert axis.update(680 * 19, now=1.0, final=True) == following_range(680 * 19)
+    assert axis.update(680 * 19, now=1.1, final=True) is None

@@ -177,6 +177,8 @@ class LossView(QWidget):
             self._run = frame.run
             self.set_expected_initial_loss(snap.expected_initial_loss)
         self.set_losses(snap.losses, getattr(snap, "per_snapshot", None))
+        if snap.done:  # the run's whole width, without the look-ahead of a growing run
+            self._update_ranges(final=True)
 
     # ------------------------------------------------------------------ drawing
     def set_losses(self, losses: np.ndarray, per_snapshot: Optional[np.ndarray] = None) -> None:
@@ -223,12 +225,12 @@ class LossView(QWidget):
                 self._norm_hi = _nice_ceiling(top * 1.05)
                 self.norm_view.setYRange(0, self._norm_hi, padding=0.02)
 
-    def _update_ranges(self) -> None:
+    def _update_ranges(self, final: bool = False) -> None:
         n = len(self._losses)
         if n == 0:
             return
         vb = self.plot.getPlotItem().getViewBox()
-        x_hi = self._x_axis.update(n, time.monotonic())
+        x_hi = self._x_axis.update(n, time.monotonic(), final=final)
         if x_hi is not None:
             vb.setXRange(0, x_hi, padding=0.01)
         values = self._losses[np.isfinite(self._losses)]
