@@ -143,3 +143,18 @@ def test_hover_read_outs_clear_when_the_mouse_leaves(loss_view, qtbot):
     assert accuracy.readout.text == "epoch 2: train 0.4000, validation 0.3500"
     QApplication.sendEvent(accuracy.plot, QEvent(QEvent.Type.Leave))
     assert accuracy.readout.text == ""
+
+
+def test_the_accuracy_axis_keeps_room_ahead_while_training_and_ends_with_the_run(qtbot):
+    from linviz.gui.views.accuracy_view import AccuracyView
+
+    accuracy = AccuracyView()
+    qtbot.addWidget(accuracy)
+    accuracy.set_accuracies([0.3] * 26, [0.3] * 26)
+    view_box = accuracy.plot.getPlotItem().getViewBox()
+    assert view_box.viewRange()[0][1] >= 1.4 * 26  # room for the epochs to come
+    accuracy.fit_to_run_end()
+    assert 26 <= view_box.viewRange()[0][1] <= 1.05 * 26
+    accuracy.set_accuracies([0.3] * 4, [0.3] * 4)
+    accuracy.fit_to_run_end()
+    assert 10 <= view_box.viewRange()[0][1] <= 10.5  # never narrower than ten epochs

@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from linviz.explore.curves import following_range
 from linviz.gui.runtime.redraw import Redraw
 from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
 from linviz.gui.views.plot_style import fitting_title, outward_ticks
@@ -52,6 +53,15 @@ class AccuracyView(QWidget):
             self.clear()
         else:
             self.set_accuracies(list(frame.snapshot.train_accuracies), list(frame.snapshot.val_accuracies))
+            if frame.snapshot.done:
+                self.fit_to_run_end()
+
+    def fit_to_run_end(self) -> None:
+        """The x axis ends where the finished run does (while it ran, it kept room ahead)."""
+        x_hi = max(10, int(following_range(max(self._n))))
+        if x_hi != self._x_hi:
+            self._x_hi = x_hi
+            self.plot.getPlotItem().setXRange(0, x_hi, padding=0.02)
 
     def set_accuracies(self, train: list[float], val: list[float]) -> None:
         if (len(train), len(val)) == self._n:
