@@ -42,7 +42,6 @@ class MosaicView(pg.GraphicsLayoutWidget):
     def set_mosaic(self, picture: np.ndarray, layout: MosaicLayout, margin_top: float = 0.0,
                    margin_left: float = 0.0) -> None:
         """Replace the picture (uint8 RGB, fixed levels: no auto-levelling per frame)."""
-        picture = np.ascontiguousarray(picture)
         show_colors(self.image, picture)
         self.layout_info = layout
         if (picture.shape, margin_top, margin_left) != self._shape:  # the view fits a new picture or margins

@@ -80,15 +80,17 @@ class PaintedLabels(pg.GraphicsObject):
             widths = self._widths[key] = [metrics.horizontalAdvance(t) for t in self._texts]
         return widths
 
-    def _widest_per_px(self, font: QFont) -> float:
-        """The widest text's width per pixel of font size."""
+    def _per_px(self, font: QFont) -> tuple[float, float]:
+        """(the widest text's width, a line's height) per pixel of ``font``'s size."""
+        font = QFont(font)
         font.setPixelSize(100)
-        return max(self._text_widths(font, QFontMetricsF(font))) / 100.0
+        metrics = QFontMetricsF(font)
+        return max(self._text_widths(font, metrics)) / 100.0, metrics.height() / 100.0
 
     def _font_px_that_fits(self, painter_scale: float, font: QFont) -> float:
         """The largest size <= font_px at which the widest text fits a cell, or 0."""
         if self.fit_width is not None and self._texts:
-            widest = self._widest_per_px(font)
+            widest, _ = self._per_px(font)
             room = abs(self.fit_width * painter_scale) - 6  # the texts keep a few pixels apart
             if room < 3 * self._min_px:
                 return 0.0  # not even a few letters fit: no text (a tooltip has it)
@@ -96,8 +98,7 @@ class PaintedLabels(pg.GraphicsObject):
         if self._cell is None or not self._texts:
             return self._font_px
         cell_px = abs(self._cell * painter_scale)
-        widest = self._widest_per_px(font)
-        tallest = QFontMetricsF(font).height() / 100.0
+        widest, tallest = self._per_px(font)
         size = min(self._font_px, 0.88 * cell_px / max(widest, 1e-6), 0.8 * cell_px / tallest)
         return size if size >= self._min_px else 0.0
 
