@@ -19,7 +19,9 @@ Control. :class:`~linviz.training.control.TrainingControl` is checked between co
 calls. After the first minibatch, gradient optimizers run chunks of minibatches per compiled call
 (:mod:`linviz.training.minibatch_kernels`), sized to about ``chunk_seconds`` of work, so that
 the GIL is free while they compute and pause and stop still act within milliseconds. The
-chunked path computes exactly what the step-by-step path does.
+chunked path computes exactly what the step-by-step path does, so a run goes step by step
+while the chunked path's kernel is still compiling in the background on a first run
+(:mod:`linviz.training.warmup`) and takes it when it is ready, instead of waiting for it.
 
 Safety. A NaN or infinite loss, or one ``divergence_factor`` times the initial loss, stops
 training with a reason ("diverged ..."). ``best_W`` on the final snapshot is never lost:
@@ -43,6 +45,7 @@ from linviz.limits import TRAINING_SETTINGS
 from linviz.models.losses import LOSSES, LossFunction, check_inputs, loss_named
 from linviz.models.regularizers import check_reg_type, regularization
 from linviz.numba_setup import readonly
+from linviz.training import warmup
 from linviz.training.control import Grant, TrainingControl
 from linviz.training.defaults import DEFAULT_FEATURES, SETTINGS, recommended_settings
 from linviz.training.minibatch_kernels import run_minibatches
@@ -307,6 +310,7 @@ class _Run:
         self.search_rows, self.search_note = _search_rows(config, N) if self.gradient_free else (None, None)
         self.chunked = not self.gradient_free and config.chunk_seconds > 0
         self.chunk = 1  # minibatches per compiled call, adapted to about config.chunk_seconds
+        self.loop_kernel_ready = False
         self.n_reg = loss_fn.n_reg_rows if loss_fn.n_reg_rows is not None else D
         self.reg_code = check_reg_type(config.reg_type)
         # gradient-free: the loss of Wt on the search sample (at W0 to begin with)
@@ -359,7 +363,7 @@ class _Run:
         order = np.arange(N, dtype=np.int64) if self.batch == N else self.rng.permutation(N).astype(np.int64)
         b = 0
         while b < per_epoch:
-            fast = self.chunked and self.it > 0
+            fast = self.chunked and self.it > 0 and self._loop_kernel_ready()
             wanted = min(per_epoch - b, self.chunk) if fast else 1
             grant = Grant(wanted)
             if control is not None:
@@ -382,6 +386,13 @@ class _Run:
             b += 1
             if self.it == 1 or self.it % config.snapshot_every == 0 or grant.stepping or grant.paced:
                 yield self._keep_if_healthy(self._snapshot(with_W=grant.stepping))
+
+    def _loop_kernel_ready(self) -> bool:
+        """False while the chunked path's kernel is compiling in the background (a first run;
+        then the steps go one by one); once True, it stays so."""
+        if not self.loop_kernel_ready:
+            self.loop_kernel_ready = not warmup.pending(warmup.training_loop_part())
+        return self.loop_kernel_ready
 
     def _chunk(self, order: np.ndarray, b: int, count: int) -> int:
         """Up to ``count`` minibatches (``order``'s batches b, b + 1, ...) in one compiled call,

@@ -176,8 +176,8 @@ def load(source, pipeline: FeaturePipeline, config: Optional[TrainingConfig] = N
     timings = {} if timings is None else timings
     start = time.perf_counter()
     parts = [warmup.features_part(pipeline.spec, (image_size, image_size))]
-    if config is not None:
-        parts.append(warmup.training_part())
+    if config is not None:  # the run waits for the first step's kernels, not for the loop's
+        parts += [warmup.training_part(), warmup.training_loop_part()]
     warmup.prepare(parts)
     with step("loading") as progress:
         dataset = linviz.data.load_dataset(source, image_size=image_size, progress=progress)

@@ -7,19 +7,29 @@ the first run of linviz on a machine, or the first after an upgrade of linviz or
 compiles every kernel it meets: seconds each, a good part of a minute in all, done one
 after the other on one core if nothing is done about it.
 
-The kernels come in independent **parts**: the feature extraction of one feature spec
-(with the standardization), and the training (both losses and every gradient optimizer:
-one compiled minibatch loop holds them all). :func:`prepare` starts getting parts ready in
-the background, :func:`wait` blocks until they are:
+The kernels come in **parts**: the feature extraction of one feature spec (with the
+standardization); the training's first step (the loss kernel of both losses and the update
+kernel of every gradient optimizer); and the training loop (the compiled minibatch loop,
+which holds those two). :func:`prepare` starts getting parts ready in the background,
+:func:`wait` blocks until they are:
 
 * a **warm** part (a warm-up compiled it before: :func:`linviz.kernel_cache.is_warm`)
   loads from disk in a thread of this process, while the caller loads its data;
-* a **cold** part is compiled in a child process of its own (:func:`child_main`), one
-  per part: the parts compile on different cores, and the
-  caller's own process -- a window that must stay responsive, a command loading its data --
-  keeps running. The child fills the on-disk cache and leaves the part's warm mark; the
-  caller's first calls then load the kernels from disk. When no child can be started (a
-  frozen application), the part compiles in a thread of this process.
+* a **cold** part is compiled in a child process of its own (:func:`child_main`): the parts
+  compile on different cores, and the caller's own process -- a window that must stay
+  responsive, a command loading its data -- keeps running. The child fills the on-disk
+  cache and leaves the part's warm mark; the caller's first calls then load the kernels
+  from disk. When no child can be started (a frozen application), the part compiles in a
+  thread of this process.
+* a cold part that builds on another cold one (the training loop on the first step's
+  kernels) is compiled after it by the same child: compiled in another process, those
+  kernels would be compiled twice.
+
+A command need not wait for the training loop: the training goes step by step (the same
+arithmetic, :mod:`linviz.training.loop`) until its kernel is ready, and a short run ends
+long before that kernel would have compiled. Its child then finishes the compile after the
+command has ended (:data:`OUTLIVING`), so that the next run finds it on disk; a child still
+compiling anything else stops with the process that started it.
 
 While a part compiles, :func:`status` says so in one line ("compiling linviz's kernels,
 first run only: ..."), which the CLI draws on stderr and the window in its status strip.
@@ -50,6 +60,11 @@ from linviz.errors import Cancelled
 
 COMPILING = "compiling linviz's kernels, first run only"
 TRAINING = "training"
+TRAINING_LOOP = "training loop"
+# part -> the part it builds on: compiled after it, in the same process, when both are cold
+_BUILDS_ON = {TRAINING_LOOP: TRAINING}
+# parts whose child finishes its compile when the process that started it ends
+OUTLIVING = frozenset({TRAINING_LOOP})
 _WARM_UP_IMAGES = 4
 
 
@@ -69,17 +84,27 @@ def warm_up_features(features="hog+hue", image_shape=(32, 32)) -> None:
     pipeline.transform(images[:1])  # one image: a prediction
 
 
+def warm_up_first_step() -> None:
+    """First calls of the kernels of a training's first step on a tiny float32 problem: one
+    run, step by step, serves every loss and gradient optimizer: they are codes passed to the
+    same two kernels (linviz.models.loss_kernels.loss_batch,
+    linviz.training.update_kernels.update)."""
+    _warm_up_run(chunk_seconds=0.0)
+
+
 def warm_up_training() -> None:
-    """First calls of the training kernels on a tiny float32 problem: the first step and the
-    compiled minibatch loop after it. One run serves every loss and gradient optimizer: they
-    are codes passed to the same two kernels (linviz.models.loss_kernels.loss_batch,
-    linviz.training.update_kernels.update), and the loop calls both."""
+    """First calls of every training kernel on a tiny float32 problem: the first step and
+    the compiled minibatch loop after it (which calls the first step's two kernels)."""
+    _warm_up_run()
+
+
+def _warm_up_run(**settings) -> None:
     from linviz.training.loop import TrainingConfig, run_to_end, train
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 5)).astype(np.float32)
     y = np.arange(40) % 2
-    config = TrainingConfig(epochs=2, batch_size=8, snapshot_every=1)
+    config = TrainingConfig(epochs=2, batch_size=8, snapshot_every=1, **settings)
     run_to_end(train(X, y, X, y, config, n_classes=2))
 
 
@@ -107,19 +132,26 @@ def features_part(features, image_shape=(32, 32)) -> dict:
 
 
 def training_part() -> dict:
-    """The part of the training kernels."""
+    """The part of a training's first step: what a run waits for."""
     return {"kind": TRAINING}
+
+
+def training_loop_part() -> dict:
+    """The part of the compiled minibatch loop: a run goes step by step until it is ready."""
+    return {"kind": TRAINING_LOOP}
 
 
 def part_key(part: dict) -> str:
     """The part's name, for its warm mark: the features' spec (the image size changes no
-    kernel), or "training"."""
-    return f"features {part['features']}" if part["kind"] == "features" else TRAINING
+    kernel), "training" or "training loop"."""
+    return f"features {part['features']}" if part["kind"] == "features" else part["kind"]
 
 
 def _run_part(part: dict) -> None:
     if part["kind"] == "features":
         warm_up_features(part["features"], tuple(part["image_shape"]))
+    elif part["kind"] == TRAINING:
+        warm_up_first_step()
     else:
         warm_up_training()
 
@@ -135,6 +167,7 @@ class _Part:
     error: Optional[str] = None  # why it failed (its kernels then compile when called)
     seconds: Optional[float] = None
     process: Optional[subprocess.Popen] = None
+    reported: bool = False       # its child said it is ready (or failed): the child went on
     done: threading.Event = field(default_factory=threading.Event)
 
 
@@ -149,7 +182,8 @@ def prepare(parts: Iterable[dict], *, processes: Optional[bool] = None) -> list[
     this is a frozen application or ``$LINVIZ_WARM_UP_PROCESSES`` is 0)."""
     if processes is None:
         processes = not getattr(sys, "frozen", False) and os.environ.get("LINVIZ_WARM_UP_PROCESSES", "1") != "0"
-    keys = []
+    keys, runs = [], []
+    cold_runs: dict[str, list[_Part]] = {}  # a cold part's key -> the run of parts it is in
     for part in parts:
         key = part_key(part)
         keys.append(key)
@@ -157,18 +191,30 @@ def prepare(parts: Iterable[dict], *, processes: Optional[bool] = None) -> list[
             if key in _parts:
                 continue
             state = _parts[key] = _Part(key, part)
-        if processes and not kernel_cache.is_warm(key) and _start_child(state):
+        cold = not kernel_cache.is_warm(key)
+        run = cold_runs.get(_BUILDS_ON.get(key)) if cold else None
+        if run is None:
+            run = []
+            runs.append(run)
+        run.append(state)
+        if cold:
+            cold_runs[key] = run
+    for run in runs:
+        if processes and any(s.key in cold_runs for s in run) and _start_child(run):
             continue
-        threading.Thread(target=_in_this_process, args=(state,), name=f"linviz-warm-up {key}", daemon=True).start()
+        name = f"linviz-warm-up {run[0].key}"
+        threading.Thread(target=_in_this_process, args=(run,), name=name, daemon=True).start()
     return keys
 
 
-def _in_this_process(state: _Part) -> None:
-    """Load (or, failing that, compile) the part's kernels in this thread, then mark it done."""
-    try:
-        _load_here(state)
-    finally:
-        state.done.set()
+def _in_this_process(run: list[_Part]) -> None:
+    """Load (or, failing that, compile) the parts' kernels in this thread, one part after
+    the other, each marked done when it is."""
+    for state in run:
+        try:
+            _load_here(state)
+        finally:
+            state.done.set()
 
 
 def _load_here(state: _Part) -> None:
@@ -188,8 +234,9 @@ def _load_here(state: _Part) -> None:
 _CHILD = "import sys; from linviz.training.warmup import child_main; sys.exit(child_main(sys.argv[1:]))"
 
 
-def _start_child(state: _Part) -> bool:
-    """A child process compiling a cold part (:func:`child_main`); False when none starts."""
+def _start_child(run: list[_Part]) -> bool:
+    """A child process compiling the parts of ``run``, in order (:func:`child_main`); False
+    when none starts."""
     env = dict(os.environ)
     # linviz importable in the child even when run from a checkout that is not installed
     package_parent = str(kernel_cache.PACKAGE_DIR.parent)
@@ -197,46 +244,67 @@ def _start_child(state: _Part) -> bool:
     env.setdefault("NUMBA_NUM_THREADS", "1")  # tiny inputs: no thread pools to start
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
-        state.process = subprocess.Popen(
-            [sys.executable, "-c", _CHILD, json.dumps(state.part)],
+        process = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, json.dumps([state.part for state in run])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
             bufsize=1)
     except OSError:
         return False
-    threading.Thread(target=_follow_child, args=(state,), name=f"linviz-warm-up {state.key}", daemon=True).start()
+    for state in run:
+        state.process = process
+    threading.Thread(target=_follow_child, args=(run,), name=f"linviz-warm-up {run[0].key}", daemon=True).start()
     return True
 
 
-def _follow_child(state: _Part) -> None:
-    """Count what the child reports ("compiled NAME" lines, then "ready SECONDS"); when it
-    is done, load the part's kernels in this process (from disk: a fraction of a second), so
-    that a ready part costs its first calls nothing, even on a window's thread."""
-    process = state.process
+def _follow_child(run: list[_Part]) -> None:
+    """Count what the child reports, part after part ("compiled NAME" lines, then "ready
+    SECONDS" or "error TEXT"); as each part is ready, load its kernels in this process (from
+    disk: a fraction of a second), so that a ready part costs its first calls nothing, even
+    on a window's thread. The parts the child did not finish are loaded (or compiled) here
+    after it ends."""
+    process = run[0].process
+    pending = list(run)
     try:
         for line in process.stdout:
+            if not pending:
+                break
+            state = pending[0]
             word, _, rest = line.strip().partition(" ")
             if word == "compiled":
                 state.compiled += 1
                 state.compiling = True
-            elif word == "ready":
-                state.seconds = float(rest)
-            elif word == "error":
-                state.error = rest
+            elif word in ("ready", "error"):
+                if word == "ready":
+                    state.seconds = float(rest)
+                else:
+                    state.error = rest
+                state.reported = True
+                _load_here(state)
+                state.done.set()
+                pending.pop(0)
         code = process.wait()
-        if code != 0 and state.error is None:
-            state.error = f"the warm-up process exited with code {code}"
         process.stdin.close()
-        _load_here(state)
+        for state in pending:
+            if state.error is None:
+                state.error = f"the warm-up process exited with code {code}"
+            _load_here(state)
+            state.done.set()
     finally:
-        state.done.set()
+        for state in run:
+            state.done.set()
 
 
-def _stop_children() -> None:
+def _stop_children(*, all_of_them: bool = False) -> None:
     """Children are stopped with the process that started them (an interrupted write leaves
-    no broken entry: Numba writes its cache files by renaming complete ones)."""
+    no broken entry: Numba writes its cache files by renaming complete ones), but for those
+    left only with parts that outlive it (:data:`OUTLIVING`): they finish filling the cache
+    on their own. ``all_of_them``: stop those too."""
     for state in list(_parts.values()):
         process = state.process
-        if process is not None and process.poll() is None:
+        if process is None or process.poll() is not None:
+            continue
+        run = [s for s in _parts.values() if s.process is process]
+        if all_of_them or not all(s.reported or s.key in OUTLIVING for s in run):
             process.kill()
 
 
@@ -325,7 +393,7 @@ def part_errors(keys: Iterable[str]) -> list[str]:
 
 def forget() -> None:
     """Drop what this process knows of its parts (tests: the next prepare starts afresh)."""
-    _stop_children()
+    _stop_children(all_of_them=True)
     with _lock:
         _parts.clear()
 
@@ -368,14 +436,26 @@ def _is_linviz_kernel(ev) -> bool:
 
 
 def child_main(argv: list[str]) -> int:
-    """The warm-up child of :func:`prepare` (``argv``: the part as JSON): compile the part,
-    print "compiled NAME" per linviz kernel compiled and "ready SECONDS" at the end, and
-    leave the part's warm mark."""
+    """The warm-up child of :func:`prepare` (``argv``: the parts, a JSON list): compile each
+    part in turn, print "compiled NAME" per linviz kernel compiled and "ready SECONDS" at the
+    end of each part, and leave its warm mark. When the parent ends (stdin reaches its end)
+    the child stops, unless it is compiling a part that outlives it (:data:`OUTLIVING`):
+    that one it finishes, saying nothing more."""
     from numba.core import event
 
-    def orphaned() -> None:  # the parent died: stop (stdin reaches its end)
+    current = {"key": None}
+
+    def say(line: str) -> None:
+        try:
+            print(line, flush=True)
+        except (OSError, ValueError):  # the parent is gone: nobody listens any more
+            pass
+
+    def orphaned() -> None:  # the parent died: stop, or finish an outliving part quietly
         sys.stdin.read()
-        os._exit(1)
+        if current["key"] not in OUTLIVING:
+            os._exit(1)
+        sys.stdout = open(os.devnull, "w")
 
     threading.Thread(target=orphaned, daemon=True).start()
 
@@ -386,16 +466,18 @@ def child_main(argv: list[str]) -> int:
         def on_end(self, ev):
             if _is_linviz_kernel(ev):
                 dispatcher = ev.data["dispatcher"]
-                print(f"compiled {dispatcher.py_func.__module__}.{dispatcher.py_func.__qualname__}", flush=True)
+                say(f"compiled {dispatcher.py_func.__module__}.{dispatcher.py_func.__qualname__}")
 
     event.register("numba:compile", Reporter())
-    start = time.perf_counter()
     try:
-        part = json.loads(argv[0])
-        _run_part(part)
+        parts = json.loads(argv[0])
+        for part in parts:
+            current["key"] = key = part_key(part)
+            start = time.perf_counter()
+            _run_part(part)
+            kernel_cache.mark_warm(key)
+            say(f"ready {time.perf_counter() - start:.3f}")
     except Exception as exc:
-        print(f"error {type(exc).__name__}: {exc}", flush=True)
+        say(f"error {type(exc).__name__}: {exc}")
         return 1
-    kernel_cache.mark_warm(part_key(part))
-    print(f"ready {time.perf_counter() - start:.3f}", flush=True)
     return 0

@@ -202,7 +202,8 @@ def train_job(prepared: PreparedData, features: Optional[ExtractedFeatures], spe
         config = make_training_config(settings)
         loss = config.loss
         X_val, y_val = (feats.X_val, prepared.val.labels) if prepared.has_validation else (None, None)
-        wait_for_kernels(ctx, [warmup.training_part()])
+        # the chunked path too: stepping one by one, the loop would hold the window's GIL
+        wait_for_kernels(ctx, [warmup.training_part(), warmup.training_loop_part()])
         ctx.message("Training")
         live = LiveRun(lambda W: evaluate(feats, prepared, W), lambda W: template_rows(W, feats.pipeline))
         model, frame = None, None
@@ -338,7 +339,7 @@ def kernel_parts(spec_text: str, image_shape=(32, 32)) -> list[dict]:
     from linviz.workbench.template_pictures import PICTURE_FEATURES
 
     parts = [warmup.features_part(PICTURE_FEATURES), warmup.features_part(spec_text, image_shape),
-             warmup.training_part()]
+             warmup.training_part(), warmup.training_loop_part()]
     return list({warmup.part_key(p): p for p in parts}.values())
 
 
