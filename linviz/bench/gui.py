@@ -18,7 +18,7 @@ def bench_gui(archive: Optional[Path], quick: bool, say: Say) -> dict:
     one image lab following the model, on the machine as it is and with one core kept busy.
     """
     try:
-        from linviz.gui.devtools.training_bench import (TARGETS, prepare_bench_data, row_verdicts,
+        from linviz.gui.devtools.training_bench import (ROUNDS, TARGETS, prepare_bench_data, row_verdicts,
                                                         run_gui_bench)  # Qt only in here
     except ImportError as exc:
         say(f"skipped: the GUI needs PySide6 and pyqtgraph ({exc})")
@@ -27,7 +27,8 @@ def bench_gui(archive: Optional[Path], quick: bool, say: Say) -> dict:
     for spec in ("hog+hue", "raw"):
         say(f"-- features {spec}")
         prepared, features = prepare_bench_data(archive, quick, spec=spec)
-        result = run_gui_bench(prepared, features, seconds=2.0 if quick else 5.0, repeats=3, say=say)
+        rounds = 3 if quick else ROUNDS
+        result = run_gui_bench(prepared, features, seconds=2.0 if quick else 5.0, repeats=rounds, say=say)
         for row in result["rows"].values():
             met = row_verdicts(row)
             target = TARGETS[row["load"]]
@@ -36,7 +37,8 @@ def bench_gui(archive: Optional[Path], quick: bool, say: Say) -> dict:
                     f"(median {row['median_max_stall_ms']:.0f}; <= {TARGETS['max_stall_ms']:.0f}: "
                     f"{verdict(met['stall'])}), {row['redraws_per_second']:4.1f} redraws/s (>= "
                     f"{TARGETS['redraws_per_second']:.0f}: {verdict(met['redraws'])}); headless "
-                    f"{row['headless_samples_per_second']:,.0f} samples/s on {row['headless_cores']:.2f} cores")
+                    f"{row['headless_samples_per_second']:,.0f} samples/s on {row['headless_cores']:.2f} cores; "
+                    f"rounds {'/'.join(f'{r:.0%}' for r in row['round_ratios'])}")
             if "training_time" in row:
                 shares = row["training_time"]
                 line += (f"; the loop's thread {shares['running']:.0%} running, {shares['waiting_for_a_core']:.0%} "
@@ -46,7 +48,8 @@ def bench_gui(archive: Optional[Path], quick: bool, say: Say) -> dict:
                 line += f"; samples per CPU second of the loop: {row['cpu_efficiency']:.0%} of headless"
             lines.append(line)
         results[spec] = result
-    say(f"every row ({results['raw']['design']}; medians of 3 alternating rounds):")
+    say(f"every row ({results['raw']['design']}; medians of {rounds} rounds, each window run against the "
+        "headless run of its round, every other round in reverse order):")
     for line in lines:
         say("  " + line)
     return results

@@ -220,12 +220,18 @@ def bench_window(app):
 
 VIEWS = ("Training tab", "Inside lab")
 LOADS = ("quiet", "loaded")
+ROUNDS = 5  # per row; each round its own headless reference
 TARGETS = {"quiet": 0.90, "loaded": 0.60, "max_stall_ms": 50.0, "redraws_per_second": 20.0}
 
 
-def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, say=print) -> dict:
-    """Headless and in-window runs (Training tab, Inside lab) alternated ``repeats`` times,
-    quiet and with one core kept busy; medians and ratios per row."""
+def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = ROUNDS, say=print) -> dict:
+    """Headless and in-window runs (Training tab, Inside lab) in ``repeats`` rounds, quiet
+    and with one core kept busy; medians and ratios per row.
+
+    Each round compares its window runs with its own headless run (the machine's speed
+    drifts between rounds), and every other round runs in the reverse order (Inside lab,
+    Training tab, headless), so that no view always comes furthest from its reference: a
+    row's throughput is the median of its rounds' ratios."""
     app = bench_application()
     from linviz.gui.runtime.blas_threads import limit_loaded_blas
 
@@ -265,12 +271,16 @@ def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, sa
             with one_busy_core() if load == "loaded" else contextlib.nullcontext():
                 for k in range(repeats):
                     times: dict = {}
-                    headless[load].append(_headless(features, prepared, settings, times))
+                    order = [None, *zip(VIEWS, (0, lab_tab))]  # None: the headless run
+                    for step in (order if k % 2 == 0 else order[::-1]):
+                        if step is None:
+                            headless[load].append(_headless(features, prepared, settings, times))
+                            continue
+                        view, tab = step
+                        runs[view, load].append(_in_window(window, features, prepared, settings, app, tab=tab))
                     cores[load].append(times["cores"])
                     if "samples_per_cpu_second" in times:
                         per_cpu[load].append(times["samples_per_cpu_second"])
-                    for view, tab in zip(VIEWS, (0, lab_tab)):
-                        runs[view, load].append(_in_window(window, features, prepared, settings, app, tab=tab))
                     tab_run, lab_run = runs[VIEWS[0], load][-1], runs[VIEWS[1], load][-1]
                     say(f"  {load} run {k + 1}: headless {headless[load][-1]:,.0f} samples/s ({times['cores']:.2f} "
                         f"cores); Training tab {tab_run['samples_per_second']:,.0f} samples/s, longest stall "
@@ -288,32 +298,8 @@ def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, sa
         window.close()
         window.deleteLater()
         app.processEvents()
-    rows = {}
-    for (view, load), results in runs.items():
-        reference = statistics.median(headless[load])
-        rate = statistics.median(r["samples_per_second"] for r in results)
-        row = {
-            "view": view, "load": load,
-            "headless_samples_per_second": reference,
-            "headless_cores": statistics.median(cores[load]),
-            "samples_per_second": rate,
-            "throughput_ratio": rate / reference if reference else None,
-            "max_stall_ms": max(r["max_stall_ms"] for r in results),
-            "median_max_stall_ms": statistics.median(r["max_stall_ms"] for r in results),
-            "p99_gap_ms": statistics.median(r["p99_gap_ms"] for r in results),
-            "redraws_per_second": statistics.median(r["redraws_per_second"] for r in results),
-            "lab_computations_per_second": statistics.median(r["quick_jobs_per_second"] for r in results),
-        }
-        shares = [r["training_time"] for r in results if "training_time" in r]
-        if shares:
-            row["training_time"] = {k: statistics.median(s[k] for s in shares) for k in shares[0]}
-            row["gui_thread_cores"] = statistics.median(r["gui_thread_cores"] for r in results)
-        efficiency = [r["samples_per_cpu_second"] for r in results if "samples_per_cpu_second" in r]
-        if efficiency and per_cpu[load]:
-            # the CPU the loop spends per sample, against headless: the cost of being watched
-            # whatever else the machine runs
-            row["cpu_efficiency"] = statistics.median(efficiency) / statistics.median(per_cpu[load])
-        rows[f"{view} / {load}"] = row
+    rows = {f"{view} / {load}": summarize_row(view, load, results, headless[load], cores[load], per_cpu[load])
+            for (view, load), results in runs.items()}
     return {
         "design": "worker process" if runner.trains_in_worker else "thread",
         "images": len(prepared.train.labels),
@@ -323,6 +309,40 @@ def run_gui_bench(prepared, features, seconds: float = 5.0, repeats: int = 3, sa
         "rows": rows,
         "targets": TARGETS,
     }
+
+
+def summarize_row(view: str, load: str, results: list[dict], headless: list[float], cores: list[float],
+                  per_cpu: list[float]) -> dict:
+    """One row of the bench from its rounds: ``results`` the window's runs and ``headless``
+    the headless rates, round by round (``per_cpu``: the headless samples per CPU second of
+    the loop's thread). Throughput and CPU efficiency are medians of each round's window
+    run against the same round's headless run."""
+    reference = statistics.median(headless)
+    ratios = [r["samples_per_second"] / h for r, h in zip(results, headless) if h]
+    row = {
+        "view": view, "load": load,
+        "headless_samples_per_second": reference,
+        "headless_cores": statistics.median(cores),
+        "samples_per_second": statistics.median(r["samples_per_second"] for r in results),
+        "throughput_ratio": statistics.median(ratios) if ratios else None,
+        "round_ratios": [round(r, 3) for r in ratios],
+        "max_stall_ms": max(r["max_stall_ms"] for r in results),
+        "median_max_stall_ms": statistics.median(r["max_stall_ms"] for r in results),
+        "p99_gap_ms": statistics.median(r["p99_gap_ms"] for r in results),
+        "redraws_per_second": statistics.median(r["redraws_per_second"] for r in results),
+        "lab_computations_per_second": statistics.median(r["quick_jobs_per_second"] for r in results),
+    }
+    shares = [r["training_time"] for r in results if "training_time" in r]
+    if shares:
+        row["training_time"] = {k: statistics.median(s[k] for s in shares) for k in shares[0]}
+        row["gui_thread_cores"] = statistics.median(r["gui_thread_cores"] for r in results)
+    efficiency = [r["samples_per_cpu_second"] for r in results if "samples_per_cpu_second" in r]
+    pairs = [e / h for e, h in zip(efficiency, per_cpu) if h]
+    if pairs and len(efficiency) == len(per_cpu):
+        # the CPU the loop spends per sample, against headless in the same round: the cost
+        # of being watched whatever else the machine runs
+        row["cpu_efficiency"] = statistics.median(pairs)
+    return row
 
 
 def row_verdicts(row: dict) -> dict:
