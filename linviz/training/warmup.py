@@ -65,6 +65,7 @@ TRAINING_LOOP = "training loop"
 _BUILDS_ON = {TRAINING_LOOP: TRAINING}
 # parts whose child finishes its compile when the process that started it ends
 OUTLIVING = frozenset({TRAINING_LOOP})
+ORPHAN_LIMIT_S = 300.0  # an outliving child still compiling this long after its parent ended stops
 _WARM_UP_IMAGES = 4
 
 
@@ -456,6 +457,9 @@ def child_main(argv: list[str]) -> int:
         if current["key"] not in OUTLIVING:
             os._exit(1)
         sys.stdout = open(os.devnull, "w")
+        limit = threading.Timer(ORPHAN_LIMIT_S, os._exit, args=(1,))  # never left running for good
+        limit.daemon = True
+        limit.start()
 
     threading.Thread(target=orphaned, daemon=True).start()
 
