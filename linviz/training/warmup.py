@@ -169,6 +169,8 @@ class _Part:
     seconds: Optional[float] = None
     process: Optional[subprocess.Popen] = None
     reported: bool = False       # its child said it is ready (or failed): the child went on
+    elsewhere: bool = False      # another process compiles it for this one (compiling_elsewhere)
+    looked: float = -1.0         # when its warm mark was last looked for (elsewhere)
     done: threading.Event = field(default_factory=threading.Event)
 
 
@@ -317,14 +319,47 @@ atexit.register(_stop_children)
 
 def ready(keys: Iterable[str]) -> bool:
     """True when every part of ``keys`` is ready (or failed)."""
-    return all(_parts[key].done.is_set() for key in keys if key in _parts)
+    return all(_settled(_parts[key]) for key in keys if key in _parts)
 
 
 def pending(part: dict) -> bool:
-    """True when ``part`` was prepared in this process and is not ready yet (False for a
-    part never prepared: its kernels compile or load at their first call, as always)."""
+    """True when ``part`` was prepared in this process (or is compiled elsewhere for it) and
+    is not ready yet (False for a part never prepared: its kernels compile or load at their
+    first call, as always)."""
     state = _parts.get(part_key(part))
-    return state is not None and not state.done.is_set()
+    return state is not None and not _settled(state)
+
+
+def compiling_elsewhere(keys: Iterable[str]) -> None:
+    """The parts (keys) another process is compiling for this one -- the window's warm-up
+    children, for its worker process: :func:`pending` until their warm marks appear. A part
+    named in an earlier call and not in this one is no longer waited for (it failed, or its
+    mark could not be written)."""
+    keys = set(keys)
+    with _lock:
+        for key, state in _parts.items():
+            if state.elsewhere and key not in keys:
+                state.done.set()
+        for key in keys:
+            if key not in _parts and not kernel_cache.is_warm(key):
+                _parts[key] = _Part(key, {}, elsewhere=True)
+
+
+def _settled(state: _Part) -> bool:
+    """Whether ``state`` is done; a part compiled elsewhere is done when its warm mark
+    appears (looked for at most every ``_LOOK_EVERY_S``: a run asks between minibatches)."""
+    if state.done.is_set():
+        return True
+    if state.elsewhere:
+        now = time.monotonic()
+        if now - state.looked >= _LOOK_EVERY_S:
+            state.looked = now
+            if kernel_cache.is_warm(state.key):
+                state.done.set()
+    return state.done.is_set()
+
+
+_LOOK_EVERY_S = 0.05
 
 
 def compiling(keys: Optional[Iterable[str]] = None) -> bool:

@@ -104,3 +104,22 @@ def test_a_run_steps_one_by_one_while_the_loop_compiles_then_takes_it_with_the_s
     assert final.val_accuracies == reference.val_accuracies
     plain = run_to_end(train(X[:500], y[:500], X[500:], y[500:], replace(config, chunk_seconds=0)))
     np.testing.assert_array_equal(plain.best_W, reference.best_W)
+
+
+def test_a_part_compiled_elsewhere_is_pending_until_its_warm_mark_appears(monkeypatch, fresh_parts):
+    marks = set()
+    monkeypatch.setattr(warmup.kernel_cache, "is_warm", lambda key: key in marks)
+    monkeypatch.setattr(warmup, "_LOOK_EVERY_S", 0.0)
+    loop = warmup.training_loop_part()
+    warmup.compiling_elsewhere(["training loop"])  # the window's child compiles it for this worker
+    assert warmup.pending(loop) and not warmup.ready(["training loop"])
+    marks.add("training loop")
+    assert not warmup.pending(loop) and warmup.ready(["training loop"])
+
+
+def test_a_part_no_longer_compiled_elsewhere_is_not_waited_for(monkeypatch, fresh_parts):
+    monkeypatch.setattr(warmup.kernel_cache, "is_warm", lambda key: False)  # its child failed: no mark ever
+    warmup.compiling_elsewhere(["training loop"])
+    assert warmup.pending(warmup.training_loop_part())
+    warmup.compiling_elsewhere([])  # the next run's request no longer names it
+    assert not warmup.pending(warmup.training_loop_part())

@@ -45,6 +45,7 @@ class TrainingRequest:
     pipeline_state: Optional[dict]  # FeaturePipeline.state(): the template pictures need the blocks
     W0: Optional[np.ndarray] = None
     controls: tuple = ()          # (method, args) calls made before the run began, in order
+    compiling: tuple = ()         # warm-up parts the window's children are still compiling (their keys)
 
 
 @dataclass(frozen=True)

@@ -186,12 +186,13 @@ class RemoteTrainingJob:
         except Exception:  # a pipeline that cannot say its state: templates fall back to bars
             pipeline_state = None
         W0 = self.W0 if (self.W0 is not None and self.W0.shape[0] == feats.dim) else None
+        compiling = kernels_to_come(ctx)
 
         def request(run_id: int, controls: tuple) -> TrainingRequest:
             return TrainingRequest(run_id, board_path, layout, os.path.dirname(board_path), stem, X_train, X_val,
                                    np.asarray(prepared.train.labels),
                                    np.asarray(prepared.val.labels) if has_val else None,
-                                   C, self.settings, pipeline_state, W0, controls)
+                                   C, self.settings, pipeline_state, W0, controls, compiling)
 
         self.process.start()
         self.frames = RemoteFrames(BoardReader(board_path, layout, self.process.lock), run=self.run,
@@ -211,6 +212,20 @@ class RemoteTrainingJob:
             raise WorkerDied(f"{exc}; {rescued.snapshot.kept}", frame=rescued) from None
         finally:
             _remove_run_files(os.path.dirname(board_path), stem)
+
+
+def kernels_to_come(ctx) -> tuple:
+    """On a first run, wait for the first step's kernels (which the window's warm-up child
+    compiles: the worker would compile them a second time) and name the parts still
+    compiling, for the worker to do without (the minibatch loop: it steps one by one
+    until the loop's kernel is on disk)."""
+    from linviz.training import warmup
+    from linviz.workbench.jobs import wait_for_kernels
+
+    if warmup.pending(warmup.training_part()):
+        wait_for_kernels(ctx, [warmup.training_part()])
+    loop = warmup.training_loop_part()
+    return (warmup.part_key(loop),) if warmup.pending(loop) else ()
 
 
 def _remove_run_files(folder: str, stem: str) -> None:

@@ -63,9 +63,11 @@ def run_request(request: TrainingRequest, control, lock, started: Callable[[], N
     """Train as ``request`` says, publishing on its board; the end of a run that made a model.
     Raises Cancelled when it was stopped before its first update, LinvizError when it could
     not train (e.g. diverged at once)."""
-    from linviz.training import train
+    from linviz.training import train, warmup
     from linviz.workbench.jobs import make_training_config, template_rows
 
+    # the minibatch loop compiling in the window's warm-up child: step one by one meanwhile
+    warmup.compiling_elsewhere(request.compiling)
     X = request.X_train.open_private()
     X_val = request.X_val.open_private() if request.X_val is not None else None
     y_val = request.y_val if X_val is not None else None
