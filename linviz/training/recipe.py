@@ -177,7 +177,7 @@ def load(source, pipeline: FeaturePipeline, config: Optional[TrainingConfig] = N
     start = time.perf_counter()
     parts = [warmup.features_part(pipeline.spec, (image_size, image_size))]
     if config is not None:  # the run waits for the first step's kernels, not for the loop's
-        parts += [warmup.training_part(), warmup.training_loop_part()]
+        parts += [warmup.training_part(), warmup.standardization_part(), warmup.training_loop_part()]
     warmup.prepare(parts)
     with step("loading") as progress:
         dataset = linviz.data.load_dataset(source, image_size=image_size, progress=progress)

@@ -8,10 +8,11 @@ compiles every kernel it meets: seconds each, a good part of a minute in all, do
 after the other on one core if nothing is done about it.
 
 The kernels come in **parts**: the feature extraction of one feature spec (with the
-standardization); the training's first step (the loss kernel of both losses and the update
-kernel of every gradient optimizer); and the training loop (the compiled minibatch loop,
-which holds those two). :func:`prepare` starts getting parts ready in the background,
-:func:`wait` blocks until they are:
+standardization); the standardization alone (every spec's last step); the training's first
+step (the loss kernel of both losses and the update kernel of every gradient optimizer);
+and the training loop (the compiled minibatch loop, which holds those two).
+:func:`prepare` starts getting parts ready in the background, :func:`wait` blocks until
+they are:
 
 * a **warm** part (a warm-up compiled it before: :func:`linviz.kernel_cache.is_warm`)
   loads from disk in a thread of this process, while the caller loads its data;
@@ -23,7 +24,9 @@ which holds those two). :func:`prepare` starts getting parts ready in the backgr
   thread of this process.
 * a cold part that builds on another cold one (the training loop on the first step's
   kernels) is compiled after it by the same child: compiled in another process, those
-  kernels would be compiled twice.
+  kernels would be compiled twice. The standardization (which every features part also
+  compiles, last) comes after the first step in the training's child: whichever child gets
+  to it first compiles it, and the other finds it on disk.
 
 A command need not wait for the training loop: the training goes step by step (the same
 arithmetic, :mod:`linviz.training.loop`) until its kernel is ready, and a short run ends
@@ -59,10 +62,12 @@ from linviz import kernel_cache
 from linviz.errors import Cancelled
 
 COMPILING = "compiling linviz's kernels, first run only"
+STANDARDIZATION = "standardization"
 TRAINING = "training"
 TRAINING_LOOP = "training loop"
-# part -> the part it builds on: compiled after it, in the same process, when both are cold
-_BUILDS_ON = {TRAINING_LOOP: TRAINING}
+# part -> the part it comes after: compiled after it (or after the nearest cold one before
+# it), in the same process
+_AFTER = {STANDARDIZATION: TRAINING, TRAINING_LOOP: STANDARDIZATION}
 # parts whose child finishes its compile when the process that started it ends
 OUTLIVING = frozenset({TRAINING_LOOP})
 ORPHAN_LIMIT_S = 300.0  # an outliving child still compiling this long after its parent ended stops
@@ -83,6 +88,12 @@ def warm_up_features(features="hog+hue", image_shape=(32, 32)) -> None:
     pipeline = FeaturePipeline(warm_up_version(features))  # blocks that learn: a tiny version of them
     pipeline.fit_transform(images)
     pipeline.transform(images[:1])  # one image: a prediction
+
+
+def warm_up_standardization() -> None:
+    """First calls of the standardization kernels, through the pipeline of raw pixels (which
+    compiles nothing else)."""
+    warm_up_features("raw")
 
 
 def warm_up_first_step() -> None:
@@ -132,6 +143,11 @@ def features_part(features, image_shape=(32, 32)) -> dict:
     return {"kind": "features", "features": spec, "image_shape": [int(image_shape[0]), int(image_shape[1])]}
 
 
+def standardization_part() -> dict:
+    """The part of the standardization alone (a features part has it too)."""
+    return {"kind": STANDARDIZATION}
+
+
 def training_part() -> dict:
     """The part of a training's first step: what a run waits for."""
     return {"kind": TRAINING}
@@ -144,13 +160,15 @@ def training_loop_part() -> dict:
 
 def part_key(part: dict) -> str:
     """The part's name, for its warm mark: the features' spec (the image size changes no
-    kernel), "training" or "training loop"."""
+    kernel), "standardization", "training" or "training loop"."""
     return f"features {part['features']}" if part["kind"] == "features" else part["kind"]
 
 
 def _run_part(part: dict) -> None:
     if part["kind"] == "features":
         warm_up_features(part["features"], tuple(part["image_shape"]))
+    elif part["kind"] == STANDARDIZATION:
+        warm_up_standardization()
     elif part["kind"] == TRAINING:
         warm_up_first_step()
     else:
@@ -195,7 +213,10 @@ def prepare(parts: Iterable[dict], *, processes: Optional[bool] = None) -> list[
                 continue
             state = _parts[key] = _Part(key, part)
         cold = not kernel_cache.is_warm(key)
-        run = cold_runs.get(_BUILDS_ON.get(key)) if cold else None
+        before = _AFTER.get(key)
+        while before is not None and before not in cold_runs:
+            before = _AFTER.get(before)
+        run = cold_runs.get(before) if cold else None
         if run is None:
             run = []
             runs.append(run)

@@ -50,6 +50,28 @@ def test_the_training_loop_is_compiled_after_the_first_step_by_the_same_child(mo
     assert runs == [[warmup.part_key(features)], ["training", "training loop"]]
 
 
+def test_the_standardization_comes_after_the_first_step_in_the_training_child(monkeypatch, fresh_parts):
+    runs = _runs_started(monkeypatch)
+    features = warmup.features_part("hog+hue")
+    warmup.prepare([features, warmup.training_part(), warmup.standardization_part(), warmup.training_loop_part()],
+                   processes=True)
+    # whichever child gets to the standardization first compiles it; the other loads it
+    assert runs == [[warmup.part_key(features)], ["training", "standardization", "training loop"]]
+
+
+def test_the_standardization_warm_up_meets_the_types_a_pipeline_standardizes_with():
+    from linviz.features import FeaturePipeline
+    from linviz.features.standardize import _moments_range, _standardize_range
+
+    warmup.warm_up_standardization()
+    signatures = (list(_moments_range.signatures), list(_standardize_range.signatures))
+    images = np.random.default_rng(1).integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    pipeline = FeaturePipeline("hog+hue")
+    pipeline.fit_transform(images)
+    pipeline.transform(images[:1])
+    assert (list(_moments_range.signatures), list(_standardize_range.signatures)) == signatures  # no new type
+
+
 def test_a_cold_loop_after_a_warm_first_step_gets_a_child_of_its_own(monkeypatch, fresh_parts):
     runs = _runs_started(monkeypatch, warm={"training"})
     warmup.prepare([warmup.training_part(), warmup.training_loop_part()], processes=True)
@@ -123,3 +145,11 @@ def test_a_part_no_longer_compiled_elsewhere_is_not_waited_for(monkeypatch, fres
     assert warmup.pending(warmup.training_loop_part())
     warmup.compiling_elsewhere([])  # the next run's request no longer names it
     assert not warmup.pending(warmup.training_loop_part())
+
+
+def test_the_loop_follows_the_first_step_even_when_the_standardization_between_them_is_warm(monkeypatch,
+                                                                                            fresh_parts):
+    runs = _runs_started(monkeypatch, warm={"standardization"})
+    warmup.prepare([warmup.training_part(), warmup.standardization_part(), warmup.training_loop_part()],
+                   processes=True)
+    assert runs == [["training", "training loop"], ["here", "standardization"]]
