@@ -71,6 +71,9 @@ _AFTER = {STANDARDIZATION: TRAINING, TRAINING_LOOP: STANDARDIZATION}
 # parts whose child finishes its compile when the process that started it ends
 OUTLIVING = frozenset({TRAINING_LOOP})
 ORPHAN_LIMIT_S = 300.0  # an outliving child still compiling this long after its parent ended stops
+# An outliving part compiles at this lower priority: what the command does meanwhile (its
+# features, its training) comes first.
+OUTLIVING_NICENESS = 10
 _WARM_UP_IMAGES = 4
 
 
@@ -533,6 +536,8 @@ def child_main(argv: list[str]) -> int:
         parts = json.loads(argv[0])
         for part in parts:
             current["key"] = key = part_key(part)
+            if key in OUTLIVING and not current.get("niced"):
+                current["niced"] = _give_way(OUTLIVING_NICENESS)
             start = time.perf_counter()
             _run_part(part)
             kernel_cache.mark_warm(key)
@@ -541,3 +546,12 @@ def child_main(argv: list[str]) -> int:
         say(f"error {type(exc).__name__}: {exc}")
         return 1
     return 0
+
+
+def _give_way(steps: int) -> bool:
+    """Lower this process's priority by ``steps`` nice steps (where the system has them)."""
+    try:
+        os.nice(steps)
+    except (AttributeError, OSError):
+        return False
+    return True
