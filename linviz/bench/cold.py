@@ -81,6 +81,16 @@ def _background_compile(cache: Path, timeout: float = 120.0) -> Optional[float]:
     return None
 
 
+def _say_background(seconds: Optional[float], after: str, expected: bool, say: Say) -> None:
+    """What became of the training loop's background compile (a wait of a few ms is only the
+    mark being looked for)."""
+    if seconds is None and expected:
+        say("    the training loop's kernel never came to the cache (its background compile stopped)")
+    elif seconds is not None and seconds > 0.1:
+        say(f"    the training loop's kernel compiled in the background, ready {seconds:.1f} s after {after} "
+            "(its CPU counted above)")
+
+
 def _cold_then_warm(name: str, argv: list, env: dict, cache: Path, log: Path, say: Say,
                     target: Optional[float]) -> dict:
     shutil.rmtree(cache, ignore_errors=True)
@@ -95,9 +105,7 @@ def _cold_then_warm(name: str, argv: list, env: dict, cache: Path, log: Path, sa
                  f"{compiled['processes']} process(es)") if compiled["kernels"] else ""
         goal = f" (target < {target:.0f} s: {verdict(run['wall_s'] < target)})" if run is cold and target else ""
         say(f"  {name}, {label}: {run['wall_s']:.1f} s{goal}{extra}")
-        if run["background_s"] is not None and run["background_s"] > 0.1:  # else: found at once
-            say(f"    the training loop's kernel compiled in the background, ready {run['background_s']:.1f} s "
-                "after the command ended (its CPU counted above)")
+        _say_background(run.get("background_s"), "the command ended", "train" in argv, say)
     if cold["said"]:
         say(f"    said on stderr: {cold['said']}")
     if cold["compiled"]["dearest"]:
@@ -191,9 +199,7 @@ def _window(env: dict, log: Path, say: Say, label: str) -> dict:
         if "first run only" in text:
             say(f"    the status strip at {at:.1f} s: {text}")
             break
-    if result["background_s"] is not None and result["background_s"] > 0.1:
-        say(f"    the training loop's kernel compiled in the background, ready {result['background_s']:.1f} s "
-            "after the window closed (its CPU counted above)")
+    _say_background(result["background_s"], "the window closed", True, say)
     return result
 
 

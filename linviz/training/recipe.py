@@ -170,14 +170,15 @@ def load(source, pipeline: FeaturePipeline, config: Optional[TrainingConfig] = N
     """Load ``source``, check it can train a classifier and hold out the validation images
     (:func:`split_for_training`). The Numba kernels of ``pipeline`` and (with a ``config``)
     of the training get ready in the background meanwhile (:mod:`linviz.training.warmup`:
-    loaded from disk, or compiled in other processes on a first run); :func:`extract` and
-    :func:`fit` wait for them. Timings: ``dataset``, ``kernels_wait`` (so far 0),
+    loaded from disk, or compiled in other processes on a first run); :func:`extract` waits
+    for the features', :func:`fit` for the training's first step (not for the compiled
+    minibatch loop: the run steps one by one until it is ready). Timings: ``dataset``, ``kernels_wait`` (so far 0),
     ``kernels_background``."""
     timings = {} if timings is None else timings
     start = time.perf_counter()
     parts = [warmup.features_part(pipeline.spec, (image_size, image_size))]
-    if config is not None:  # the run waits for the first step's kernels, not for the loop's
-        parts += [warmup.training_part(), warmup.standardization_part(), warmup.training_loop_part()]
+    if config is not None:
+        parts += warmup.training_parts()
     warmup.prepare(parts)
     with step("loading") as progress:
         dataset = linviz.data.load_dataset(source, image_size=image_size, progress=progress)
@@ -246,6 +247,7 @@ def fit(data: TrainingData, config: TrainingConfig, *, control: Optional[Trainin
     """Train on ``data``'s training matrix (its validation matrix chooses the kept weights);
     the final snapshot. ``progress(iteration, planned iterations)`` after every snapshot.
     Timing: ``training`` (and the kernels' wait, see :func:`wait_for_kernels`)."""
+    warmup.prepare(warmup.training_parts())  # (those a load did not prepare)
     wait_for_kernels([warmup.training_part()], step=step, timings=timings)
     start = time.perf_counter()
     final = None

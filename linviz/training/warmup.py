@@ -16,8 +16,8 @@ they are:
 
 * a **warm** part (a warm-up compiled it before: :func:`linviz.kernel_cache.is_warm`)
   loads from disk in a thread of this process, while the caller loads its data;
-* a **cold** part is compiled in a child process of its own (:func:`child_main`): the parts
-  compile on different cores, and the caller's own process -- a window that must stay
+* a **cold** part is compiled in a child process (:func:`child_main`): the parts compile
+  on different cores, and the caller's own process -- a window that must stay
   responsive, a command loading its data -- keeps running. The child fills the on-disk
   cache and leaves the part's warm mark; the caller's first calls then load the kernels
   from disk. When no child can be started (a frozen application), the part compiles in a
@@ -31,16 +31,18 @@ they are:
 A command need not wait for the training loop: the training goes step by step (the same
 arithmetic, :mod:`linviz.training.loop`) until its kernel is ready, and a short run ends
 long before that kernel would have compiled. Its child then finishes the compile after the
-command has ended (:data:`OUTLIVING`), so that the next run finds it on disk; a child still
-compiling anything else stops with the process that started it.
+command has ended (:data:`OUTLIVING`: the loop and the standardization before it), at a
+lower priority, so that the next run finds it on disk; a child with anything else left to
+compile stops with the process that started it.
 
 While a part compiles, :func:`status` says so in one line ("compiling linviz's kernels,
 first run only: ..."), which the CLI draws on stderr and the window in its status strip.
 Nothing else changes: a kernel that is not ready when it is called compiles or loads
 itself, as it always could.
 
-The warm-up functions (:func:`warm_up_features`, :func:`warm_up_training`) make the first
-calls on a few synthetic images through the very code a run uses, so that every kernel
+The warm-up functions (:func:`warm_up_features`, :func:`warm_up_standardization`,
+:func:`warm_up_first_step`, :func:`warm_up_training`) make the first calls on a few
+synthetic images through the very code a run uses, so that every kernel
 meets the argument types of a real run (another type would be another compile).
 """
 
@@ -69,7 +71,9 @@ TRAINING_LOOP = "training loop"
 # it), in the same process
 _AFTER = {STANDARDIZATION: TRAINING, TRAINING_LOOP: STANDARDIZATION}
 # parts whose child finishes its compile when the process that started it ends
-OUTLIVING = frozenset({TRAINING_LOOP})
+# parts a child finishes when the process that started it ends: what the next run needs, and
+# no more than a few seconds of compiling
+OUTLIVING = frozenset({STANDARDIZATION, TRAINING_LOOP})
 ORPHAN_LIMIT_S = 300.0  # an outliving child still compiling this long after its parent ended stops
 # An outliving part compiles at this lower priority: what the command does meanwhile (its
 # features, its training) comes first.
@@ -161,6 +165,12 @@ def training_loop_part() -> dict:
     return {"kind": TRAINING_LOOP}
 
 
+def training_parts() -> list[dict]:
+    """The parts of a training, in the order one child compiles them: the first step's (what
+    a run waits for), the standardization, the compiled minibatch loop."""
+    return [training_part(), standardization_part(), training_loop_part()]
+
+
 def part_key(part: dict) -> str:
     """The part's name, for its warm mark: the features' spec (the image size changes no
     kernel), "standardization", "training" or "training loop"."""
@@ -190,6 +200,7 @@ class _Part:
     seconds: Optional[float] = None
     process: Optional[subprocess.Popen] = None
     reported: bool = False       # its child said it is ready (or failed): the child went on
+    stopped: bool = False        # its child was stopped with this process: nothing more to do
     elsewhere: bool = False      # another process compiles it for this one (compiling_elsewhere)
     looked: float = -1.0         # when its warm mark was last looked for (elsewhere)
     done: threading.Event = field(default_factory=threading.Event)
@@ -311,9 +322,13 @@ def _follow_child(run: list[_Part]) -> None:
                 pending.pop(0)
         code = process.wait()
         process.stdin.close()
+        failed = any(s.error for s in run)
         for state in pending:
+            if state.stopped:  # this process is ending: nothing to load it for
+                continue
             if state.error is None:
-                state.error = f"the warm-up process exited with code {code}"
+                state.error = ("not compiled: an earlier part of its warm-up failed" if failed else
+                               f"the warm-up process exited with code {code}")
             _load_here(state)
             state.done.set()
     finally:
@@ -326,12 +341,16 @@ def _stop_children(*, all_of_them: bool = False) -> None:
     no broken entry: Numba writes its cache files by renaming complete ones), but for those
     left only with parts that outlive it (:data:`OUTLIVING`): they finish filling the cache
     on their own. ``all_of_them``: stop those too."""
-    for state in list(_parts.values()):
+    with _lock:
+        states = list(_parts.values())
+    for state in states:
         process = state.process
         if process is None or process.poll() is not None:
             continue
-        run = [s for s in _parts.values() if s.process is process]
+        run = [s for s in states if s.process is process]
         if all_of_them or not all(s.reported or s.key in OUTLIVING for s in run):
+            for s in run:
+                s.stopped = True
             process.kill()
 
 
@@ -351,7 +370,9 @@ def pending(part: dict) -> bool:
     is not ready yet (False for a part never prepared: its kernels compile or load at their
     first call, as always)."""
     state = _parts.get(part_key(part))
-    return state is not None and not _settled(state)
+    if state is None or _compiling_threads.get(threading.get_ident()) is state:
+        return False  # the thread making it ready runs the very code that needs it
+    return not _settled(state)
 
 
 def compiling_elsewhere(keys: Iterable[str]) -> None:
@@ -499,11 +520,16 @@ def child_main(argv: list[str]) -> int:
     """The warm-up child of :func:`prepare` (``argv``: the parts, a JSON list): compile each
     part in turn, print "compiled NAME" per linviz kernel compiled and "ready SECONDS" at the
     end of each part, and leave its warm mark. When the parent ends (stdin reaches its end)
-    the child stops, unless it is compiling a part that outlives it (:data:`OUTLIVING`):
-    that one it finishes, saying nothing more."""
+    the child stops, unless every part it has left outlives it (:data:`OUTLIVING`): those it
+    finishes, saying nothing more."""
     from numba.core import event
 
-    current = {"key": None}
+    try:
+        parts = json.loads(argv[0])
+        left = [part_key(part) for part in parts]
+    except Exception as exc:
+        print(f"error {type(exc).__name__}: {exc}", flush=True)
+        return 1
 
     def say(line: str) -> None:
         try:
@@ -511,9 +537,9 @@ def child_main(argv: list[str]) -> int:
         except (OSError, ValueError):  # the parent is gone: nobody listens any more
             pass
 
-    def orphaned() -> None:  # the parent died: stop, or finish an outliving part quietly
+    def orphaned() -> None:  # the parent died: stop, or finish outliving parts quietly
         sys.stdin.read()
-        if current["key"] not in OUTLIVING:
+        if not all(key in OUTLIVING for key in list(left)):
             os._exit(1)
         sys.stdout = open(os.devnull, "w")
         limit = threading.Timer(ORPHAN_LIMIT_S, os._exit, args=(1,))  # never left running for good
@@ -532,15 +558,16 @@ def child_main(argv: list[str]) -> int:
                 say(f"compiled {dispatcher.py_func.__module__}.{dispatcher.py_func.__qualname__}")
 
     event.register("numba:compile", Reporter())
+    niced = False
     try:
-        parts = json.loads(argv[0])
         for part in parts:
-            current["key"] = key = part_key(part)
-            if key in OUTLIVING and not current.get("niced"):
-                current["niced"] = _give_way(OUTLIVING_NICENESS)
+            key = left[0]
+            if key in OUTLIVING and not niced:
+                niced = _give_way(OUTLIVING_NICENESS)
             start = time.perf_counter()
             _run_part(part)
             kernel_cache.mark_warm(key)
+            left.pop(0)
             say(f"ready {time.perf_counter() - start:.3f}")
     except Exception as exc:
         say(f"error {type(exc).__name__}: {exc}")

@@ -339,7 +339,7 @@ def kernel_parts(spec_text: str, image_shape=(32, 32)) -> list[dict]:
     from linviz.workbench.template_pictures import PICTURE_FEATURES
 
     parts = [warmup.features_part(PICTURE_FEATURES), warmup.features_part(spec_text, image_shape),
-             warmup.training_part(), warmup.standardization_part(), warmup.training_loop_part()]
+             *warmup.training_parts()]
     return list({warmup.part_key(p): p for p in parts}.values())
 
 

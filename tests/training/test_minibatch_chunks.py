@@ -5,8 +5,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from linviz.training import TrainingConfig, TrainingControl, train
+from linviz.training import TrainingConfig, TrainingControl, train, warmup
 from linviz.training.loop import run_to_end
+
+
+@pytest.fixture(autouse=True)
+def loop_kernel_ready():
+    """Chunked runs here, not one step at a time: no warm-up of another test still compiling
+    the loop's kernel (a run then steps one by one until it is ready)."""
+    warmup.wait(["training loop"])
 
 
 def _data(n=600, d=31, c=4, seed=0):

@@ -153,3 +153,71 @@ def test_the_loop_follows_the_first_step_even_when_the_standardization_between_t
     warmup.prepare([warmup.training_part(), warmup.standardization_part(), warmup.training_loop_part()],
                    processes=True)
     assert runs == [["training", "training loop"], ["here", "standardization"]]
+
+
+def test_loading_the_loop_part_here_runs_the_compiled_loop(monkeypatch, fresh_parts):
+    """The warm-up that loads the loop's kernel must not step one by one because its own part
+    is still pending (and then leave a warm mark for a kernel it never loaded)."""
+    calls = []
+    real = training_loop.run_minibatches
+    monkeypatch.setattr(training_loop, "run_minibatches", lambda *a: calls.append(a[5]) or real(*a))
+    keys = warmup.prepare([warmup.training_part(), warmup.training_loop_part()], processes=False)
+    warmup.wait(keys)
+    assert calls and not warmup.part_errors(keys)
+
+
+class _FakeChild:
+    """A child process whose report is ``lines`` (then its end, with ``code``)."""
+
+    def __init__(self, lines, code=0):
+        self.stdout = iter(line + "\n" for line in lines)
+        self.stdin = self
+        self.code = code
+
+    def wait(self):
+        return self.code
+
+    def close(self):
+        pass
+
+
+def _follow(monkeypatch, lines, code=0, stopped=()):
+    loaded = []
+    monkeypatch.setattr(warmup, "_load_here", lambda state: loaded.append(state.key))
+    child = _FakeChild(lines, code)
+    run = [warmup._Part(key, {"kind": key}, process=child, stopped=key in stopped)
+           for key in ("training", "standardization", "training loop")]
+    warmup._follow_child(run)
+    return run, loaded
+
+
+def test_a_child_failing_part_way_says_why_the_later_parts_were_not_compiled(monkeypatch):
+    run, loaded = _follow(monkeypatch, ["compiled linviz.x", "ready 0.5", "error ValueError: boom"], code=1)
+    assert [s.error for s in run] == [None, "ValueError: boom", "not compiled: an earlier part of its warm-up failed"]
+    assert run[0].compiled == 1 and all(s.done.is_set() for s in run)
+    assert loaded == ["training", "standardization", "training loop"]  # here, as a last resort
+
+
+def test_parts_of_a_child_stopped_with_this_process_are_not_loaded_here(monkeypatch):
+    run, loaded = _follow(monkeypatch, ["ready 0.5"], code=-9, stopped=("standardization", "training loop"))
+    assert loaded == ["training"] and all(s.done.is_set() for s in run)
+
+
+def _child(parts):
+    """A warm-up child whose parent is gone at once (stdin closed): its exit code."""
+    import json
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", warmup._CHILD, json.dumps(parts)], stdin=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process.stdin.close()
+    return process.wait(timeout=600)
+
+
+def test_an_orphaned_child_finishes_parts_that_outlive_its_parent():
+    assert _child([warmup.standardization_part(), warmup.training_loop_part()]) == 0
+
+
+def test_an_orphaned_child_with_a_part_its_parent_waited_for_stops():
+    assert _child([warmup.training_part(), warmup.training_loop_part()]) == 1

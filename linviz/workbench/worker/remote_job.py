@@ -172,6 +172,7 @@ class RemoteTrainingJob:
         prepared, feats = self.prepared, self.features
         if feats is None or feats.spec_text != canonical_spec(self.spec_text) or feats.data_key != prepared.key():
             feats = extract_features(prepared, self.spec_text, ctx, allocate=self.files.empty)
+        compiling = kernels_to_come(ctx)  # (may be cancelled: before any file is made)
         C = len(prepared.class_names)
         has_val = prepared.has_validation
         blocks = len(getattr(feats.pipeline, "blocks", []) or [])
@@ -186,7 +187,6 @@ class RemoteTrainingJob:
         except Exception:  # a pipeline that cannot say its state: templates fall back to bars
             pipeline_state = None
         W0 = self.W0 if (self.W0 is not None and self.W0.shape[0] == feats.dim) else None
-        compiling = kernels_to_come(ctx)
 
         def request(run_id: int, controls: tuple) -> TrainingRequest:
             return TrainingRequest(run_id, board_path, layout, os.path.dirname(board_path), stem, X_train, X_val,

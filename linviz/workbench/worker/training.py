@@ -146,7 +146,9 @@ def _add_to_trajectory(log, W: np.ndarray) -> None:
 
 
 def warm_up() -> None:
-    """First calls of the training kernels, every loss, the plain and the chunked path."""
+    """First calls of the training kernels, every loss, the plain and the chunked path (the
+    chunked one when its kernel is on disk or can compile here: not while the window's
+    warm-up child compiles it, :func:`linviz.training.warmup.compiling_elsewhere`)."""
     from linviz.models.losses import LOSSES
     from linviz.training import TrainingConfig, train
     from linviz.training.loop import run_to_end
