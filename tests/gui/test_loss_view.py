@@ -158,3 +158,49 @@ def test_the_accuracy_axis_keeps_room_ahead_while_training_and_ends_with_the_run
     accuracy.set_accuracies([0.3] * 4, [0.3] * 4)
     accuracy.fit_to_run_end()
     assert 10 <= view_box.viewRange()[0][1] <= 10.5  # never narrower than ten epochs
+
+
+def test_an_empty_loss_plot_says_what_fills_it_and_a_run_brings_its_axes(loss_view):
+    item = loss_view.plot.getPlotItem()
+    assert "Press Train" in loss_view.hint.text and not item.getAxis("left").isVisible()
+    losses, _ = _run(300)
+    loss_view.set_losses(losses)
+    assert loss_view.hint.text == "" and item.getAxis("left").isVisible() and item.getAxis("bottom").isVisible()
+    x_range, y_range = item.getViewBox().viewRange()
+    assert x_range[1] >= 300 and y_range[0] <= losses.min() and y_range[1] >= losses.max()
+    assert not any(item.getViewBox().autoRangeEnabled())  # the ranges stay the view's own
+    loss_view.clear()
+    assert "Press Train" in loss_view.hint.text and not item.getAxis("left").isVisible()
+    loss_view.set_losses(losses[:50])  # the next run: its own ranges again
+    assert item.getViewBox().viewRange()[0][1] >= 50 and loss_view.hint.text == ""
+
+
+def test_an_empty_accuracy_plot_says_what_fills_it(qtbot):
+    from linviz.gui.views.accuracy_view import AccuracyView
+
+    accuracy = AccuracyView()
+    qtbot.addWidget(accuracy)
+    item = accuracy.plot.getPlotItem()
+    assert "epoch" in accuracy.hint.text and not item.getAxis("left").isVisible()
+    accuracy.set_accuracies([0.3, 0.4], [0.28, 0.35])
+    assert accuracy.hint.text == "" and item.getAxis("left").isVisible()
+    (x_lo, x_hi), (y_lo, y_hi) = item.getViewBox().viewRange()
+    assert x_hi >= 10 and y_lo <= 0.0 and y_hi >= 1.0
+    accuracy.clear()
+    assert accuracy.hint.text
+
+
+def test_a_short_accuracy_plot_labels_its_axis_every_half(qtbot):
+    from linviz.gui.views.accuracy_view import SHORT_PLOT_PX, AccuracyView
+
+    accuracy = AccuracyView()
+    qtbot.addWidget(accuracy)
+    accuracy.set_accuracies([0.3, 0.4], [0.28, 0.35])
+    axis = accuracy.plot.getPlotItem().getAxis("left")
+    accuracy.resize(400, SHORT_PLOT_PX - 50)
+    accuracy.show()
+    qtbot.waitExposed(accuracy)
+    assert [spacing for spacing, _ in axis.tickSpacing(0.0, 1.0, 100)][0] == 0.5
+    accuracy.resize(400, SHORT_PLOT_PX + 150)
+    qtbot.wait(10)
+    assert axis.tickSpacing(0.0, 1.0, 300)[0][0] < 0.5  # pyqtgraph's own, finer choice again

@@ -8,10 +8,14 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from linviz.explore.curves import following_range
 from linviz.gui.runtime.redraw import Redraw
+from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
 from linviz.gui.views.plot_style import fitting_title, outward_ticks
 
 REDRAW_MS = 100
+EMPTY_TEXT = "After each epoch: the share of training and of validation images the model gets right"
+# Below this height the accuracy axis is labelled at 0, 0.5 and 1 (every 0.2, the labels touch).
+SHORT_PLOT_PX = 160
 
 
 class AccuracyView(QWidget):
@@ -29,10 +33,8 @@ class AccuracyView(QWidget):
         item.setLabel("bottom", "epoch")
         fitting_title(item, "left", "accuracy", "acc.")
         item.showGrid(x=True, y=True, alpha=0.2)
-        item.getViewBox().disableAutoRange()  # ranges set by hand: axes repaint only when they grow
-        item.setYRange(0.0, 1.0, padding=0.02)
-        item.setXRange(0, 10, padding=0.02)
         self._x_hi = 10
+        self.hint = EmptyHint(item, EMPTY_TEXT)  # the ranges are set when the first epoch ends
         self.train_curve = item.plot([], [], pen=pg.mkPen((40, 100, 200), width=2), symbol="o", symbolSize=6,
                                      symbolBrush=(40, 100, 200), name="train")
         self.val_curve = item.plot([], [], pen=pg.mkPen((220, 120, 0), width=2), symbol="s", symbolSize=6,
@@ -56,6 +58,23 @@ class AccuracyView(QWidget):
             if frame.snapshot.done:
                 self.fit_to_run_end()
 
+    def _set_ranges(self, x_hi: int) -> None:
+        """Ranges set by hand (the axes repaint only when they grow): accuracy 0 to 1, epochs
+        0 to ``x_hi``."""
+        item = self.plot.getPlotItem()
+        item.getViewBox().disableAutoRange()
+        item.setYRange(0.0, 1.0, padding=0.02)
+        item.setXRange(0, x_hi, padding=0.02)
+        self._x_hi = x_hi
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        axis = self.plot.getPlotItem().getAxis("left")
+        if self.height() < SHORT_PLOT_PX:
+            axis.setTickSpacing(0.5, 0.1)
+        else:
+            axis.setTickSpacing()  # pyqtgraph's choice
+
     def fit_to_run_end(self) -> None:
         """The x axis ends where the finished run does (while it ran, it kept room ahead)."""
         x_hi = max(10, int(following_range(max(self._n))))
@@ -68,6 +87,11 @@ class AccuracyView(QWidget):
             return
         self._n = (len(train), len(val))
         self._train, self._val = list(train), list(val)
+        if max(self._n) == 0:
+            self.hint.show(EMPTY_TEXT)
+        elif self.hint.empty:
+            self.hint.filled()
+            self._set_ranges(self._x_hi)
         # Markers help for a few epochs and turn into a smear for hundreds.
         symbols = max(self._n) <= 60
         self.train_curve.setSymbol("o" if symbols else None)

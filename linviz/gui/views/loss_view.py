@@ -20,9 +20,11 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 
 from linviz.explore.curves import DEFAULT_SMOOTHING, MAX_SMOOTHING, CurveSmoother, FollowingRange, log_ticks, \
     smooth_curve, tick_label
+from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
 from linviz.gui.views.plot_style import outward_ticks, peaks_per_pixel
 
+EMPTY_TEXT = "Press Train: the loss of every minibatch shows here, falling as the classifier learns"
 RAW_COLOR = (120, 150, 200)
 SMOOTHED_COLOR = (200, 60, 20)
 DATA_COLOR = (30, 130, 60)
@@ -87,6 +89,7 @@ class LossView(QWidget):
         self.expected_line.setVisible(False)
         item.addItem(self.expected_line, ignoreBounds=True)
         self._build_norm_axis(item)
+        self.hint = EmptyHint(item, EMPTY_TEXT)
 
         self.smoothing_slider = QSlider(Qt.Orientation.Horizontal)
         self.smoothing_slider.setObjectName("smoothingSlider")
@@ -194,6 +197,9 @@ class LossView(QWidget):
             self._x = np.arange(1, max(n, 2 * len(self._x)) + 1, dtype=np.float32)
         self._losses = losses
         self._per_snapshot = per_snapshot
+        if n and self.hint.empty:
+            self.hint.filled()
+            self.plot.getPlotItem().getViewBox().disableAutoRange()  # the ranges are set below
         self.raw_curve.setData(self._x[:n], losses, skipFiniteCheck=True)
         self._draw_smoothed()
         self._draw_parts()
@@ -269,6 +275,7 @@ class LossView(QWidget):
         self._x_axis.reset()
         self._norm_hi = 0.0
         self._y_range = (np.inf, -np.inf)
+        self.hint.show(EMPTY_TEXT)
 
     @property
     def point_count(self) -> int:
