@@ -118,3 +118,25 @@ def test_tabs_shorten_as_few_titles_as_fit_the_biggest_saving_first(qtbot):
     tabs.resize(width_for(whole) + 50, 200)
     assert shown() == whole
     assert [tabs.title(i) for i in range(tabs.count())] == whole == [tabs.tabToolTip(i) for i in range(tabs.count())]
+
+
+def test_the_open_tab_stands_out(make_window, qtbot):
+    """A rule for the tabs replaces the style's own look, which marked the open one: the
+    style sheet marks it again (its own background and underline)."""
+    from PySide6.QtGui import QColor
+
+    window = styled_window(make_window, qtbot, SIZES[0])
+    tabs = window.view_tabs
+    tabs.setCurrentIndex(2)
+    qtbot.wait(20)
+    bar = tabs.tabBar()
+    picture = bar.grab().toImage()
+
+    def colors(index):  # the tab's background and its bottom line, in the middle of the tab
+        rect = bar.tabRect(index)
+        x = rect.center().x()
+        return QColor(picture.pixel(x, rect.top() + 2)).name(), QColor(picture.pixel(x, rect.bottom() - 1)).name()
+
+    accent = "#2864c8"  # the underline of the open tab, the colour of the training curve
+    assert colors(2)[1] == accent and colors(2)[0] == "#ffffff", colors(2)
+    assert all(colors(i)[1] != accent and colors(i)[0] != "#ffffff" for i in range(bar.count()) if i != 2)
