@@ -68,6 +68,28 @@ def test_views_draw_synthetic_arrays(qtbot):
     assert image.dtype == np.uint8 and image.ndim == 3
 
 
+def test_many_classes_templates_go_in_two_bands_in_a_view_not_much_wider_than_high(qtbot):
+    from linviz.gui.views.templates_view import TemplatesView
+
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    tiles = [np.full((32, 32, 3), 20 * k, np.uint8) for k in range(10)]
+    templates = TemplatesView()
+    qtbot.addWidget(templates)
+    templates.resize(360, 260)  # the Training tab's templates at 1024 x 700
+    templates.show()
+    qtbot.waitExposed(templates)
+    templates.set_templates([("hog 8px", tiles), ("hue", tiles)], names)
+    assert templates.tile_count == 20
+    assert templates.mosaic.layout_info.rows == 5 and templates.mosaic.layout_info.cols == 5  # 2 bands, a blank row
+    assert templates._tile_text(0, 1) == "automobile · hog 8px" and templates._tile_text(4, 4) == "truck · hue"
+    assert templates._tile_text(2, 0) == ""  # between the bands: room for the names
+    assert sorted(templates.class_labels.texts) == sorted(names) and templates.row_labels.texts.count("hue") == 2
+
+    templates.resize(1400, 200)  # wide and low: one strip of ten columns shows bigger tiles
+    qtbot.waitUntil(lambda: templates.mosaic.layout_info.rows == 2)
+    assert templates.mosaic.layout_info.cols == 10 and templates._tile_text(1, 9) == "truck · hue"
+
+
 def test_template_pictures_for_every_block_kind():
     from linviz.features import FeaturePipeline
     from linviz.workbench.template_pictures import template_rows

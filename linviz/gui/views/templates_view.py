@@ -1,4 +1,5 @@
-"""Weight templates: one tile per class (columns) and per feature block (rows), ONE image.
+"""Weight templates: one tile per class (columns) and per feature block (rows), ONE image;
+many classes in a view not much wider than high go in two bands, one above the other.
 
 Class names and row names are painted by two items that shrink their text to the room a tile
 leaves on screen and cut what still does not fit ("autom…"); every tile's tooltip has the
@@ -41,6 +42,7 @@ class TemplatesView(QWidget):
         self._grid: list[list[tuple[str, str]]] = []  # (class name, row name) per tile
         self._bench = workbench
         self._drawn = None
+        self._shown = None  # (rows, class names, caption, bands) of the templates drawn
         if workbench is not None:
             workbench.model_changed.connect(self._on_model)
 
@@ -87,32 +89,75 @@ class TemplatesView(QWidget):
             self.row_labels.clear()
             self.tile_count = len(tiles)
         else:
-            picture, layout = grid_mosaic([tiles for _, tiles in rows], gap=gap)
-            # Long class names ("automobile") are wider than a tile: alternate two label lines.
-            longest = max((len(n) for n in names), default=0)
-            stagger = longest > 6 and len(names) > 4
-            margin_top = (0.55 if stagger else 0.3) * layout.tile_h
-            margin_left = 0.0 if len(rows) == 1 else 1.6 * layout.tile_w
-            self.mosaic.set_mosaic(picture, layout, margin_top=margin_top, margin_left=margin_left)
-            xs, ys = [], []
-            for c in range(min(layout.cols, len(names))):
-                y, x = layout.origin(0, c)
-                xs.append(x + layout.tile_w / 2)
-                ys.append(y - 1 - (0.25 * layout.tile_h if stagger and c % 2 else 0.0))
-            self.class_labels.fit_width = (2 * (layout.tile_w + gap) - 2 * gap) if stagger else layout.tile_w + gap
-            self.class_labels.set_labels(xs, ys, names[: len(xs)], align="above")
-            if len(rows) > 1:
-                row_ys = [layout.origin(r, 0)[0] + layout.tile_h / 2 for r in range(len(rows))]
-                self.row_labels.fit_width = margin_left - 0.1 * layout.tile_w
-                self.row_labels.set_labels([layout.origin(0, 0)[1]] * len(rows), row_ys, [r for r, _ in rows],
-                                           align="right")
-            else:
-                self.row_labels.clear()
-            self._grid = [[(names[c] if c < len(names) else "", row_name) for c in range(layout.cols)]
-                          for row_name, _ in rows]
-            self.tile_count = sum(len(t) for _, t in rows)
+            self._draw_blocks(rows, names, gap)
+        self._shown = (rows, class_names, caption, self._band_count(len(rows), max(len(t) for _, t in rows)))
         if caption:
             self.caption.setText(caption)
+
+    def _draw_blocks(self, rows: list[tuple[str, list[np.ndarray]]], names: list[str], gap: int) -> None:
+        """Several feature blocks: a row per block, a column per class; with many classes in a
+        view not much wider than high (1024 x 700), the classes in two bands, one above the
+        other, each with its names and its rows: tiles about twice as big as in one strip."""
+        n_classes = max(len(tiles) for _, tiles in rows)
+        bands = self._band_count(len(rows), n_classes)
+        cols = -(-n_classes // bands)
+        blank = np.full_like(rows[0][1][0], 255)
+        # each band's rows, then (between bands) a blank row where the next band's names go
+        per_band = len(rows) + 1
+        grid = []
+        for b in range(bands):
+            if b:
+                grid.append([blank])
+            grid += [tiles[b * cols:(b + 1) * cols] for _, tiles in rows]
+        band_names = [names[b * cols:(b + 1) * cols] for b in range(bands)]
+        longest = max((len(n) for n in names), default=0)
+        # Long class names ("automobile") wider than a tile: alternate two label lines.
+        stagger = longest > 6 and cols > 4
+        picture, layout = grid_mosaic(grid, gap=gap)
+        margin_top = (0.55 if stagger else 0.3) * layout.tile_h
+        margin_left = 0.0 if len(rows) == 1 else 1.6 * layout.tile_w
+        self.mosaic.set_mosaic(picture, layout, margin_top=margin_top, margin_left=margin_left)
+        xs, ys, texts = [], [], []
+        for b, band in enumerate(band_names):
+            for c, name in enumerate(band):
+                y, x = layout.origin(b * per_band, c)
+                xs.append(x + layout.tile_w / 2)
+                ys.append(y - 1 - (0.25 * layout.tile_h if stagger and c % 2 else 0.0))
+                texts.append(name)
+        self.class_labels.fit_width = (2 * (layout.tile_w + gap) - 2 * gap) if stagger else layout.tile_w + gap
+        self.class_labels.set_labels(xs, ys, texts, align="above")
+        block_rows = [(b * per_band + k, row_name) for b in range(bands) for k, (row_name, _) in enumerate(rows)]
+        if len(rows) > 1:
+            self.row_labels.fit_width = margin_left - 0.1 * layout.tile_w
+            self.row_labels.set_labels([layout.origin(0, 0)[1]] * len(block_rows),
+                                       [layout.origin(r, 0)[0] + layout.tile_h / 2 for r, _ in block_rows],
+                                       [row_name for _, row_name in block_rows], align="right")
+        else:
+            self.row_labels.clear()
+        self._grid = [[("", "")] * layout.cols for _ in range(len(grid))]
+        for r, row_name in block_rows:
+            band = band_names[r // per_band]
+            self._grid[r] = [(band[c] if c < len(band) else "", row_name) for c in range(layout.cols)]
+        self.tile_count = sum(len(t) for _, t in rows)
+
+    def _band_count(self, n_blocks: int, n_classes: int) -> int:
+        """1 or 2 bands of classes: whichever shows the bigger tiles in the view's shape."""
+        if n_classes <= 6:
+            return 1
+        width, height = max(1, self.mosaic.width()), max(1, self.mosaic.height())
+
+        def tile_px(bands: int) -> float:
+            columns = -(-n_classes // bands) + (1.6 if n_blocks > 1 else 0.0)  # and the row names
+            return min(width / columns, height / (bands * (n_blocks + 0.55)))  # and the class names
+
+        return 2 if tile_px(2) > tile_px(1) else 1
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._shown is not None:
+            rows, class_names, caption, bands = self._shown
+            if len(rows) > 1 and self._band_count(len(rows), max(len(t) for _, t in rows)) != bands:
+                self.set_templates(rows, class_names, caption)  # the other arrangement fits better now
 
     def _tile_text(self, row: int, col: int) -> str:
         if 0 <= row < len(self._grid) and 0 <= col < len(self._grid[row]):
@@ -130,4 +175,5 @@ class TemplatesView(QWidget):
         self.row_labels.clear()
         self._grid = []
         self.tile_count = 0
+        self._shown = None
         self.caption.setText(EMPTY)
