@@ -361,7 +361,10 @@ class JobRunner(QObject):
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         """Cancel, let the jobs return, stop both threads (never terminate() a thread), then end
         the worker process and remove the shared files. A training run that is stopped here
-        ends (and is recorded) as when the user stops it."""
+        ends (and is recorded) as when the user stops it; a worker that does not stop within
+        a couple of seconds is ended."""
+        if self._worker_process is not None:
+            self._worker_process.closing()
         self.cancel()
         quick = self.quick.shutdown(timeout_ms)
         heavy = _stop_thread(self._thread, self._name or "background", timeout_ms)

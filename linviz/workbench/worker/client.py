@@ -28,6 +28,7 @@ from typing import Callable, Optional
 from linviz.errors import Cancelled, LinvizError
 
 STOP_GRACE_S = 20.0  # a run asked to stop that has not ended by then: its worker is ended
+CLOSE_GRACE_S = 2.0  # the same when the window closes (nobody waits for that run any more)
 QUIT_GRACE_S = 3.0   # a worker asked to quit that is still there then: terminated
 POLL_S = 0.05        # how often a waiting thread looks at its cancel flag
 
@@ -67,6 +68,7 @@ class WorkerProcess:
 
     def __init__(self, blas_threads: Optional[int] = None, start_method: str = "spawn"):
         self.blas_threads = blas_threads
+        self.stop_grace_s = STOP_GRACE_S  # see closing()
         self._context = multiprocessing.get_context(start_method)
         self._process = None
         self._commands = None
@@ -135,6 +137,11 @@ class WorkerProcess:
                     pass
         self._process = self._commands = self._events = None
 
+    def closing(self) -> None:
+        """The window closes: a run asked to stop gets :data:`CLOSE_GRACE_S`, not
+        :data:`STOP_GRACE_S` (a worker stuck in a long call would keep the window open)."""
+        self.stop_grace_s = min(self.stop_grace_s, CLOSE_GRACE_S)
+
     def shutdown(self, timeout_s: float = QUIT_GRACE_S) -> bool:
         """Ask the process to quit, then terminate (and kill) it if it does not; True when no
         process is left. Later requests are refused."""
@@ -201,8 +208,8 @@ class WorkerProcess:
         """Wait for the answer to ``request_id``: every event of it goes to ``on_event``, which
         returns True for the last. Once ``cancel`` is set: Cancelled at once when
         ``abandon_on_cancel`` (the answer, when it comes, is ignored), else WorkerDied if no
-        answer came within ``STOP_GRACE_S`` (the process is then ended). WorkerDied too when
-        the process ends first."""
+        answer came within :attr:`stop_grace_s` (the process is then ended). WorkerDied too
+        when the process ends first."""
         process, events = self._process, self._events
         if process is None or events is None:
             raise WorkerDied("the worker process is not running")
@@ -212,9 +219,10 @@ class WorkerProcess:
                 if abandon_on_cancel:
                     raise Cancelled("cancelled")
                 cancelled_at = time.monotonic()
-            if cancelled_at is not None and time.monotonic() - cancelled_at > STOP_GRACE_S:
+            grace = self.stop_grace_s
+            if cancelled_at is not None and time.monotonic() - cancelled_at > grace:
                 self.kill()
-                raise WorkerDied(f"the worker process did not stop within {STOP_GRACE_S:.0f} s and was ended")
+                raise WorkerDied(f"the worker process did not stop within {grace:g} s and was ended")
             ready = connection.wait([events, process.sentinel], timeout=POLL_S)
             if events in ready:
                 try:

@@ -95,6 +95,9 @@ def test_closing_the_window_mid_training_leaves_no_process(qtbot, make_window):
     recorded = len(window.workbench.runs.store.load().records)
     window.close()
     assert not window.job_runner.processes_running() and not window.job_runner.threads_running()
+    from linviz.workbench.worker.client import CLOSE_GRACE_S
+
+    assert process.stop_grace_s == CLOSE_GRACE_S  # a stuck worker would keep it open that long, no more
     deadline = time.monotonic() + 30
     while not _gone(pid):  # a wait for the kernel to finish with it, not a timing
         assert time.monotonic() < deadline, "the worker process outlived its window"

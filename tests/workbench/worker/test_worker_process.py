@@ -254,3 +254,43 @@ def test_a_worker_killed_before_its_first_answer_could_not_start_even_when_a_sen
         assert process.unusable and "could not start" in process.unusable and "SIGKILL" in process.unusable
     finally:
         process.shutdown()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="stops the worker by signal")
+def test_a_worker_stuck_when_the_window_closes_is_ended_after_the_closing_grace(data):
+    """A worker that does not answer (here: stopped by SIGSTOP) keeps a closing window for
+    CLOSE_GRACE_S, not for the STOP_GRACE_S a run stopped by the user gets."""
+    import signal
+
+    from linviz.workbench.worker.client import CLOSE_GRACE_S, STOP_GRACE_S
+
+    process, files = WorkerProcess(), SharedFiles()
+    try:
+        control = RemoteControl(pace=100.0)
+        job = RemoteTrainingJob(process, files, *data, "hog+hue", dict(SETTINGS, epochs=50), control, 1)
+        ctx = jobs.QuietContext()
+        ctx.cancel = threading.Event()
+        result = {}
+
+        def run():
+            try:
+                job(ctx)
+            except Exception as exc:  # noqa: BLE001 - the test looks at it
+                result["error"] = exc
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        _wait_until(lambda: job.take() is not None, "the first frame")
+        os.kill(process.pid, signal.SIGSTOP)  # stuck: no answer will come
+        assert process.stop_grace_s == STOP_GRACE_S
+        process.closing()  # what the window's shutdown does first
+        control.stop()
+        ctx.cancel.set()
+        thread.join(60)
+        assert not thread.is_alive()
+        assert isinstance(result.get("error"), WorkerDied)
+        assert f"did not stop within {CLOSE_GRACE_S:g} s" in str(result["error"])
+    finally:
+        process.shutdown()
+        files.close()
+    assert not process.alive
