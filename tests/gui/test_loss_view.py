@@ -204,3 +204,29 @@ def test_a_short_accuracy_plot_labels_its_axis_every_half(qtbot):
     accuracy.resize(400, SHORT_PLOT_PX + 150)
     qtbot.wait(10)
     assert axis.tickSpacing(0.0, 1.0, 300)[0][0] < 0.5  # pyqtgraph's own, finer choice again
+
+
+def test_after_a_long_run_the_cleared_accuracy_plot_centres_its_sentence_again(qtbot):
+    from linviz.gui.views.accuracy_view import AccuracyView
+
+    accuracy = AccuracyView()
+    qtbot.addWidget(accuracy)
+    accuracy.set_accuracies([0.3] * 15, [0.3] * 15)
+    accuracy.fit_to_run_end()
+    accuracy.clear()
+    (x_lo, x_hi), _ = accuracy.plot.getPlotItem().getViewBox().viewRange()
+    assert accuracy.hint.text and x_lo <= 0.0 and x_hi <= 1.05  # the sentence's own 0-1 view
+    accuracy.set_accuracies([0.3], [0.3])  # the next run
+    assert 10 <= accuracy.plot.getPlotItem().getViewBox().viewRange()[0][1] <= 10.5
+
+
+def test_the_norm_axis_and_the_expected_loss_wait_for_the_curves(loss_view):
+    item = loss_view.plot.getPlotItem()
+    loss_view.norm_toggle.setChecked(True)
+    loss_view.set_expected_initial_loss(2.3)
+    assert not item.getAxis("right").isVisible() and not loss_view.expected_line.isVisible()
+    losses, table = _run(200)
+    loss_view.set_losses(losses, table)
+    assert item.getAxis("right").isVisible() and loss_view.expected_line.isVisible()
+    loss_view.set_losses(np.zeros(0, np.float32))  # no losses any more: the empty plot again
+    assert "Press Train" in loss_view.hint.text and not item.getAxis("right").isVisible()

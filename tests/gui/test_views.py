@@ -85,7 +85,11 @@ def test_many_classes_templates_go_in_two_bands_in_a_view_not_much_wider_than_hi
     assert templates._tile_text(2, 0) == ""  # between the bands: room for the names
     assert sorted(templates.class_labels.texts) == sorted(names) and templates.row_labels.texts.count("hue") == 2
 
+    templates.set_templates([("hog 8px", tiles[:9]), ("hue", tiles[:9])], names)  # a name too many
+    assert len(templates.class_labels.texts) == 9 and "truck" not in templates.class_labels.texts
+
     templates.resize(1400, 200)  # wide and low: one strip of ten columns shows bigger tiles
+    templates.set_templates([("hog 8px", tiles), ("hue", tiles)], names)
     qtbot.waitUntil(lambda: templates.mosaic.layout_info.rows == 2)
     assert templates.mosaic.layout_info.cols == 10 and templates._tile_text(1, 9) == "truck · hue"
 

@@ -34,6 +34,7 @@ class AccuracyView(QWidget):
         fitting_title(item, "left", "accuracy", "acc.")
         item.showGrid(x=True, y=True, alpha=0.2)
         self._x_hi = 10
+        self._short = False
         self.hint = EmptyHint(item, EMPTY_TEXT)  # the ranges are set when the first epoch ends
         self.train_curve = item.plot([], [], pen=pg.mkPen((40, 100, 200), width=2), symbol="o", symbolSize=6,
                                      symbolBrush=(40, 100, 200), name="train")
@@ -69,11 +70,14 @@ class AccuracyView(QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        axis = self.plot.getPlotItem().getAxis("left")
-        if self.height() < SHORT_PLOT_PX:
-            axis.setTickSpacing(0.5, 0.1)
-        else:
-            axis.setTickSpacing()  # pyqtgraph's choice
+        short = self.height() < SHORT_PLOT_PX
+        if short != self._short:  # (a new spacing lays the axis out again: only when it changes)
+            self._short = short
+            axis = self.plot.getPlotItem().getAxis("left")
+            if short:
+                axis.setTickSpacing(0.5, 0.1)
+            else:
+                axis.setTickSpacing()  # pyqtgraph's choice
 
     def fit_to_run_end(self) -> None:
         """The x axis ends where the finished run does (while it ran, it kept room ahead)."""
@@ -88,8 +92,12 @@ class AccuracyView(QWidget):
         self._n = (len(train), len(val))
         self._train, self._val = list(train), list(val)
         if max(self._n) == 0:
+            self._x_hi = 10  # the next run's ranges are set when its first epoch ends
+            self.train_curve.setData([], [])
+            self.val_curve.setData([], [])
             self.hint.show(EMPTY_TEXT)
-        elif self.hint.empty:
+            return
+        if self.hint.empty:
             self.hint.filled()
             self._set_ranges(self._x_hi)
         # Markers help for a few epochs and turn into a smear for hundreds.

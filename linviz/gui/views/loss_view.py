@@ -189,6 +189,10 @@ class LossView(QWidget):
         its per-snapshot rows (iteration, data loss, regularization loss, ||W||)."""
         losses = np.asarray(losses, dtype=np.float32)
         n = len(losses)
+        if n == 0:
+            if len(self._losses):
+                self.clear()
+            return
         rows = 0 if per_snapshot is None else len(per_snapshot)
         old_rows = 0 if self._per_snapshot is None else len(self._per_snapshot)
         if n == len(self._losses) and rows == old_rows:
@@ -197,9 +201,10 @@ class LossView(QWidget):
             self._x = np.arange(1, max(n, 2 * len(self._x)) + 1, dtype=np.float32)
         self._losses = losses
         self._per_snapshot = per_snapshot
-        if n and self.hint.empty:
+        if self.hint.empty:
             self.hint.filled()
             self.plot.getPlotItem().getViewBox().disableAutoRange()  # the ranges are set below
+            self._show_extras()
         self.raw_curve.setData(self._x[:n], losses, skipFiniteCheck=True)
         self._draw_smoothed()
         self._draw_parts()
@@ -257,11 +262,12 @@ class LossView(QWidget):
     def set_expected_initial_loss(self, value: float | None) -> None:
         """The dashed line: what a random model should score first (C-1 or ln C)."""
         if value is None or not np.isfinite(value) or value <= 0:
+            self._expected = None
             self.expected_line.setVisible(False)
             return
         self._expected = value
         self.expected_line.setValue(np.log10(value) if self.log_box.isChecked() else value)
-        self.expected_line.setVisible(True)
+        self.expected_line.setVisible(not self.hint.empty)
 
     def clear(self) -> None:
         self._losses = np.zeros(0, dtype=np.float32)
@@ -276,6 +282,7 @@ class LossView(QWidget):
         self._norm_hi = 0.0
         self._y_range = (np.inf, -np.inf)
         self.hint.show(EMPTY_TEXT)
+        self._show_extras()
 
     @property
     def point_count(self) -> int:
@@ -316,10 +323,17 @@ class LossView(QWidget):
         self._update_ranges()
 
     @Slot(bool)
+    def _show_extras(self) -> None:
+        """The ||W|| axis and the expected first loss: with a run's curves, not beside the
+        empty plot's sentence."""
+        filled = not self.hint.empty
+        self.plot.getPlotItem().getAxis("right").setVisible(filled and self.norm_toggle.isChecked())
+        self.expected_line.setVisible(filled and self._expected is not None)
+
     def _on_norm_toggled(self, on: bool) -> None:
         self._set_title()
         self.norm_curve.setVisible(on)
-        self.plot.getPlotItem().getAxis("right").setVisible(on)
+        self.plot.getPlotItem().getAxis("right").setVisible(on and not self.hint.empty)
         if on:
             self._norm_hi = 0.0
             self._sync_norm_view()

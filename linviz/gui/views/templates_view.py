@@ -9,6 +9,7 @@ whole name. From 1024 x 700 up nothing overlaps or is cut mid-letter.
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from linviz.workbench.pictures import grid_mosaic
@@ -42,7 +43,8 @@ class TemplatesView(QWidget):
         self._grid: list[list[tuple[str, str]]] = []  # (class name, row name) per tile
         self._bench = workbench
         self._drawn = None
-        self._shown = None  # (rows, class names, caption, bands) of the templates drawn
+        self._shown = None  # (rows, class names, bands) of the templates drawn
+        self.mosaic.installEventFilter(self)  # its size (not only this view's) picks the bands
         if workbench is not None:
             workbench.model_changed.connect(self._on_model)
 
@@ -90,7 +92,7 @@ class TemplatesView(QWidget):
             self.tile_count = len(tiles)
         else:
             self._draw_blocks(rows, names, gap)
-        self._shown = (rows, class_names, caption, self._band_count(len(rows), max(len(t) for _, t in rows)))
+        self._shown = (rows, class_names, self._band_count(len(rows), max(len(t) for _, t in rows)))
         if caption:
             self.caption.setText(caption)
 
@@ -99,6 +101,7 @@ class TemplatesView(QWidget):
         view not much wider than high (1024 x 700), the classes in two bands, one above the
         other, each with its names and its rows: tiles about twice as big as in one strip."""
         n_classes = max(len(tiles) for _, tiles in rows)
+        names = names[:n_classes]
         bands = self._band_count(len(rows), n_classes)
         cols = -(-n_classes // bands)
         blank = np.full_like(rows[0][1][0], 255)
@@ -152,12 +155,12 @@ class TemplatesView(QWidget):
 
         return 2 if tile_px(2) > tile_px(1) else 1
 
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        if self._shown is not None:
-            rows, class_names, caption, bands = self._shown
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.mosaic and event.type() == QEvent.Type.Resize and self._shown is not None:
+            rows, class_names, bands = self._shown
             if len(rows) > 1 and self._band_count(len(rows), max(len(t) for _, t in rows)) != bands:
-                self.set_templates(rows, class_names, caption)  # the other arrangement fits better now
+                self.set_templates(rows, class_names)  # the other arrangement fits better now
+        return super().eventFilter(watched, event)
 
     def _tile_text(self, row: int, col: int) -> str:
         if 0 <= row < len(self._grid) and 0 <= col < len(self._grid[row]):

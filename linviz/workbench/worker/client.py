@@ -28,7 +28,7 @@ from typing import Callable, Optional
 from linviz.errors import Cancelled, LinvizError
 
 STOP_GRACE_S = 20.0  # a run asked to stop that has not ended by then: its worker is ended
-CLOSE_GRACE_S = 2.0  # the same when the window closes (nobody waits for that run any more)
+CLOSE_GRACE_S = 3.0  # the same when the window closes (nobody waits for that run any more)
 QUIT_GRACE_S = 3.0   # a worker asked to quit that is still there then: terminated
 POLL_S = 0.05        # how often a waiting thread looks at its cancel flag
 
