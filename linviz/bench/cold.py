@@ -73,9 +73,13 @@ def _background_compile(cache: Path, timeout: float = 120.0) -> Optional[float]:
     """Seconds until the training loop's kernel is in ``cache`` (a train command's warm-up
     child compiles it on a first run after the command has ended, :mod:`linviz.training.
     warmup`): the next run must not find that compile still running. None: it never came."""
+    from linviz.kernel_cache import mark_pattern
+    from linviz.training.warmup import TRAINING_LOOP
+
+    pattern = "*/" + mark_pattern(TRAINING_LOOP)
     start = time.perf_counter()
     while time.perf_counter() - start < timeout:
-        if any(cache.glob("*/warm/training_loop.*")):
+        if any(cache.glob(pattern)):
             return time.perf_counter() - start
         time.sleep(0.05)
     return None

@@ -70,7 +70,6 @@ TRAINING_LOOP = "training loop"
 # part -> the part it comes after: compiled after it (or after the nearest cold one before
 # it), in the same process
 _AFTER = {STANDARDIZATION: TRAINING, TRAINING_LOOP: STANDARDIZATION}
-# parts whose child finishes its compile when the process that started it ends
 # parts a child finishes when the process that started it ends: what the next run needs, and
 # no more than a few seconds of compiling
 OUTLIVING = frozenset({STANDARDIZATION, TRAINING_LOOP})
@@ -78,6 +77,7 @@ ORPHAN_LIMIT_S = 300.0  # an outliving child still compiling this long after its
 # An outliving part compiles at this lower priority: what the command does meanwhile (its
 # features, its training) comes first.
 OUTLIVING_NICENESS = 10
+_LOOK_EVERY_S = 0.05  # how often a part compiled elsewhere has its warm mark looked for
 _WARM_UP_IMAGES = 4
 
 
@@ -343,11 +343,14 @@ def _stop_children(*, all_of_them: bool = False) -> None:
     on their own. ``all_of_them``: stop those too."""
     with _lock:
         states = list(_parts.values())
+    runs: dict[int, list[_Part]] = {}  # a child's parts, by its process
     for state in states:
-        process = state.process
-        if process is None or process.poll() is not None:
+        if state.process is not None:
+            runs.setdefault(id(state.process), []).append(state)
+    for run in runs.values():
+        process = run[0].process
+        if process.poll() is not None:
             continue
-        run = [s for s in states if s.process is process]
         if all_of_them or not all(s.reported or s.key in OUTLIVING for s in run):
             for s in run:
                 s.stopped = True
@@ -402,9 +405,6 @@ def _settled(state: _Part) -> bool:
             if kernel_cache.is_warm(state.key):
                 state.done.set()
     return state.done.is_set()
-
-
-_LOOK_EVERY_S = 0.05
 
 
 def compiling(keys: Optional[Iterable[str]] = None) -> bool:

@@ -36,9 +36,12 @@ def test_the_first_run_says_it_compiles_and_the_second_loads_the_same_kernels(tm
 
 def _loop_kernel_kept(cache, timeout: float) -> bool:
     """Whether the training loop's warm mark is in ``cache`` within ``timeout`` seconds."""
+    from linviz.kernel_cache import mark_pattern
+    from linviz.training.warmup import TRAINING_LOOP
+
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if any(cache.glob("*/warm/training_loop.*")):
+        if any(cache.glob("*/" + mark_pattern(TRAINING_LOOP))):
             return True
         time.sleep(0.1)
     return False

@@ -90,16 +90,17 @@ class TemplatesView(QWidget):
             self.class_labels.set_labels(xs, ys, texts, align="above")
             self.row_labels.clear()
             self.tile_count = len(tiles)
+            self._shown = None
         else:
-            self._draw_blocks(rows, names, gap)
-        self._shown = (rows, class_names, self._band_count(len(rows), max(len(t) for _, t in rows)))
+            self._shown = (rows, class_names, self._draw_blocks(rows, names, gap))
         if caption:
             self.caption.setText(caption)
 
-    def _draw_blocks(self, rows: list[tuple[str, list[np.ndarray]]], names: list[str], gap: int) -> None:
+    def _draw_blocks(self, rows: list[tuple[str, list[np.ndarray]]], names: list[str], gap: int) -> int:
         """Several feature blocks: a row per block, a column per class; with many classes in a
         view not much wider than high (1024 x 700), the classes in two bands, one above the
-        other, each with its names and its rows: tiles about twice as big as in one strip."""
+        other, each with its names and its rows: tiles about twice as big as in one strip.
+        Returns the number of bands."""
         n_classes = max(len(tiles) for _, tiles in rows)
         names = names[:n_classes]
         bands = self._band_count(len(rows), n_classes)
@@ -142,6 +143,7 @@ class TemplatesView(QWidget):
             band = band_names[r // per_band]
             self._grid[r] = [(band[c] if c < len(band) else "", row_name) for c in range(layout.cols)]
         self.tile_count = sum(len(t) for _, t in rows)
+        return bands
 
     def _band_count(self, n_blocks: int, n_classes: int) -> int:
         """1 or 2 bands of classes: whichever shows the bigger tiles in the view's shape."""
@@ -158,7 +160,7 @@ class TemplatesView(QWidget):
     def eventFilter(self, watched, event) -> bool:
         if watched is self.mosaic and event.type() == QEvent.Type.Resize and self._shown is not None:
             rows, class_names, bands = self._shown
-            if len(rows) > 1 and self._band_count(len(rows), max(len(t) for _, t in rows)) != bands:
+            if self._band_count(len(rows), max(len(t) for _, t in rows)) != bands:
                 self.set_templates(rows, class_names)  # the other arrangement fits better now
         return super().eventFilter(watched, event)
 
