@@ -1,4 +1,5 @@
-"""Names that come from files (class names, paths) made safe to show on a terminal.
+"""Text shown to people: names that come from files (class names, paths) made safe to show
+on a terminal, and durations.
 
 A folder name, a ``batches.meta`` label or a model file's class name can hold escape
 sequences (ESC ] 0 ; ... sets the terminal's title), a right-to-left override that makes
@@ -35,3 +36,15 @@ def printable(text) -> str:
     if _UNSAFE.search(text) is None:
         return text
     return _UNSAFE.sub(_escape, text)
+
+
+def duration(seconds: float) -> str:
+    """'45 ms', '1.3 s', '2 min 5 s': a measured time at the precision it deserves (a run of
+    a few hundred minibatches on small features takes milliseconds, not '0.0 s')."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 0.1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {rest} s"

@@ -29,7 +29,7 @@ from linviz.cli.common import (
     record_run,
     stop_on_ctrl_c,
 )
-from linviz.text import printable
+from linviz.text import duration, printable
 
 
 @dataclass
@@ -157,7 +157,7 @@ def _print_report(trained: Trained, report: dict, seconds: float, out: Path, run
     print(f"data:       {report['n_train']:,} train, {report['n_val']:,} val, {report['n_test']:,} test images, "
           f"{trained.data.n_classes} classes")
     print(f"sanity:     {final.sanity_check}")
-    print(f"training:   {final.iteration:,} iterations, {final.epochs_done} epoch(s), {final.elapsed:.1f} s, "
+    print(f"training:   {final.iteration:,} iterations, {final.epochs_done} epoch(s), {duration(final.elapsed)}, "
           f"{final.samples_per_second:,.0f} samples/s; {final.stop_reason}")
     print(f"loss:       {final.initial_loss:.4f} -> {final.smoothed_loss:.4f} (smoothed)")
     print(f"kept:       {final.kept}" + ("" if trained.data.X_val is not None else

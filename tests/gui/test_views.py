@@ -94,6 +94,28 @@ def test_many_classes_templates_go_in_two_bands_in_a_view_not_much_wider_than_hi
     assert templates.mosaic.layout_info.cols == 10 and templates._tile_text(1, 9) == "truck · hue"
 
 
+def test_template_names_alternate_lines_only_when_wider_than_a_tile_on_screen(qtbot):
+    from linviz.gui.views.templates_view import TemplatesView
+
+    names = ["disk", "cross", "square", "ring", "triangle", "bars"]  # the demo set's classes
+    tiles = [np.full((32, 32, 3), 30 * k, np.uint8) for k in range(6)]
+    templates = TemplatesView()
+    qtbot.addWidget(templates)
+    templates.resize(1100, 380)  # the Training tab's templates at 1920 x 1080
+    templates.show()
+    qtbot.waitExposed(templates)
+    templates.set_templates([("hog 8px", tiles), ("hue", tiles)], names)
+    ys = {round(y, 3) for y in templates.class_labels._ys}
+    assert len(ys) == 1  # one line: "triangle" fits its tile
+
+    templates.resize(300, 200)  # narrow: tiles of about 35 pixels, "triangle" is wider
+    qtbot.waitUntil(lambda: len({round(y, 3) for y in templates.class_labels._ys}) == 2)
+    assert sorted(templates.class_labels.texts) == sorted(names)
+
+    templates.resize(1100, 380)  # and back
+    qtbot.waitUntil(lambda: len({round(y, 3) for y in templates.class_labels._ys}) == 1)
+
+
 def test_template_pictures_for_every_block_kind():
     from linviz.features import FeaturePipeline
     from linviz.workbench.template_pictures import template_rows

@@ -18,6 +18,7 @@ from linviz.gui.widgets.choices import choice_box
 from linviz.gui.widgets.log_slider import LogSlider
 from linviz.models.losses import LOSSES
 from linviz.models.regularizers import REG_TYPES
+from linviz.text import duration
 from linviz.training.optimizers import OPTIMIZERS
 
 SANITY_IDLE = "Sanity check: shown when training starts"
@@ -326,7 +327,7 @@ class TrainingPanel(QWidget):
         note = getattr(snap, "search_note", None)
         if note and reason.endswith(f"; {note}"):
             reason = reason[: -len(note) - 2]  # said once, below
-        text = f"Finished after {int(snap.iteration):,} iterations in {float(snap.elapsed):.1f} s"
+        text = f"Finished after {int(snap.iteration):,} iterations in {duration(snap.elapsed)}"
         if reason:
             text += f" ({reason})"
         if val:

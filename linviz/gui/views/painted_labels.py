@@ -80,6 +80,14 @@ class PaintedLabels(pg.GraphicsObject):
             widths = self._widths[key] = [metrics.horizontalAdvance(t) for t in self._texts]
         return widths
 
+    def widest_px(self, texts: Sequence[str]) -> float:
+        """The widest of ``texts`` in pixels at this item's full size (the application's font),
+        0 for none: what a layout needs to know before anything is painted."""
+        font = QFont()
+        font.setPixelSize(max(1, int(self._font_px)))
+        metrics = QFontMetricsF(font)
+        return max((metrics.horizontalAdvance(t) for t in texts), default=0.0)
+
     def _per_px(self, font: QFont) -> tuple[float, float]:
         """(the widest text's width, a line's height) per pixel of ``font``'s size."""
         font = QFont(font)

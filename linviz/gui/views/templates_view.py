@@ -17,6 +17,7 @@ from linviz.gui.views.mosaic_view import MosaicView
 from linviz.gui.views.painted_labels import PaintedLabels
 
 EMPTY = "Weight templates: train a model to see what each class looks for"
+NAME_SPACING_PX = 6  # between two names on one line (as PaintedLabels keeps them apart)
 
 
 class TemplatesView(QWidget):
@@ -43,7 +44,7 @@ class TemplatesView(QWidget):
         self._grid: list[list[tuple[str, str]]] = []  # (class name, row name) per tile
         self._bench = workbench
         self._drawn = None
-        self._shown = None  # (rows, class names, bands) of the templates drawn
+        self._shown = None  # (rows, class names, (bands, staggered)) of the templates drawn
         self.mosaic.installEventFilter(self)  # its size (not only this view's) picks the bands
         if workbench is not None:
             workbench.model_changed.connect(self._on_model)
@@ -96,14 +97,15 @@ class TemplatesView(QWidget):
         if caption:
             self.caption.setText(caption)
 
-    def _draw_blocks(self, rows: list[tuple[str, list[np.ndarray]]], names: list[str], gap: int) -> int:
+    def _draw_blocks(self, rows: list[tuple[str, list[np.ndarray]]], names: list[str], gap: int) -> tuple:
         """Several feature blocks: a row per block, a column per class; with many classes in a
         view not much wider than high (1024 x 700), the classes in two bands, one above the
         other, each with its names and its rows: tiles about twice as big as in one strip.
-        Returns the number of bands."""
+        Names wider than a tile on screen alternate between two lines. Returns the
+        arrangement: (bands, staggered)."""
         n_classes = max(len(tiles) for _, tiles in rows)
         names = names[:n_classes]
-        bands = self._band_count(len(rows), n_classes)
+        bands, stagger = self._arrangement(len(rows), names)
         cols = -(-n_classes // bands)
         blank = np.full_like(rows[0][1][0], 255)
         # each band's rows, then (between bands) a blank row where the next band's names go
@@ -114,9 +116,6 @@ class TemplatesView(QWidget):
                 grid.append([blank])
             grid += [tiles[b * cols:(b + 1) * cols] for _, tiles in rows]
         band_names = [names[b * cols:(b + 1) * cols] for b in range(bands)]
-        longest = max((len(n) for n in names), default=0)
-        # Long class names ("automobile") wider than a tile: alternate two label lines.
-        stagger = longest > 6 and cols > 4
         picture, layout = grid_mosaic(grid, gap=gap)
         margin_top = (0.55 if stagger else 0.3) * layout.tile_h
         margin_left = 0.0 if len(rows) == 1 else 1.6 * layout.tile_w
@@ -143,24 +142,30 @@ class TemplatesView(QWidget):
             band = band_names[r // per_band]
             self._grid[r] = [(band[c] if c < len(band) else "", row_name) for c in range(layout.cols)]
         self.tile_count = sum(len(t) for _, t in rows)
-        return bands
+        return bands, stagger
 
-    def _band_count(self, n_blocks: int, n_classes: int) -> int:
-        """1 or 2 bands of classes: whichever shows the bigger tiles in the view's shape."""
-        if n_classes <= 6:
-            return 1
+    def _arrangement(self, n_blocks: int, names: list[str]) -> tuple[int, bool]:
+        """(1 or 2 bands of classes: whichever shows the bigger tiles in the view's shape,
+        whether the names alternate between two lines: when the widest is wider than a tile
+        on screen at the labels' full size, and there are neighbours to alternate with)."""
+        n_classes = len(names)
         width, height = max(1, self.mosaic.width()), max(1, self.mosaic.height())
 
         def tile_px(bands: int) -> float:
             columns = -(-n_classes // bands) + (1.6 if n_blocks > 1 else 0.0)  # and the row names
             return min(width / columns, height / (bands * (n_blocks + 0.55)))  # and the class names
 
-        return 2 if tile_px(2) > tile_px(1) else 1
+        bands = 2 if n_classes > 6 and tile_px(2) > tile_px(1) else 1
+        widest = self.class_labels.widest_px(names)
+        return bands, -(-n_classes // bands) > 1 and widest > tile_px(bands) - NAME_SPACING_PX
 
     def eventFilter(self, watched, event) -> bool:
         if watched is self.mosaic and event.type() == QEvent.Type.Resize and self._shown is not None:
-            rows, class_names, bands = self._shown
-            if self._band_count(len(rows), max(len(t) for _, t in rows)) != bands:
+            rows, class_names, arrangement = self._shown
+            from linviz.text import printable
+
+            names = [printable(n) for n in class_names[:max(len(t) for _, t in rows)]]
+            if self._arrangement(len(rows), names) != arrangement:
                 self.set_templates(rows, class_names)  # the other arrangement fits better now
         return super().eventFilter(watched, event)
 
