@@ -68,17 +68,24 @@ def test_views_draw_synthetic_arrays(qtbot):
     assert image.dtype == np.uint8 and image.ndim == 3
 
 
-def test_many_classes_templates_go_in_two_bands_in_a_view_not_much_wider_than_high(qtbot):
+def _templates_shown(qtbot, names: list, width: int, height: int):
+    """A TemplatesView of ``width`` x ``height`` on screen showing two blocks of ``names``'
+    tiles; and the tiles."""
     from linviz.gui.views.templates_view import TemplatesView
 
-    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-    tiles = [np.full((32, 32, 3), 20 * k, np.uint8) for k in range(10)]
+    tiles = [np.full((32, 32, 3), 20 * k, np.uint8) for k in range(len(names))]
     templates = TemplatesView()
     qtbot.addWidget(templates)
-    templates.resize(360, 260)  # the Training tab's templates at 1024 x 700
+    templates.resize(width, height)
     templates.show()
     qtbot.waitExposed(templates)
     templates.set_templates([("hog 8px", tiles), ("hue", tiles)], names)
+    return templates, tiles
+
+
+def test_many_classes_templates_go_in_two_bands_in_a_view_not_much_wider_than_high(qtbot):
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    templates, tiles = _templates_shown(qtbot, names, 360, 260)  # the Training tab's templates at 1024 x 700
     assert templates.tile_count == 20
     assert templates.mosaic.layout_info.rows == 5 and templates.mosaic.layout_info.cols == 5  # 2 bands, a blank row
     assert templates._tile_text(0, 1) == "automobile · hog 8px" and templates._tile_text(4, 4) == "truck · hue"
@@ -95,16 +102,8 @@ def test_many_classes_templates_go_in_two_bands_in_a_view_not_much_wider_than_hi
 
 
 def test_template_names_alternate_lines_only_when_wider_than_a_tile_on_screen(qtbot):
-    from linviz.gui.views.templates_view import TemplatesView
-
     names = ["disk", "cross", "square", "ring", "triangle", "bars"]  # the demo set's classes
-    tiles = [np.full((32, 32, 3), 30 * k, np.uint8) for k in range(6)]
-    templates = TemplatesView()
-    qtbot.addWidget(templates)
-    templates.resize(1100, 380)  # the Training tab's templates at 1920 x 1080
-    templates.show()
-    qtbot.waitExposed(templates)
-    templates.set_templates([("hog 8px", tiles), ("hue", tiles)], names)
+    templates, _ = _templates_shown(qtbot, names, 1100, 380)  # the Training tab's templates at 1920 x 1080
     ys = {round(y, 3) for y in templates.class_labels._ys}
     assert len(ys) == 1  # one line: "triangle" fits its tile
 
