@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -49,13 +50,35 @@ def configure_application(app) -> None:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("linviz")
-    resources = Path(__file__).resolve().parents[2] / "resources"
+    resources = resource_folder()
+    if resources is None:
+        return  # Qt's own look: the app works the same
     style = resources / "style.qss"
     if style.is_file():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
     icon = resources / "icons" / "linviz.svg"
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
+
+
+def resource_folder() -> Optional[Path]:
+    """The folder of the window's style sheet and icon: ``resources/`` beside the package in a
+    checkout (and an editable install), ``<prefix>/share/linviz/resources`` where a wheel put
+    it (pyproject.toml's data files: the prefix the package sits under, the environment's, or
+    the user's for ``pip install --user``); None when none has the style sheet."""
+    import sysconfig
+
+    here = Path(__file__).resolve()
+    candidates = [here.parents[2] / "resources"]
+    if len(here.parents) > 5:  # <prefix>/lib/pythonX.Y/site-packages/linviz/gui/app.py
+        candidates.append(here.parents[5] / "share" / "linviz" / "resources")
+    for scheme in (None, f"{os.name}_user"):
+        try:
+            data = sysconfig.get_path("data", scheme) if scheme else sysconfig.get_path("data")
+        except KeyError:  # no such scheme on this platform
+            continue
+        candidates.append(Path(data) / "share" / "linviz" / "resources")
+    return next((folder for folder in candidates if (folder / "style.qss").is_file()), None)
 
 
 def prepare_first_kernels() -> None:

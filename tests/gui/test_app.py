@@ -166,3 +166,35 @@ def test_a_link_fifo_or_device_at_the_settings_path_gives_defaults_and_a_message
     assert os.path.exists(private_null_device) and not os.path.isfile(private_null_device)
     assert (path.is_symlink() if kind != "fifo" else not path.is_file())
     assert sorted(p.name for p in config.iterdir()) == ["linviz.conf", "settings.json"]
+
+
+def test_every_resource_file_is_installed_by_a_wheel_and_found_there(tmp_path, monkeypatch):
+    """pyproject.toml lists every file of resources/ as data files, and the app finds them in
+    <prefix>/share/linviz/resources when the checkout's folder is not there (a wheel)."""
+    import sysconfig
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    from linviz.gui import app
+
+    data_files = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["data-files"]
+    listed = {Path(source) for sources in data_files.values() for source in sources}
+    on_disk = {path.relative_to(ROOT) for path in (ROOT / "resources").rglob("*") if path.is_file()}
+    assert listed == on_disk
+    for target, sources in data_files.items():  # each file keeps its place under resources/
+        for source in sources:
+            assert Path(target, Path(source).name) == Path("share/linviz") / source
+
+    assert app.resource_folder() == ROOT / "resources"
+    installed = tmp_path / "prefix" / "share" / "linviz" / "resources"
+    (installed / "icons").mkdir(parents=True)
+    (installed / "style.qss").write_text("QWidget {}")
+    # found under the prefix the package sits in (pip install --prefix) ...
+    monkeypatch.setattr(app, "__file__", str(tmp_path / "prefix/lib/python3.11/site-packages/linviz/gui/app.py"))
+    monkeypatch.setattr(sysconfig, "get_path", lambda name, scheme=None: str(tmp_path / "elsewhere"))
+    assert app.resource_folder() == installed
+    # ... or in the environment's data folder
+    monkeypatch.setattr(app, "__file__", str(tmp_path / "site-packages" / "linviz" / "gui" / "app.py"))
+    monkeypatch.setattr(sysconfig, "get_path", lambda name, scheme=None: str(tmp_path / "prefix"))
+    assert app.resource_folder() == installed
+    installed.joinpath("style.qss").unlink()
+    assert app.resource_folder() is None
