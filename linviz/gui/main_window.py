@@ -12,7 +12,7 @@ from typing import Optional
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QScrollArea, QSplitter,
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from linviz.gui.runtime.blas_threads import limit_loaded_blas
@@ -22,6 +22,7 @@ from linviz.gui.controllers.model_files_controller import ModelFilesController
 from linviz.gui.controllers.training_controller import TrainingController
 from linviz.gui.controllers.user_images_controller import UserImagesController
 from linviz.gui.widgets.download_banner import DownloadBanner
+from linviz.gui.widgets.scrolling import scrolling
 from linviz.gui.widgets.job_status import JobStatus
 from linviz.gui.labs import lab_classes
 from linviz.gui.panels.data_panel import DataPanel
@@ -173,11 +174,7 @@ class MainWindow(QMainWindow):
                                   ("training", "Model and training", self.training_panel)):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"{key}Dock")
-            scroll = QScrollArea()  # small screens: panels scroll instead of clipping
-            scroll.setWidgetResizable(True)
-            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-            scroll.setWidget(panel)
-            dock.setWidget(scroll)
+            dock.setWidget(scrolling(panel))  # small screens: panels scroll instead of clipping
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                              | QDockWidget.DockWidgetFeature.DockWidgetClosable)  # View menu shows it again

@@ -18,12 +18,13 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QInputDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMenu, QMessageBox,
-                               QPushButton, QScrollArea, QSplitter, QStackedWidget, QVBoxLayout,
+                               QPushButton, QSplitter, QStackedWidget, QVBoxLayout,
                                QWidget)
 
 from linviz.gui.controllers.class_project_controller import FEW_SHOT_PRESET
 from linviz.gui.views.class_bars_view import ClassBarsView
 from linviz.gui.widgets.class_card import ClassCard
+from linviz.gui.widgets.scrolling import scrolling
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 START_TEXT = ("<b>Make a classifier from your own images.</b> Name a few classes, add some images to each "
@@ -133,10 +134,7 @@ class YourClassesView(QWidget):
         self.cards_layout = QVBoxLayout(self.cards_widget)
         self.cards_layout.setContentsMargins(0, 0, 0, 0)
         self.cards_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(self.cards_widget)
+        scroll = scrolling(self.cards_widget)
         self.pages = QStackedWidget()
         self.pages.addWidget(start)
         self.pages.addWidget(scroll)

@@ -91,7 +91,53 @@ def layout_problems(root: QWidget) -> list[str]:
         if control.width() < width - 1 or control.height() < height - 1:
             problems.append(f"{_name(control)} squeezed to {control.width()} x {control.height()} "
                             f"(needs {width} x {height})")
+    problems += overlap_problems(root)
     problems += plot_problems(root)
+    return problems
+
+
+def folded(widget: QWidget, root: QWidget) -> bool:
+    """``widget`` or a parent up to ``root`` folded away on purpose (a collapsed QCollapsible:
+    its height capped below what its contents need)."""
+    while widget is not None:
+        layout = widget.layout()
+        if widget.height() == 0 or (layout is not None and widget.maximumHeight() < layout.minimumSize().height()):
+            return True
+        if widget is root:
+            return False
+        widget = widget.parentWidget()
+    return False
+
+
+def overlap_problems(root: QWidget) -> list[str]:
+    """Panes given less height than their contents need, and widgets of one layout drawn
+    over one another: what Qt does to such a pane."""
+    from itertools import combinations
+
+    from PySide6.QtWidgets import QStackedLayout
+
+    def laid_out(layout) -> list[QWidget]:
+        if isinstance(layout, QStackedLayout):
+            return []  # its pages share one place by design
+        found = []
+        for i in range(layout.count()):
+            item = layout.itemAt(i)
+            if item.widget() is not None and shown(item.widget(), root):
+                found.append(item.widget())
+            elif item.layout() is not None:
+                found += laid_out(item.layout())
+        return found
+
+    problems = []
+    for parent in [root, *root.findChildren(QWidget)]:
+        if parent.layout() is None or not shown(parent, root):
+            continue
+        needed = parent.layout().minimumSize()
+        if parent.height() < needed.height() - 1 and not folded(parent, root):
+            problems.append(f"{_name(parent)} squeezed to {parent.height()} px, its contents need {needed.height()}")
+        for a, b in combinations(laid_out(parent.layout()), 2):
+            if a.geometry().intersects(b.geometry()):
+                problems.append(f"{_name(a)} and {_name(b)} drawn over one another")
     return problems
 
 

@@ -25,6 +25,7 @@ from linviz.gui.views.plot_style import fitting_title, outward_ticks
 from linviz.gui.views.tables import reading_table
 from linviz.gui.widgets.choices import choice_box
 from linviz.gui.widgets.wrapped_label import WrappedLabel
+from linviz.gui.widgets.scrolling import scrolling
 from linviz.models.losses import LOSSES
 from linviz.workbench.spec_names import short_spec
 
@@ -175,7 +176,9 @@ class RaceView(Lab):
         split.setObjectName("raceSplitter")
         split.setChildrenCollapsible(False)
         split.addWidget(plots_box)
-        split.addWidget(lower)
+        lower_scroll = scrolling(lower, horizontal=False)  # the notes below the table scroll when short
+        lower_scroll.setMinimumHeight(self.table.minimumHeight())  # ... the table stays in sight
+        split.addWidget(lower_scroll)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 0)
         split.setSizes([600, 100])

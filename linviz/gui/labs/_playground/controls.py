@@ -5,14 +5,15 @@ loss, the data. They show the settings they are given and report what the user c
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFrame, QGridLayout, QHBoxLayout,
-                               QLabel, QPushButton, QScrollArea, QSlider, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QHBoxLayout,
+                               QLabel, QPushButton, QSlider, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from linviz.explore import playground as pgd
 from linviz.gui.labs._playground.items import class_color
 from linviz.gui.labs._playground.layout import caption, grid
 from linviz.gui.widgets.choices import choice_box
 from linviz.gui.widgets.log_slider import LogSlider
+from linviz.gui.widgets.scrolling import scrolling
 from linviz.models.regularizers import REG_TYPES
 
 
@@ -164,12 +165,7 @@ class SettingsTabs(QTabWidget):
         page_layout.setContentsMargins(4, 4, 4, 4)
         page_layout.addLayout(inner)
         page_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(page)
-        self.addTab(scroll, title)
+        self.addTab(scrolling(page, horizontal=False), title)
 
     def _loss_tab(self, s: pgd.PlaygroundSettings) -> QGridLayout:
         self.loss_box = choice_box(pgd.PLAYGROUND_LOSSES)
