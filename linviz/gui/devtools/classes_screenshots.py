@@ -14,8 +14,9 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from linviz.gui.devtools.event_loop import pump
 
 CLASSES = ("cat", "frog", "ship")
 
@@ -81,12 +82,6 @@ def main(argv=None) -> int:
     window.resize(w, h)
     window.show()
     view, controller = window.your_classes_view, window.class_project_controller
-
-    def pump(seconds: float = 0.2) -> None:
-        end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
-            app.processEvents()
-            time.sleep(0.01)
 
     def settle() -> None:
         while window.job_runner.busy or window.job_runner.quick.busy:

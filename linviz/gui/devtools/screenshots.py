@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
+
+from linviz.gui.devtools.event_loop import pump
 
 
 def main(argv=None) -> int:
@@ -95,12 +96,6 @@ def main(argv=None) -> int:
     sizes = [tuple(int(v) for v in size.split("x")) for size in args.size.split(",")]
     window.resize(*sizes[0])
     window.show()
-
-    def pump(seconds: float) -> None:
-        end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
-            app.processEvents()
-            time.sleep(0.01)
 
     while window.job_runner.busy:  # loading (and the warm-up)
         pump(0.1)
