@@ -30,6 +30,7 @@ from linviz.gui.views.loss_view import LogTicksAxis
 from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.plot_style import outward_ticks
 from linviz.gui.views.tables import ColumnFitter, column_width, reading_table
+from linviz.text import duration
 
 # distinct colors for the selected runs (tab10 without its gray); the current run is dark
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
@@ -87,7 +88,7 @@ def run_details(record, current: bool) -> str:
              f"learning rate {record.learning_rate:.3g}, regularization {record.reg:g} ({s.get('reg_type', 'l2')})",
              f"{record.loss}, {record.optimizer}, batch {s.get('batch_size', '?')}, "
              f"epochs {record.epochs_done}/{s.get('epochs', '?')}",
-             f"{record.seconds:.1f} s, ended {record.created.replace('T', ' ')[:16]}, from {record.origin}",
+             f"{duration(record.seconds)}, ended {record.created.replace('T', ' ')[:16]}, from {record.origin}",
              f"stopped: {record.stop_reason}"]
     if current:
         lines.append("(the current model)")
@@ -303,7 +304,7 @@ class RunsLab(Lab):
                 _item(r.loss), _item(r.optimizer),
                 _item(str(s.get("batch_size", "")), s.get("batch_size")),
                 _item(f"{r.epochs_done}/{s.get('epochs', '?')}", r.epochs_done),
-                _item(f"{r.seconds:.1f} s", r.seconds),
+                _item(duration(r.seconds), r.seconds),
                 _item(r.created.replace("T", " ")[5:16], r.id, r.created),
                 _item(r.origin),
                 _item(r.stop_reason.split(";")[0], r.stop_reason, r.stop_reason),

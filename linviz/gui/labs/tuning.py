@@ -39,6 +39,7 @@ from linviz.gui.views.control_flow import control_flow
 from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.painted_labels import PaintedLabels
+from linviz.text import duration
 from linviz.gui.widgets.choices import choice_box
 from linviz.models.losses import LOSSES
 from linviz.workbench.spec_names import short_spec
@@ -379,7 +380,7 @@ class TuningLab(Lab):
             done = len(state.results)
             what = "cancelled: kept" if outcome.cancelled else "done:"
             self.workbench.post_message(f"Search {what} {done} of {state.plan.n_runs} runs in "
-                                        f"{state.t1 - state.t0:.1f} s")
+                                        f"{duration(state.t1 - state.t0)}")
 
     # ------------------------------------------------------------------ following the search
     def _poll(self) -> None:
@@ -431,7 +432,7 @@ class TuningLab(Lab):
         status = (f"{len(results)} of {plan.n_runs} runs done"
                   + (f", {len(running)} running on {workers} "
                      f"core{'s' if workers != 1 else ''}" if running else "")
-                  + f"; {elapsed:.1f} s")
+                  + f"; {duration(elapsed)}")
         shape = f"{len(plan.learning_rates)} x {len(plan.regs)} grid" if plan.mode == "grid" else \
             f"random search of {plan.n_runs} runs"
         text = (f"{shape} of {state.epochs}-epoch {LOSSES[state.loss].short_label} runs on "
@@ -488,7 +489,7 @@ class TuningLab(Lab):
                     score = values[row, col]
                     text = "—" if not np.isfinite(score) else f"{score:.3f}"
                     if r.diverged:
-                        text += "\ndiverged"
+                        text += "\n✕"  # "diverged" is wider than a cell at 1024 x 700; the legend says it
                     light = np.isfinite(score) and (score - lo) / (hi - lo) > 0.6
                     texts.append((text, col + 0.5, row + 0.5, (20, 20, 20) if light else (250, 250, 250)))
                 elif index in running:
@@ -503,8 +504,8 @@ class TuningLab(Lab):
             self.best_star.setData([], [])
         self._mark_selected()
         self.legend.setText(f"Color: validation accuracy from {lo:.3g} ({self._scale_words()}, dark) to {hi:.3g} "
-                            "(yellow), the bar on the right; gray: not run yet. Red frame and star: the best run. "
-                            "Click a cell to show its run.")
+                            "(yellow), the bar on the right; gray: not run yet; ✕: diverged. Red frame and star: "
+                            "the best run. Click a cell to show its run.")
 
     def _draw_scatter(self, plan: SearchPlan, results, running) -> None:
         self.image.setVisible(False)
@@ -575,7 +576,7 @@ class TuningLab(Lab):
             self.selected_box.setVisible(False)
             return
         row, col = state.plan.cell(index)
-        self.selected_box.setRect(QRectF(col + 0.12, row + 0.12, 0.76, 0.76))
+        self.selected_box.setRect(QRectF(col + 0.08, row + 0.08, 0.84, 0.84))  # around the cell's number
         self.selected_box.setVisible(True)
 
     # ------------------------------------------------------------------ a run
@@ -633,7 +634,8 @@ class TuningLab(Lab):
         vals = ", ".join(f"{v:.3f}" for v in final.val_accuracies)
         self.run_caption.setText(f"lr {result.learning_rate:g}, reg {result.reg:g}: validation "
                                  f"{_pct(result.val_accuracy)}, train {_pct(result.train_accuracy)}, "
-                                 f"{result.seconds:.1f} s; {result.stop_reason}. Validation per epoch: {vals or '—'}.")
+                                 f"{duration(result.seconds)}; {result.stop_reason}. "
+                                 f"Validation per epoch: {vals or '—'}.")
         record = self._record_of(index)
         self.make_current_button.setEnabled(record is not None)
         self.run_templates.caption.setText("Drawing its weight templates…")

@@ -76,7 +76,8 @@ def test_the_search_fills_the_heat_map_and_its_best_cell_is_tunes_best(qtbot, ma
     rect = lab.image.mapRectToParent(lab.image.boundingRect())
     assert (rect.width(), rect.height()) == (2, 3)
     shown = [label.toPlainText() for label in lab.cell_labels if label.isVisible()]
-    assert len(shown) == 6 and sum("diverged" in t for t in shown) >= 1
+    assert len(shown) == 6 and sum(t.endswith("\n✕") for t in shown) >= 1  # diverged
+    assert "✕: diverged" in lab.legend.text()
     assert lab.best_box.isVisible()
     rect = lab.best_box.rect()
     assert (int(rect.center().y()), int(rect.center().x())) == best_cell
