@@ -115,7 +115,7 @@ def knn_test_job(key: SetupKey, prepared, setup: Optional[KeyedSetup], k: int, s
                                         n_train=linear["n_train"], name=linear["name"], note=linear["note"])
         else:
             linear_timing = linear_test(s.features.linear_rows(s.X), s.y, s.features.linear_rows(X_test), part.labels,
-                                        n_classes=n_classes, name="linear: softmax, recommended settings",
+                                        n_classes=n_classes, name="linear: softmax on the same features and images",
                                         note="trained now on the kNN training images", progress=ctx.progress,
                                         cancel=ctx.cancel, features=s.features.spec_text)
         return keyed, KnnTestResult(key, k, split, np.asarray(part.labels), predicted, knn_timing, linear_timing)

@@ -95,12 +95,12 @@ class KnnLab(Lab):
         self.cv_button = QPushButton("Cross-validate")
         self.cv_button.setObjectName("knnCvButton")
         self.k_spin = QSpinBox(minimum=1, maximum=10, value=5)
-        self.k_spin.setToolTip("k for the neighbours and the test (set to the best k after cross-validation)")
+        self.k_spin.setToolTip("k for the neighbors and the test (set to the best k after cross-validation)")
         self.test_button = QPushButton("Test")
         self.test_button.setObjectName("knnTestButton")
         self.test_button.setToolTip("Test accuracy with this k, beside a linear model on the same images")
         self.mistake_button = QPushButton("Next mistake")
-        self.mistake_button.setToolTip("Select the next test image kNN got wrong, to see its neighbours")
+        self.mistake_button.setToolTip("Select the next test image kNN got wrong, to see its neighbors")
         self.mistake_button.setEnabled(False)
         first = QHBoxLayout()
         for text, widget in (("Features", self.feature_box), ("Distance", self.distance_box),
@@ -128,7 +128,7 @@ class KnnLab(Lab):
         item.hideButtons()
         item.setMenuEnabled(False)
         item.getViewBox().setMouseEnabled(x=False, y=False)
-        item.setLabel("bottom", "k (neighbours that vote)")
+        item.setLabel("bottom", "k (neighbors that vote)")
         item.setLabel("left", "validation accuracy")
         item.getAxis("left").enableAutoSIPrefix(False)
         item.showGrid(y=True, alpha=0.2)
@@ -295,7 +295,7 @@ class KnnLab(Lab):
     def refresh(self) -> None:
         key = self.current_key()
         if key is None:
-            self._say("Load a dataset with at least two training images to classify with nearest neighbours.")
+            self._say("Load a dataset with at least two training images to classify with nearest neighbors.")
             self._show_neighbors(None)
             return
         self._say_setup(key)
@@ -487,7 +487,7 @@ class KnnLab(Lab):
         n = len(self.workbench.data.train.labels)
         what = "raw pixels, unstandardized as in the course" if key.spec == self._canonical("raw") else \
             "standardized features (no bias)"
-        self._say(f"k-nearest neighbours on {key.train_size:,} of {n:,} training images ({what}), "
+        self._say(f"k-nearest neighbors on {key.train_size:,} of {n:,} training images ({what}), "
                   f"{DISTANCE_NAMES[key.metric]} distance. Equal distances go to the lower training index, "
                   "equal votes to the smaller class index.")
 
@@ -580,7 +580,8 @@ class KnnLab(Lab):
         true_text = f"true class <b>{names[truth]}</b>" if truth is not None else "no label (your image)"
         left_out = " (itself left out)" if selected.selection.split == "train" else ""
         shown = f"; the first {MAX_SHOWN} shown" if found.k > MAX_SHOWN else ""
-        self.query_text.setText(f"{selected.caption}: {true_text}<br>Its {found.k} nearest training images"
+        nearest = "Its nearest training image" if found.k == 1 else f"Its {found.k} nearest training images"
+        self.query_text.setText(f"{selected.caption}: {true_text}<br>{nearest}"
                                 f"{left_out}{shown}, nearest first. Vote: {votes} → <b>{names[found.predicted]}</b>"
                                 f"{verdict}")
         images = data.train.images
@@ -589,7 +590,7 @@ class KnnLab(Lab):
             color = UNKNOWN if truth is None else SAME if label == truth else OTHER
             picture = framed(images[found.indices[rank]], color, THUMB)
             entry = QListWidgetItem(QIcon(rgb_pixmap(picture, THUMB + 2 * FRAME)),
-                                    f"{rank + 1}. {names[label]}\n{found.distances[rank]:.4g}")
+                                    f"{rank + 1}. {names[label]}\nd = {found.distances[rank]:.3g}")
             entry.setForeground(QColor(*color) if truth is not None else QColor(40, 40, 40))
             entry.setToolTip(f"training image {found.indices[rank]:,}: {names[label]}, distance "
                              f"{found.distances[rank]:.6g}")
