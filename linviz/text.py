@@ -1,5 +1,5 @@
 """Text shown to people: names that come from files (class names, paths) made safe to show
-on a terminal, and durations.
+on a terminal, durations and decimals.
 
 A folder name, a ``batches.meta`` label or a model file's class name can hold escape
 sequences (ESC ] 0 ; ... sets the terminal's title), a right-to-left override that makes
@@ -48,3 +48,12 @@ def duration(seconds: float) -> str:
         return f"{seconds:.1f} s"
     minutes, rest = divmod(int(round(seconds)), 60)
     return f"{minutes} min {rest} s"
+
+
+def decimals(value: float, places: int) -> str:
+    """``value`` rounded to ``places`` decimals without the zeros that say nothing: '437.9'
+    and '-96.8' (not '437.900'), '0.021', '1', '0'."""
+    text = f"{float(value):.{places}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text

@@ -1,8 +1,8 @@
-"""linviz.text: durations at the precision they deserve."""
+"""linviz.text: durations and decimals at the precision they deserve."""
 
 import pytest
 
-from linviz.text import duration
+from linviz.text import decimals, duration
 
 
 @pytest.mark.parametrize("seconds, text", [
@@ -11,3 +11,11 @@ from linviz.text import duration
 ])
 def test_duration(seconds, text):
     assert duration(seconds) == text
+
+
+@pytest.mark.parametrize("value, places, text", [
+    (437.9, 3, "437.9"), (-96.8, 3, "-96.8"), (60.75, 3, "60.75"), (0.0210, 4, "0.021"), (1.0, 4, "1"),
+    (6e-233, 4, "0"), (-1e-9, 3, "0"), (12.3456, 3, "12.346"), (100.0, 2, "100"), (float("inf"), 3, "inf"),
+])
+def test_decimals(value, places, text):
+    assert decimals(value, places) == text

@@ -35,6 +35,7 @@ from linviz.gui.views.tables import reading_table
 from linviz.gui.widgets.image_picker import ImagePicker
 from linviz.gui.widgets.wrapped_label import WrappedLabel
 from linviz.models.losses import LOSSES
+from linviz.text import decimals
 
 MAX_TABLE_ROWS = 12  # the score table's rows in sight; more classes scroll
 MEAN_LOSS_SAMPLE = 5000  # training images for the mean data loss when there is no validation split
@@ -86,11 +87,11 @@ def fill_score_table(table, b, names, assumed: str = "") -> None:
     for j, name in enumerate(names):
         is_true = j == b.true_class
         if hinge:
-            values = [f"{b.scores[j]:.3f}", "—" if is_true else f"{b.margins[j]:.3f}",
-                      "—" if is_true else f"{b.hinge[j]:.3f}"]
+            values = [decimals(b.scores[j], 3), "—" if is_true else decimals(b.margins[j], 3),
+                      "—" if is_true else decimals(b.hinge[j], 3)]
         else:
-            values = [f"{b.scores[j]:.3f}", f"{b.exp_shifted[j]:.4g}", f"{b.probabilities[j]:.4f}",
-                      f"{b.neg_log_probabilities[j]:.3f}"]
+            values = [decimals(b.scores[j], 3), f"{b.exp_shifted[j]:.3g}", decimals(b.probabilities[j], 4),
+                      decimals(b.neg_log_probabilities[j], 3)]
         label = f"✔ {name}{assumed}" if is_true else name
         for k, text in enumerate([label] + values):
             item = QTableWidgetItem(text)
@@ -103,10 +104,10 @@ def fill_score_table(table, b, names, assumed: str = "") -> None:
 
 
 def loss_term(b, true_name: str) -> str:
-    """'L_i = Σ hinge = 2.9000 (SVM, Δ = 1)' or 'L_i = −ln p_cat = 0.0210 (softmax, natural log)'."""
+    """'L_i = Σ hinge = 2.9 (SVM, Δ = 1)' or 'L_i = −ln p_cat = 0.021 (softmax, natural log)'."""
     if LOSSES[b.loss].hinge:
-        return f"L_i = Σ hinge = {b.data_loss:.4f} (SVM, Δ = {b.delta:g}{', squared' if b.squared else ''})"
-    return f"L_i = −ln p_{true_name} = {b.data_loss:.4f} (softmax, natural log)"
+        return f"L_i = Σ hinge = {decimals(b.data_loss, 4)} (SVM, Δ = {b.delta:g}{', squared' if b.squared else ''})"
+    return f"L_i = −ln p_{true_name} = {decimals(b.data_loss, 4)} (softmax, natural log)"
 
 
 def inside_job(W, x, true_class, compare, model_options, delta, pipeline, image, class_names, caption,
