@@ -190,8 +190,13 @@ class MainWindow(QMainWindow):
         self.labs = []
         for lab_class in lab_classes():
             lab = lab_class(self.workbench, self.job_queue)
+            lab.featuresRequested.connect(self._extract_for_lab)
             self.labs.append(lab)
             self.view_tabs.add_view(lab, lab.title, lab.short_title)
+
+    def _extract_for_lab(self, spec: str) -> None:
+        self.features_panel.set_spec_text(spec)
+        self.data_controller.extract_features()
 
     def _build_your_classes(self) -> None:
         """The "Your classes" tab (a project of the user's own images), after Training."""

@@ -21,6 +21,10 @@ from linviz.workbench.state import (Evaluation, ExtractedFeatures, Model, Prepar
 GIL_YIELD_EVERY_S = 0.1
 GIL_YIELD_S = 0.001
 
+# What the status strip says while the start-up warm-up runs (the kernels load, or compile on a
+# first run): the window can be used meanwhile
+WARM_UP_MESSAGE = "Getting ready: loading linviz's compiled kernels (the window works meanwhile)"
+
 
 class QuietContext:
     """A job context that reports nothing and is never cancelled: for running a job
@@ -376,7 +380,7 @@ def warmup_job(spec_text: str, presets: int = 4):
         from linviz.training import warmup
 
         start = time.perf_counter()
-        ctx.message("Preparing the fast kernels")
+        ctx.message(WARM_UP_MESSAGE)
         wait_for_kernels(ctx, kernel_parts(spec_text))
         for preset in dict.fromkeys(list(PRESETS.values())[:presets] + [PRESETS["words"]]):
             wait_for_kernels(ctx, [warmup.features_part(preset)])

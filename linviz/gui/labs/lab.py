@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from linviz.gui.runtime.redraw import Redraw
@@ -15,7 +16,10 @@ class Lab(QWidget):
     show to :meth:`request_refresh`, and implement :meth:`refresh`. ``submit`` runs a job on the
     quick lane under the lab's name; ``self.job_queue.run(...)`` runs a long one on the heavy
     lane, with progress and Cancel in the status bar, one at a time (the user is told when
-    another job is running)."""
+    another job is running). ``featuresRequested`` asks the window to extract a feature spec
+    (a preset's name): the Features panel takes it, as if the user had chosen it there."""
+
+    featuresRequested = Signal(str)
 
     title = "Lab"
     short_title = ""  # the tab's text when the row has no room for every whole title (none: "")

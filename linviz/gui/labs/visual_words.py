@@ -14,7 +14,7 @@ from typing import Optional
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.codebook_view import CodebookView
@@ -24,9 +24,11 @@ from linviz.workbench.pictures import grid_mosaic, upscale
 TILE = 128  # the image, the firing map and the word, side by side
 WORD_TILE = 40  # the strongest words
 STRONGEST = 12
+QUICK_WORDS = "words-quick"
 NO_WORDS = ("Visual words are features learned from the training images: a codebook of small patches "
-            "(k-means on whitened 6x6 patches), each image described by which words fire where. Choose "
-            "the preset words or words-quick in the Features panel and Extract (or Train) to learn one.")
+            "(k-means on whitened 6x6 patches), each image described by which words fire where. Learn a "
+            "small codebook with the button below, or choose the preset words (a bigger one, slower to learn) "
+            "in the Features panel and Extract.")
 
 
 @dataclass(frozen=True)
@@ -93,10 +95,21 @@ class VisualWordsLab(Lab):
         split.addWidget(self.codebook_view)
         split.addWidget(right)
         split.setSizes([520, 420])
+        self.panes = split
+        # without word features: what to do, in one click (the panes would show nothing)
+        self.learn_button = QPushButton(f"Learn visual words ({QUICK_WORDS})")
+        self.learn_button.setToolTip(f"Extract the {QUICK_WORDS} features: a small codebook learned from the "
+                                     "training images in seconds (the Features panel shows the spec)")
+        self.learn_button.clicked.connect(lambda: self.featuresRequested.emit(QUICK_WORDS))
+        learn_row = QHBoxLayout()
+        learn_row.addWidget(self.learn_button)
+        learn_row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)
+        layout.addLayout(learn_row)
         layout.addWidget(split, 1)
+        layout.addStretch(0)
 
         self.block = None
         self.pipeline = None
@@ -119,6 +132,8 @@ class VisualWordsLab(Lab):
 
     def refresh(self) -> None:
         pipeline, block = self._words_block()
+        self.panes.setVisible(block is not None)
+        self.learn_button.setVisible(block is None)
         if block is None:
             self.pipeline = self.block = None
             self._codebook_for = None
@@ -127,7 +142,7 @@ class VisualWordsLab(Lab):
             self._clear_firing("")
             return
         p = block.params
-        self.caption.setText(f"The codebook of the {block.type.short_name(block)} block ({p['patch']}x{p['patch']} "
+        self.caption.setText(f"The codebook: {p['k']} visual words ({p['patch']}x{p['patch']} "
                              f"patches, stride {p['stride']}), learned from the training images. A word fires on "
                              "a patch nearer to it than to the average word; an image's feature for a word is its "
                              f"activation summed over each of the {block.params['pool']}x{block.params['pool']} "

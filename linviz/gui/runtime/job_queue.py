@@ -157,7 +157,7 @@ class JobQueue(QObject):
         if self.warmup_state != "waiting" or self.closing or self.runner.busy:
             return  # a busy lane retries when its job ends
         self.warmup_state = "running"
-        self.strip.set_running("Preparing the fast kernels")
+        self.strip.set_running(jobs.WARM_UP_MESSAGE)
         self._handlers = _Handlers(self._warmup_done, None, None)
         self.runner.start("warmup", self._warmup_job())
 

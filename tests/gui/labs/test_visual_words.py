@@ -25,11 +25,20 @@ def show_lab(window, wait_quick):
     return lab
 
 
-def test_without_words_the_lab_says_how_to_get_a_codebook(make_window, wait_quick):
+def test_without_words_the_lab_says_how_to_get_a_codebook_and_gets_one_in_a_click(make_window, wait_idle,
+                                                                                   wait_quick):
     window = make_window("demo")
     lab = show_lab(window, wait_quick)
-    assert "words-quick" in lab.caption.text() and lab.codebook_view.codebook is None
+    assert "words" in lab.caption.text() and lab.codebook_view.codebook is None
     assert lab.findChild(type(lab.codebook_view), "codebookView") is lab.codebook_view
+    assert lab.learn_button.isVisible() and not lab.panes.isVisible()  # no empty panes
+    lab.learn_button.click()
+    wait_idle(window)
+    wait_quick(window)
+    assert window.workbench.features is not None, window.error_messages
+    assert window.features_panel.spec_text().startswith("words:")  # the preset, as if chosen there
+    assert lab.codebook_view.codebook is not None
+    assert lab.panes.isVisible() and not lab.learn_button.isVisible()
 
 
 def test_the_codebook_and_where_a_word_fires(make_window, wait_idle, wait_quick):
