@@ -1,5 +1,5 @@
 """Text shown to people: names that come from files (class names, paths) made safe to show
-on a terminal, durations and decimals.
+on a terminal, durations, decimals and counts.
 
 A folder name, a ``batches.meta`` label or a model file's class name can hold escape
 sequences (ESC ] 0 ; ... sets the terminal's title), a right-to-left override that makes
@@ -57,3 +57,9 @@ def decimals(value: float, places: int) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def counted(n: int, word: str, plural: str = "") -> str:
+    """'1 epoch', '30 epochs', '0 images' ('plural' when adding an s is wrong)."""
+    n = int(n)
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"

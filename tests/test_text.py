@@ -2,7 +2,7 @@
 
 import pytest
 
-from linviz.text import decimals, duration
+from linviz.text import counted, decimals, duration
 
 
 @pytest.mark.parametrize("seconds, text", [
@@ -19,3 +19,9 @@ def test_duration(seconds, text):
 ])
 def test_decimals(value, places, text):
     assert decimals(value, places) == text
+
+
+def test_counted():
+    assert counted(1, "epoch") == "1 epoch" and counted(30, "epoch") == "30 epochs"
+    assert counted(0, "image") == "0 images" and counted(12000, "image") == "12,000 images"
+    assert counted(2, "matrix", "matrices") == "2 matrices"

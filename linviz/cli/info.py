@@ -7,7 +7,7 @@ import argparse
 import time
 
 from linviz.cli.common import EXIT_OK, ProgressBar, print_json, warn_if_cache_unavailable
-from linviz.text import printable
+from linviz.text import counted, printable
 
 MAX_SKIPPED_SHOWN = 50  # files listed in the text output (--json lists them all)
 
@@ -48,7 +48,7 @@ def _print_summary(dataset, summary: dict, seconds: float) -> None:
         print(f"{shown:<{width}}  " + "  ".join(f"{summary['per_class'][name][cls]:>8,}" for name in splits))
     skipped = summary["skipped"]
     print()
-    print(f"skipped:     {len(skipped)} file(s)")
+    print(f"skipped:     {counted(len(skipped), 'file')}")
     for item in skipped[:MAX_SKIPPED_SHOWN]:
         print(f"  {printable(item['path'])}: {printable(item['reason'])}")
     if len(skipped) > MAX_SKIPPED_SHOWN:

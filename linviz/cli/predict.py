@@ -7,7 +7,7 @@ import argparse
 
 from linviz.cli.common import EXIT_OK, UsageError, kernels_ready, print_json
 from linviz.models.losses import LOSSES
-from linviz.text import printable
+from linviz.text import counted, printable
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_predictions(args.model, model, results)
     if n_ok == 0:
-        raise UsageError(f"predict: none of the {len(results)} image(s) could be read")
+        raise UsageError(f"predict: none of the {counted(len(results), 'image')} could be read")
     return EXIT_OK
 
 

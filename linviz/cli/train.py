@@ -29,7 +29,7 @@ from linviz.cli.common import (
     record_run,
     stop_on_ctrl_c,
 )
-from linviz.text import duration, printable
+from linviz.text import counted, duration, printable
 
 
 @dataclass
@@ -157,8 +157,8 @@ def _print_report(trained: Trained, report: dict, seconds: float, out: Path, run
     print(f"data:       {report['n_train']:,} train, {report['n_val']:,} val, {report['n_test']:,} test images, "
           f"{trained.data.n_classes} classes")
     print(f"sanity:     {final.sanity_check}")
-    print(f"training:   {final.iteration:,} iterations, {final.epochs_done} epoch(s), {duration(final.elapsed)}, "
-          f"{final.samples_per_second:,.0f} samples/s; {final.stop_reason}")
+    print(f"training:   {final.iteration:,} iterations, {counted(final.epochs_done, 'epoch')}, "
+          f"{duration(final.elapsed)}, {final.samples_per_second:,.0f} samples/s; {final.stop_reason}")
     print(f"loss:       {final.initial_loss:.4f} -> {final.smoothed_loss:.4f} (smoothed)")
     print(f"kept:       {final.kept}" + ("" if trained.data.X_val is not None else
                                           "; the test split is only scored, never used to choose"))

@@ -22,6 +22,7 @@ from linviz.cli.common import (
     record_run,
     stop_on_ctrl_c,
 )
+from linviz.text import counted, duration
 
 DEFAULT_TRIALS = 9  # runs of a random search
 
@@ -63,10 +64,10 @@ def run(args: argparse.Namespace) -> int:
         print_json(document)
     else:
         print(f"best: {_tune_line(best)}" if best is not None else "best: none (no run finished)")
-        print(f"{len(results)} of {plan.n_runs} run(s) in {seconds:.1f} s on {workers} worker(s); "
-              f"{base.epochs} epoch(s) of {args.model} on {pipeline.spec}")
+        print(f"{len(results)} of {counted(plan.n_runs, 'run')} in {duration(seconds)} on "
+              f"{counted(workers, 'worker')}; {counted(base.epochs, 'epoch')} of {args.model} on {pipeline.spec}")
     if interrupted:
-        print(f"interrupted: reported the {len(results)} finished run(s)", file=sys.stderr)
+        print(f"interrupted: reported the {counted(len(results), 'finished run')}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK
 

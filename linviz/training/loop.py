@@ -50,6 +50,7 @@ from linviz.training.control import Grant, TrainingControl
 from linviz.training.defaults import DEFAULT_FEATURES, SETTINGS, recommended_settings
 from linviz.training.minibatch_kernels import run_minibatches
 from linviz.training.optimizers import OPTIMIZERS, make_optimizer, optimizer_named
+from linviz.text import counted
 
 _INITIAL_HISTORY = 4096  # loss entries allocated at the start; doubled when full
 
@@ -490,7 +491,7 @@ class _Run:
         self.active += time.perf_counter() - start
         if config.early_stopping is not None and self.has_val and self.epochs_since_best >= config.early_stopping:
             self.stop_reason = (f"early stopping after epoch {epoch + 1}: no better validation accuracy "
-                                f"for {config.early_stopping} epoch(s); best {self.best_val:.4f} at epoch "
+                                f"for {counted(config.early_stopping, 'epoch')}; best {self.best_val:.4f} at epoch "
                                 f"{self.best_epoch}")
         return self._snapshot(with_W=True)
 
@@ -502,7 +503,7 @@ class _Run:
         the newest weights whose loss was still sane.
         """
         if self.stop_reason is None:
-            self.stop_reason = f"finished {self.config.epochs} epoch(s)"
+            self.stop_reason = f"finished {counted(self.config.epochs, 'epoch')}"
         if self.search_note is not None:
             self.stop_reason = f"{self.stop_reason}; {self.search_note}"
         if self.has_val and self.best_W is not None:

@@ -9,6 +9,7 @@ import numpy as np
 
 from linviz.errors import LinvizError
 from linviz.workbench.state import UserImage
+from linviz.text import counted
 
 MAX_DROPPED_FILES = 500
 
@@ -33,7 +34,7 @@ def read_user_images(paths, image_size: int, cancel=None,
 def skipped_summary(added: int, skipped: list[tuple[str, str]]) -> str:
     first = "; ".join(f"{Path(p).name}: {_reason_without_path(str(p), reason)}" for p, reason in skipped[:3])
     more = f" (and {len(skipped) - 3} more)" if len(skipped) > 3 else ""
-    return f"Added {added} image(s); skipped {len(skipped)}: {first}{more}"
+    return f"Added {counted(added, 'image')}; skipped {len(skipped)}: {first}{more}"
 
 
 def _reason_without_path(path: str, reason: str) -> str:

@@ -43,7 +43,7 @@ def test_tune_text_lines_and_random_search(capsys):
     assert code == 0, err
     lines = out.splitlines()
     assert sum(line.startswith("lr ") for line in lines) == 3
-    assert lines[-2].startswith("best: lr ") and "3 of 3 run(s)" in lines[-1] and "1 worker(s)" in lines[-1]
+    assert lines[-2].startswith("best: lr ") and "3 of 3 runs" in lines[-1] and "1 worker;" in lines[-1]
 
 
 @pytest.mark.parametrize("flags, reason", [

@@ -16,7 +16,7 @@ def test_snapshots_and_sanity_check(data):
     assert first.expected_initial_loss == pytest.approx(np.log(4))
     assert first.initial_loss == pytest.approx(np.log(4), rel=0.05)
     assert "as expected" in first.sanity_check
-    assert final.done and final.stop_reason == "finished 3 epoch(s)"
+    assert final.done and final.stop_reason == "finished 3 epochs"
     assert final.iteration == 30 and final.epochs_done == 3 and final.epoch == 3.0
     assert len(final.losses) == 30 and len(final.val_accuracies) == 3 == len(final.train_accuracies)
     assert final.smoothed_losses[-1] < first.batch_loss

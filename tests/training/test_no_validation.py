@@ -11,7 +11,7 @@ def test_without_validation_the_last_weights_are_kept_and_said(data):
     final = run_to_end(train(X, y, config=TrainingConfig(epochs=3, batch_size=100)))
     np.testing.assert_array_equal(final.best_W, final.W)
     assert final.best_val_accuracy is None and final.best_epoch is None and final.val_accuracies == ()
-    assert final.stop_reason == "finished 3 epoch(s); no validation data: kept the last weights"
+    assert final.stop_reason == "finished 3 epochs; no validation data: kept the last weights"
     assert final.kept == "the last weights (no validation data)"
 
 
@@ -38,6 +38,6 @@ def test_stopped_without_validation_keeps_the_weights_at_the_stop(data):
 def test_with_validation_the_best_epoch_is_kept_and_said(data):
     X, y, Xv, yv = data
     final = run_to_end(train(X, y, Xv, yv, TrainingConfig(loss="svm", epochs=4, learning_rate=0.05)))
-    assert final.stop_reason == "finished 4 epoch(s)"
+    assert final.stop_reason == "finished 4 epochs"
     assert final.kept == (f"the weights of epoch {final.best_epoch}, the best validation accuracy "
                           f"({final.best_val_accuracy:.4f})")

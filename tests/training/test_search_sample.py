@@ -40,7 +40,7 @@ def test_a_fixed_sample_is_chosen_once_from_the_seed_and_stated(make_blobs, opti
     assert final.losses[-1] < final.initial_loss
     assert final.search_sample == 500 and all(s.search_sample == 500 for s in runs[0])
     assert final.search_note == "every step judged on the same 500 of the 3,000 training images (seed 3)"
-    assert final.stop_reason == (f"finished 2 epoch(s); {final.search_note}; "
+    assert final.stop_reason == (f"finished 2 epochs; {final.search_note}; "
                                  "no validation data: kept the last weights")
     np.testing.assert_array_equal(final.losses, runs[1][-1].losses)  # same seed, same sample
     # the initial loss is that of W0 on the sample, before any step
@@ -60,7 +60,7 @@ def test_all_images_when_asked_or_when_the_set_is_small(make_blobs):
         assert final.search_note == "every step judged on all 600 training images"
     gradient = run_to_end(train(X, y, config=TrainingConfig(epochs=1)))
     assert gradient.search_sample == 0 and gradient.search_note is None
-    assert gradient.stop_reason == "finished 1 epoch(s); no validation data: kept the last weights"
+    assert gradient.stop_reason == "finished 1 epoch; no validation data: kept the last weights"
     with pytest.raises(ValueError, match="search_sample"):
         TrainingConfig(search_sample=-1)
 

@@ -27,6 +27,7 @@ from linviz.workbench import Workbench
 from linviz.workbench.class_project import (ClassProject, ClassProjectError, list_projects, projects_root,
                                             validation_note, why_untrainable)
 from linviz.workbench.user_images import skipped_summary
+from linviz.text import counted
 
 RECENT_KEY = "classes/recent"
 MAX_RECENT = 8
@@ -277,7 +278,7 @@ class ClassProjectController(QObject):
     def delete_class(self, name: str) -> None:
         def do(project):
             n = project.delete_class(name)
-            return f"Deleted the class {name} and its {n} image(s)", None
+            return f"Deleted the class {name} and its {counted(n, 'image')}", None
 
         self._operation(do)
 
@@ -285,7 +286,7 @@ class ClassProjectController(QObject):
         def do(project):
             for path in paths:
                 project.remove_image(path)
-            return f"Removed {len(paths)} image(s)", None
+            return f"Removed {counted(len(paths), 'image')}", None
 
         self._operation(do)
 
@@ -293,7 +294,7 @@ class ClassProjectController(QObject):
         def do(project):
             for path in paths:
                 project.move_image(path, to_class)
-            return f"Moved {len(paths)} image(s) to {to_class}", to_class
+            return f"Moved {counted(len(paths), 'image')} to {to_class}", to_class
 
         self._operation(do)
 
@@ -308,10 +309,10 @@ class ClassProjectController(QObject):
         def job(ctx) -> ProjectUpdate:
             result = project.add_files(class_name, paths, cancel=ctx.cancel)
             return ProjectUpdate(project.listing(), dict(zip(result.added, result.thumbnails)),
-                                 message=f"Added {len(result.added)} image(s) to {class_name}",
+                                 message=f"Added {counted(len(result.added), 'image')} to {class_name}",
                                  skipped=result.skipped, focus=class_name)
 
-        self.workbench.post_message(f"Adding {len(paths)} item(s) to {class_name}...")
+        self.workbench.post_message(f"Adding {counted(len(paths), 'item')} to {class_name}...")
         self._submit(job)
 
     def add_image_bytes(self, class_name: str, data: bytes, file_name: str) -> None:

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject
 from linviz.workbench import Selection, Workbench
 from linviz.workbench.user_images import read_user_images, skipped_summary
 from linviz.gui.runtime.worker import JobOutcome, JobRunner
+from linviz.text import counted
 
 
 class UserImagesController(QObject):
@@ -31,7 +32,7 @@ class UserImagesController(QObject):
         def job(ctx):
             return read_user_images(paths, size, cancel=ctx.cancel)
 
-        self.workbench.post_message(f"Reading {len(paths)} dropped item(s)...")
+        self.workbench.post_message(f"Reading {counted(len(paths), 'dropped item')}...")
         self.runner.quick.submit(f"drop-{next(self._drops)}", job, self._read)
 
     def _read(self, outcome: JobOutcome) -> None:
@@ -47,7 +48,7 @@ class UserImagesController(QObject):
         if skipped:
             self.workbench.post_message(skipped_summary(len(images), skipped), error=True)
         elif images:
-            self.workbench.post_message(f"Added {len(images)} image(s)")
+            self.workbench.post_message(f"Added {counted(len(images), 'image')}")
 
     def clear(self) -> None:
         self.workbench.clear_user_images()

@@ -33,6 +33,7 @@ from linviz.gui.views.user_images_view import rgb_pixmap
 from linviz.gui.widgets.image_picker import ImagePicker
 from linviz.workbench.knn_jobs import (KeyedSetup, KnnTestResult, SetupKey, cv_job, index_job, knn_test_job,
                                        neighbors_job)
+from linviz.text import counted
 
 THUMB = 64  # neighbour thumbnails, pixels
 QUERY_THUMB = 96
@@ -412,7 +413,7 @@ class KnnLab(Lab):
                 self.k_spin.setValue(cv.best_k)
         elif outcome.cancelled:
             done = self.cv.folds_done if self.cv is not None else 0
-            self.workbench.post_message(f"Cross-validation cancelled after {done} fold(s)")
+            self.workbench.post_message(f"Cross-validation cancelled after {counted(done, 'fold')}")
         elif outcome.error:
             self.workbench.post_message(f"Cross-validation: {outcome.error}", error=True)
         self.request_refresh()

@@ -30,7 +30,7 @@ from linviz.gui.views.loss_view import LogTicksAxis
 from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.plot_style import outward_ticks
 from linviz.gui.views.tables import ColumnFitter, column_width, reading_table
-from linviz.text import duration
+from linviz.text import counted, duration
 
 # distinct colors for the selected runs (tab10 without its gray); the current run is dark
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
@@ -564,7 +564,7 @@ class RunsLab(Lab):
             if outcome.error:
                 self.workbench.post_message(f"Export: {outcome.error}", error=True)
             elif outcome.ok:
-                self.workbench.post_message(f"Exported {outcome.result} run(s) to {path}")
+                self.workbench.post_message(f"Exported {counted(outcome.result, 'run')} to {path}")
 
         self.submit(f"export:{path}", job, done)
 

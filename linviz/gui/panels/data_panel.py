@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QGroupBox, QHBoxL
                                QWidget)
 
 from linviz.gui.widgets.progress_row import ProgressRow
+from linviz.text import counted
 
 
 class DataPanel(QWidget):
@@ -125,7 +126,7 @@ class DataPanel(QWidget):
                 self.class_table.setItem(i, col, QTableWidgetItem(f"{c[i]:,}" if c is not None else "-"))
         if skipped:
             first = "; ".join(f"{printable(str(p))}: {r}" for p, r in skipped[:3])
-            self.skipped_label.setText(f"Skipped {len(skipped)} unreadable file(s): {first}")
+            self.skipped_label.setText(f"Skipped {counted(len(skipped), 'unreadable file')}: {first}")
             self.skipped_label.setVisible(True)
         else:
             self.skipped_label.setVisible(False)

@@ -25,6 +25,7 @@ from linviz.gui.controllers.class_project_controller import FEW_SHOT_PRESET
 from linviz.gui.views.class_bars_view import ClassBarsView
 from linviz.gui.widgets.class_card import ClassCard
 from linviz.gui.widgets.scrolling import scrolling
+from linviz.text import counted
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 START_TEXT = ("<b>Make a classifier from your own images.</b> Name a few classes, add some images to each "
@@ -362,7 +363,7 @@ class YourClassesView(QWidget):
     def delete_dialog(self, name: str) -> None:
         n = len(self.controller.listing.get(name, []))
         if self.confirm("Delete the class",
-                        f"Delete the class {name} and its {n} image file(s)? This cannot be undone."):
+                        f"Delete the class {name} and its {counted(n, 'image file')}? This cannot be undone."):
             self.controller.delete_class(name)
 
     def add_images_dialog(self, class_name: Optional[str] = None) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, Q
                                QListWidgetItem, QMenu, QPushButton, QToolButton, QVBoxLayout)
 
 from linviz.gui.views.user_images_view import rgb_pixmap
+from linviz.text import counted
 
 THUMB = 64
 ROWS = 2  # thumbnail rows shown before the strip scrolls
@@ -151,7 +152,7 @@ class ClassCard(QFrame):
         if not paths:
             return
         menu = QMenu(self)
-        menu.addAction(f"Remove {len(paths)} image(s)", lambda: self.removeRequested.emit(paths))
+        menu.addAction(f"Remove {counted(len(paths), 'image')}", lambda: self.removeRequested.emit(paths))
         move = menu.addMenu("Move to")
         move.setEnabled(bool(self.other_classes))
         from linviz.text import printable

@@ -26,6 +26,7 @@ from linviz.gui.views.control_flow import control_flow
 from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.plot_style import outward_ticks
 from linviz.models.losses import LOSSES
+from linviz.text import counted
 
 HOVER_HINT = "Hover over the plot: a, b and the loss there"
 LIVE_INTERVAL_S = 1.0  # the coarse surface follows training about once a second
@@ -362,7 +363,7 @@ class LandscapeView(Lab):
         what = QUANTITIES[self.quantity_box.currentData()]
         grid_words = (f"{len(s.betas)} × {len(s.alphas)} grid (colors: lowest {COLOR_QUANTILE:.0%} of it)"
                       if result.two_d else
-                      f"{len(result.surfaces)} line(s) of {len(s.alphas)} points")
+                      f"{counted(len(result.surfaces), 'line')} of {len(s.alphas)} points")
         kind = "coarse, following training" if result.coarse else "full resolution"
         loss = LOSSES[model.loss if model is not None else s.loss].short_label
         where = "the red ×, a = b = 0" if result.two_d else "the dashed line, a = 0"
