@@ -38,7 +38,7 @@ def step_size(settings, strategy: str) -> str:
     return f"lr {settings.learning_rate(strategy):g}"
 
 
-STRATEGY_COLORS = {"random_search": (127, 127, 127), "random_local_search": (140, 86, 75), "gd": (31, 119, 180),
+STRATEGY_COLORS = {"random_search": (70, 70, 70), "random_local_search": (140, 86, 75), "gd": (31, 119, 180),
                    "sgd": (44, 160, 44), "momentum": (255, 127, 14), "adam": (214, 39, 40)}
 LECTURE_IMAGES = 10_000  # training images of the lecture setting (raw pixels: 123 MB as float32)
 LECTURE_TRIES = 1000
