@@ -100,6 +100,8 @@ def test_a_new_user_makes_a_classifier_of_three_classes(qtbot, make_window, wait
     # The start screen offers it beside the demo set and CIFAR-10.
     qtbot.mouseClick(window.banner.classes_button, Qt.MouseButton.LeftButton)
     assert window.view_tabs.currentWidget() is view
+    # no project yet: the bars beside it are the current model's, and the note says so
+    assert view.features_note.text().startswith("Above: the current model")
 
     # File > New classes...: a name, three classes, a folder.
     QTimer.singleShot(0, lambda: fill_new_classes_dialog("shapes", CLASSES, tmp_path))
@@ -110,6 +112,7 @@ def test_a_new_user_makes_a_classifier_of_three_classes(qtbot, make_window, wait
     from linviz.features import PRESETS
 
     assert window.features_panel.spec_text() == PRESETS["best"]  # the few-images recommendation
+    assert view.features_note.text().startswith("Features: 'best' (in use)")
 
     # Ten images each: a dropped folder, ten dropped files, File > Add images... and a paste.
     drop_on(view.cards["leaf"], [shapes["leaf"][0].parent])

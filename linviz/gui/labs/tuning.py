@@ -409,7 +409,8 @@ class TuningLab(Lab):
                    f"training images)" if features is not None else "the current features (extract them first)"
             self.caption.setText(f"Trains one run per (learning rate, regularization) pair on {what}, every other "
                                  "setting as recommended, the same seed for all; each is judged by the validation "
-                                 "accuracy of the weights it keeps.")
+                                 "accuracy of the weights it keeps. A range reads LOW:HIGH:COUNT, log-spaced with "
+                                 "both ends (0.01:1:5 is 0.01, 0.0316, 0.1, 0.316, 1), or give a list: 0.01,0.1.")
             self.legend.setText("")
             self.colorbar.setVisible(False)
             self.heatmap_hint.show("Choose the ranges and press Start: a cell per (learning rate, regularization) "

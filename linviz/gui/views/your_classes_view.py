@@ -302,11 +302,17 @@ class YourClassesView(QWidget):
         self._show_features_note()
 
     def _show_features_note(self, *_) -> None:
+        if self.controller.project is None:  # the probabilities shown are the current model's, not a project's
+            self.features_note.setText(f"Above: the current model on the selected image. A project of your classes "
+                                       f"trains on the '{FEW_SHOT_PRESET}' features, the preset that did best with "
+                                       "10 and 30 images per class (measured on CIFAR-10).")
+            self.features_button.setVisible(False)
+            return
         in_use = self.controller.uses_few_shot_features()
         self.features_note.setText(
             f"Features: '{FEW_SHOT_PRESET}'{' (in use)' if in_use else ''}, the preset that did best with 10 and 30 "
             "images per class (measured on CIFAR-10)")
-        self.features_button.setVisible(not in_use and self.controller.project is not None)
+        self.features_button.setVisible(not in_use)
 
     def _on_opened(self) -> None:
         self.current_class = None
