@@ -91,6 +91,7 @@ class KnnLab(Lab):
         self.size_spin.setToolTip("Training images kNN memorizes, drawn at random (the course uses 5,000)")
         self.ks_edit = QLineEdit("1, 3, 5, 8, 10, 12, 15, 20, 50, 100")
         self.ks_edit.setToolTip("The values of k to cross-validate")
+        self.ks_edit.setCursorPosition(0)  # a box narrower than the list shows its start: "1, 3, 5, ..."
         self.folds_spin = QSpinBox(minimum=2, maximum=10, value=5)
         self.folds_spin.setToolTip("Cross-validation folds")
         self.cv_button = QPushButton("Cross-validate")

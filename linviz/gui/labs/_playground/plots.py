@@ -45,9 +45,10 @@ class LossPlots(QWidget):
         self._again: Optional[str] = None  # asked for while busy: the mode to ask with when done
         self._state: Optional[pgd.PlaygroundState] = None  # the newest state asked about
         self._here: Optional[tuple] = None  # (state, path) drawn last
-        self.loss_plot = _fixed_plot("playgroundLossCurve", 70)
+        self.loss_plot = _fixed_plot("playgroundLossCurve", 80)
         item = self.loss_plot.getPlotItem()
-        item.setTitle("total loss per iteration", size="9pt")
+        # the axis names it, not a title: a title's row left the curve 20 pixels at 1024 x 700
+        item.setLabel("left", "total loss")
         item.getAxis("bottom").enableAutoSIPrefix(False)
         self.loss_curve = item.plot(pen=pg.mkPen((31, 119, 180), width=2))
         self.loss_hint = EmptyHint(item)
