@@ -63,3 +63,13 @@ def counted(n: int, word: str, plural: str = "") -> str:
     """'1 epoch', '30 epochs', '0 images' ('plural' when adding an s is wrong)."""
     n = int(n)
     return f"{n:,} {word if n == 1 else (plural or word + 's')}"
+
+
+def number(value: float) -> str:
+    """A setting's value as a person writes it: '0.1', '0.0001', '1e-7' (Python's '1e-07'
+    with the exponent's padding dropped), '2.5e6'."""
+    text = f"{float(value):g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text

@@ -2,7 +2,7 @@
 
 import pytest
 
-from linviz.text import counted, decimals, duration
+from linviz.text import counted, decimals, duration, number
 
 
 @pytest.mark.parametrize("seconds, text", [
@@ -25,3 +25,9 @@ def test_counted():
     assert counted(1, "epoch") == "1 epoch" and counted(30, "epoch") == "30 epochs"
     assert counted(0, "image") == "0 images" and counted(12000, "image") == "12,000 images"
     assert counted(2, "matrix", "matrices") == "2 matrices"
+
+
+@pytest.mark.parametrize("value, text", [(0.1, "0.1"), (1e-4, "0.0001"), (1e-7, "1e-7"), (2.5e6, "2.5e6"),
+                                         (1e-5, "1e-5"), (3.0, "3"), (0.0, "0")])
+def test_number(value, text):
+    assert number(value) == text

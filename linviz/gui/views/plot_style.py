@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 
 
 def outward_ticks(plot_item) -> None:
@@ -95,3 +96,13 @@ def show_colors(image_item, picture: np.ndarray) -> None:
     if picture.dtype != np.uint8:
         raise TypeError(f"show_colors takes uint8 colors, not {picture.dtype}")
     image_item.setImage(picture, levels=None, autoLevels=False)
+
+
+class CountAxis(pg.AxisItem):
+    """An axis of counts (examples, iterations): whole numbers with thousands separators,
+    '500,000' and '1,000,000' rather than '500000' and '1e+06'."""
+
+    def tickStrings(self, values, scale, spacing):
+        if spacing * scale >= 1:
+            return [f"{v * scale:,.0f}" for v in values]
+        return super().tickStrings(values, scale, spacing)

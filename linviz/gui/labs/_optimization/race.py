@@ -21,21 +21,22 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QPushButton, QSpinBox, QSpl
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.control_flow import control_flow
 from linviz.gui.views.empty_plot import EmptyHint
-from linviz.gui.views.plot_style import fitting_title, outward_ticks
+from linviz.gui.views.plot_style import CountAxis, fitting_title, outward_ticks
 from linviz.gui.views.tables import reading_table
 from linviz.gui.widgets.choices import choice_box
 from linviz.gui.widgets.wrapped_label import WrappedLabel
 from linviz.gui.widgets.scrolling import scrolling
 from linviz.models.losses import LOSSES
+from linviz.text import number
 from linviz.workbench.spec_names import short_spec
 
 def step_size(settings, strategy: str) -> str:
     """A strategy's step, as the table shows it: the searches' scales, the others' learning rate."""
     if strategy == "random_search":
-        return f"W ~ {settings.search_scale:g}·N"
+        return f"W ~ {number(settings.search_scale)}·N"
     if strategy == "random_local_search":
-        return f"{settings.search_step:g}·N"
-    return f"lr {settings.learning_rate(strategy):g}"
+        return f"{number(settings.search_step)}·N"
+    return f"lr {number(settings.learning_rate(strategy))}"
 
 
 STRATEGY_COLORS = {"random_search": (70, 70, 70), "random_local_search": (140, 86, 75), "gd": (31, 119, 180),
@@ -142,7 +143,9 @@ class RaceView(Lab):
             row.setObjectName(f"racePlots_{xkey}")
             for c, (key, ylabels) in enumerate((("loss", ("eval. loss", "loss")),
                                                 ("accuracy", ("val. accuracy", "val. acc.", "acc.")))):
-                plot = row.addPlot(row=0, col=c)
+                # examples: 500,000 and 1,000,000, not 500000 and 1e+06
+                axes = {"bottom": CountAxis("bottom")} if xkey == "examples" else None
+                plot = row.addPlot(row=0, col=c, axisItems=axes)
                 plot.hideButtons()
                 outward_ticks(plot)
                 fitting_title(plot, "left", *ylabels)
