@@ -22,7 +22,7 @@ from linviz.explore.curves import DEFAULT_SMOOTHING, MAX_SMOOTHING, CurveSmoothe
     smooth_curve, tick_label
 from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
-from linviz.gui.views.plot_style import outward_ticks, peaks_per_pixel
+from linviz.gui.views.plot_style import CountAxis, outward_ticks, peaks_per_pixel
 
 EMPTY_TEXT = "Press Train: the loss of every minibatch shows here, falling as the classifier learns"
 RAW_COLOR = (120, 150, 200)
@@ -61,7 +61,7 @@ class LossView(QWidget):
     def __init__(self, workbench=None, parent=None):
         super().__init__(parent)
         self.setObjectName("lossPlot")
-        self.plot = HoverPlotWidget(axisItems={"left": LogTicksAxis("left")})
+        self.plot = HoverPlotWidget(axisItems={"left": LogTicksAxis("left"), "bottom": CountAxis("bottom")})
         item = self.plot.getPlotItem()
         outward_ticks(item)
         item.setLabel("bottom", "iteration")
