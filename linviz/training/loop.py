@@ -507,7 +507,7 @@ class _Run:
         if self.search_note is not None:
             self.stop_reason = f"{self.stop_reason}; {self.search_note}"
         if self.has_val and self.best_W is not None:
-            kept = f"the weights of epoch {self.best_epoch}, the best validation accuracy ({self.best_val:.4f})"
+            kept = f"the weights of epoch {self.best_epoch}, the best validation accuracy ({self.best_val:.1%})"
         elif self.has_val:
             kept = "the newest weights whose loss was no worse than the initial one (no epoch finished)"
         elif self.stop_reason.startswith("diverged"):

@@ -40,4 +40,4 @@ def test_with_validation_the_best_epoch_is_kept_and_said(data):
     final = run_to_end(train(X, y, Xv, yv, TrainingConfig(loss="svm", epochs=4, learning_rate=0.05)))
     assert final.stop_reason == "finished 4 epochs"
     assert final.kept == (f"the weights of epoch {final.best_epoch}, the best validation accuracy "
-                          f"({final.best_val_accuracy:.4f})")
+                          f"({final.best_val_accuracy:.1%})")
