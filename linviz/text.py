@@ -11,6 +11,7 @@ every ordinary character, accents and CJK included, as it is.
 
 from __future__ import annotations
 
+import math
 import re
 
 # C0 and C1 controls, DEL, bidirectional formatting (embeddings, overrides, isolates, marks),
@@ -41,10 +42,13 @@ def printable(text) -> str:
 def duration(seconds: float) -> str:
     """'45 ms', '1.3 s', '2 min 5 s': a measured time at the precision it deserves (a run of
     a few hundred minibatches on small features takes milliseconds, not '0.0 s')."""
-    seconds = max(0.0, float(seconds))
-    if seconds < 0.1:
+    seconds = float(seconds)
+    if not math.isfinite(seconds):
+        return "—"
+    seconds = max(0.0, seconds)
+    if round(seconds * 1000) < 100:
         return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
+    if round(seconds, 1) < 60:
         return f"{seconds:.1f} s"
     minutes, rest = divmod(int(round(seconds)), 60)
     return f"{minutes} min {rest} s"

@@ -6,8 +6,9 @@ from linviz.text import counted, decimals, duration, number
 
 
 @pytest.mark.parametrize("seconds, text", [
-    (0.0, "0 ms"), (0.0449, "45 ms"), (0.0996, "100 ms"), (0.1, "0.1 s"), (1.34, "1.3 s"), (59.94, "59.9 s"),
-    (60.0, "1 min 0 s"), (125.4, "2 min 5 s"), (-1.0, "0 ms"),
+    (0.0, "0 ms"), (0.0449, "45 ms"), (0.0996, "0.1 s"), (0.1, "0.1 s"), (1.34, "1.3 s"), (59.94, "59.9 s"),
+    (59.96, "1 min 0 s"), (60.0, "1 min 0 s"), (125.4, "2 min 5 s"), (-1.0, "0 ms"), (float("inf"), "—"),
+    (float("nan"), "—"),
 ])
 def test_duration(seconds, text):
     assert duration(seconds) == text

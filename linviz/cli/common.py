@@ -16,7 +16,7 @@ from typing import Optional
 
 from linviz.cli.progress_bar import ProgressBar
 from linviz.errors import LinvizError, UsageError
-from linviz.text import printable
+from linviz.text import counted, printable
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -168,8 +168,9 @@ def load_split_extract(args: argparse.Namespace, pipeline, config, command: str,
                            needs_validation=needs_validation is not None, with_test=with_test, step=progress_step,
                            timings=timings)
     except recipe.NoValidationImages as exc:
-        raise UsageError(f"{command}: {needs_validation} needs validation data, and {exc.n_train} training "
-                         "image(s) leave none by default; give --val (a count or a fraction)") from None
+        raise UsageError(f"{command}: {needs_validation} needs validation data, and "
+                         f"{counted(exc.n_train, 'training image')} leave none by default; give --val (a count or a "
+                         "fraction)") from None
     except recipe.TooFewLeftToTrain as exc:
         raise UsageError(f"{command}: --val {args.val} holds out {exc.held_out:,} of the "
                          f"{exc.n_train:,} training images, leaving {exc.left:,}"

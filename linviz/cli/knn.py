@@ -8,7 +8,7 @@ import argparse
 from contextlib import nullcontext
 
 from linviz.cli.common import EXIT_OK, ProgressBar, UsageError, print_json
-from linviz.text import printable
+from linviz.text import counted, printable
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,7 +62,7 @@ def _load(args: argparse.Namespace, ks):
                              f"images of {dataset.source}")
         size = args.train_size if args.train_size is not None else min(DEFAULT_TRAIN_SIZE, available)
         if size < args.folds:
-            raise UsageError(f"knn: {dataset.source} has {available} training image(s), fewer than --folds "
+            raise UsageError(f"knn: {dataset.source} has {counted(available, 'training image')}, fewer than --folds "
                              f"({args.folds})")
         smallest_fold = size - -(-size // args.folds)
         too_big = [k for k in ks if k > smallest_fold]

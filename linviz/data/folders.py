@@ -32,6 +32,7 @@ from linviz.data.images import decode_images_into, decode_workers, image_extensi
 from linviz.errors import DatasetError
 from linviz.limits import format_bytes, memory_limit
 from linviz.progress import CancelCheck, ProgressCallback, check_cancelled, report
+from linviz.text import counted
 
 CHUNK_SIZE = 512
 #: Up-front allocation limit for the decoded images (grown by doubling past it).
@@ -226,7 +227,7 @@ def load_image_folder(
         all_images = all_images[keep]
         paths = [p for p, k in zip(paths, keep) if k]
     if not paths:
-        detail = f" ({len(skipped)} file(s) skipped, e.g. {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
+        detail = f" ({counted(len(skipped), 'file')} skipped, e.g. {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise DatasetError(f"{path}: no readable images found{detail}")
 
     split_of, class_of, class_names, problems = assign_layout(paths)

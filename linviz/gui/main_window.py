@@ -195,6 +195,13 @@ class MainWindow(QMainWindow):
             self.view_tabs.add_view(lab, lab.title, lab.short_title)
 
     def _extract_for_lab(self, spec: str) -> None:
+        """A lab's request for features: the Features panel takes the spec only when the
+        extraction can start (or waits its turn), not when a running job refuses it."""
+        def again():
+            self._extract_for_lab(spec)
+
+        if self.job_queue.waits_for_data("extract", again) or not self.job_queue.free_for("extract", again):
+            return
         self.features_panel.set_spec_text(spec)
         self.data_controller.extract_features()
 

@@ -37,6 +37,7 @@ from linviz.training.defaults import recommended_settings
 from linviz.training.loop import Snapshot, TrainingConfig, TrainingControl, accuracy, train
 from linviz.training.records import RunRecord, dataset_summary, make_record
 from linviz.training import warmup
+from linviz.text import counted
 
 DEFAULT_VALIDATION = 1000  # validation images held out when none are asked for (at most a tenth)
 
@@ -57,7 +58,7 @@ class NoValidationImages(LinvizError):
     """Validation images are needed (early stopping), and the default split holds out none."""
 
     def __init__(self, n_train: int):
-        super().__init__(f"{n_train} training image(s) leave no validation images by default")
+        super().__init__(f"{counted(n_train, 'training image')} leave no validation images by default")
         self.n_train = n_train
 
 

@@ -25,6 +25,7 @@ from linviz.gui.widgets import setting_values
 from linviz.workbench import Selection, SplitSettings, jobs
 from linviz.workbench.workspace import (SUFFIX, WorkspaceData, WorkspaceState, data_kind, find_data,
                                         read_workspace, save_workspace)
+from linviz.text import counted
 
 FOLDER_KEY = "files/workspace_folder"
 
@@ -124,7 +125,7 @@ class WorkspaceController(QObject):
         self._opening = (workspace, images)
         self.restored, self.refused, self.notes = [], [], []
         if skipped or gone:
-            self.refused.append(f"{len(skipped) + len(gone)} dropped image(s) that are gone or unreadable")
+            self.refused.append(f"{counted(len(skipped) + len(gone), 'dropped image')} that are gone or unreadable")
         w, state = self.window, workspace.state
         if state.features:
             w.features_panel.set_spec_text(state.features)

@@ -44,6 +44,12 @@ DISTANCE_NAMES = {"l1": "L1 (sum |a − b|)", "l2": "L2 (Euclidean)", "cosine": 
 FEATURE_CHOICES = ("raw", "raw16", "hog", "hog+hue", "color", "best")
 
 
+def distance_text(d: float) -> str:
+    """'7.66', '48.2', '1,713': three digits, or a whole number from 100 up (L1 distances of
+    raw pixels run into thousands)."""
+    return f"{d:,.0f}" if d >= 100 else f"{d:.3g}"
+
+
 def time_text(seconds_per_image: Optional[float]) -> str:
     """'3.4 µs', '120 µs' or '1.5 ms' per image; '—' when it is not known."""
     if seconds_per_image is None:
@@ -592,7 +598,7 @@ class KnnLab(Lab):
             color = UNKNOWN if truth is None else SAME if label == truth else OTHER
             picture = framed(images[found.indices[rank]], color, THUMB)
             entry = QListWidgetItem(QIcon(rgb_pixmap(picture, THUMB + 2 * FRAME)),
-                                    f"{rank + 1}. {names[label]}\nd = {found.distances[rank]:.3g}")
+                                    f"{rank + 1}. {names[label]}\nd = {distance_text(found.distances[rank])}")
             entry.setForeground(QColor(*color) if truth is not None else QColor(40, 40, 40))
             entry.setToolTip(f"training image {found.indices[rank]:,}: {names[label]}, distance "
                              f"{found.distances[rank]:.6g}")

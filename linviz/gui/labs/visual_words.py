@@ -99,7 +99,8 @@ class VisualWordsLab(Lab):
         # without word features: what to do, in one click (the panes would show nothing)
         self.learn_button = QPushButton(f"Learn visual words ({QUICK_WORDS})")
         self.learn_button.setToolTip(f"Extract the {QUICK_WORDS} features: a small codebook learned from the "
-                                     "training images in seconds (the Features panel shows the spec)")
+                                     "training images in seconds, as if chosen in the Features panel (the current "
+                                     "model goes, as with Extract there)")
         self.learn_button.clicked.connect(lambda: self.featuresRequested.emit(QUICK_WORDS))
         learn_row = QHBoxLayout()
         learn_row.addWidget(self.learn_button)

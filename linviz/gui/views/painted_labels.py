@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF
 # "everywhere" rectangle overflows when Qt maps it to pixels: the update region comes out
 # empty and old texts stay on screen, half-erased by the bars repainted over them.)
 ALIGN_CENTER = Qt.AlignmentFlag.AlignCenter
+TEXT_SPACING_PX = 6  # texts fitted to a width keep this many pixels apart
 ALIGN_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 ALIGN_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
@@ -99,7 +100,7 @@ class PaintedLabels(pg.GraphicsObject):
         """The largest size <= font_px at which the widest text fits a cell, or 0."""
         if self.fit_width is not None and self._texts:
             widest, _ = self._per_px(font)
-            room = abs(self.fit_width * painter_scale) - 6  # the texts keep a few pixels apart
+            room = abs(self.fit_width * painter_scale) - TEXT_SPACING_PX
             if room < 3 * self._min_px:
                 return 0.0  # not even a few letters fit: no text (a tooltip has it)
             return max(self._min_px, min(self._font_px, room / max(widest, 1e-6)))
@@ -114,7 +115,7 @@ class PaintedLabels(pg.GraphicsObject):
         """(rect in device pixels, alignment, text, color) of every label."""
         metrics = QFontMetricsF(font)
         h = metrics.height()
-        room = abs(self.fit_width * transform.m11()) - 6 if self.fit_width is not None else None
+        room = abs(self.fit_width * transform.m11()) - TEXT_SPACING_PX if self.fit_width is not None else None
         widths = self._text_widths(font, metrics)
         for x, y, text, color, w in zip(self._xs, self._ys, self._texts, self._colors, widths):
             p = transform.map(QPointF(x, y))

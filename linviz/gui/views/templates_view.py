@@ -14,10 +14,9 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from linviz.workbench.pictures import grid_mosaic
 from linviz.gui.views.mosaic_view import MosaicView
-from linviz.gui.views.painted_labels import PaintedLabels
+from linviz.gui.views.painted_labels import TEXT_SPACING_PX, PaintedLabels
 
 EMPTY = "Weight templates: train a model to see what each class looks for"
-NAME_SPACING_PX = 6  # between two names on one line (as PaintedLabels keeps them apart)
 
 
 class TemplatesView(QWidget):
@@ -44,7 +43,7 @@ class TemplatesView(QWidget):
         self._grid: list[list[tuple[str, str]]] = []  # (class name, row name) per tile
         self._bench = workbench
         self._drawn = None
-        self._shown = None  # (rows, class names, (bands, staggered)) of the templates drawn
+        self._shown = None  # (rows, class names, their printable names, (bands, staggered)) as drawn
         self.mosaic.installEventFilter(self)  # its size (not only this view's) picks the bands
         if workbench is not None:
             workbench.model_changed.connect(self._on_model)
@@ -93,7 +92,7 @@ class TemplatesView(QWidget):
             self.tile_count = len(tiles)
             self._shown = None
         else:
-            self._shown = (rows, class_names, self._draw_blocks(rows, names, gap))
+            self._shown = (rows, class_names, names, self._draw_blocks(rows, names, gap))
         if caption:
             self.caption.setText(caption)
 
@@ -157,15 +156,12 @@ class TemplatesView(QWidget):
 
         bands = 2 if n_classes > 6 and tile_px(2) > tile_px(1) else 1
         widest = self.class_labels.widest_px(names)
-        return bands, -(-n_classes // bands) > 1 and widest > tile_px(bands) - NAME_SPACING_PX
+        return bands, -(-n_classes // bands) > 1 and widest > tile_px(bands) - TEXT_SPACING_PX
 
     def eventFilter(self, watched, event) -> bool:
         if watched is self.mosaic and event.type() == QEvent.Type.Resize and self._shown is not None:
-            rows, class_names, arrangement = self._shown
-            from linviz.text import printable
-
-            names = [printable(n) for n in class_names[:max(len(t) for _, t in rows)]]
-            if self._arrangement(len(rows), names) != arrangement:
+            rows, class_names, names, arrangement = self._shown
+            if self._arrangement(len(rows), names[:max(len(t) for _, t in rows)]) != arrangement:
                 self.set_templates(rows, class_names)  # the other arrangement fits better now
         return super().eventFilter(watched, event)
 

@@ -29,7 +29,9 @@ def test_without_words_the_lab_says_how_to_get_a_codebook_and_gets_one_in_a_clic
                                                                                    wait_quick):
     window = make_window("demo")
     lab = show_lab(window, wait_quick)
-    assert "words" in lab.caption.text() and lab.codebook_view.codebook is None
+    from linviz.gui.labs.visual_words import NO_WORDS
+
+    assert lab.caption.text() == NO_WORDS and lab.codebook_view.codebook is None
     assert lab.findChild(type(lab.codebook_view), "codebookView") is lab.codebook_view
     assert lab.learn_button.isVisible() and not lab.panes.isVisible()  # no empty panes
     lab.learn_button.click()
