@@ -104,3 +104,17 @@ def test_inside_one_image_splits_a_score_over_the_words_and_the_quadrants(make_w
     # the templates view draws each class's words
     assert window.templates_view.tile_count == 2 * len(window.workbench.class_names)
     assert "visual words" in window.templates_view.caption.text()
+
+
+def test_the_button_leaves_the_features_alone_while_training_runs(make_window, wait_idle, wait_quick):
+    window = make_window("demo")
+    lab = show_lab(window, wait_quick)
+    before = window.features_panel.spec_text()
+    window.training_panel.epochs_spin.setValue(5000)
+    window.training_controller.train()
+    assert window.job_runner.busy
+    lab.learn_button.click()  # refused: the training runs on the heavy lane
+    assert window.features_panel.spec_text() == before
+    assert any(m.startswith("Busy with") for m in window.error_messages)
+    window.training_controller.stop()
+    wait_idle(window)
