@@ -264,10 +264,12 @@ def test_a_hidden_lab_stops_playing_and_computes_nothing(lab, wait_quick):
 
 def test_rings_say_why_a_linear_model_cannot_separate_them(lab):
     assert not lab.note.isVisible()
+    assert lab.tabs.count_label.text() == "9" and lab.tabs.noise_label.text() == "—"  # the demo's fixed points
     lab.tabs.preset_box.setCurrentIndex(lab.tabs.preset_box.findData("rings"))
     lab.tabs.preset_box.activated.emit(lab.tabs.preset_box.currentIndex())
     assert lab.state.settings.preset == "rings" and lab.note.isVisible()
     assert "cannot separate rings" in lab.note.text() and "convex" in lab.note.text()
+    assert lab.tabs.count_label.text() == str(lab.state.settings.n_points) and lab.tabs.noise_slider.isEnabled()
 
 
 def test_more_classes_and_another_loss_rebuild_the_handles_table_and_bands(lab):

@@ -300,10 +300,11 @@ class SettingsTabs(QTabWidget):
                                   (self.count_slider, s.n_points), (self.noise_slider, int(round(s.noise * 100))),
                                   (self.delta_spin, s.delta)):
                 _set_quietly(widget, value)
-            self.count_label.setText(str(s.n_points))
-            self.noise_label.setText(f"{s.noise:.2f}")
+            fixed = s.preset == "demo"  # the demo's points are fixed: its count, no noise
+            self.count_label.setText(str(len(pgd.DEMO_POINTS) if fixed else s.n_points))
+            self.noise_label.setText("—" if fixed else f"{s.noise:.2f}")
             for widget in (self.classes_spin, self.count_slider, self.noise_slider):
-                widget.setEnabled(s.preset != "demo")  # the demo's points are fixed
+                widget.setEnabled(not fixed)
             self.loss_box.setCurrentIndex(self.loss_box.findData(s.loss))
             self.reg_box.setCurrentIndex(self.reg_box.findData(s.reg_type))
             self.shading_box.setCurrentIndex(self.shading_box.findData(s.shading))
