@@ -75,8 +75,13 @@ class InsideResult:
     column_names: list  # the label of each tile after the image (a block, or a block's parts)
 
 
-def fill_score_table(table, b, names, assumed: str = "") -> None:
-    """The lecture's table for breakdown ``b``: a row per class, the true class ticked and bold."""
+def fill_score_table(table, b, names, assumed: str = "", exact: bool = False) -> None:
+    """The lecture's table for breakdown ``b``: a row per class, the true class ticked and bold.
+    A model's numbers have a fixed number of decimals (a column reads down its points);
+    ``exact``: the lecture's own numbers, without the zeros that say nothing (-96.8, 437.9)."""
+    def fixed(value: float, places: int) -> str:
+        return decimals(value, places) if exact else f"{value:.{places}f}"
+
     from linviz.gui.views.tables import set_columns
 
     hinge = LOSSES[b.loss].hinge
@@ -87,11 +92,11 @@ def fill_score_table(table, b, names, assumed: str = "") -> None:
     for j, name in enumerate(names):
         is_true = j == b.true_class
         if hinge:
-            values = [decimals(b.scores[j], 3), "—" if is_true else decimals(b.margins[j], 3),
-                      "—" if is_true else decimals(b.hinge[j], 3)]
+            values = [fixed(b.scores[j], 3), "—" if is_true else fixed(b.margins[j], 3),
+                      "—" if is_true else fixed(b.hinge[j], 3)]
         else:
-            values = [decimals(b.scores[j], 3), f"{b.exp_shifted[j]:.3g}", decimals(b.probabilities[j], 4),
-                      decimals(b.neg_log_probabilities[j], 3)]
+            values = [fixed(b.scores[j], 3), f"{b.exp_shifted[j]:.3g}", fixed(b.probabilities[j], 4),
+                      fixed(b.neg_log_probabilities[j], 3)]
         label = f"✔ {name}{assumed}" if is_true else name
         for k, text in enumerate([label] + values):
             item = QTableWidgetItem(text)
@@ -379,22 +384,23 @@ class InsideImageLab(Lab):
                              f"{names[b.true_class]}{assumed} · top class {names[b.predicted_class]}{note}")
         fill_score_table(self.table, b, names, assumed)
         self._show_totals(b, result, names)
-        if len(names) != self._sized_for:
-            self._size_numbers(len(names))
+        if (len(names), self.table.horizontalHeader().sizeHint().height()) != self._sized_for:
+            self._size_numbers(len(names))  # new classes, or the header's first real height
         self._arrange_timer.start()
         self._draw_bars(result)
 
     # ------------------------------------------------------------------ drawing
-    _sized_for = 0
+    _sized_for = (0, 0)  # (classes, header height) the table was sized for
 
     def _size_numbers(self, n_classes: int) -> None:
         """The table shows every class's row (up to a dozen; more scroll): the numbers are the
         lesson, the maps below take the rest of the height."""
-        self._sized_for = n_classes
         table = self.table
+        header = table.horizontalHeader().sizeHint().height()  # 0 until the first result's columns
+        self._sized_for = (n_classes, header)
         rows = min(n_classes, MAX_TABLE_ROWS)
-        table.setMinimumHeight(table.horizontalHeader().sizeHint().height() + rows * table.verticalHeader()
-                               .defaultSectionSize() + 2 * table.frameWidth() + 2)
+        table.setMinimumHeight(header + rows * table.verticalHeader().defaultSectionSize()
+                               + 2 * table.frameWidth() + 2)
         total = sum(self.splitter.sizes())
         upper = self.splitter.widget(0).minimumSizeHint().height()
         if total > upper:

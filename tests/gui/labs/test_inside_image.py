@@ -302,3 +302,17 @@ def test_previous_next_and_the_gallery_change_the_image_without_leaving_the_lab(
     assert window.workbench.selection == Selection("validation", index)
     assert window.view_tabs.currentWidget() is lab and f"validation image {index}" in lab.caption.text()
     lab.picker.dialog.hide()
+
+
+def test_the_score_table_shows_every_class_without_scrolling(make_window, wait_idle, wait_quick, qtbot):
+    """Sized for its rows before the first result gave it columns, it was one header short."""
+    window = make_window("demo")
+    train_demo(window, wait_idle, "softmax")
+    window.resize(1920, 1080)
+    lab = show_lab(window, wait_quick)
+    qtbot.wait(100)
+    wait_quick(window)
+    table = lab.table
+    assert table.rowCount() == len(window.workbench.class_names)
+    assert not table.verticalScrollBar().isVisible()
+    assert table.viewport().height() >= table.rowCount() * table.rowHeight(0)

@@ -185,7 +185,7 @@ class LecturePage(QWidget):
         classes = lecture.IMAGE_CLASSES
         self.equation.setText(equation_html(lecture.IMAGE_W, lecture.image_x(), lecture.IMAGE_B, image.scores,
                                             classes))
-        fill_score_table(self.table, image, list(classes))
+        fill_score_table(self.table, image, list(classes), exact=True)
         self._fit_table()
         self.image_note.setText(
             f"True class: cat, and the classifier scores dog highest. This image: {loss_term(image, 'cat')}. "
