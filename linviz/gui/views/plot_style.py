@@ -98,11 +98,21 @@ def show_colors(image_item, picture: np.ndarray) -> None:
     image_item.setImage(picture, levels=None, autoLevels=False)
 
 
+def count_text(value: float) -> str:
+    """A count on an axis: '2,500', '200k', '1.5M' (not '2500', '200000', '1.5e+06'): short
+    enough that a narrow plot's labels do not run into each other."""
+    value = round(value)
+    if abs(value) >= 1_000_000:
+        return f"{value / 1_000_000:.3g}M"
+    if abs(value) >= 10_000:
+        return f"{value / 1000:.3g}k"
+    return f"{value:,}"
+
+
 class CountAxis(pg.AxisItem):
-    """An axis of counts (examples, iterations): whole numbers with thousands separators,
-    '500,000' and '1,000,000' rather than '500000' and '1e+06'."""
+    """An axis of counts (examples, iterations), labelled by :func:`count_text`."""
 
     def tickStrings(self, values, scale, spacing):
         if spacing * scale >= 1:
-            return [f"{v * scale:,.0f}" for v in values]
+            return [count_text(v * scale) for v in values]
         return super().tickStrings(values, scale, spacing)
