@@ -207,7 +207,7 @@ class VisualWordsLab(Lab):
         where = np.mean(firing.maps[:, :, word] > 0)
         self.firing_caption.setText(
             f"{result.caption}: where word {word} fires (lit orange; dim where it stays quiet). It fires on "
-            f"{100 * where:.0f}% of the patches, total {firing.totals[word]:.3g}: the image's "
+            f"{100 * where:.0f}% of the patches, total {_compact(firing.totals[word])}: the image's "
             f"{_ordinal(rank)} strongest word of {firing.maps.shape[2]:,}.")
         tiles = [upscale(np.ascontiguousarray(image), TILE), upscale(firing_picture(image, values), TILE)]
         if book is not None and word < book.k:
