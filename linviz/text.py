@@ -77,3 +77,14 @@ def number(value: float) -> str:
         mantissa, exponent = text.split("e")
         text = f"{mantissa}e{int(exponent)}"
     return text
+
+
+def count_text(value: float) -> str:
+    """A count on an axis: '2,500', '200k', '1.5M' (not '2500', '200000', '1.5e+06'): short
+    enough that a narrow plot's labels do not run into each other."""
+    value = round(value)
+    if abs(value) >= 1_000_000:
+        return f"{value / 1_000_000:.3g}M"
+    if abs(value) >= 10_000:
+        return f"{value / 1000:.3g}k"
+    return f"{value:,}"

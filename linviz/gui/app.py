@@ -72,12 +72,11 @@ def resource_folder() -> Optional[Path]:
     candidates = [here.parents[2] / "resources"]
     if len(here.parents) > 5:  # <prefix>/lib/pythonX.Y/site-packages/linviz/gui/app.py
         candidates.append(here.parents[5] / "share" / "linviz" / "resources")
-    for scheme in (None, f"{os.name}_user"):
+    for scheme in (sysconfig.get_default_scheme(), f"{os.name}_user"):
         try:
-            data = sysconfig.get_path("data", scheme) if scheme else sysconfig.get_path("data")
+            candidates.append(Path(sysconfig.get_path("data", scheme)) / "share" / "linviz" / "resources")
         except KeyError:  # no such scheme on this platform
             continue
-        candidates.append(Path(data) / "share" / "linviz" / "resources")
     return next((folder for folder in candidates if (folder / "style.qss").is_file()), None)
 
 

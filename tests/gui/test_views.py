@@ -327,7 +327,7 @@ def test_the_value_axis_is_set_up_once_per_kind_and_hidden_without_values(qtbot)
 
 
 def test_count_axes_read_short_whole_numbers():
-    from linviz.gui.views.plot_style import count_text
+    from linviz.text import count_text
 
     assert [count_text(v) for v in (0, 500, 2500, 10_000, 200_000, 1e6, 1.5e6, 12_345_678)] == \
         ["0", "500", "2,500", "10k", "200k", "1M", "1.5M", "12.3M"]

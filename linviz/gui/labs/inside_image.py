@@ -79,10 +79,10 @@ def fill_score_table(table, b, names, assumed: str = "", exact: bool = False) ->
     """The lecture's table for breakdown ``b``: a row per class, the true class ticked and bold.
     A model's numbers have a fixed number of decimals (a column reads down its points);
     ``exact``: the lecture's own numbers, without the zeros that say nothing (-96.8, 437.9)."""
+    from linviz.gui.views.tables import set_columns
+
     def fixed(value: float, places: int) -> str:
         return decimals(value, places) if exact else f"{value:.{places}f}"
-
-    from linviz.gui.views.tables import set_columns
 
     hinge = LOSSES[b.loss].hinge
     set_columns(table, SVM_COLUMNS if hinge else SOFTMAX_COLUMNS)

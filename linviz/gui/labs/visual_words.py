@@ -110,7 +110,7 @@ class VisualWordsLab(Lab):
         layout.addWidget(self.caption)
         layout.addLayout(learn_row)
         layout.addWidget(split, 1)
-        layout.addStretch(0)
+        layout.addStretch(0)  # takes the height when the panes are hidden: the button stays under the caption
 
         self.block = None
         self.pipeline = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from linviz.text import count_text
+
 
 def outward_ticks(plot_item) -> None:
     """Ticks pointing out of the plot area.
@@ -96,17 +98,6 @@ def show_colors(image_item, picture: np.ndarray) -> None:
     if picture.dtype != np.uint8:
         raise TypeError(f"show_colors takes uint8 colors, not {picture.dtype}")
     image_item.setImage(picture, levels=None, autoLevels=False)
-
-
-def count_text(value: float) -> str:
-    """A count on an axis: '2,500', '200k', '1.5M' (not '2500', '200000', '1.5e+06'): short
-    enough that a narrow plot's labels do not run into each other."""
-    value = round(value)
-    if abs(value) >= 1_000_000:
-        return f"{value / 1_000_000:.3g}M"
-    if abs(value) >= 10_000:
-        return f"{value / 1000:.3g}k"
-    return f"{value:,}"
 
 
 class CountAxis(pg.AxisItem):
