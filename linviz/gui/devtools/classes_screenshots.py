@@ -89,8 +89,10 @@ def main(argv=None) -> int:
         pump(0.3)
 
     def grab(name: str) -> None:
-        window.grab().save(str(out / f"your-classes-{name}.png"))
-        print(out / f"your-classes-{name}.png")
+        path = out / f"your-classes-{name}.png"
+        if not window.grab().save(str(path)):
+            raise SystemExit(f"error: could not write {path} (does its folder exist?)")
+        print(path)
 
     settle()
     window.banner.classes_button.click()

@@ -184,7 +184,11 @@ def main(argv=None) -> int:
             while window.job_runner.quick.busy:  # the labs redraw for the new size
                 pump(0.05)
             pump(0.3)
-        window.grab().save(out, "PNG", 0)  # 0: the smallest file (zlib's best compression)
+        if not window.grab().save(out, "PNG", 0):  # 0: the smallest file (zlib's best compression)
+            print(f"error: could not write {out} (does its folder exist?)", file=sys.stderr)
+            window.shutdown()
+            window.close()
+            return 2
         print(f"saved {out}; training {'running' if window.job_runner.busy else 'finished'}; "
               f"messages: {window.error_messages}")
     window.shutdown()
