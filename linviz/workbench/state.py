@@ -11,6 +11,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from linviz.text import duration
+
 SPLITS = ("train", "validation", "test")
 
 
@@ -69,7 +71,7 @@ class ExtractedFeatures:
     seconds: float
 
     def timing_text(self) -> str:
-        return f"{self.n_images:,} images in {self.seconds:.1f} s"
+        return f"{self.n_images:,} images in {duration(self.seconds)}"
 
     def matrix(self, split: str) -> Optional[np.ndarray]:
         return {"train": self.X_train, "validation": self.X_val, "test": self.X_test}[split]

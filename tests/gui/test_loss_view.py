@@ -156,8 +156,12 @@ def test_the_accuracy_axis_keeps_room_ahead_while_training_and_ends_with_the_run
     accuracy.fit_to_run_end()
     assert 26 <= view_box.viewRange()[0][1] <= 1.05 * 26
     accuracy.set_accuracies([0.3] * 4, [0.3] * 4)
+    assert view_box.viewRange()[0][1] >= 10  # while it runs: room for ten epochs
     accuracy.fit_to_run_end()
-    assert 10 <= view_box.viewRange()[0][1] <= 10.5  # never narrower than ten epochs
+    assert 4 <= view_box.viewRange()[0][1] <= 4.2  # a short run fills the plot
+    accuracy.set_accuracies([0.3], [0.3])
+    accuracy.fit_to_run_end()
+    assert 2 <= view_box.viewRange()[0][1] <= 2.1  # one epoch: its point stays off the edge
 
 
 def test_an_empty_loss_plot_says_what_fills_it_and_a_run_brings_its_axes(loss_view):

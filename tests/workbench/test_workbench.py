@@ -136,3 +136,13 @@ def test_a_spec_in_words():
     assert describe_spec("raw:size=16:gray=1") == "raw pixels (16 x 16, gray)"
     assert short_spec(best) == "best"
     assert short_spec(str(parse_feature_spec("hog:cell=4,hog:cell=16,hue:bins=7"))) == "hog 4/16, hue 7"
+
+
+@pytest.mark.parametrize("seconds, text", [(0.012, "3,600 images in 12 ms"), (2.34, "3,600 images in 2.3 s")])
+def test_the_extraction_time_reads_at_its_own_precision(seconds, text):
+    # the demo set extracts in milliseconds: "in 0.0 s" said nothing
+    from linviz.workbench.state import ExtractedFeatures
+
+    empty = np.zeros((0, 1), np.float32)
+    features = ExtractedFeatures("raw", ("demo",), None, empty, empty, None, 3600, seconds)
+    assert features.timing_text() == text

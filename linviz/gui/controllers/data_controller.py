@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QMessageBox
 
 from linviz.errors import LinvizError
+from linviz.text import duration
 from linviz.workbench import jobs
 from linviz.gui.runtime.job_queue import JobQueue
 from linviz.gui.widgets.download_banner import download_error_text
@@ -147,7 +148,7 @@ class DataController(QObject):
             n = len(outcome.result.train.labels) + len(outcome.result.val.labels)
             without_cache = unavailable_reason()
             note = f"; running without the cache ({without_cache})" if without_cache else ""
-            self.job_queue.status.show_message(f"Loaded {n:,} training images in {outcome.seconds:.1f} s{note}",
+            self.job_queue.status.show_message(f"Loaded {n:,} training images in {duration(outcome.seconds)}{note}",
                                            error=bool(without_cache))
         elif outcome.name == "download":
             error = download_error_text(outcome.error or "")

@@ -15,7 +15,8 @@ import sys
 from linviz.gui.devtools.event_loop import pump
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The tool's options (docs_screenshots checks its list of commands against them)."""
     from linviz.models.losses import LOSSES
 
     parser = argparse.ArgumentParser()
@@ -65,7 +66,11 @@ def main(argv=None) -> int:
     parser.add_argument("--tune-epochs", type=int, default=5, help="the Tuning lab: epochs per run")
     parser.add_argument("--data-dir", default=None,
                         help="the run history's folder (default: a new temporary one, the user's stays untouched)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if args.data_dir:

@@ -51,7 +51,10 @@ NUMERIC_COLUMNS = range(1, 5)
 WHEN_COLUMN = 11
 # The columns a narrow table keeps, most important first (the rest are in the name's tooltip).
 COLUMN_PRIORITY = [0, 1, 2, 4, 3, 5, 6, 7, 9, 8, 10, 11, 12, 13]
-NAME_ROOM = 110  # pixels the name column keeps when the others need the room (a longer name is cut)
+# Pixels the name column keeps at most when the others need the room. The default names share
+# their start ("softmax sgd lr 0.1 reg ..."): cut to a few words, three runs read alike, so the
+# name keeps its room and the columns its tooltip repeats give way first.
+NAME_ROOM = 240
 
 
 class _SortItem(QTableWidgetItem):
@@ -135,9 +138,12 @@ class RunsLab(Lab):
 
         self.table = reading_table("runsTable", COLUMNS, row_height=22, stretch_last=False)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        # no sideways scrolling: hide what does not fit (the name stretches; it gives way first)
+        # no sideways scrolling: hide what does not fit (the name stretches); a name longer than
+        # its room loses its middle, where the default names repeat one another
         self.columns = ColumnFitter(self.table, COLUMN_PRIORITY,
-                                    width_of=lambda c: column_width(self.table, c) if c else NAME_ROOM)
+                                    width_of=lambda c: column_width(self.table, c) if c else
+                                    min(column_width(self.table, 0), NAME_ROOM))
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setSortingEnabled(True)

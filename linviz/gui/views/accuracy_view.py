@@ -80,8 +80,10 @@ class AccuracyView(QWidget):
                 axis.setTickSpacing()  # pyqtgraph's choice
 
     def fit_to_run_end(self) -> None:
-        """The x axis ends where the finished run does (while it ran, it kept room ahead)."""
-        x_hi = max(10, int(following_range(max(self._n))))
+        """The x axis ends where the finished run does (while it ran, it kept room ahead): a
+        run of five epochs fills the plot, not its left half."""
+        n = max(self._n)
+        x_hi = max(2, n) if n <= 10 else int(following_range(n))
         if x_hi != self._x_hi:
             self._x_hi = x_hi
             self.plot.getPlotItem().setXRange(0, x_hi, padding=0.02)

@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtWidgets import QTableWidget
 
 from linviz.gui.labs.runs import COLUMNS, ID_ROLE, PALETTE, RunsLab
+from linviz.gui.views.tables import column_width
 
 
 @pytest.fixture
@@ -55,6 +56,14 @@ def test_runs_are_recorded_overlaid_compared_and_restored(qtbot, make_window, wa
     newest = history.records[0]
     assert history.current_for(window.workbench.model) == newest.id  # the model is the newest run's
     assert table.item(0, 0).text().startswith("● ")
+    # at 1024 x 700 the names, which differ only at their end, stay whole: the columns their
+    # tooltip repeats give way first
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: table.viewport().width() < sum(column_width(table, c) for c in range(len(COLUMNS))),
+                    timeout=5_000)
+    widest = max(table.fontMetrics().horizontalAdvance(table.item(r, 0).text()) for r in range(3))
+    qtbot.waitUntil(lambda: table.columnWidth(0) >= widest, timeout=5_000)  # the header lays out after a fit
+    assert lab.columns.hidden
     # sortable: by validation accuracy, as numbers
     table.sortItems([name for name, _ in COLUMNS].index("Val"))
     shown = [history.get(table.item(row, 0).data(ID_ROLE)) for row in range(3)]
