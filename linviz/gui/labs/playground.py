@@ -81,7 +81,7 @@ class PlaygroundLab(Lab):
         # never pushes the buttons on the right down under a click meant for them.
         left = splitter(Qt.Orientation.Vertical, [(column((self.plane, 1), self.legend, self.note), 3, 450),
                                                   (column((self.table, 1), self.totals), 2, 250)])
-        lower = splitter(Qt.Orientation.Vertical, [(self.tabs, 0, 150), (self.plots, 1, 400)])
+        lower = splitter(Qt.Orientation.Vertical, [(self.tabs, 0, self.tabs.needed_height()), (self.plots, 1, 400)])
         split = splitter(Qt.Orientation.Horizontal, [(left, 3, 600), (column(self.bar, (lower, 1)), 2, 360)])
         split.setObjectName("playgroundSplitter")
         layout = QVBoxLayout(self)

@@ -256,6 +256,26 @@ def test_no_lab_scrolls_sideways_or_cuts_text_at_1024_by_700(small_window, qtbot
     assert not found, "\n".join(f"{t}: {p}" for t, ps in found.items() for p in ps)
 
 
+def test_the_playgrounds_settings_show_whole_at_1024_by_700(small_window, qtbot, wait_quick):
+    """Each page of the 2-D playground's settings (W and b, the loss, the data) fits its pane
+    at 1024 x 700 with the demo's banner showing: no scroll bar, no box cut at the right."""
+    from linviz.gui.labs.playground import PlaygroundLab
+
+    window = small_window
+    lab = next(lab for lab in window.labs if isinstance(lab, PlaygroundLab))
+    window.view_tabs.setCurrentWidget(lab)
+    assert window.banner.isVisible()  # the demo set: the banner takes its height too
+    for k in range(lab.tabs.count()):
+        lab.tabs.setCurrentIndex(k)
+        _settle(window, qtbot, wait_quick)
+        area = lab.tabs.widget(k)
+        page = area.widget()
+        assert area.verticalScrollBar().maximum() == 0, f"{lab.tabs.tabText(k)}: scrolls ({page.height()} px " \
+                                                         f"of contents in {area.viewport().height()})"
+        assert page.minimumSizeHint().width() <= area.viewport().width(), \
+            f"{lab.tabs.tabText(k)}: {page.minimumSizeHint().width()} px of contents in {area.viewport().width()}"
+
+
 def test_the_lecture_example_shows_both_examples_whole_at_1024_by_700(small_window, qtbot, wait_quick):
     """One below the other on a small screen: the figure W x + b = s keeps its height (x's last
     pixel included) and the score table shows its three rows without scrolling."""

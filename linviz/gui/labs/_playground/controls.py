@@ -159,6 +159,12 @@ class SettingsTabs(QTabWidget):
                              ("Data", self._data_tab(settings))):
             self._add_page(title, inner)
 
+    def needed_height(self) -> int:
+        """Pixels the tallest page needs with the tab bar above it: the height the pane starts
+        at (a shorter window scrolls the page)."""
+        pages = [self.widget(k).widget() for k in range(self.count())]
+        return self.tabBar().sizeHint().height() + max(page.sizeHint().height() for page in pages)
+
     def _add_page(self, title: str, inner) -> None:
         page = QWidget()
         page_layout = QVBoxLayout(page)
@@ -226,6 +232,9 @@ class SettingsTabs(QTabWidget):
         self.noise_slider.setObjectName("playgroundNoise")
         self.add_class_box = QComboBox()
         self.add_class_box.setToolTip("The class of the points you add by clicking")
+        for box in (self.preset_box, self.add_class_box):  # narrower than their longest entry on a small screen
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(12)
         self.preset_box.activated.connect(lambda _: self._data_edited(self.preset_box))
         for widget in (self.classes_spin, self.seed_spin, self.count_slider, self.noise_slider):
             widget.valueChanged.connect(lambda _, widget=widget: self._data_edited(widget))
