@@ -26,7 +26,7 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl+C
 __all__ = [
     "EXIT_BAD_INPUT", "EXIT_DIVERGED", "EXIT_INTERRUPTED", "EXIT_OK", "ProgressBar", "UsageError",
     "check_output_file", "kernels_ready", "load_split_extract", "percent", "print_json", "progress_step",
-    "record_run", "stop_on_ctrl_c", "warn_if_cache_unavailable",
+    "record_run", "stop_on_ctrl_c", "warn_about_skipped", "warn_if_cache_unavailable",
 ]
 
 
@@ -61,6 +61,22 @@ def warn_if_cache_unavailable() -> None:
     reason = cache.unavailable_reason()
     if reason is not None:
         print(f"warning: {printable(reason)}; running without the cache", file=sys.stderr)
+
+
+def warn_about_skipped(dataset, command: str) -> None:
+    """One line on stderr when files of the source were skipped (unreadable images, a cut
+    archive): the run goes on without them, and says so; ``info`` lists them all."""
+    skipped = dataset.skipped
+    if not skipped:
+        return
+    path, reason = skipped[0]
+    more = f" and {counted(len(skipped) - 1, 'more file')}" if len(skipped) > 1 else ""
+    if str(path) == str(dataset.source):  # a cut archive: what came before the damage was read
+        went_on = "the run goes on with the images read before the damage"
+    else:
+        went_on = f"the run goes on without {'them' if more else 'it'}"
+    print(f"warning: {command}: skipped {printable(path)}: {printable(reason)}{more}; {went_on} "
+          f"('info {printable(dataset.source)}' lists every skipped file)", file=sys.stderr)
 
 
 # --------------------------------------------------------------------------- files and signals
@@ -177,4 +193,5 @@ def load_split_extract(args: argparse.Namespace, pipeline, config, command: str,
                          f"{' of fewer than 2 classes' if exc.left else ''} to train on; "
                          "give a smaller --val") from None
     warn_if_cache_unavailable()
+    warn_about_skipped(data.dataset, command)
     return recipe.extract(data, step=progress_step, timings=timings)

@@ -7,8 +7,9 @@ import argparse
 import time
 from contextlib import nullcontext
 
-from linviz.cli.common import EXIT_OK, ProgressBar, kernels_ready, print_json, warn_if_cache_unavailable
-from linviz.text import printable
+from linviz.cli.common import (EXIT_OK, ProgressBar, kernels_ready, print_json, warn_about_skipped,
+                               warn_if_cache_unavailable)
+from linviz.text import duration, printable
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
     with nullcontext() if args.json else ProgressBar("loading") as bar:
         dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
     warn_if_cache_unavailable()
+    warn_about_skipped(dataset, "features")
     pipeline = FeaturePipeline(spec, seed=args.seed)
     splits = [("train", dataset.train)] + ([("test", dataset.test)] if dataset.test is not None else [])
     kernels_ready(kernels)  # compiled or loaded outside the timing (blocks that learn: on a tiny version)
@@ -56,12 +58,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {b['dims']:6d}  {b['kind']:6s}  {'x'.join(map(str, b['shape'])):14s}  {b['name']}")
     if learning is not None:
         print(f"learning   {', '.join(learning['blocks'])} from {learning['images']:,} training images in "
-              f"{learning['seconds']:.2f} s")
+              f"{duration(learning['seconds'])}")
     for name, t in timings.items():
-        print(f"{name:10s} {t['images']:,} images in {t['seconds']:.2f} s "
+        print(f"{name:10s} {t['images']:,} images in {duration(t['seconds'])} "
               f"({t['images_per_second'] or 0:,.0f} images/s)")
     rate = result["images_per_second"] or 0
-    print(f"total      {total_images:,} images in {total_seconds:.2f} s ({rate:,.0f} images/s)")
+    print(f"total      {total_images:,} images in {duration(total_seconds)} ({rate:,.0f} images/s)")
     return EXIT_OK
 
 

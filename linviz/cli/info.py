@@ -7,7 +7,7 @@ import argparse
 import time
 
 from linviz.cli.common import EXIT_OK, ProgressBar, print_json, warn_if_cache_unavailable
-from linviz.text import counted, printable
+from linviz.text import counted, duration, printable
 
 MAX_SKIPPED_SHOWN = 50  # files listed in the text output (--json lists them all)
 
@@ -41,7 +41,7 @@ def _print_summary(dataset, summary: dict, seconds: float) -> None:
     print(f"classes:     {len(names)} ({', '.join(names)})")
     print("splits:      " + ", ".join(f"{name} {count:,}" for name, count in splits.items()))
     print(f"image shape: {' x '.join(str(n) for n in summary['image_shape'])}")
-    print(f"load time:   {seconds:.2f} s")
+    print(f"load time:   {duration(seconds)}")
     print()
     print(f"{'class':<{width}}  " + "  ".join(f"{name:>8}" for name in splits))
     for cls, shown in zip(dataset.class_names, names):

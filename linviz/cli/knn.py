@@ -7,8 +7,8 @@ from __future__ import annotations
 import argparse
 from contextlib import nullcontext
 
-from linviz.cli.common import EXIT_OK, ProgressBar, UsageError, print_json
-from linviz.text import counted, printable
+from linviz.cli.common import EXIT_OK, ProgressBar, UsageError, print_json, warn_about_skipped
+from linviz.text import counted, duration, printable
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,6 +56,7 @@ def _load(args: argparse.Namespace, ks):
 
     with _bar(args, "loading") as bar:
         dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
+        warn_about_skipped(dataset, "knn")
         available = len(dataset.train)
         if args.train_size is not None and args.train_size > available:
             raise UsageError(f"knn: --train-size {args.train_size:,} is more than the {available:,} training "
@@ -77,7 +78,7 @@ def _print_results(args: argparse.Namespace, dataset, setup, size: int, cv, timi
     print(f"features:   {printable(setup.features.description)}, {setup.X.shape[1]:,} columns")
     print(f"distance:   {args.distance.upper() if args.distance != 'cosine' else 'cosine'}")
     print(f"data:       {size:,} of {len(dataset.train):,} training images, {args.folds}-fold cross-validation "
-          f"({cv.seconds:.1f} s)")
+          f"({duration(cv.seconds)})")
     print()
     print(f"{'k':>5}  " + "  ".join(f"{'fold ' + str(f + 1):>7}" for f in range(args.folds))
           + f"  {'mean':>7}  {'std':>7}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from linviz.cli.common import EXIT_OK, ProgressBar, UsageError, print_json
+from linviz.cli.common import EXIT_OK, ProgressBar, UsageError, print_json, warn_about_skipped
 from linviz.text import printable
 
 
@@ -65,6 +65,7 @@ def _load(args: argparse.Namespace, saved):
     pipeline = saved.pipeline if saved is not None else FeaturePipeline(args.features or "hog+hue", seed=args.seed)
     with ProgressBar("loading ") as bar:
         dataset = load_dataset(args.source, image_size=saved.image_size if saved else args.image_size, progress=bar)
+        warn_about_skipped(dataset, "landscape")
         recipe.check_trainable(dataset)
         n_train = len(dataset.train)
         val_size = recipe.default_validation_size(n_train)

@@ -16,9 +16,13 @@ from linviz.cli import bench, features, info, knn, landscape, predict, train, tu
 from linviz.cli import arguments
 from linviz.cli.arguments import seed, validation_size
 from linviz.errors import UsageError
+from linviz.features.spec import PRESETS
 from linviz.models.losses import LOSSES
 from linviz.models.regularizers import REG_TYPES
 from linviz.training.optimizers import OPTIMIZERS
+
+IMAGE_SIZE_HELP = ("side of the square the images are resized to before features (default 32, CIFAR-10's own; "
+                   "a model keeps its size)")
 
 
 def _choices_help(table: dict, default=None) -> str:
@@ -103,7 +107,7 @@ def add_info_arguments(commands) -> None:
     parser = commands.add_parser("info", help="describe a dataset source")
     parser.add_argument("source", help='"demo", "cifar10" (an existing copy), a CIFAR-10 folder or tarball, '
                                        'or an image folder/.zip/.tar[.gz]')
-    parser.add_argument("--image-size", type=int, default=32, help="side of the square images (default 32)")
+    parser.add_argument("--image-size", type=int, default=32, help=IMAGE_SIZE_HELP)
     parser.add_argument("--download", action="store_true",
                         help='with "cifar10": download it (170 MB) when no copy is found')
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -132,7 +136,7 @@ def add_features_arguments(commands) -> None:
         help='a preset (raw, hog+hue, best, words, ...) or a spec like "hog:cell=8:block=2,hue:bins=10" '
              "(default hog+hue; the blocks and their parameters are listed below)",
     )
-    parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--image-size", type=int, default=32, help=IMAGE_SIZE_HELP)
     parser.add_argument("--seed", type=seed, default=0,
                         help="seed of the blocks that learn from the training split (words; default 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -145,7 +149,7 @@ def add_train_arguments(commands) -> None:
                                  epilog=TRAIN_RECOMMENDED + TRAIN_EXIT_STATUS)
     parser.add_argument("source", help='CIFAR-10 folder or tarball, image folder/.zip/.tar[.gz], or "demo"')
     parser.add_argument("--features", default="hog+hue",
-                        help='a preset (raw, hog, hog+hue, color, best) or a spec such as "hog:cell=8,hue:bins=10" '
+                        help=f'a preset ({", ".join(PRESETS)}) or a spec such as "hog:cell=8,hue:bins=10" '
                              "(default: hog+hue)")
     parser.add_argument("--model", choices=list(LOSSES), default="softmax", help=_choices_help(LOSSES, "softmax"))
     parser.add_argument("--reg-type", choices=list(REG_TYPES), default="l2", help=_choices_help(REG_TYPES, "l2"))
@@ -174,7 +178,7 @@ def add_train_arguments(commands) -> None:
                              "(default: 1000, at most a tenth). They choose the epoch whose weights are kept; "
                              "with 0 the last weights are kept (the test split never chooses)")
     parser.add_argument("--seed", type=seed, default=0, help="random seed, a whole number >= 0 (default 0)")
-    parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--image-size", type=int, default=32, help=IMAGE_SIZE_HELP)
     parser.add_argument("--out", required=True, help="the model file to write (.npz)")
     parser.add_argument("--record", action="store_true",
                         help="also record the run in the run history the app shows in its Runs lab "
@@ -217,7 +221,7 @@ def add_tune_arguments(commands) -> None:
     parser.add_argument("--workers", type=int, default=None,
                         help="runs trained at once (default: one per core); they are independent")
     parser.add_argument("--record", action="store_true", help="record every run in the run history")
-    parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--image-size", type=int, default=32, help=IMAGE_SIZE_HELP)
     parser.add_argument("--json", action="store_true",
                         help='print one object {"runs": [{"learning_rate", "reg", "train_accuracy", "val_accuracy", '
                              '"seconds", "stop_reason"}], "best": {...}}')
@@ -237,7 +241,7 @@ def add_knn_arguments(commands) -> None:
     parser.add_argument("--train-size", type=int, default=None, metavar="N",
                         help="training images drawn at random (seeded) for kNN (default 5000, or all if fewer)")
     parser.add_argument("--seed", type=seed, default=0, help="random seed of the subset and the folds (default 0)")
-    parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--image-size", type=int, default=32, help=IMAGE_SIZE_HELP)
     parser.add_argument("--json", action="store_true",
                         help='print {"k", "fold_accuracies" (per k, one per fold), "mean", "std", "best_k", '
                              '"test_accuracy"}')
@@ -259,7 +263,7 @@ def add_landscape_arguments(commands) -> None:
     parser.add_argument("--steps", type=int, default=51, metavar="K", help="grid points per axis (default 51)")
     parser.add_argument("--2d", dest="two_d", action="store_true", help="a plane W + a D1 + b D2 instead of a line")
     parser.add_argument("--seed", type=seed, default=0, help="random seed of the split and the directions (default 0)")
-    parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--image-size", type=int, default=32, help=IMAGE_SIZE_HELP)
     parser.add_argument("--json", action="store_true",
                         help='print {"alphas", "betas", "data", "reg", "total"} (betas null without --2d)')
     parser.set_defaults(func=landscape.run)

@@ -7,7 +7,7 @@ import argparse
 
 from linviz.cli.common import EXIT_OK, UsageError, kernels_ready, print_json
 from linviz.models.losses import LOSSES
-from linviz.text import counted, printable
+from linviz.text import printable
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,8 +29,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_predictions(args.model, model, results)
     if n_ok == 0:
-        raise UsageError(f"predict: none of the {counted(len(results), 'image')} could be read")
+        raise UsageError(_nothing_read(args.images, results))
     return EXIT_OK
+
+
+def _nothing_read(given: list, results) -> str:
+    """The one error line when no image could be classified: the file and its reason."""
+    if not results:
+        return f"predict: no image files in {', '.join(printable(str(p)) for p in given)}"
+    if len(results) == 1:
+        return f"predict: {printable(results[0].error)}"
+    return f"predict: none of the {len(results):,} images could be read (the first: {printable(results[0].error)})"
 
 
 def _print_predictions(model_path: str, model, results) -> None:

@@ -157,14 +157,14 @@ def _print_report(trained: Trained, report: dict, seconds: float, out: Path, run
     print(f"data:       {report['n_train']:,} train, {report['n_val']:,} val, {report['n_test']:,} test images, "
           f"{trained.data.n_classes} classes")
     print(f"sanity:     {final.sanity_check}")
-    print(f"training:   {final.iteration:,} iterations, {counted(final.epochs_done, 'epoch')}, "
+    print(f"training:   {counted(final.iteration, 'iteration')}, {counted(final.epochs_done, 'epoch')}, "
           f"{duration(final.elapsed)}, {final.samples_per_second:,.0f} samples/s; {final.stop_reason}")
     print(f"loss:       {final.initial_loss:.4f} -> {final.smoothed_loss:.4f} (smoothed)")
     print(f"kept:       {final.kept}" + ("" if trained.data.X_val is not None else
                                           "; the test split is only scored, never used to choose"))
     print(f"accuracy:   train {percent(accuracies['train_accuracy'])}, val {percent(accuracies['val_accuracy'])}, "
           f"test {percent(accuracies['test_accuracy'])}")
-    print(f"saved:      {printable(out)}  ({seconds:.1f} s in all)")
+    print(f"saved:      {printable(out)} ({duration(seconds)} in all)")
     if run_id is not None:
         print(f"recorded:   run {run_id} in the run history")
 

@@ -248,7 +248,8 @@ def test_predict_refuses_dev_zero_and_links_to_it_without_reading(tmp_path, mode
     assert result.returncode == 2, result.stderr
     assert "/dev/zero: unreadable: not a regular file but a character device" in result.stdout
     assert f"{link}: unreadable: not a regular file but a character device" in result.stdout
-    assert one_error_line(result.stderr) == "error: predict: none of the 2 images could be read"
+    assert one_error_line(result.stderr) == ("error: predict: none of the 2 images could be read (the first: "
+                                             "/dev/zero: not a regular file but a character device)")
 
 
 # --------------------------------------------------------------------------- arguments checked when given

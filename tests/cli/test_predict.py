@@ -65,10 +65,14 @@ def test_bad_model_file_and_no_readable_image(setup, tmp_path, capsys):
     _, models, images = setup
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"PK\x03\x04 truncated")
+    empty = tmp_path / "empty"
+    empty.mkdir()
     for argv, message in (
         (["predict", str(bad), str(images[0])], "truncated or corrupt"),
         (["predict", str(tmp_path / "none.npz"), str(images[0])], "no such model file"),
-        (["predict", str(models["softmax"]), str(tmp_path / "missing.png")], "none of the 1 image"),
+        (["predict", str(models["softmax"]), str(tmp_path / "missing.png")],
+         f"predict: {tmp_path / 'missing.png'}: no such file"),
+        (["predict", str(models["softmax"]), str(empty)], f"predict: no image files in {empty}"),
         (["predict", str(models["softmax"]), str(images[0]), "--top", "0"], "--top"),
         (["predict", str(models["softmax"])], "images"),
     ):

@@ -277,3 +277,34 @@ def test_train_words_then_predict_in_a_fresh_process_without_refitting(tmp_path,
     expected = model.predict_images([image])[0].classes
     assert [c["class"] for c in predicted] == [name for name, _ in expected]
     assert [c["probability"] for c in predicted] == pytest.approx([value for _, value in expected], abs=1e-6)
+
+
+@pytest.mark.parametrize("command", ["train", "features"])
+def test_files_skipped_on_the_way_are_said_on_stderr_and_the_run_goes_on(tmp_path, capsys, command):
+    root = _image_folder(tmp_path / "data", ["cat", "dog"], n=8)
+    (root / "cat" / "broken.jpg").write_bytes(b"not an image at all")
+    (root / "dog" / "cut.png").write_bytes(b"\x89PNG\r\n\x1a\n cut short")
+    extra = ["--out", str(tmp_path / "m.npz"), "--epochs", "1"] if command == "train" else []
+    code, out, err = run(capsys, command, str(root), *extra)
+    assert code == 0, err
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1, err
+    assert f"warning: {command}: skipped {root / 'cat' / 'broken.jpg'}: " in warnings[0]
+    assert "and 1 more file" in warnings[0] and f"'info {root}' lists every skipped file" in warnings[0]
+
+
+def test_a_cut_archive_is_said_and_what_came_before_the_cut_is_used(tmp_path, capsys):
+    import tarfile
+
+    root = _image_folder(tmp_path / "data", ["cat", "dog"], n=30)
+    whole = tmp_path / "whole.tar.gz"
+    with tarfile.open(whole, "w:gz") as tar:
+        for name in ("cat", "dog"):
+            tar.add(root / name, arcname=name)
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(whole.read_bytes()[:int(whole.stat().st_size * 0.8)])
+    code, out, err = run(capsys, "features", str(cut))
+    assert code == 0, err
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and f"skipped {cut}: archive is truncated or corrupt" in warnings[0], err
+    assert "the run goes on with the images read before the damage" in warnings[0]
