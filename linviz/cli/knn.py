@@ -1,4 +1,4 @@
-"""``python main.py knn SOURCE``: k-nearest neighbours (linviz.explore.knn): cross-validation
+"""``python main.py knn SOURCE``: k-nearest neighbors (linviz.explore.knn): cross-validation
 over a list of k on a training subset, the best k, and its test accuracy (trained on the
 whole subset)."""
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 
 from linviz.cli.common import EXIT_OK, ProgressBar, UsageError, print_json, warn_about_skipped
+from linviz.models.losses import LOSSES
+from linviz.models.regularizers import REG_TYPES
 from linviz.text import printable
 
 
@@ -31,8 +33,11 @@ def run(args: argparse.Namespace) -> int:
         print_json(surface.to_json())
         return EXIT_OK
     print(f"loss landscape of {trained}")
-    print(f"on the validation split ({len(y_val):,} images of {printable(data.dataset.source)}), {options['loss']} "
-          f"loss, reg {options['reg']:g} ({options['reg_type']}); along {words}")
+    loss, reg = LOSSES.get(options["loss"]), REG_TYPES.get(options["reg_type"])  # a model file's, checked or not
+    loss_name = loss.short_label if loss else options["loss"]
+    reg_name = reg.label if reg else options["reg_type"]
+    print(f"on the validation split ({len(y_val):,} images of {printable(data.dataset.source)}), {loss_name} "
+          f"loss, reg {options['reg']:g} ({reg_name}); along {words}")
     _print_surface(args, surface, alphas, betas)
     return EXIT_OK
 
@@ -102,7 +107,9 @@ def _center(args: argparse.Namespace, saved, data):
         with ProgressBar("training") as bar:
             final = recipe.fit(data, config, progress=bar)
         W = final.best_W
-        trained = f"a {loss} model trained first on {data.pipeline.spec} ({final.kept})"
+        name = LOSSES[loss].short_label
+        article = "an" if name == "SVM" else "a"  # "an SVM", "a softmax"
+        trained = f"{article} {name} model trained first on {data.pipeline.spec}; kept: {final.kept}"
     options = {"loss": loss, "reg": float(hyper.get("reg", 0.0)), "reg_type": str(hyper.get("reg_type", "l2")),
                "delta": float(hyper.get("delta", 1.0)), "elastic_beta": float(hyper.get("elastic_beta", 1.0)),
                "n_reg_rows": W.shape[0] - 1}
@@ -122,7 +129,8 @@ def _directions(args: argparse.Namespace, W, X_val, y_val, options: dict):
         dirs = [first, orthogonal_random(first, W, seed=args.seed)] if args.two_d else [first]
         return dirs, "the negative gradient" + (" and a random direction orthogonal to it" if args.two_d else "")
     return random_directions(W, 2 if args.two_d else 1, seed=args.seed), \
-        "random Gaussian direction(s) scaled to W's norm per class"
+        f"{'two random Gaussian directions' if args.two_d else 'a random Gaussian direction'} scaled to W's norm " \
+        "per class"
 
 
 def _print_surface(args: argparse.Namespace, surface, alphas, betas) -> None:

@@ -175,7 +175,8 @@ def add_train_arguments(commands) -> None:
                         help="stop after this many epochs without a better validation accuracy")
     parser.add_argument("--val", type=validation_size, default=None,
                         help="validation images held out of the training split: a count or a fraction "
-                             "(default: 1000, at most a tenth). They choose the epoch whose weights are kept; "
+                             "(default: 1,000, or a tenth of a smaller set; 0.2 holds out a fifth). They choose "
+                             "the epoch whose weights are kept; "
                              "with 0 the last weights are kept (the test split never chooses)")
     parser.add_argument("--seed", type=seed, default=0, help="random seed, a whole number >= 0 (default 0)")
     parser.add_argument("--image-size", type=int, default=32, help=IMAGE_SIZE_HELP)
@@ -215,7 +216,8 @@ def add_tune_arguments(commands) -> None:
     parser.add_argument("--batch", type=int, default=None, help="minibatch size (default 200)")
     parser.add_argument("--lr-decay", type=float, default=None, help="learning rate factor per epoch (default 0.8)")
     parser.add_argument("--val", type=validation_size, default=None,
-                        help="validation images held out of the training split (default 1000, at most a tenth); "
+                        help="validation images held out of the training split: a count or a fraction (default 1,000, "
+                             "or a tenth of a smaller set); "
                              "they judge the runs")
     parser.add_argument("--seed", type=seed, default=0, help="the seed of every run and of the split (default 0)")
     parser.add_argument("--workers", type=int, default=None,
@@ -229,7 +231,7 @@ def add_tune_arguments(commands) -> None:
 
 
 def add_knn_arguments(commands) -> None:
-    parser = commands.add_parser("knn", help="k-nearest neighbours: choose k by cross-validation, test it")
+    parser = commands.add_parser("knn", help="k-nearest neighbors: choose k by cross-validation, test it")
     parser.add_argument("source", help='CIFAR-10 folder or tarball, image folder/.zip/.tar[.gz], or "demo"')
     parser.add_argument("--features", default="raw",
                         help="a preset or spec (default raw: pixels in [0, 1], unstandardized as in the course; "

@@ -46,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     """Load, split, extract features, train with live progress, save the model, report accuracies."""
     entered = time.perf_counter()
     age_at_entry = _process_age()
+    if args.name and not args.record:
+        raise UsageError("train: --name names the run in the run history: give --record too")
     from linviz.training import recipe  # numpy, numba and the rest of linviz
 
     timings = {"imports": time.perf_counter() - entered}

@@ -436,8 +436,8 @@ def require_cifar10() -> Path:
     if found is None:
         raise DatasetError(
             "CIFAR-10 not found (looked in $LINVIZ_DATA, ./data, ./datasets, ~/data, ~/datasets, "
-            "~/.keras/datasets and linviz's cache); download it from the app or with "
-            "linviz.data.download_cifar10(), or pass the path of cifar-10-python.tar.gz"
+            "~/.keras/datasets and linviz's cache); download it with 'python main.py info cifar10 --download', "
+            "from the app, or with linviz.data.download_cifar10(), or pass the path of cifar-10-python.tar.gz"
         )
     return found
 

@@ -64,6 +64,7 @@ def test_train_svm_text_output_on_an_image_folder(tmp_path, capsys):
     (["train", "demo", "--out", "m.npz", "--epochs", "0"], "epochs"),
     (["train", "demo", "--out", "m.npz", "--val", "abc"], "--val"),
     (["train", "/no/such/folder", "--out", "m.npz"], "/no/such/folder"),
+    (["train", "demo", "--out", "m.npz", "--name", "first try"], "--name names the run in the run history: give "),
 ])
 def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, monkeypatch, argv, message):
     monkeypatch.chdir(tmp_path)

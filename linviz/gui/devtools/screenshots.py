@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--loss", choices=list(LOSSES), default=None, help="the loss to train with")
     parser.add_argument("--knn", action="store_true",
                         help="after training: on the Nearest neighbors tab, cross-validate, test, select a mistake")
-    parser.add_argument("--knn-k", type=int, default=None, help="with --knn: k for the test and the neighbours "
+    parser.add_argument("--knn-k", type=int, default=None, help="with --knn: k for the test and the neighbors "
                                                                  "(default: the best k)")
     parser.add_argument("--knn-mistake", default=None, metavar="TRUE:PREDICTED",
                         help="with --knn: the first test image of class TRUE that kNN calls PREDICTED")
