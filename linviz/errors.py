@@ -14,6 +14,10 @@ class DatasetError(LinvizError):
     """A dataset source that cannot be read (missing, malformed, refused)."""
 
 
+class SplitSizeError(DatasetError):
+    """A validation (or other held-out) size the training split cannot give."""
+
+
 class ModelFileError(LinvizError):
     """A model file that is truncated, foreign, or from a newer linviz."""
 

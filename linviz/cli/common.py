@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from linviz.cli.progress_bar import ProgressBar
-from linviz.errors import LinvizError, UsageError
+from linviz.errors import LinvizError, SplitSizeError, UsageError
 from linviz.text import counted, printable
 
 EXIT_OK = 0
@@ -183,6 +183,8 @@ def load_split_extract(args: argparse.Namespace, pipeline, config, command: str,
         data = recipe.load(args.source, pipeline, config, image_size=args.image_size, val=args.val, seed=args.seed,
                            needs_validation=needs_validation is not None, with_test=with_test, step=progress_step,
                            timings=timings)
+    except SplitSizeError as exc:
+        raise UsageError(f"{command}: --val {args.val}: {exc}") from None
     except recipe.NoValidationImages as exc:
         raise UsageError(f"{command}: {needs_validation} needs validation data, and "
                          f"{counted(exc.n_train, 'training image')} leave none by default; give --val (a count or a "

@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from linviz.errors import DatasetError
+from linviz.errors import DatasetError, SplitSizeError
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,11 +124,11 @@ def _fraction_to_count(size, n: int, what: str) -> int:
     """A count stays a count; a float in (0, 1) is a fraction of ``n``."""
     if isinstance(size, (float, np.floating)):
         if not 0.0 < size < 1.0:
-            raise DatasetError(f"{what} as a fraction must be between 0 and 1, got {size}")
+            raise SplitSizeError(f"{what} as a fraction must be between 0 and 1, got {size}")
         return int(round(float(size) * n))
     count = int(size)
     if count < 0 or count > n:
-        raise DatasetError(f"{what} must be between 0 and {n}, got {count}")
+        raise SplitSizeError(f"{what} must be between 0 and the {n:,} training images, got {count:,}")
     return count
 
 

@@ -202,10 +202,10 @@ def _divergence_reason(loss: float, iteration: int, limit: float, factor: float,
     """Why training must stop at this loss, or None when it is fine."""
     hint = f"try a smaller learning rate (now {learning_rate:g})"
     if not math.isfinite(loss):
-        return (f"diverged at iteration {iteration}: the loss became "
+        return (f"diverged at iteration {iteration:,}: the loss became "
                 f"{'NaN' if math.isnan(loss) else 'infinite'}; {hint}")
     if loss > limit:
-        return (f"diverged at iteration {iteration}: loss {loss:.4g} is over "
+        return (f"diverged at iteration {iteration:,}: loss {loss:.4g} is over "
                 f"{factor:g} times the initial {initial:.4g}; {hint}")
     return None
 
@@ -371,7 +371,7 @@ class _Run:
                 # blocks while paused (a step may come) and until the pace allows a minibatch
                 grant = control.grant(wanted, per_epoch - b)
                 if grant.count == 0:
-                    self.stop_reason = f"stopped by the user at iteration {self.it}"
+                    self.stop_reason = f"stopped by the user at iteration {self.it:,}"
                     return
                 self.active += grant.waited  # a paced run's waits are part of its time, pauses are not
             if fast and not grant.stepping:  # a step runs outside the chunked path, one minibatch

@@ -70,8 +70,8 @@ def test_a_source_without_a_test_split_has_no_test_accuracy(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["knn", "demo", "--k", "0"], "at least 1"),
-    (["knn", "demo", "--k", "1,two"], "'two'"),
+    (["knn", "demo", "--k", "0"], "knn: --k: every value must be at least 1"),
+    (["knn", "demo", "--k", "1,two"], "knn: --k: 'two' is not a whole number"),
     (["knn", "demo", "--k", "2900"], "more than the 2,400 training images of a fold"),
     (["knn", "demo", "--folds", "1"], "--folds"),
     (["knn", "demo", "--train-size", "99999"], "more than the 3,000 training images"),

@@ -63,6 +63,8 @@ def test_train_svm_text_output_on_an_image_folder(tmp_path, capsys):
     (["train", "demo", "--out", "m.npz", "--lr", "-1"], "--lr"),
     (["train", "demo", "--out", "m.npz", "--epochs", "0"], "epochs"),
     (["train", "demo", "--out", "m.npz", "--val", "abc"], "--val"),
+    (["train", "demo", "--out", "m.npz", "--val", "5000"], "train: --val 5000: validation size must be between 0 "
+                                                           "and the 3,000 training images, got 5,000"),
     (["train", "/no/such/folder", "--out", "m.npz"], "/no/such/folder"),
     (["train", "demo", "--out", "m.npz", "--name", "first try"], "--name names the run in the run history: give "),
 ])
