@@ -15,6 +15,7 @@ def test_a_bad_number_falls_back_to_its_default_with_one_warning(run_cli, name, 
     assert result.returncode == 0, result.stderr[-2000:]
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith(f"warning: ${name}") and "using the default" in lines[0], lines
+    assert "to 1,048,576; using the default, 1,024" in lines[0]  # as the docs write them
     assert "\x1b" not in result.stderr
     assert json.loads(result.stdout)["dims"] > 0
 

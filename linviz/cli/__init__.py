@@ -6,6 +6,13 @@ and runs the command's module: ``linviz.cli.<command>.run(args)``. What the comm
 :mod:`linviz.cli.common`, the progress bar in :mod:`linviz.cli.progress_bar`.
 """
 
-from linviz.cli.entry_point import app_argv, main
+import os
+
+# Before anything imports Numba: with colorama installed (pyqtgraph brings it), Numba's
+# coloured error messages start colorama, whose exit handler writes a stray "ESC[0m" after
+# the command's last line on a terminal. linviz's messages are plain text.
+os.environ.setdefault("NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING", "1")
+
+from linviz.cli.entry_point import app_argv, main  # noqa: E402
 
 __all__ = ["app_argv", "main"]

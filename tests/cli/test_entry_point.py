@@ -47,3 +47,30 @@ def test_help_lists_the_commands_and_the_app_options(fake_app, capsys):
     for word in ("info", "features", "train", "predict", "bench", "--data", "--size"):
         assert word in out
     assert fake_app == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal is POSIX")
+def test_a_command_on_a_terminal_ends_with_its_last_line_not_an_escape_code(tmp_path):
+    # colorama (via Numba's coloured errors) wrote "ESC[0m" after the output when stdout is a tty
+    import os
+    import pty
+    import subprocess
+
+    controller, terminal = pty.openpty()
+    code = ("import sys\nfrom linviz.cli import main\n"
+            f"sys.exit(main(['train', 'demo', '--out', {str(tmp_path / 'm.npz')!r}, '--epochs', '1']))\n")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING"}  # ours, not set
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=terminal, stderr=subprocess.DEVNULL, env=env)
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal closed: the process has ended
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=120) == 0
+    os.close(controller)
+    assert b"saved:" in output and b"\x1b[0m" not in output
