@@ -147,8 +147,7 @@ def _exit_code(trained: Trained, report: dict, out: Path) -> int:
     if final.stop_reason.startswith("diverged"):
         report["diverged"] = True
         report["saved_weights"] = _saved_weights(final)
-        print(f"diverged: {final.stop_reason}; saved {report['saved_weights']} to {printable(out)}",
-              file=sys.stderr)
+        print(f"train: {final.stop_reason}; saved to {printable(out)}: {report['saved_weights']}", file=sys.stderr)
         return EXIT_DIVERGED
     return EXIT_OK
 
@@ -176,8 +175,7 @@ def _saved_weights(final) -> str:
     if final.best_epoch is not None and final.best_val_accuracy is not None:
         return (f"the weights of epoch {final.best_epoch} (the best validation accuracy, "
                 f"{final.best_val_accuracy:.4f})")
-    return ("the newest weights whose loss was no worse than the initial loss (the initial random "
-            "weights if it diverged at once)")
+    return "the newest weights no worse than the initial ones (those, if it diverged at once)"
 
 
 def _process_age() -> Optional[float]:

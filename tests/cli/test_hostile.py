@@ -114,7 +114,7 @@ def test_a_diverged_run_exits_3_and_says_which_weights_were_saved(tmp_path, caps
     report = json.loads(stdout)
     assert report["diverged"] is True and report["stop_reason"].startswith("diverged")
     last = [line for line in err.replace("\r", "\n").splitlines() if line.strip()][-1]
-    assert last.startswith("diverged: ") and "saved the newest weights whose loss was no worse" in last
+    assert last.startswith("train: diverged at iteration ") and "the newest weights no worse than the initial" in last
     assert str(out) in last
     assert np.isfinite(load_model(out).W).all()
 

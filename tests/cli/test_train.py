@@ -311,3 +311,8 @@ def test_a_cut_archive_is_said_and_what_came_before_the_cut_is_used(tmp_path, ca
     warnings = [line for line in err.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and f"skipped {cut}: archive is truncated or corrupt" in warnings[0], err
     assert "the run goes on with the images read before the damage" in warnings[0]
+
+
+def test_an_unknown_option_is_named_with_its_command(capsys):
+    code, out, err = run(capsys, "train", "demo", "--out", "m.npz", "--frobnicate")
+    assert code == 2 and err.strip() == "error: linviz train: unrecognized arguments: --frobnicate"
