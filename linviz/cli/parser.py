@@ -11,6 +11,7 @@ for every command.
 from __future__ import annotations
 
 import argparse
+import textwrap
 
 from linviz.cli import bench, features, info, knn, landscape, predict, train, tune
 from linviz.cli import arguments
@@ -21,6 +22,7 @@ from linviz.models.losses import LOSSES
 from linviz.models.regularizers import REG_TYPES
 from linviz.training.optimizers import OPTIMIZERS
 
+HELP_WIDTH = 79  # the epilogs keep their own lines: they fit an 80-column terminal
 IMAGE_SIZE_HELP = ("side of the square the images are resized to before features (default 32, CIFAR-10's own; "
                    "a model keeps its size)")
 
@@ -48,41 +50,45 @@ class _Parser(argparse.ArgumentParser):
 
 TRAIN_RECOMMENDED = """\
 RECOMMENDED: every training option not given takes the value that
-linviz.training.recommended_settings(features, model, optimizer) recommends (the app's
-defaults too), measured on CIFAR-10 to come within a point of a tuned scikit-learn model:
-  sgd        learning rate min(0.1, 30 / P) for softmax (P = raw-pixel and color-layout
-             columns: 0.0098 on raw pixels, 0.1 on hog+hue and best), a third of it for
-             the SVM; decay 0.8 per epoch; 10 epochs; batch 200; reg 1e-3
+linviz.training.recommended_settings(features, model, optimizer) recommends
+(the app's defaults too), measured on CIFAR-10 to come within a point of a
+tuned scikit-learn model:
+  sgd        learning rate min(0.1, 30 / P) for softmax (P = raw-pixel and
+             color-layout columns: 0.0098 on raw pixels, 0.1 on hog+hue and
+             best), a third of it for the SVM; decay 0.8 per epoch;
+             10 epochs; batch 200; reg 1e-3
   momentum, nesterov   a tenth of the SGD rate, momentum 0.9
   adam       learning rate 0.001
   gd         100 epochs (one step each) at 3x the SGD rate, decay 0.99
-  random_search, random_local_search   1 epoch of proposals of scale 0.01, each judged
-             on all training images (--search-sample 0)
+  random_search, random_local_search   1 epoch of proposals of scale 0.01,
+             each judged on all training images (--search-sample 0)
 """
 
 
 TRAIN_EXIT_STATUS = """
-exit status: 0 trained and saved; 2 bad input (one line on stderr); 3 the run diverged
-(NaN, inf or an exploding loss): the best weights before that were saved, and stderr says
-which; 130 stopped by Ctrl+C, the best weights so far saved
+exit status: 0 trained and saved; 2 bad input (one line on stderr); 3 the run
+diverged (NaN, inf or an exploding loss): the best weights before that were
+saved, and stderr says which; 130 stopped by Ctrl+C, the best weights so far
+saved
 """
 
 
 TUNE_EPILOG = """\
-Every run uses the same seed (the same initial weights and minibatch order) and the settings
-recommended for the features and the model (SGD, decay 0.8, batch 200), except the learning
-rate and the regularization strength. Runs are judged by the validation accuracy of the
-weights they keep. A run that diverges is a result, marked in its stop reason.
-exit status: 0 done; 2 bad input (e.g. a bad range), one line on stderr; 130 Ctrl+C (the
-finished runs are reported)
+Every run uses the same seed (the same initial weights and minibatch order)
+and the settings recommended for the features and the model (SGD, decay 0.8,
+batch 200), except the learning rate and the regularization strength. Runs are
+judged by the validation accuracy of the weights they keep. A run that diverges
+is a result, marked in its stop reason.
+exit status: 0 done; 2 bad input (e.g. a bad range), one line on stderr;
+130 Ctrl+C (the finished runs are reported)
 """
 
 
 APP_USAGE = """\
 the desktop app (no command, or options only):
   python main.py [--data SOURCE] [--size WxH]
-  --data SOURCE   start on SOURCE: "demo", "cifar10", a CIFAR-10 folder or tarball,
-                  an image folder or archive
+  --data SOURCE   start on SOURCE: "demo", "cifar10", a CIFAR-10 folder or
+                  tarball, an image folder or archive
   --size WxH      initial window size (e.g. 1400x900)
   (python main.py gui --help shows the app's own help)
 """
@@ -121,9 +127,11 @@ def feature_blocks_help() -> str:
 
     lines = ["feature blocks (a spec: name:param=value:..., comma-separated):"]
     for kind in block_types():
-        lines.append(f"  {kind.name}: {kind.summary}" + (" (learned from the training split)" if kind.fitted else ""))
-        lines += [f"      {p.describe()}" for p in kind.params]
-    lines.append("presets: " + ", ".join(PRESETS))
+        summary = f"{kind.name}: {kind.summary}" + (" (learned from the training split)" if kind.fitted else "")
+        lines += textwrap.wrap(summary, HELP_WIDTH, initial_indent="  ", subsequent_indent="      ")
+        for p in kind.params:
+            lines += textwrap.wrap(p.describe(), HELP_WIDTH, initial_indent="      ", subsequent_indent="        ")
+    lines += textwrap.wrap("presets: " + ", ".join(PRESETS), HELP_WIDTH, subsequent_indent="  ")
     return "\n".join(lines)
 
 
@@ -165,7 +173,8 @@ def add_train_arguments(commands) -> None:
     parser.add_argument("--batch", type=int, default=None, help="minibatch size (default 200)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="epochs (default 10; gd 100; random searches 1)")
-    parser.add_argument("--optimizer", default="sgd", choices=list(OPTIMIZERS), help=_choices_help(OPTIMIZERS, "sgd"))
+    parser.add_argument("--optimizer", default="sgd", choices=list(OPTIMIZERS), metavar="NAME",  # the choices: help
+                        help=_choices_help(OPTIMIZERS, "sgd"))
     parser.add_argument("--search-step", type=float, default=None,
                         help="random (local) search: scale of the random proposals (default 0.01)")
     parser.add_argument("--search-sample", type=int, default=None, metavar="N",
@@ -275,8 +284,9 @@ def add_bench_arguments(commands) -> None:
     parser = commands.add_parser("bench", help="side-by-side benchmarks against reference tools")
     parser.add_argument("--data", default=None, help="the shared CIFAR-10 JPEG archive (found automatically)")
     parser.add_argument("--only", default=None,
-                        help="comma-separated sections: load,features,study,fewshot,sgd,e2e,gui,knn,tune,landscape,"
-                             "words (default: all but study, fewshot and words, which take minutes)")
+                        help="comma-separated sections: load, features, study, fewshot, sgd, e2e, gui, knn, "
+                             "tune, landscape, words (default: all but study, fewshot and words, which take "
+                             "minutes)")
     parser.add_argument("--quick", action="store_true", help="fewer images and repeats")
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(func=bench.run)

@@ -74,3 +74,13 @@ def test_a_command_on_a_terminal_ends_with_its_last_line_not_an_escape_code(tmp_
     assert process.wait(timeout=120) == 0
     os.close(controller)
     assert b"saved:" in output and b"\x1b[0m" not in output
+
+
+@pytest.mark.parametrize("command", [None, "info", "features", "train", "tune", "predict", "knn", "landscape",
+                                     "bench"])
+def test_every_help_fits_an_80_column_terminal(command, monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(([command] if command else []) + ["--help"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    too_long = [line for line in lines if len(line) > 80]
+    assert lines and not too_long, too_long
