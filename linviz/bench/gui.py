@@ -33,7 +33,7 @@ def bench_gui(archive: Optional[Path], quick: bool, say: Say) -> dict:
             met = row_verdicts(row)
             target = TARGETS[row["load"]]
             line = (f"{spec:8s} {row['view']:13s} {row['load']:7s} {row['throughput_ratio']:4.0%} of headless "
-                    f"(>= {target:.0%}: {verdict(met['throughput'])}), longest stall {row['max_stall_ms']:3.0f} ms "
+                    f"(>= {target:.0%}: {verdict(met['throughput'])}), longest stall {row['max_stall_ms']:5.1f} ms "
                     f"(median {row['median_max_stall_ms']:.0f}; <= {TARGETS['max_stall_ms']:.0f}: "
                     f"{verdict(met['stall'])}), {row['redraws_per_second']:4.1f} redraws/s (>= "
                     f"{TARGETS['redraws_per_second']:.0f}: {verdict(met['redraws'])}); headless "
