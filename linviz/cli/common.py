@@ -71,12 +71,13 @@ def warn_about_skipped(dataset, command: str) -> None:
         return
     path, reason = skipped[0]
     more = f" and {counted(len(skipped) - 1, 'more file')}" if len(skipped) > 1 else ""
-    if str(path) == str(dataset.source):  # a cut archive: what came before the damage was read
+    # A cut archive is listed under its own path, which sorts before its members' entries.
+    if str(path) == str(dataset.source):  # what came before the damage was read
         went_on = "the run goes on with the images read before the damage"
     else:
         went_on = f"the run goes on without {'them' if more else 'it'}"
     print(f"warning: {command}: skipped {printable(path)}: {printable(reason)}{more}; {went_on} "
-          f"('info {printable(dataset.source)}' lists every skipped file)", file=sys.stderr)
+          f"('python main.py info {printable(dataset.source)}' lists every skipped file)", file=sys.stderr)
 
 
 # --------------------------------------------------------------------------- files and signals

@@ -60,7 +60,6 @@ def _load(args: argparse.Namespace, ks):
 
     with _bar(args, "loading") as bar:
         dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
-        warn_about_skipped(dataset, "knn")
         available = len(dataset.train)
         if args.train_size is not None and args.train_size > available:
             raise UsageError(f"knn: --train-size {args.train_size:,} is more than the {available:,} training "
@@ -72,8 +71,9 @@ def _load(args: argparse.Namespace, ks):
         smallest_fold = size - -(-size // args.folds)
         too_big = [k for k in ks if k > smallest_fold]
         if too_big:
-            raise UsageError(f"knn: k {', '.join(map(str, too_big))} is more than the {smallest_fold:,} training "
+            raise UsageError(f"knn: --k {', '.join(map(str, too_big))} is more than the {smallest_fold:,} training "
                              f"images of a fold ({size:,} images in {args.folds} folds)")
+    warn_about_skipped(dataset, "knn")  # after the bar and the checks: a bad argument stays one line
     return dataset, size
 
 

@@ -33,9 +33,8 @@ def run(args: argparse.Namespace) -> int:
         print_json(surface.to_json())
         return EXIT_OK
     print(f"loss landscape of {trained}")
-    loss, reg = LOSSES.get(options["loss"]), REG_TYPES.get(options["reg_type"])  # a model file's, checked or not
-    loss_name = loss.short_label if loss else options["loss"]
-    reg_name = reg.label if reg else options["reg_type"]
+    # (a model file's loss and penalty are checked when it loads: both are known names)
+    loss_name, reg_name = LOSSES[options["loss"]].short_label, REG_TYPES[options["reg_type"]].label
     print(f"on the validation split ({len(y_val):,} images of {printable(data.dataset.source)}), {loss_name} "
           f"loss, reg {options['reg']:g} ({reg_name}); along {words}")
     _print_surface(args, surface, alphas, betas)
@@ -70,7 +69,6 @@ def _load(args: argparse.Namespace, saved):
     pipeline = saved.pipeline if saved is not None else FeaturePipeline(args.features or "hog+hue", seed=args.seed)
     with ProgressBar("loading ") as bar:
         dataset = load_dataset(args.source, image_size=saved.image_size if saved else args.image_size, progress=bar)
-        warn_about_skipped(dataset, "landscape")
         recipe.check_trainable(dataset)
         n_train = len(dataset.train)
         val_size = recipe.default_validation_size(n_train)
@@ -78,6 +76,7 @@ def _load(args: argparse.Namespace, saved):
             raise UsageError(f"landscape: {dataset.source} has too few training images ({n_train}) "
                              "for a validation split")
         train_split, val_split = split_validation(dataset.train, val_size, seed=args.seed)
+    warn_about_skipped(dataset, "landscape")  # after the bar and the checks: a bad source stays one line
     return recipe.TrainingData(dataset, pipeline, train_split, val_split, val_size, args.seed, with_test=False)
 
 

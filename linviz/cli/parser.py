@@ -120,18 +120,23 @@ def add_info_arguments(commands) -> None:
     parser.set_defaults(func=info.run)
 
 
+def _wrapped(text: str, first: str, rest: str) -> list[str]:
+    """``text`` in lines of the help's width; names such as L2-Hys are never split."""
+    return textwrap.wrap(text, HELP_WIDTH, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False,
+                         break_long_words=False)
+
+
 def feature_blocks_help() -> str:
     """Every feature block with its parameters (from the blocks' own declarations) and the presets."""
-    from linviz.features import PRESETS
     from linviz.features.blocks import block_types
 
     lines = ["feature blocks (a spec: name:param=value:..., comma-separated):"]
     for kind in block_types():
         summary = f"{kind.name}: {kind.summary}" + (" (learned from the training split)" if kind.fitted else "")
-        lines += textwrap.wrap(summary, HELP_WIDTH, initial_indent="  ", subsequent_indent="      ")
+        lines += _wrapped(summary, "  ", "    ")
         for p in kind.params:
-            lines += textwrap.wrap(p.describe(), HELP_WIDTH, initial_indent="      ", subsequent_indent="        ")
-    lines += textwrap.wrap("presets: " + ", ".join(PRESETS), HELP_WIDTH, subsequent_indent="  ")
+            lines += _wrapped(p.describe(), "      ", "        ")
+    lines += _wrapped("presets: " + ", ".join(PRESETS), "", "  ")
     return "\n".join(lines)
 
 
@@ -173,7 +178,8 @@ def add_train_arguments(commands) -> None:
     parser.add_argument("--batch", type=int, default=None, help="minibatch size (default 200)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="epochs (default 10; gd 100; random searches 1)")
-    parser.add_argument("--optimizer", default="sgd", choices=list(OPTIMIZERS), metavar="NAME",  # the choices: help
+    # NAME in the usage line and the choices in the help: in braces they made a 99-column line
+    parser.add_argument("--optimizer", default="sgd", choices=list(OPTIMIZERS), metavar="NAME",
                         help=_choices_help(OPTIMIZERS, "sgd"))
     parser.add_argument("--search-step", type=float, default=None,
                         help="random (local) search: scale of the random proposals (default 0.01)")

@@ -175,7 +175,7 @@ def _saved_weights(final) -> str:
     if final.best_epoch is not None and final.best_val_accuracy is not None:
         return (f"the weights of epoch {final.best_epoch} (the best validation accuracy, "
                 f"{final.best_val_accuracy:.4f})")
-    return "the newest weights no worse than the initial ones (those, if it diverged at once)"
+    return "the newest weights no worse than the initial ones (the initial ones, if it diverged at once)"
 
 
 def _process_age() -> Optional[float]:

@@ -118,4 +118,4 @@ def _record(data, plan, results) -> list:
 
 def _tune_line(result) -> str:
     return (f"lr {result.learning_rate:<9.3g} reg {result.reg:<9.3g} train {percent(result.train_accuracy)}  "
-            f"val {percent(result.val_accuracy)}  {duration(result.seconds):>7}  {result.stop_reason}")
+            f"val {percent(result.val_accuracy)}  {duration(result.seconds):>9}  {result.stop_reason}")

@@ -54,7 +54,9 @@ def test_a_command_on_a_terminal_ends_with_its_last_line_not_an_escape_code(tmp_
     # colorama (via Numba's coloured errors) wrote "ESC[0m" after the output when stdout is a tty
     import os
     import pty
+    import select
     import subprocess
+    import time
 
     controller, terminal = pty.openpty()
     code = ("import sys\nfrom linviz.cli import main\n"
@@ -62,17 +64,25 @@ def test_a_command_on_a_terminal_ends_with_its_last_line_not_an_escape_code(tmp_
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING"}  # ours, not set
     process = subprocess.Popen([sys.executable, "-c", code], stdout=terminal, stderr=subprocess.DEVNULL, env=env)
     os.close(terminal)
-    output = b""
-    while True:
-        try:
-            chunk = os.read(controller, 4096)
-        except OSError:  # the terminal closed: the process has ended
-            break
-        if not chunk:
-            break
-        output += chunk
-    assert process.wait(timeout=120) == 0
-    os.close(controller)
+    output, deadline = b"", time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            if not select.select([controller], [], [], 1.0)[0]:
+                continue
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal closed: the process has ended
+                break
+            if not chunk:
+                break
+            output += chunk
+        else:
+            pytest.fail(f"no end of output after 120 s: {output[-300:]!r}")
+    finally:
+        if process.poll() is None and time.monotonic() >= deadline:
+            process.kill()
+        os.close(controller)
+    assert process.wait(timeout=30) == 0
     assert b"saved:" in output and b"\x1b[0m" not in output
 
 

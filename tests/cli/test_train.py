@@ -282,18 +282,20 @@ def test_train_words_then_predict_in_a_fresh_process_without_refitting(tmp_path,
     assert [c["probability"] for c in predicted] == pytest.approx([value for _, value in expected], abs=1e-6)
 
 
-@pytest.mark.parametrize("command", ["train", "features"])
-def test_files_skipped_on_the_way_are_said_on_stderr_and_the_run_goes_on(tmp_path, capsys, command):
+@pytest.mark.parametrize("command, extra", [("train", ["--out", "m.npz", "--epochs", "1"]), ("features", []),
+                                            ("knn", ["--k", "1,3", "--folds", "2"])])
+def test_files_skipped_on_the_way_are_said_on_stderr_and_the_run_goes_on(tmp_path, capsys, monkeypatch, command,
+                                                                         extra):
+    monkeypatch.chdir(tmp_path)
     root = _image_folder(tmp_path / "data", ["cat", "dog"], n=8)
     (root / "cat" / "broken.jpg").write_bytes(b"not an image at all")
     (root / "dog" / "cut.png").write_bytes(b"\x89PNG\r\n\x1a\n cut short")
-    extra = ["--out", str(tmp_path / "m.npz"), "--epochs", "1"] if command == "train" else []
     code, out, err = run(capsys, command, str(root), *extra)
     assert code == 0, err
     warnings = [line for line in err.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1, err
     assert f"warning: {command}: skipped {root / 'cat' / 'broken.jpg'}: " in warnings[0]
-    assert "and 1 more file" in warnings[0] and f"'info {root}' lists every skipped file" in warnings[0]
+    assert "and 1 more file" in warnings[0] and f"'python main.py info {root}' lists every skipped file" in warnings[0]
 
 
 def test_a_cut_archive_is_said_and_what_came_before_the_cut_is_used(tmp_path, capsys):

@@ -116,7 +116,8 @@ def main(argv=None) -> int:
         return 2
     shots = [known[n] for n in args.names] if args.names else list(SHOTS)
     out = Path(args.out)
-    with tempfile.TemporaryDirectory(prefix="linviz-docs-pictures-") as pictures:
+    with tempfile.TemporaryDirectory(prefix="linviz-docs-pictures-") as folder:
+        pictures = "PICTURES" if args.list else folder  # a listed command names the pictures' folder as such
         failed = []
         for shot in shots:
             command = [sys.executable, "-m", *shot.argv(out, args.cifar10, pictures)]

@@ -105,10 +105,13 @@ def main(argv=None) -> int:
     while window.job_runner.busy:  # loading (and the warm-up)
         pump(0.1)
     if args.no_train:  # a picture of a lab, not of the first seconds' "Getting ready" strip
-        waited = 0.0
-        while window.job_queue.warmup_state != "done" and waited < 120:
+        import time
+
+        deadline = time.monotonic() + 120
+        while window.job_queue.warmup_state != "done" and time.monotonic() < deadline:
             pump(0.2)
-            waited += 0.2
+        if window.job_queue.warmup_state != "done":
+            print("note: the warm-up was still running after 120 s; its strip may show", file=sys.stderr)
     window.features_panel.set_spec_text(args.features)
     window.training_panel.epochs_spin.setValue(args.epochs)
     if args.reg is not None:

@@ -83,6 +83,9 @@ class AccuracyView(QWidget):
         """The x axis ends where the finished run does (while it ran, it kept room ahead): a
         run of five epochs fills the plot, not its left half."""
         n = max(self._n)
+        if n <= 0:
+            return  # no epoch ended: the empty plot keeps its own range
+        # (at least two epochs wide: a single epoch's point stays off the right edge)
         x_hi = max(2, n) if n <= 10 else int(following_range(n))
         if x_hi != self._x_hi:
             self._x_hi = x_hi

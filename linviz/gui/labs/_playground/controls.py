@@ -232,7 +232,8 @@ class SettingsTabs(QTabWidget):
         self.noise_slider.setObjectName("playgroundNoise")
         self.add_class_box = QComboBox()
         self.add_class_box.setToolTip("The class of the points you add by clicking")
-        for box in (self.preset_box, self.add_class_box):  # narrower than their longest entry on a small screen
+        # A box as wide as its longest entry widened the pane past a 1024-pixel window's room.
+        for box in (self.preset_box, self.add_class_box):
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             box.setMinimumContentsLength(12)
         self.preset_box.activated.connect(lambda _: self._data_edited(self.preset_box))
