@@ -26,7 +26,7 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl+C
 __all__ = [
     "EXIT_BAD_INPUT", "EXIT_DIVERGED", "EXIT_INTERRUPTED", "EXIT_OK", "ProgressBar", "UsageError",
     "check_output_file", "kernels_ready", "load_split_extract", "percent", "print_json", "progress_step",
-    "record_run", "stop_on_ctrl_c", "warn_about_skipped", "warn_if_cache_unavailable",
+    "record_run", "spec_words", "stop_on_ctrl_c", "warn_about_skipped", "warn_if_cache_unavailable",
 ]
 
 
@@ -78,6 +78,15 @@ def warn_about_skipped(dataset, command: str) -> None:
         went_on = f"the run goes on without {'them' if more else 'it'}"
     print(f"warning: {command}: skipped {printable(path)}: {printable(reason)}{more}; {went_on} "
           f"('python main.py info {printable(dataset.source)}' lists every skipped file)", file=sys.stderr)
+
+
+def spec_words(spec) -> str:
+    """A feature spec as a line of output names it: the preset's name ('best') rather than its
+    full text (290 characters for best: --json and the features command give it), or the
+    spec itself when it is no preset."""
+    from linviz.workbench.spec_names import preset_names
+
+    return preset_names().get(str(spec), str(spec))
 
 
 # --------------------------------------------------------------------------- files and signals

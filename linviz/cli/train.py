@@ -27,6 +27,7 @@ from linviz.cli.common import (
     percent,
     print_json,
     record_run,
+    spec_words,
     stop_on_ctrl_c,
 )
 from linviz.text import counted, duration, printable
@@ -154,7 +155,7 @@ def _exit_code(trained: Trained, report: dict, out: Path) -> int:
 
 def _print_report(trained: Trained, report: dict, seconds: float, out: Path, run_id: Optional[str]) -> None:
     final, accuracies = trained.final, trained.accuracies
-    print(f"features:   {report['features']} ({report['n_features']:,} columns + bias)")
+    print(f"features:   {spec_words(report['features'])} ({report['n_features']:,} columns + bias)")
     print(f"data:       {report['n_train']:,} train, {report['n_val']:,} val, {report['n_test']:,} test images, "
           f"{trained.data.n_classes} classes")
     print(f"sanity:     {final.sanity_check}")

@@ -20,6 +20,7 @@ from linviz.cli.common import (
     percent,
     print_json,
     record_run,
+    spec_words,
     stop_on_ctrl_c,
 )
 from linviz.text import counted, duration
@@ -65,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"best: {_tune_line(best)}" if best is not None else "best: none (no run finished)")
         print(f"{len(results)} of {counted(plan.n_runs, 'run')} in {duration(seconds)} on "
-              f"{counted(workers, 'worker')}; {counted(base.epochs, 'epoch')} of {args.model} on {pipeline.spec}")
+              f"{counted(workers, 'worker')}; {counted(base.epochs, 'epoch')} of {args.model} on "
+              f"{spec_words(pipeline.spec)}")
     if interrupted:
         print(f"interrupted: reported the {counted(len(results), 'finished run')}", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -53,7 +53,15 @@ def test_train_svm_text_output_on_an_image_folder(tmp_path, capsys):
                          "--batch", "16", "--val", "0.2", "--out", str(out_file))
     assert code == 0, err
     assert "accuracy:" in out and "saved:" in out and "C - 1 = 2" in out
+    assert "features:   hue:bins=12:sqrt=0,layout:grid=2 (24 columns + bias)" in out  # no preset: its spec
     assert load_model(out_file).loss == "svm"
+
+
+def test_a_preset_is_named_by_its_name_not_its_whole_spec(tmp_path, capsys):
+    code, out, err = run(capsys, "train", "demo", "--features", "hog+hue", "--epochs", "1", "--out",
+                         str(tmp_path / "m.npz"))
+    assert code == 0, err
+    assert "features:   hog+hue (154 columns + bias)" in out
 
 
 @pytest.mark.parametrize("argv,message", [
