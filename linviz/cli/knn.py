@@ -8,7 +8,6 @@ import argparse
 from contextlib import nullcontext
 
 from linviz.cli.common import EXIT_OK, ProgressBar, UsageError, print_json, warn_about_skipped
-from linviz.errors import LinvizError
 from linviz.text import counted, duration, printable
 
 
@@ -19,10 +18,7 @@ def run(args: argparse.Namespace) -> int:
     from linviz.features import parse_feature_spec
 
     spec = parse_feature_spec(args.features)  # bad input fails before the (slow) load
-    try:
-        ks = parse_ks(args.k)
-    except LinvizError as exc:
-        raise UsageError(f"knn: --k: {str(exc).removeprefix('k: ')}") from None
+    ks = parse_ks(args.k, name="knn: --k")
     if args.train_size is not None and args.train_size < args.folds:
         raise UsageError(f"knn: --train-size must be at least --folds ({args.folds}), got {args.train_size}")
     dataset, size = _load(args, ks)

@@ -36,20 +36,21 @@ DEFAULT_TRAIN_SIZE = 5000  # the course's subsample of CIFAR-10
 DISTANCES = METRICS
 
 
-def parse_ks(text) -> tuple[int, ...]:
+def parse_ks(text, name: str = "k") -> tuple[int, ...]:
     """'1, 3, 5' (commas or spaces) -> (1, 3, 5): positive whole numbers, duplicates dropped,
-    the given order kept. LinvizError when bad."""
+    the given order kept. LinvizError when bad, its message starting with ``name`` (what the
+    caller calls the field: the CLI's option, the lab's box)."""
     parts = [p for p in str(text).replace(",", " ").split() if p]
     if not parts:
-        raise LinvizError("k: give at least one value, e.g. 1,3,5")
+        raise LinvizError(f"{name}: give at least one value, e.g. 1,3,5")
     ks = []
     for part in parts:
         try:
             k = int(part)
         except ValueError:
-            raise LinvizError(f"k: {part!r} is not a whole number") from None
+            raise LinvizError(f"{name}: {part!r} is not a whole number") from None
         if k < 1:
-            raise LinvizError(f"k: every value must be at least 1, got {k}")
+            raise LinvizError(f"{name}: every value must be at least 1, got {k}")
         if k not in ks:
             ks.append(k)
     return tuple(ks)

@@ -22,6 +22,8 @@ from pathlib import Path
 SIZES = "1024x700,1366x768,1920x1080"
 CIFAR10 = "{cifar10}"   # replaced by the archive's path
 PICTURES = "{pictures}"  # replaced by the folder the dropped pictures are drawn into
+WINDOW_TOOL = "linviz.gui.devtools.screenshots"  # one view of the window per picture
+FLOW_TOOL = "linviz.gui.devtools.classes_screenshots"  # the Your classes flow: its own pictures
 
 
 @dataclass(frozen=True)
@@ -32,11 +34,11 @@ class Shot:
     data: str
     options: tuple[str, ...]
     sizes: str = SIZES
-    tool: str = "linviz.gui.devtools.screenshots"
+    tool: str = WINDOW_TOOL
 
     def files(self) -> list[str]:
         """The file names it writes in docs/screenshots."""
-        if self.tool != "linviz.gui.devtools.screenshots":
+        if self.tool == FLOW_TOOL:
             return list(CLASSES_FILES)
         if "," not in self.sizes:
             return [f"{self.name}.png"]
@@ -47,7 +49,7 @@ class Shot:
         def filled(text: str) -> str:
             return text.replace(CIFAR10, cifar10).replace(PICTURES, pictures)
 
-        if self.tool != "linviz.gui.devtools.screenshots":
+        if self.tool == FLOW_TOOL:
             return [self.tool, str(out), "--data", filled(self.data), "--size", self.sizes]
         return [self.tool, str(out / f"{self.name}.png"), "--data", filled(self.data), "--size", self.sizes,
                 *(filled(o) for o in self.options)]
@@ -83,7 +85,7 @@ SHOTS = (
     Shot("cifar10-gradient-check-svm", CIFAR10, ("--loss", "svm", "--epochs", "5", "--until-done",
                                                  "--view", "Optimization", "--subview", "Gradient check",
                                                  "--gradient-h", "0.01")),
-    Shot("your-classes", CIFAR10, (), sizes="1366x768", tool="linviz.gui.devtools.classes_screenshots"),
+    Shot("your-classes", CIFAR10, (), sizes="1366x768", tool=FLOW_TOOL),
 )
 
 

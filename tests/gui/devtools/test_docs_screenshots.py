@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from linviz.gui.devtools import screenshots
-from linviz.gui.devtools.docs_screenshots import SHOTS, draw_pictures, main
+from linviz.gui.devtools.docs_screenshots import SHOTS, WINDOW_TOOL, draw_pictures, main
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
@@ -20,7 +20,7 @@ def test_every_picture_in_the_docs_is_taken_by_one_command():
     assert sorted(taken) == on_disk
 
 
-@pytest.mark.parametrize("shot", [s for s in SHOTS if s.tool == "linviz.gui.devtools.screenshots"],
+@pytest.mark.parametrize("shot", [s for s in SHOTS if s.tool == WINDOW_TOOL],
                          ids=lambda s: s.name)
 def test_each_command_is_one_the_screenshot_tool_accepts(shot, tmp_path):
     argv = shot.argv(tmp_path, "cifar10.tar.gz", str(tmp_path))
