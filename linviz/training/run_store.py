@@ -173,8 +173,9 @@ class RunStore:
         from linviz.models import save_model
 
         RunRecord.from_json(record.to_json(), f"run {record.id}")
-        if record.curves is not None:
-            curves_from_json(curves_to_json(record.curves), f"run {record.id}: curves")
+        curves = curves_to_json(record.curves) if record.curves is not None else None
+        if curves is not None:
+            curves_from_json(curves, f"run {record.id}: curves")
         messages = self.open()
         folder = self._folder(record.id)
         folder.mkdir()
@@ -185,8 +186,8 @@ class RunStore:
                                    if v is not None},
                        metadata={"run_id": record.id, "source": record.dataset.get("source", ""),
                                  "stop_reason": record.stop_reason, "kept": record.kept})
-            if record.curves is not None:
-                _write_json(folder / CURVES, curves_to_json(record.curves))
+            if curves is not None:
+                _write_json(folder / CURVES, curves)
             _write_json(folder / RECORD, record.to_json())
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)

@@ -133,6 +133,25 @@ def test_confusion_row_labels_never_overlap(qtbot):
         assert with_names == (width >= 240), (width, ticks)
 
 
+def test_the_matrix_keeps_its_size_when_a_run_starts_or_ends(qtbot):
+    """The caption reads one line before the first evaluation and two after it: the matrix
+    below it was resized (laid out and drawn again) at the start and the end of every run."""
+    from linviz.gui.views.confusion_view import ConfusionView
+
+    view = ConfusionView()
+    qtbot.addWidget(view)
+    view.resize(337, 380)
+    view.show()
+    qtbot.wait(20)
+    empty = view.plot.size()
+    view.set_counts(np.arange(100).reshape(10, 10), [f"class {i}" for i in range(10)])
+    qtbot.wait(20)
+    assert view.plot.size() == empty
+    view.clear()
+    qtbot.wait(20)
+    assert view.plot.size() == empty
+
+
 def pg_point(x, y):
     from PySide6.QtCore import QPointF
 

@@ -272,3 +272,20 @@ def test_no_tab_squeezes_the_side_panel_at_1024x700(make_window, qtbot):
     assert max(widest.values()) <= 680, widest
     panel = window.training_panel
     assert panel.width() >= 280 or not panel.isVisible(), panel.width()
+
+
+def test_a_job_starting_or_ending_does_not_resize_the_views(make_window, qtbot):
+    """The status bar's job strip (text, progress bar, Cancel) appears while a job runs: the
+    status bar grew a few pixels and every view was laid out and drawn again at once, at the
+    start and at the end of every run (the longest stalls of a watched run, and a jump)."""
+    window = make_window("demo")
+    window.resize(1024, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    before = window.view_tabs.size()
+    window.job_status.set_running("Training")
+    qtbot.wait(20)
+    assert window.view_tabs.size() == before
+    window.job_status.set_idle()
+    qtbot.wait(20)
+    assert window.view_tabs.size() == before

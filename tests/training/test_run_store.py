@@ -234,6 +234,26 @@ def test_long_runs_are_stored_as_block_means(finished_run):
     assert curves.loss_iterations()[0] == 2.0
 
 
+def test_curves_are_written_as_short_decimals_with_null_for_what_is_not_finite(finished_run):
+    """Each number as the double nearest its 7-significant-digit decimal (the shortest text that
+    reads back as it), at every magnitude; NaN, infinities and values past the bound as null."""
+    from dataclasses import replace
+
+    from linviz.training.records import MAX_CURVE_VALUE
+
+    rng = np.random.default_rng(3)
+    values = np.concatenate([rng.standard_normal(2_000) * 10.0 ** rng.integers(-40, 29, 2_000),
+                             [0.0, -0.0, 1.0, 9.9999999, 999.99995, np.nan, np.inf, -np.inf, 2 * MAX_CURVE_VALUE]])
+    curves = replace(curves_of(finished_run[0]), losses=values)
+    written = curves_to_json(curves)["losses"]
+    assert written[-4:] == [None, None, None, None]
+    expected = [float(f"{v:.7g}") for v in curves.losses[:-4].tolist()]
+    assert written[:-4] == expected and all(type(v) is float for v in written[:-4])
+    assert json.loads(json.dumps(written)) == written
+    table = curves_to_json(curves)["per_snapshot"]
+    assert table == [[float(f"{v:.7g}") for v in row] for row in curves.per_snapshot.tolist()]
+
+
 def test_exports(finished_run, tmp_path):
     records = [_record(finished_run, name="=HYPERLINK(\"x\")"), _record(finished_run, name="plain")]
     text = records_csv(records)

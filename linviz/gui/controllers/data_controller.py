@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
+import numpy as np
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QMessageBox
 
@@ -186,7 +187,8 @@ class DataController(QObject):
     def why_untrainable(self) -> Optional[str]:
         """Why the loaded data cannot train a classifier (fewer than two classes), or None."""
         prepared = self.workbench.data
-        present = sorted({int(c) for c in prepared.train.labels}) if prepared is not None else []
+        # counted, not a set of 50,000 Python ints: asked on every Train press
+        present = np.flatnonzero(np.bincount(prepared.train.labels)).tolist() if prepared is not None else []
         if prepared is None or len(present) >= 2:
             return None
         from linviz.text import printable

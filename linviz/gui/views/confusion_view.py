@@ -47,6 +47,10 @@ class ConfusionView(QWidget):
         self.caption.setWordWrap(True)
         self.caption.setObjectName("viewCaption")
         self.caption.setToolTip(HELP)
+        # two lines always (empty, it reads one): a caption that grew when the first evaluation
+        # came resized the matrix, drawn again, at the start and the end of every run
+        self.caption.setMinimumHeight(2 * self.caption.fontMetrics().lineSpacing())
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.plot = pg.PlotWidget()
         item = self.plot.getPlotItem()
         outward_ticks(item)

@@ -23,6 +23,9 @@ class JobStatus(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.cancel_button)
         self.cancel_button.clicked.connect(self.cancelRequested)
+        # As tall idle as running: a status bar that grew when a job started resized every view
+        # above it, laid out and drawn again at once at the start and the end of each job.
+        self.setMinimumHeight(max(w.sizeHint().height() for w in (self.label, self.progress, self.cancel_button)))
         self.set_idle()
 
     def set_running(self, text: str) -> None:
