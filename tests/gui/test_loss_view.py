@@ -85,6 +85,39 @@ def test_the_x_range_follows_the_run(loss_view):
     assert 2450 <= loss_view.plot.getPlotItem().getViewBox().viewRange()[0][1] <= 1.1 * 2500
 
 
+class _PaintCounter:
+    def __init__(self, widget):
+        from PySide6.QtCore import QObject
+
+        class Filter(QObject):
+            count = 0
+
+            def eventFilter(self, obj, event):
+                if event.type() == QEvent.Type.Paint:
+                    Filter.count += 1
+                return False
+
+        self.filter = Filter()
+        widget.installEventFilter(self.filter)
+
+    @property
+    def count(self) -> int:
+        return self.filter.count
+
+
+def test_a_growing_run_is_painted_once_per_frame(loss_view):
+    """pyqtgraph moves a plot's items to a new range when it paints; the items it moved asked
+    for a second paint of the same frame (the loss plot drew every frame twice)."""
+    losses, table = _run(4000)
+    paints = _PaintCounter(loss_view.plot.viewport())
+    frames = 30
+    for k in range(1, frames + 1):  # a falling loss: the range moves at almost every frame
+        loss_view.set_losses(losses[:k * 130], table[:k * 13])
+        for _ in range(3):
+            QApplication.processEvents()
+    assert frames * 0.9 <= paints.count <= frames + 2, paints.count
+
+
 def test_a_long_run_is_painted_as_two_points_per_pixel_column(loss_view):
     # 60 epochs of 245 minibatches a second reach tens of thousands of iterations in seconds:
     # the painter gets each pixel column's top and bottom, not five bins per column

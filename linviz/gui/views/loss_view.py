@@ -22,7 +22,7 @@ from linviz.explore.curves import DEFAULT_SMOOTHING, MAX_SMOOTHING, CurveSmoothe
     smooth_curve, tick_label
 from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
-from linviz.gui.views.plot_style import CountAxis, outward_ticks, peaks_per_pixel
+from linviz.gui.views.plot_style import CountAxis, outward_ticks, peaks_per_pixel, settle
 
 EMPTY_TEXT = "Press Train: the loss of every minibatch shows here, falling as the classifier learns"
 RAW_COLOR = (120, 150, 200)
@@ -182,6 +182,7 @@ class LossView(QWidget):
         self.set_losses(snap.losses, getattr(snap, "per_snapshot", None))
         if snap.done:  # the run's whole width, without the look-ahead of a growing run
             self._update_ranges(final=True)
+            settle(self.plot.getPlotItem().getViewBox(), self.norm_view)
 
     # ------------------------------------------------------------------ drawing
     def set_losses(self, losses: np.ndarray, per_snapshot: Optional[np.ndarray] = None) -> None:
@@ -209,6 +210,7 @@ class LossView(QWidget):
         self._draw_smoothed()
         self._draw_parts()
         self._update_ranges()
+        settle(self.plot.getPlotItem().getViewBox(), self.norm_view)
 
     def _draw_smoothed(self) -> None:
         self._smoothed = self._smoother.update(self._losses)

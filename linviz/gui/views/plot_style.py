@@ -33,6 +33,17 @@ def peaks_per_pixel(curve) -> None:
     curve.opts["autoDownsampleFactor"] = 1.0
 
 
+def settle(*view_boxes) -> None:
+    """Move the items of each ViewBox to its new range now, not when the plot is painted.
+
+    pyqtgraph applies a range change to its items at the start of the next paint; the items
+    it moves then ask for a paint of their own, so a frame that moved a range was painted
+    twice. Called after a view's updates, it is painted once.
+    """
+    for view_box in view_boxes:
+        view_box.prepareForPaint()
+
+
 def highlight_rect(width: float = 2.0, z: float = 10.0):
     """A hidden orange frame (cosmetic pen: the same width at any zoom) to mark a tile or a cell."""
     from PySide6.QtGui import QColor, QPen
