@@ -4,6 +4,7 @@ saved model; unreadable files are reported, not fatal (unless none could be read
 from __future__ import annotations
 
 import argparse
+import sys
 
 from linviz.cli.common import EXIT_OK, UsageError, kernels_ready, print_json
 from linviz.models.losses import LOSSES
@@ -24,12 +25,12 @@ def run(args: argparse.Namespace) -> int:
     results = model.predict_images(files, top=args.top)
     results += [ImagePrediction(path, error=f"{path}: {reason}") for path, reason in skipped]
     n_ok = sum(r.error is None for r in results)
-    if args.json:
+    if args.json:  # every file in the list, an unreadable one with its reason
         print_json([r.as_json() for r in results])
-    else:
-        _print_predictions(args.model, model, results)
     if n_ok == 0:
         raise UsageError(_nothing_read(args.images, results))
+    if not args.json:
+        _print_predictions(args.model, model, results)
     return EXIT_OK
 
 
@@ -43,13 +44,15 @@ def _nothing_read(given: list, results) -> str:
 
 
 def _print_predictions(model_path: str, model, results) -> None:
+    """The predictions on stdout, a line per image (what a script reads); the files that could
+    not be read as warnings on stderr."""
     loss = LOSSES[model.loss]
     what = "probability" if loss.has_probabilities else f"score ({loss.short_label}, not a probability)"
     print(f"model: {printable(model_path)} ({model.loss}, {len(model.class_names)} classes); values: {what}")
     for r in results:
         if r.error is not None:
             reason = r.error[len(r.path) + 2:] if r.error.startswith(f"{r.path}: ") else r.error
-            print(f"{printable(r.path)}: unreadable: {printable(reason)}")
+            print(f"warning: predict: skipped {printable(r.path)}: {printable(reason)}", file=sys.stderr)
             continue
         shown = ", ".join(f"{printable(name)} {value:.3f}" for name, value in r.classes)
         print(f"{printable(r.path)}: {shown}")

@@ -89,6 +89,7 @@ def configure(args: argparse.Namespace):
     given = {"learning_rate": args.lr, "lr_decay": args.lr_decay, "epochs": args.epochs,
              "batch_size": args.batch, "momentum": args.momentum, "reg": args.reg,
              "search_step": args.search_step, "search_sample": args.search_sample}
+    _check_optimizer_options(args.optimizer, given)
     try:
         config = recipe.recommended_config(
             pipeline.spec, args.model, args.optimizer, image_size=args.image_size, given=given,
@@ -99,6 +100,26 @@ def configure(args: argparse.Namespace):
     if args.early_stopping is not None and args.val == 0:
         raise UsageError("train: --early-stopping needs validation data; drop --val 0 or --early-stopping")
     return pipeline, config
+
+
+#: The options that set one optimizer's settings (the others take no such setting).
+OPTIMIZER_OPTIONS = {"learning_rate": "--lr", "lr_decay": "--lr-decay", "batch_size": "--batch",
+                     "momentum": "--momentum", "search_step": "--search-step", "search_sample": "--search-sample"}
+
+
+def _check_optimizer_options(optimizer: str, given: dict) -> None:
+    """An option the optimizer takes no setting for is refused, not ignored (a student who
+    gives random search a learning rate should hear that it has none); a learning rate of 0
+    too (the weights would stay where they start and the run would end at chance)."""
+    from linviz.training.optimizers import optimizer_named
+
+    spec = optimizer_named(optimizer)
+    for setting, option in OPTIMIZER_OPTIONS.items():
+        if given.get(setting) is not None and setting not in spec.settings:
+            takes = ", ".join(OPTIMIZER_OPTIONS[s] for s in spec.settings if s in OPTIMIZER_OPTIONS)
+            raise UsageError(f"train: {option} does not apply to --optimizer {spec.name} ({spec.label} takes {takes})")
+    if given.get("learning_rate") == 0:
+        raise UsageError("train: --lr: 0 is not > 0 (a learning rate of 0 leaves the weights where they start)")
 
 
 def train_and_save(args: argparse.Namespace, pipeline, config, out: Path, timings: dict) -> Trained:

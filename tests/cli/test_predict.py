@@ -52,6 +52,31 @@ def test_predict_text_svm_scores_and_folders(setup, capsys):
     assert all(f"{f}:" in out for f in images)
 
 
+def test_unreadable_files_are_warned_about_on_stderr_not_mixed_into_the_predictions(setup, capsys):
+    """stdout is the predictions (a script reads them line by line); a file that could not be
+    read is a warning on stderr, named with its reason."""
+    tmp, models, images = setup
+    broken = tmp / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 not really a jpeg")
+    capsys.readouterr()
+    assert main(["predict", str(models["softmax"]), str(images[0]), str(broken)]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0].startswith("model: ") and len(out.splitlines()) == 2
+    assert out.splitlines()[1].startswith(f"{images[0]}: ")
+    assert err.splitlines() == [f"warning: predict: skipped {broken}: {err.split(f'{broken}: ', 1)[1].strip()}"]
+    assert "not an image" in err or "cannot" in err or "corrupt" in err
+
+
+def test_nothing_readable_prints_no_predictions_only_the_error(setup, tmp_path, capsys):
+    _, models, _ = setup
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 not really a jpeg")
+    capsys.readouterr()
+    assert main(["predict", str(models["softmax"]), str(broken)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and str(broken) in err
+
+
 def test_predict_json_svm(setup, capsys):
     _, models, images = setup
     capsys.readouterr()

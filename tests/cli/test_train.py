@@ -245,11 +245,13 @@ def test_options_not_given_take_the_recommended_settings(tmp_path, capsys, featu
     hyper = load_model(out_file).hyperparameters
     for name, value in recommended_settings(features, model, optimizer).items():
         assert hyper[name] == pytest.approx(value), name
+    option, setting = ("--search-step", "search_step") if "search" in optimizer else ("--lr", "learning_rate")
     code, out, err = run(capsys, "train", "demo", "--features", features, "--model", model,
-                         "--optimizer", optimizer, "--lr", "0.005", "--epochs", "2", "--val", "100",
+                         "--optimizer", optimizer, option, "0.005", "--epochs", "2", "--val", "100",
                          "--out", str(out_file), "--json")
+    assert code == 0, err
     hyper = load_model(out_file).hyperparameters
-    assert hyper["learning_rate"] == 0.005 and hyper["epochs"] == 2
+    assert hyper[setting] == 0.005 and hyper["epochs"] == 2
     assert hyper["lr_decay"] == recommended_settings(features, model, optimizer)["lr_decay"]
 
 
