@@ -75,8 +75,9 @@ def _parse_values(text: str, name: str, allow_zero: bool) -> list[float]:
     bad = [v for v in values if v < 0 or (v == 0 and not allow_zero)]
     if bad:
         raise ValueError(f"{name}: {bad[0]:g} is not {'>= 0' if allow_zero else '> 0'}")
-    if len(set(values)) != len(values):
-        raise ValueError(f"{name}: a value is given twice")
+    twice = next((v for i, v in enumerate(values) if v in values[:i]), None)
+    if twice is not None:  # the grid would train the same cells twice
+        raise ValueError(f"{name}: {twice:g} is given twice (each value once: the grid tries every pair)")
     return values
 
 

@@ -29,7 +29,7 @@ def test_values_and_ranges():
     for text, reason in [("", "no values"), ("1e-3,abc", "'abc' is not a number"), ("nan", "not a finite"),
                          ("0", "not > 0"), ("-1", "not > 0"), ("1:0.1:3", "0 < LOW < HIGH"),
                          ("1e-3:1e-1", "LOW:HIGH:COUNT"), ("1e-3:1e-1:0", "COUNT"), ("1e-3:1e-1:x", "COUNT"),
-                         ("1,1", "twice"), (",".join(str(k + 1) for k in range(101)), "at most 100")]:
+                         ("1,1", "1 is given twice"), (",".join(str(k + 1) for k in range(101)), "at most 100")]:
         with pytest.raises(ValueError, match=reason):
             parse_values(text, "--lr")
 
