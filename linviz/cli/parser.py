@@ -11,6 +11,7 @@ for every command.
 from __future__ import annotations
 
 import argparse
+import re
 import textwrap
 
 from linviz.cli import bench, features, info, knn, landscape, predict, train, tune
@@ -35,12 +36,20 @@ def _choices_help(table: dict, default=None) -> str:
 COMMANDS = ("info", "features", "train", "tune", "predict", "knn", "landscape", "bench")
 
 
+def command_of(prog: str) -> str:
+    """'train' for argparse's 'linviz train'; 'linviz' for the program itself."""
+    return prog.removeprefix("linviz ") or prog
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing the usage block, so errors stay one line, and
     that checks every number against its bounds (linviz.cli.arguments)."""
 
     def error(self, message: str):  # noqa: D401 (argparse API)
-        raise UsageError(f"{self.prog}: {message}")
+        """'train: --lr: reason', as linviz's own checks word it (argparse: 'linviz train:
+        argument --lr: reason')."""
+        message = re.sub(r"^argument ([^:]+): ", r"\1: ", message)
+        raise UsageError(f"{command_of(self.prog)}: {message}")
 
     def add_argument(self, *names, **kwargs):
         if "type" in kwargs:

@@ -327,4 +327,18 @@ def test_a_cut_archive_is_said_and_what_came_before_the_cut_is_used(tmp_path, ca
 
 def test_an_unknown_option_is_named_with_its_command(capsys):
     code, out, err = run(capsys, "train", "demo", "--out", "m.npz", "--frobnicate")
-    assert code == 2 and err.strip() == "error: linviz train: unrecognized arguments: --frobnicate"
+    assert code == 2 and err.strip() == "error: train: unrecognized arguments: --frobnicate"
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["train", "demo", "--out", "m.npz", "--lr", "abc"],
+     "error: train: --lr: expected a number from 0 to 1,000,000, got 'abc'"),
+    (["train", "demo", "--out", "m.npz", "--model", "foo"],
+     "error: train: --model: invalid choice: 'foo' (choose from 'softmax', 'svm')"),
+    (["train"], "error: train: the following arguments are required: source, --out"),
+])
+def test_argument_errors_read_like_every_other_error(capsys, argv, line):
+    """'train: --lr: reason', as linviz's own checks say it (argparse said 'linviz train:
+    argument --lr: reason')."""
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and err.strip() == line
