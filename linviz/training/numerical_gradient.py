@@ -46,6 +46,8 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from linviz.text import counted
+
 # A loss's kinks: which of the coordinates' steps of +-h cross one (bool per coordinate).
 KinkFinder = Callable[[Sequence[tuple], float], np.ndarray]
 
@@ -132,11 +134,11 @@ class GradientCheckResult:
                 f"error {self.max_rel_error:.2e}, median {self.median_rel_error:.2e}, overall "
                 f"{self.overall_rel_error:.2e}")
         if self.n_kinks:
-            text += (f"; {self.n_kinks} step(s) crossed a kink of the loss (max error elsewhere "
+            text += (f"; {counted(self.n_kinks, 'step')} crossed a kink of the loss (max error elsewhere "
                      f"{self.max_rel_error_smooth:.2e})")
         if self.n_zero:
             bound = float(self.rounding_noise[self.zero_within_rounding].max())
-            text += (f"; {self.n_zero} coordinate(s) zero within rounding (analytic and numeric "
+            text += (f"; {counted(self.n_zero, 'coordinate')} zero within rounding (analytic and numeric "
                      f"both <= {bound:.1e}, not compared)")
         return text
 

@@ -39,21 +39,29 @@ class FittingSplitter(QSplitter):
 
     def refit(self) -> None:
         """Choose the orientation for the current width (call when the first part's wanted
-        width changed, e.g. a table was filled)."""
-        self._choose(self.width())
+        width changed, e.g. a table was filled); side by side, the first part gets the width
+        it now wants (its share was chosen for what it wanted then, often an empty table)."""
+        turned = self._choose(self.width())
+        if not turned and self.orientation() == Qt.Orientation.Horizontal:
+            self._give_first_its_width(self.width())
 
-    def _choose(self, width: int) -> None:
+    def _choose(self, width: int) -> bool:
+        """True when the orientation changed."""
         wanted = Qt.Orientation.Horizontal if self.fits_side_by_side(width) else Qt.Orientation.Vertical
         if wanted == self.orientation():
-            return
+            return False
         self.setOrientation(wanted)
         if self._turned is not None:
             self._turned(wanted)
         if wanted == Qt.Orientation.Horizontal:
-            first = min(self._first_width(), width - self._second_width)
-            self.setSizes([first, max(width - first, 1)])
+            self._give_first_its_width(width)
         else:
             self._share_height()
+        return True
+
+    def _give_first_its_width(self, width: int) -> None:
+        first = min(self._first_width(), width - self._second_width)
+        self.setSizes([first, max(width - first, 1)])
 
     def _share_height(self) -> None:
         height = max(self.height(), 2)
