@@ -497,6 +497,7 @@ class InsideImageLab(Lab):
         loss = model.loss if model is not None else "svm"  # the lecture works its example with the SVM
         delta = float(self.delta_spin.value())
         self.lecture_page.show_examples(image_example(loss, delta), svm_example(delta))
+        whose = "the current model's loss" if model is not None else "the lecture's SVM loss: no model is trained yet"
         self.caption.setText("The lecture's two examples, computed by the code that computes your images: an image "
-                             "to class scores (with the current model's loss), and the SVM loss of three images. "
+                             f"to class scores (with {whose}), and the SVM loss of three images. "
                              "Δ is editable; press Lecture example again to go back to your image.")

@@ -185,6 +185,21 @@ def test_the_lecture_example_shows_the_lectures_picture_and_numbers_and_nothing_
     assert lab.result is not None and lab.true_box.isVisible() and lab.table.rowCount() == 6
 
 
+def test_the_lecture_example_says_whose_loss_it_computes(make_window, wait_idle, wait_quick):
+    """Untrained, the example is the lecture's SVM while the side panel may say softmax: the
+    caption says which (it said "the current model's loss" with no model)."""
+    window = make_window("demo")
+    lab = show_lab(window, wait_quick)
+    lab.lecture_button.setChecked(True)
+    wait_quick(window)
+    assert "the lecture's SVM loss: no model is trained yet" in lab.caption.text()
+    lab.lecture_button.setChecked(False)
+    train_demo(window, wait_idle, "softmax")
+    lab.lecture_button.setChecked(True)
+    wait_quick(window)
+    assert "with the current model's loss" in lab.caption.text()
+
+
 def test_an_answer_for_a_model_that_is_gone_is_never_shown(make_window, wait_idle, wait_quick):
     window = make_window("demo")
     train_demo(window, wait_idle)

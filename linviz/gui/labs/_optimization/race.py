@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QPushButton, QSpinBox, QSplitter, QTableWidgetItem,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QLabel, QPushButton, QSpinBox, QSplitter, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from linviz.gui.labs.lab import Lab
@@ -119,7 +119,11 @@ class RaceView(Lab):
             self.against_box.addItem(text, key)
         self.against_box.setToolTip("Examples processed: what each strategy was allowed (the budget). Compute "
                                     "time: what it cost, in its own seconds")
-        strategies = control_flow(*self.strategy_boxes.values())
+        # the stars' legend, shown with them (the boxes are the curves' legend)
+        self.lecture_key = QLabel("★ the lecture's figure, in its strategy's color (test accuracy on CIFAR-10)")
+        self.lecture_key.setObjectName("raceLectureKey")
+        self.lecture_key.setVisible(False)
+        strategies = control_flow(*self.strategy_boxes.values(), self.lecture_key)
         controls = control_flow(("Preset", self.preset_box), ("Loss", self.loss_box), ("Budget", self.budget_spin),
                                 ("Search sample", self.sample_spin), ("Seed", self.seed_spin), self.start_button,
                                 self.stop_button, ("Plot against", self.against_box))
@@ -301,6 +305,7 @@ class RaceView(Lab):
         for hint in self.hints.values():
             hint.show("Start the race: the curves fill in as it runs")
         self.lecture_marks.setData([], [])
+        self.lecture_key.setVisible(False)
         self.table.setColumnHidden(len(COLUMNS) - 1, True)
         self.table.setRowCount(len(s.strategies))
         for r, name in enumerate(s.strategies):
@@ -390,6 +395,7 @@ class RaceView(Lab):
             self.lecture_marks.setData(xs, ys, brush=brushes)
         else:
             self.lecture_marks.setData([], [])
+        self.lecture_key.setVisible(bool(lecture and xs))
         self.table.setColumnHidden(len(COLUMNS) - 1, not lecture)
         self.table.setRowCount(len(snap.curves))
         for r, c in enumerate(snap.curves):
