@@ -238,9 +238,25 @@ def test_a_short_accuracy_plot_labels_its_axis_every_half(qtbot):
     accuracy.show()
     qtbot.waitExposed(accuracy)
     assert [spacing for spacing, _ in axis.tickSpacing(0.0, 1.0, 100)][0] == 0.5
+    accuracy.resize(400, 140)  # the accuracy plot at 1024 x 700 read only "0.5"
+    qtbot.wait(10)
+    assert _drawn_labels(axis) == ["0", "0.5", "1.0"]
+    assert not accuracy.plot.getPlotItem().getAxis("bottom").label.isVisible()
     accuracy.resize(400, SHORT_PLOT_PX + 150)
     qtbot.wait(10)
     assert axis.tickSpacing(0.0, 1.0, 300)[0][0] < 0.5  # pyqtgraph's own, finer choice again
+    assert accuracy.plot.getPlotItem().getAxis("bottom").label.isVisible()
+
+
+def _drawn_labels(axis) -> list[str]:
+    """The tick labels the axis draws (pyqtgraph leaves out those that would stick out)."""
+    from PySide6.QtGui import QPainter, QPicture
+
+    picture = QPicture()
+    painter = QPainter(picture)
+    specs = axis.generateDrawSpecs(painter)
+    painter.end()
+    return [text for _, _, text in specs[2]]
 
 
 def test_after_a_long_run_the_cleared_accuracy_plot_centres_its_sentence_again(qtbot):

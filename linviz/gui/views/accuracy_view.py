@@ -14,8 +14,12 @@ from linviz.gui.views.plot_style import fitting_title, outward_ticks
 
 REDRAW_MS = 100
 EMPTY_TEXT = "After each epoch: the share of training and of validation images the model gets right"
-# Below this height the accuracy axis is labelled at 0, 0.5 and 1 (every 0.2, the labels touch).
+# Below this height the accuracy axis is labelled at 0, 0.5 and 1 (every 0.2, the labels touch),
+# the range has room for the labels at its ends (pyqtgraph drops a label that would stick out:
+# only "0.5" was left at 1024 x 700), and the x axis's name gives its rows to the plot.
 SHORT_PLOT_PX = 160
+Y_PADDING = 0.02
+SHORT_Y_PADDING = 0.12
 
 
 class AccuracyView(QWidget):
@@ -64,7 +68,7 @@ class AccuracyView(QWidget):
         0 to ``x_hi``."""
         item = self.plot.getPlotItem()
         item.getViewBox().disableAutoRange()
-        item.setYRange(0.0, 1.0, padding=0.02)
+        item.setYRange(0.0, 1.0, padding=SHORT_Y_PADDING if self._short else Y_PADDING)
         item.setXRange(0, x_hi, padding=0.02)
         self._x_hi = x_hi
 
@@ -73,11 +77,15 @@ class AccuracyView(QWidget):
         short = self.height() < SHORT_PLOT_PX
         if short != self._short:  # (a new spacing lays the axis out again: only when it changes)
             self._short = short
-            axis = self.plot.getPlotItem().getAxis("left")
+            item = self.plot.getPlotItem()
+            axis = item.getAxis("left")
             if short:
                 axis.setTickSpacing(0.5, 0.1)
             else:
                 axis.setTickSpacing()  # pyqtgraph's choice
+            item.getAxis("bottom").showLabel(not short)  # the ticks read 1, 2, 3; the read-out says "epoch"
+            if not self.hint.empty:
+                item.setYRange(0.0, 1.0, padding=SHORT_Y_PADDING if short else Y_PADDING)
 
     def fit_to_run_end(self) -> None:
         """The x axis ends where the finished run does (while it ran, it kept room ahead): a
