@@ -56,6 +56,9 @@ COLUMN_PRIORITY = [0, 1, 2, 4, 3, 5, 6, 7, 9, 8, 10, 11, 12, 13]
 # name keeps its room and the columns its tooltip repeats give way first.
 NAME_ROOM = 240
 
+TABLE_MAX_PX = 220  # the run table's height at most while it fits its runs (the rest: curves, templates)
+TABLE_MIN_ROWS = 3
+
 
 class _SortItem(QTableWidgetItem):
     """Sorts by a key (numbers as numbers; a missing value first), shows text."""
@@ -196,7 +199,11 @@ class RunsLab(Lab):
         split.addWidget(lower)
         split.setStretchFactor(0, 0)  # a taller window gives its height to the curves and templates
         split.setStretchFactor(1, 1)
-        split.setSizes([220, 440])
+        split.setSizes([TABLE_MAX_PX, 440])
+        self.splitter = split
+        self._table_fitted = True  # until the user moves the splitter: the table as tall as its runs
+        split.splitterMoved.connect(self._on_splitter_moved)
+        self._table_box = table_box
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)
@@ -327,6 +334,29 @@ class RunsLab(Lab):
         table.blockSignals(False)
         self.select_runs(list(keep))
         self._update_buttons()
+        self._fit_table_height()
+
+    def _fit_table_height(self) -> None:
+        """The table as tall as its runs (at least a few rows, at most TABLE_MAX_PX): three runs
+        in a 220-pixel table left the curves and the templates 100 pixels short at 1024 x 700."""
+        if not self._table_fitted:
+            return
+        table = self.table
+        rows = min(max(table.rowCount(), TABLE_MIN_ROWS), 50)
+        wanted = (self._table_box.height() - table.height() + table.horizontalHeader().height()
+                  + rows * table.verticalHeader().defaultSectionSize() + 2 * table.frameWidth()
+                  + table.horizontalScrollBar().sizeHint().height())
+        total = sum(self.splitter.sizes())
+        top = min(wanted, TABLE_MAX_PX)
+        if total > top:
+            self.splitter.setSizes([top, total - top])
+
+    def _on_splitter_moved(self, *_) -> None:
+        self._table_fitted = False  # the user's choice stays
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_table_height()
 
     def _on_curves(self, outcome) -> None:
         if outcome.error:

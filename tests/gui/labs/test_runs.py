@@ -170,3 +170,29 @@ def test_a_corrupt_history_is_reported_not_fatal(qtbot, make_window, wait_quick,
     qtbot.waitUntil(lambda: (wait_quick(window), window.workbench.runs.loaded)[1], timeout=30_000)
     assert any("set aside" in m for m in window.error_messages), window.error_messages
     assert lab.table.rowCount() == 0 and private_history.is_dir()
+
+
+def test_the_table_is_as_tall_as_its_runs_until_the_user_moves_it(qtbot, make_window, wait_idle, wait_quick,
+                                                                  private_history):
+    """Two runs in a table of 220 pixels left the curves and the templates below it short at
+    1024 x 700: the table takes the rows it shows (a few at least), the rest goes below; once
+    the user drags the splitter, the table keeps that height."""
+    from linviz.gui.labs.runs import TABLE_MAX_PX
+
+    window = make_window("demo")
+    window.resize(1024, 700)
+    for reg in (1e-3, 1e-1):
+        _train(window, wait_idle, wait_quick, reg)
+    lab = _lab(window)
+    _wait_rows(qtbot, window, wait_quick, lab, 2)
+    qtbot.wait(50)
+    top, below = lab.splitter.sizes()
+    assert top < TABLE_MAX_PX - 40, top
+    assert not lab.table.verticalScrollBar().isVisible()
+    rows_bottom = lab.table.visualItemRect(lab.table.item(1, 0)).bottom()
+    assert rows_bottom <= lab.table.viewport().height()
+    lab.splitter.setSizes([top + 60, below - 60])
+    lab.splitter.splitterMoved.emit(top + 60, 1)  # as a drag does
+    _train(window, wait_idle, wait_quick, 1.0)
+    _wait_rows(qtbot, window, wait_quick, lab, 3)
+    assert lab.splitter.sizes()[0] == top + 60
