@@ -86,7 +86,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except SystemExit as exc:  # --help
             return exc.code if isinstance(exc.code, int) else EXIT_OK
         if unknown:  # said by the command they were given to (argparse says 'linviz')
-            raise UsageError(f"{getattr(args, 'command', None) or 'linviz'}: unrecognized arguments: {' '.join(unknown)}")
+            command = getattr(args, "command", None) or "linviz"
+            raise UsageError(f"{command}: unrecognized arguments: {' '.join(unknown)}")
         if getattr(args, "func", None) is None:
             raise UsageError(f"linviz: give a command: {', '.join(COMMANDS[:-1])} or {COMMANDS[-1]}")
         code = args.func(args)

@@ -114,9 +114,11 @@ def _check_optimizer_options(optimizer: str, given: dict) -> None:
     from linviz.training.optimizers import optimizer_named
 
     spec = optimizer_named(optimizer)
+    # a search makes one try per "minibatch": the batch size sets its tries per epoch
+    applies = spec.settings + (("batch_size",) if spec.gradient_free else ())
     for setting, option in OPTIMIZER_OPTIONS.items():
-        if given.get(setting) is not None and setting not in spec.settings:
-            takes = ", ".join(OPTIMIZER_OPTIONS[s] for s in spec.settings if s in OPTIMIZER_OPTIONS)
+        if given.get(setting) is not None and setting not in applies:
+            takes = ", ".join(OPTIMIZER_OPTIONS[s] for s in applies if s in OPTIMIZER_OPTIONS)
             raise UsageError(f"train: {option} does not apply to --optimizer {spec.name} ({spec.label} takes {takes})")
     if given.get("learning_rate") == 0:
         raise UsageError("train: --lr: 0 is not > 0 (a learning rate of 0 leaves the weights where they start)")

@@ -490,8 +490,8 @@ def _plain(value):
 def _floats(values, digits: int) -> list:
     """Rounded to ``digits`` significant digits (a few times smaller as text); NaN, infinities
     and values beyond :data:`MAX_CURVE_VALUE` as null (what :func:`curves_from_json` reads).
-    Nested lists for a table. Vectorized: a run's curves are written on the window's process
-    at the run's end, and a loop over their 100,000 numbers held the GIL for a tenth of a second."""
+    Nested lists for a table. Vectorized: the curves are written by the window's process at a
+    run's end, and a Python loop over their numbers would hold the GIL beside its redraws."""
     values = np.asarray(values, dtype=np.float64)
     kept = np.isfinite(values) & (np.abs(values) <= MAX_CURVE_VALUE)
     rounded = _significant(np.where(kept, values, 0.0), digits).astype(object)
@@ -499,25 +499,37 @@ def _floats(values, digits: int) -> list:
     return rounded.tolist()
 
 
+# 10 ** 0 ... 10 ** 22, each exact (5 ** 22 < 2 ** 53); from integers, not np.power, whose SIMD
+# paths need not round the same on every CPU
+_POWERS_OF_TEN = np.array([float(10 ** i) for i in range(23)])
+
+
 def _significant(values: np.ndarray, digits: int) -> np.ndarray:
-    """Each value as the double nearest its ``digits``-significant-digit decimal, as
-    ``float(f"{v:.{digits}g}")`` gives: the decimal's digits as an integer, scaled by an exact
-    power of ten (one IEEE operation, so correctly rounded); the rare value beyond those powers
-    through the string."""
+    """Each value exactly as ``float(f"{v:.{digits}g}")`` gives it: the decimal's digits as an
+    integer, scaled by an exact power of ten (one IEEE operation, so the double nearest that
+    decimal). A value that step cannot be sure of goes through the string: beyond the exact
+    powers, an exponent from ``log10`` one off (the digits out of range), or a product within
+    a few ulps of a rounding tie (its own rounding could tip ``rint`` the other way)."""
     out = values.copy()
     magnitude = np.abs(values)
     nonzero = magnitude > 0
     exponent = np.zeros(values.shape, np.int64)
     exponent[nonzero] = np.floor(np.log10(magnitude[nonzero])).astype(np.int64)
     shift = digits - 1 - exponent
-    exact = nonzero & (np.abs(shift) <= 22)  # 10.0 ** 22 is the largest exact power of ten
-    k, a = shift[exact], magnitude[exact]
+    fast = np.flatnonzero(nonzero & (np.abs(shift) <= 22))
+    k, a = shift.flat[fast], magnitude.flat[fast]
     up = k >= 0
-    power = 10.0 ** np.abs(k)
-    digits_as_integer = np.rint(np.where(up, a * power, a / power))
-    out[exact] = np.copysign(np.where(up, digits_as_integer / power, digits_as_integer * power), values[exact])
-    for index in zip(*np.nonzero(nonzero & ~exact)):
-        out[index] = float(f"{values[index]:.{digits}g}")
+    power = _POWERS_OF_TEN[np.abs(k)]
+    scaled = np.where(up, a * power, a / power)
+    sure = ((scaled >= _POWERS_OF_TEN[digits - 1]) & (scaled < _POWERS_OF_TEN[digits])
+            & (np.abs(scaled - np.floor(scaled) - 0.5) > 4 * np.spacing(scaled)))
+    digits_as_integer = np.rint(scaled)
+    rounded = np.where(up, digits_as_integer / power, digits_as_integer * power)
+    out.flat[fast[sure]] = np.copysign(rounded, values.flat[fast])[sure]
+    slow = nonzero.copy()
+    slow.flat[fast[sure]] = False
+    for index in np.flatnonzero(slow):
+        out.flat[index] = float(f"{values.flat[index]:.{digits}g}")
     return out
 
 

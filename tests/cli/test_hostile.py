@@ -264,10 +264,13 @@ def test_predict_refuses_dev_zero_and_links_to_it_without_reading(tmp_path, mode
     # an option that would change nothing is refused, not ignored
     (["train", "demo", "--out", "m.npz", "--lr", "0"], ["train: --lr: 0 is not > 0", "where they start"]),
     (["train", "demo", "--out", "m.npz", "--optimizer", "random_search", "--lr", "0.1"],
-     ["train: --lr does not apply to --optimizer random_search", "--search-step, --search-sample"]),
-    (["train", "demo", "--out", "m.npz", "--optimizer", "gd", "--batch", "50"], ["train: --batch does not apply to --optimizer gd"]),
-    (["train", "demo", "--out", "m.npz", "--search-step", "0.1"], ["train: --search-step does not apply to --optimizer sgd"]),
-    (["train", "demo", "--out", "m.npz", "--optimizer", "adam", "--momentum", "0.5"], ["--momentum does not apply to --optimizer adam"]),
+     ["train: --lr does not apply to --optimizer random_search", "--search-step, --search-sample, --batch"]),
+    (["train", "demo", "--out", "m.npz", "--optimizer", "gd", "--batch", "50"],
+     ["train: --batch does not apply to --optimizer gd"]),
+    (["train", "demo", "--out", "m.npz", "--search-step", "0.1"],
+     ["train: --search-step does not apply to --optimizer sgd"]),
+    (["train", "demo", "--out", "m.npz", "--optimizer", "adam", "--momentum", "0.5"],
+     ["--momentum does not apply to --optimizer adam"]),
 ])
 def test_bad_values_are_refused_before_loading(capsys, no_loading, argv, words):
     code, _, err = run(capsys, *argv)

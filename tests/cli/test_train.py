@@ -342,3 +342,13 @@ def test_argument_errors_read_like_every_other_error(capsys, argv, line):
     argument --lr: reason')."""
     code, out, err = run(capsys, *argv)
     assert code == 2 and err.strip() == line
+
+
+def test_batch_sets_a_searchs_tries_per_epoch(capsys, tmp_path):
+    """A search makes one try per minibatch: --batch is its tries per epoch, accepted (the
+    options it takes no setting for are refused)."""
+    code, out, err = run(capsys, "train", "demo", "--features", "hue", "--optimizer", "random_search",
+                         "--batch", "500", "--epochs", "1", "--out", str(tmp_path / "m.npz"), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["iterations"] == -(-report["n_train"] // 500)

@@ -235,21 +235,31 @@ def test_long_runs_are_stored_as_block_means(finished_run):
 
 
 def test_curves_are_written_as_short_decimals_with_null_for_what_is_not_finite(finished_run):
-    """Each number as the double nearest its 7-significant-digit decimal (the shortest text that
-    reads back as it), at every magnitude; NaN, infinities and values past the bound as null."""
+    """Each number as the double nearest its significant-digit decimal (the shortest text that
+    reads back as it), as the string round trip gives it: at every magnitude, at decimal ties
+    and beside them (where the vectorized rounding could tip the wrong way), for accuracies
+    k / n, with the sign of -0; NaN, infinities and values past the bound as null."""
     from dataclasses import replace
 
-    from linviz.training.records import MAX_CURVE_VALUE
+    from linviz.training.records import MAX_CURVE_VALUE, _floats
 
     rng = np.random.default_rng(3)
-    values = np.concatenate([rng.standard_normal(2_000) * 10.0 ** rng.integers(-40, 29, 2_000),
-                             [0.0, -0.0, 1.0, 9.9999999, 999.99995, np.nan, np.inf, -np.inf, 2 * MAX_CURVE_VALUE]])
-    curves = replace(curves_of(finished_run[0]), losses=values)
-    written = curves_to_json(curves)["losses"]
-    assert written[-4:] == [None, None, None, None]
-    expected = [float(f"{v:.7g}") for v in curves.losses[:-4].tolist()]
-    assert written[:-4] == expected and all(type(v) is float for v in written[:-4])
-    assert json.loads(json.dumps(written)) == written
+    ties = np.array([float(f"{m}5e{e}") for m, e in zip(rng.integers(10**5, 10**6, 500).tolist(),
+                                                         rng.integers(-20, 20, 500).tolist())])
+    powers = 10.0 ** np.arange(-30, 29)
+    values = np.concatenate([
+        rng.standard_normal(2_000) * 10.0 ** rng.integers(-40, 29, 2_000),
+        ties, np.nextafter(ties, 0), np.nextafter(ties, np.inf),
+        np.concatenate([np.arange(n + 1) / n for n in (7, 128, 1280, 1999)]),  # accuracies
+        powers, np.nextafter(powers, 0), [9.9999995e-7, 9.9999999, 999.99995, -0.0, 0.0, 5e-324]])
+    for digits in (6, 7):
+        written = _floats(values, digits)
+        assert written == [float(f"{v:.{digits}g}") for v in values.tolist()], digits
+        assert all(type(v) is float for v in written)
+        assert np.signbit(written[-3]) and not np.signbit(written[-2])  # -0.0 stays -0.0
+    assert _floats([np.nan, np.inf, -np.inf, 2 * MAX_CURVE_VALUE, 1.5], 7) == [None, None, None, None, 1.5]
+    curves = replace(curves_of(finished_run[0]), losses=values[:100])
+    assert curves_to_json(curves)["losses"] == _floats(curves.losses, 7)  # the float32 losses, 7 digits
     table = curves_to_json(curves)["per_snapshot"]
     assert table == [[float(f"{v:.7g}") for v in row] for row in curves.per_snapshot.tolist()]
 

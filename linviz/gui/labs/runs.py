@@ -29,7 +29,7 @@ from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.loss_view import LogTicksAxis
 from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.plot_style import outward_ticks
-from linviz.gui.views.tables import ColumnFitter, column_width, reading_table
+from linviz.gui.views.tables import ColumnFitter, column_width, reading_table, table_height
 from linviz.text import counted, duration
 
 # distinct colors for the selected runs (tab10 without its gray); the current run is dark
@@ -337,15 +337,14 @@ class RunsLab(Lab):
         self._fit_table_height()
 
     def _fit_table_height(self) -> None:
-        """The table as tall as its runs (at least a few rows, at most TABLE_MAX_PX): three runs
-        in a 220-pixel table left the curves and the templates 100 pixels short at 1024 x 700."""
+        """The table as tall as its runs (at least a few rows, at most TABLE_MAX_PX): the
+        height a few runs do not use goes to the curves and the compared templates, which a
+        small screen is short of."""
         if not self._table_fitted:
             return
         table = self.table
-        rows = min(max(table.rowCount(), TABLE_MIN_ROWS), 50)
-        wanted = (self._table_box.height() - table.height() + table.horizontalHeader().height()
-                  + rows * table.verticalHeader().defaultSectionSize() + 2 * table.frameWidth()
-                  + table.horizontalScrollBar().sizeHint().height())
+        buttons = self._table_box.height() - table.height()  # the row of buttons above the table
+        wanted = buttons + table_height(table, max(table.rowCount(), TABLE_MIN_ROWS))
         total = sum(self.splitter.sizes())
         top = min(wanted, TABLE_MAX_PX)
         if total > top:

@@ -15,8 +15,9 @@ from linviz.gui.views.plot_style import fitting_title, outward_ticks
 REDRAW_MS = 100
 EMPTY_TEXT = "After each epoch: the share of training and of validation images the model gets right"
 # Below this height the accuracy axis is labelled at 0, 0.5 and 1 (every 0.2, the labels touch),
-# the range has room for the labels at its ends (pyqtgraph drops a label that would stick out:
-# only "0.5" was left at 1024 x 700), and the x axis's name gives its rows to the plot.
+# the range leaves room for the labels at its ends (pyqtgraph drops a label that would stick
+# out, and in a short plot 2% of the range is a pixel), and the x axis's name gives its rows
+# to the plot.
 SHORT_PLOT_PX = 160
 Y_PADDING = 0.02
 SHORT_Y_PADDING = 0.12
@@ -68,7 +69,7 @@ class AccuracyView(QWidget):
         0 to ``x_hi``."""
         item = self.plot.getPlotItem()
         item.getViewBox().disableAutoRange()
-        item.setYRange(0.0, 1.0, padding=SHORT_Y_PADDING if self._short else Y_PADDING)
+        self._set_y_range()
         item.setXRange(0, x_hi, padding=0.02)
         self._x_hi = x_hi
 
@@ -85,7 +86,11 @@ class AccuracyView(QWidget):
                 axis.setTickSpacing()  # pyqtgraph's choice
             item.getAxis("bottom").showLabel(not short)  # the ticks read 1, 2, 3; the read-out says "epoch"
             if not self.hint.empty:
-                item.setYRange(0.0, 1.0, padding=SHORT_Y_PADDING if short else Y_PADDING)
+                self._set_y_range()
+
+    def _set_y_range(self) -> None:
+        """Accuracy 0 to 1, with room for the end labels when the plot is short."""
+        self.plot.getPlotItem().setYRange(0.0, 1.0, padding=SHORT_Y_PADDING if self._short else Y_PADDING)
 
     def fit_to_run_end(self) -> None:
         """The x axis ends where the finished run does (while it ran, it kept room ahead): a

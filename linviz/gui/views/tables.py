@@ -47,6 +47,14 @@ def table_width(table: QTableWidget) -> int:
     return columns + table.verticalScrollBar().sizeHint().width() + 2 * table.frameWidth()
 
 
+def table_height(table: QTableWidget, rows: Optional[int] = None) -> int:
+    """Pixels ``table`` needs to show its header and ``rows`` rows of the default height (None:
+    every row it has, at its own height) without a vertical scroll bar."""
+    body = (sum(table.rowHeight(r) for r in range(table.rowCount())) if rows is None
+            else rows * table.verticalHeader().defaultSectionSize())
+    return table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + 2 + body
+
+
 def column_width(table: QTableWidget, column: int) -> int:
     """Pixels ``column`` needs to show its title and every cell whole."""
     return max(table.horizontalHeader().sectionSizeHint(column), table.sizeHintForColumn(column))

@@ -33,6 +33,8 @@ class FittingSplitter(QSplitter):
         self._second_width = second_width
         self._turned = turned
         self._first_height = first_height
+        self._user_sized = False  # a drag of the handle: refit no longer resizes the parts
+        self.splitterMoved.connect(self._on_moved)
 
     def fits_side_by_side(self, width: int) -> bool:
         return width >= self._first_width() + self._second_width + self.handleWidth()
@@ -42,8 +44,11 @@ class FittingSplitter(QSplitter):
         width changed, e.g. a table was filled); side by side, the first part gets the width
         it now wants (its share was chosen for what it wanted then, often an empty table)."""
         turned = self._choose(self.width())
-        if not turned and self.orientation() == Qt.Orientation.Horizontal:
+        if not turned and not self._user_sized and self.orientation() == Qt.Orientation.Horizontal:
             self._give_first_its_width(self.width())
+
+    def _on_moved(self, *_) -> None:
+        self._user_sized = True
 
     def _choose(self, width: int) -> bool:
         """True when the orientation changed."""
@@ -53,6 +58,7 @@ class FittingSplitter(QSplitter):
         self.setOrientation(wanted)
         if self._turned is not None:
             self._turned(wanted)
+        self._user_sized = False  # the parts are shared anew for the new orientation
         if wanted == Qt.Orientation.Horizontal:
             self._give_first_its_width(width)
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from linviz.gui.widgets.progress_row import ProgressRow
@@ -23,10 +23,15 @@ class JobStatus(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.cancel_button)
         self.cancel_button.clicked.connect(self.cancelRequested)
-        # As tall idle as running: a status bar that grew when a job started resized every view
-        # above it, laid out and drawn again at once at the start and the end of each job.
-        self.setMinimumHeight(max(w.sizeHint().height() for w in (self.label, self.progress, self.cancel_button)))
         self.set_idle()
+
+    def minimumSizeHint(self):
+        """As tall idle as running: a status bar that grew when a job started would resize
+        every view above it, laid out and drawn again at once, at the start and the end of
+        each job."""
+        hint = super().minimumSizeHint()
+        running = max(w.sizeHint().height() for w in (self.label, self.progress, self.cancel_button))
+        return QSize(hint.width(), max(hint.height(), running))
 
     def set_running(self, text: str) -> None:
         self.label.setText(text)

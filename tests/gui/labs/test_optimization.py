@@ -176,14 +176,18 @@ def test_race_runs_on_the_heavy_lane_reproducibly(make_window, wait_idle, wait_q
     assert "costs n" in view.notes.text()
     sgd = [c.strategy for c in a.curves].index("sgd")
     assert view.table.item(sgd, 1).text() == f"lr {a.settings.learning_rate('sgd'):g}"
-    assert not view.lecture_key.isVisibleTo(view)  # no lecture stars, no key for them
-    view._lecture = True  # as a race of the lecture setting draws: its figures as stars, with their key
+    assert not view.lecture_key.isVisibleTo(view) and len(view.lecture_marks.data) == 0  # no lecture stars
+    view._lecture = True  # as a race of the lecture setting draws: its figures as stars
     view.draw(a)
-    assert len(view.lecture_marks.data) == 2 and view.lecture_key.isVisibleTo(view)
+    assert len(view.lecture_marks.data) == 2
     view.seed_spin.setValue(1)  # another race: the table shows its plan, the old curves go
     wait_quick(window)
     assert view.snapshot is None and view.table.item(sgd, 2).text() == "—"
-    assert len(view.lecture_marks.data) == 0 and not view.lecture_key.isVisibleTo(view)
+    assert len(view.lecture_marks.data) == 0
+    lecture = view.preset_box.findData("lecture")
+    view.preset_box.setCurrentIndex(lecture)
+    view.preset_box.activated.emit(lecture)  # as a click does
+    assert view.lecture_key.isVisibleTo(view)  # the stars' key comes with the lecture setting
     assert len(view.curves[("loss", "examples", "sgd")].getData()[0] or []) == 0
 
 

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from linviz.explore import lecture_examples as lecture
-from linviz.gui.views.tables import reading_table
+from linviz.gui.views.tables import reading_table, table_height
 from linviz.gui.widgets.fitting_splitter import FittingSplitter
 from linviz.gui.widgets.wrapped_label import WrappedLabel
 
@@ -165,9 +165,7 @@ class LecturePage(QWidget):
 
     def _fit_table(self) -> None:
         """As high as its rows: the three classes in sight, no scroll bar."""
-        table = self.table
-        table.setFixedHeight(table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + 2
-                             + sum(table.rowHeight(r) for r in range(table.rowCount())))
+        self.table.setFixedHeight(table_height(self.table))
 
     def _turned(self, orientation) -> None:
         below = orientation == Qt.Orientation.Vertical

@@ -22,7 +22,7 @@ from linviz.gui.labs.lab import Lab
 from linviz.gui.views.control_flow import control_flow
 from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.plot_style import CountAxis, fitting_title, outward_ticks
-from linviz.gui.views.tables import reading_table
+from linviz.gui.views.tables import reading_table, table_height
 from linviz.gui.widgets.choices import choice_box
 from linviz.gui.widgets.wrapped_label import WrappedLabel
 from linviz.gui.widgets.scrolling import scrolling
@@ -119,7 +119,9 @@ class RaceView(Lab):
             self.against_box.addItem(text, key)
         self.against_box.setToolTip("Examples processed: what each strategy was allowed (the budget). Compute "
                                     "time: what it cost, in its own seconds")
-        # the stars' legend, shown with them (the boxes are the curves' legend)
+        # the stars' legend, shown with the lecture setting (the boxes are the curves' legend); set
+        # with the preset, not when a race draws: a key that came with the stars reflowed the row
+        # and resized the plots below at a race's end
         self.lecture_key = QLabel("★ the lecture's figure, in its strategy's color (test accuracy on CIFAR-10)")
         self.lecture_key.setObjectName("raceLectureKey")
         self.lecture_key.setVisible(False)
@@ -168,9 +170,7 @@ class RaceView(Lab):
         self.plots[("accuracy", "examples")].addItem(self.lecture_marks)
         self.table = reading_table("raceTable", COLUMNS)
         # one row per strategy, all in sight (the plots take what is left)
-        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
-                                    + len(STRATEGIES) * self.table.verticalHeader().defaultSectionSize()
-                                    + 2 * self.table.frameWidth() + 2)
+        self.table.setMinimumHeight(table_height(self.table, len(STRATEGIES)))
         self.notes = WrappedLabel("")
         self.notes.setObjectName("viewCaption")
         lower = QWidget()
@@ -267,6 +267,7 @@ class RaceView(Lab):
     # ------------------------------------------------------------------ refresh
     def refresh(self) -> None:
         lecture = self.preset_box.currentData() == "lecture"
+        self.lecture_key.setVisible(lecture)
         if self.workbench.data is None:
             self.caption.setText("Load a dataset to race the strategies.")
             self.start_button.setEnabled(False)
@@ -305,7 +306,6 @@ class RaceView(Lab):
         for hint in self.hints.values():
             hint.show("Start the race: the curves fill in as it runs")
         self.lecture_marks.setData([], [])
-        self.lecture_key.setVisible(False)
         self.table.setColumnHidden(len(COLUMNS) - 1, True)
         self.table.setRowCount(len(s.strategies))
         for r, name in enumerate(s.strategies):
@@ -395,7 +395,6 @@ class RaceView(Lab):
             self.lecture_marks.setData(xs, ys, brush=brushes)
         else:
             self.lecture_marks.setData([], [])
-        self.lecture_key.setVisible(bool(lecture and xs))
         self.table.setColumnHidden(len(COLUMNS) - 1, not lecture)
         self.table.setRowCount(len(snap.curves))
         for r, c in enumerate(snap.curves):
