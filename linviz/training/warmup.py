@@ -332,6 +332,12 @@ def _follow_child(run: list[_Part]) -> None:
             _load_here(state)
             state.done.set()
     finally:
+        # closed here, not when the Popen is collected (with a ResourceWarning per pipe)
+        for pipe in (process.stdout, process.stdin):
+            try:
+                pipe.close()
+            except OSError:
+                pass
         for state in run:
             state.done.set()
 

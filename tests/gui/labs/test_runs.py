@@ -122,7 +122,8 @@ def test_runs_are_recorded_overlaid_compared_and_restored(qtbot, make_window, wa
     lab.select_runs([])
     lab.export(str(out), "csv")
     wait_quick(window)
-    rows = list(csv.DictReader(out.open()))
+    with out.open() as f:
+        rows = list(csv.DictReader(f))
     assert len(rows) == 3 and {r["name"] for r in rows} >= {"weak reg"}
     lab.export(str(private_history.parent / "runs.json"), "json")
     wait_quick(window)
