@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 
-from linviz.text import printable
+from linviz.text import bound, printable
 
 _warned: set = set()
 _lock = threading.Lock()
@@ -30,13 +30,8 @@ def number(name: str, default: float, lo: float, hi: float) -> float:
         value = math.nan
     if math.isfinite(value) and lo <= value <= hi:
         return value
-    _warn(name, text, f"is not a number from {_bound(lo)} to {_bound(hi)}", _bound(default))
+    _warn(name, text, f"is not a number from {bound(lo)} to {bound(hi)}", bound(default))
     return default
-
-
-def _bound(value: float) -> str:
-    """'1,048,576' (a whole number in full, as the docs write it; not '1.04858e+06'), '0.5'."""
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 YES = ("1", "yes", "true", "on")

@@ -1,4 +1,4 @@
-"""Every bound linviz puts on what it reads, in one place (no dependencies but the OS).
+"""Every bound linviz puts on what it reads, in one place (no dependencies but the OS and linviz.text).
 
 Everything linviz reads can be hostile (image folders and archives from the internet,
 CIFAR-style pickles, model files from a colleague, its own cache): each allocation is bounded
@@ -27,6 +27,8 @@ import math
 import os
 from dataclasses import dataclass
 from typing import Optional
+
+from linviz.text import bound
 
 MiB = 1024 * 1024
 
@@ -83,9 +85,9 @@ class Bound:
         """``a whole number from 1 to 10,000,000``, ``a number > 0 and <= 1``."""
         kind = "a whole number" if self.whole else "a number"
         if not (self.lo_open or self.hi_open):
-            return f"{kind} from {_figure(self.lo)} to {_figure(self.hi)}"
-        return (f"{kind} {'>' if self.lo_open else '>='} {_figure(self.lo)} and "
-                f"{'<' if self.hi_open else '<='} {_figure(self.hi)}")
+            return f"{kind} from {bound(self.lo)} to {bound(self.hi)}"
+        return (f"{kind} {'>' if self.lo_open else '>='} {bound(self.lo)} and "
+                f"{'<' if self.hi_open else '<='} {bound(self.hi)}")
 
     def problem(self, value) -> Optional[str]:
         """None when ``value`` is allowed; else why not, for a message (``must be ...``)."""
@@ -116,14 +118,6 @@ class Bound:
             return (f"must be 0 or at least {SMALLEST_NONZERO:.2g} in size (computations are float32), "
                     f"got {_shown(value)}")
         return None
-
-
-def _figure(x: float) -> str:
-    if x == 2**63 - 1:
-        return "2^63 - 1"
-    if x == int(x) and abs(x) < 1e16:
-        return f"{int(x):,}"
-    return f"{x:g}"
 
 
 def _shown(value) -> str:

@@ -79,6 +79,16 @@ def number(value: float) -> str:
     return text
 
 
+def bound(value: float) -> str:
+    """A limit as the docs write it: whole numbers in full ('1,048,576', not '1.04858e+06'),
+    '2^63 - 1' for the largest seed, others as '%g' ('0.5', '1e-06')."""
+    if value == 2**63 - 1:
+        return "2^63 - 1"
+    if value == int(value) and abs(value) < 1e16:
+        return f"{int(value):,}"
+    return f"{value:g}"
+
+
 def count_text(value: float) -> str:
     """A count on an axis: '2,500', '200k', '1.5M' (not '2500', '200000', '1.5e+06'): short
     enough that a narrow plot's labels do not run into each other."""

@@ -2,7 +2,7 @@
 
 import pytest
 
-from linviz.text import counted, decimals, duration, number
+from linviz.text import bound, counted, decimals, duration, number
 
 
 @pytest.mark.parametrize("seconds, text", [
@@ -32,3 +32,9 @@ def test_counted():
                                          (1e-5, "1e-5"), (3.0, "3"), (0.0, "0")])
 def test_number(value, text):
     assert number(value) == text
+
+
+def test_bound():
+    """Limits as the docs and the messages write them (one helper for both)."""
+    assert [bound(v) for v in (2.0**20, 0.5, 1e-6, 2**63 - 1, 1e300)] == ["1,048,576", "0.5", "1e-06", "2^63 - 1",
+                                                                          "1e+300"]
