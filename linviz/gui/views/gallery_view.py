@@ -13,11 +13,13 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizeP
 from linviz.workbench.pictures import mosaic
 from linviz.gui.runtime.redraw import Redraw
 from linviz.gui.views.mosaic_view import MosaicView
+from linviz.gui.widgets.choices import width_showing
 
 COLUMNS = 12
 ROWS = 8
 PAGE = COLUMNS * ROWS
 REDRAW_MS = 250
+ANY_PREDICTION = "any prediction"
 RIGHT = np.array([40, 170, 70], np.uint8)
 WRONG = np.array([215, 40, 30], np.uint8)
 MARK = 9  # the corner mark's side, in image pixels (of a 32-pixel image)
@@ -73,6 +75,7 @@ class GalleryView(QWidget):
         for w in (self.class_box, self.predicted_box):  # wide windows: whole names; narrow ones: cut
             w.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             w.setMaximumWidth(220)
+        self.predicted_box.setMinimumWidth(width_showing(self.predicted_box, ANY_PREDICTION))  # whole at 1024 px
         for w in (self.split_box, self.class_box, self.predicted_box, self.wrong_box):
             bar.addWidget(w)
         pages = QHBoxLayout()
@@ -171,7 +174,7 @@ class GalleryView(QWidget):
         self.split_box.clear()
         self.split_box.addItems(list(self._splits) or ["train", "validation"])
         self.split_box.blockSignals(False)
-        for box, first in ((self.class_box, "all classes"), (self.predicted_box, "any prediction")):
+        for box, first in ((self.class_box, "all classes"), (self.predicted_box, ANY_PREDICTION)):
             box.blockSignals(True)
             box.clear()
             box.addItem(first)

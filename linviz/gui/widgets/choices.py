@@ -22,3 +22,16 @@ def add_choices(box: QComboBox, table: Mapping, *, short: bool = False) -> QComb
 def choice_box(table: Mapping, *, short: bool = False) -> QComboBox:
     """A new combo box offering the entries of ``table`` (see :func:`add_choices`)."""
     return add_choices(QComboBox(), table, short=short)
+
+
+def width_showing(box: QComboBox, text: str) -> int:
+    """The width at which ``box`` shows ``text`` whole: its arrow and frame as its style draws
+    them. A box allowed to be narrower than its longest entry (a long class name) must still
+    show the choice it starts with."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+    option = QStyleOptionComboBox()
+    box.initStyleOption(option)
+    size = QSize(box.fontMetrics().horizontalAdvance(text), box.sizeHint().height())
+    return box.style().sizeFromContents(QStyle.ContentsType.CT_ComboBox, option, size, box).width()

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QAbstractButton, QAbstractScrollArea, QComboBox, 
                                QLabel, QPushButton, QTableView, QTabWidget, QWidget)
 
 from linviz.workbench import Selection
+from linviz.gui.widgets.choices import width_showing
 
 SMALL = (1024, 700)
 
@@ -91,6 +92,9 @@ def layout_problems(root: QWidget) -> list[str]:
         if control.width() < width - 1 or control.height() < height - 1:
             problems.append(f"{_name(control)} squeezed to {control.width()} x {control.height()} "
                             f"(needs {width} x {height})")
+        elif isinstance(control, QComboBox) and control.width() < width_showing(control, control.currentText()) - 1:
+            problems.append(f"{_name(control)} cuts its choice {control.currentText()!r}: {control.width()} px "
+                            f"of {width_showing(control, control.currentText())}")
     problems += overlap_problems(root)
     problems += plot_problems(root)
     return problems

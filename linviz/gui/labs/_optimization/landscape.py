@@ -40,7 +40,7 @@ LINE_COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (14
 QUANTITIES = {"total": "total loss", "data": "data loss", "reg": "regularization loss"}
 DATA_CHOICES = (("train:2000", "2,000 training images"), ("train:10000", "10,000 training images"),
                 ("validation", "the validation split"))
-DIRECTIONS = (("random", "random (Gaussian, scaled to W per class)"), ("gradient", "negative gradient"),
+DIRECTIONS = (("random", "random (Gaussian, scaled to W)"), ("gradient", "negative gradient"),
               ("trajectory", "training trajectory (PCA)"))
 
 
@@ -154,7 +154,9 @@ class LandscapeView(Lab):
         self.direction_box = QComboBox()
         for key, text in DIRECTIONS:
             self.direction_box.addItem(text, key)
-        self.direction_box.setToolTip("Which directions the plane or the lines follow")
+        self.direction_box.setToolTip("Which directions the plane or the lines follow. Random: Gaussian, each "
+                                      "class's column scaled to the norm of W's, so a = 1 moves every class "
+                                      "template by its own size")
         self.quantity_box = QComboBox()
         for key, text in QUANTITIES.items():
             self.quantity_box.addItem(text, key)
