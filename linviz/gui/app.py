@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -13,10 +14,15 @@ APPLICATION = "linviz"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (``linviz: error: ...``) and exit status 2, like the CLI."""
+    """argparse with one-line errors worded as the CLI's (``error: --size: reason``) and exit
+    status 2. An unknown option says what the app takes: it may be a command's option given
+    without its command."""
 
     def error(self, message: str):  # noqa: D401 (argparse API)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        message = re.sub(r"^argument ([^:]+): ", r"\1: ", message)
+        if message.startswith("unrecognized arguments"):
+            message += " (the app takes --data and --size; python main.py --help lists the commands)"
+        self.exit(2, f"error: {message}\n")
 
 
 MAX_WINDOW_SIDE = 16384  # pixels; Qt's sizes are C ints (a bigger number would overflow)

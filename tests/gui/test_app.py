@@ -30,6 +30,22 @@ def test_bad_arguments_are_one_line_and_exit_2(capsys, argv, expected):
     assert len(err.strip().splitlines()) == 1 and expected in err, err
 
 
+def test_the_apps_errors_read_like_the_commands(capsys):
+    """'error: --size: reason' as the CLI words it (argparse said 'linviz: error: argument
+    --size: ...'), and an unknown option says what the app takes and where the commands are."""
+    from linviz.gui.app import parse_args
+
+    for argv in (["--size", "abc"], ["--frob"]):
+        with pytest.raises(SystemExit):
+            parse_args(argv)
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and "argument --" not in err and "linviz:" not in err, err
+    with pytest.raises(SystemExit):
+        parse_args(["--frob"])
+    err = capsys.readouterr().err
+    assert "--frob" in err and "--data" in err and "python main.py --help" in err, err
+
+
 def test_size_is_parsed():
     from linviz.gui.app import parse_args
 
