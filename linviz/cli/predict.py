@@ -10,6 +10,8 @@ from linviz.cli.common import EXIT_OK, UsageError, kernels_ready, print_json
 from linviz.models.losses import LOSSES
 from linviz.text import printable
 
+NAMED_FAILURES = 3  # files the one error line names with their reasons (then: "and N more")
+
 
 def run(args: argparse.Namespace) -> int:
     """Classify image files (or folders of them) with a saved model; unreadable files are reported."""
@@ -35,12 +37,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _nothing_read(given: list, results) -> str:
-    """The one error line when no image could be classified: the file and its reason."""
+    """The one error line when no image could be classified: the files and their reasons."""
     if not results:
         return f"predict: no image files in {', '.join(printable(str(p)) for p in given)}"
     if len(results) == 1:
         return f"predict: {printable(results[0].error)}"
-    return f"predict: none of the {len(results):,} images could be read (the first: {printable(results[0].error)})"
+    named = "; ".join(printable(r.error) for r in results[:NAMED_FAILURES])
+    more = len(results) - NAMED_FAILURES
+    return (f"predict: none of the {len(results):,} images could be read: {named}"
+            + (f"; and {more:,} more" if more > 0 else ""))
 
 
 def _print_predictions(model_path: str, model, results) -> None:

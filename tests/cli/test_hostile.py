@@ -247,8 +247,20 @@ def test_predict_refuses_dev_zero_and_links_to_it_without_reading(tmp_path, mode
     result = run_cli("predict", model_file, "/dev/zero", link, memory_gb=3, timeout=60)
     assert result.returncode == 2, result.stderr
     assert result.stdout == ""
-    assert one_error_line(result.stderr) == ("error: predict: none of the 2 images could be read (the first: "
-                                             "/dev/zero: not a regular file but a character device)")
+    assert one_error_line(result.stderr) == ("error: predict: none of the 2 images could be read: "
+                                             "/dev/zero: not a regular file but a character device; "
+                                             f"{link}: not a regular file but a character device")
+
+
+def test_predict_names_the_first_unreadable_files_in_its_one_line(tmp_path, model_file, run_cli):
+    files = [tmp_path / f"{k}.png" for k in range(5)]
+    for path in files:
+        path.write_bytes(b"not a picture")
+    result = run_cli("predict", model_file, *files, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    line = one_error_line(result.stderr)
+    assert line.startswith("error: predict: none of the 5 images could be read: ") and line.endswith("; and 2 more")
+    assert all(str(path) in line for path in files[:3]) and str(files[3]) not in line, line
 
 
 # --------------------------------------------------------------------------- arguments checked when given
