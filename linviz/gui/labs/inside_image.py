@@ -467,7 +467,7 @@ class InsideImageLab(Lab):
         against, bias_words = BASELINE_WORDS[result.relative_to]
         self.bars_caption.setText(f"Each score as a sum: what every feature block adds, against {against}, plus "
                                   f"the gray part (◆ = the score)")
-        names = [short_block_name(n) for n in result.block_names] + [bias_words]
+        names = [short_block_name(n) for n in result.block_names] + [bias_words + _thin_part_note(result.rows)]
         colors = [BLOCK_COLORS[k % len(BLOCK_COLORS)] for k in range(len(result.block_names))] + [BIAS_COLOR]
         self.legend.setText("  ".join(f'<span style="color:rgb{c}">■</span>&nbsp;{n}' for n, c in zip(names, colors)))
 
@@ -501,3 +501,24 @@ class InsideImageLab(Lab):
         self.caption.setText("The lecture's two examples, computed by the code that computes your images: an image "
                              f"to class scores (with {whose}), and the SVM loss of three images. "
                              "Δ is editable; press Lecture example again to go back to your image.")
+
+
+THIN_PART = 0.02  # a part narrower than this share of the bars' span is a line at most on screen
+
+
+def _thin_part_note(rows) -> str:
+    """When every row's gray part is too thin to see (the average image scores near 0), its
+    values in words, so a student looking for gray is told why there is none."""
+    biases = [ev.bias for _, ev in rows]
+    if not biases:
+        return ""
+    lo = min(min(ev.score for _, ev in rows), 0.0)
+    hi = max(max(ev.score for _, ev in rows), 0.0)
+    for _, ev in rows:  # the bars' span: each row's parts stacked right and left of 0
+        parts = [block.total for block in ev.blocks] + [ev.bias]
+        lo = min(lo, sum(v for v in parts if v < 0))
+        hi = max(hi, sum(v for v in parts if v > 0))
+    largest = max(abs(b) for b in biases)
+    if largest >= THIN_PART * max(hi - lo, 1e-12):
+        return ""
+    return f" (at most {largest:.2g} here: too thin to see)"

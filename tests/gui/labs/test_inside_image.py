@@ -331,3 +331,19 @@ def test_the_score_table_shows_every_class_without_scrolling(make_window, wait_i
     assert table.rowCount() == len(window.workbench.class_names)
     assert not table.verticalScrollBar().isVisible()
     assert table.viewport().height() >= table.rowCount() * table.rowHeight(0)
+
+
+def test_the_legend_says_when_the_gray_part_is_too_thin_to_see():
+    """When the average image scores near 0 in every row, the legend names the gray part's size
+    instead of leaving a student looking for a color that is not drawn."""
+    from types import SimpleNamespace
+
+    from linviz.gui.labs.inside_image import _thin_part_note
+
+    def row(bias, *blocks):
+        parts = [SimpleNamespace(total=t) for t in blocks]
+        return "row", SimpleNamespace(blocks=parts, bias=bias, score=bias + sum(blocks))
+
+    assert _thin_part_note([row(0.004, 0.9, 0.1), row(-0.003, -0.5, 0.6)]) == " (at most 0.004 here: too thin to see)"
+    assert _thin_part_note([row(0.2, 0.9, 0.1), row(-0.003, -0.5, 0.6)]) == ""  # one row shows it
+    assert _thin_part_note([]) == ""
