@@ -152,7 +152,7 @@ def test_hidden_views_compute_nothing(make_window, wait_idle, wait_quick):
     assert lab.landscape.full_jobs == 1 and lab.gradient_check.table_data is None
 
 
-def test_race_runs_on_the_heavy_lane_reproducibly(make_window, wait_idle, wait_quick):
+def test_race_runs_on_the_heavy_lane_reproducibly(make_window, wait_idle, wait_quick, monkeypatch):
     window = make_window("demo")
     train_demo(window, wait_idle, epochs=1)
     view = show(window, lab_of(window).race, wait_quick)
@@ -177,9 +177,14 @@ def test_race_runs_on_the_heavy_lane_reproducibly(make_window, wait_idle, wait_q
     sgd = [c.strategy for c in a.curves].index("sgd")
     assert view.table.item(sgd, 1).text() == f"lr {a.settings.learning_rate('sgd'):g}"
     assert not view.lecture_key.isVisibleTo(view) and len(view.lecture_marks.data) == 0  # no lecture stars
-    view._lecture = True  # as a race of the lecture setting draws: its figures as stars
+    view._lecture = True  # as a race of the lecture setting draws: its figures as stars, on CIFAR-10 only
     view.draw(a)
-    assert len(view.lecture_marks.data) == 2
+    assert len(view.lecture_marks.data) == 0 and view.table.isColumnHidden(view.table.columnCount() - 1)
+    assert "CIFAR-10's" in view.notes.text()
+    with monkeypatch.context() as patch:  # the same race drawn as if on CIFAR-10's ten classes
+        patch.setattr(view, "_on_cifar10", lambda: True)
+        view.draw(a)
+        assert len(view.lecture_marks.data) == 2 and not view.table.isColumnHidden(view.table.columnCount() - 1)
     view.seed_spin.setValue(1)  # another race: the table shows its plan, the old curves go
     wait_quick(window)
     assert view.snapshot is None and view.table.item(sgd, 2).text() == "—"
@@ -188,6 +193,7 @@ def test_race_runs_on_the_heavy_lane_reproducibly(make_window, wait_idle, wait_q
     view.preset_box.setCurrentIndex(lecture)
     view.preset_box.activated.emit(lecture)  # as a click does
     assert view.lecture_key.isVisibleTo(view)  # the stars' key comes with the lecture setting
+    assert "load it" in view.lecture_key.text()  # on the demo set: where the stars would come from
     assert len(view.curves[("loss", "examples", "sgd")].getData()[0] or []) == 0
 
 

@@ -48,6 +48,8 @@ COLUMNS = [("strategy", "Colored as its curves"), ("step size", "The learning ra
            ("loss", "Loss on the common evaluation sample"), ("val. acc.", "Validation accuracy"),
            ("seconds", "The strategy's own compute time"), ("lecture", "The lecture's figure (test accuracy)")]
 AGAINST = {"examples": "examples", "seconds": "seconds", "both": "both"}
+LECTURE_KEY = "★ the lecture's figure, in its strategy's color (test accuracy on CIFAR-10)"
+LECTURE_KEY_ELSEWHERE = "the lecture's figures (★) are CIFAR-10's: load it to race beside them"
 
 
 def race_job(features, prepared, settings, *, lecture: bool):
@@ -122,7 +124,7 @@ class RaceView(Lab):
         # the stars' legend, shown with the lecture setting (the boxes are the curves' legend); set
         # with the preset, not when a race draws: a key that came with the stars reflowed the row
         # and resized the plots below at a race's end
-        self.lecture_key = QLabel("★ the lecture's figure, in its strategy's color (test accuracy on CIFAR-10)")
+        self.lecture_key = QLabel(LECTURE_KEY)
         self.lecture_key.setObjectName("raceLectureKey")
         self.lecture_key.setVisible(False)
         strategies = control_flow(*self.strategy_boxes.values(), self.lecture_key)
@@ -265,8 +267,15 @@ class RaceView(Lab):
                             search_scale=0.01, seed=seed)
 
     # ------------------------------------------------------------------ refresh
+    def _on_cifar10(self) -> bool:
+        from linviz.data import CIFAR10_CLASSES
+
+        data = self.workbench.data
+        return data is not None and list(data.class_names) == CIFAR10_CLASSES
+
     def refresh(self) -> None:
         lecture = self.preset_box.currentData() == "lecture"
+        self.lecture_key.setText(LECTURE_KEY if self._on_cifar10() else LECTURE_KEY_ELSEWHERE)
         self.lecture_key.setVisible(lecture)
         if self.workbench.data is None:
             self.caption.setText("Load a dataset to race the strategies.")
@@ -388,18 +397,19 @@ class RaceView(Lab):
             ok = np.isfinite(yv)
             curve.setData(x[ok], yv[ok])
         lecture = getattr(self, "_lecture", False)
-        if lecture:
+        figures = lecture and self._on_cifar10()  # the lecture's numbers are CIFAR-10's
+        if figures:
             xs = [snap.budget for name in LECTURE_FIGURES if name in shown]
             ys = [LECTURE_FIGURES[name] for name in LECTURE_FIGURES if name in shown]
             brushes = [pg.mkBrush(*STRATEGY_COLORS[name]) for name in LECTURE_FIGURES if name in shown]
             self.lecture_marks.setData(xs, ys, brush=brushes)
         else:
             self.lecture_marks.setData([], [])
-        self.table.setColumnHidden(len(COLUMNS) - 1, not lecture)
+        self.table.setColumnHidden(len(COLUMNS) - 1, not figures)
         self.table.setRowCount(len(snap.curves))
         for r, c in enumerate(snap.curves):
             acc = c.val_accuracy[-1]
-            figure = LECTURE_FIGURES.get(c.strategy) if lecture else None
+            figure = LECTURE_FIGURES.get(c.strategy) if figures else None
             self._set_row(r, c.strategy, [c.label + (f" ({c.note})" if c.note else ""),
                                           step_size(snap.settings, c.strategy),
                                           f"{c.steps:,}", f"{int(c.examples[-1]):,}", f"{c.loss[-1]:.4f}",
@@ -407,8 +417,10 @@ class RaceView(Lab):
                                           "" if figure is None else f"{figure:.1%}"])
         notes = [self.rule, f"Loss: {snap.eval_note}; {snap.search_note}. Compute time: each strategy's own "
                  "seconds (the evaluations not counted)."]
-        if lecture:
+        if figures:
             notes.append(LECTURE_NOTE + " Here: validation accuracy (★ on the accuracy plot: the lecture's).")
+        elif lecture:
+            notes.append(LECTURE_NOTE + " Its figures are CIFAR-10's and not drawn beside a race on other images.")
         if not snap.done:
             notes.append("Running…")
         self.notes.setText(" ".join(notes))
