@@ -1,5 +1,6 @@
 """A training run inside the worker process: the loop, followed the way the window follows it
-(:class:`~linviz.workbench.live_run.LiveRun`), every snapshot published on the run's board.
+(:class:`~linviz.workbench.live_run.LiveRun`), its newest snapshot published on the run's
+board at the window's pace (:class:`Publisher`).
 
 The features are the window's own arrays, mapped read-only (no copy); the validation
 evaluation and the template pictures are made here, so the window only draws.
@@ -39,6 +40,11 @@ def confusion_counts(true: np.ndarray, predicted: np.ndarray, n_classes: int) ->
     return confusion_matrix(true, predicted, n_classes)
 
 
+# The window redraws at most 25 times a second: two publications per frame show every frame's
+# newest state, and a fast run's hundreds of snapshots a second cost the loop no more than that.
+PUBLISH_INTERVAL_S = 0.02
+
+
 class PublishingControl(TrainingControl):
     """A run's control in the worker: before the loop asks for its next minibatches, what the
     board has pending goes out, waiting for the lock when the loop may wait next (paused,
@@ -49,6 +55,63 @@ class PublishingControl(TrainingControl):
     def grant(self, wanted: int, epoch_left: int) -> Grant:
         self.before_grant(wait=self.paused or self.stopped or self.pace is not None)
         return super().grant(wanted, epoch_left)
+
+
+class Publisher:
+    """Puts a run's snapshots on its board at the window's pace, not the loop's.
+
+    Every snapshot is followed (:meth:`note`): what only grows is logged at once (the
+    accuracies of an epoch, the trajectory's weights), and what changed is remembered (new
+    weights, an evaluation, pictures, the best epoch's weights). The newest snapshot goes on
+    the board when :data:`PUBLISH_INTERVAL_S` has passed since the last publication, at the
+    run's end, and before the loop may wait (:meth:`before_grant`: paused, paced, stopped), so
+    a paused run shows its last step. A fast run's snapshots in between are never pickled.
+    """
+
+    def __init__(self, board: BoardWriter, live: LiveRun, clock: Callable[[], float] = time.perf_counter):
+        self.board = board
+        self.live = live
+        self.clock = clock
+        self.published_at = -float("inf")
+        self._newest: Optional[dict] = None  # the newest snapshot's state, not yet on the board
+        self._snapshot = None
+        self._changed = {"weights": False, "evaluation": False, "templates": False}
+        self._best: Optional[np.ndarray] = None
+
+    def note(self, snapshot, followed, state: dict, best: Optional[np.ndarray]) -> None:
+        """``snapshot`` followed (``followed``), its plain ``state``, and the best epoch's
+        weights when this snapshot's epoch is the best so far."""
+        self._snapshot, self._newest = snapshot, state
+        for name in self._changed:
+            self._changed[name] |= getattr(followed, name)
+        if best is not None:
+            self._best = best
+        if snapshot.done or self.clock() - self.published_at >= PUBLISH_INTERVAL_S:
+            self.publish(wait=snapshot.done)
+
+    def publish(self, wait: bool = True) -> bool:
+        """The newest snapshot on the board (``wait``: for the lock; else it stays pending and
+        goes with a later publication); True when nothing is left pending."""
+        if self._newest is None:
+            return self.board.flush(wait)
+        snapshot, logs, live, changed = self._snapshot, self.board.logs, self.live, self._changed
+        logs["losses"].sync(snapshot.losses)
+        logs["smoothed_losses"].sync(snapshot.smoothed_losses)
+        logs["per_snapshot"].sync(snapshot.per_snapshot)
+        done = self.board.publish(self._newest, weights=live.W if changed["weights"] else None,
+                                  evaluation=live.evaluation if changed["evaluation"] else None,
+                                  templates=live.templates if changed["templates"] else None,
+                                  best_weights=self._best, wait=wait)
+        self._newest, self._best = None, None
+        for name in changed:
+            changed[name] = False
+        self.published_at = self.clock()
+        return done
+
+    def before_grant(self, wait: bool = True) -> bool:
+        """Before the loop's next minibatches: when it may wait next, the newest snapshot goes
+        out now; at full speed only what an earlier publication left pending, without waiting."""
+        return self.publish(wait=True) if wait else self.board.flush(False)
 
 
 def log_limits(settings: dict, n_train: int) -> dict[str, int]:
@@ -88,7 +151,8 @@ def run_request(request: TrainingRequest, control, lock, started: Callable[[], N
         return predictions, confusion_counts(y_val, predictions, n_classes)
 
     live = LiveRun(evaluate, lambda W: template_rows(W, pipeline))
-    control.before_grant = board.flush
+    publisher = Publisher(board, live)
+    control.before_grant = publisher.before_grant
     logs = board.logs
     has_val = X_val is not None and len(y_val) > 0
     last, epochs_logged = None, 0
@@ -102,9 +166,6 @@ def run_request(request: TrainingRequest, control, lock, started: Callable[[], N
         if snapshot.iteration == 0:
             continue  # the initial random weights are no model to show
         followed = live.follow(snapshot)
-        logs["losses"].sync(snapshot.losses)
-        logs["smoothed_losses"].sync(snapshot.smoothed_losses)
-        logs["per_snapshot"].sync(snapshot.per_snapshot)
         best = None
         if len(snapshot.train_accuracies) > epochs_logged:
             train_acc = snapshot.train_accuracies[epochs_logged:]
@@ -116,13 +177,9 @@ def run_request(request: TrainingRequest, control, lock, started: Callable[[], N
         if followed.trajectory:
             _add_to_trajectory(logs["trajectory"], live.W)
         # At full speed the loop never waits for the window (see BoardWriter); the control
-        # flushes what is pending before the loop may wait (paused, paced), and the end waits.
-        board.publish(dict(snapshot_state(snapshot), has_validation=has_val, best_epoch_so_far=best_epoch,
-                           best_val_so_far=best_val),
-                      weights=live.W if followed.weights else None,
-                      evaluation=live.evaluation if followed.evaluation else None,
-                      templates=live.templates if followed.templates else None, best_weights=best,
-                      wait=snapshot.done)
+        # publishes before the loop may wait (paused, paced), and the end waits.
+        publisher.note(snapshot, followed, dict(snapshot_state(snapshot), has_validation=has_val,
+                                                best_epoch_so_far=best_epoch, best_val_so_far=best_val), best)
     wall, loop_times = time.perf_counter() - loop_start, stopwatch.stop()
     if last is None or last.iteration == 0 or live.W is None:
         reason = getattr(last, "stop_reason", None)

@@ -80,3 +80,89 @@ def test_the_window_names_the_parts_its_children_still_compile(fresh_parts):
     assert kernels_to_come(jobs.QuietContext()) == ("training loop",)
     loop.done.set()
     assert kernels_to_come(jobs.QuietContext()) == ()
+
+
+def _read_all(request, lock):
+    from linviz.workbench.worker.board import SEQUENCE, BoardReader
+
+    reader = BoardReader(request.board_path, request.layout, lock)
+    view = reader.read(wait=True)
+    return view, int(reader._seen[SEQUENCE])
+
+
+@pytest.mark.parametrize("interval", [0.0, 1e9])
+def test_the_board_ends_with_the_whole_run_however_seldom_it_is_published(monkeypatch, files, data, interval):
+    """Every snapshot published (interval 0) or only the first and the last (an interval no run
+    reaches): the window reads the same run at its end, every loss and every epoch."""
+    from linviz.workbench.worker import training as worker_training
+
+    monkeypatch.setattr(worker_training, "PUBLISH_INTERVAL_S", interval)
+    notes = []
+    real_note = worker_training.Publisher.note
+    monkeypatch.setattr(worker_training.Publisher, "note", lambda self, *a: notes.append(1) or real_note(self, *a))
+    request = dataclasses.replace(_request(files, data), log_stem=f"every-{interval:g}")
+    lock = multiprocessing.Lock()
+    final = run_request(request, PublishingControl(), lock)
+    view, publications = _read_all(request, lock)
+    iterations = final.snapshot.iteration
+    assert view.state["iteration"] == iterations and view.state["done"]
+    assert len(view.logs["losses"]) == iterations and len(view.logs["accuracies"]) == SETTINGS["epochs"]
+    np.testing.assert_array_equal(view.weights, final.snapshot.W)
+    assert view.evaluation is not None and view.templates is not None and view.best_weights is not None
+    assert publications == (2 if interval else len(notes)), (publications, len(notes))
+    assert len(notes) > 2
+
+
+class _Board:
+    def __init__(self):
+        self.published, self.flushed, self.logs = [], [], {name: _Log() for name in
+                                                           ("losses", "smoothed_losses", "per_snapshot")}
+
+    def publish(self, state, **parts):
+        self.published.append((state, parts))
+        return True
+
+    def flush(self, wait=True):
+        self.flushed.append(wait)
+        return True
+
+
+class _Log:
+    def sync(self, values):
+        self.synced = values
+
+
+def test_a_snapshot_skipped_between_publications_still_brings_what_it_changed():
+    """New weights, an evaluation or the best epoch's weights that came with a snapshot that was
+    not published go with the next publication; a paused run publishes its newest snapshot."""
+    from types import SimpleNamespace
+
+    from linviz.workbench.live_run import Followed
+    from linviz.workbench.worker.training import Publisher
+
+    now = [0.0]
+    board = _Board()
+    live = SimpleNamespace(W="W", evaluation="evaluation", templates="templates")
+    publisher = Publisher(board, live, clock=lambda: now[0])
+
+    def snapshot(done=False):
+        return SimpleNamespace(done=done, losses=[], smoothed_losses=[], per_snapshot=[])
+
+    publisher.note(snapshot(), Followed(weights=True), {"iteration": 1}, None)  # the first goes out at once
+    publisher.note(snapshot(), Followed(weights=True, evaluation=True), {"iteration": 2}, "best")
+    publisher.note(snapshot(), Followed(), {"iteration": 3}, None)
+    assert [state["iteration"] for state, _ in board.published] == [1]
+    now[0] = 1.0
+    publisher.note(snapshot(), Followed(), {"iteration": 4}, None)
+    state, parts = board.published[-1]
+    assert state == {"iteration": 4}
+    assert parts["weights"] == "W" and parts["evaluation"] == "evaluation" and parts["best_weights"] == "best"
+    assert parts["templates"] is None
+    publisher.note(snapshot(), Followed(templates=True), {"iteration": 5}, None)
+    assert publisher.before_grant(wait=False) and board.flushed == [False]  # full speed: nothing new goes
+    assert len(board.published) == 2
+    assert publisher.before_grant(wait=True)  # paused: the newest step shows
+    state, parts = board.published[-1]
+    assert state == {"iteration": 5} and parts["templates"] == "templates" and parts["weights"] is None
+    publisher.note(snapshot(done=True), Followed(), {"iteration": 6}, None)
+    assert board.published[-1][0] == {"iteration": 6}  # the end always
