@@ -104,7 +104,8 @@ def test_stop_mid_training_then_close_without_warnings(qtbot, make_window, wait_
     window = make_window("demo")
     quick_training(window, epochs=1000)
     window.training_controller.train()
-    qtbot.waitUntil(lambda: window.loss_view.point_count >= 30, timeout=60_000)
+    qtbot.waitUntil(lambda: window.workbench.frame is not None and window.workbench.frame.snapshot.iteration >= 30,
+                    timeout=60_000)
     window.training_panel.pause_button.click()
     assert window.training_controller.control.paused
     qtbot.mouseClick(window.findChild(QPushButton, "stopButton"), Qt.MouseButton.LeftButton)
@@ -122,7 +123,8 @@ def test_close_while_training_stops_the_worker(qtbot, make_window):
     window = make_window("demo")
     quick_training(window, epochs=1000)
     window.training_controller.train()
-    qtbot.waitUntil(lambda: window.loss_view.point_count >= 10, timeout=60_000)
+    qtbot.waitUntil(lambda: window.workbench.frame is not None and window.workbench.frame.snapshot.iteration >= 10,
+                    timeout=60_000)
     window.close()
     assert not window.job_runner.threads_running()
 

@@ -29,6 +29,7 @@ def _headless_best_W(window):
 
 def test_step_runs_exactly_one_minibatch_then_an_epoch(qtbot, make_window, wait_idle):
     window = make_window("demo")
+    window.show()  # the loss plot in sight draws each step
     _settings(window)
     pace = window.training_panel.pace
     step = window.findChild(QPushButton, "stepButton")

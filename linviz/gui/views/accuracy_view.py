@@ -53,7 +53,8 @@ class AccuracyView(QWidget):
         self._val: list[float] = []
         self.readout = HoverReadout(self.plot, self._describe)
         if workbench is not None:
-            self._redraw = Redraw(workbench, self._draw_frame, REDRAW_MS, leading=False)  # see the confusion view
+            # trailing: drawn in a turn of its own, after an epoch end's frame (see the confusion view)
+            self._redraw = Redraw(workbench, self._draw_frame, REDRAW_MS, leading=False, widget=self)
             workbench.frame_changed.connect(self._redraw)
 
     def _draw_frame(self, frame) -> None:

@@ -122,7 +122,7 @@ class ClassBarsView(QWidget):
         layout.addWidget(self.bars, 1)
         self.values: Optional[np.ndarray] = None  # what the bars show (probabilities or scores)
         self.kind = ""
-        self._redraw = Redraw(workbench, self.show_selection, REDRAW_MS)
+        self._redraw = Redraw(workbench, self.show_selection, REDRAW_MS, widget=self)
         workbench.selection_changed.connect(self.show_selection)
         workbench.model_changed.connect(self._redraw)
         workbench.data_changed.connect(self.show_selection)

@@ -85,7 +85,7 @@ class ConfusionView(QWidget):
         if workbench is not None:
             # Trailing: an epoch end changes several views at once; the matrix is drawn a
             # moment later, in its own turn of the event loop, not in the same long frame.
-            self._redraw = Redraw(workbench, self._on_model, REDRAW_MS, leading=False)
+            self._redraw = Redraw(workbench, self._on_model, REDRAW_MS, leading=False, widget=self)
             workbench.data_changed.connect(self._on_data)
             workbench.model_changed.connect(self._redraw)
 

@@ -117,7 +117,8 @@ class GalleryView(QWidget):
         self._bench = workbench
         self._evaluation = None
         if workbench is not None:
-            self._redraw = Redraw(workbench, self._on_model, REDRAW_MS, leading=False)  # see the confusion view
+            # trailing: drawn in a turn of its own, after an epoch end's frame (see the confusion view)
+            self._redraw = Redraw(workbench, self._on_model, REDRAW_MS, leading=False, widget=self)
             workbench.data_changed.connect(self._on_data)
             workbench.model_changed.connect(self._redraw)
             workbench.selection_changed.connect(self._on_selection)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 
 from linviz.explore.curves import DEFAULT_SMOOTHING, MAX_SMOOTHING, CurveSmoother, FollowingRange, log_ticks, \
     smooth_curve, tick_label
+from linviz.gui.runtime.redraw import Redraw
 from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
 from linviz.gui.views.plot_style import CountAxis, outward_ticks, peaks_per_pixel, settle
@@ -144,7 +145,8 @@ class LossView(QWidget):
         self._set_title()
         self._run = None
         if workbench is not None:
-            workbench.frame_changed.connect(self._on_frame)
+            self._redraw = Redraw(workbench, self._on_frame, 0, widget=self)  # every frame, while it is seen
+            workbench.frame_changed.connect(self._redraw)
 
     def _build_norm_axis(self, item) -> None:
         """||W|| in a second view box on the right axis, linked to the loss plot's x."""

@@ -63,7 +63,8 @@ class ProbabilitiesView(QWidget):
         item.getViewBox().sigResized.connect(self._fit_x_range)
         self._bench = workbench
         if workbench is not None:
-            self._redraw = Redraw(workbench, self.show_selection, REDRAW_MS, leading=False)  # see the confusion view
+            # trailing: drawn in a turn of its own, after an epoch end's frame (see the confusion view)
+            self._redraw = Redraw(workbench, self.show_selection, REDRAW_MS, leading=False, widget=self)
             workbench.data_changed.connect(self._on_data)
             workbench.selection_changed.connect(self.show_selection)
             workbench.model_changed.connect(self._redraw)

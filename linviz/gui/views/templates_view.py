@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from linviz.gui.runtime.redraw import Redraw
 from linviz.workbench.pictures import grid_mosaic
 from linviz.gui.views.mosaic_view import MosaicView
 from linviz.gui.views.painted_labels import TEXT_SPACING_PX, PaintedLabels
@@ -46,7 +47,8 @@ class TemplatesView(QWidget):
         self._shown = None  # (rows, class names, their printable names, (bands, staggered)) as drawn
         self.mosaic.installEventFilter(self)  # its size (not only this view's) picks the bands
         if workbench is not None:
-            workbench.model_changed.connect(self._on_model)
+            self._redraw = Redraw(workbench, self._on_model, 0, widget=self)  # every new model, while it is seen
+            workbench.model_changed.connect(self._redraw)
 
     def _on_model(self, model) -> None:
         if model is None:

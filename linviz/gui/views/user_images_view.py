@@ -64,7 +64,7 @@ class UserImagesView(QWidget):
         self.clear_button.clicked.connect(self.clearRequested)
         self._bench = workbench
         if workbench is not None:
-            self._redraw = Redraw(workbench, self._update_captions, REDRAW_MS)
+            self._redraw = Redraw(workbench, self._update_captions, REDRAW_MS, widget=self)
             workbench.user_images_changed.connect(self._on_images)
             workbench.model_changed.connect(self._redraw)
             workbench.features_changed.connect(self._update_captions)

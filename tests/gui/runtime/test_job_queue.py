@@ -45,8 +45,10 @@ def blocking_job(release: threading.Event, started: threading.Event | None = Non
     return job
 
 
-def train_until(qtbot, window, points: int) -> None:
-    qtbot.waitUntil(lambda: window.loss_view.point_count >= points, timeout=60_000)
+def train_until(qtbot, window, iterations: int) -> None:
+    """Until the window has the run's frame of ``iterations`` (its views draw it only when seen)."""
+    qtbot.waitUntil(lambda: window.workbench.frame is not None
+                    and window.workbench.frame.snapshot.iteration >= iterations, timeout=60_000)
 
 
 def test_opening_another_dataset_mid_training_stops_the_training_first(qtbot, make_window, wait_idle, tmp_path):
