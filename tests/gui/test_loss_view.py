@@ -283,3 +283,27 @@ def test_the_norm_axis_and_the_expected_loss_wait_for_the_curves(loss_view):
     assert item.getAxis("right").isVisible() and loss_view.expected_line.isVisible()
     loss_view.set_losses(np.zeros(0, np.float32))  # no losses any more: the empty plot again
     assert "Press Train" in loss_view.hint.text and not item.getAxis("right").isVisible()
+
+
+def test_a_new_runs_curves_replace_the_old_ones_without_the_empty_plots_sentence(loss_view, monkeypatch):
+    """Between two runs the plot keeps its axes: hiding them for the sentence and showing them
+    again in the new run's first frame laid the plot out twice (and flashed). A run whose first
+    frame has no loss yet shows the sentence until it has."""
+    from types import SimpleNamespace
+
+    shown = []
+    monkeypatch.setattr(loss_view.hint, "show", lambda text: shown.append(text))
+
+    def frame(run, losses):
+        snapshot = SimpleNamespace(losses=losses, per_snapshot=None, expected_initial_loss=2.3, done=False)
+        return SimpleNamespace(run=run, snapshot=snapshot)
+
+    first, _ = _run(400)
+    loss_view._on_frame(frame(1, first))
+    second, _ = _run(120, seed=1)
+    loss_view._on_frame(frame(2, second))
+    assert shown == [] and loss_view.point_count == 120
+    np.testing.assert_array_equal(loss_view.raw_curve.getData()[1], second)
+    assert loss_view.plot.getPlotItem().getViewBox().viewRange()[0][1] < 400  # the new run's own range
+    loss_view._on_frame(frame(3, np.zeros(0, np.float32)))
+    assert shown and loss_view.point_count == 0

@@ -291,3 +291,30 @@ def test_a_job_starting_or_ending_does_not_resize_the_views(make_window, qtbot):
     window.job_status.set_idle()
     qtbot.wait(20)
     assert window.view_tabs.size() == before
+
+
+def test_the_templates_caption_is_there_before_the_first_model(make_window, wait_idle, qtbot):
+    """Once the features are known, the templates view says how to read them and that a model
+    will fill it; the first model then changes the picture only (a caption that grew at a
+    run's start laid the whole view out again in the run's first frame)."""
+    from linviz.workbench.template_pictures import templates_caption
+
+    window = make_window("demo")
+    window.resize(1024, 700)
+    window.show()
+    view = window.templates_view
+    assert "train a model" in view.caption.text()  # no features yet
+    window.data_controller.extract_features()
+    wait_idle(window)
+    caption = templates_caption(window.workbench.features.pipeline)
+    assert view.caption.text() == caption and view.mosaic.hint.isVisible()
+    qtbot.wait(50)  # laid out
+    width, height = view.caption.width(), view.caption.height()
+    quick_training(window, epochs=2)
+    window.training_controller.train()
+    wait_idle(window)
+    qtbot.wait(50)
+    assert view.caption.text() == caption and not view.mosaic.hint.isVisible() and view.tile_count > 0
+    assert view.caption.height() == height or view.caption.width() != width  # only a new width wraps it anew
+    window.workbench.set_model(None)
+    assert view.caption.text() == caption and view.mosaic.hint.isVisible()

@@ -178,7 +178,13 @@ class LossView(QWidget):
             return
         snap = frame.snapshot
         if frame.run != self._run:
-            self.clear()
+            # A new run's curves replace the old ones; the empty plot's sentence only while it
+            # has none (hiding the axes and showing them again in one frame laid the plot out
+            # twice at the run's start)
+            if len(snap.losses):
+                self._forget()
+            else:
+                self.clear()
             self._run = frame.run
             self.set_expected_initial_loss(snap.expected_initial_loss)
         self.set_losses(snap.losses, getattr(snap, "per_snapshot", None))
@@ -274,6 +280,13 @@ class LossView(QWidget):
         self.expected_line.setVisible(not self.hint.empty)
 
     def clear(self) -> None:
+        """No curves: the empty plot says what fills it."""
+        self._forget()
+        self.hint.show(EMPTY_TEXT)
+        self._show_extras()
+
+    def _forget(self) -> None:
+        """Drop the curves and what was derived from them (ranges, smoothing), axes kept."""
         self._losses = np.zeros(0, dtype=np.float32)
         self._smoothed = np.zeros(0, dtype=np.float32)
         self._per_snapshot = None
@@ -285,8 +298,6 @@ class LossView(QWidget):
         self._x_axis.reset()
         self._norm_hi = 0.0
         self._y_range = (np.inf, -np.inf)
-        self.hint.show(EMPTY_TEXT)
-        self._show_extras()
 
     @property
     def point_count(self) -> int:

@@ -33,6 +33,9 @@ class MosaicView(pg.GraphicsLayoutWidget):
         self._labels: list[pg.TextItem] = []
         self.highlight = highlight_rect()
         self.viewbox.addItem(self.highlight)
+        self.hint = pg.TextItem(color=(110, 110, 110), anchor=(0.5, 0.5))  # what an empty view waits for
+        self.viewbox.addItem(self.hint, ignoreBounds=True)
+        self.hint.setVisible(False)
         self.scene().sigMouseClicked.connect(self._on_clicked)
         self.scene().sigMouseMoved.connect(self._on_hover)
         self.tile_tooltip: Optional[Callable[[int, int], str]] = None  # (row, col) -> text
@@ -43,6 +46,7 @@ class MosaicView(pg.GraphicsLayoutWidget):
                    margin_left: float = 0.0) -> None:
         """Replace the picture (uint8 RGB, fixed levels: no auto-levelling per frame)."""
         show_colors(self.image, picture)
+        self.hint.setVisible(False)
         self.layout_info = layout
         if (picture.shape, margin_top, margin_left) != self._shape:  # the view fits a new picture or margins
             self._shape = (picture.shape, margin_top, margin_left)
@@ -87,6 +91,15 @@ class MosaicView(pg.GraphicsLayoutWidget):
         self._shape = None
         self.set_labels([])
         self.highlight.setVisible(False)
+        self.hint.setVisible(False)
+
+    def show_hint(self, text: str) -> None:
+        """No picture: ``text`` in the middle of the view, until the next picture."""
+        self.clear_picture()
+        self.viewbox.setRange(QRectF(0, 0, 1, 1), padding=0)
+        self.hint.setText(text)
+        self.hint.setPos(0.5, 0.5)
+        self.hint.setVisible(True)
 
     def keyPressEvent(self, event) -> None:
         key = event.key()

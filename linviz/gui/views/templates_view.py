@@ -18,6 +18,7 @@ from linviz.gui.views.mosaic_view import MosaicView
 from linviz.gui.views.painted_labels import TEXT_SPACING_PX, PaintedLabels
 
 EMPTY = "Weight templates: train a model to see what each class looks for"
+WAITING = "Train a model to see each class's template"
 
 
 class TemplatesView(QWidget):
@@ -49,17 +50,23 @@ class TemplatesView(QWidget):
         if workbench is not None:
             self._redraw = Redraw(workbench, self._on_model, 0, widget=self)  # every new model, while it is seen
             workbench.model_changed.connect(self._redraw)
+            workbench.features_changed.connect(self._on_features)
 
     def _on_model(self, model) -> None:
         if model is None:
             self._drawn = None
             self.clear()
         elif model.templates is not None and model.templates is not self._drawn:
-            from linviz.workbench.template_pictures import templates_caption
-
             self._drawn = model.templates
             self.set_templates(model.templates, self._bench.class_names,
-                               caption=templates_caption(model.features.pipeline))
+                               caption=_caption(model.features.pipeline))
+
+    def _on_features(self, features) -> None:
+        """Before any model: how to read the templates of these features. The caption is then
+        already there when the first model comes (a caption that changed its height at a run's
+        start laid the view out again in the run's first frame)."""
+        if self._drawn is None:
+            self.clear()
 
     def set_templates(self, rows: list[tuple[str, list[np.ndarray]]], class_names: list[str],
                       caption: str = "") -> None:
@@ -178,10 +185,22 @@ class TemplatesView(QWidget):
         return self.class_labels.texts + self.row_labels.texts
 
     def clear(self) -> None:
+        """No templates: what the features' templates will show, or what to do to see any."""
         self.mosaic.clear_picture()
         self.class_labels.clear()
         self.row_labels.clear()
         self._grid = []
         self.tile_count = 0
         self._shown = None
-        self.caption.setText(EMPTY)
+        features = self._bench.features if self._bench is not None else None
+        if features is None:
+            self.caption.setText(EMPTY)
+        else:
+            self.caption.setText(_caption(features.pipeline))
+            self.mosaic.show_hint(WAITING)
+
+
+def _caption(pipeline) -> str:
+    from linviz.workbench.template_pictures import templates_caption
+
+    return templates_caption(pipeline)
