@@ -307,3 +307,28 @@ def test_a_new_runs_curves_replace_the_old_ones_without_the_empty_plots_sentence
     assert loss_view.plot.getPlotItem().getViewBox().viewRange()[0][1] < 400  # the new run's own range
     loss_view._on_frame(frame(3, np.zeros(0, np.float32)))
     assert shown and loss_view.point_count == 0
+
+
+def test_a_new_run_empties_the_accuracy_plot_without_its_sentence(qtbot):
+    """Before a new run's first epoch ends the old curves go and the axes stay (0 to 10
+    epochs); the sentence is for a plot no run has filled."""
+    from types import SimpleNamespace
+
+    from linviz.gui.views.accuracy_view import AccuracyView
+
+    accuracy = AccuracyView()
+    qtbot.addWidget(accuracy)
+
+    def frame(epochs):
+        return SimpleNamespace(snapshot=SimpleNamespace(train_accuracies=[0.4] * epochs, val_accuracies=[0.3] * epochs,
+                                                        done=False))
+
+    accuracy._draw_frame(frame(26))
+    assert accuracy.point_count == 26 and not accuracy.hint.empty
+    accuracy._draw_frame(frame(0))
+    assert accuracy.point_count == 0 and not accuracy.hint.empty and len(accuracy.train_curve.getData()[0] or []) == 0
+    assert accuracy.plot.getPlotItem().getViewBox().viewRange()[0][1] < 11
+    accuracy._draw_frame(frame(1))
+    assert accuracy.point_count == 1
+    accuracy._draw_frame(None)
+    assert accuracy.hint.empty and "After each epoch" in accuracy.hint.text

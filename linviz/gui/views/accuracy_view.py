@@ -60,6 +60,8 @@ class AccuracyView(QWidget):
     def _draw_frame(self, frame) -> None:
         if frame is None:
             self.clear()
+        elif not len(frame.snapshot.train_accuracies) and not self.hint.empty:
+            self._forget()  # a new run before its first epoch ends: the old curves go, the axes stay
         else:
             self.set_accuracies(list(frame.snapshot.train_accuracies), list(frame.snapshot.val_accuracies))
             if frame.snapshot.done:
@@ -134,6 +136,19 @@ class AccuracyView(QWidget):
         self._n = (-1, -1)
         self.set_accuracies([], [])
         self.readout.clear()
+
+    def _forget(self) -> None:
+        """No curves, the axes kept (from 0 to 10 epochs): hiding them for the empty plot's
+        sentence and showing them again at the first epoch laid the plot out twice and
+        flashed the sentence between two runs."""
+        self._n = (0, 0)
+        self._train, self._val = [], []
+        self.train_curve.setData([], [])
+        self.val_curve.setData([], [])
+        self.readout.clear()
+        if self._x_hi != 10:
+            self._x_hi = 10
+            self.plot.getPlotItem().setXRange(0, 10, padding=0.02)
 
     @property
     def point_count(self) -> int:
