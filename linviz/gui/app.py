@@ -21,7 +21,8 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # noqa: D401 (argparse API)
         message = re.sub(r"^argument ([^:]+): ", r"\1: ", message)
         if message.startswith("unrecognized arguments"):
-            message += " (the app takes --data and --size; python main.py --help lists the commands)"
+            options = [a.option_strings[-1] for a in self._actions if a.option_strings and a.dest != "help"]
+            message += f" (the app takes {' and '.join(options)}; python main.py --help lists the commands)"
         self.exit(2, f"error: {message}\n")
 
 

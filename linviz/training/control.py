@@ -135,10 +135,15 @@ class TrainingControl:
         """Wait while paused; True to go on, False when stopped."""
         return self.grant(1, 1).count > 0
 
+    def about_to_wait(self) -> None:
+        """Called once (without the control's lock) when a grant is about to wait for a
+        resume or a step: a paused run's last state can be shown meanwhile."""
+
     def grant(self, wanted: int, epoch_left: int) -> Grant:
         """How many of the ``wanted`` minibatches to run now (``epoch_left`` remain in the
         epoch); blocks while paused without a step and until the pace allows one."""
         waited = 0.0
+        announced = False
         with self._cond:
             while True:
                 if self._stopped:
@@ -150,6 +155,14 @@ class TrainingControl:
                     if self._epoch_step:
                         self._epoch_step = epoch_left > 1
                         return Grant(1, stepping=True, waited=waited)
+                    if not announced:  # once, without the lock: then the state is checked again
+                        announced = True
+                        self._cond.release()
+                        try:
+                            self.about_to_wait()
+                        finally:
+                            self._cond.acquire()
+                        continue
                     self._cond.wait()
                     continue
                 pacer = self._pacer

@@ -319,16 +319,18 @@ def test_a_new_run_empties_the_accuracy_plot_without_its_sentence(qtbot):
     accuracy = AccuracyView()
     qtbot.addWidget(accuracy)
 
-    def frame(epochs):
-        return SimpleNamespace(snapshot=SimpleNamespace(train_accuracies=[0.4] * epochs, val_accuracies=[0.3] * epochs,
-                                                        done=False))
+    def frame(run, epochs, value=0.4):
+        return SimpleNamespace(run=run, snapshot=SimpleNamespace(train_accuracies=[value] * epochs,
+                                                                 val_accuracies=[0.3] * epochs, done=False))
 
-    accuracy._draw_frame(frame(26))
+    accuracy._draw_frame(frame(1, 26))
     assert accuracy.point_count == 26 and not accuracy.hint.empty
-    accuracy._draw_frame(frame(0))
+    accuracy._draw_frame(frame(2, 0))
     assert accuracy.point_count == 0 and not accuracy.hint.empty and len(accuracy.train_curve.getData()[0] or []) == 0
     assert accuracy.plot.getPlotItem().getViewBox().viewRange()[0][1] < 11
-    accuracy._draw_frame(frame(1))
+    accuracy._draw_frame(frame(2, 1))
     assert accuracy.point_count == 1
+    accuracy._draw_frame(frame(3, 1, value=0.9))  # a run seen only at its end, as many epochs as the last
+    np.testing.assert_allclose(accuracy.train_curve.getData()[1], [0.9])
     accuracy._draw_frame(None)
     assert accuracy.hint.empty and "After each epoch" in accuracy.hint.text

@@ -149,3 +149,32 @@ def test_snapshots_record_data_loss_regularization_and_weight_norm(reg_type):
     if reg_type == "l2":  # stronger weight decay, smaller weights
         strong = run_to_end(train(X, y, Xv, yv, TrainingConfig(**{**config.__dict__, "reg": 1.0})))
         assert strong.weight_norms[-1] < 0.8 * final.weight_norms[-1]
+
+
+def test_a_grant_that_waits_for_a_resume_says_so_once_before_waiting():
+    """about_to_wait runs once, without the control's lock (it may take long: the worker shows
+    the paused run's last state), and a resume that came meanwhile is not waited for."""
+    calls = []
+
+    class Announcing(TrainingControl):
+        def about_to_wait(self):
+            calls.append(self._cond.acquire(blocking=False))  # the lock is free
+            self._cond.release()
+
+    control = Announcing()
+    control.pause()
+    thread = threading.Thread(target=lambda: calls.append(control.grant(5, 10).count))
+    thread.start()
+    thread.join(0.2)
+    assert thread.is_alive() and calls == [True]  # said once, then waiting
+    control.resume()
+    thread.join(10)
+    assert calls == [True, 5]
+
+    class ResumingMeanwhile(TrainingControl):
+        def about_to_wait(self):
+            self.resume()
+
+    resumed = ResumingMeanwhile()
+    resumed.pause()
+    assert resumed.grant(3, 10).count == 3  # not waiting for a resume that already came

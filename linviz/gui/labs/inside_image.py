@@ -467,7 +467,8 @@ class InsideImageLab(Lab):
         against, bias_words = BASELINE_WORDS[result.relative_to]
         self.bars_caption.setText(f"Each score as a sum: what every feature block adds, against {against}, plus "
                                   f"the gray part (◆ = the score)")
-        names = [short_block_name(n) for n in result.block_names] + [bias_words + _thin_part_note(result.rows)]
+        width = item.getViewBox().width()
+        names = [short_block_name(n) for n in result.block_names] + [bias_words + _thin_part_note(result.rows, width)]
         colors = [BLOCK_COLORS[k % len(BLOCK_COLORS)] for k in range(len(result.block_names))] + [BIAS_COLOR]
         self.legend.setText("  ".join(f'<span style="color:rgb{c}">■</span>&nbsp;{n}' for n, c in zip(names, colors)))
 
@@ -503,12 +504,14 @@ class InsideImageLab(Lab):
                              "Δ is editable; press Lecture example again to go back to your image.")
 
 
-THIN_PART = 0.02  # a part narrower than this share of the bars' span is a line at most on screen
+THIN_PART_PX = 2.0  # a part narrower than this on screen is a line at most
+PLOT_PX = 300.0  # the bars' width to judge by before the plot is laid out
 
 
-def _thin_part_note(rows) -> str:
-    """When every row's gray part is too thin to see (the average image scores near 0), its
-    values in words, so a student looking for gray is told why there is none."""
+def _thin_part_note(rows, width_px: float) -> str:
+    """When every row's gray part is too thin to see in bars ``width_px`` wide (the average
+    image scores near 0), its size in words, so a student looking for gray is told why there
+    is none."""
     biases = [ev.bias for _, ev in rows]
     if not biases:
         return ""
@@ -519,6 +522,8 @@ def _thin_part_note(rows) -> str:
         lo = min(lo, sum(v for v in parts if v < 0))
         hi = max(hi, sum(v for v in parts if v > 0))
     largest = max(abs(b) for b in biases)
-    if largest >= THIN_PART * max(hi - lo, 1e-12):
+    px = largest / max(hi - lo, 1e-12) * (width_px if width_px > 0 else PLOT_PX)
+    if px >= THIN_PART_PX:
         return ""
-    return f" (at most {largest:.2g} here: too thin to see)"
+    size = f"at most {largest:.3f}" if largest >= 0.0005 else "under 0.001"
+    return f" ({size} here: too thin to see)"

@@ -49,6 +49,7 @@ class AccuracyView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
         self._n = (0, 0)
+        self._run = None  # the run whose curves are drawn
         self._train: list[float] = []
         self._val: list[float] = []
         self.readout = HoverReadout(self.plot, self._describe)
@@ -59,13 +60,16 @@ class AccuracyView(QWidget):
 
     def _draw_frame(self, frame) -> None:
         if frame is None:
+            self._run = None
             self.clear()
-        elif not len(frame.snapshot.train_accuracies) and not self.hint.empty:
-            self._forget()  # a new run before its first epoch ends: the old curves go, the axes stay
-        else:
-            self.set_accuracies(list(frame.snapshot.train_accuracies), list(frame.snapshot.val_accuracies))
-            if frame.snapshot.done:
-                self.fit_to_run_end()
+            return
+        if frame.run != self._run:  # a new run's curves replace the old ones, the axes stay
+            self._run = frame.run
+            if not self.hint.empty:
+                self._forget()
+        self.set_accuracies(list(frame.snapshot.train_accuracies), list(frame.snapshot.val_accuracies))
+        if frame.snapshot.done:
+            self.fit_to_run_end()
 
     def _set_ranges(self, x_hi: int) -> None:
         """Ranges set by hand (the axes repaint only when they grow): accuracy 0 to 1, epochs

@@ -56,6 +56,10 @@ class PublishingControl(TrainingControl):
         self.before_grant(wait=self.paused or self.stopped or self.pace is not None)
         return super().grant(wanted, epoch_left)
 
+    def about_to_wait(self) -> None:
+        """Paused in the middle of a grant (a pause that came after the check above)."""
+        self.before_grant(wait=True)
+
 
 class Publisher:
     """Puts a run's snapshots on its board at the window's pace, not the loop's.
@@ -109,9 +113,15 @@ class Publisher:
         return done
 
     def before_grant(self, wait: bool = True) -> bool:
-        """Before the loop's next minibatches: when it may wait next, the newest snapshot goes
-        out now; at full speed only what an earlier publication left pending, without waiting."""
-        return self.publish(wait=True) if wait else self.board.flush(False)
+        """Before the loop's next minibatches (every compiled call, about 10 ms apart at full
+        speed): when it may wait next, the newest snapshot goes out now; at full speed, when
+        the interval has passed (a snapshot held back at an epoch's end goes out with the
+        next call, not with the next snapshot), without waiting for the lock."""
+        if wait:
+            return self.publish(wait=True)
+        if self._newest is not None and self.clock() - self.published_at >= PUBLISH_INTERVAL_S:
+            return self.publish(wait=False)
+        return self.board.flush(False)
 
 
 def log_limits(settings: dict, n_train: int) -> dict[str, int]:

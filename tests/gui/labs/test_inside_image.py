@@ -344,6 +344,9 @@ def test_the_legend_says_when_the_gray_part_is_too_thin_to_see():
         parts = [SimpleNamespace(total=t) for t in blocks]
         return "row", SimpleNamespace(blocks=parts, bias=bias, score=bias + sum(blocks))
 
-    assert _thin_part_note([row(0.004, 0.9, 0.1), row(-0.003, -0.5, 0.6)]) == " (at most 0.004 here: too thin to see)"
-    assert _thin_part_note([row(0.2, 0.9, 0.1), row(-0.003, -0.5, 0.6)]) == ""  # one row shows it
-    assert _thin_part_note([]) == ""
+    rows = [row(0.004, 0.9, 0.1), row(-0.003, -0.5, 0.6)]
+    assert _thin_part_note(rows, 300) == " (at most 0.004 here: too thin to see)"  # 0.8 px
+    assert _thin_part_note(rows, 1000) == ""  # 2.7 px in a wide plot: drawn
+    assert _thin_part_note([row(0.2, 0.9, 0.1), row(-0.003, -0.5, 0.6)], 300) == ""  # one row shows it
+    assert _thin_part_note([row(1e-5, 0.9, 0.1)], 300) == " (under 0.001 here: too thin to see)"
+    assert _thin_part_note([], 300) == ""

@@ -76,3 +76,24 @@ def test_a_view_in_sight_is_paced_while_training(qtbot):
     assert drawn == [1]  # the first at once, the rest waits for the interval ...
     bench.set_training(False)
     assert drawn == [1, 3]  # ... or for the run's end
+
+
+def test_a_view_in_a_nested_tab_draws_when_its_outer_tab_opens(qtbot):
+    bench, drawn = _Bench(), []
+    outer = QTabWidget()
+    inner = QTabWidget()
+    view = QWidget()
+    inner.addTab(view, "view")
+    outer.addTab(QWidget(), "first")
+    outer.addTab(inner, "inner tabs")
+    qtbot.addWidget(outer)
+    redraw = Redraw(bench, drawn.append, 0, widget=view)
+    bench.set_training(True)
+    redraw(1)  # the window not shown yet
+    outer.show()
+    QApplication.processEvents()
+    redraw(2)
+    assert drawn == []  # shown, but its outer tab is not the current one
+    outer.setCurrentWidget(inner)
+    QApplication.processEvents()
+    assert drawn == [2]

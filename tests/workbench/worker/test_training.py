@@ -164,5 +164,10 @@ def test_a_snapshot_skipped_between_publications_still_brings_what_it_changed():
     assert publisher.before_grant(wait=True)  # paused: the newest step shows
     state, parts = board.published[-1]
     assert state == {"iteration": 5} and parts["templates"] == "templates" and parts["weights"] is None
-    publisher.note(snapshot(done=True), Followed(), {"iteration": 6}, None)
-    assert board.published[-1][0] == {"iteration": 6}  # the end always
+    publisher.note(snapshot(), Followed(), {"iteration": 6}, None)  # held back (an epoch's end, say) ...
+    assert board.published[-1][0] == {"iteration": 5}
+    now[0] = 2.0
+    assert publisher.before_grant(wait=False)  # ... goes with the loop's next call once the interval passed
+    assert board.published[-1][0] == {"iteration": 6}
+    publisher.note(snapshot(done=True), Followed(), {"iteration": 7}, None)
+    assert board.published[-1][0] == {"iteration": 7}  # the end always
