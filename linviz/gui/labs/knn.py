@@ -96,8 +96,9 @@ class KnnLab(Lab):
         self.size_spin.setKeyboardTracking(False)  # one new index when the number is typed, not per digit
         self.size_spin.setToolTip("Training images kNN memorizes, drawn at random (the course uses 5,000)")
         self.ks_edit = QLineEdit("1, 3, 5, 8, 10, 12, 15, 20, 50, 100")
-        self.ks_edit.setToolTip("The values of k to cross-validate")
         self.ks_edit.setCursorPosition(0)  # a box narrower than the list shows its start: "1, 3, 5, ..."
+        self.ks_edit.textChanged.connect(self._show_ks_whole)  # ... and its tooltip the whole list
+        self._show_ks_whole(self.ks_edit.text())
         self.folds_spin = QSpinBox(minimum=2, maximum=10, value=5)
         self.folds_spin.setToolTip("Cross-validation folds")
         self.cv_button = QPushButton("Cross-validate")
@@ -231,7 +232,11 @@ class KnnLab(Lab):
         self._fill_features()
         self._on_data(workbench.data)
 
+    def _show_ks_whole(self, text: str) -> None:
+        self.ks_edit.setToolTip(f"The values of k to cross-validate: {text}")
+
     # ------------------------------------------------------------------ state
+
     def current_key(self) -> Optional[SetupKey]:
         data = self.workbench.data
         if data is None or len(data.train.labels) < 2:

@@ -222,7 +222,9 @@ def test_before_cross_validation_the_plot_says_what_to_do_and_the_picker_moves_t
     wait_quick(window)
     assert window.workbench.selection == Selection("validation", 8)
     assert lab.neighbors is not None and "validation image 8" in lab.query_text.text()
+    assert lab.ks_edit.toolTip().endswith("1, 3, 5, 8, 10, 12, 15, 20, 50, 100")  # the whole list, cut in the box
     lab.ks_edit.setText("1, 3")
+    assert lab.ks_edit.toolTip().endswith(": 1, 3")
     lab.cross_validate()
     wait_idle(window)
     assert lab.cv_hint.text == "" and item.getAxis("left").isVisible()
