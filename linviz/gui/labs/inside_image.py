@@ -137,7 +137,7 @@ def inside_job(W, x, true_class, compare, model_options, delta, pipeline, image,
             other, note = runner_up, f"{class_names[top]} is the top class here: compared with the runner-up"
         mean_loss = None
         if split_X is not None and len(split_y):
-            mean_loss, _ = LossFunction(loss, 0.0, delta=delta, squared=options["squared"])(W, split_X, split_y)
+            mean_loss = LossFunction(loss, 0.0, delta=delta, squared=options["squared"]).value(W, split_X, split_y)
         names = class_names
         truth = "assumed true" if assumed else "true"
 
