@@ -89,6 +89,11 @@ def bound(value: float) -> str:
     return f"{value:g}"
 
 
+def option_message(message: str) -> str:
+    """argparse's 'argument --lr: reason' as linviz words its own checks: '--lr: reason'."""
+    return re.sub(r"^argument ([^:]+): ", r"\1: ", message)
+
+
 def count_text(value: float) -> str:
     """A count on an axis: '2,500', '200k', '1.5M' (not '2500', '200000', '1.5e+06'): short
     enough that a narrow plot's labels do not run into each other."""

@@ -11,7 +11,6 @@ for every command.
 from __future__ import annotations
 
 import argparse
-import re
 import textwrap
 
 from linviz.cli import bench, features, info, knn, landscape, predict, train, tune
@@ -22,6 +21,7 @@ from linviz.features.spec import PRESETS
 from linviz.models.losses import LOSSES
 from linviz.models.regularizers import REG_TYPES
 from linviz.training.optimizers import OPTIMIZERS
+from linviz.text import option_message
 
 HELP_WIDTH = 79  # the epilogs keep their own lines: they fit an 80-column terminal
 IMAGE_SIZE_HELP = ("side of the square the images are resized to before features (default 32, CIFAR-10's own; "
@@ -48,8 +48,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # noqa: D401 (argparse API)
         """'train: --lr: reason', as linviz's own checks word it (argparse: 'linviz train:
         argument --lr: reason')."""
-        message = re.sub(r"^argument ([^:]+): ", r"\1: ", message)
-        raise UsageError(f"{command_of(self.prog)}: {message}")
+        raise UsageError(f"{command_of(self.prog)}: {option_message(message)}")
 
     def add_argument(self, *names, **kwargs):
         if "type" in kwargs:

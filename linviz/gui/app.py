@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -19,7 +18,9 @@ class _Parser(argparse.ArgumentParser):
     without its command."""
 
     def error(self, message: str):  # noqa: D401 (argparse API)
-        message = re.sub(r"^argument ([^:]+): ", r"\1: ", message)
+        from linviz.text import option_message
+
+        message = option_message(message)
         if message.startswith("unrecognized arguments"):
             options = [a.option_strings[-1] for a in self._actions if a.option_strings and a.dest != "help"]
             message += f" (the app takes {' and '.join(options)}; python main.py --help lists the commands)"

@@ -515,9 +515,8 @@ def _thin_part_note(rows, width_px: float) -> str:
     biases = [ev.bias for _, ev in rows]
     if not biases:
         return ""
-    lo = min(min(ev.score for _, ev in rows), 0.0)
-    hi = max(max(ev.score for _, ev in rows), 0.0)
-    for _, ev in rows:  # the bars' span: each row's parts stacked right and left of 0
+    lo = hi = 0.0
+    for _, ev in rows:  # the bars' span: each row's parts stacked right and left of 0 (its score inside)
         parts = [block.total for block in ev.blocks] + [ev.bias]
         lo = min(lo, sum(v for v in parts if v < 0))
         hi = max(hi, sum(v for v in parts if v > 0))

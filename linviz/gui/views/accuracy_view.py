@@ -117,10 +117,8 @@ class AccuracyView(QWidget):
         self._n = (len(train), len(val))
         self._train, self._val = list(train), list(val)
         if max(self._n) == 0:
-            self._x_hi = 10  # the next run's ranges are set when its first epoch ends
-            self.train_curve.setData([], [])
-            self.val_curve.setData([], [])
-            self.hint.show(EMPTY_TEXT)
+            self._forget()
+            self.hint.show(EMPTY_TEXT)  # the next run's ranges are set when its first epoch ends
             return
         if self.hint.empty:
             self.hint.filled()
@@ -139,7 +137,6 @@ class AccuracyView(QWidget):
     def clear(self) -> None:
         self._n = (-1, -1)
         self.set_accuracies([], [])
-        self.readout.clear()
 
     def _forget(self) -> None:
         """No curves, the axes kept (from 0 to 10 epochs): hiding them for the empty plot's

@@ -186,7 +186,6 @@ class TemplatesView(QWidget):
 
     def clear(self) -> None:
         """No templates: what the features' templates will show, or what to do to see any."""
-        self.mosaic.clear_picture()
         self.class_labels.clear()
         self.row_labels.clear()
         self._grid = []
@@ -195,6 +194,7 @@ class TemplatesView(QWidget):
         features = self._bench.features if self._bench is not None else None
         if features is None:
             self.caption.setText(EMPTY)
+            self.mosaic.clear_picture()
         else:
             self.caption.setText(_caption(features.pipeline))
             self.mosaic.show_hint(WAITING)

@@ -9,8 +9,8 @@ thread* runs the requests one at a time: the loop, with nobody else wanting this
 interpreter's GIL, at the speed of a headless run.
 
 A run publishes its newest snapshot on its board (:mod:`~linviz.workbench.worker.board`) at
-the window's pace and ends with one event. A Python exception ends the run, never the process: it is reported
-("failed") with its traceback when it is a bug.
+the window's pace and ends with one event. A Python exception ends the run, never the
+process: it is reported ("failed") with its traceback when it is a bug.
 
 Nothing heavy is imported at module level: the spawned interpreter imports this module to
 find :func:`serve`, before the BLAS limit is set.

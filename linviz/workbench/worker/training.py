@@ -77,32 +77,34 @@ class Publisher:
         self.live = live
         self.clock = clock
         self.published_at = -float("inf")
-        self._newest: Optional[dict] = None  # the newest snapshot's state, not yet on the board
-        self._snapshot = None
+        self._newest: Optional[tuple] = None  # (snapshot, its state) not yet on the board
         self._changed = {"weights": False, "evaluation": False, "templates": False}
         self._best: Optional[np.ndarray] = None
 
     def note(self, snapshot, followed, state: dict, best: Optional[np.ndarray]) -> None:
         """``snapshot`` followed (``followed``), its plain ``state``, and the best epoch's
         weights when this snapshot's epoch is the best so far."""
-        self._snapshot, self._newest = snapshot, state
+        self._newest = snapshot, state
         for name in self._changed:
             self._changed[name] |= getattr(followed, name)
         if best is not None:
             self._best = best
-        if snapshot.done or self.clock() - self.published_at >= PUBLISH_INTERVAL_S:
+        if snapshot.done or self._due():
             self.publish(wait=snapshot.done)
+
+    def _due(self) -> bool:
+        return self.clock() - self.published_at >= PUBLISH_INTERVAL_S
 
     def publish(self, wait: bool = True) -> bool:
         """The newest snapshot on the board (``wait``: for the lock; else it stays pending and
         goes with a later publication); True when nothing is left pending."""
         if self._newest is None:
             return self.board.flush(wait)
-        snapshot, logs, live, changed = self._snapshot, self.board.logs, self.live, self._changed
+        (snapshot, state), logs, live, changed = self._newest, self.board.logs, self.live, self._changed
         logs["losses"].sync(snapshot.losses)
         logs["smoothed_losses"].sync(snapshot.smoothed_losses)
         logs["per_snapshot"].sync(snapshot.per_snapshot)
-        done = self.board.publish(self._newest, weights=live.W if changed["weights"] else None,
+        done = self.board.publish(state, weights=live.W if changed["weights"] else None,
                                   evaluation=live.evaluation if changed["evaluation"] else None,
                                   templates=live.templates if changed["templates"] else None,
                                   best_weights=self._best, wait=wait)
@@ -119,7 +121,7 @@ class Publisher:
         next call, not with the next snapshot), without waiting for the lock."""
         if wait:
             return self.publish(wait=True)
-        if self._newest is not None and self.clock() - self.published_at >= PUBLISH_INTERVAL_S:
+        if self._newest is not None and self._due():
             return self.publish(wait=False)
         return self.board.flush(False)
 
