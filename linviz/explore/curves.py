@@ -59,6 +59,7 @@ class CurveSmoother:
         self._n = 0
         self._cumsum = np.zeros(1)
         self._out = np.zeros(0)
+        self.changed_from = 0  # the last update changed the smoothed points from this one on
 
     def set_smoothing(self, smoothing: float) -> None:
         h = half_width(smoothing)
@@ -94,6 +95,7 @@ class CurveSmoother:
         elif n:
             self._out[first:n] = _centred(self._cumsum, n, self._h, first)
         self._source, self._n = values, n
+        self.changed_from = first
         return self._out[:n]
 
 

@@ -44,8 +44,9 @@ def test_smoothing_slider_from_raw_to_centred(loss_view):
     loss_view.smoothing_slider.setValue(0)
     np.testing.assert_array_equal(loss_view.smoothed, losses)
     loss_view.smoothing_slider.setValue(90)
-    _, y = loss_view.smoothed_curve.getOriginalDataset()  # getData(): what is painted, peak-downsampled
-    np.testing.assert_allclose(y, smooth_curve(losses, 0.9), rtol=1e-5)
+    np.testing.assert_allclose(loss_view.smoothed, smooth_curve(losses, 0.9), rtol=1e-5)
+    _, y = loss_view.smoothed_curve.getData()  # what is painted: the new line's band
+    assert y.max() == pytest.approx(loss_view.smoothed.max()) and y.min() == pytest.approx(loss_view.smoothed.min())
     # growing the run keeps the smoothed line equal to the whole computation
     more, more_table = _run(2000)
     more[:1234] = losses
@@ -118,20 +119,26 @@ def test_a_growing_run_is_painted_once_per_frame(loss_view):
     assert frames * 0.9 <= paints.count <= frames + 2, paints.count
 
 
-def test_a_long_run_is_painted_as_two_points_per_pixel_column(loss_view):
-    # 60 epochs of 245 minibatches a second reach tens of thousands of iterations in seconds:
-    # the painter gets each pixel column's top and bottom, not five bins per column
+def test_a_long_run_is_painted_as_a_stroke_per_pixel_column(loss_view):
+    # a HOG + hue run adds thousands of iterations a second and a long run reaches millions:
+    # the painter gets each pixel column's bottom and top, however long the run
     rng = np.random.default_rng(1)
-    losses = (2.0 + 0.1 * rng.standard_normal(50_000)).astype(np.float32)
-    loss_view.set_losses(losses)
+    losses = (2.0 + 0.1 * rng.standard_normal(300_000)).astype(np.float32)
+    losses[1000] = 9.0  # one spike: it stays on screen
+    for n in (50_000, 120_000, 300_000):  # growing, as a run does
+        loss_view.set_losses(losses[:n])
+    assert loss_view.point_count == 300_000
     width = loss_view.plot.getPlotItem().getViewBox().width()
     for curve in (loss_view.raw_curve, loss_view.smoothed_curve):
         x, _ = curve.getData()  # what is painted
         assert 0 < len(x) <= 2 * width + 4
-        assert len(curve.getOriginalDataset()[1]) == 50_000  # the curve keeps every iteration
-    # the band on screen is the loss's whole range
+    # the band on screen is the loss's whole range, the spike included
     _, y = loss_view.raw_curve.getData()
-    assert y.max() == losses.max() and y.min() == losses.min()
+    assert y.max() == losses.max() == 9.0 and y.min() == losses.min()
+    # zoomed in to a few hundred iterations, the points themselves
+    loss_view.plot.getPlotItem().getViewBox().setXRange(900, 1100, padding=0)
+    x, y = loss_view.raw_curve.getData()
+    assert len(x) < 250 and 1001 in x and y[list(x).index(1001)] == 9.0
 
 
 def test_the_log_axis_labels_a_range_inside_one_decade(loss_view):

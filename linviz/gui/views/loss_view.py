@@ -5,7 +5,9 @@ whose axis always has numbers; an x-range that follows the run; a hover read-out
 Smoothing (:mod:`linviz.explore.curves`): 0 is the raw loss; the default (0.8) averages 9
 iterations centred on each one, so the line stays inside the raw curve's band instead of
 lagging above it as a causal moving average does. The smoothed line is recomputed only
-where it changed (its newest points), so each frame costs what the new points cost.
+where it changed (its newest points), and both lines are drawn from block minima and maxima
+kept as the run grows (:mod:`linviz.explore.peak_pyramid`): a frame costs what its new
+points and the plot's pixel columns cost, however long the run.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from linviz.explore.curves import DEFAULT_SMOOTHING, MAX_SMOOTHING, CurveSmoothe
 from linviz.gui.runtime.redraw import Redraw
 from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
-from linviz.gui.views.plot_style import CountAxis, outward_ticks, peaks_per_pixel, settle
+from linviz.explore.peak_pyramid import PeakPyramid
+from linviz.gui.views.plot_style import CountAxis, outward_ticks, settle
 
 EMPTY_TEXT = "Press Train: the loss of every minibatch shows here, falling as the classifier learns"
 RAW_COLOR = (120, 150, 200)
@@ -74,13 +77,15 @@ class LossView(QWidget):
         item.getViewBox().disableAutoRange()
         self._x_axis = FollowingRange()  # the x range follows the run, a few moves a second
         self._y_range = (np.inf, -np.inf)
-        # Long runs reach 100k+ iterations: draw only what is visible, peak-downsampled.
-        item.setDownsampling(auto=True, mode="peak")
-        item.setClipToView(True)
+        # Long runs reach millions of iterations: both lines get what is in view, a stroke
+        # per pixel column from the pyramids (pyqtgraph's own downsampling walks the whole
+        # series at every frame)
         self.raw_curve = item.plot([], [], pen=pg.mkPen(RAW_COLOR, width=1), name="per iteration")
         self.smoothed_curve = item.plot([], [], pen=pg.mkPen(SMOOTHED_COLOR, width=2), name="smoothed")
-        for curve in (self.raw_curve, self.smoothed_curve):
-            peaks_per_pixel(curve)
+        self._raw_peaks, self._smoothed_peaks = PeakPyramid(), PeakPyramid()
+        self._in_frame = False  # set_losses draws the lines once, after moving the ranges
+        item.getViewBox().sigXRangeChanged.connect(self._on_view_changed)
+        item.getViewBox().sigResized.connect(self._on_view_changed)
         dash = Qt.PenStyle.DashLine
         self.data_curve = item.plot([], [], pen=pg.mkPen(DATA_COLOR, width=2, style=dash), name="data loss",
                                     connect="finite")
@@ -130,7 +135,6 @@ class LossView(QWidget):
         self._losses = np.zeros(0, dtype=np.float32)
         self._smoothed = np.zeros(0, dtype=np.float32)
         self._per_snapshot: Optional[np.ndarray] = None
-        self._x = np.zeros(0, dtype=np.float32)
         self._smoother = CurveSmoother(DEFAULT_SMOOTHING)
         self._norm_hi = 0.0
         self._expected: Optional[float] = None
@@ -206,23 +210,40 @@ class LossView(QWidget):
         old_rows = 0 if self._per_snapshot is None else len(self._per_snapshot)
         if n == len(self._losses) and rows == old_rows:
             return  # nothing new: skip the redraw
-        if len(self._x) < n:
-            self._x = np.arange(1, max(n, 2 * len(self._x)) + 1, dtype=np.float32)
         self._losses = losses
         self._per_snapshot = per_snapshot
         if self.hint.empty:
             self.hint.filled()
             self.plot.getPlotItem().getViewBox().disableAutoRange()  # the ranges are set below
             self._show_extras()
-        self.raw_curve.setData(self._x[:n], losses, skipFiniteCheck=True)
-        self._draw_smoothed()
-        self._draw_parts()
-        self._update_ranges()
+        self._in_frame = True
+        try:
+            self._raw_peaks.update(losses)
+            self._smooth()
+            self._draw_parts()
+            self._update_ranges()
+        finally:
+            self._in_frame = False
+        self._draw_lines()
         settle(self.plot.getPlotItem().getViewBox(), self.norm_view)
 
-    def _draw_smoothed(self) -> None:
+    def _smooth(self) -> None:
         self._smoothed = self._smoother.update(self._losses)
-        self.smoothed_curve.setData(self._x[:len(self._smoothed)], self._smoothed, skipFiniteCheck=True)
+        self._smoothed_peaks.update(self._smoothed, changed_from=self._smoother.changed_from)
+
+    def _draw_lines(self) -> None:
+        """Both lines as far as they are in view, a stroke per pixel column."""
+        vb = self.plot.getPlotItem().getViewBox()
+        (left, right), columns = vb.viewRange()[0], max(1, int(vb.width()))
+        for curve, peaks in ((self.raw_curve, self._raw_peaks), (self.smoothed_curve, self._smoothed_peaks)):
+            x, y = peaks.view(left - 1, right - 1, columns)  # iteration i is point i - 1
+            curve.setData(x + 1, y, skipFiniteCheck=True)
+
+    @Slot()
+    def _on_view_changed(self, *_) -> None:
+        """A zoom, a pan, a resize, or the range following the run: other columns in view."""
+        if len(self._losses) and not self._in_frame:
+            self._draw_lines()
 
     def _draw_parts(self) -> None:
         table = self._per_snapshot
@@ -254,7 +275,10 @@ class LossView(QWidget):
         x_hi = self._x_axis.update(n, time.monotonic(), final=final)
         if x_hi is not None:
             vb.setXRange(0, x_hi, padding=0.01)
-        values = self._losses[np.isfinite(self._losses)]
+        values = np.asarray(self._raw_peaks.extremes(), dtype=np.float32)  # without walking the run
+        if self.log_box.isChecked() and not values[0] > 0:  # a zero loss: the smallest positive one
+            values = self._losses[np.isfinite(self._losses)]
+        values = values[np.isfinite(values)]
         if self.parts_box.isChecked() and self._per_snapshot is not None and len(self._per_snapshot):
             parts = self._per_snapshot[:, 1:3].ravel()
             values = np.concatenate([values, parts[np.isfinite(parts)]]).astype(np.float32)
@@ -291,6 +315,8 @@ class LossView(QWidget):
         self._smoothed = np.zeros(0, dtype=np.float32)
         self._per_snapshot = None
         self._smoother.reset()
+        self._raw_peaks.reset()
+        self._smoothed_peaks.reset()
         for curve in (self.raw_curve, self.smoothed_curve, self.data_curve, self.reg_curve, self.norm_curve):
             curve.setData([], [])
         self.expected_line.setVisible(False)
@@ -315,7 +341,8 @@ class LossView(QWidget):
         self.smoothing_label.setText(f"{weight:.2f}")
         self._smoother.set_smoothing(weight)
         if len(self._losses):
-            self._draw_smoothed()
+            self._smooth()
+            self._draw_lines()
             self._draw_parts()
 
     def _set_title(self) -> None:

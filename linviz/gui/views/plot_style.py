@@ -20,19 +20,6 @@ def outward_ticks(plot_item) -> None:
         axis.setStyle(tickLength=5)
 
 
-def peaks_per_pixel(curve) -> None:
-    """Auto-downsample ``curve`` (a PlotDataItem in a plot with auto peak downsampling) to one
-    bin per pixel column: its top and its bottom, two points per column.
-
-    pyqtgraph's default keeps five bins per pixel, ten points a column: the same band on
-    screen, five times the points to downsample and paint. With a loss curve of tens of
-    thousands of iterations that was the GUI thread's longest work at every redraw (about
-    25 ms of painting for two curves at 640 pixels, against 4 ms at one bin per pixel).
-    The factor has no setter; pyqtgraph reads it from the item's options.
-    """
-    curve.opts["autoDownsampleFactor"] = 1.0
-
-
 def settle(*view_boxes) -> None:
     """Move the items of each ViewBox to its new range now, not when the plot is painted.
 
