@@ -95,7 +95,8 @@ OPTION_TYPES: dict = {
     "--reg": setting("reg"),
     "--elastic-beta": setting("elastic_beta"),
     "--delta": setting("delta"),
-    "--lr": setting("learning_rate"),
+    # a rate of 0 (the searches' setting, which takes no --lr) leaves the weights where they start
+    "--lr": number(0.0, TRAINING_SETTINGS["learning_rate"].hi, lo_open=True),
     "--lr-decay": setting("lr_decay"),
     "--momentum": setting("momentum"),
     "--batch": setting("batch_size"),

@@ -5,6 +5,7 @@ whole subset)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from contextlib import nullcontext
 
 from linviz.cli.common import EXIT_OK, ProgressBar, UsageError, print_json, warn_about_skipped
@@ -14,14 +15,14 @@ from linviz.text import counted, duration, printable
 def run(args: argparse.Namespace) -> int:
     """k-NN: cross-validation over a list of k on a training subset, the best k, and its test
     accuracy (trained on the whole subset)."""
-    from linviz.explore.knn import cross_validation, knn_test, parse_ks, prepare_knn
+    from linviz.explore.knn import DEFAULT_KS, cross_validation, knn_test, parse_ks, prepare_knn
     from linviz.features import parse_feature_spec
 
     spec = parse_feature_spec(args.features)  # bad input fails before the (slow) load
-    ks = parse_ks(args.k, name="knn: --k")
+    ks = parse_ks(args.k, name="knn: --k") if args.k is not None else DEFAULT_KS
     if args.train_size is not None and args.train_size < args.folds:
         raise UsageError(f"knn: --train-size must be at least --folds ({args.folds}), got {args.train_size}")
-    dataset, size = _load(args, ks)
+    dataset, size, ks = _load(args, ks)
     with _bar(args, "features") as bar:
         setup = prepare_knn(dataset.train.images, dataset.train.labels, spec=spec, metric=args.distance,
                             train_size=size, seed=args.seed, n_classes=len(dataset.class_names), progress=bar)
@@ -49,10 +50,11 @@ def _bar(args: argparse.Namespace, label: str):
 
 
 def _load(args: argparse.Namespace, ks):
-    """(dataset, the training images kNN uses); the sizes are checked against the folds and
-    the k values inside the loading step."""
+    """(dataset, the training images kNN uses, the k values to validate); the sizes are
+    checked against the folds and the k values inside the loading step. The course's k list
+    (no --k) on a few images: the k values a fold has images for, and a warning."""
     from linviz.data import load_dataset
-    from linviz.explore.knn import DEFAULT_TRAIN_SIZE
+    from linviz.explore.knn import DEFAULT_TRAIN_SIZE, ks_that_fit
 
     with _bar(args, "loading") as bar:
         dataset = load_dataset(args.source, image_size=args.image_size, progress=bar)
@@ -64,13 +66,17 @@ def _load(args: argparse.Namespace, ks):
         if size < args.folds:
             raise UsageError(f"knn: {dataset.source} has {counted(available, 'training image')}, fewer than --folds "
                              f"({args.folds})")
-        smallest_fold = size - -(-size // args.folds)
-        too_big = [k for k in ks if k > smallest_fold]
-        if too_big:
+        fit, too_big, smallest_fold = ks_that_fit(ks, size, args.folds)
+        if too_big and args.k is not None:
             raise UsageError(f"knn: --k {', '.join(map(str, too_big))} is more than the {smallest_fold:,} training "
                              f"images of a fold ({size:,} images in {args.folds} folds)")
     warn_about_skipped(dataset, "knn")  # after the bar and the checks: a bad argument stays one line
-    return dataset, size
+    if too_big:
+        print(f"warning: knn: k {', '.join(map(str, too_big))} of the course's list "
+              f"{'is' if len(too_big) == 1 else 'are'} more than the {smallest_fold:,} training images of a fold "
+              f"({size:,} images in {args.folds} folds); cross-validating k {', '.join(map(str, fit))}",
+              file=sys.stderr)
+    return dataset, size, fit
 
 
 def _print_results(args: argparse.Namespace, dataset, setup, size: int, cv, timing) -> None:

@@ -260,8 +260,9 @@ def add_knn_arguments(commands) -> None:
                         help="a preset or spec (default raw: pixels in [0, 1], unstandardized as in the course; "
                              "other features are standardized, without the bias)")
     parser.add_argument("--distance", choices=("l1", "l2", "cosine"), default="l2", help="default l2")
-    parser.add_argument("--k", default="1,3,5,8,10,12,15,20,50,100",
-                        help="the k values to cross-validate, comma-separated (default the course's list)")
+    parser.add_argument("--k", default=None,
+                        help="the k values to cross-validate, comma-separated (default the course's list, "
+                             "1,3,5,8,10,12,15,20,50,100, without the k values a fold has too few images for)")
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     parser.add_argument("--train-size", type=int, default=None, metavar="N",
                         help="training images drawn at random (seeded) for kNN (default 5000, or all if fewer)")

@@ -120,8 +120,6 @@ def _check_optimizer_options(optimizer: str, given: dict) -> None:
         if given.get(setting) is not None and setting not in applies:
             takes = ", ".join(OPTIMIZER_OPTIONS[s] for s in applies if s in OPTIMIZER_OPTIONS)
             raise UsageError(f"train: {option} does not apply to --optimizer {spec.name} ({spec.label} takes {takes})")
-    if given.get("learning_rate") == 0:
-        raise UsageError("train: --lr: 0 is not > 0 (a learning rate of 0 leaves the weights where they start)")
 
 
 def train_and_save(args: argparse.Namespace, pipeline, config, out: Path, timings: dict) -> Trained:

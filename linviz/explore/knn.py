@@ -36,6 +36,14 @@ DEFAULT_TRAIN_SIZE = 5000  # the course's subsample of CIFAR-10
 DISTANCES = METRICS
 
 
+def ks_that_fit(ks, train_size: int, folds: int) -> tuple[list[int], list[int], int]:
+    """(the k values a ``folds``-fold cross-validation of ``train_size`` images can validate,
+    the ones it cannot, the training images of its smallest fold): a fold trains on the
+    images of the others, and k cannot be more than those."""
+    smallest_fold = train_size - -(-train_size // folds)
+    return [k for k in ks if k <= smallest_fold], [k for k in ks if k > smallest_fold], smallest_fold
+
+
 def parse_ks(text, name: str = "k") -> tuple[int, ...]:
     """'1, 3, 5' (commas or spaces) -> (1, 3, 5): positive whole numbers, duplicates dropped,
     the given order kept. LinvizError when bad, its message starting with ``name`` (what the

@@ -84,7 +84,8 @@ def restore_window(window, s) -> list[str]:
         spec = DEFAULT_SPEC
     window.features_panel.set_spec_text(spec)
     # The per-class subsample is not remembered: it would silently shrink the next dataset.
-    window.data_panel.set_split_values(_int_setting(s, "data/val_size", 1000, 0, 100_000, refused), 0)
+    val_size = _int_setting(s, "data/val_size", -1, -1, 100_000, refused)  # -1: auto
+    window.data_panel.set_split_values(None if val_size < 0 else val_size, 0)
     log = s.value("loss/log", False)
     window.loss_view.log_box.setChecked(str(log).lower() in ("true", "1"))
     return refused
@@ -111,7 +112,8 @@ def save_window(window, s) -> None:
         s.setValue(f"splitters/{splitter.objectName()}", _layout(splitter.saveState()))
     s.setValue("training/settings", json.dumps(window.training_panel.settings()))
     s.setValue("features/spec", window.features_panel.spec_text())
-    s.setValue("data/val_size", window.data_panel.split_values()[0])
+    val_size = window.data_panel.split_values()[0]
+    s.setValue("data/val_size", -1 if val_size is None else val_size)
     s.setValue("loss/log", window.loss_view.log_box.isChecked())
     s.sync()
 

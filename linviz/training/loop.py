@@ -482,11 +482,13 @@ class _Run:
         if self.has_val:
             val_acc = accuracy(self.X_val, self.y_val, W_now)
             self.val_accs.append(val_acc)
-            if val_acc > self.best_val:
+            # A tie keeps the later weights: on a small validation split (a few images) the
+            # accuracy ties from the first epoch on, and the first would win over every
+            # later, better-trained one. Early stopping still waits for a better accuracy.
+            improved = val_acc > self.best_val
+            if val_acc >= self.best_val:
                 self.best_val, self.best_epoch, self.best_W = val_acc, epoch + 1, W_now
-                self.epochs_since_best = 0
-            else:
-                self.epochs_since_best += 1
+            self.epochs_since_best = 0 if improved else self.epochs_since_best + 1
         self.optimizer.learning_rate *= config.lr_decay
         self.active += time.perf_counter() - start
         if config.early_stopping is not None and self.has_val and self.epochs_since_best >= config.early_stopping:

@@ -71,22 +71,28 @@ def demo_dataset():
 
 
 def prepare_splits(dataset, settings: SplitSettings) -> PreparedData:
-    """Hold out ``val_size`` training images (stratified; at most half), then subsample.
+    """Hold out ``val_size`` training images (stratified; at most half; None: the commands'
+    default), then subsample. The result's settings hold the number held out, so that a run
+    record names the split it was trained on (the same as a command's on the same source).
 
     ``val_size`` 0 means no validation split, not the test split in its place: nothing may be
     selected on test images.
     """
     from linviz.data import split_validation, subsample_per_class
 
+    from linviz.training.recipe import default_validation_size
+
     n_train = len(dataset.train.labels)
-    val_size = max(0, min(int(settings.val_size), n_train // 2))
+    asked = default_validation_size(n_train) if settings.val_size is None else int(settings.val_size)
+    val_size = max(0, min(asked, n_train // 2))
     if val_size > 0:
         train, val = split_validation(dataset.train, val_size, seed=settings.seed)
     else:
         train, val = dataset.train, type(dataset.train)(dataset.train.images[:0], dataset.train.labels[:0])
     if settings.per_class > 0:
         train = subsample_per_class(train, settings.per_class, seed=settings.seed)
-    return PreparedData(dataset=dataset, train=train, val=val, test=dataset.test, settings=settings)
+    return PreparedData(dataset=dataset, train=train, val=val, test=dataset.test,
+                        settings=dataclasses.replace(settings, val_size=val_size))
 
 
 # --------------------------------------------------------------------------- features

@@ -18,9 +18,13 @@ SPLITS = ("train", "validation", "test")
 
 @dataclass(frozen=True)
 class SplitSettings:
-    """How the loaded training split is divided: validation size, optional subsample."""
+    """How the loaded training split is divided: validation size, optional subsample.
 
-    val_size: int = 1000
+    ``val_size`` None: the size every command holds out by default (1,000 images, at most a
+    tenth of the training split: :func:`linviz.training.recipe.default_validation_size`), so
+    the app and the command line split a source the same way."""
+
+    val_size: Optional[int] = None
     per_class: int = 0  # 0 = every training image
     seed: int = 0
 

@@ -107,8 +107,8 @@ def workspace_document(state: WorkspaceState) -> dict:
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "data": data,
-        "split": {"val_size": int(state.split.val_size), "per_class": int(state.split.per_class),
-                  "seed": int(state.split.seed)},
+        "split": {"val_size": None if state.split.val_size is None else int(state.split.val_size),
+                  "per_class": int(state.split.per_class), "seed": int(state.split.seed)},
         "features": state.features,
         "training": dict(state.training),
         "selection": None if state.selection is None else {"split": state.selection.split,
@@ -332,8 +332,11 @@ def validate_workspace(document, source: str) -> WorkspaceState:
     values = {}
     for key, hi in (("val_size", 10_000_000), ("per_class", 10_000_000), ("seed", 2 ** 31 - 1)):
         value = split.get(key, getattr(SplitSettings(), key))
+        if value is None and key == "val_size":  # the commands' default size
+            values[key] = None
+            continue
         if not (_is_int(value) and 0 <= value <= hi):
-            refuse(f"split.{key} must be a whole number from 0 to {hi:,}")
+            refuse(f"split.{key} must be a whole number from 0 to {hi:,}" + (" or null" if key == "val_size" else ""))
         values[key] = value
     state.split = SplitSettings(**values)
 

@@ -274,7 +274,8 @@ def test_predict_names_the_first_unreadable_files_in_its_one_line(tmp_path, mode
     (["predict", "m.npz", "x.png", "--top", "0"], ["--top", "from 1 to 10,000"]),
     (["info", "demo", "--image-size", "100000"], ["--image-size", "from 4 to 512"]),
     # an option that would change nothing is refused, not ignored
-    (["train", "demo", "--out", "m.npz", "--lr", "0"], ["train: --lr: 0 is not > 0", "where they start"]),
+    (["train", "demo", "--out", "m.npz", "--lr", "0"], ["train: --lr: expected a number > 0 and <= 1,000,000, got 0"]),
+    (["train", "demo", "--out", "m.npz", "--lr", "-1"], ["train: --lr: expected a number > 0 and <= 1,000,000"]),
     (["train", "demo", "--out", "m.npz", "--optimizer", "random_search", "--lr", "0.1"],
      ["train: --lr does not apply to --optimizer random_search", "--search-step, --search-sample, --batch"]),
     (["train", "demo", "--out", "m.npz", "--optimizer", "gd", "--batch", "50"],

@@ -85,3 +85,15 @@ def test_bad_input_exits_2_with_one_line(capsys, argv, message):
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], err
+
+
+def test_the_default_k_list_on_a_few_images_validates_the_ks_that_fit(capsys):
+    """No --k on a small set: the course's list without the k values a fold has too few
+    images for, said on stderr; the same k given with --k is an error."""
+    code, out, err = run(capsys, "knn", "demo", "--train-size", "24", "--json")
+    assert code == 0, err
+    assert json.loads(out)["k"] == [1, 3, 5, 8, 10, 12, 15]  # a fold trains on 19 images
+    warning = [line for line in err.splitlines() if line.startswith("warning: knn:")]
+    assert len(warning) == 1 and "k 20, 50, 100 of the course's list are more than the 19" in warning[0]
+    code, out, err = run(capsys, "knn", "demo", "--train-size", "24", "--k", "1,20")
+    assert code == 2 and err.strip().splitlines()[-1].startswith("error: knn: --k 20 is more than the 19")

@@ -332,7 +332,7 @@ def test_an_unknown_option_is_named_with_its_command(capsys):
 
 @pytest.mark.parametrize("argv, line", [
     (["train", "demo", "--out", "m.npz", "--lr", "abc"],
-     "error: train: --lr: expected a number from 0 to 1,000,000, got 'abc'"),
+     "error: train: --lr: expected a number > 0 and <= 1,000,000, got 'abc'"),
     (["train", "demo", "--out", "m.npz", "--model", "foo"],
      "error: train: --model: invalid choice: 'foo' (choose from 'softmax', 'svm')"),
     (["train"], "error: train: the following arguments are required: source, --out"),

@@ -211,3 +211,13 @@ def test_the_preview_draws_only_what_the_spec_extracts(make_window, wait_idle):
     assert len(panel.hist_bars.opts["height"]) == 7 and "4 px cells" in panel.image_caption.text()
     panel.set_spec_text("best")  # its first HOG block and its hue bins
     assert len(panel.hist_bars.opts["height"]) == 12 and "4 px cells" in panel.image_caption.text()
+
+
+def test_the_validation_size_is_auto_the_commands_default(make_window, wait_idle):
+    from linviz.training.recipe import default_validation_size
+
+    window = make_window("demo")
+    assert window.data_panel.split_values()[0] is None and window.data_panel.val_spin.text() == "auto"
+    data = window.workbench.data
+    held_out = default_validation_size(len(data.dataset.train.labels))  # as `train demo` holds out
+    assert len(data.val.labels) == held_out and f"validation {held_out:,}" in window.data_panel.sizes_label.text()

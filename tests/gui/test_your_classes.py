@@ -336,3 +336,31 @@ def test_every_lab_works_on_a_small_project(make_window, wait_idle, shapes, tmp_
     # Without a validation split, kNN's Test has nothing to test on, and says so.
     errors = [e for e in window.error_messages if not (per_class < 5 and "no test or validation images" in e)]
     assert not errors, errors
+
+
+def test_a_project_at_1024_by_700_leaves_the_side_panel_whole(make_window, wait_idle, shapes, tmp_path, qtbot):
+    """A student with a small screen opens a project and trains it: the view of the classes
+    takes no width from the side panel (its texts and buttons cut off, a sideways scroll bar)."""
+    from PySide6.QtWidgets import QAbstractScrollArea
+
+    window = make_window("demo")
+    window.resize(1024, 700)
+    window.show()
+    controller = window.class_project_controller
+    controller.new_project("pets and ships", CLASSES, str(tmp_path))  # a long name
+    wait_project(window)
+    for name in CLASSES:
+        controller.add_files(name, shapes[name])
+    wait_project(window)
+    quick_settings(window)
+    controller.train()
+    wait_idle(window)
+    qtbot.wait(50)
+    QApplication.processEvents()
+    assert window.view_tabs.currentWidget() is window.your_classes_view
+    assert (window.width(), window.height()) == (1024, 700)
+    dock = window.docks["training"]
+    assert dock.width() >= 300, f"the side panel squeezed to {dock.width()} px"
+    sideways = [a.objectName() or type(a).__name__ for a in dock.findChildren(QAbstractScrollArea)
+                if a.isVisible() and a.horizontalScrollBar().isVisible()]
+    assert not sideways, sideways

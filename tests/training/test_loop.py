@@ -88,8 +88,22 @@ def test_best_validation_weights_are_kept(data):
     X, y, Xv, yv = data
     final = run_to_end(train(X, y, Xv, yv, TrainingConfig(loss="svm", epochs=6, learning_rate=0.05)))
     assert final.best_val_accuracy == max(final.val_accuracies)
-    assert final.best_epoch == 1 + final.val_accuracies.index(final.best_val_accuracy)
+    # of equal accuracies the latest: the first epoch does not win a tie over better-trained ones
+    last_best = max(k for k, a in enumerate(final.val_accuracies) if a == final.best_val_accuracy)
+    assert final.best_epoch == 1 + last_best
     assert accuracy(Xv, yv, final.best_W) == final.best_val_accuracy
+
+
+def test_a_tie_keeps_the_later_weights_and_early_stopping_waits_for_better(data):
+    X, y, Xv, yv = data
+    few = slice(0, 4)  # four validation images: the accuracy ties from the first epoch on
+    final = run_to_end(train(X, y, Xv[few], yv[few], TrainingConfig(loss="softmax", epochs=6, learning_rate=0.05)))
+    assert len(set(final.val_accuracies)) == 1
+    assert final.best_epoch == 6 and "the weights of epoch 6" in final.kept
+    np.testing.assert_array_equal(final.best_W, final.W)
+    stopped = run_to_end(train(X, y, Xv[few], yv[few], TrainingConfig(loss="softmax", epochs=10, learning_rate=0.05,
+                                                                     early_stopping=2)))
+    assert stopped.epochs_done == 3 and stopped.best_epoch == 3
 
 
 def test_early_stopping(data):

@@ -146,3 +146,19 @@ def test_the_extraction_time_reads_at_its_own_precision(seconds, text):
     empty = np.zeros((0, 1), np.float32)
     features = ExtractedFeatures("raw", ("demo",), None, empty, empty, None, 3600, seconds)
     assert features.timing_text() == text
+
+
+def test_the_default_split_is_the_commands_split():
+    """No validation size asked: the one every command holds out (1,000, at most a tenth),
+    the same images, and the prepared data says how many it held out."""
+    from linviz.training.recipe import split_for_training
+
+    dataset = jobs.demo_dataset()
+    prepared = jobs.prepare_splits(dataset, SplitSettings())
+    train, val, val_size = split_for_training(dataset.train, None, 0)
+    assert len(prepared.val.labels) == val_size == len(dataset.train.labels) // 10
+    np.testing.assert_array_equal(prepared.val.images, val.images)
+    np.testing.assert_array_equal(prepared.train.labels, train.labels)
+    assert prepared.settings == SplitSettings(val_size=val_size)
+    asked = jobs.prepare_splits(dataset, SplitSettings(val_size=100_000))  # more than half: half
+    assert asked.settings.val_size == len(asked.val.labels) == len(dataset.train.labels) // 2

@@ -30,7 +30,7 @@ from linviz.gui.labs.lab import Lab
 from linviz.gui.views.control_flow import control_flow
 from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.mosaic_view import MosaicView
-from linviz.gui.views.plot_style import fitting_title, outward_ticks
+from linviz.gui.views.plot_style import fitting_title, plain_axes
 from linviz.gui.views.tables import reading_table
 from linviz.gui.widgets.image_picker import ImagePicker
 from linviz.gui.widgets.wrapped_label import WrappedLabel
@@ -46,12 +46,14 @@ BIAS_COLOR = (127, 127, 127)
 BASELINE_WORDS = {AVERAGE_IMAGE: ("the average training image", "the average image's score"),
                   ABSENT: ("an absent feature (means in the bias)", "bias, every feature's mean folded in")}
 
-SVM_COLUMNS = [("class", "The class; ✔ marks the true class (or the one assumed true for a dropped image)"),
+CLASS_TIP = ("The class. (true): the image's class, in bold (assumed: the top class taken as true for a dropped "
+             "image, until you pick its class); (top): the class the model picks, when it is another")
+SVM_COLUMNS = [("class", CLASS_TIP),
                ("score s_j", "s_j = w_j · x + b_j: the class's weights times the features, plus its bias"),
                ("margin\ns_j − s_y + Δ", "How far class j comes within Δ of the true class's score (no term for y)"),
                ("hinge\nmax(0, margin)", "This class's share of the SVM loss: positive when it is within Δ of the "
                                          "true class")]
-SOFTMAX_COLUMNS = [("class", "The class; ✔ marks the true class (or the one assumed true for a dropped image)"),
+SOFTMAX_COLUMNS = [("class", CLASS_TIP),
                    ("score s_j", "s_j = w_j · x + b_j: the class's weights times the features, plus its bias"),
                    ("e^(s_j − max s)", "Unnormalized probability, shifted by the top score so nothing overflows "
                                        "(the shift cancels when normalizing)"),
@@ -75,8 +77,10 @@ class InsideResult:
     column_names: list  # the label of each tile after the image (a block, or a block's parts)
 
 
-def fill_score_table(table, b, names, assumed: str = "", exact: bool = False) -> None:
-    """The lecture's table for breakdown ``b``: a row per class, the true class ticked and bold.
+def fill_score_table(table, b, names, assumed: bool = False, exact: bool = False) -> None:
+    """The lecture's table for breakdown ``b``: a row per class, the true class named so and bold,
+    the top class named so when it is another (a tick on the true class read as "right").
+    ``assumed``: the true class is the top one, taken as true.
     A model's numbers have a fixed number of decimals (a column reads down its points);
     ``exact``: the lecture's own numbers, without the zeros that say nothing (-96.8, 437.9)."""
     from linviz.gui.views.tables import set_columns
@@ -97,14 +101,17 @@ def fill_score_table(table, b, names, assumed: str = "", exact: bool = False) ->
         else:
             values = [fixed(b.scores[j], 3), f"{b.exp_shifted[j]:.3g}", fixed(b.probabilities[j], 4),
                       fixed(b.neg_log_probabilities[j], 3)]
-        label = f"✔ {name}{assumed}" if is_true else name
+        if is_true:
+            label = f"{name} ({'assumed' if assumed else 'true'})"
+        else:
+            label = f"{name} (top)" if j == b.predicted_class else name
         for k, text in enumerate([label] + values):
             item = QTableWidgetItem(text)
             if k:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if is_true:
                 item.setFont(bold)
-                item.setBackground(pg.mkColor(225, 240, 225))
+                item.setBackground(pg.mkColor(228, 234, 244))  # not green: the true class is not a verdict
             table.setItem(j, k, item)
 
 
@@ -220,12 +227,11 @@ class InsideImageLab(Lab):
         self.bars.setObjectName("scoreBars")
         self.bars.setMinimumHeight(120)
         bars_item = self.bars.getPlotItem()
-        outward_ticks(bars_item)
+        plain_axes(bars_item)
         bars_item.hideButtons()
         bars_item.getViewBox().setMouseEnabled(x=False, y=False)
         bars_item.getViewBox().invertY(True)
         fitting_title(bars_item, "bottom", "added to the score", "share")
-        bars_item.getAxis("bottom").enableAutoSIPrefix(False)
         self.bar_item = pg.BarGraphItem(x0=[], y=[], height=0.6, width=[], brushes=[])
         bars_item.addItem(self.bar_item)
         self.score_marks = pg.ScatterPlotItem(symbol="d", size=10, brush=pg.mkBrush(20, 20, 20))
@@ -382,7 +388,7 @@ class InsideImageLab(Lab):
         note = f" ({result.compared_note})" if result.compared_note else ""
         self.caption.setText(f"{result.caption}: {LOSSES[b.loss].short_label} model · true class "
                              f"{names[b.true_class]}{assumed} · top class {names[b.predicted_class]}{note}")
-        fill_score_table(self.table, b, names, assumed)
+        fill_score_table(self.table, b, names, result.assumed)
         self._show_totals(b, result, names)
         if (len(names), self.table.horizontalHeader().sizeHint().height()) != self._sized_for:
             self._size_numbers(len(names))  # new classes, or the header's first real height

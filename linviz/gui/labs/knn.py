@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.empty_plot import EmptyHint
-from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.plot_style import plain_axes
 from linviz.gui.views.tables import reading_table
 from linviz.gui.views.user_images_view import rgb_pixmap
 from linviz.gui.widgets.image_picker import ImagePicker
@@ -133,13 +133,12 @@ class KnnLab(Lab):
         self.cv_plot.setObjectName("knnCvPlot")
         self.cv_plot.setMinimumHeight(150)
         item = self.cv_plot.getPlotItem()
-        outward_ticks(item)
+        plain_axes(item)
         item.hideButtons()
         item.setMenuEnabled(False)
         item.getViewBox().setMouseEnabled(x=False, y=False)
         item.setLabel("bottom", "k (neighbors that vote)")
         item.setLabel("left", "validation accuracy")
-        item.getAxis("left").enableAutoSIPrefix(False)
         item.showGrid(y=True, alpha=0.2)
         self.fold_dots = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(90, 120, 170, 150))
         self.error_bars = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0), beam=0.25,
@@ -385,14 +384,14 @@ class KnnLab(Lab):
             return None
 
     def cross_validate(self) -> None:
+        from linviz.explore.knn import ks_that_fit
+
         key = self.current_key()
         ks = self._ks()
         if key is None or ks is None:
             return
         folds = int(self.folds_spin.value())
-        smallest_fold = key.train_size - -(-key.train_size // folds)
-        too_big = [k for k in ks if k > smallest_fold]
-        ks = [k for k in ks if k <= smallest_fold]
+        ks, too_big, smallest_fold = ks_that_fit(ks, key.train_size, folds)
         if too_big:
             # A few images (a small project): the k's that fit are validated, the others said.
             self.workbench.post_message(f"Nearest neighbors: k {', '.join(map(str, too_big))} "

@@ -28,7 +28,7 @@ from linviz.workbench.spec_names import short_spec
 from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.loss_view import LogTicksAxis
 from linviz.gui.views.templates_view import TemplatesView
-from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.plot_style import plain_axes
 from linviz.gui.views.tables import ColumnFitter, column_width, reading_table, table_height
 from linviz.text import counted, duration
 
@@ -155,14 +155,14 @@ class RunsLab(Lab):
         self.loss_plot = pg.PlotWidget(axisItems={"left": LogTicksAxis("left")})
         self.loss_plot.setObjectName("runsLossPlot")
         item = self.loss_plot.getPlotItem()
-        outward_ticks(item)
+        plain_axes(item)
         item.setTitle("Loss (smoothed)")
         item.setLabel("bottom", "iteration")
         item.setLogMode(y=True)
         self.accuracy_plot = pg.PlotWidget()
         self.accuracy_plot.setObjectName("runsAccuracyPlot")
         item = self.accuracy_plot.getPlotItem()
-        outward_ticks(item)
+        plain_axes(item)
         item.setTitle("Accuracy: val ——, train - -")
         item.setLabel("bottom", "epoch")
         item.showGrid(x=True, y=True, alpha=0.2)

@@ -34,7 +34,7 @@ from linviz.explore.tuning import SearchPlan, best_result, heat_map, parse_value
 from linviz.gui.labs.lab import Lab
 from linviz.workbench.run_history import restore_run
 from linviz.gui.views.loss_view import LogTicksAxis
-from linviz.gui.views.plot_style import outward_ticks, show_colors
+from linviz.gui.views.plot_style import plain_axes, show_colors
 from linviz.gui.views.control_flow import control_flow
 from linviz.gui.views.templates_view import TemplatesView
 from linviz.gui.views.empty_plot import EmptyHint
@@ -181,7 +181,7 @@ class TuningLab(Lab):
         self.heatmap = pg.PlotWidget()
         self.heatmap.setObjectName("tuningHeatmap")
         item = self.heatmap.getPlotItem()
-        outward_ticks(item)
+        plain_axes(item)
         item.setLabel("bottom", "regularization strength")
         item.setLabel("left", "learning rate")
         item.setMenuEnabled(False)
@@ -244,7 +244,7 @@ class TuningLab(Lab):
         self.run_plot = pg.PlotWidget(axisItems={"left": LogTicksAxis("left")})
         self.run_plot.setObjectName("tuningRunPlot")
         run_item = self.run_plot.getPlotItem()
-        outward_ticks(run_item)
+        plain_axes(run_item)
         run_item.setTitle("Its loss (smoothed)")
         run_item.setLabel("bottom", "iteration")
         run_item.setLogMode(y=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
@@ -10,6 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QGroupBox, QHBoxL
 
 from linviz.gui.widgets.progress_row import ProgressRow
 from linviz.text import counted
+from linviz.training.recipe import DEFAULT_VALIDATION
 
 
 class DataPanel(QWidget):
@@ -46,8 +49,12 @@ class DataPanel(QWidget):
         source_layout.addWidget(self.progress)
         source_layout.addWidget(self.skipped_label)
 
-        self.val_spin = QSpinBox(minimum=0, maximum=100_000, value=1000, singleStep=500)
-        self.val_spin.setToolTip("Images held out of the training split to validate on (stratified)")
+        # its minimum, -1, reads "auto": the size every command holds out by default
+        self.val_spin = QSpinBox(minimum=-1, maximum=100_000, value=-1, singleStep=500)
+        self.val_spin.setSpecialValueText("auto")
+        self.val_spin.setToolTip("Images held out of the training split to validate on (stratified). auto: "
+                                 f"{DEFAULT_VALIDATION:,}, at most a tenth of the training split, as the "
+                                 "command line holds out; 0: none")
         self.per_class_spin = QSpinBox(minimum=0, maximum=100_000, value=0, singleStep=100)
         self.per_class_spin.setSpecialValueText("all")
         self.per_class_spin.setToolTip("Train on at most this many images per class, for quick runs")
@@ -96,11 +103,13 @@ class DataPanel(QWidget):
                        prepared.val.labels, prepared.test.labels if prepared.test is not None else None,
                        list(getattr(ds, "skipped", []) or []))
 
-    def split_values(self) -> tuple[int, int]:
-        return int(self.val_spin.value()), int(self.per_class_spin.value())
+    def split_values(self) -> tuple[Optional[int], int]:
+        """(validation size, None for auto; training images per class, 0 for all)."""
+        val_size = int(self.val_spin.value())
+        return (None if val_size < 0 else val_size), int(self.per_class_spin.value())
 
-    def set_split_values(self, val_size: int, per_class: int) -> None:
-        self.val_spin.setValue(int(val_size))
+    def set_split_values(self, val_size: Optional[int], per_class: int) -> None:
+        self.val_spin.setValue(-1 if val_size is None else int(val_size))
         self.per_class_spin.setValue(int(per_class))
 
     def show_data(self, source: str, class_names: list[str], train_labels: np.ndarray, val_labels: np.ndarray,

@@ -10,7 +10,7 @@ from linviz.explore.curves import following_range
 from linviz.gui.runtime.redraw import Redraw
 from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
-from linviz.gui.views.plot_style import fitting_title, outward_ticks
+from linviz.gui.views.plot_style import fitting_title, plain_axes
 
 REDRAW_MS = 100
 EMPTY_TEXT = "After each epoch: the share of training and of validation images the model gets right"
@@ -31,7 +31,7 @@ class AccuracyView(QWidget):
         self.setObjectName("accuracyPlot")
         self.plot = HoverPlotWidget()
         item = self.plot.getPlotItem()
-        outward_ticks(item)
+        plain_axes(item)
         # The legend lives in the title: inside the plot it always covers some curve.
         item.setTitle('Accuracy: <span style="color:#2864c8">train</span>, '
                       '<span style="color:#dc7800">validation</span>')

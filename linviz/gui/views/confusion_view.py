@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from linviz.workbench.pictures import SEQUENTIAL_LUT
 from linviz.gui.runtime.redraw import Redraw
 from linviz.gui.views.painted_labels import PaintedLabels
-from linviz.gui.views.plot_style import highlight_rect, outward_ticks, show_colors
+from linviz.gui.views.plot_style import highlight_rect, plain_axes, show_colors
 
 REDRAW_MS = 250
 MAX_TICKS = 20  # more classes: label every k-th row and column
@@ -53,7 +53,7 @@ class ConfusionView(QWidget):
         self.caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.plot = pg.PlotWidget()
         item = self.plot.getPlotItem()
-        outward_ticks(item)
+        plain_axes(item)
         item.getViewBox().invertY(True)
         item.getViewBox().setAspectLocked(True)
         item.getViewBox().setMouseEnabled(x=False, y=False)
@@ -64,8 +64,6 @@ class ConfusionView(QWidget):
         item.addItem(self.image)
         self.numbers = PaintedLabels(font_px=12, min_px=7, cell=1.0)
         item.addItem(self.numbers, ignoreBounds=True)
-        for side in ("left", "bottom"):
-            item.getAxis(side).enableAutoSIPrefix(False)
         self.highlight = highlight_rect(width=2.5, z=20)
         item.addItem(self.highlight, ignoreBounds=True)
         self.highlighted: tuple[int, int] | None = None

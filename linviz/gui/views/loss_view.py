@@ -26,7 +26,7 @@ from linviz.gui.runtime.redraw import Redraw
 from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
 from linviz.explore.peak_pyramid import PeakPyramid
-from linviz.gui.views.plot_style import CountAxis, outward_ticks, settle
+from linviz.gui.views.plot_style import CountAxis, plain_axes, settle
 
 EMPTY_TEXT = "Press Train: the loss of every minibatch shows here, falling as the classifier learns"
 RAW_COLOR = (120, 150, 200)
@@ -67,7 +67,7 @@ class LossView(QWidget):
         self.setObjectName("lossPlot")
         self.plot = HoverPlotWidget(axisItems={"left": LogTicksAxis("left"), "bottom": CountAxis("bottom")})
         item = self.plot.getPlotItem()
-        outward_ticks(item)
+        plain_axes(item)
         item.setLabel("bottom", "iteration")
         item.setLabel("left", "loss")
         # No grid and no per-frame auto-range: with a grid every curve update repaints the

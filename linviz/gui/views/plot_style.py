@@ -8,16 +8,19 @@ import pyqtgraph as pg
 from linviz.text import count_text
 
 
-def outward_ticks(plot_item) -> None:
-    """Ticks pointing out of the plot area.
+def plain_axes(plot_item) -> None:
+    """Ticks pointing out of the plot area, numbers as they are.
 
     pyqtgraph's default ticks point inwards, so every axis' bounding box overlaps the data
     area and gets repainted whenever a curve in it changes (25 times a second while
-    training). Pointing them outwards keeps axis repaints to real range changes.
+    training). Pointing them outwards keeps axis repaints to real range changes. And its
+    automatic SI prefix labels a loss of 0.2 as "200" under "(x0.001)": a student reads
+    the tick, not the axis title, so every axis shows the plain numbers.
     """
     for name in ("left", "bottom", "right", "top"):
         axis = plot_item.getAxis(name)
         axis.setStyle(tickLength=5)
+        axis.enableAutoSIPrefix(False)
 
 
 def settle(*view_boxes) -> None:

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from linviz.gui.runtime.redraw import Redraw
 from linviz.gui.views.painted_labels import PaintedLabels
-from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.plot_style import plain_axes
 
 TRUE_BRUSH = pg.mkBrush(40, 160, 70)
 TOP_BRUSH = pg.mkBrush(220, 120, 0)
@@ -31,8 +31,7 @@ class ProbabilitiesView(QWidget):
         self.caption.setObjectName("viewCaption")
         self.plot = pg.PlotWidget()
         item = self.plot.getPlotItem()
-        outward_ticks(item)
-        item.getAxis("bottom").enableAutoSIPrefix(False)  # probabilities read 0.2, never "200 (x0.001)"
+        plain_axes(item)
         # the range ends at the data (0 and 1): their tick labels may reach past the plot's edge
         item.getAxis("bottom").setStyle(hideOverlappingLabels=False)
         item.getViewBox().invertY(True)  # first class on top, like a table

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QFileDia
                                QPushButton, QSplitter, QStackedWidget, QVBoxLayout,
                                QWidget)
 
+from superqt import QElidingLabel
+
 from linviz.gui.controllers.class_project_controller import FEW_SHOT_PRESET
 from linviz.gui.views.class_bars_view import ClassBarsView
 from linviz.gui.widgets.class_card import ClassCard
@@ -93,7 +95,9 @@ class YourClassesView(QWidget):
         self.choose_files: Callable[[], list[str]] = self._choose_files
 
         # ---- the project column
-        self.title = QLabel("Your classes")
+        # on a line of its own, elided when even that is too narrow: beside the buttons, a long
+        # project name took its width from the side panel at 1024 px
+        self.title = QElidingLabel("Your classes")
         self.title.setObjectName("yourClassesTitle")
         font = self.title.font()
         font.setBold(True)
@@ -107,11 +111,11 @@ class YourClassesView(QWidget):
         self.open_button = QPushButton("Open...")
         self.add_class_button = QPushButton("Add a class")
         self.add_class_button.setObjectName("addClassButton")
-        top = QHBoxLayout()
-        top.addWidget(self.title, 1)
-        top.addWidget(self.add_class_button)
-        top.addWidget(self.new_button)
-        top.addWidget(self.open_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_class_button)
+        buttons.addWidget(self.new_button)
+        buttons.addWidget(self.open_button)
+        buttons.addStretch(1)
 
         # start page: no project open
         start_text = QLabel(START_TEXT)
@@ -143,7 +147,8 @@ class YourClassesView(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(4, 4, 4, 4)
-        left_layout.addLayout(top)
+        left_layout.addWidget(self.title)
+        left_layout.addLayout(buttons)
         left_layout.addWidget(self.status)
         left_layout.addWidget(self.pages, 1)
 
@@ -210,6 +215,7 @@ class YourClassesView(QWidget):
         self.add_class_button.setVisible(project is not None)
         if project is None:
             self.title.setText("Your classes")
+            self.title.setToolTip("")
             self.pages.setCurrentIndex(0)
             self._fill_project_list()
             self._set_cards({})
@@ -217,7 +223,7 @@ class YourClassesView(QWidget):
             from linviz.text import printable
 
             self.title.setText(printable(project.name))
-            self.title.setToolTip(printable(str(project.root)))
+            self.title.setToolTip(f"{printable(project.name)}\n{printable(str(project.root))}")
             self.pages.setCurrentIndex(1)
             self._set_cards(controller.listing)
             if controller.focus in self.cards:

@@ -51,7 +51,10 @@ def test_the_score_table_is_w_transpose_x_and_the_maps_sum_to_the_scores(make_wi
     p /= p.sum()
     np.testing.assert_allclose(table_column(lab, 3), p, atol=1e-4)
     true = int(window.workbench.data.val.labels[7])
-    assert lab.table.item(true, 0).text().startswith("✔")
+    assert lab.table.item(true, 0).text().endswith("(true)")
+    top = int(np.argmax(scores))
+    others = [lab.table.item(j, 0).text() for j in range(len(scores)) if j != true]
+    assert [t for t in others if "(top)" in t] == ([] if top == true else [lab.table.item(top, 0).text()])
     assert lab.result.breakdown.data_loss == pytest.approx(-np.log(p[true]), abs=1e-6)
     for _, ev in lab.result.rows:
         maps = sum(float(b.values.sum()) for b in ev.blocks)

@@ -81,7 +81,7 @@ def test_the_hover_read_out_is_of_the_surface_on_screen(make_window, wait_idle, 
     wait_quick(window)
     s = view.result.surfaces[0]
     assert view.readout.text() == view.hover(0.0, 0.0) and f"{s.value_at(0.0, 0.0)[4]:.4f}" in view.readout.text()
-    train_demo(window, wait_idle, epochs=1)  # another model
+    train_demo(window, wait_idle, loss="svm", epochs=1)  # another model
     wait_quick(window)
     assert f"{view.result.surfaces[0].value_at(0.0, 0.0)[4]:.4f}" in view.readout.text()
     assert view.readout.text() != before  # the new model's loss, not the old one's

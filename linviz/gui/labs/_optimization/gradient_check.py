@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QBoxLayout, QComboBox, QHBoxLayout, QLabel, QPush
 
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.empty_plot import EmptyHint
-from linviz.gui.views.plot_style import fitting_title, outward_ticks
+from linviz.gui.views.plot_style import fitting_title, plain_axes
 from linviz.gui.views.tables import reading_table, table_width
 from linviz.gui.widgets.fitting_splitter import FittingSplitter
 from linviz.gui.widgets.wrapped_label import WrappedLabel
@@ -142,7 +142,7 @@ class GradientCheckView(Lab):
         self.histogram.setMinimumHeight(140)
         item = self.histogram.getPlotItem()
         item.hideButtons()
-        outward_ticks(item)
+        plain_axes(item)
         fitting_title(item, "bottom", "log10 of the relative error (zeros at the left)",
                       "log10 of the rel. error (zeros at left)", "log10 rel. error")
         item.setLabel("left", "weights")
@@ -164,13 +164,11 @@ class GradientCheckView(Lab):
         self.sweep_plot.setMinimumHeight(140)
         sweep = self.sweep_plot.getPlotItem()
         sweep.hideButtons()
-        outward_ticks(sweep)
+        plain_axes(sweep)
         sweep.setLogMode(x=True, y=True)
         sweep.showGrid(x=True, y=True, alpha=0.2)
         sweep.setLabel("bottom", "step h")
         fitting_title(sweep, "left", "median rel. error", "rel. error")
-        for side in ("bottom", "left"):  # powers of ten, not "x0.001" SI prefixes
-            sweep.getAxis(side).enableAutoSIPrefix(False)
         sweep.getViewBox().setMouseEnabled(x=False, y=False)
         self.sweep_curve = sweep.plot([], [], pen=pg.mkPen((40, 90, 170), width=2), symbol="o", symbolSize=6,
                                       symbolBrush=(40, 90, 170), connect="finite")

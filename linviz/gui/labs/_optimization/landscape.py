@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QPu
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.control_flow import control_flow
 from linviz.gui.views.empty_plot import EmptyHint
-from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.plot_style import plain_axes
 from linviz.models.losses import LOSSES
 from linviz.text import counted
 
@@ -188,7 +188,7 @@ class LandscapeView(Lab):
         self.map_plot.setObjectName("landscapeMap")
         item = self.map_plot.getPlotItem()
         item.hideButtons()
-        outward_ticks(item)
+        plain_axes(item)
         item.setLabel("bottom", "a (along D1)")
         item.setLabel("left", "b (along D2)")
         item.getViewBox().setAspectLocked(False)
@@ -210,7 +210,7 @@ class LandscapeView(Lab):
         self.line_plot.setObjectName("landscapeLines")
         item = self.line_plot.getPlotItem()
         item.hideButtons()
-        outward_ticks(item)
+        plain_axes(item)
         item.setLabel("bottom", "a (along each direction D)")
         item.addLegend(offset=(10, 10))
         item.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen((200, 30, 30), style=Qt.PenStyle.DashLine)))

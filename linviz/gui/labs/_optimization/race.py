@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QLabel, QPushButton, QSpinB
 from linviz.gui.labs.lab import Lab
 from linviz.gui.views.control_flow import control_flow
 from linviz.gui.views.empty_plot import EmptyHint
-from linviz.gui.views.plot_style import CountAxis, fitting_title, outward_ticks
+from linviz.gui.views.plot_style import CountAxis, fitting_title, plain_axes
 from linviz.gui.views.tables import reading_table, table_height
 from linviz.gui.widgets.choices import choice_box
 from linviz.gui.widgets.wrapped_label import WrappedLabel
@@ -155,11 +155,9 @@ class RaceView(Lab):
                 axes = {"bottom": CountAxis("bottom")} if xkey == "examples" else None
                 plot = row.addPlot(row=0, col=c, axisItems=axes)
                 plot.hideButtons()
-                outward_ticks(plot)
+                plain_axes(plot)
                 fitting_title(plot, "left", *ylabels)
                 plot.setLabel("bottom", xlabel)
-                plot.getAxis("bottom").enableAutoSIPrefix(False)
-                plot.getAxis("left").enableAutoSIPrefix(False)
                 plot.showGrid(x=True, y=True, alpha=0.2)
                 self.plots[(key, xkey)] = plot
                 self.hints[(key, xkey)] = EmptyHint(plot)

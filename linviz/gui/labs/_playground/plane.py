@@ -17,7 +17,7 @@ from PySide6.QtCore import QRectF, Signal
 from linviz.explore import playground as pgd
 from linviz.gui.labs._playground.items import (ARROW_SCALE, POINT_BRUSHES, POINT_PENS, ClassHandles, PlaneViewBox,
                                                PointsItem, SmoothImageItem, draw_arrow, line_foot, plane_rgb)
-from linviz.gui.views.plot_style import outward_ticks, show_colors
+from linviz.gui.views.plot_style import plain_axes, show_colors
 
 MAP_PIXELS = 2.0  # screen pixels per decision-map grid point (drawn smoothed between them)
 MAP_MAX = 1000  # grid points per side at most
@@ -65,7 +65,7 @@ class Plane(pg.PlotWidget):
         self.setMinimumSize(220, 200)
         item = self.getPlotItem()
         item.hideButtons()
-        outward_ticks(item)
+        plain_axes(item)
         item.showGrid(x=True, y=True, alpha=0.15)
         self.map_image = SmoothImageItem()
         self.map_image.setZValue(-10)

@@ -15,7 +15,7 @@ from linviz.explore import playground as pgd
 from linviz.gui.labs._playground.jobs import landscape_job
 from linviz.gui.labs._playground.layout import caption
 from linviz.gui.views.empty_plot import EmptyHint
-from linviz.gui.views.plot_style import outward_ticks
+from linviz.gui.views.plot_style import plain_axes
 
 
 def _fixed_plot(name: str, minimum_height: int) -> pg.PlotWidget:
@@ -24,7 +24,7 @@ def _fixed_plot(name: str, minimum_height: int) -> pg.PlotWidget:
     plot.setMinimumHeight(minimum_height)
     item = plot.getPlotItem()
     item.hideButtons()
-    outward_ticks(item)
+    plain_axes(item)
     item.getViewBox().setMouseEnabled(x=False, y=False)
     return plot
 
@@ -49,7 +49,6 @@ class LossPlots(QWidget):
         item = self.loss_plot.getPlotItem()
         # the axis names it, not a title: a title's row left the curve 20 pixels at 1024 x 700
         item.setLabel("left", "total loss")
-        item.getAxis("bottom").enableAutoSIPrefix(False)
         self.loss_curve = item.plot(pen=pg.mkPen((31, 119, 180), width=2))
         self.loss_hint = EmptyHint(item)
 
