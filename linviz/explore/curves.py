@@ -8,7 +8,8 @@ side, where ``h`` follows from the smoothing weight ``s`` (0 = raw, as TensorBoa
 as the lag of the moving average it replaces, h = round(s / (1 - s)). Points nearer to the
 start or the newest point than ``h`` use a window shrunk symmetrically (the newest point is
 its own raw value), so no point ever lags and the line stays inside the band of the raw
-curve. :class:`CurveSmoother` keeps the result of an append-only series and recomputes only
+curve. The window spans at most a tenth of the series (:func:`window_half_width`): a run of
+twenty minibatches is drawn as it is, not pulled towards a first loss far above the rest. :class:`CurveSmoother` keeps the result of an append-only series and recomputes only
 the points whose window changed (the newest ``h``), so a live plot pays per new point, not
 per redraw.
 """
@@ -32,6 +33,12 @@ def half_width(smoothing: float) -> int:
     return int(math.floor(s / (1.0 - s) + 0.5 + 1e-9))
 
 
+def window_half_width(smoothing: float, n: int) -> int:
+    """:func:`half_width` for a series of ``n`` points, its window (2h + 1 points) at most a
+    tenth of the series."""
+    return max(0, min(half_width(smoothing), (n // 10 - 1) // 2))
+
+
 def _centred(cumsum: np.ndarray, n: int, h: int, first: int) -> np.ndarray:
     """Centred means of points ``first .. n-1``, from ``cumsum`` (cumsum[k] = sum of the first k)."""
     i = np.arange(first, n)
@@ -42,7 +49,7 @@ def _centred(cumsum: np.ndarray, n: int, h: int, first: int) -> np.ndarray:
 def smooth_curve(values, smoothing: float = DEFAULT_SMOOTHING) -> np.ndarray:
     """The centred moving average of ``values`` (float64); ``smoothing`` 0 returns them as they are."""
     values = np.asarray(values, dtype=np.float64)
-    h = half_width(smoothing)
+    h = window_half_width(smoothing, len(values))
     if h == 0 or len(values) < 3:
         return values.copy()
     cumsum = np.concatenate([[0.0], np.cumsum(values)])
@@ -53,8 +60,9 @@ class CurveSmoother:
     """:func:`smooth_curve` of a series that only grows, recomputing only what changed."""
 
     def __init__(self, smoothing: float = DEFAULT_SMOOTHING):
-        self._h = half_width(smoothing)
+        half_width(smoothing)  # checked
         self.smoothing = float(smoothing)
+        self._h = -1  # the half width of the last update; another recomputes every point
         self._source: Optional[np.ndarray] = None
         self._n = 0
         self._cumsum = np.zeros(1)
@@ -62,11 +70,9 @@ class CurveSmoother:
         self.changed_from = 0  # the last update changed the smoothed points from this one on
 
     def set_smoothing(self, smoothing: float) -> None:
-        h = half_width(smoothing)
+        half_width(smoothing)  # checked
         self.smoothing = float(smoothing)
-        if h != self._h:
-            self._h = h
-            self._n = 0  # everything is recomputed at the next update
+        self._h = -1  # every point is recomputed at the next update
 
     def reset(self) -> None:
         self._source, self._n = None, 0
@@ -89,12 +95,13 @@ class CurveSmoother:
             self._out = out
         if n > old:
             self._cumsum[old + 1:n + 1] = self._cumsum[old] + np.cumsum(values[old:n], dtype=np.float64)
-        first = max(0, old - self._h - 1)
-        if self._h == 0:
+        h = window_half_width(self.smoothing, n)  # grows with a short series: then all of it changes
+        first = max(0, old - h - 1) if h == self._h else 0
+        if h == 0:
             self._out[first:n] = values[first:n]
         elif n:
-            self._out[first:n] = _centred(self._cumsum, n, self._h, first)
-        self._source, self._n = values, n
+            self._out[first:n] = _centred(self._cumsum, n, h, first)
+        self._source, self._n, self._h = values, n, h
         self.changed_from = first
         return self._out[:n]
 

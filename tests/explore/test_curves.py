@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from linviz.explore.curves import (CurveSmoother, DEFAULT_SMOOTHING, FollowingRange, following_range, half_width,
-                                   log_ticks, smooth_curve, tick_label)
+                                   log_ticks, smooth_curve, tick_label, window_half_width)
 from linviz.training import TrainingConfig, train
 from linviz.training.loop import run_to_end
 
@@ -22,7 +22,9 @@ def _brute_force(values, h):
 def test_smoothing_is_a_centred_mean(smoothing):
     rng = np.random.default_rng(1)
     values = np.cumsum(rng.standard_normal(400))
-    np.testing.assert_allclose(smooth_curve(values, smoothing), _brute_force(values, half_width(smoothing)),
+    h = window_half_width(smoothing, len(values))
+    assert h == min(half_width(smoothing), 19)  # a window of at most 40 of the 400 points
+    np.testing.assert_allclose(smooth_curve(values, smoothing), _brute_force(values, h),
                                rtol=1e-9, atol=1e-9)
 
 
@@ -52,6 +54,18 @@ def test_the_default_stays_inside_the_band_of_full_batch_gradient_descent():
         assert window.min() - 1e-12 <= smoothed[i] <= window.max() + 1e-12
     # past the first sharp drop, a centred mean is a hair above the convex loss: no lag
     assert np.max(np.abs(smoothed - raw)[10:]) < 0.01 * (raw[0] - raw[-1])
+
+
+def test_a_short_run_is_drawn_nearly_as_it_is():
+    """Twenty minibatches of a small project: a first loss far above the rest no longer pulls
+    the smoothed line above every raw point near it; the window grows with the run."""
+    losses = np.array([0.69, 0.10, 0.12, 0.08, 0.13, 0.06, 0.07, 0.05, 0.06, 0.04] * 2)
+    np.testing.assert_array_equal(smooth_curve(losses[:10]), losses[:10])
+    assert [window_half_width(DEFAULT_SMOOTHING, n) for n in (10, 29, 30, 50, 89, 90, 10_000)] == [0, 0, 1, 2, 3, 4, 4]
+    smoother = CurveSmoother()
+    for n in range(1, 120):  # the incremental smoother follows the growing window
+        series = np.concatenate([losses, np.linspace(0.05, 0.02, 100)])[:n]
+        np.testing.assert_allclose(smoother.update(series), smooth_curve(series), rtol=1e-6)
 
 
 def test_the_incremental_smoother_equals_the_whole_computation():
