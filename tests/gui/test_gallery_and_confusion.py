@@ -133,6 +133,23 @@ def test_confusion_row_labels_never_overlap(qtbot):
         assert with_names == (width >= 240), (width, ticks)
 
 
+def test_few_classes_are_named_where_ten_are_numbered(qtbot):
+    """The view of a 1024-pixel window: two classes (cats and dogs) keep their names on the rows,
+    ten get numbers (with names their matrix would lose a third of its width)."""
+    from linviz.gui.views.confusion_view import ConfusionView
+
+    view = ConfusionView()
+    qtbot.addWidget(view)
+    view.resize(215, 260)
+    view.show()
+    qtbot.wait(20)
+    for names, named in ((["cats", "dogs"], True), ([f"class {i}" for i in range(10)], False)):
+        view.set_counts(np.ones((len(names), len(names)), int), names)
+        view.grab()
+        labels = [label for _, label in view.plot.getPlotItem().getAxis("left")._tickLevels[0]]
+        assert all(not label.isdigit() for label in labels) == named, labels
+
+
 def test_the_matrix_keeps_its_size_when_a_run_starts_or_ends(qtbot):
     """The caption reads one line before the first evaluation and two after it: the matrix
     below it was resized (laid out and drawn again) at the start and the end of every run."""

@@ -19,7 +19,9 @@ from linviz.gui.views.plot_style import highlight_rect, plain_axes, show_colors
 
 REDRAW_MS = 250
 MAX_TICKS = 20  # more classes: label every k-th row and column
-NAMES_MIN_WIDTH = 240  # narrower views label the rows by index only (the tooltips name them)
+NAME_LABELS_PX = 75  # the rows' "automo. 1" labels take this much of the view's width
+NAMED_MATRIX_PX = 120  # names only when the matrix keeps this much width with them, and
+NAMED_CELL_PX = 16  # this much per class: else the rows are labelled by index (tooltips name them)
 LABEL_PX = 13  # the screen height a row label needs
 CAPTION = "Confusion (validation): rows true, columns predicted"
 EMPTY = "Confusion matrix (validation): train a model to see it"
@@ -132,8 +134,8 @@ class ConfusionView(QWidget):
         if n == 0:
             return
         width, height = self.plot.width(), self.plot.height()
-        names = width >= NAMES_MIN_WIDTH and n <= MAX_TICKS
-        matrix_px = max(1.0, min(width - (75 if names else 30), height - 45))
+        names = n <= MAX_TICKS and width - NAME_LABELS_PX >= max(NAMED_MATRIX_PX, NAMED_CELL_PX * n)
+        matrix_px = max(1.0, min(width - (NAME_LABELS_PX if names else 30), height - 45))
         step = max(1, -(-n // MAX_TICKS), int(np.ceil(LABEL_PX * n / matrix_px)))
         if (step, names) == self._ticks:
             return  # unchanged: the axes keep their layout
