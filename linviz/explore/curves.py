@@ -9,9 +9,10 @@ as the lag of the moving average it replaces, h = round(s / (1 - s)). Points nea
 start or the newest point than ``h`` use a window shrunk symmetrically (the newest point is
 its own raw value), so no point ever lags and the line stays inside the band of the raw
 curve. The window spans at most a tenth of the series (:func:`window_half_width`): a run of
-twenty minibatches is drawn as it is, not pulled towards a first loss far above the rest. :class:`CurveSmoother` keeps the result of an append-only series and recomputes only
-the points whose window changed (the newest ``h``), so a live plot pays per new point, not
-per redraw.
+twenty minibatches is drawn as it is, not pulled towards a first loss far above the rest.
+:class:`CurveSmoother` keeps the result of an append-only series and recomputes only the
+points whose window changed (the newest ``h``), so a live plot pays per new point, not per
+redraw.
 """
 
 from __future__ import annotations
