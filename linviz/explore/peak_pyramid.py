@@ -12,7 +12,8 @@ Level ``k`` holds the complete blocks of ``2 ** (k + 1)`` points (block ``b`` co
 ``b * size .. (b + 1) * size - 1``). Any range of points is the union of O(log n) such blocks
 (the dyadic pieces of :meth:`PeakPyramid.extremes`), which also gives the incomplete block at
 the series' end and the series' whole range without walking it. Non-finite values (a run that
-diverged) are left out of every minimum and maximum.
+diverged) are left out of every minimum and maximum. The levels are float32, as the losses:
+together they hold as many numbers as the series, twice.
 """
 
 from __future__ import annotations
@@ -66,12 +67,12 @@ class PeakPyramid:
     def _store(self, level: int, first: int, count: int, lows: np.ndarray, highs: np.ndarray) -> None:
         """Blocks ``first .. count - 1`` of ``level``; its arrays grow by doubling."""
         if level == len(self._lows):
-            self._lows.append(np.zeros(0))
-            self._highs.append(np.zeros(0))
+            self._lows.append(np.zeros(0, np.float32))
+            self._highs.append(np.zeros(0, np.float32))
             self._counts.append(0)
         if len(self._lows[level]) < count:
             for store in (self._lows, self._highs):
-                grown = np.full(max(count, 2 * len(store[level]), 16), np.nan)
+                grown = np.full(max(count, 2 * len(store[level]), 16), np.nan, np.float32)
                 grown[:first] = store[level][:first]
                 store[level] = grown
         self._lows[level][first:count] = lows
@@ -140,8 +141,8 @@ class PeakPyramid:
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
-    """``values`` as float64 with every non-finite value as nan."""
-    values = np.asarray(values, dtype=np.float64)
+    """``values`` as float32 with every non-finite value as nan."""
+    values = np.asarray(values, dtype=np.float32)
     return np.where(np.isfinite(values), values, np.nan)
 
 

@@ -84,7 +84,9 @@ def restore_window(window, s) -> list[str]:
         spec = DEFAULT_SPEC
     window.features_panel.set_spec_text(spec)
     # The per-class subsample is not remembered: it would silently shrink the next dataset.
-    val_size = _int_setting(s, "data/val_size", -1, -1, 100_000, refused)  # -1: auto
+    # -1: auto. A new key: the old one, data/val_size, held 1,000 for every install that never
+    # chose (it was the default) and would keep them off the commands' split for good
+    val_size = _int_setting(s, "data/validation_images", -1, -1, 100_000, refused)
     window.data_panel.set_split_values(None if val_size < 0 else val_size, 0)
     log = s.value("loss/log", False)
     window.loss_view.log_box.setChecked(str(log).lower() in ("true", "1"))
@@ -113,7 +115,7 @@ def save_window(window, s) -> None:
     s.setValue("training/settings", json.dumps(window.training_panel.settings()))
     s.setValue("features/spec", window.features_panel.spec_text())
     val_size = window.data_panel.split_values()[0]
-    s.setValue("data/val_size", -1 if val_size is None else val_size)
+    s.setValue("data/validation_images", -1 if val_size is None else val_size)
     s.setValue("loss/log", window.loss_view.log_box.isChecked())
     s.sync()
 

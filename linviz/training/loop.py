@@ -144,7 +144,7 @@ class Snapshot:
     stop_reason: Optional[str] = None     # on the final snapshot
     best_W: Optional[np.ndarray] = None   # on the final snapshot
     best_val_accuracy: Optional[float] = None
-    best_epoch: Optional[int] = None
+    best_epoch: Optional[int] = None      # the epoch whose weights the run keeps so far (validation data)
     kept: Optional[str] = None            # on the final snapshot: which weights best_W is, in words
     n_classes: int = 0
     n_features: int = 0
@@ -330,6 +330,7 @@ class _Run:
         self.train_accs: list[float] = []
         self.val_accs: list[float] = []
         self.best_val, self.best_epoch = -1.0, None
+        self.reached_epoch: Optional[int] = None  # the epoch that first reached best_val
         self.best_W = None              # best validation weights, (D, C)
         self.healthy_W = self.Wt.T.copy()  # newest weights whose smoothed loss <= the initial loss
         self.epochs_since_best = 0
@@ -486,6 +487,8 @@ class _Run:
             # accuracy ties from the first epoch on, and the first would win over every
             # later, better-trained one. Early stopping still waits for a better accuracy.
             improved = val_acc > self.best_val
+            if improved:
+                self.reached_epoch = epoch + 1
             if val_acc >= self.best_val:
                 self.best_val, self.best_epoch, self.best_W = val_acc, epoch + 1, W_now
             self.epochs_since_best = 0 if improved else self.epochs_since_best + 1
@@ -493,8 +496,8 @@ class _Run:
         self.active += time.perf_counter() - start
         if config.early_stopping is not None and self.has_val and self.epochs_since_best >= config.early_stopping:
             self.stop_reason = (f"early stopping after epoch {epoch + 1}: no better validation accuracy "
-                                f"for {counted(config.early_stopping, 'epoch')}; best {self.best_val:.4f} at epoch "
-                                f"{self.best_epoch}")
+                                f"for {counted(config.early_stopping, 'epoch')}; best {self.best_val:.4f} since epoch "
+                                f"{self.reached_epoch}")
         return self._snapshot(with_W=True)
 
     def _final_snapshot(self) -> Snapshot:
@@ -538,14 +541,13 @@ class _Run:
         if final:
             chosen = self.best_W if self.best_W is not None else self.healthy_W
             extra = dict(done=True, stop_reason=self.stop_reason, best_W=chosen, kept=kept,
-                         best_val_accuracy=self.best_val if self.best_W is not None else None,
-                         best_epoch=self.best_epoch)
+                         best_val_accuracy=self.best_val if self.best_W is not None else None)
         else:
             extra = {}
         return Snapshot(
             iteration=it, epoch=it / self.per_epoch, batch_loss=float(self.batch_loss),
             smoothed_loss=float(self.history.smoothed[it - 1]) if it else float("nan"),
-            losses=losses, smoothed_losses=smoothed, epochs_done=len(self.train_accs),
+            losses=losses, smoothed_losses=smoothed, epochs_done=len(self.train_accs), best_epoch=self.best_epoch,
             train_accuracies=tuple(self.train_accs), val_accuracies=tuple(self.val_accs), W=W_copy,
             learning_rate=self.optimizer.learning_rate, initial_loss=self.initial_loss,
             expected_initial_loss=self.expected, sanity_check=self.sanity,

@@ -72,8 +72,8 @@ def demo_dataset():
 
 def prepare_splits(dataset, settings: SplitSettings) -> PreparedData:
     """Hold out ``val_size`` training images (stratified; at most half; None: the commands'
-    default), then subsample. The result's settings hold the number held out, so that a run
-    record names the split it was trained on (the same as a command's on the same source).
+    default), then subsample. The result keeps the settings as asked (a saved workspace keeps
+    "auto"); :attr:`PreparedData.split_record` says how many were held out.
 
     ``val_size`` 0 means no validation split, not the test split in its place: nothing may be
     selected on test images.
@@ -91,8 +91,7 @@ def prepare_splits(dataset, settings: SplitSettings) -> PreparedData:
         train, val = dataset.train, type(dataset.train)(dataset.train.images[:0], dataset.train.labels[:0])
     if settings.per_class > 0:
         train = subsample_per_class(train, settings.per_class, seed=settings.seed)
-    return PreparedData(dataset=dataset, train=train, val=val, test=dataset.test,
-                        settings=dataclasses.replace(settings, val_size=val_size))
+    return PreparedData(dataset=dataset, train=train, val=val, test=dataset.test, settings=settings)
 
 
 # --------------------------------------------------------------------------- features

@@ -124,8 +124,9 @@ class RunHistory:
             return False
         if features.data_key != data.key():
             return False
+        # a record names the number held out; one made before "auto" named the size asked
         return (record.dataset.get("key") == getattr(data.dataset, "key", None)
-                and record.dataset.get("split") == dataclasses.asdict(data.settings))
+                and record.dataset.get("split") in (data.split_record, dataclasses.asdict(data.settings)))
 
     def restore_job(self, record, features, data, W=None):
         """Make a run the current model on the workbench's features (:meth:`can_restore_in_place`
@@ -193,7 +194,7 @@ class RunHistory:
         features = model.features
         summary = dataset_summary(data.dataset, n_train=len(data.train.labels), n_val=len(data.val.labels),
                                   n_test=len(data.test.labels) if data.test is not None else 0,
-                                  split=dataclasses.asdict(data.settings))
+                                  split=data.split_record)
         y_train, y_val = data.train.labels, data.val.labels
         class_names = data.class_names
 

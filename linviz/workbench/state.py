@@ -5,6 +5,7 @@ features), made off the GUI thread by jobs and applied by the workbench. No Qt i
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -50,6 +51,13 @@ class PreparedData:
 
     def key(self) -> tuple:
         return (getattr(self.dataset, "key", id(self.dataset)), self.settings)
+
+    @property
+    def split_record(self) -> dict:
+        """The split as a run record names it: the validation images held out as a number
+        (what "auto" came to, or what was asked, at most half), the same as a command's run
+        on the same source records."""
+        return {**dataclasses.asdict(self.settings), "val_size": len(self.val.labels)}
 
     def split(self, name: str):
         """The Split called ``name`` ("train", "validation", "test"), or None."""

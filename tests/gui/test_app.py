@@ -66,8 +66,8 @@ def test_main_py_with_a_bad_size_exits_2_before_building_the_window():
     ("training/settings", "[1, 2, 3]"),
     ("training/settings", '{"reg": Infinity, "learning_rate": NaN, "epochs": 1e30, "loss": 7}'),
     ("training/settings", "{" * 5000),
-    ("data/val_size", "99999999999999999999"),
-    ("data/val_size", "many"),
+    ("data/validation_images", "99999999999999999999"),
+    ("data/validation_images", "many"),
     ("features/spec", "hog:cell=0"),
     ("version", "x"),
 ])
@@ -81,7 +81,7 @@ def test_corrupt_saved_settings_fall_back_to_defaults_with_a_message(make_window
     panel = window.training_panel
     assert panel.settings()["reg"] >= 0 and panel.settings()["epochs"] >= 1
     val_size = window.data_panel.split_values()[0]
-    assert val_size is None if key == "data/val_size" else (val_size is None or 0 <= val_size <= 100_000)
+    assert val_size is None if key == "data/validation_images" else (val_size is None or 0 <= val_size <= 100_000)
 
 
 def test_the_per_class_subsample_is_not_remembered(make_window, settings):
@@ -90,6 +90,15 @@ def test_the_per_class_subsample_is_not_remembered(make_window, settings):
     first.shutdown()
     second = make_window("demo")
     assert second.data_panel.split_values() == (500, 0)
+
+
+def test_a_validation_size_saved_by_an_older_version_gives_way_to_auto(make_window, settings):
+    """Every older install saved data/val_size=1000, chosen or not: the window starts on auto."""
+    settings.setValue("version", 1)
+    settings.setValue("data/val_size", 1000)
+    settings.sync()
+    window = make_window("demo")
+    assert window.data_panel.split_values() == (None, 0) and not window.error_messages
 
 
 def test_an_exception_while_building_the_window_stops_its_threads(qtbot, settings, monkeypatch):

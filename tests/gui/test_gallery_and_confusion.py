@@ -148,6 +148,10 @@ def test_few_classes_are_named_where_ten_are_numbered(qtbot):
         view.grab()
         labels = [label for _, label in view.plot.getPlotItem().getAxis("left")._tickLevels[0]]
         assert all(not label.isdigit() for label in labels) == named, labels
+    view.resize(900, 170)  # wide but low: the square matrix is as small, ten classes numbered
+    qtbot.wait(20)
+    view.grab()
+    assert all(label.isdigit() for _, label in view.plot.getPlotItem().getAxis("left")._tickLevels[0])
 
 
 def test_the_matrix_keeps_its_size_when_a_run_starts_or_ends(qtbot):

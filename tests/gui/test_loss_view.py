@@ -341,3 +341,22 @@ def test_a_new_run_empties_the_accuracy_plot_without_its_sentence(qtbot):
     np.testing.assert_allclose(accuracy.train_curve.getData()[1], [0.9])
     accuracy._draw_frame(None)
     assert accuracy.hint.empty and "After each epoch" in accuracy.hint.text
+
+
+def test_view_all_shows_the_whole_run_at_once(loss_view):
+    """The lines hold only what is in view; the plot's auto-range still sees the whole run
+    (it widened the view a little at each repaint before)."""
+    rng = np.random.default_rng(3)
+    losses = (2.0 + 0.1 * rng.standard_normal(100_000)).astype(np.float32)
+    loss_view.set_losses(losses)
+    vb = loss_view.plot.getPlotItem().getViewBox()
+    vb.setXRange(40_000, 41_000, padding=0)
+    vb.autoRange(padding=0)
+    (x0, x1), (y0, y1) = vb.viewRange()
+    assert x0 <= 1 and x1 >= 100_000
+    assert y0 <= losses.min() and y1 >= losses.max()
+    loss_view.log_box.setChecked(True)
+    vb.autoRange(padding=0)
+    (_, _), (y0, y1) = vb.viewRange()
+    assert y0 == pytest.approx(np.log10(losses.min()), abs=1e-3)
+    assert y1 == pytest.approx(np.log10(losses.max()), abs=1e-3)

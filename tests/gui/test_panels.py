@@ -221,3 +221,21 @@ def test_the_validation_size_is_auto_the_commands_default(make_window, wait_idle
     data = window.workbench.data
     held_out = default_validation_size(len(data.dataset.train.labels))  # as `train demo` holds out
     assert len(data.val.labels) == held_out and f"validation {held_out:,}" in window.data_panel.sizes_label.text()
+
+
+def test_the_validation_arrows_step_from_auto_to_the_default_and_back(qtbot):
+    from linviz.gui.panels.data_panel import ValidationSizeBox
+
+    box = ValidationSizeBox()
+    qtbot.addWidget(box)
+    seen = [box.text()]
+    for _ in range(2):
+        box.stepUp()
+        seen.append(box.text())
+    for _ in range(4):
+        box.stepDown()
+        seen.append(box.text())
+    box.setValue(250)
+    box.stepDown()
+    seen.append(box.text())
+    assert seen == ["auto", "1000", "1500", "1000", "500", "0", "auto", "0"]

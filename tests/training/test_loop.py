@@ -104,6 +104,7 @@ def test_a_tie_keeps_the_later_weights_and_early_stopping_waits_for_better(data)
     stopped = run_to_end(train(X, y, Xv[few], yv[few], TrainingConfig(loss="softmax", epochs=10, learning_rate=0.05,
                                                                      early_stopping=2)))
     assert stopped.epochs_done == 3 and stopped.best_epoch == 3
+    assert "no better validation accuracy for 2 epochs; best 1.0000 since epoch 1" in stopped.stop_reason
 
 
 def test_early_stopping(data):

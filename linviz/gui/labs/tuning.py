@@ -86,7 +86,7 @@ def search_job(state: SearchState, features, data, base, store, workers):
 
     summary = dataset_summary(data.dataset, n_train=len(data.train.labels), n_val=len(data.val.labels),
                               n_test=len(data.test.labels) if data.test is not None else 0,
-                              split={k: v for k, v in data.settings.__dict__.items()})
+                              split=data.split_record)
     X_val = features.X_val if data.has_validation else None
     y_val = data.val.labels if data.has_validation else None
 

@@ -15,6 +15,25 @@ from linviz.text import counted
 from linviz.training.recipe import DEFAULT_VALIDATION
 
 
+class ValidationSizeBox(QSpinBox):
+    """Validation images: a count, or -1, which reads "auto": the size every command holds out
+    by default. The arrows step from auto to that default (1,000) and down from 0 to auto,
+    else by 500."""
+
+    def __init__(self):
+        super().__init__(minimum=-1, maximum=100_000, value=-1, singleStep=500)
+        self.setSpecialValueText("auto")
+
+    def stepBy(self, steps: int) -> None:
+        value = self.value()
+        if value < 0 and steps > 0:
+            self.setValue(DEFAULT_VALIDATION + (steps - 1) * self.singleStep())
+        elif value >= 0 and value + steps * self.singleStep() < 0:
+            self.setValue(0 if value > 0 else -1)
+        else:
+            super().stepBy(steps)
+
+
 class DataPanel(QWidget):
     openRequested = Signal()
     demoRequested = Signal()
@@ -49,9 +68,7 @@ class DataPanel(QWidget):
         source_layout.addWidget(self.progress)
         source_layout.addWidget(self.skipped_label)
 
-        # its minimum, -1, reads "auto": the size every command holds out by default
-        self.val_spin = QSpinBox(minimum=-1, maximum=100_000, value=-1, singleStep=500)
-        self.val_spin.setSpecialValueText("auto")
+        self.val_spin = ValidationSizeBox()
         self.val_spin.setToolTip("Images held out of the training split to validate on (stratified). auto: "
                                  f"{DEFAULT_VALIDATION:,}, at most a tenth of the training split, as the "
                                  "command line holds out; 0: none")

@@ -134,7 +134,8 @@ class ConfusionView(QWidget):
         if n == 0:
             return
         width, height = self.plot.width(), self.plot.height()
-        names = n <= MAX_TICKS and width - NAME_LABELS_PX >= max(NAMED_MATRIX_PX, NAMED_CELL_PX * n)
+        named_px = min(width - NAME_LABELS_PX, height - 45)  # the matrix is square: the height bounds it too
+        names = n <= MAX_TICKS and named_px >= max(NAMED_MATRIX_PX, NAMED_CELL_PX * n)
         matrix_px = max(1.0, min(width - (NAME_LABELS_PX if names else 30), height - 45))
         step = max(1, -(-n // MAX_TICKS), int(np.ceil(LABEL_PX * n / matrix_px)))
         if (step, names) == self._ticks:

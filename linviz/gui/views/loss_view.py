@@ -3,7 +3,7 @@ regularization loss as separate curves, the weight norm ||W|| on its own axis; a
 whose axis always has numbers; an x-range that follows the run; a hover read-out.
 
 Smoothing (:mod:`linviz.explore.curves`): 0 is the raw loss; the default (0.8) averages 9
-iterations centred on each one, so the line stays inside the raw curve's band instead of
+iterations centred on each one (at most a tenth of the run), so the line stays inside the raw curve's band instead of
 lagging above it as a causal moving average does. The smoothed line is recomputed only
 where it changed (its newest points), and both lines are drawn from block minima and maxima
 kept as the run grows (:mod:`linviz.explore.peak_pyramid`): a frame costs what its new
@@ -48,6 +48,20 @@ class LogTicksAxis(pg.AxisItem):
         return [tick_label(float(10.0 ** v) * scale) for v in values]
 
 
+class _RunLine(pg.PlotDataItem):
+    """A line given only the part of a run in view, whose bounds are still the whole run's:
+    the plot's auto-range (its "A" button, View All) shows the whole run at once, instead of
+    widening the view a little at each repaint to what the line was last given."""
+
+    def __init__(self, whole_bounds, **opts):
+        super().__init__(**opts)
+        self._whole_bounds = whole_bounds  # () -> ((x0, x1), (y0, y1)) as on screen, or None
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):
+        whole = self._whole_bounds()
+        return whole[ax] if whole is not None else (None, None)
+
+
 def _nice_ceiling(value: float) -> float:
     """The next of 1, 2, 5 x 10^k at or above ``value``."""
     if value <= 0:
@@ -80,8 +94,11 @@ class LossView(QWidget):
         # Long runs reach millions of iterations: both lines get what is in view, a stroke
         # per pixel column from the pyramids (pyqtgraph's own downsampling walks the whole
         # series at every frame)
-        self.raw_curve = item.plot([], [], pen=pg.mkPen(RAW_COLOR, width=1), name="per iteration")
-        self.smoothed_curve = item.plot([], [], pen=pg.mkPen(SMOOTHED_COLOR, width=2), name="smoothed")
+        self.raw_curve = _RunLine(self._whole_run_bounds, pen=pg.mkPen(RAW_COLOR, width=1))
+        self.smoothed_curve = _RunLine(self._whole_run_bounds, pen=pg.mkPen(SMOOTHED_COLOR, width=2))
+        for curve in (self.raw_curve, self.smoothed_curve):
+            item.addItem(curve)
+        item.setMenuEnabled(False, None)  # its plot options (log x, downsampling) would fight the lines; View All stays
         self._raw_peaks, self._smoothed_peaks = PeakPyramid(), PeakPyramid()
         self._in_frame = False  # set_losses draws the lines once, after moving the ranges
         item.getViewBox().sigXRangeChanged.connect(self._on_view_changed)
@@ -238,6 +255,21 @@ class LossView(QWidget):
         for curve, peaks in ((self.raw_curve, self._raw_peaks), (self.smoothed_curve, self._smoothed_peaks)):
             x, y = peaks.view(left - 1, right - 1, columns)  # iteration i is point i - 1
             curve.setData(x + 1, y, skipFiniteCheck=True)
+
+    def _whole_run_bounds(self):
+        """The whole run's x and y extent as on screen (log10 of the loss on a log axis)."""
+        n = len(self._losses)
+        lo, hi = self._raw_peaks.extremes() if n else (np.nan, np.nan)
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            return None
+        if self.log_box.isChecked():
+            if lo <= 0:  # a zero loss: the smallest positive one (on a click, not per frame)
+                positive = self._losses[np.isfinite(self._losses) & (self._losses > 0)]
+                if len(positive) == 0:
+                    return None
+                lo = float(positive.min())
+            lo, hi = np.log10(lo), np.log10(hi)
+        return (1.0, float(max(n, 2))), (float(lo), float(hi))
 
     @Slot()
     def _on_view_changed(self, *_) -> None:

@@ -184,7 +184,7 @@ def run_request(request: TrainingRequest, control, lock, started: Callable[[], N
             val_acc = snapshot.val_accuracies[epochs_logged:] if has_val else (np.nan,) * len(train_acc)
             logs["accuracies"].extend(np.column_stack([train_acc, val_acc]))
             epochs_logged = len(snapshot.train_accuracies)
-            if has_val and snapshot.val_accuracies[-1] > best_val:  # the loop's own rule
+            if has_val and snapshot.best_epoch == epochs_logged:  # the loop kept this epoch's weights
                 best_val, best_epoch, best = snapshot.val_accuracies[-1], epochs_logged, live.W
         if followed.trajectory:
             _add_to_trajectory(logs["trajectory"], live.W)
