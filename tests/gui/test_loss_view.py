@@ -360,3 +360,16 @@ def test_view_all_shows_the_whole_run_at_once(loss_view):
     (_, _), (y0, y1) = vb.viewRange()
     assert y0 == pytest.approx(np.log10(losses.min()), abs=1e-3)
     assert y1 == pytest.approx(np.log10(losses.max()), abs=1e-3)
+
+
+def test_a_log_axis_over_zero_losses_ranges_over_the_positive_ones(loss_view):
+    """An SVM without regularization can reach a loss of 0: the log axis spans the smallest
+    positive loss to the largest, as the run grows."""
+    losses = np.linspace(2.0, 0.01, 3000).astype(np.float32)
+    losses[2000:] = 0.0
+    loss_view.log_box.setChecked(True)
+    loss_view.set_losses(losses[:1000])
+    loss_view.set_losses(losses)
+    (_, _), (y0, y1) = loss_view.plot.getPlotItem().getViewBox().viewRange()
+    smallest = float(losses[losses > 0].min())
+    assert y0 <= np.log10(smallest) < np.log10(2.0) <= y1 and y0 > np.log10(smallest) - 1

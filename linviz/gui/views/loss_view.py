@@ -152,6 +152,7 @@ class LossView(QWidget):
         self._losses = np.zeros(0, dtype=np.float32)
         self._smoothed = np.zeros(0, dtype=np.float32)
         self._per_snapshot: Optional[np.ndarray] = None
+        self._positive_seen, self._positive_min = 0, np.inf  # _smallest_positive's progress
         self._smoother = CurveSmoother(DEFAULT_SMOOTHING)
         self._norm_hi = 0.0
         self._expected: Optional[float] = None
@@ -256,6 +257,19 @@ class LossView(QWidget):
             x, y = peaks.view(left - 1, right - 1, columns)  # iteration i is point i - 1
             curve.setData(x + 1, y, skipFiniteCheck=True)
 
+    def _smallest_positive(self) -> float:
+        """The run's smallest positive loss (a log axis has no 0; an SVM without regularization
+        can reach it), folding in only the points new since the last call; inf: none."""
+        n = len(self._losses)
+        if n < self._positive_seen:  # another series
+            self._positive_seen, self._positive_min = 0, np.inf
+        new = self._losses[self._positive_seen:]
+        new = new[np.isfinite(new) & (new > 0)]
+        if len(new):
+            self._positive_min = min(self._positive_min, float(new.min()))
+        self._positive_seen = n
+        return self._positive_min
+
     def _whole_run_bounds(self):
         """The whole run's x and y extent as on screen (log10 of the loss on a log axis)."""
         n = len(self._losses)
@@ -263,11 +277,9 @@ class LossView(QWidget):
         if not (np.isfinite(lo) and np.isfinite(hi)):
             return None
         if self.log_box.isChecked():
-            if lo <= 0:  # a zero loss: the smallest positive one (on a click, not per frame)
-                positive = self._losses[np.isfinite(self._losses) & (self._losses > 0)]
-                if len(positive) == 0:
-                    return None
-                lo = float(positive.min())
+            lo = lo if lo > 0 else self._smallest_positive()
+            if not np.isfinite(lo) or hi <= 0:
+                return None
             lo, hi = np.log10(lo), np.log10(hi)
         return (1.0, float(max(n, 2))), (float(lo), float(hi))
 
@@ -309,7 +321,7 @@ class LossView(QWidget):
             vb.setXRange(0, x_hi, padding=0.01)
         values = np.asarray(self._raw_peaks.extremes(), dtype=np.float32)  # without walking the run
         if self.log_box.isChecked() and not values[0] > 0:  # a zero loss: the smallest positive one
-            values = self._losses[np.isfinite(self._losses)]
+            values[0] = self._smallest_positive()
         values = values[np.isfinite(values)]
         if self.parts_box.isChecked() and self._per_snapshot is not None and len(self._per_snapshot):
             parts = self._per_snapshot[:, 1:3].ravel()
@@ -347,6 +359,7 @@ class LossView(QWidget):
         self._smoothed = np.zeros(0, dtype=np.float32)
         self._per_snapshot = None
         self._smoother.reset()
+        self._positive_seen, self._positive_min = 0, np.inf
         self._raw_peaks.reset()
         self._smoothed_peaks.reset()
         for curve in (self.raw_curve, self.smoothed_curve, self.data_curve, self.reg_curve, self.norm_curve):
