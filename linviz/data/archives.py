@@ -95,8 +95,11 @@ class ImageSource:
     """Base: ``chunks(n)`` yields lists of (relative path, payload); ``read(payload)`` -> bytes.
 
     ``skipped`` collects what the source itself refused while listing (unreadable folders,
-    unsafe member names), as (path, reason).
+    unsafe member names), as (path, reason). ``folders``: the relative paths of the folders it
+    holds, where it knows them (an archive lists no empty folder).
     """
+
+    folders: tuple = ()
 
     label: str  # how skipped members are named: "<archive path>/<member>"
     total: int  # progress units (files, or compressed bytes for streamed tars)
@@ -141,6 +144,7 @@ class DirectorySource(ImageSource):
         self.label = str(root)
         self.hidden = 0
         self.files: list[str] = []
+        self.folders: list[str] = []
         self.skipped = []
 
         def unreadable(exc: OSError) -> None:
@@ -149,6 +153,8 @@ class DirectorySource(ImageSource):
         for folder, dirs, names in os.walk(root, onerror=unreadable):
             dirs[:] = sorted(d for d in dirs if not is_hidden(d))
             relative_folder = os.path.relpath(folder, root)
+            if relative_folder != ".":
+                self.folders.append(relative_folder.replace(os.sep, "/"))
             for name in sorted(names):
                 if is_hidden(name):
                     continue

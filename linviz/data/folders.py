@@ -141,6 +141,28 @@ def assign_layout(paths: list[str]):
     return split_of, class_of, class_names, problems
 
 
+def _classes_left_out(paths: list[str], class_of: list, seen: list[str], label: str) -> list[tuple[str, str]]:
+    """(folder, reason) for each folder beside the classes (under the folder that holds them:
+    the source, its wrapper, train/ or test/) that holds no readable image: left out of the
+    classes, which a user with a folder of unsupported files (or none) is otherwise not told."""
+    parents = set()
+    for relative, name in zip(paths, class_of):
+        if name is not None:
+            parts = relative.split("/")
+            parents.add("/".join(parts[:parts.index(name)]))
+    names = set(c for c in class_of if c is not None)
+    left: set = set()
+    for relative in seen:
+        for parent in parents:
+            if parent and not relative.startswith(parent + "/"):
+                continue
+            rest = (relative[len(parent) + 1:] if parent else relative).split("/")
+            if len(rest) >= 2 and rest[0] not in names:
+                left.add(f"{parent}/{rest[0]}" if parent else rest[0])
+    return [(f"{label}/{folder}", "no readable image in this class folder: the class is left out")
+            for folder in sorted(left)]
+
+
 def _take(images: np.ndarray, indices: np.ndarray) -> np.ndarray:
     """``images[indices]``, as a view (no copy) when the indices are one contiguous run."""
     if len(indices) and indices[-1] - indices[0] + 1 == len(indices) and np.all(np.diff(indices) == 1):
@@ -159,6 +181,7 @@ def load_image_folder(
     extensions = image_extensions()
     skipped: list[tuple[str, str]] = []
     paths: list[str] = []
+    seen: list[str] = []  # every member, image or not: which class folders there were
     reasons: list = []
     workers = decode_workers()
     with open_image_source(path) as source:
@@ -183,6 +206,7 @@ def load_image_folder(
                     check_cancelled(cancel)
                     payloads = []
                     for relative, payload in chunk:
+                        seen.append(relative)
                         extension = relative[relative.rfind("."):].lower() if "." in relative else ""
                         if source.is_empty(payload):  # no slot for it: a million empty members cost nothing
                             skipped.append((_member_label(source, relative), "empty file"))
@@ -216,6 +240,7 @@ def load_image_folder(
         skipped.extend(source.skipped)
         report(progress, source.total, source.total)
         label = source.label
+        seen += [f"{folder}/." for folder in source.folders]  # a file in each: empty folders count
 
     all_images = output.array[: output.used]
     failed = [i for i, reason in enumerate(reasons) if reason is not None]
@@ -236,6 +261,7 @@ def load_image_folder(
             skipped.append((f"{label}/{relative}", problem))
     if not class_names:
         raise DatasetError(f"{path}: no class folders (put the images of each class in a sub-folder named after it)")
+    skipped += _classes_left_out(paths, class_of, seen, label)
     class_index = {name: i for i, name in enumerate(class_names)}
 
     splits = {}

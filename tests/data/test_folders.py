@@ -205,3 +205,26 @@ def test_unreadable_file_is_skipped(image_tree):
     dataset = load_dataset(image_tree)
     assert any(p.endswith("dog/gone.png") and "cannot read" in r for p, r in dataset.skipped)
     assert len(dataset.train) == 2 * N_GOOD
+
+
+@pytest.mark.parametrize("packed", ["folder", "zip"])
+def test_a_class_folder_without_a_readable_image_is_said_not_dropped_silently(tmp_path, packed):
+    """A practitioner's third class of unsupported files (or none at all) is not a class: the
+    load says so, beside the files it skipped."""
+    root = tmp_path / "pics"
+    for name in ("cats", "dogs"):
+        (root / name).mkdir(parents=True)
+        for k in range(3):
+            Image.fromarray(gradient(20, 20)).save(root / name / f"{k}.png")
+    (root / "birds").mkdir()
+    (root / "birds" / "a.heic").write_bytes(b"not decodable here")
+    (root / "birds" / "b.jpg").write_bytes(b"\xff\xd8 a cut JPEG")
+    (root / "empty").mkdir()
+    source = root if packed == "folder" else make_zip(root, tmp_path / "pics.zip")
+    dataset = load_dataset(str(source))
+    assert dataset.class_names == ["cats", "dogs"]
+    said = {path: reason for path, reason in dataset.skipped}
+    assert said[f"{source}/birds"] == "no readable image in this class folder: the class is left out"
+    if packed == "folder":  # a zip lists no empty folder
+        assert said[f"{source}/empty"] == "no readable image in this class folder: the class is left out"
+    assert sum("class is left out" in reason for reason in said.values()) == (2 if packed == "folder" else 1)
