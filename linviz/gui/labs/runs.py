@@ -85,6 +85,20 @@ def _pct(value) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
+def loss_text(name: str) -> str:
+    """A loss as the training panel names it in a narrow box ("softmax", "SVM")."""
+    from linviz.models.losses import LOSSES
+
+    return LOSSES[name].short_label if name in LOSSES else name
+
+
+def optimizer_text(name: str) -> str:
+    """An optimizer as the training panel names it ("SGD", "Random local search")."""
+    from linviz.training.optimizers import OPTIMIZERS
+
+    return OPTIMIZERS[name].label if name in OPTIMIZERS else name
+
+
 def run_details(record, current: bool) -> str:
     """Everything the table's columns say about a run, for the name's tooltip (a narrow table
     hides some columns)."""
@@ -92,7 +106,7 @@ def run_details(record, current: bool) -> str:
     lines = [record.title, record.id, f"features: {record.features}",
              f"validation {_pct(record.val_accuracy)}, train {_pct(record.train_accuracy)}",
              f"learning rate {record.learning_rate:.3g}, regularization {record.reg:g} ({s.get('reg_type', 'l2')})",
-             f"{record.loss}, {record.optimizer}, batch {s.get('batch_size', '?')}, "
+             f"{loss_text(record.loss)}, {optimizer_text(record.optimizer)}, batch {s.get('batch_size', '?')}, "
              f"epochs {record.epochs_done}/{s.get('epochs', '?')}",
              f"{duration(record.seconds)}, ended {record.created.replace('T', ' ')[:16]}, from {record.origin}",
              f"stopped: {record.stop_reason}"]
@@ -314,7 +328,7 @@ class RunsLab(Lab):
                 _item(_pct(r.val_accuracy), r.val_accuracy), _item(_pct(r.train_accuracy), r.train_accuracy),
                 _item(f"{r.learning_rate:.3g}", r.learning_rate), _item(reg_text, r.reg),
                 _item(short_spec(r.features), r.features, r.features),
-                _item(r.loss), _item(r.optimizer),
+                _item(loss_text(r.loss), r.loss), _item(optimizer_text(r.optimizer), r.optimizer),
                 _item(str(s.get("batch_size", "")), s.get("batch_size")),
                 _item(f"{r.epochs_done}/{s.get('epochs', '?')}", r.epochs_done),
                 _item(duration(r.seconds), r.seconds),

@@ -57,6 +57,8 @@ def test_runs_are_recorded_overlaid_compared_and_restored(qtbot, make_window, wa
     newest = history.records[0]
     assert history.current_for(window.workbench.model) == newest.id  # the model is the newest run's
     assert table.item(0, 0).text().startswith("● ")
+    column = {name: c for c, (name, _) in enumerate(COLUMNS)}
+    assert table.item(0, column["Optimizer"]).text() == "SGD"  # as the training panel names it, not "sgd"
     # at 1024 x 700 the names, which differ only at their end, stay whole: the columns their
     # tooltip repeats give way first
     window.resize(1024, 700)
