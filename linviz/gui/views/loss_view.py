@@ -3,8 +3,8 @@ regularization loss as separate curves, the weight norm ||W|| on its own axis; a
 whose axis always has numbers; an x-range that follows the run; a hover read-out.
 
 Smoothing (:mod:`linviz.explore.curves`): 0 is the raw loss; the default (0.8) averages 9
-iterations centred on each one (at most a tenth of the run), so the line stays inside the raw curve's band instead of
-lagging above it as a causal moving average does. The smoothed line is recomputed only
+iterations centred on each one (at most a tenth of the run), so the line stays inside the raw
+curve's band instead of lagging above it as a causal moving average does. The smoothed line is recomputed only
 where it changed (its newest points), and both lines are drawn from block minima and maxima
 kept as the run grows (:mod:`linviz.explore.peak_pyramid`): a frame costs what its new
 points and the plot's pixel columns cost, however long the run.
@@ -22,10 +22,10 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 
 from linviz.explore.curves import DEFAULT_SMOOTHING, MAX_SMOOTHING, CurveSmoother, FollowingRange, log_ticks, \
     smooth_curve, tick_label
+from linviz.explore.peak_pyramid import PeakPyramid
 from linviz.gui.runtime.redraw import Redraw
 from linviz.gui.views.empty_plot import EmptyHint
 from linviz.gui.views.hover_readout import HoverPlotWidget, HoverReadout
-from linviz.explore.peak_pyramid import PeakPyramid
 from linviz.gui.views.plot_style import CountAxis, plain_axes, settle
 
 EMPTY_TEXT = "Press Train: the loss of every minibatch shows here, falling as the classifier learns"
