@@ -87,7 +87,7 @@ class RemoteFrames:
             if self.state is None or self.model is None:
                 return None
             frame = self._frame(None)
-            best_epoch = self.state.get("best_epoch_so_far")
+            best_epoch = self.state.get("best_epoch")
             best = dict(kept="kept the newest weights it published")
             model = self.model
             if self.best_W is not None and best_epoch is not None:

@@ -168,7 +168,6 @@ def run_request(request: TrainingRequest, control, lock, started: Callable[[], N
     logs = board.logs
     has_val = X_val is not None and len(y_val) > 0
     last, epochs_logged = None, 0
-    best_val, best_epoch = -1.0, None  # the best epoch so far: what the window keeps if we die
     started()
     loop_start = time.perf_counter()
     stopwatch = ThreadStopwatch()
@@ -185,13 +184,17 @@ def run_request(request: TrainingRequest, control, lock, started: Callable[[], N
             logs["accuracies"].extend(np.column_stack([train_acc, val_acc]))
             epochs_logged = len(snapshot.train_accuracies)
             if has_val and snapshot.best_epoch == epochs_logged:  # the loop kept this epoch's weights
-                best_val, best_epoch, best = snapshot.val_accuracies[-1], epochs_logged, live.W
+                best = live.W
         if followed.trajectory:
             _add_to_trajectory(logs["trajectory"], live.W)
         # At full speed the loop never waits for the window (see BoardWriter); the control
         # publishes before the loop may wait (paused, paced), and the end waits.
+        # the state names the loop's best epoch so far (Snapshot.best_epoch): what the window
+        # keeps should this process die, with its accuracy
+        kept = snapshot.best_epoch if has_val else None
         publisher.note(snapshot, followed, dict(snapshot_state(snapshot), has_validation=has_val,
-                                                best_epoch_so_far=best_epoch, best_val_so_far=best_val), best)
+                                                best_val_so_far=snapshot.val_accuracies[kept - 1] if kept else None),
+                       best)
     wall, loop_times = time.perf_counter() - loop_start, stopwatch.stop()
     if last is None or last.iteration == 0 or live.W is None:
         reason = getattr(last, "stop_reason", None)
