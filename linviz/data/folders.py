@@ -141,7 +141,8 @@ def assign_layout(paths: list[str]):
     return split_of, class_of, class_names, problems
 
 
-def _classes_left_out(paths: list[str], class_of: list, seen: list[str], label: str) -> list[tuple[str, str]]:
+def _classes_left_out(paths: list[str], class_of: list, class_names: list[str], seen: list[str],
+                      label: str) -> list[tuple[str, str]]:
     """(folder, reason) for each folder beside the classes (under the folder that holds them:
     the source, its wrapper, train/ or test/) that holds no readable image: left out of the
     classes, which a user with a folder of unsupported files (or none) is otherwise not told."""
@@ -150,7 +151,7 @@ def _classes_left_out(paths: list[str], class_of: list, seen: list[str], label: 
         if name is not None:
             parts = relative.split("/")
             parents.add("/".join(parts[:parts.index(name)]))
-    names = set(c for c in class_of if c is not None)
+    names = set(class_names)
     left: set = set()
     for relative in seen:
         for parent in parents:
@@ -261,7 +262,7 @@ def load_image_folder(
             skipped.append((f"{label}/{relative}", problem))
     if not class_names:
         raise DatasetError(f"{path}: no class folders (put the images of each class in a sub-folder named after it)")
-    skipped += _classes_left_out(paths, class_of, seen, label)
+    skipped += _classes_left_out(paths, class_of, class_names, seen, label)
     class_index = {name: i for i, name in enumerate(class_names)}
 
     splits = {}

@@ -40,6 +40,14 @@ def window_half_width(smoothing: float, n: int) -> int:
     return max(0, min(half_width(smoothing), (n // 10 - 1) // 2))
 
 
+def grew_from(old: np.ndarray, new: np.ndarray) -> bool:
+    """Whether ``new`` looks like ``old`` grown at its end: at least as long, with the same
+    first and last point of ``old`` (nan equal to nan). A live series is followed from its new
+    points only when this holds; anything else is another series."""
+    k = len(old)
+    return 0 < k <= len(new) and np.array_equal(old[[0, k - 1]], new[[0, k - 1]], equal_nan=True)
+
+
 def _centred(cumsum: np.ndarray, n: int, h: int, first: int) -> np.ndarray:
     """Centred means of points ``first .. n-1``, from ``cumsum`` (cumsum[k] = sum of the first k)."""
     i = np.arange(first, n)
@@ -61,9 +69,7 @@ class CurveSmoother:
     """:func:`smooth_curve` of a series that only grows, recomputing only what changed."""
 
     def __init__(self, smoothing: float = DEFAULT_SMOOTHING):
-        half_width(smoothing)  # checked
-        self.smoothing = float(smoothing)
-        self._h = -1  # the half width of the last update; another recomputes every point
+        self.set_smoothing(smoothing)
         self._source: Optional[np.ndarray] = None
         self._n = 0
         self._cumsum = np.zeros(1)
@@ -73,7 +79,7 @@ class CurveSmoother:
     def set_smoothing(self, smoothing: float) -> None:
         half_width(smoothing)  # checked
         self.smoothing = float(smoothing)
-        self._h = -1  # every point is recomputed at the next update
+        self._h = -1  # the half width of the last update: another one recomputes every point
 
     def reset(self) -> None:
         self._source, self._n = None, 0
@@ -84,9 +90,7 @@ class CurveSmoother:
         (recomputed in full)."""
         values = np.asarray(values)
         n = len(values)
-        grown = (self._n and n >= self._n and self._source is not None and len(self._source) >= 1
-                 and values[self._n - 1] == self._source[self._n - 1] and values[0] == self._source[0])
-        old = self._n if grown else 0
+        old = self._n if self._source is not None and grew_from(self._source, values) else 0
         if len(self._cumsum) < n + 1:
             bigger = np.zeros(max(n + 1, 2 * len(self._cumsum)))
             bigger[:old + 1] = self._cumsum[:old + 1]

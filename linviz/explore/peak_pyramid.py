@@ -22,6 +22,8 @@ from typing import Optional
 
 import numpy as np
 
+from linviz.explore.curves import grew_from
+
 
 class PeakPyramid:
     """Block minima and maxima of a series that grows at its end (its newest points may also
@@ -47,7 +49,7 @@ class PeakPyramid:
         values = np.asarray(values)
         n, old = len(values), len(self._values)
         if changed_from is None:
-            changed_from = old if _grown(self._values, values) else 0
+            changed_from = old if grew_from(self._values, values) else 0
         start = max(0, min(int(changed_from), old, n))
         self._values = values
         level, size = 0, 2
@@ -144,11 +146,3 @@ def _finite(values: np.ndarray) -> np.ndarray:
     """``values`` as float32 with every non-finite value as nan."""
     values = np.asarray(values, dtype=np.float32)
     return np.where(np.isfinite(values), values, np.nan)
-
-
-def _grown(old: np.ndarray, new: np.ndarray) -> bool:
-    """Whether ``new`` looks like ``old`` grown at its end: at least as long, with the same
-    first and last known point (nan equal to nan)."""
-    k = len(old)
-    return (0 < k <= len(new)
-            and np.array_equal(old[[0, k - 1]], new[[0, k - 1]], equal_nan=True))
