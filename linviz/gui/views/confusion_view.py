@@ -136,7 +136,7 @@ class ConfusionView(QWidget):
         width, height = self.plot.width(), self.plot.height()
         named_px = min(width - NAME_LABELS_PX, height - 45)  # the matrix is square: the height bounds it too
         names = n <= MAX_TICKS and named_px >= max(NAMED_MATRIX_PX, NAMED_CELL_PX * n)
-        matrix_px = max(1.0, min(width - (NAME_LABELS_PX if names else 30), height - 45))
+        matrix_px = max(1.0, named_px if names else min(width - 30, height - 45))
         step = max(1, -(-n // MAX_TICKS), int(np.ceil(LABEL_PX * n / matrix_px)))
         if (step, names) == self._ticks:
             return  # unchanged: the axes keep their layout
